@@ -1,0 +1,669 @@
+/**
+ * XML capability for the Datakit `xml_to_json` and `json_to_xml` nodes.
+ *
+ * Parsing uses fast-xml-parser (validator + ordered parser) with entity
+ * processing switched OFF; this module then decodes only the five predefined
+ * XML entities and numeric character references. DOCTYPE declarations are
+ * rejected outright, so neither external entities (XXE) nor internal entity
+ * expansion (billion laughs) can ever happen. Input size and nesting depth
+ * are bounded. See docs/capabilities.md for the conversion rules and the
+ * supported XPath subset.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+export interface XmlToJsonOptions {
+  text_block_name?: string /* default '#text' */;
+  attributes_block_name?: string | null;
+  attributes_name_prefix?: string | null;
+  root_element_name?: string | null;
+  recognize_type?: boolean;
+  xpath?: string | null;
+}
+
+export interface JsonToXmlOptions {
+  text_block_name?: string;
+  attributes_block_name?: string | null;
+  attributes_name_prefix?: string | null;
+  root_element_name?: string | null;
+}
+
+export class XmlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlError';
+  }
+}
+
+/** Largest accepted XML document (characters). */
+export const MAX_XML_SIZE = 10 * 1024 * 1024;
+/** Deepest accepted element nesting (and JSON nesting for json_to_xml). */
+export const MAX_XML_DEPTH = 256;
+
+export const DEFAULT_TEXT_BLOCK_NAME = '#text';
+export const DEFAULT_ATTRIBUTES_PREFIX = '@';
+export const DEFAULT_ROOT_ELEMENT_NAME = 'root';
+/** Element name used for the items of a top-level JSON array. */
+export const ARRAY_ITEM_ELEMENT_NAME = 'item';
+
+// ---------------------------------------------------------------------------
+// internal tree
+
+interface XElement {
+  kind: 'element';
+  name: string;
+  attrs: [string, string][];
+  children: XChild[];
+  parent: XElement | XDocument;
+  order: number;
+}
+interface XText {
+  kind: 'text';
+  value: string;
+  parent: XElement;
+  order: number;
+}
+interface XDocument {
+  kind: 'document';
+  children: XElement[];
+  order: number;
+}
+interface XAttr {
+  kind: 'attr';
+  name: string;
+  value: string;
+  parent: XElement;
+  order: number;
+}
+type XChild = XElement | XText;
+type XNode = XElement | XText | XDocument | XAttr;
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Decodes the predefined entities and numeric references; anything else is left as written. */
+function decodeEntities(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);/g, (m, body: string) => {
+    if (body[0] === '#') {
+      const cp = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      if (!Number.isFinite(cp) || cp > 0x10ffff || cp === 0 || (cp >= 0xd800 && cp <= 0xdfff)) return m;
+      return String.fromCodePoint(cp);
+    }
+    return PREDEFINED[body] ?? m;
+  });
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  allowBooleanAttributes: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  processEntities: false,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  removeNSPrefix: false,
+  maxNestedTags: MAX_XML_DEPTH,
+});
+
+function parseDocument(xml: unknown): XDocument {
+  if (typeof xml !== 'string') {
+    if (xml instanceof Uint8Array) xml = new TextDecoder().decode(xml);
+    else throw new XmlError(`xml_to_json expects a string, got ${xml === null ? 'null' : typeof xml}`);
+  }
+  const text = xml as string;
+  if (text.length > MAX_XML_SIZE) {
+    throw new XmlError(`XML document too large: ${text.length} characters (limit ${MAX_XML_SIZE})`);
+  }
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw new XmlError('DOCTYPE and ENTITY declarations are not allowed (entity expansion is disabled)');
+  }
+  if (text.trim() === '') throw new XmlError('invalid XML: empty document');
+  const depth = quickDepth(text);
+  if (depth > MAX_XML_DEPTH) throw new XmlError(`XML nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+
+  const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (v !== true) {
+    const e = v.err;
+    throw new XmlError(`invalid XML: ${e.msg} (line ${e.line}, column ${e.col})`);
+  }
+  let ordered: unknown[];
+  try {
+    ordered = parser.parse(text) as unknown[];
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/nested tags/i.test(msg)) throw new XmlError(`XML nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+    throw new XmlError(`invalid XML: ${msg}`);
+  }
+  let order = 0;
+  const doc: XDocument = { kind: 'document', children: [], order: order++ };
+
+  const build = (items: unknown[], parent: XElement | XDocument): XChild[] => {
+    const out: XChild[] = [];
+    for (const item of items) {
+      const rec = item as Record<string, unknown>;
+      for (const key of Object.keys(rec)) {
+        if (key === ':@') continue;
+        if (key === '#text') {
+          if (parent.kind === 'document') continue; // whitespace around the root
+          const value = decodeEntities(String(rec[key]));
+          const last = out[out.length - 1];
+          if (last && last.kind === 'text') last.value += value; // coalesce text + CDATA
+          else out.push({ kind: 'text', value, parent, order: order++ });
+          continue;
+        }
+        const el: XElement = { kind: 'element', name: key, attrs: [], children: [], parent, order: order++ };
+        const attrs = rec[':@'] as Record<string, unknown> | undefined;
+        if (attrs) for (const [an, av] of Object.entries(attrs)) el.attrs.push([an, decodeEntities(String(av))]);
+        el.children = build(rec[key] as unknown[], el);
+        out.push(el);
+      }
+    }
+    // drop whitespace-only text nodes (indentation)
+    return out.filter((c) => c.kind === 'element' || c.value.trim() !== '');
+  };
+  const top = build(ordered, doc).filter((c): c is XElement => c.kind === 'element');
+  if (top.length === 0) throw new XmlError('invalid XML: no root element');
+  if (top.length > 1) throw new XmlError('invalid XML: multiple root elements');
+  doc.children = top;
+  return doc;
+}
+
+/**
+ * Cheap upper bound of the element nesting depth, computed before any
+ * recursive processing so a hostile document cannot exhaust the stack.
+ */
+function quickDepth(s: string): number {
+  let depth = 0;
+  let max = 0;
+  let i = s.indexOf('<');
+  while (i !== -1 && i < s.length) {
+    const c = s.charCodeAt(i + 1);
+    if (c === 33 /* ! */) {
+      if (s.startsWith('<!--', i)) {
+        const e = s.indexOf('-->', i + 4);
+        i = e === -1 ? -1 : s.indexOf('<', e + 3);
+        continue;
+      }
+      if (s.startsWith('<![CDATA[', i)) {
+        const e = s.indexOf(']]>', i + 9);
+        i = e === -1 ? -1 : s.indexOf('<', e + 3);
+        continue;
+      }
+    } else if (c === 47 /* / */) {
+      depth--;
+    } else if (c !== 63 /* ? */) {
+      const gt = s.indexOf('>', i);
+      if (gt === -1) break;
+      if (s.charCodeAt(gt - 1) !== 47) {
+        depth++;
+        if (depth > max) max = depth;
+      }
+      i = s.indexOf('<', gt);
+      continue;
+    }
+    i = s.indexOf('<', i + 1);
+  }
+  return max;
+}
+
+// ---------------------------------------------------------------------------
+// XML -> JSON
+
+interface ToJsonCtx {
+  text: string;
+  block: string | null;
+  prefix: string;
+  recognize: boolean;
+}
+
+const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+function typed(s: string, ctx: ToJsonCtx): unknown {
+  if (!ctx.recognize) return s;
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  if (s === 'null') return null;
+  if (NUMBER_RE.test(s)) {
+    const n = Number(s);
+    if (!Number.isFinite(n)) return s;
+    if (/^-?[0-9]+$/.test(s) && !Number.isSafeInteger(n)) return s; // keep big integers exact
+    return n;
+  }
+  return s;
+}
+
+function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Converts the element's attributes and children into a JSON value. */
+function elementValue(el: XElement, ctx: ToJsonCtx): unknown {
+  const elements = el.children.filter((c): c is XElement => c.kind === 'element');
+  const text = el.children
+    .filter((c): c is XText => c.kind === 'text')
+    .map((t) => t.value)
+    .join('')
+    .trim();
+  if (el.attrs.length === 0 && elements.length === 0) return text === '' ? {} : typed(text, ctx);
+
+  const obj: Record<string, unknown> = {};
+  if (el.attrs.length > 0) {
+    if (ctx.block !== null) {
+      const attrs: Record<string, unknown> = {};
+      for (const [n, v] of el.attrs) setKey(attrs, n, typed(v, ctx));
+      setKey(obj, ctx.block, attrs);
+    } else {
+      for (const [n, v] of el.attrs) setKey(obj, ctx.prefix + n, typed(v, ctx));
+    }
+  }
+  groupElements(elements, ctx, obj);
+  if (text !== '') setKey(obj, ctx.text, typed(text, ctx));
+  return obj;
+}
+
+/** Repeated names become arrays, in document order. */
+function groupElements(elements: XElement[], ctx: ToJsonCtx, into: Record<string, unknown>): Record<string, unknown> {
+  const counts = new Map<string, number>();
+  for (const e of elements) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+  for (const e of elements) {
+    const v = elementValue(e, ctx);
+    if ((counts.get(e.name) ?? 0) > 1) {
+      const existing = Object.prototype.hasOwnProperty.call(into, e.name) ? into[e.name] : undefined;
+      if (Array.isArray(existing)) existing.push(v);
+      else setKey(into, e.name, [v]);
+    } else {
+      setKey(into, e.name, v);
+    }
+  }
+  return into;
+}
+
+export function xmlToJson(xml: string, options: XmlToJsonOptions = {}): unknown {
+  const ctx: ToJsonCtx = {
+    text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
+    block: options.attributes_block_name ? options.attributes_block_name : null,
+    prefix: options.attributes_name_prefix ?? DEFAULT_ATTRIBUTES_PREFIX,
+    recognize: options.recognize_type === true,
+  };
+  const doc = parseDocument(xml);
+  const root = doc.children[0];
+
+  if (options.xpath !== undefined && options.xpath !== null && options.xpath !== '') {
+    const nodes = evaluateXPath(compileXPath(options.xpath), doc);
+    return xpathResult(nodes, ctx);
+  }
+  if (options.root_element_name && root.name === options.root_element_name) {
+    // inverse of json_to_xml's root_element_name: unwrap the named root
+    return elementValue(root, ctx);
+  }
+  return groupElements([root], ctx, {});
+}
+
+function xpathResult(nodes: XNode[], ctx: ToJsonCtx): unknown {
+  if (nodes.length === 0) return null;
+  const scalar = (n: XNode): unknown => {
+    switch (n.kind) {
+      case 'attr':
+        return typed(n.value, ctx);
+      case 'text':
+        return typed(n.value.trim(), ctx);
+      case 'element':
+        return groupElements([n], ctx, {});
+      case 'document':
+        return groupElements(n.children, ctx, {});
+    }
+  };
+  if (nodes.every((n) => n.kind === 'element')) {
+    // selected elements behave like the children of a virtual parent
+    return groupElements(nodes as XElement[], ctx, {});
+  }
+  if (nodes.length === 1) return scalar(nodes[0]);
+  return nodes.map(scalar);
+}
+
+// ---------------------------------------------------------------------------
+// XPath subset
+//
+//   path      := '/' | ('/' | '//')? step (('/' | '//') step)*
+//   step      := '.' | '..' | nametest predicate* | '@' (name | '*') | 'text()' predicate* | 'node()' predicate*
+//   nametest  := '*' | QName
+//   predicate := '[' ( integer | 'last()' | '@' name ( '=' literal )? | name ( '=' literal )? | 'text()' '=' literal ) ']'
+//
+// The context node of a relative path is the document node (as in XPath 1.0).
+
+type Test =
+  | { type: 'name'; name: string }
+  | { type: 'any' }
+  | { type: 'text' }
+  | { type: 'node' }
+  | { type: 'self' }
+  | { type: 'parent' }
+  | { type: 'attr'; name: string };
+type Pred =
+  | { type: 'pos'; n: number }
+  | { type: 'last' }
+  | { type: 'attr'; name: string; value?: string }
+  | { type: 'child'; name: string; value?: string }
+  | { type: 'text'; value: string };
+interface Step {
+  descendant: boolean;
+  test: Test;
+  preds: Pred[];
+}
+
+const QNAME = /^[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?/;
+
+export function compileXPath(expr: string): Step[] {
+  const bad = (why: string) => new XmlError(`invalid xpath "${expr}": ${why}`);
+  let s = expr.trim();
+  if (s === '') throw bad('empty expression');
+  const steps: Step[] = [];
+  if (s === '/') return steps;
+  let descendant = false;
+  if (s.startsWith('//')) {
+    descendant = true;
+    s = s.slice(2);
+  } else if (s.startsWith('/')) {
+    s = s.slice(1);
+  }
+  for (;;) {
+    let test: Test;
+    let m: RegExpMatchArray | null;
+    if (s.startsWith('..')) {
+      test = { type: 'parent' };
+      s = s.slice(2);
+    } else if (s.startsWith('.')) {
+      test = { type: 'self' };
+      s = s.slice(1);
+    } else if (s.startsWith('text()')) {
+      test = { type: 'text' };
+      s = s.slice(6);
+    } else if (s.startsWith('node()')) {
+      test = { type: 'node' };
+      s = s.slice(6);
+    } else if (s.startsWith('@*')) {
+      test = { type: 'attr', name: '*' };
+      s = s.slice(2);
+    } else if (s.startsWith('@') && (m = s.slice(1).match(QNAME))) {
+      test = { type: 'attr', name: m[0] };
+      s = s.slice(1 + m[0].length);
+    } else if (s.startsWith('*')) {
+      test = { type: 'any' };
+      s = s.slice(1);
+    } else if ((m = s.match(QNAME))) {
+      test = { type: 'name', name: m[0] };
+      s = s.slice(m[0].length);
+    } else {
+      throw bad(s === '' ? 'missing step' : `unsupported syntax at "${s}"`);
+    }
+    const preds: Pred[] = [];
+    while (s.startsWith('[')) {
+      const end = s.indexOf(']');
+      if (end === -1) throw bad('unterminated predicate');
+      preds.push(parsePredicate(s.slice(1, end).trim(), bad));
+      s = s.slice(end + 1);
+    }
+    steps.push({ descendant, test, preds });
+    if (s === '') break;
+    if (s.startsWith('//')) {
+      descendant = true;
+      s = s.slice(2);
+    } else if (s.startsWith('/')) {
+      descendant = false;
+      s = s.slice(1);
+    } else {
+      throw bad(`unsupported syntax at "${s}"`);
+    }
+  }
+  return steps;
+}
+
+function parsePredicate(p: string, bad: (why: string) => XmlError): Pred {
+  if (/^[0-9]+$/.test(p)) {
+    const n = parseInt(p, 10);
+    if (n < 1) throw bad('positions start at 1');
+    return { type: 'pos', n };
+  }
+  if (p === 'last()') return { type: 'last' };
+  const m = p.match(/^(@?)(text\(\)|[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'))?$/);
+  if (!m) throw bad(`unsupported predicate [${p}]`);
+  const value = m[3] ?? m[4];
+  if (m[2] === 'text()') {
+    if (m[1] || value === undefined) throw bad(`unsupported predicate [${p}]`);
+    return { type: 'text', value };
+  }
+  return m[1] ? { type: 'attr', name: m[2], value } : { type: 'child', name: m[2], value };
+}
+
+function childrenOf(n: XNode): XChild[] {
+  if (n.kind === 'element') return n.children;
+  if (n.kind === 'document') return n.children;
+  return [];
+}
+
+function descendantsOrSelf(n: XNode, out: XNode[]): void {
+  out.push(n);
+  for (const c of childrenOf(n)) descendantsOrSelf(c, out);
+}
+
+function textOf(n: XNode): string {
+  if (n.kind === 'text' || n.kind === 'attr') return n.value;
+  return childrenOf(n)
+    .map((c) => textOf(c))
+    .join('');
+}
+
+function matchPred(n: XNode, p: Pred): boolean {
+  switch (p.type) {
+    case 'attr': {
+      if (n.kind !== 'element') return false;
+      const a = n.attrs.find(([k]) => k === p.name);
+      return a !== undefined && (p.value === undefined || a[1] === p.value);
+    }
+    case 'child':
+      return childrenOf(n).some(
+        (c) => c.kind === 'element' && c.name === p.name && (p.value === undefined || textOf(c).trim() === p.value),
+      );
+    case 'text':
+      return textOf(n).trim() === p.value;
+    default:
+      return true;
+  }
+}
+
+function applyStep(ctxNodes: XNode[], step: Step): XNode[] {
+  let contexts = ctxNodes;
+  if (step.descendant) {
+    const all: XNode[] = [];
+    for (const c of ctxNodes) descendantsOrSelf(c, all);
+    contexts = all;
+  }
+  const result: XNode[] = [];
+  for (const ctx of contexts) {
+    let cands: XNode[];
+    const t = step.test;
+    switch (t.type) {
+      case 'self':
+        cands = [ctx];
+        break;
+      case 'parent':
+        cands = ctx.kind === 'document' ? [] : [ctx.parent];
+        break;
+      case 'attr':
+        cands =
+          ctx.kind === 'element'
+            ? ctx.attrs
+                .map(([name, value], i): XAttr => ({ kind: 'attr', name, value, parent: ctx, order: ctx.order + (i + 1) / (ctx.attrs.length + 1) }))
+                .filter((a) => t.name === '*' || a.name === t.name)
+            : [];
+        break;
+      case 'text':
+        cands = childrenOf(ctx).filter((c) => c.kind === 'text');
+        break;
+      case 'node':
+        cands = childrenOf(ctx);
+        break;
+      case 'any':
+        cands = childrenOf(ctx).filter((c) => c.kind === 'element');
+        break;
+      case 'name':
+        cands = childrenOf(ctx).filter((c) => c.kind === 'element' && c.name === t.name);
+        break;
+    }
+    for (const p of step.preds) {
+      if (p.type === 'pos') cands = cands.length >= p.n ? [cands[p.n - 1]] : [];
+      else if (p.type === 'last') cands = cands.length > 0 ? [cands[cands.length - 1]] : [];
+      else cands = cands.filter((c) => matchPred(c, p));
+    }
+    result.push(...cands);
+  }
+  // union in document order without duplicates
+  const seen = new Set<XNode | string>();
+  const unique: XNode[] = [];
+  for (const n of result) {
+    const id = n.kind === 'attr' ? `${n.parent.order}@${n.name}` : n;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    unique.push(n);
+  }
+  return unique.sort((a, b) => a.order - b.order);
+}
+
+function evaluateXPath(steps: Step[], doc: XDocument): XNode[] {
+  let nodes: XNode[] = [doc];
+  for (const step of steps) nodes = applyStep(nodes, step);
+  return nodes;
+}
+
+// ---------------------------------------------------------------------------
+// JSON -> XML
+
+const XML_NAME = /^[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?$/;
+// characters not allowed in XML 1.0 documents
+// eslint-disable-next-line no-control-regex
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+function escapeText(s: string): string {
+  if (INVALID_XML_CHARS.test(s)) throw new XmlError('value contains a character that is not allowed in XML');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function escapeAttr(s: string): string {
+  return escapeText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+}
+
+interface ToXmlCtx {
+  text: string;
+  block: string | null;
+  prefix: string;
+}
+
+function checkName(name: string): string {
+  if (!XML_NAME.test(name) || /^xml/i.test(name)) throw new XmlError(`invalid XML element name "${name}"`);
+  return name;
+}
+
+function scalarText(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new XmlError(`${what}: number ${v} cannot be represented in XML`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return v.toString();
+  throw new XmlError(`${what}: unsupported value of type ${typeof v}`);
+}
+
+function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number, out: string[]): void {
+  if (depth > MAX_XML_DEPTH) throw new XmlError(`JSON nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+  if (Array.isArray(value)) {
+    // repeated elements; nested arrays are flattened
+    for (const item of value) emitElement(name, item, ctx, depth + 1, out);
+    return;
+  }
+  checkName(name);
+  if (value === null || value === undefined) {
+    out.push(`<${name}/>`);
+    return;
+  }
+  if (typeof value !== 'object') {
+    const t = scalarText(value, `element <${name}>`);
+    out.push(t === '' ? `<${name}/>` : `<${name}>${escapeText(t)}</${name}>`);
+    return;
+  }
+  const attrs: string[] = [];
+  const children: string[] = [];
+  let text = '';
+  const addAttr = (an: string, av: unknown) => {
+    if (av === null || av === undefined) return;
+    if (!XML_NAME.test(an)) throw new XmlError(`invalid XML attribute name "${an}"`);
+    if (typeof av === 'object') throw new XmlError(`attribute "${an}" of <${name}> must be a string, number or boolean`);
+    attrs.push(` ${an}="${escapeAttr(scalarText(av, `attribute "${an}"`))}"`);
+  };
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (ctx.block !== null && k === ctx.block) {
+      if (v === null || v === undefined) continue;
+      if (typeof v !== 'object' || Array.isArray(v))
+        throw new XmlError(`attributes block "${k}" of <${name}> must be an object`);
+      for (const [an, av] of Object.entries(v as Record<string, unknown>)) addAttr(an, av);
+    } else if (k === ctx.text) {
+      if (v === null || v === undefined) continue;
+      text += escapeText(scalarText(v, `text of <${name}>`));
+    } else if (ctx.block === null && ctx.prefix !== '' && k.startsWith(ctx.prefix) && k.length > ctx.prefix.length) {
+      addAttr(k.slice(ctx.prefix.length), v);
+    } else {
+      emitElement(k, v, ctx, depth + 1, children);
+    }
+  }
+  const body = text + children.join('');
+  out.push(body === '' ? `<${name}${attrs.join('')}/>` : `<${name}${attrs.join('')}>${body}</${name}>`);
+}
+
+export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): string {
+  const ctx: ToXmlCtx = {
+    text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
+    block: options.attributes_block_name ? options.attributes_block_name : null,
+    prefix: options.attributes_name_prefix ?? DEFAULT_ATTRIBUTES_PREFIX,
+  };
+  if (typeof value === 'string') {
+    // a raw JSON body (not decoded upstream) is accepted as JSON text
+    const t = value.trim();
+    if (t.startsWith('{') || t.startsWith('[')) {
+      try {
+        value = JSON.parse(t);
+      } catch {
+        /* plain text */
+      }
+    }
+  }
+  const out: string[] = [];
+  const root = options.root_element_name || null;
+  if (root !== null) checkName(root);
+
+  if (Array.isArray(value)) {
+    const items: string[] = [];
+    for (const item of value) emitElement(ARRAY_ITEM_ELEMENT_NAME, item, ctx, 1, items);
+    const name = root ?? DEFAULT_ROOT_ELEMENT_NAME;
+    out.push(items.length ? `<${name}>${items.join('')}</${name}>` : `<${name}/>`);
+  } else if (root !== null) {
+    emitElement(root, value, ctx, 0, out);
+  } else if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value as object);
+    const single = keys.length === 1 ? keys[0] : undefined;
+    const inner = single !== undefined ? (value as Record<string, unknown>)[single] : undefined;
+    const isSpecial = (k: string) =>
+      k === ctx.text || (ctx.block !== null && k === ctx.block) || (ctx.block === null && ctx.prefix !== '' && k.startsWith(ctx.prefix));
+    if (single !== undefined && !isSpecial(single) && !Array.isArray(inner)) {
+      // {"a": {...}} -> <a>...</a>: the single key is the document element
+      emitElement(single, inner, ctx, 0, out);
+    } else {
+      emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
+    }
+  } else {
+    emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
+  }
+  return out.join('');
+}
