@@ -1,0 +1,668 @@
+// One request through a plan: node states, values between ports, the
+// scheduler (a node runs once all its inputs are ready; async nodes are
+// dispatched to the host and resumed by token), branch skipping, failure
+// and cancellation, and the phase results handed back to the host.
+
+import { ByteWriter, equalsIgnoreCase } from './bytes';
+import { JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
+import {
+  host_http_cancel,
+  host_phase_result,
+  host_secret_get,
+  log,
+  LOG_ERROR,
+  LOG_WARN,
+  monoMs,
+  takeResult,
+} from './host';
+import {
+  Conn,
+  N_IMPLICIT,
+  N_REQUEST,
+  N_RESPONSE,
+  N_SERVICE_REQUEST,
+  N_SERVICE_RESPONSE,
+  N_VAULT,
+  Plan,
+  PNode,
+  SELF,
+} from './plan';
+import { NodeType, PortType, portTypeName } from './types';
+import { decodeBody, encodeBody, headerIndex, headerValue, jsonQuote, writeHeaderMap, bodyError, rawJson } from './http';
+import { maskSecrets, MASK, Trace, valueTypeName, writeMasked } from './trace';
+import { runNode, NodeResult } from './nodes';
+
+export const S_PENDING: i32 = 0;
+export const S_RUNNING: i32 = 1;
+export const S_DONE: i32 = 2;
+export const S_FAILED: i32 = 3;
+export const S_SKIPPED: i32 = 4;
+export const S_CANCELED: i32 = 5;
+
+/** Actions returned to the host by the lifecycle exports. */
+export const ACTION_PAUSE: i32 = 0;
+export const ACTION_CONTINUE: i32 = 1;
+export const ACTION_RESPOND: i32 = 2;
+export const ACTION_NONE: i32 = 3;
+
+const TRUE_WORDS: string[] = ['true', 'yes', 'on', '1', 'enabled'];
+
+export class Ctx {
+  id: i32;
+  plan: Plan;
+  state: i32[];
+  waiting: i32[];
+  outs: Array<Array<Value | null>>;
+  selfs: Array<Value | null>;
+  /** in-flight async operations: token -> node index */
+  tokens: Map<i32, i32> = new Map();
+  ready: i32[] = [];
+  phase: i32 = 0;
+  finished: bool = false;
+  requestId: string = '';
+  trace: Trace | null = null;
+  secrets: string[] = [];
+  startMono: f64 = 0;
+  /** the response status the client gets (for traces of proxied requests) */
+  failedNode: i32 = -1;
+  failure: string = '';
+
+  constructor(id: i32, plan: Plan) {
+    this.id = id;
+    this.plan = plan;
+    const n = plan.nodes.length;
+    this.state = new Array<i32>(n).fill(S_PENDING);
+    this.waiting = new Array<i32>(n);
+    this.outs = new Array<Array<Value | null>>(n);
+    this.selfs = new Array<Value | null>(n).fill(null);
+    for (let i = 0; i < n; i++) {
+      const node = plan.nodes[i];
+      this.waiting[i] = node.deps.length;
+      this.outs[i] = new Array<Value | null>(node.outPorts.length).fill(null);
+    }
+  }
+
+  node(i: i32): PNode {
+    return this.plan.nodes[i];
+  }
+
+  // ------------------------------------------------------------ values
+
+  /** The value a connection delivers, type-checked; null when absent. */
+  fetch(c: Conn): Value | null {
+    if (this.state[c.srcNode] != S_DONE) return null;
+    let v: Value | null;
+    if (c.srcPort == SELF) v = this.selfValue(c.srcNode);
+    else v = this.outs[c.srcNode][c.srcPort];
+    return v;
+  }
+
+  /** The node-wise output: the whole object for fixed-port nodes. */
+  selfValue(i: i32): Value | null {
+    const s = this.selfs[i];
+    if (s !== null) return s;
+    const n = this.node(i);
+    if (n.selfOutType != PortType.OBJECT && n.type != NodeType.VAULT) return null;
+    const o = Value.obj();
+    let sensitive = false;
+    for (let p = 0; p < n.outPorts.length; p++) {
+      const v = this.outs[i][p];
+      if (v === null) continue;
+      if (v.sensitive) sensitive = true;
+      o.set(n.outPorts[p].name, v);
+    }
+    o.sensitive = sensitive && n.type != NodeType.VAULT;
+    this.selfs[i] = o;
+    return o;
+  }
+
+  /**
+   * Gathers a node's inputs: one value per input port (null when absent)
+   * plus the node-wise input. Returns an error text, or null.
+   */
+  gather(n: PNode, ins: Array<Value | null>): string | null {
+    for (let p = 0; p < n.inPorts.length; p++) {
+      const c = n.inConns[p];
+      if (c === null) {
+        ins.push(null);
+        continue;
+      }
+      const v = this.fetch(c);
+      if (v === null) {
+        ins.push(null);
+        continue;
+      }
+      const checked = checkType(v, c.check);
+      if (checked === null) return 'invalid value for input ' + jsonQuote(n.inPorts[p].name) + ': expected ' + portTypeName(c.check) + ', got ' + valueTypeName(v);
+      ins.push(checked);
+    }
+    const sc = n.selfConn;
+    if (sc !== null && n.selfInType == PortType.OBJECT) {
+      // node-wise value into a fixed-port node: split it by field at run time
+      const v = this.fetch(sc);
+      if (v !== null && !v.isNull()) {
+        if (v.typeKind() != Kind.OBJ) return 'invalid value for node-wise input: expected object, got ' + valueTypeName(v);
+        for (let p = 0; p < n.inPorts.length; p++) {
+          const f = v.get(n.inPorts[p].name);
+          if (f === null || ins[p] !== null) continue;
+          const checked = checkType(f, n.inPorts[p].type);
+          if (checked === null) return 'invalid value for input ' + jsonQuote(n.inPorts[p].name) + ': expected ' + portTypeName(n.inPorts[p].type) + ', got ' + valueTypeName(f);
+          if (v.sensitive) checked.sensitive = true;
+          ins[p] = checked;
+        }
+      }
+    }
+    return null;
+  }
+
+  selfInput(n: PNode): Value | null {
+    const sc = n.selfConn;
+    if (sc === null) return null;
+    const v = this.fetch(sc);
+    if (v === null) return null;
+    return checkType(v, sc.check);
+  }
+
+  // --------------------------------------------------------- scheduler
+
+  traceOn(): bool {
+    return this.trace !== null;
+  }
+
+  traceNode(i: i32, action: string): void {
+    const t = this.trace;
+    if (t === null) return;
+    const n = this.node(i);
+    t.event(n.name, n.typeName, action);
+  }
+
+  traceValues(i: i32): void {
+    const t = this.trace;
+    if (t === null) return;
+    const n = this.node(i);
+    const w = t.open(n.name, n.typeName, 'complete');
+    w.str(',"values":{');
+    let first = true;
+    for (let p = 0; p < n.outPorts.length; p++) {
+      const v = this.outs[i][p];
+      if (v === null) continue;
+      if (!first) w.byte(0x2c);
+      first = false;
+      writeJsonString(w, n.outPorts[p].name);
+      this.writeTypedValue(w, v, i == N_VAULT);
+    }
+    const s = this.selfs[i];
+    if (s !== null && n.selfOutType != PortType.OBJECT && n.type != NodeType.STATIC && n.type != NodeType.VAULT) {
+      if (!first) w.byte(0x2c);
+      writeJsonString(w, '$self');
+      this.writeTypedValue(w, s, false);
+    }
+    w.byte(0x7d);
+    t.close();
+  }
+
+  writeTypedValue(w: ByteWriter, v: Value, forceMask: bool): void {
+    w.str(':{"type":');
+    writeJsonString(w, valueTypeName(v));
+    w.str(',"value":');
+    if (forceMask) writeJsonString(w, MASK);
+    else writeMasked(w, v, this.secrets, 0);
+    w.byte(0x7d);
+  }
+
+  /** Marks node i complete and wakes its dependants. */
+  complete(i: i32): void {
+    this.state[i] = S_DONE;
+    if (this.trace !== null) this.traceValues(i);
+    const n = this.node(i);
+    for (let j = 0; j < n.dependants.length; j++) {
+      const d = n.dependants[j];
+      // a branch's listed nodes are released by the branch decision
+      if (n.type == NodeType.BRANCH && (n.branchThen.includes(d) || n.branchElse.includes(d))) continue;
+      this.release(d);
+    }
+  }
+
+  release(d: i32): void {
+    this.waiting[d]--;
+    if (this.waiting[d] == 0 && this.state[d] == S_PENDING && d >= N_IMPLICIT) {
+      this.ready.push(d);
+      this.traceNode(d, 'schedule');
+    }
+  }
+
+  /** Skips node i and, transitively, the user nodes depending on it. */
+  skip(i: i32): void {
+    if (this.state[i] != S_PENDING) return;
+    this.state[i] = S_SKIPPED;
+    this.traceNode(i, 'skip');
+    const n = this.node(i);
+    for (let j = 0; j < n.dependants.length; j++) {
+      const d = n.dependants[j];
+      if (d < N_IMPLICIT) this.waiting[d]--; // implicit sinks just lack that input
+      else this.skip(d);
+    }
+  }
+
+  /** Applies a branch decision. */
+  decide(i: i32, value: bool): void {
+    const n = this.node(i);
+    const take = value ? n.branchThen : n.branchElse;
+    const drop = value ? n.branchElse : n.branchThen;
+    for (let j = 0; j < drop.length; j++) this.skip(drop[j]);
+    for (let j = 0; j < take.length; j++) if (this.state[take[j]] == S_PENDING) this.release(take[j]);
+  }
+
+  /** Runs ready nodes until the phase finishes or waits for the host. */
+  pump(): i32 {
+    while (this.ready.length > 0 && !this.finished) {
+      const i = this.ready.shift();
+      if (this.state[i] != S_PENDING) continue;
+      const n = this.node(i);
+      this.traceNode(i, 'run');
+      const r = runNode(this, n);
+      if (this.finished) return ACTION_RESPOND;
+      if (r.status == NodeResult.FAILED) {
+        return this.fail(i, r.error);
+      }
+      if (r.status == NodeResult.RUNNING) {
+        this.state[i] = S_RUNNING;
+        this.tokens.set(r.token, i);
+        this.traceNode(i, 'dispatch');
+        continue;
+      }
+      if (r.status == NodeResult.EXIT) {
+        this.complete(i);
+        return this.exit(n, r);
+      }
+      this.complete(i);
+      if (n.type == NodeType.BRANCH) this.decide(i, r.branchValue);
+    }
+    if (this.finished) return ACTION_RESPOND;
+    if (this.tokens.size > 0) return ACTION_PAUSE;
+    return this.endPhase();
+  }
+
+  /** An async node's answer arrived (from dk_on_http_response). */
+  resume(token: i32, r: NodeResult): i32 {
+    if (this.finished || !this.tokens.has(token)) return ACTION_NONE;
+    const i = this.tokens.get(token);
+    this.tokens.delete(token);
+    this.traceNode(i, 'resume');
+    if (r.status == NodeResult.FAILED) return this.fail(i, r.error);
+    this.complete(i);
+    return this.pump();
+  }
+
+  // ------------------------------------------------------------ phases
+
+  /** Request phase entry: request metadata (JSON) and optional body. */
+  startRequest(meta: ArrayBuffer, body: ArrayBuffer | null): i32 {
+    this.startMono = monoMs();
+    const m = parseJson(meta, true);
+    if (m === null || m.typeKind() != Kind.OBJ) {
+      this.requestId = '';
+      return this.fail(N_REQUEST, 'invalid request metadata from host');
+    }
+    const rid = m.get('request_id');
+    if (rid !== null && rid.typeKind() == Kind.STR) this.requestId = rid.resolve().s;
+    const headers = m.get('headers');
+    if (this.plan.debug && headers !== null) {
+      const h = headerValue(headers, 'x-datakit-debug-trace');
+      if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) this.trace = new Trace();
+    }
+    // request outputs: body, headers, query, path, raw_path, port, method, scheme, version
+    const outs = this.outs[N_REQUEST];
+    outs[1] = headers !== null ? headers : Value.obj();
+    const q = m.get('query');
+    outs[2] = q !== null ? q : Value.obj();
+    outs[3] = m.get('path');
+    outs[4] = m.get('raw_path');
+    outs[5] = m.get('port');
+    outs[6] = m.get('method');
+    outs[7] = m.get('scheme');
+    outs[8] = m.get('version');
+    if (body !== null) {
+      const ct = headerValue(outs[1], 'content-type');
+      const b = decodeBody(body!, ct);
+      if (b === null) {
+        this.state[N_REQUEST] = S_FAILED;
+        return this.fail(N_REQUEST, 'invalid JSON in request body: ' + bodyError);
+      }
+      outs[0] = b;
+    }
+    this.complete(N_REQUEST);
+
+    // vault: resolve the secrets this plan names
+    const plan = this.plan;
+    if (plan.vaultRefs.length > 0 && this.node(N_VAULT).dependants.length > 0) {
+      for (let k = 0; k < plan.vaultRefs.length; k++) {
+        const ref = String.UTF8.encode(plan.vaultRefs[k]);
+        const r = takeResult(host_secret_get(this.id, changetype<usize>(ref), ref.byteLength));
+        if (!r.ok) return this.fail(N_VAULT, 'could not resolve secret ' + jsonQuote(plan.vaultNames[k]) + ': ' + r.text);
+        const v = Value.str(r.text);
+        v.sensitive = true;
+        this.secrets.push(v.s);
+        this.outs[N_VAULT][k] = v;
+      }
+    }
+    this.complete(N_VAULT);
+    // nodes with no inputs start now
+    for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
+      if (this.waiting[i] == 0 && this.state[i] == S_PENDING && !this.ready.includes(i)) {
+        this.ready.push(i);
+        this.traceNode(i, 'schedule');
+      }
+    }
+    return this.pump();
+  }
+
+  /** Response phase entry: upstream status/headers (JSON) and optional body. */
+  startResponse(meta: ArrayBuffer, body: ArrayBuffer | null): i32 {
+    if (this.finished) return ACTION_NONE;
+    this.phase = 1;
+    const m = parseJson(meta, true);
+    if (m === null || m.typeKind() != Kind.OBJ) return this.fail(N_SERVICE_RESPONSE, 'invalid response metadata from host');
+    const outs = this.outs[N_SERVICE_RESPONSE];
+    const headers = m.get('headers');
+    outs[1] = headers !== null ? headers : Value.obj();
+    outs[2] = m.get('status');
+    if (body !== null) {
+      outs[3] = Value.fromBytes(body!);
+      const b = decodeBody(body!, headerValue(outs[1], 'content-type'));
+      if (b === null) return this.fail(N_SERVICE_RESPONSE, 'invalid JSON in service response body: ' + bodyError);
+      outs[0] = b;
+    }
+    this.complete(N_SERVICE_RESPONSE);
+    return this.pump();
+  }
+
+  endPhase(): i32 {
+    if (this.phase == 0) return this.endRequestPhase();
+    return this.endResponsePhase();
+  }
+
+  endRequestPhase(): i32 {
+    const sr = this.node(N_SERVICE_REQUEST);
+    const ins = new Array<Value | null>();
+    const err = this.gather(sr, ins);
+    if (err !== null) return this.fail(N_SERVICE_REQUEST, err!);
+    const w = new ByteWriter(256);
+    w.str('{"action":"continue"');
+    let bodyBytes: ArrayBuffer | null = null;
+    let ctAdd: string | null = null;
+    const body = ins[0];
+    const headers = ins[1];
+    if (body !== null) {
+      const enc = encodeBody(body, headers);
+      bodyBytes = enc.bytes;
+      if (enc.contentType.length > 0) ctAdd = enc.contentType;
+    }
+    if (headers !== null || bodyBytes !== null) {
+      const h = headers !== null ? headers : Value.obj();
+      const hp = headerMapProblemOrNull(h);
+      if (hp !== null) return this.fail(N_SERVICE_REQUEST, hp!);
+      w.str(',"headers":');
+      writePatch(w, h, ctAdd, bodyBytes);
+    }
+    const query = ins[2];
+    if (query !== null) {
+      w.str(',"query":');
+      writeJson(w, query);
+    }
+    const tracing = this.traceOn();
+    const responsePhase = this.plan.responsePhase || tracing;
+    w.str(',"response_phase":');
+    w.str(responsePhase ? 'true' : 'false');
+    w.str(',"response_body":');
+    w.str(this.plan.responseBody || tracing ? 'true' : 'false');
+    w.byte(0x7d);
+    this.state[N_SERVICE_REQUEST] = S_DONE;
+    // release service_response's dependency on the service request
+    this.waiting[N_SERVICE_RESPONSE]--;
+    this.emit(w, bodyBytes);
+    if (!responsePhase) this.finished = true;
+    return ACTION_CONTINUE;
+  }
+
+  endResponsePhase(): i32 {
+    const r = this.node(N_RESPONSE);
+    const ins = new Array<Value | null>();
+    const err = this.gather(r, ins);
+    if (err !== null) return this.fail(N_RESPONSE, err!);
+    const w = new ByteWriter(256);
+    w.str('{"action":"continue"');
+    let bodyBytes: ArrayBuffer | null = null;
+    let ctAdd: string | null = null;
+    const body = ins[0];
+    let headers = ins[1];
+    if (body !== null) {
+      const enc = encodeBody(body, headers);
+      bodyBytes = enc.bytes;
+      if (enc.contentType.length > 0) ctAdd = enc.contentType;
+    }
+    if (this.trace !== null) {
+      this.state[N_RESPONSE] = S_DONE;
+      bodyBytes = this.traceReport('PLAN_COMPLETE');
+      ctAdd = 'application/json';
+      const h = Value.obj();
+      h.set('Content-Type', Value.str('application/json'));
+      headers = h;
+    }
+    if (headers !== null || bodyBytes !== null) {
+      const h = headers !== null ? headers : Value.obj();
+      const hp = headerMapProblemOrNull(h);
+      if (hp !== null) return this.fail(N_RESPONSE, hp!);
+      w.str(',"headers":');
+      writePatch(w, h, ctAdd, bodyBytes);
+    }
+    w.byte(0x7d);
+    this.state[N_RESPONSE] = S_DONE;
+    this.finished = true;
+    this.emit(w, bodyBytes);
+    return ACTION_CONTINUE;
+  }
+
+  emit(w: ByteWriter, body: ArrayBuffer | null): void {
+    if (body === null) host_phase_result(this.id, w.ptr, w.len, 0, -1);
+    else host_phase_result(this.id, w.ptr, w.len, changetype<usize>(body), body.byteLength);
+  }
+
+  /** An exit node ends the request with its response. */
+  exit(n: PNode, r: NodeResult): i32 {
+    this.cancelAll();
+    this.finished = true;
+    let body = r.body;
+    let headers = r.headers;
+    if (this.trace !== null) {
+      body = this.traceReport('PLAN_COMPLETE');
+      headers = '{"Content-Type":"application/json","Content-Length":"' + body.byteLength.toString() + '"}';
+    }
+    const w = new ByteWriter(128 + headers.length);
+    w.str('{"action":"exit","status":');
+    w.int(r.exitStatus);
+    w.str(',"headers":');
+    w.str(headers);
+    w.byte(0x7d);
+    this.emit(w, body);
+    return ACTION_RESPOND;
+  }
+
+  /** A node failed: cancel the rest and answer 500. */
+  fail(i: i32, error: string): i32 {
+    if (this.finished) return ACTION_RESPOND;
+    const n = this.node(i);
+    this.state[i] = S_FAILED;
+    this.failedNode = i;
+    const msg = maskSecrets(error, this.secrets);
+    this.failure = msg;
+    if (this.trace !== null) {
+      const w = this.trace!.open(n.name, n.typeName, 'fail');
+      w.str(',"error":');
+      writeJsonString(w, msg);
+      this.trace!.close();
+    }
+    this.cancelAll();
+    this.finished = true;
+
+    // the full error goes to the log with node index, name and type
+    const lw = new ByteWriter(256);
+    lw.str('{"msg":"node execution error","request_id":');
+    writeJsonString(lw, this.requestId);
+    lw.str(',"error":');
+    writeJsonString(lw, msg);
+    lw.str(',"node":');
+    writeNodeRef(lw, n);
+    lw.byte(0x7d);
+    log(LOG_ERROR, lw.toString());
+
+    let body: ArrayBuffer;
+    if (this.trace !== null) body = this.traceReport('PLAN_ERROR');
+    else {
+      const b = new ByteWriter(256);
+      if (this.plan.debug) {
+        b.str('{"message":"node execution error","request_id":');
+        writeJsonString(b, this.requestId);
+        b.str(',"error":');
+        writeJsonString(b, msg);
+        b.str(',"node":');
+        writeNodeRef(b, n);
+        b.byte(0x7d);
+      } else {
+        b.str('{"message":"An unexpected error occurred","request_id":');
+        writeJsonString(b, this.requestId);
+        b.byte(0x7d);
+      }
+      body = b.toBuffer();
+    }
+    const w = new ByteWriter(256);
+    w.str('{"action":"exit","status":500,"headers":{"Content-Type":"application/json"},"failure":{"message":');
+    writeJsonString(w, msg);
+    w.str(',"node":');
+    writeNodeRef(w, n);
+    w.str('}}');
+    this.emit(w, body);
+    return ACTION_RESPOND;
+  }
+
+  /** Cancels running async nodes (host aborts them) and pending nodes. */
+  cancelAll(): void {
+    const keys = this.tokens.keys();
+    for (let k = 0; k < keys.length; k++) {
+      const i = this.tokens.get(keys[k]);
+      host_http_cancel(this.id, keys[k]);
+      this.state[i] = S_CANCELED;
+      this.traceNode(i, 'cancel');
+    }
+    this.tokens.clear();
+    for (let i = N_IMPLICIT; i < this.state.length; i++) {
+      if (this.state[i] == S_PENDING) {
+        this.state[i] = S_CANCELED;
+        this.traceNode(i, 'cancel');
+      }
+    }
+  }
+
+  /** Cancels in-flight work when the host finishes the request early. */
+  abandon(): void {
+    if (this.finished) return;
+    const keys = this.tokens.keys();
+    for (let k = 0; k < keys.length; k++) host_http_cancel(this.id, keys[k]);
+    this.tokens.clear();
+    this.finished = true;
+  }
+
+  traceReport(status: string): ArrayBuffer {
+    const t = this.trace!;
+    const w = new ByteWriter(1024 + t.events.len);
+    const ended = t.startedAt + (monoMs() - t.startMono);
+    w.str('{"started_at":');
+    w.str(t.startedAt.toString());
+    w.str(',"ended_at":');
+    w.str(ended.toString());
+    w.str(',"duration":');
+    w.str((Math.round((ended - t.startedAt) * 1000.0) / 1000.0).toString());
+    w.str(',"status":"');
+    w.str(status);
+    w.str('","request_id":');
+    writeJsonString(w, this.requestId);
+    w.str(',"nodes":[');
+    let first = true;
+    for (let i = N_IMPLICIT; i < this.state.length; i++) {
+      const n = this.node(i);
+      if (!first) w.byte(0x2c);
+      first = false;
+      w.str('{"name":');
+      writeJsonString(w, n.name);
+      w.str(',"type":');
+      writeJsonString(w, n.typeName);
+      w.str(',"status":"');
+      const s = this.state[i];
+      w.str(
+        s == S_DONE ? 'NODE_COMPLETE' : s == S_FAILED ? 'NODE_ERROR' : s == S_CANCELED ? 'NODE_CANCELED' : s == S_SKIPPED ? 'NODE_SKIPPED' : 'NODE_PENDING',
+      );
+      w.str('"}');
+    }
+    w.str('],"events":[');
+    w.slice(t.events.buf, 0, t.events.len);
+    w.str(']}');
+    return w.toBuffer();
+  }
+}
+
+function writeNodeRef(w: ByteWriter, n: PNode): void {
+  w.str('{"index":');
+  w.int(n.userIndex);
+  w.str(',"name":');
+  writeJsonString(w, n.name);
+  w.str(',"type":');
+  writeJsonString(w, n.typeName);
+  w.byte(0x7d);
+}
+
+function headerMapProblemOrNull(h: Value): string | null {
+  if (h.typeKind() != Kind.OBJ) return 'invalid headers: expected a map, got ' + valueTypeName(h);
+  return null;
+}
+
+/** Header patch: the given headers (null = remove) plus body-derived ones. */
+function writePatch(w: ByteWriter, h: Value, ctAdd: string | null, body: ArrayBuffer | null): void {
+  if (ctAdd !== null && headerIndex(h, 'content-type') < 0) {
+    const copy = h.shallowCopy();
+    copy.set('Content-Type', Value.str(ctAdd!));
+    h = copy;
+  }
+  if (body !== null) writeHeaderMap(w, h, true, 'Content-Length', body.byteLength.toString());
+  else writeHeaderMap(w, h, true, null, null);
+}
+
+/** Run-time type check for `any`/convertible connections; null = mismatch. */
+export function checkType(v: Value, t: i32): Value | null {
+  if (t < 0 || t == PortType.ANY) return v;
+  const k = v.typeKind();
+  if (k == Kind.NULL) return v;
+  if (t == PortType.MAP || t == PortType.OBJECT) return k == Kind.OBJ ? v : null;
+  if (t == PortType.STRING) {
+    if (k == Kind.STR) return v;
+    if (k == Kind.NUM) {
+      const s = Value.str(v.toJsonString());
+      s.sensitive = v.sensitive;
+      return s;
+    }
+    return null;
+  }
+  if (t == PortType.NUMBER) {
+    if (k == Kind.NUM) return v;
+    if (k == Kind.STR) {
+      const s = v.resolve().s.trim();
+      if (s.length == 0) return null;
+      const p = rawJson(String.UTF8.encode(s));
+      if (p === null || p.typeKind() != Kind.NUM) return null;
+      p.sensitive = v.sensitive;
+      return p;
+    }
+    return null;
+  }
+  if (t == PortType.BOOLEAN) return k == Kind.BOOL ? v : null;
+  return v;
+}

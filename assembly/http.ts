@@ -1,0 +1,264 @@
+// HTTP value encodings of spec section 2: header maps (case preserving,
+// case-insensitive lookups, null = remove), query maps and bodies.
+
+import { ByteWriter, equalsIgnoreCase, lowerAscii } from './bytes';
+import { JsonParser, Kind, Value, writeJson, writeJsonString, writeNumber } from './json';
+
+/** Index of a header in an object map, ignoring case; -1 when absent. */
+export function headerIndex(map: Value, name: string): i32 {
+  map.resolve();
+  if (map.kind != Kind.OBJ) return -1;
+  const keys = map.keys!;
+  for (let i = 0; i < keys.length; i++) if (equalsIgnoreCase(keys[i], name)) return i;
+  return -1;
+}
+
+/** First value of a header as a string, or null. */
+export function headerValue(map: Value | null, name: string): string | null {
+  if (map === null) return null;
+  const i = headerIndex(map, name);
+  if (i < 0) return null;
+  const v = map.vals![i].resolve();
+  if (v.kind == Kind.STR) return v.s;
+  if (v.kind == Kind.ARR && v.items!.length > 0) {
+    const f = v.items![0].resolve();
+    return f.kind == Kind.STR ? f.s : scalarText(f);
+  }
+  if (v.kind == Kind.NULL) return null;
+  return scalarText(v);
+}
+
+export function scalarText(v: Value): string {
+  v.resolve();
+  if (v.kind == Kind.STR) return v.s;
+  if (v.kind == Kind.BOOL) return v.b ? 'true' : 'false';
+  if (v.kind == Kind.NUM) {
+    const w = new ByteWriter(24);
+    writeNumber(w, v.n);
+    return w.toString();
+  }
+  if (v.kind == Kind.NULL) return '';
+  return v.toJsonString();
+}
+
+/** media type of a Content-Type value, lower-cased, without parameters */
+export function mediaType(ct: string | null): string {
+  if (ct === null) return '';
+  let s = ct!;
+  const semi = s.indexOf(';');
+  if (semi >= 0) s = s.substring(0, semi);
+  return lowerAscii(s.trim());
+}
+
+export function isJsonMedia(mt: string): bool {
+  return mt == 'application/json' || mt.endsWith('+json');
+}
+
+/**
+ * Writes a header map as JSON for the host: string values as they are,
+ * scalars stringified, arrays of strings for repeated headers; null values
+ * are kept only when `keepNull` (patches), dropped otherwise.
+ */
+export function writeHeaderMap(w: ByteWriter, map: Value, keepNull: bool, extraName: string | null, extraValue: string | null): void {
+  w.byte(0x7b);
+  let first = true;
+  let extraDone = extraName === null;
+  if (map.typeKind() == Kind.OBJ) {
+    map.resolve();
+    const keys = map.keys!;
+    for (let i = 0; i < keys.length; i++) {
+      let v = map.vals![i].resolve();
+      if (!extraDone && equalsIgnoreCase(keys[i], extraName!)) {
+        // an explicit extra (e.g. recomputed Content-Length) overrides
+        continue;
+      }
+      if (v.kind == Kind.NULL && !keepNull) continue;
+      if (!first) w.byte(0x2c);
+      first = false;
+      writeJsonString(w, keys[i]);
+      w.byte(0x3a);
+      if (v.kind == Kind.NULL) w.str('null');
+      else if (v.kind == Kind.ARR) {
+        w.byte(0x5b);
+        const items = v.items!;
+        for (let j = 0; j < items.length; j++) {
+          if (j > 0) w.byte(0x2c);
+          writeJsonString(w, scalarText(items[j]));
+        }
+        w.byte(0x5d);
+      } else writeJsonString(w, scalarText(v));
+    }
+  }
+  if (!extraDone && extraValue !== null) {
+    if (!first) w.byte(0x2c);
+    writeJsonString(w, extraName!);
+    w.byte(0x3a);
+    writeJsonString(w, extraValue!);
+  }
+  w.byte(0x7d);
+}
+
+/** Checks that a value can be a header map: an object of scalars/arrays. */
+export function headerMapProblem(map: Value): string | null {
+  if (map.typeKind() != Kind.OBJ) return 'expected a map of header names to values';
+  map.resolve();
+  for (let i = 0; i < map.keys!.length; i++) {
+    const k = map.vals![i].typeKind();
+    if (k == Kind.OBJ) return 'invalid value for header ' + map.keys![i] + ': an object';
+    if (k == Kind.ARR) {
+      const items = map.vals![i].resolve().items!;
+      for (let j = 0; j < items.length; j++) {
+        const ik = items[j].typeKind();
+        if (ik == Kind.OBJ || ik == Kind.ARR) return 'invalid value for header ' + map.keys![i];
+      }
+    }
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------ query
+
+const UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~';
+const HEXU = '0123456789ABCDEF';
+
+export function percentEncode(w: ByteWriter, s: string, spaceAsPlus: bool): void {
+  const b = String.UTF8.encode(s);
+  const p = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    const c = <i32>load<u8>(p + <usize>i);
+    if (c < 128 && UNRESERVED.indexOf(String.fromCharCode(c)) >= 0) w.byte(c);
+    else if (c == 0x20 && spaceAsPlus) w.byte(0x2b);
+    else {
+      w.byte(0x25);
+      w.byte(HEXU.charCodeAt(c >> 4));
+      w.byte(HEXU.charCodeAt(c & 15));
+    }
+  }
+}
+
+/** Encodes a map as `a=1&b=2` (null: key only; arrays: repeated keys). */
+export function encodeQuery(w: ByteWriter, map: Value, form: bool): void {
+  if (map.typeKind() != Kind.OBJ) return;
+  map.resolve();
+  let first = true;
+  for (let i = 0; i < map.keys!.length; i++) {
+    const v = map.vals![i].resolve();
+    if (v.kind == Kind.ARR) {
+      const items = v.items!;
+      for (let j = 0; j < items.length; j++) {
+        if (!first) w.byte(0x26);
+        first = false;
+        percentEncode(w, map.keys![i], form);
+        const it = items[j].resolve();
+        if (it.kind != Kind.NULL) {
+          w.byte(0x3d);
+          percentEncode(w, scalarText(it), form);
+        }
+      }
+      continue;
+    }
+    if (!first) w.byte(0x26);
+    first = false;
+    percentEncode(w, map.keys![i], form);
+    if (v.kind == Kind.NULL) continue;
+    if (v.kind == Kind.BOOL && v.b && !form) continue; // `?flag` style, like Kong's `true`
+    w.byte(0x3d);
+    percentEncode(w, scalarText(v), form);
+  }
+}
+
+/** Appends query parameters to a url, merging with any query it has. */
+export function mergeQuery(url: string, query: Value): string {
+  const w = new ByteWriter(64);
+  encodeQuery(w, query, false);
+  if (w.len == 0) return url;
+  const hash = url.indexOf('#');
+  const base = hash >= 0 ? url.substring(0, hash) : url;
+  const frag = hash >= 0 ? url.substring(hash) : '';
+  const sep = base.indexOf('?') >= 0 ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
+  return base + sep + w.toString() + frag;
+}
+
+// ------------------------------------------------------------------- body
+
+export class EncodedBody {
+  bytes: ArrayBuffer = new ArrayBuffer(0);
+  /** Content-Type to add when the headers have none ('' = none) */
+  contentType: string = '';
+}
+
+/**
+ * Encodes a body input: strings as they are, objects/arrays as JSON (or as
+ * a form when the headers say application/x-www-form-urlencoded).
+ */
+export function encodeBody(body: Value, headers: Value | null): EncodedBody {
+  const out = new EncodedBody();
+  const k = body.typeKind();
+  const ct = headers !== null ? headerValue(headers, 'content-type') : null;
+  if (k == Kind.STR) {
+    body.resolve();
+    out.bytes = body.bytes !== null ? body.bytes! : String.UTF8.encode(body.s);
+    if (ct === null && body.ctype.length > 0) out.contentType = body.ctype;
+    return out;
+  }
+  if (k == Kind.NULL) return out;
+  if (k == Kind.OBJ && mediaType(ct) == 'application/x-www-form-urlencoded') {
+    const w = new ByteWriter(64);
+    encodeQuery(w, body, true);
+    out.bytes = w.toBuffer();
+    return out;
+  }
+  const w = new ByteWriter(128);
+  writeJson(w, body);
+  out.bytes = w.toBuffer();
+  if (ct === null) out.contentType = body.ctype.length > 0 ? body.ctype : 'application/json';
+  return out;
+}
+
+/** Last JSON error from decodeBody. */
+export let bodyError: string = '';
+
+/**
+ * Decodes a received body: JSON types are parsed (null on invalid JSON,
+ * with bodyError set); anything else is a string holding the exact bytes.
+ */
+export function decodeBody(buf: ArrayBuffer, contentType: string | null): Value | null {
+  const mt = mediaType(contentType);
+  if (isJsonMedia(mt)) {
+    return rawJson(buf);
+  }
+  return Value.fromBytes(buf);
+}
+
+/** Validates a JSON document and returns it as one RAW value. */
+export function rawJson(buf: ArrayBuffer): Value | null {
+  const p = new JsonParser(buf, 0, buf.byteLength, 0);
+  p.ws();
+  if (p.pos >= p.end) {
+    // an empty JSON body carries no value
+    return Value.nul();
+  }
+  const start = p.pos;
+  if (!p.skipValue(0)) {
+    bodyError = p.error !== null ? p.error! : 'invalid JSON';
+    return null;
+  }
+  const end = p.pos;
+  p.ws();
+  if (p.pos != p.end) {
+    bodyError = 'trailing characters after JSON value at byte ' + p.pos.toString();
+    return null;
+  }
+  const c = load<u8>(changetype<usize>(buf) + <usize>start);
+  if (c == 0x7b || c == 0x5b) return Value.rawSlice(buf, start, end);
+  // scalars: parse them now so they are plain values
+  const q = new JsonParser(buf, start, end);
+  return q.parseValue(0);
+}
+
+/** Writes a masked or plain JSON string literal for header names etc. */
+export function jsonQuote(s: string): string {
+  const w = new ByteWriter(s.length + 2);
+  writeJsonString(w, s);
+  return w.toString();
+}

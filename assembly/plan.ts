@@ -1,0 +1,946 @@
+// Configuration -> plan: parse the plugin config, validate it (spec
+// section 2, Kong's wording), resolve connections into typed ports and
+// compute dependencies, cycles and the phase of every node.
+
+import { ByteWriter } from './bytes';
+import { Kind, Value, writeJson, writeJsonString } from './json';
+import { host_jq_compile, host_jq_free, host_template_compile, host_template_free, takeResult } from './host';
+import {
+  allowedAttributes,
+  compat,
+  fixedInputs,
+  fixedOutputs,
+  IMPLICIT_NAMES,
+  isWritableProperty,
+  nodeTypeFromName,
+  NodeType,
+  PortSpec,
+  PortType,
+  portTypeName,
+  selfInputType,
+  selfOutputType,
+  userDefinedInputs,
+  userDefinedOutputs,
+} from './types';
+
+export const SELF: i32 = -1;
+
+export class Conn {
+  constructor(
+    public srcNode: i32,
+    public srcPort: i32,
+    /** run-time type check target, or -1 */
+    public check: i32,
+    public label: string,
+  ) {}
+}
+
+export class ConfigError {
+  constructor(
+    public message: string,
+    public node: PNode | null,
+    public field: string | null,
+  ) {}
+}
+
+export class PNode {
+  index: i32 = 0;
+  /** 1-based position in the config's node list; 0 for implicit nodes */
+  userIndex: i32 = 0;
+  name: string = '';
+  typeName: string = '';
+  type: i32 = 0;
+  inPorts: PortSpec[] = [];
+  outPorts: PortSpec[] = [];
+  selfInType: i32 = -1;
+  selfOutType: i32 = -1;
+  inConns: Array<Conn | null> = [];
+  selfConn: Conn | null = null;
+  deps: i32[] = [];
+  dependants: i32[] = [];
+  branchThen: i32[] = [];
+  branchElse: i32[] = [];
+  phase: i32 = 0;
+  config: Value = Value.obj();
+
+  // attributes, by type
+  jqHandle: i32 = 0;
+  jqVarNames: string[] = [];
+  tplHandle: i32 = 0;
+  contentType: string = '';
+  staticValue: Value | null = null;
+  url: string = '';
+  method: string = 'GET';
+  timeout: i32 = -1;
+  sslVerify: bool = true;
+  sslServerName: string = '';
+  status: i32 = 200;
+  warnHeadersSent: bool = false;
+  property: string = '';
+  nonNil: bool = false;
+
+  label(): string {
+    if (this.userIndex == 0) return 'node ' + this.name;
+    return 'node #' + this.userIndex.toString() + ' (' + this.name + ')';
+  }
+
+  inPortIndex(name: string): i32 {
+    for (let i = 0; i < this.inPorts.length; i++) if (this.inPorts[i].name == name) return i;
+    return -2;
+  }
+
+  outPortIndex(name: string): i32 {
+    for (let i = 0; i < this.outPorts.length; i++) if (this.outPorts[i].name == name) return i;
+    return -2;
+  }
+
+  addDep(other: i32): void {
+    if (!this.deps.includes(other)) this.deps.push(other);
+  }
+}
+
+export const N_REQUEST: i32 = 0;
+export const N_SERVICE_REQUEST: i32 = 1;
+export const N_SERVICE_RESPONSE: i32 = 2;
+export const N_RESPONSE: i32 = 3;
+export const N_VAULT: i32 = 4;
+export const N_IMPLICIT: i32 = 5;
+
+export class Plan {
+  id: i32 = 0;
+  nodes: PNode[] = [];
+  debug: bool = false;
+  vaultNames: string[] = [];
+  vaultRefs: string[] = [];
+  order: i32[] = [];
+  needsRequestBody: bool = false;
+  /** the response phase has work even without tracing */
+  responsePhase: bool = false;
+  responseBody: bool = false;
+  errors: ConfigError[] = [];
+
+  error(msg: string, node: PNode | null, field: string | null = null): void {
+    this.errors.push(new ConfigError(msg, node, field));
+  }
+
+  byName(name: string): i32 {
+    for (let i = 0; i < this.nodes.length; i++) if (this.nodes[i].name == name) return i;
+    return -1;
+  }
+
+  /** Releases host-side handles (compiled jq filters and templates). */
+  release(): void {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (n.jqHandle > 0) host_jq_free(n.jqHandle);
+      if (n.tplHandle > 0) host_template_free(n.tplHandle);
+      n.jqHandle = 0;
+      n.tplHandle = 0;
+    }
+  }
+
+  infoJson(w: ByteWriter): void {
+    w.str('{"ok":true,"request_body":');
+    w.str(this.needsRequestBody ? 'true' : 'false');
+    w.str(',"response_phase":');
+    w.str(this.responsePhase ? 'true' : 'false');
+    w.str(',"response_body":');
+    w.str(this.responseBody ? 'true' : 'false');
+    w.str(',"debug":');
+    w.str(this.debug ? 'true' : 'false');
+    w.str(',"nodes":[');
+    let first = true;
+    for (let i = N_IMPLICIT; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (!first) w.byte(0x2c);
+      first = false;
+      w.str('{"index":');
+      w.int(n.userIndex);
+      w.str(',"name":');
+      writeJsonString(w, n.name);
+      w.str(',"type":');
+      writeJsonString(w, n.typeName);
+      w.str(',"phase":');
+      w.str(n.phase == 0 ? '"request"' : '"response"');
+      w.byte(0x7d);
+    }
+    w.str(']}');
+  }
+
+  errorsJson(w: ByteWriter): void {
+    w.str('{"ok":false,"errors":[');
+    for (let i = 0; i < this.errors.length; i++) {
+      const e = this.errors[i];
+      if (i > 0) w.byte(0x2c);
+      w.str('{"message":');
+      writeJsonString(w, e.message);
+      if (e.node !== null) {
+        const n = e.node!;
+        w.str(',"node":{"index":');
+        w.int(n.userIndex);
+        w.str(',"name":');
+        writeJsonString(w, n.name);
+        w.str(',"type":');
+        writeJsonString(w, n.typeName);
+        w.byte(0x7d);
+      }
+      if (e.field !== null) {
+        w.str(',"field":');
+        writeJsonString(w, e.field!);
+      }
+      w.byte(0x7d);
+    }
+    w.str(']}');
+  }
+}
+
+class RawLink {
+  constructor(
+    public fromNode: string,
+    public fromPort: string | null,
+    public toNode: string,
+    public toPort: string | null,
+    public owner: PNode,
+  ) {}
+  fromLabel(): string {
+    return this.fromPort === null ? this.fromNode : this.fromNode + '.' + this.fromPort!;
+  }
+  toLabel(): string {
+    return this.toPort === null ? this.toNode : this.toNode + '.' + this.toPort!;
+  }
+}
+
+function splitLabel(s: string): string[] {
+  const t = s.trim();
+  const dot = t.indexOf('.');
+  if (dot < 0) return [t];
+  const node = t.substring(0, dot).trim();
+  const port = t.substring(dot + 1).trim();
+  if (port == '$self') return [node];
+  return [node, port];
+}
+
+const NAME_OK = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+
+function validName(name: string): bool {
+  if (name.length == 0 || name.length > 255) return false;
+  const c0 = name.charCodeAt(0);
+  if (c0 == 45 || (c0 >= 48 && c0 <= 57)) return false; // not starting with '-' or a digit
+  for (let i = 0; i < name.length; i++) {
+    if (NAME_OK.indexOf(name.charAt(i)) < 0) return false;
+  }
+  return true;
+}
+
+function quote(s: string): string {
+  const w = new ByteWriter(s.length + 2);
+  writeJsonString(w, s);
+  return w.toString();
+}
+
+function jsonTypeOf(v: Value): string {
+  const k = v.typeKind();
+  if (k == Kind.NULL) return 'null';
+  if (k == Kind.BOOL) return 'boolean';
+  if (k == Kind.NUM) return 'number';
+  if (k == Kind.STR) return 'string';
+  if (k == Kind.ARR) return 'array';
+  return 'object';
+}
+
+/** Port type a static value feeds with. */
+function staticPortType(v: Value): i32 {
+  const k = v.typeKind();
+  if (k == Kind.STR) return PortType.STRING;
+  if (k == Kind.NUM) return PortType.NUMBER;
+  if (k == Kind.BOOL) return PortType.BOOLEAN;
+  if (k == Kind.OBJ) return PortType.MAP;
+  return PortType.ANY;
+}
+
+// ------------------------------------------------------------------ build
+
+export function buildPlan(cfg: Value): Plan {
+  const plan = new Plan();
+  if (cfg.typeKind() != Kind.OBJ) {
+    plan.error('config: expected an object', null, 'config');
+    return plan;
+  }
+  cfg.resolve();
+  const keys = cfg.keys!;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k != 'nodes' && k != 'debug' && k != 'resources') plan.error(k + ': unknown field', null, k);
+  }
+  const debug = cfg.get('debug');
+  if (debug !== null && !debug.isNull()) {
+    if (debug.typeKind() != Kind.BOOL) plan.error('debug: expected a boolean', null, 'debug');
+    else plan.debug = debug.resolve().b;
+  }
+
+  // implicit nodes
+  for (let i = 0; i < IMPLICIT_NAMES.length; i++) {
+    const n = new PNode();
+    n.index = i;
+    n.name = IMPLICIT_NAMES[i];
+    n.typeName = IMPLICIT_NAMES[i];
+    n.type = i; // NodeType values 0..4 match IMPLICIT_NAMES order
+    n.inPorts = fixedInputs(n.type);
+    n.outPorts = fixedOutputs(n.type);
+    n.selfInType = selfInputType(n.type);
+    n.selfOutType = selfOutputType(n.type);
+    plan.nodes.push(n);
+  }
+  readResources(plan, cfg.get('resources'));
+
+  const nodesV = cfg.get('nodes');
+  if (nodesV === null || nodesV.typeKind() != Kind.ARR) {
+    plan.error('nodes: expected an array of nodes', null, 'nodes');
+    return plan;
+  }
+  const items = nodesV.resolve().items!;
+  if (items.length == 0) plan.error('nodes: at least one node is required', null, 'nodes');
+
+  const links = new Array<RawLink>();
+  for (let i = 0; i < items.length; i++) {
+    readNode(plan, items[i], i + 1, links);
+  }
+  if (plan.errors.length > 0) return plan;
+
+  // inputs first, then outputs: an `output:` that lands on an input some
+  // node already declares is the one reported as conflicting
+  for (let i = 0; i < links.length; i++) if (links[i].toNode == links[i].owner.name) resolveLink(plan, links[i]);
+  for (let i = 0; i < links.length; i++) if (links[i].toNode != links[i].owner.name) resolveLink(plan, links[i]);
+  resolveBranches(plan);
+  if (plan.errors.length > 0) return plan;
+
+  computeDependencies(plan);
+  if (plan.errors.length > 0) return plan;
+  computePhases(plan);
+  compileNodes(plan);
+  return plan;
+}
+
+function readResources(plan: Plan, res: Value | null): void {
+  const vault = plan.nodes[N_VAULT];
+  vault.selfOutType = PortType.MAP;
+  if (res === null || res.isNull()) return;
+  if (res.typeKind() != Kind.OBJ) {
+    plan.error('resources: expected an object', null, 'resources');
+    return;
+  }
+  res.resolve();
+  const rk = res.keys!;
+  for (let i = 0; i < rk.length; i++) {
+    if (rk[i] != 'vault' && rk[i] != 'cache') plan.error('resources.' + rk[i] + ': unknown field', null, 'resources.' + rk[i]);
+  }
+  const v = res.get('vault');
+  if (v === null || v.isNull()) return;
+  if (v.typeKind() != Kind.OBJ) {
+    plan.error('resources.vault: expected a map of names to vault references', null, 'resources.vault');
+    return;
+  }
+  v.resolve();
+  const keys = v.keys!;
+  for (let i = 0; i < keys.length; i++) {
+    const ref = v.vals![i];
+    if (ref.typeKind() != Kind.STR) {
+      plan.error('resources.vault.' + keys[i] + ': expected a vault reference string', null, 'resources.vault.' + keys[i]);
+      continue;
+    }
+    const s = ref.resolve().s;
+    if (!s.startsWith('{vault://') || !s.endsWith('}')) {
+      plan.error('resources.vault.' + keys[i] + ': invalid vault reference ' + quote(s), null, 'resources.vault.' + keys[i]);
+      continue;
+    }
+    plan.vaultNames.push(keys[i]);
+    plan.vaultRefs.push(s);
+    vault.outPorts.push(new PortSpec(keys[i], PortType.STRING));
+  }
+}
+
+function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void {
+  const n = new PNode();
+  n.userIndex = userIndex;
+  n.index = plan.nodes.length;
+  if (v.typeKind() != Kind.OBJ) {
+    n.name = '#' + userIndex.toString();
+    plan.error('node #' + userIndex.toString() + ': expected an object', null, 'nodes');
+    return;
+  }
+  v.resolve();
+  n.config = v;
+  const nameV = v.get('name');
+  const typeV = v.get('type');
+  let nameOk = true;
+  if (nameV === null || nameV.typeKind() != Kind.STR) {
+    // unnamed nodes are allowed (nothing can refer to them); give a stable name
+    n.name = 'node_' + userIndex.toString();
+    if (nameV !== null && !nameV.isNull()) {
+      plan.error('node #' + userIndex.toString() + ': name: expected a string', null, 'name');
+      nameOk = false;
+    }
+  } else {
+    n.name = nameV.resolve().s;
+    if (IMPLICIT_NAMES.includes(n.name)) {
+      plan.error('node #' + userIndex.toString() + ': name: ' + quote(n.name) + ' is a reserved node name', null, 'name');
+      nameOk = false;
+    } else if (!validName(n.name)) {
+      plan.error(
+        'node #' + userIndex.toString() + ': name: invalid node name ' + quote(n.name) + ' (use letters, digits, "_" and "-")',
+        null,
+        'name',
+      );
+      nameOk = false;
+    } else if (plan.byName(n.name) >= 0) {
+      plan.error('node #' + userIndex.toString() + ': name: duplicate node name ' + quote(n.name), null, 'name');
+      nameOk = false;
+    }
+  }
+  if (typeV === null || typeV.typeKind() != Kind.STR) {
+    plan.error(n.label() + ': type: required field missing', n, 'type');
+    return;
+  }
+  n.typeName = typeV.resolve().s;
+  n.type = nodeTypeFromName(n.typeName);
+  if (n.type < 0) {
+    plan.error(n.label() + ': type: unknown node type ' + quote(n.typeName), n, 'type');
+    return;
+  }
+  if (!nameOk) return;
+  n.inPorts = fixedInputs(n.type);
+  n.outPorts = fixedOutputs(n.type);
+  n.selfInType = selfInputType(n.type);
+  n.selfOutType = selfOutputType(n.type);
+  plan.nodes.push(n);
+
+  // unknown fields
+  const allowed = allowedAttributes(n.type);
+  const keys = v.keys!;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k == 'name' || k == 'type' || k == 'input' || k == 'inputs' || k == 'output' || k == 'outputs') continue;
+    if (!allowed.includes(k)) plan.error(n.label() + ': ' + k + ': unknown field', n, k);
+  }
+
+  readAttributes(plan, n, v);
+  readLinks(plan, n, v, links);
+}
+
+function attrString(plan: Plan, n: PNode, v: Value, key: string, required: bool): string | null {
+  const a = v.get(key);
+  if (a === null || a.isNull()) {
+    if (required) plan.error(n.label() + ': ' + key + ': required field missing', n, key);
+    return null;
+  }
+  if (a.typeKind() != Kind.STR) {
+    plan.error(n.label() + ': ' + key + ': expected a string', n, key);
+    return null;
+  }
+  return a.resolve().s;
+}
+
+function attrBool(plan: Plan, n: PNode, v: Value, key: string, dflt: bool): bool {
+  const a = v.get(key);
+  if (a === null || a.isNull()) return dflt;
+  if (a.typeKind() != Kind.BOOL) {
+    plan.error(n.label() + ': ' + key + ': expected a boolean', n, key);
+    return dflt;
+  }
+  return a.resolve().b;
+}
+
+function attrInt(plan: Plan, n: PNode, v: Value, key: string, dflt: i32, min: i32, max: i32): i32 {
+  const a = v.get(key);
+  if (a === null || a.isNull()) return dflt;
+  if (a.typeKind() != Kind.NUM) {
+    plan.error(n.label() + ': ' + key + ': expected an integer', n, key);
+    return dflt;
+  }
+  const x = a.resolve().n;
+  if (x != Math.floor(x)) {
+    plan.error(n.label() + ': ' + key + ': expected an integer', n, key);
+    return dflt;
+  }
+  if (x < <f64>min || x > <f64>max) {
+    plan.error(n.label() + ': ' + key + ': value should be between ' + min.toString() + ' and ' + max.toString(), n, key);
+    return dflt;
+  }
+  return <i32>x;
+}
+
+/** url form: http(s)://host[:port][/path][?query] */
+export function urlProblem(u: string): string | null {
+  let rest: string;
+  if (u.startsWith('http://')) rest = u.substring(7);
+  else if (u.startsWith('https://')) rest = u.substring(8);
+  else return 'missing or unsupported scheme (expected http:// or https://)';
+  let end = rest.length;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c == 47 || c == 63 || c == 35) {
+      end = i;
+      break;
+    }
+  }
+  const authority = rest.substring(0, end);
+  if (authority.length == 0) return 'missing host';
+  for (let i = 0; i < authority.length; i++) {
+    const c = authority.charCodeAt(i);
+    if (c <= 32 || c == 127) return 'invalid character in host';
+  }
+  const colon = authority.lastIndexOf(':');
+  if (colon >= 0 && authority.indexOf(']') < colon) {
+    const port = authority.substring(colon + 1);
+    if (port.length == 0 || port.length > 5) return 'invalid port';
+    for (let i = 0; i < port.length; i++) {
+      const c = port.charCodeAt(i);
+      if (c < 48 || c > 57) return 'invalid port';
+    }
+    if (I32.parseInt(port) > 65535) return 'invalid port';
+    if (colon == 0) return 'missing host';
+  }
+  return null;
+}
+
+function readAttributes(plan: Plan, n: PNode, v: Value): void {
+  const t = n.type;
+  if (t == NodeType.CALL) {
+    const url = attrString(plan, n, v, 'url', true);
+    if (url !== null) {
+      const p = urlProblem(url);
+      if (p !== null) plan.error(n.label() + ': url: invalid url ' + quote(url) + ': ' + p!, n, 'url');
+      n.url = url;
+    }
+    const m = attrString(plan, n, v, 'method', false);
+    if (m !== null) {
+      let ok = m.length > 0;
+      for (let i = 0; i < m.length; i++) {
+        const c = m.charCodeAt(i);
+        if (c < 65 || c > 90) ok = false;
+      }
+      if (!ok) plan.error(n.label() + ': method: invalid method ' + quote(m) + ' (uppercase letters only)', n, 'method');
+      n.method = m;
+    }
+    n.timeout = attrInt(plan, n, v, 'timeout', -1, 0, 2147483646);
+    n.sslVerify = attrBool(plan, n, v, 'ssl_verify', true);
+    const sni = attrString(plan, n, v, 'ssl_server_name', false);
+    if (sni !== null) n.sslServerName = sni;
+  } else if (t == NodeType.JQ) {
+    attrString(plan, n, v, 'jq', true);
+  } else if (t == NodeType.HANDLEBARS) {
+    attrString(plan, n, v, 'template', true);
+    const ct = attrString(plan, n, v, 'content_type', false);
+    n.contentType = ct !== null ? ct : 'text/plain';
+  } else if (t == NodeType.EXIT) {
+    n.status = attrInt(plan, n, v, 'status', 200, 200, 599);
+    n.warnHeadersSent = attrBool(plan, n, v, 'warn_headers_sent', false);
+  } else if (t == NodeType.PROPERTY) {
+    const p = attrString(plan, n, v, 'property', true);
+    if (p !== null) {
+      if (p.length == 0) plan.error(n.label() + ': property: must not be empty', n, 'property');
+      n.property = p;
+    }
+    const ct = attrString(plan, n, v, 'content_type', false);
+    if (ct !== null) n.contentType = ct;
+    n.nonNil = attrBool(plan, n, v, 'non_nil', false);
+  } else if (t == NodeType.STATIC) {
+    const vals = v.get('values');
+    if (vals === null || vals.isNull()) {
+      plan.error(n.label() + ': values: required field missing', n, 'values');
+    } else if (vals.typeKind() != Kind.OBJ) {
+      plan.error(n.label() + ': values: expected an object', n, 'values');
+    } else {
+      vals.resolve();
+      n.staticValue = vals;
+      for (let i = 0; i < vals.keys!.length; i++) {
+        n.outPorts.push(new PortSpec(vals.keys![i], staticPortType(vals.vals![i])));
+      }
+    }
+  } else if (t == NodeType.BRANCH) {
+    for (let side = 0; side < 2; side++) {
+      const key = side == 0 ? 'then' : 'else';
+      const list = v.get(key);
+      if (list === null || list.isNull()) continue;
+      if (list.typeKind() != Kind.ARR) {
+        plan.error(n.label() + ': ' + key + ': expected an array of node names', n, key);
+        continue;
+      }
+      const items = list.resolve().items!;
+      for (let i = 0; i < items.length; i++) {
+        if (items[i].typeKind() != Kind.STR) plan.error(n.label() + ': ' + key + ': expected an array of node names', n, key);
+      }
+    }
+  }
+}
+
+function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
+  const input = v.get('input');
+  if (input !== null && !input.isNull()) {
+    if (input.typeKind() != Kind.STR) plan.error(n.label() + ': input: expected a string', n, 'input');
+    else {
+      const p = splitLabel(input.resolve().s);
+      links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, null, n));
+    }
+  }
+  const output = v.get('output');
+  if (output !== null && !output.isNull()) {
+    if (output.typeKind() != Kind.STR) plan.error(n.label() + ': output: expected a string', n, 'output');
+    else {
+      const p = splitLabel(output.resolve().s);
+      links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n));
+    }
+  }
+  readLinkList(plan, n, v.get('inputs'), 'inputs', true, links);
+  readLinkList(plan, n, v.get('outputs'), 'outputs', false, links);
+}
+
+/** `inputs`/`outputs`: a map (3.11+) or a list of single-key maps or labels (3.10). */
+function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInput: bool, links: RawLink[]): void {
+  if (v === null || v.isNull()) return;
+  const k = v.typeKind();
+  if (k == Kind.OBJ) {
+    v.resolve();
+    for (let i = 0; i < v.keys!.length; i++) addNamedLink(plan, n, v.keys![i], v.vals![i], key, isInput, links);
+    return;
+  }
+  if (k == Kind.ARR) {
+    const items = v.resolve().items!;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      const ik = it.typeKind();
+      if (ik == Kind.OBJ) {
+        it.resolve();
+        for (let j = 0; j < it.keys!.length; j++) addNamedLink(plan, n, it.keys![j], it.vals![j], key, isInput, links);
+      } else if (ik == Kind.STR) {
+        // a bare label: the port is named after it
+        const label = it.resolve().s.trim();
+        addNamedLink(plan, n, label, Value.str(label), key, isInput, links);
+      } else {
+        plan.error(n.label() + ': ' + key + ': invalid list value', n, key);
+      }
+    }
+    return;
+  }
+  plan.error(n.label() + ': ' + key + ': expected a map of port names to connections', n, key);
+}
+
+function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: string, isInput: bool, links: RawLink[]): void {
+  if (target.typeKind() != Kind.STR) {
+    plan.error(n.label() + ': ' + key + '.' + port + ': expected a connection label string', n, key);
+    return;
+  }
+  const p = splitLabel(target.resolve().s);
+  if (isInput) {
+    if (userDefinedInputs(n.type) && n.inPortIndex(port) < 0) n.inPorts.push(new PortSpec(port, PortType.ANY));
+    links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, port, n));
+  } else {
+    if (userDefinedOutputs(n.type) && n.outPortIndex(port) < 0) n.outPorts.push(new PortSpec(port, PortType.ANY));
+    links.push(new RawLink(n.name, port, p[0], p.length > 1 ? p[1] : null, n));
+  }
+}
+
+// ------------------------------------------------------------- connections
+
+function connErr(plan: Plan, l: RawLink, dst: PNode | null, msg: string): void {
+  // attributed to the node whose config declares the connection
+  plan.error('invalid connection (' + quote(l.fromLabel()) + ' -> ' + quote(l.toLabel()) + '): ' + msg, l.owner, null);
+}
+
+function connect(plan: Plan, l: RawLink, dst: PNode, port: i32, c: Conn): void {
+  const existing = port == SELF ? dst.selfConn : dst.inConns[port];
+  let clash: Conn | null = existing;
+  if (clash === null) {
+    // node-wise any -> object/map input conflicts with field-level inputs
+    if (port == SELF && dst.selfInType == PortType.OBJECT) {
+      for (let i = 0; i < dst.inConns.length; i++) if (dst.inConns[i] !== null) { clash = dst.inConns[i]; break; }
+    } else if (port != SELF && dst.selfConn !== null && dst.selfInType == PortType.OBJECT) {
+      clash = dst.selfConn;
+    } else if (port == SELF && dst.selfInType == PortType.ANY) {
+      // jq/handlebars/property: `input` and `inputs` are exclusive
+      for (let i = 0; i < dst.inConns.length; i++) if (dst.inConns[i] !== null) { clash = dst.inConns[i]; break; }
+    } else if (port != SELF && dst.selfConn !== null) {
+      clash = dst.selfConn;
+    }
+  }
+  if (clash !== null) {
+    connErr(plan, l, dst, 'conflicts with existing connection (' + clash!.label + ')');
+    return;
+  }
+  if (port == SELF) dst.selfConn = c;
+  else dst.inConns[port] = c;
+}
+
+function resolveLink(plan: Plan, l: RawLink): void {
+  const si = plan.byName(l.fromNode);
+  const di = plan.byName(l.toNode);
+  if (si < 0) {
+    connErr(plan, l, null, 'unknown node ' + quote(l.fromNode));
+    return;
+  }
+  if (di < 0) {
+    connErr(plan, l, null, 'unknown node ' + quote(l.toNode));
+    return;
+  }
+  if (si == di) {
+    connErr(plan, l, null, 'node cannot connect to itself');
+    return;
+  }
+  const src = plan.nodes[si];
+  const dst = plan.nodes[di];
+  if (dst.inConns.length != dst.inPorts.length) {
+    while (dst.inConns.length < dst.inPorts.length) dst.inConns.push(null);
+  }
+  const label = quote(l.fromLabel()) + ' -> ' + quote(l.toLabel());
+
+  // source port
+  let sp = SELF;
+  let st = src.selfOutType;
+  if (l.fromPort !== null) {
+    sp = src.outPortIndex(l.fromPort!);
+    if (sp < 0) {
+      connErr(plan, l, dst, 'node ' + quote(src.name) + ' has no output ' + quote(l.fromPort!));
+      return;
+    }
+    st = src.outPorts[sp].type;
+  } else if (st < 0) {
+    connErr(plan, l, dst, 'node ' + quote(src.name) + ' has no outputs');
+    return;
+  }
+  // destination port
+  let dp = SELF;
+  let dt = dst.selfInType;
+  if (l.toPort !== null) {
+    dp = dst.inPortIndex(l.toPort!);
+    if (dp < 0) {
+      connErr(plan, l, dst, 'node ' + quote(dst.name) + ' has no input ' + quote(l.toPort!));
+      return;
+    }
+    dt = dst.inPorts[dp].type;
+  } else if (dt < 0) {
+    connErr(plan, l, dst, 'node ' + quote(dst.name) + ' has no inputs');
+    return;
+  }
+
+  // object -> object node-wise: connect every field the two have in common
+  if (sp == SELF && dp == SELF && dt == PortType.OBJECT && (st == PortType.OBJECT || src.type == NodeType.STATIC)) {
+    let common = 0;
+    for (let i = 0; i < dst.inPorts.length; i++) {
+      const j = src.outPortIndex(dst.inPorts[i].name);
+      if (j < 0) continue;
+      common++;
+      const c = compat(src.outPorts[j].type, dst.inPorts[i].type);
+      const fl = quote(src.name + '.' + dst.inPorts[i].name) + ' -> ' + quote(dst.name + '.' + dst.inPorts[i].name);
+      if (c < 0) {
+        connErr(
+          plan,
+          l,
+          dst,
+          'type mismatch: ' + portTypeName(src.outPorts[j].type) + ' -> ' + portTypeName(dst.inPorts[i].type) + ' (field ' + quote(dst.inPorts[i].name) + ')',
+        );
+        continue;
+      }
+      connect(plan, l, dst, i, new Conn(si, j, c == 1 ? dst.inPorts[i].type : -1, fl));
+    }
+    if (common == 0) connErr(plan, l, dst, 'no fields in common between ' + quote(src.name) + ' and ' + quote(dst.name));
+    return;
+  }
+  const c = compat(st, dt);
+  if (c < 0) {
+    connErr(plan, l, dst, 'type mismatch: ' + portTypeName(st) + ' -> ' + portTypeName(dt));
+    return;
+  }
+  connect(plan, l, dst, dp, new Conn(si, sp, c == 1 ? dt : -1, label));
+}
+
+function resolveBranches(plan: Plan): void {
+  for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
+    const n = plan.nodes[i];
+    if (n.type != NodeType.BRANCH) continue;
+    for (let side = 0; side < 2; side++) {
+      const key = side == 0 ? 'then' : 'else';
+      const list = n.config.get(key);
+      if (list === null || list.typeKind() != Kind.ARR) continue;
+      const items = list.resolve().items!;
+      for (let j = 0; j < items.length; j++) {
+        if (items[j].typeKind() != Kind.STR) continue;
+        const target = items[j].resolve().s;
+        const ti = plan.byName(target);
+        if (ti < N_IMPLICIT) {
+          plan.error(n.label() + ': ' + key + ': unknown node ' + quote(target), n, key);
+          continue;
+        }
+        if (ti == i) {
+          plan.error(n.label() + ': ' + key + ': a branch cannot list itself', n, key);
+          continue;
+        }
+        if (n.branchThen.includes(ti) || n.branchElse.includes(ti)) {
+          plan.error(n.label() + ': ' + key + ': node ' + quote(target) + ' is listed twice', n, key);
+          continue;
+        }
+        if (side == 0) n.branchThen.push(ti);
+        else n.branchElse.push(ti);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------ dependencies
+
+function computeDependencies(plan: Plan): void {
+  const nodes = plan.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    while (n.inConns.length < n.inPorts.length) n.inConns.push(null);
+    for (let j = 0; j < n.inConns.length; j++) {
+      const c = n.inConns[j];
+      if (c !== null) n.addDep(c.srcNode);
+    }
+    if (n.selfConn !== null) n.addDep(n.selfConn!.srcNode);
+    // nodes a branch lists wait for its decision
+    for (let j = 0; j < n.branchThen.length; j++) nodes[n.branchThen[j]].addDep(i);
+    for (let j = 0; j < n.branchElse.length; j++) nodes[n.branchElse[j]].addDep(i);
+  }
+  // the upstream answers only after the service request was sent
+  nodes[N_SERVICE_RESPONSE].addDep(N_SERVICE_REQUEST);
+  nodes[N_RESPONSE].addDep(N_SERVICE_RESPONSE);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    for (let j = 0; j < n.deps.length; j++) nodes[n.deps[j]].dependants.push(i);
+  }
+
+  // cycle detection (DFS over "depends on" edges, user nodes first)
+  const color = new Array<i32>(nodes.length).fill(0);
+  const stack = new Array<i32>();
+  for (let k = 0; k < nodes.length; k++) {
+    const start = (k + N_IMPLICIT) % nodes.length;
+    if (color[start] == 0 && !dfs(plan, start, color, stack)) return;
+  }
+  // topological order (dependencies first)
+  const order = new Array<i32>();
+  const done = new Array<bool>(nodes.length).fill(false);
+  for (let k = 0; k < nodes.length; k++) topo(plan, (k + N_IMPLICIT) % nodes.length, done, order);
+  plan.order = order;
+}
+
+function dfs(plan: Plan, i: i32, color: i32[], stack: i32[]): bool {
+  color[i] = 1;
+  stack.push(i);
+  const n = plan.nodes[i];
+  for (let j = 0; j < n.deps.length; j++) {
+    const d = n.deps[j];
+    if (color[d] == 1) {
+      // report the first edge of the cycle, starting at the revisited node
+      const at = stack.indexOf(d);
+      const next = at + 1 < stack.length ? stack[at + 1] : i;
+      const a = plan.nodes[d];
+      const b = plan.nodes[next];
+      plan.error('invalid dependency (' + a.label() + ' -> ' + b.label() + '): circular dependency', a.userIndex > 0 ? a : b, null);
+      return false;
+    }
+    if (color[d] == 0 && !dfs(plan, d, color, stack)) return false;
+  }
+  stack.pop();
+  color[i] = 2;
+  return true;
+}
+
+function topo(plan: Plan, i: i32, done: bool[], order: i32[]): void {
+  if (done[i]) return;
+  done[i] = true;
+  const n = plan.nodes[i];
+  for (let j = 0; j < n.deps.length; j++) topo(plan, n.deps[j], done, order);
+  order.push(i);
+}
+
+function computePhases(plan: Plan): void {
+  const nodes = plan.nodes;
+  for (let k = 0; k < plan.order.length; k++) {
+    const n = nodes[plan.order[k]];
+    let phase = n.index == N_SERVICE_RESPONSE || n.index == N_RESPONSE ? 1 : 0;
+    for (let j = 0; j < n.deps.length; j++) if (nodes[n.deps[j]].phase > phase) phase = nodes[n.deps[j]].phase;
+    n.phase = phase;
+  }
+  // what the host must provide
+  const req = nodes[N_REQUEST];
+  for (let i = 0; i < req.dependants.length; i++) {
+    const d = nodes[req.dependants[i]];
+    if (readsPort(d, N_REQUEST, 0)) plan.needsRequestBody = true;
+  }
+  const resp = nodes[N_SERVICE_RESPONSE];
+  for (let i = 0; i < resp.dependants.length; i++) {
+    const d = nodes[resp.dependants[i]];
+    if (readsPort(d, N_SERVICE_RESPONSE, 0) || readsPort(d, N_SERVICE_RESPONSE, 3)) plan.responseBody = true;
+  }
+  let responseWork = false;
+  for (let i = N_IMPLICIT; i < nodes.length; i++) if (nodes[i].phase == 1) responseWork = true;
+  const r = nodes[N_RESPONSE];
+  if (r.selfConn !== null) responseWork = true;
+  for (let i = 0; i < r.inConns.length; i++) if (r.inConns[i] !== null) responseWork = true;
+  plan.responsePhase = responseWork;
+}
+
+/** Does node `d` read output `port` of node `src` (directly or via $self)? */
+function readsPort(d: PNode, src: i32, port: i32): bool {
+  for (let i = 0; i < d.inConns.length; i++) {
+    const c = d.inConns[i];
+    if (c !== null && c.srcNode == src && (c.srcPort == port || c.srcPort == SELF)) return true;
+  }
+  const s = d.selfConn;
+  return s !== null && s.srcNode == src && (s.srcPort == port || s.srcPort == SELF);
+}
+
+// ---------------------------------------------------------------- compile
+
+function compileNodes(plan: Plan): void {
+  for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
+    const n = plan.nodes[i];
+    if (n.type == NodeType.JQ) {
+      const filter = n.config.get('jq')!.resolve().s;
+      // named inputs are also bound as $variables (3.10 configs)
+      const vars = new ByteWriter(64);
+      vars.byte(0x5b);
+      let count = 0;
+      for (let j = 0; j < n.inPorts.length; j++) {
+        const name = n.inPorts[j].name;
+        if (!isIdentifier(name)) continue;
+        if (count++ > 0) vars.byte(0x2c);
+        writeJsonString(vars, name);
+        n.jqVarNames.push(name);
+      }
+      vars.byte(0x5d);
+      const fb = String.UTF8.encode(filter);
+      const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
+      if (r > 0) n.jqHandle = r;
+      else plan.error(n.label() + ': jq: ' + takeResult(r).text, n, 'jq');
+    } else if (n.type == NodeType.HANDLEBARS) {
+      const tb = String.UTF8.encode(n.config.get('template')!.resolve().s);
+      const r = host_template_compile(changetype<usize>(tb), tb.byteLength);
+      if (r > 0) n.tplHandle = r;
+      else plan.error(n.label() + ': template: ' + takeResult(r).text, n, 'template');
+    } else if (n.type == NodeType.PROPERTY) {
+      const sets = n.selfConn !== null;
+      if (sets && !isWritableProperty(n.property)) {
+        plan.error(n.label() + ': property: cannot set ' + quote(n.property) + ' (unknown or read-only property)', n, 'property');
+      }
+      if (sets && n.phase == 1 && (n.property == 'kong.service.target' || n.property == 'kong.service.upstream' || n.property == 'kong.service.request.scheme')) {
+        plan.error(n.label() + ': property: ' + quote(n.property) + ' can only be set before proxying', n, 'property');
+      }
+    }
+  }
+}
+
+function isIdentifier(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95;
+    const digit = c >= 48 && c <= 57;
+    if (!(alpha || (digit && i > 0))) return false;
+  }
+  return true;
+}
+
+export function writeValueJson(w: ByteWriter, v: Value): void {
+  writeJson(w, v);
+}

@@ -1,0 +1,106 @@
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+
+/** A call node's request, as the engine describes it (JSON from http_dispatch). */
+export interface CallRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[]>;
+  timeout?: number;
+  ssl_verify?: boolean;
+  ssl_server_name?: string;
+  http_proxy?: string;
+  https_proxy?: string;
+  proxy_auth_username?: string;
+  proxy_auth_password?: string;
+}
+
+export interface CallResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Uint8Array;
+}
+
+export interface HttpClientOptions {
+  /** default call timeout in ms when the node sets none (Kong: 60 s) */
+  defaultTimeout?: number;
+  /** upper bound on a call's response body */
+  maxResponseBytes?: number;
+  /** keep-alive connections per origin */
+  connections?: number;
+}
+
+const DEFAULT_TIMEOUT = 60_000;
+
+/**
+ * HTTP callouts for `call` nodes, with undici: keep-alive pools reused
+ * across requests, one dispatcher per TLS/proxy setting.
+ */
+export class HttpClient {
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly defaultTimeout: number;
+  private readonly maxResponseBytes: number;
+  private readonly connections: number;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.defaultTimeout = options.defaultTimeout ?? DEFAULT_TIMEOUT;
+    this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+    this.connections = options.connections ?? 128;
+  }
+
+  private dispatcherFor(req: CallRequest, isHttps: boolean): Dispatcher {
+    const verify = req.ssl_verify !== false;
+    const sni = req.ssl_server_name ?? '';
+    const proxy = isHttps ? req.https_proxy : req.http_proxy;
+    const key = `${verify}|${sni}|${proxy ?? ''}|${req.proxy_auth_username ?? ''}`;
+    let d = this.dispatchers.get(key);
+    if (d) return d;
+    const connect = { rejectUnauthorized: verify, ...(sni ? { servername: sni } : {}) };
+    const common = { connections: this.connections, maxResponseSize: this.maxResponseBytes, keepAliveTimeout: 10_000 };
+    if (proxy) {
+      const token =
+        req.proxy_auth_username !== undefined
+          ? 'Basic ' + Buffer.from(`${req.proxy_auth_username}:${req.proxy_auth_password ?? ''}`).toString('base64')
+          : undefined;
+      d = new ProxyAgent({ uri: proxy, token, requestTls: connect, ...common });
+    } else {
+      d = new Agent({ connect, ...common });
+    }
+    this.dispatchers.set(key, d);
+    return d;
+  }
+
+  /** Sends the request; rejects with an Error whose message the node reports. */
+  async send(req: CallRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<CallResponse> {
+    const url = new URL(req.url);
+    const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
+    const timer = AbortSignal.timeout(timeout);
+    const both = AbortSignal.any([signal, timer]);
+    try {
+      const res = await request(url, {
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: body && body.byteLength > 0 ? body : undefined,
+        dispatcher: this.dispatcherFor(req, url.protocol === 'https:'),
+        signal: both,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const buf = new Uint8Array(await res.body.arrayBuffer());
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = v;
+      return { status: res.statusCode, headers, body: buf };
+    } catch (err) {
+      if (timer.aborted) throw new Error(`timeout after ${timeout} ms calling ${url.origin}${url.pathname}`);
+      if (signal.aborted) throw new Error('call canceled');
+      const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      const cause = e.cause && e.cause.code ? `${e.cause.code} ${e.cause.message}` : e.code ? `${e.code} ${e.message}` : e.message;
+      throw new Error(`call to ${url.origin}${url.pathname} failed: ${cause}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.dispatchers.values()];
+    this.dispatchers.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,21 @@
+import { compile } from '../jq/index.js';
+
+/** What the host needs from a jq implementation: compile once per node at
+ * configure time, run per request. Any engine with this shape can be
+ * plugged in (`Datakit.create({ jq })`), e.g. a reference implementation. */
+export interface JqEngine {
+  compile(filter: string, variables: string[]): JqCompiled;
+}
+
+export interface JqCompiled {
+  /** all outputs of the filter for one input; throws with jq's message */
+  run(input: unknown, variables: Record<string, unknown>): unknown[];
+}
+
+/** The project's own compile-once engine (host/jq). */
+export const nativeJq: JqEngine = {
+  compile(filter, variables) {
+    const program = compile(filter, { variables });
+    return { run: (input, vars) => program.run(input, { variables: vars }) };
+  },
+};

@@ -1,0 +1,335 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
+import type { JqCompiled, JqEngine } from './jq-engine.js';
+import { compileTemplate, type RenderFn } from './templates.js';
+import { HttpClient, type CallRequest } from './http-client.js';
+import type { Logger, PropertyProvider } from '../types.js';
+import type { SecretResolver } from '../secrets/reference.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Where `npm install` puts the compiled engine: build/ at the package
+ * root, found from this file whether it runs from dist/ or from source. */
+function findWasm(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'build', 'datakit.wasm');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'build', 'datakit.wasm');
+}
+
+export const WASM_PATH = process.env.DATAKIT_WASM ?? findWasm();
+
+let cachedModule: WebAssembly.Module | undefined;
+
+/** Compiles the engine once per process. */
+export function engineModule(): WebAssembly.Module {
+  if (!cachedModule) cachedModule = new WebAssembly.Module(readFileSync(WASM_PATH));
+  return cachedModule;
+}
+
+/** What the runtime calls back into for one request context. */
+export interface ContextHooks {
+  properties: PropertyProvider;
+  /** a phase finished (Continue) or the request ends now (Respond) */
+  settle(action: Action, meta: unknown, body: Uint8Array | undefined): void;
+  /** the engine trapped: the request cannot go on */
+  crash(error: Error): void;
+}
+
+export interface RuntimeOptions {
+  jq: JqEngine;
+  secrets: SecretResolver;
+  logger: Logger;
+  http: HttpClient;
+}
+
+export class EngineTrap extends Error {
+  constructor(cause: unknown) {
+    super(`engine trapped: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'EngineTrap';
+  }
+}
+
+/**
+ * One instance of the engine module and the host side of its ABI: the
+ * imports, buffer passing, handle tables, and in-flight calls. One
+ * instance serves every request of the process (like one proxy-wasm VM).
+ */
+export class EngineRuntime {
+  exports!: EngineExports;
+  /** bumps when the instance is replaced after a trap; plans re-configure */
+  generation = 0;
+  private pending: Uint8Array = new Uint8Array(0);
+  private returned: Uint8Array | undefined;
+  private readonly jq = new Map<number, { program: JqCompiled; vars: string[] }>();
+  private readonly templates = new Map<number, RenderFn>();
+  private nextHandle = 1;
+  readonly contexts = new Map<number, ContextHooks>();
+  private readonly calls = new Map<string, AbortController>();
+  private nextToken = 1;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.instantiate();
+  }
+
+  private instantiate(): void {
+    const instance = new WebAssembly.Instance(engineModule(), { datakit: this.imports() });
+    this.exports = instance.exports as unknown as EngineExports;
+    const abi = this.exports.dk_abi_version();
+    if (abi !== HOST_ABI_VERSION) throw new Error(`engine ABI ${abi} does not match host ABI ${HOST_ABI_VERSION}`);
+  }
+
+  // ------------------------------------------------------------ memory
+
+  private bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer, ptr, len);
+  }
+
+  private text(ptr: number, len: number): string {
+    return decoder.decode(this.bytes(ptr, len));
+  }
+
+  /** Copies bytes into a module-owned buffer; [ptr, len] for an export. */
+  put(data: Uint8Array | undefined): [number, number] {
+    if (data === undefined) return [0, -1];
+    const ptr = this.exports.dk_alloc(data.byteLength);
+    this.bytes(ptr, data.byteLength).set(data);
+    return [ptr, data.byteLength];
+  }
+
+  private ok(data: Uint8Array): number {
+    this.pending = data;
+    return data.byteLength;
+  }
+
+  private err(message: string): number {
+    this.pending = encoder.encode(message);
+    return -this.pending.byteLength - 1;
+  }
+
+  /** Runs an export; a trap replaces the instance and fails live requests. */
+  call<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        this.recover(e);
+        throw new EngineTrap(e);
+      }
+      throw e;
+    }
+  }
+
+  private recover(e: Error): void {
+    this.options.logger.log('error', 'engine trapped; replacing the instance', { error: e.message });
+    for (const c of this.calls.values()) c.abort();
+    this.calls.clear();
+    const live = [...this.contexts.values()];
+    this.contexts.clear();
+    this.jq.clear();
+    this.templates.clear();
+    this.generation++;
+    this.instantiate();
+    for (const hooks of live) hooks.crash(new EngineTrap(e));
+  }
+
+  /** Calls an export that reports through return_data. */
+  returning(fn: () => number): { result: number; data: unknown } {
+    this.returned = undefined;
+    const result = this.call(fn);
+    const data = this.returned ? JSON.parse(decoder.decode(this.returned)) : undefined;
+    this.returned = undefined;
+    return { result, data };
+  }
+
+  // ----------------------------------------------------------- imports
+
+  private imports(): Record<string, WebAssembly.ImportValue> {
+    const o = this.options;
+    return {
+      log: (level: number, ptr: number, len: number) => {
+        const text = this.text(ptr, len);
+        const lvl = LOG_LEVELS[level] ?? 'info';
+        if (text.startsWith('{')) {
+          try {
+            const { msg, ...fields } = JSON.parse(text) as { msg?: string };
+            o.logger.log(lvl, msg ?? 'datakit', fields);
+            return;
+          } catch {
+            /* plain text */
+          }
+        }
+        o.logger.log(lvl, text);
+      },
+      clock_ms: (kind: number) => (kind === 0 ? performance.timeOrigin + performance.now() : performance.now()),
+      result_read: (dst: number) => {
+        this.bytes(dst, this.pending.byteLength).set(this.pending);
+        this.pending = new Uint8Array(0);
+      },
+      return_data: (ptr: number, len: number) => {
+        this.returned = this.bytes(ptr, len).slice();
+      },
+      jq_compile: (ptr: number, len: number, varsPtr: number, varsLen: number) => {
+        const filter = this.text(ptr, len);
+        const vars = varsLen > 0 ? (JSON.parse(this.text(varsPtr, varsLen)) as string[]) : [];
+        try {
+          const program = o.jq.compile(filter, vars);
+          const h = this.nextHandle++;
+          this.jq.set(h, { program, vars });
+          return h;
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      jq_run: (handle: number, ptr: number, len: number) => {
+        const entry = this.jq.get(handle);
+        if (!entry) return this.err('unknown jq program');
+        try {
+          const input = JSON.parse(this.text(ptr, len));
+          // named inputs are bound as $variables too
+          const variables: Record<string, unknown> = {};
+          if (entry.vars.length > 0 && input !== null && typeof input === 'object') {
+            for (const v of entry.vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
+          }
+          return this.ok(encoder.encode(JSON.stringify(entry.program.run(input, variables))));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      jq_free: (handle: number) => {
+        this.jq.delete(handle);
+      },
+      template_compile: (ptr: number, len: number) => {
+        try {
+          const fn = compileTemplate(this.text(ptr, len));
+          const h = this.nextHandle++;
+          this.templates.set(h, fn);
+          return h;
+        } catch (e) {
+          return this.err((e as Error).message.split('\n')[0]);
+        }
+      },
+      template_render: (handle: number, ptr: number, len: number) => {
+        const fn = this.templates.get(handle);
+        if (!fn) return this.err('unknown template');
+        try {
+          return this.ok(encoder.encode(fn(JSON.parse(this.text(ptr, len)))));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      template_free: (handle: number) => {
+        this.templates.delete(handle);
+      },
+      property_get: (ctx: number, ptr: number, len: number) => {
+        const hooks = this.contexts.get(ctx);
+        if (!hooks) return this.err('unknown request context');
+        try {
+          const v = hooks.properties.get(this.text(ptr, len));
+          return this.ok(encoder.encode(v === undefined ? 'null' : JSON.stringify(v)));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      property_set: (ctx: number, ptr: number, len: number, vptr: number, vlen: number) => {
+        const hooks = this.contexts.get(ctx);
+        if (!hooks) return this.err('unknown request context');
+        try {
+          hooks.properties.set(this.text(ptr, len), JSON.parse(this.text(vptr, vlen)));
+          return this.ok(new Uint8Array(0));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      secret_get: (_ctx: number, ptr: number, len: number) => {
+        try {
+          return this.ok(encoder.encode(o.secrets.resolve(this.text(ptr, len))));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      http_dispatch: (ctx: number, ptr: number, len: number, bptr: number, blen: number) => {
+        if (!this.contexts.has(ctx)) return this.err('unknown request context');
+        let req: CallRequest;
+        try {
+          req = JSON.parse(this.text(ptr, len)) as CallRequest;
+        } catch (e) {
+          return this.err('invalid call description');
+        }
+        const body = blen >= 0 ? this.bytes(bptr, blen).slice() : undefined;
+        const token = this.nextToken++;
+        if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
+        const abort = new AbortController();
+        const key = `${ctx}:${token}`;
+        this.calls.set(key, abort);
+        const generation = this.generation;
+        o.http.send(req, body, abort.signal).then(
+          (res) => {
+            if (!this.calls.delete(key) || generation !== this.generation) return;
+            const meta = encoder.encode(JSON.stringify({ headers: res.headers }));
+            this.deliver(ctx, token, res.status, meta, res.body);
+          },
+          (err: Error) => {
+            if (!this.calls.delete(key) || generation !== this.generation) return;
+            this.deliver(ctx, token, 0, encoder.encode(err.message), undefined);
+          },
+        );
+        return token;
+      },
+      http_cancel: (ctx: number, token: number) => {
+        const key = `${ctx}:${token}`;
+        const c = this.calls.get(key);
+        if (c) {
+          this.calls.delete(key);
+          c.abort();
+        }
+      },
+      phase_result: (ctx: number, ptr: number, len: number, bptr: number, blen: number) => {
+        const hooks = this.contexts.get(ctx);
+        if (!hooks) return;
+        const meta = JSON.parse(this.text(ptr, len)) as { action: string };
+        const body = blen >= 0 ? this.bytes(bptr, blen).slice() : undefined;
+        hooks.settle(meta.action === 'exit' ? Action.Respond : Action.Continue, meta, body);
+      },
+    };
+  }
+
+  /** Feeds a call's answer back into the module. */
+  private deliver(ctx: number, token: number, status: number, meta: Uint8Array, body: Uint8Array | undefined): void {
+    const hooks = this.contexts.get(ctx);
+    if (!hooks) return;
+    try {
+      this.call(() => {
+        const [mp, ml] = this.put(meta);
+        const [bp, bl] = this.put(body);
+        return this.exports.dk_on_http_response(ctx, token, status, mp, ml, bp, bl);
+      });
+    } catch (e) {
+      if (!(e instanceof EngineTrap)) hooks.crash(e as Error);
+    }
+  }
+
+  /** Aborts a context's in-flight calls (the request ended early). */
+  abortCalls(ctx: number): void {
+    const prefix = `${ctx}:`;
+    for (const [key, c] of this.calls) {
+      if (key.startsWith(prefix)) {
+        this.calls.delete(key);
+        c.abort();
+      }
+    }
+  }
+
+  stats(): { plans: number; contexts: number; memory_bytes: number } {
+    return this.returning(() => {
+      this.exports.dk_stats();
+      return 0;
+    }).data as { plans: number; contexts: number; memory_bytes: number };
+  }
+}

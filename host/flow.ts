@@ -1,0 +1,450 @@
+import { randomUUID } from 'node:crypto';
+import { Action } from './engine/abi.js';
+import { EngineRuntime, EngineTrap, type ContextHooks } from './engine/runtime.js';
+import { HttpClient, type HttpClientOptions } from './engine/http-client.js';
+import { nativeJq, type JqEngine } from './engine/jq-engine.js';
+import { toPluginConfig } from './config.js';
+import { EnvSecretResolver } from './secrets/env.js';
+import type { SecretResolver } from './secrets/reference.js';
+import { MemoryProperties } from './properties.js';
+import { encodeRequestMeta, encodeResponseMeta, toBytes } from './request-meta.js';
+import type {
+  ClientResponse,
+  HeaderMap,
+  Logger,
+  NodeRef,
+  PropertyProvider,
+  RequestInfo,
+  RequestPhaseOutcome,
+  ResponseInfo,
+  ResponsePhaseOutcome,
+  ValidationError,
+} from './types.js';
+
+const encoder = new TextEncoder();
+
+export interface DatakitOptions {
+  secrets?: SecretResolver;
+  logger?: Logger;
+  /** a jq implementation; defaults to the built-in compile-once engine */
+  jq?: JqEngine;
+  http?: HttpClientOptions;
+}
+
+/** Invalid configuration: every error, node by node. */
+export class DatakitConfigError extends Error {
+  constructor(readonly errors: ValidationError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'DatakitConfigError';
+  }
+}
+
+/** Logs warnings and errors to stderr as JSON lines. */
+export const stderrLogger: Logger = {
+  log(level, message, fields) {
+    if (level === 'warn' || level === 'error') process.stderr.write(JSON.stringify({ level, msg: message, ...fields }) + '\n');
+  },
+};
+
+interface PlanReport {
+  ok: boolean;
+  errors?: ValidationError[];
+  request_body?: boolean;
+  response_phase?: boolean;
+  response_body?: boolean;
+  debug?: boolean;
+  nodes?: Array<NodeRef & { phase: string }>;
+}
+
+/** The engine for one process: load configs into flows and run requests. */
+export class Datakit {
+  private constructor(
+    readonly runtime: EngineRuntime,
+    readonly http: HttpClient,
+  ) {}
+
+  static async create(options: DatakitOptions = {}): Promise<Datakit> {
+    const http = new HttpClient(options.http);
+    const runtime = new EngineRuntime({
+      jq: options.jq ?? nativeJq,
+      secrets: options.secrets ?? new EnvSecretResolver(),
+      logger: options.logger ?? stderrLogger,
+      http,
+    });
+    return new Datakit(runtime, http);
+  }
+
+  /** Configures a plan; the report says whether it compiled. */
+  configure(config: unknown): { plan: number; report: PlanReport } {
+    const bytes = encoder.encode(JSON.stringify(config ?? null));
+    const { result, data } = this.runtime.returning(() => {
+      const [p, l] = this.runtime.put(bytes);
+      return this.runtime.exports.dk_configure(p, l);
+    });
+    return { plan: result, report: data as PlanReport };
+  }
+
+  /** Validation errors for a plugin config (object, or YAML/JSON text); [] when valid. */
+  validate(config: object | string): ValidationError[] {
+    let cfg: unknown;
+    try {
+      cfg = toPluginConfig(config);
+    } catch (e) {
+      return [{ message: (e as Error).message }];
+    }
+    const { plan, report } = this.configure(cfg);
+    if (plan > 0) {
+      this.runtime.exports.dk_plan_free(plan);
+      return [];
+    }
+    return report.errors ?? [{ message: 'invalid configuration' }];
+  }
+
+  /** Compiles a plugin config into a flow; throws DatakitConfigError. */
+  load(config: object | string): Flow {
+    let cfg: unknown;
+    try {
+      cfg = toPluginConfig(config);
+    } catch (e) {
+      throw new DatakitConfigError([{ message: (e as Error).message }]);
+    }
+    const { plan, report } = this.configure(cfg);
+    if (plan === 0) throw new DatakitConfigError(report.errors ?? [{ message: 'invalid configuration' }]);
+    return new Flow(this, cfg, plan, report);
+  }
+
+  /** Engine counters, for leak checks. */
+  stats(): { plans: number; contexts: number; memory_bytes: number } {
+    return this.runtime.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}
+
+/** A compiled plugin config. */
+export class Flow {
+  readonly needs: { requestBody: boolean; responsePhase: boolean; responseBody: boolean };
+  readonly debug: boolean;
+  readonly nodes: Array<NodeRef & { phase: string }>;
+  private generation: number;
+  private closed = false;
+
+  constructor(
+    readonly datakit: Datakit,
+    private readonly config: unknown,
+    private plan: number,
+    report: PlanReport,
+  ) {
+    this.needs = {
+      requestBody: !!report.request_body,
+      responsePhase: !!report.response_phase,
+      responseBody: !!report.response_body,
+    };
+    this.debug = !!report.debug;
+    this.nodes = report.nodes ?? [];
+    this.generation = datakit.runtime.generation;
+  }
+
+  /** The plan id in the current engine instance (re-made after a trap). */
+  planId(): number {
+    if (this.closed) throw new Error('flow is closed');
+    const rt = this.datakit.runtime;
+    if (this.generation !== rt.generation) {
+      this.plan = this.datakit.configure(this.config).plan;
+      this.generation = rt.generation;
+    }
+    return this.plan;
+  }
+
+  newRequest(request: RequestInfo, properties?: PropertyProvider): FlowRun {
+    return new FlowRun(this, request, properties ?? new MemoryProperties(request));
+  }
+
+  /**
+   * Runs one request end to end outside a gateway: the request phase, then
+   * (unless the flow exits) the upstream given here, then the response phase.
+   */
+  async run(request: RequestInfo, options: RunOptions = {}): Promise<RunResult> {
+    const properties = options.properties ?? new MemoryProperties(request);
+    const r = this.newRequest(request, properties);
+    try {
+      const first = await r.request();
+      if (first.action === 'exit') {
+        return { response: first.response, failure: first.failure, properties: changesOf(properties), proxied: false };
+      }
+      const serviceRequest = first.serviceRequest;
+      const sent = applyServiceRequest(request, serviceRequest);
+      let upstream: ResponseInfo | undefined;
+      if (typeof options.upstream === 'function') upstream = await options.upstream(sent);
+      else upstream = options.upstream;
+      const base: ResponseInfo = upstream ?? { status: 200, headers: {}, body: new Uint8Array(0) };
+      if (!first.responsePhase) {
+        return { response: toClientResponse(base), serviceRequest: sent, properties: changesOf(properties), proxied: true };
+      }
+      const second = await r.response(base);
+      if (second.action === 'exit') {
+        return { response: second.response, failure: second.failure, serviceRequest: sent, properties: changesOf(properties), proxied: true };
+      }
+      return {
+        response: applyResponseChanges(base, second.response),
+        serviceRequest: sent,
+        properties: changesOf(properties),
+        proxied: true,
+      };
+    } finally {
+      r.done();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.generation === this.datakit.runtime.generation) this.datakit.runtime.exports.dk_plan_free(this.plan);
+  }
+}
+
+export interface RunOptions {
+  properties?: PropertyProvider;
+  /** the upstream's answer, or a function producing it from the service request */
+  upstream?: ResponseInfo | ((serviceRequest: SentRequest) => Promise<ResponseInfo>);
+}
+
+/** The request that goes upstream after the flow's changes. */
+export interface SentRequest {
+  method: string;
+  path: string;
+  headers: HeaderMap;
+  query: Record<string, string | string[] | null>;
+  body: Uint8Array;
+}
+
+export interface RunResult {
+  response: ClientResponse;
+  failure?: { message: string; node: NodeRef };
+  serviceRequest?: SentRequest;
+  properties: Record<string, unknown>;
+  /** false when the flow answered by itself (exit or failure) */
+  proxied: boolean;
+}
+
+function changesOf(p: PropertyProvider): Record<string, unknown> {
+  return p instanceof MemoryProperties ? p.changes : {};
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** One request through a flow. */
+export class FlowRun {
+  private ctx = 0;
+  private settled: { action: Action; meta: Record<string, unknown>; body: Uint8Array | undefined } | undefined;
+  private waiter: Pending | undefined;
+  private phase: 'request' | 'response' = 'request';
+  private finished = false;
+  readonly requestId: string;
+
+  constructor(
+    readonly flow: Flow,
+    private readonly info: RequestInfo,
+    readonly properties: PropertyProvider,
+  ) {
+    this.requestId = info.requestId ?? randomUUID().replaceAll('-', '');
+  }
+
+  private hooks(): ContextHooks {
+    return {
+      properties: this.properties,
+      settle: (action, meta, body) => {
+        this.settled = { action, meta: meta as Record<string, unknown>, body };
+        const w = this.waiter;
+        if (w) {
+          this.waiter = undefined;
+          w.resolve(this.take());
+        }
+      },
+      crash: (error) => {
+        const w = this.waiter;
+        this.waiter = undefined;
+        this.ctx = 0;
+        this.settled = crashResult(this.requestId, error);
+        if (w) w.resolve(this.take());
+      },
+    };
+  }
+
+  private take(): unknown {
+    const s = this.settled!;
+    this.settled = undefined;
+    const meta = s.meta;
+    if (meta.action === 'exit') {
+      return {
+        action: 'exit',
+        response: { status: meta.status as number, headers: (meta.headers ?? {}) as HeaderMap, body: s.body ?? new Uint8Array(0) },
+        failure: meta.failure,
+      };
+    }
+    if (this.phase === 'request') {
+      return {
+        action: 'continue',
+        serviceRequest: {
+          ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
+          ...(meta.query !== undefined ? { query: meta.query } : {}),
+          ...(s.body !== undefined ? { body: s.body } : {}),
+        },
+        responsePhase: !!meta.response_phase,
+        responseBody: !!meta.response_body,
+      };
+    }
+    return {
+      action: 'continue',
+      response: {
+        ...(meta.status !== undefined ? { status: meta.status } : {}),
+        ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
+        ...(s.body !== undefined ? { body: s.body } : {}),
+      },
+    };
+  }
+
+  private wait<T>(action: number): Promise<T> {
+    if (this.settled) return Promise.resolve(this.take() as T);
+    if (action === Action.Pause) return new Promise<T>((resolve, reject) => (this.waiter = { resolve: resolve as (v: unknown) => void, reject }));
+    return Promise.reject(new Error(`engine returned action ${action} without a result`));
+  }
+
+  /** Runs the request phase (before proxying). */
+  request(): Promise<RequestPhaseOutcome> {
+    const rt = this.flow.datakit.runtime;
+    const plan = this.flow.planId();
+    let action: number;
+    try {
+      action = rt.call(() => {
+        this.ctx = rt.exports.dk_request_new(plan);
+        rt.contexts.set(this.ctx, this.hooks());
+        const meta = encodeRequestMeta(this.info, this.requestId);
+        const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
+        const [mp, ml] = rt.put(meta);
+        const [bp, bl] = rt.put(body);
+        return rt.exports.dk_on_request(this.ctx, mp, ml, bp, bl);
+      });
+    } catch (e) {
+      if (e instanceof EngineTrap) return Promise.resolve(this.crashNow(e) as RequestPhaseOutcome);
+      throw e;
+    }
+    return this.wait<RequestPhaseOutcome>(action);
+  }
+
+  /** Runs the response phase with the upstream's answer. */
+  response(upstream: ResponseInfo): Promise<ResponsePhaseOutcome> {
+    const rt = this.flow.datakit.runtime;
+    this.phase = 'response';
+    if (this.ctx === 0 || !rt.contexts.has(this.ctx)) return Promise.reject(new Error('response() called without an active request phase'));
+    let action: number;
+    try {
+      action = rt.call(() => {
+        const meta = encodeResponseMeta(upstream);
+        const body = upstream.body !== undefined ? toBytes(upstream.body) : undefined;
+        const [mp, ml] = rt.put(meta);
+        const [bp, bl] = rt.put(body);
+        return rt.exports.dk_on_response(this.ctx, mp, ml, bp, bl);
+      });
+    } catch (e) {
+      if (e instanceof EngineTrap) return Promise.resolve(this.crashNow(e) as ResponsePhaseOutcome);
+      throw e;
+    }
+    return this.wait<ResponsePhaseOutcome>(action);
+  }
+
+  private crashNow(e: Error): unknown {
+    this.settled = crashResult(this.requestId, e);
+    this.ctx = 0;
+    return this.take();
+  }
+
+  /** Frees the request context; in-flight calls are canceled. */
+  done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const rt = this.flow.datakit.runtime;
+    if (this.ctx !== 0 && rt.contexts.has(this.ctx)) {
+      const ctx = this.ctx;
+      rt.call(() => rt.exports.dk_done(ctx));
+      rt.contexts.delete(ctx);
+      rt.abortCalls(ctx);
+    }
+    this.ctx = 0;
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (w) w.reject(new Error('request finished before the flow did'));
+  }
+}
+
+function crashResult(requestId: string, error: Error) {
+  return {
+    action: Action.Respond,
+    meta: {
+      action: 'exit',
+      status: 500,
+      headers: { 'Content-Type': 'application/json' },
+      failure: { message: error.message, node: { index: 0, name: 'engine', type: 'engine' } },
+    } as Record<string, unknown>,
+    body: encoder.encode(JSON.stringify({ message: 'An unexpected error occurred', request_id: requestId })),
+  };
+}
+
+// ---------------------------------------------------------------- helpers
+
+function findHeader(h: HeaderMap, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.keys(h).find((k) => k.toLowerCase() === lower);
+}
+
+/** Applies a header patch: strings/arrays set, null removes, case-insensitively. */
+export function applyHeaderPatch(base: HeaderMap, patch: Record<string, string | string[] | null> | undefined): HeaderMap {
+  const out: HeaderMap = { ...base };
+  if (!patch) return out;
+  for (const [k, v] of Object.entries(patch)) {
+    const existing = findHeader(out, k);
+    if (existing !== undefined) delete out[existing];
+    if (v !== null) out[k] = v;
+  }
+  return out;
+}
+
+function decodeQuery(q: RequestInfo['query']): Record<string, string | string[] | null> {
+  if (q === undefined) return {};
+  if (typeof q !== 'string') return { ...q };
+  const out: Record<string, string | string[] | null> = {};
+  for (const part of q.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
+    const v = eq < 0 ? null : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else out[k] = ([] as Array<string | null>).concat(prev as string, v as string).filter((x) => x !== null) as string[];
+  }
+  return out;
+}
+
+function applyServiceRequest(req: RequestInfo, changes: { headers?: Record<string, string | string[] | null>; query?: Record<string, string | string[] | null>; body?: Uint8Array }): SentRequest {
+  return {
+    method: req.method,
+    path: req.path,
+    headers: applyHeaderPatch(req.headers ?? {}, changes.headers),
+    query: changes.query ?? decodeQuery(req.query),
+    body: changes.body ?? (req.body !== undefined ? toBytes(req.body) : new Uint8Array(0)),
+  };
+}
+
+function toClientResponse(r: ResponseInfo): ClientResponse {
+  return { status: r.status, headers: { ...r.headers }, body: r.body !== undefined ? toBytes(r.body) : new Uint8Array(0) };
+}
+
+function applyResponseChanges(base: ResponseInfo, changes: { status?: number; headers?: Record<string, string | string[] | null>; body?: Uint8Array }): ClientResponse {
+  return {
+    status: changes.status ?? base.status,
+    headers: applyHeaderPatch(base.headers, changes.headers),
+    body: changes.body ?? (base.body !== undefined ? toBytes(base.body) : new Uint8Array(0)),
+  };
+}
