@@ -1,0 +1,470 @@
+/**
+ * JWT capability for the Datakit `jwt_decode`, `jwt_sign` and `jwt_verify` nodes (jose).
+ *
+ * Key forms (detected in this order):
+ *  - Uint8Array / Buffer              -> HMAC secret (raw bytes)
+ *  - string starting with "-----BEGIN" -> PEM: public key, private key or X.509 certificate
+ *  - object, or string parsing as a JSON object:
+ *      with "keys" (array)            -> JWKS
+ *      with "kty"                     -> JWK ("oct" JWKs are HMAC secrets)
+ *  - any other string                 -> HMAC secret (UTF-8 bytes)
+ *
+ * The algorithm is bound to the key type: HS* only with HMAC secrets (never a
+ * PEM, RSA/EC/OKP JWK or JWKS entry), RS* and PS* only with RSA keys, ES256/384/512
+ * only with P-256/P-384/P-521 keys, EdDSA only with Ed25519 keys (Ed448 is
+ * not implemented by jose 6 and is refused with a clear error).
+ * `alg: none` never verifies and cannot be used to sign.
+ */
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { compactVerify, SignJWT } from 'jose';
+
+export class JwtError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JwtError';
+  }
+}
+
+export const SUPPORTED_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+const isSupported = (a: unknown): a is JwtAlgorithm => typeof a === 'string' && (SUPPORTED_ALGORITHMS as readonly string[]).includes(a);
+
+/** Longest accepted token (characters), so hostile input cannot cost much. */
+export const MAX_TOKEN_LENGTH = 64 * 1024;
+
+// ---------------------------------------------------------------------------
+// decode
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+function stripBearer(token: unknown): string {
+  if (typeof token !== 'string') throw new JwtError(`invalid token: expected a string, got ${token === null ? 'null' : typeof token}`);
+  let t = token.trim();
+  const m = /^bearer(\s+|$)/i.exec(t);
+  if (m) t = t.slice(m[0].length).trim();
+  if (t === '') throw new JwtError('invalid token: empty');
+  if (t.length > MAX_TOKEN_LENGTH) throw new JwtError(`invalid token: longer than ${MAX_TOKEN_LENGTH} characters`);
+  return t;
+}
+
+function b64urlJson(segment: string, what: 'header' | 'payload'): unknown {
+  if (!B64URL.test(segment)) throw new JwtError(`invalid token: ${what} is not base64url`);
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (what === 'payload') return undefined;
+    throw new JwtError(`invalid token: ${what} is not valid JSON`);
+  }
+}
+
+interface Decoded {
+  token: string;
+  header: Record<string, unknown>;
+  payload: unknown;
+  payloadRaw: string;
+  signature: string;
+}
+
+function decodeParts(token: unknown): Decoded {
+  const t = stripBearer(token);
+  const parts = t.split('.');
+  if (parts.length !== 3) throw new JwtError(`invalid token: expected 3 segments separated by ".", got ${parts.length}`);
+  const [h, p, s] = parts;
+  if (h === '') throw new JwtError('invalid token: empty header');
+  const header = b64urlJson(h, 'header');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new JwtError('invalid token: header is not a JSON object');
+  }
+  if (!B64URL.test(s)) throw new JwtError('invalid token: signature is not base64url');
+  let payload = b64urlJson(p, 'payload');
+  const payloadRaw = Buffer.from(p, 'base64url').toString('utf8');
+  if (payload === undefined) payload = payloadRaw; // non-JSON JWS payload: returned as text
+  return { token: t, header: header as Record<string, unknown>, payload, payloadRaw, signature: s };
+}
+
+export function jwtDecode(token: string): { header: Record<string, unknown>; payload: unknown; signature: string } {
+  const d = decodeParts(token);
+  return { header: d.header, payload: d.payload, signature: d.signature };
+}
+
+// ---------------------------------------------------------------------------
+// keys
+
+type KeyFamily = 'oct' | 'RSA' | 'EC' | 'OKP';
+
+interface ResolvedKey {
+  family: KeyFamily;
+  secret?: Uint8Array;
+  key?: KeyObject;
+  /** EC curve (P-256...) or OKP subtype (Ed25519...) */
+  curve?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  isPrivate: boolean;
+  fromSet: boolean;
+}
+
+const CURVE_FOR_ALG: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+const NODE_CURVE: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', secp256k1: 'secp256k1' };
+
+function describeKeyObject(k: KeyObject): { family: KeyFamily; curve?: string } {
+  const t = k.asymmetricKeyType;
+  switch (t) {
+    case 'rsa':
+    case 'rsa-pss':
+      return { family: 'RSA' };
+    case 'ec': {
+      const c = k.asymmetricKeyDetails?.namedCurve;
+      return { family: 'EC', curve: c ? (NODE_CURVE[c] ?? c) : undefined };
+    }
+    case 'ed25519':
+      return { family: 'OKP', curve: 'Ed25519' };
+    case 'ed448':
+      return { family: 'OKP', curve: 'Ed448' };
+    default:
+      throw new JwtError(`unsupported key type: ${t ?? 'unknown'}`);
+  }
+}
+
+function fromKeyObject(k: KeyObject, extra: Partial<ResolvedKey> = {}): ResolvedKey {
+  return { ...describeKeyObject(k), key: k, isPrivate: k.type === 'private', fromSet: false, ...extra };
+}
+
+function parsePem(pem: string, purpose: 'sign' | 'verify'): ResolvedKey {
+  try {
+    if (/-----BEGIN CERTIFICATE-----/.test(pem)) {
+      if (purpose === 'sign') throw new JwtError('a certificate cannot be used to sign; a private key is required');
+      return fromKeyObject(new X509Certificate(pem).publicKey);
+    }
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+      const priv = createPrivateKey({ key: pem, format: 'pem' });
+      return purpose === 'sign' ? fromKeyObject(priv) : fromKeyObject(createPublicKey(priv));
+    }
+    if (/-----BEGIN [A-Z ]*PUBLIC KEY-----/.test(pem)) {
+      const pub = createPublicKey({ key: pem, format: 'pem' });
+      return fromKeyObject(pub);
+    }
+  } catch (e) {
+    if (e instanceof JwtError) throw e;
+    throw new JwtError(`invalid PEM key: ${(e as Error).message}`);
+  }
+  throw new JwtError('invalid PEM key: expected a PUBLIC KEY, PRIVATE KEY or CERTIFICATE block');
+}
+
+function parseJwk(jwk: Record<string, unknown>, purpose: 'sign' | 'verify', fromSet: boolean): ResolvedKey {
+  const meta = {
+    kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
+    alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
+    use: typeof jwk.use === 'string' ? jwk.use : undefined,
+    fromSet,
+  };
+  const kty = jwk.kty;
+  if (kty === 'oct') {
+    if (typeof jwk.k !== 'string' || !B64URL.test(jwk.k)) throw new JwtError('invalid JWK: "oct" key without a base64url "k"');
+    return { family: 'oct', secret: new Uint8Array(Buffer.from(jwk.k, 'base64url')), isPrivate: true, ...meta };
+  }
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') throw new JwtError(`invalid JWK: unsupported kty ${JSON.stringify(kty)}`);
+  try {
+    const hasPrivate = typeof jwk.d === 'string';
+    // node's JWK import ignores metadata members; pass only key material
+    const material = Object.fromEntries(
+      Object.entries(jwk).filter(([k]) => ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'crv', 'x', 'y'].includes(k)),
+    ) as import('node:crypto').JsonWebKey;
+    if (purpose === 'sign') {
+      if (!hasPrivate) throw new JwtError('a private key is required to sign (the JWK has no "d")');
+      return fromKeyObject(createPrivateKey({ key: material, format: 'jwk' }), meta);
+    }
+    const pub = hasPrivate ? createPublicKey(createPrivateKey({ key: material, format: 'jwk' })) : createPublicKey({ key: material, format: 'jwk' });
+    return fromKeyObject(pub, meta);
+  } catch (e) {
+    if (e instanceof JwtError) throw e;
+    throw new JwtError(`invalid JWK: ${(e as Error).message}`);
+  }
+}
+
+function parseKeys(key: unknown, purpose: 'sign' | 'verify'): ResolvedKey[] {
+  if (key === null || key === undefined) throw new JwtError('no key given');
+  if (key instanceof Uint8Array) {
+    if (key.length === 0) throw new JwtError('empty HMAC secret');
+    return [{ family: 'oct', secret: key, isPrivate: true, fromSet: false }];
+  }
+  let obj: unknown = key;
+  if (typeof key === 'string') {
+    const t = key.trim();
+    if (t.startsWith('-----BEGIN')) return [parsePem(t, purpose)];
+    obj = undefined;
+    if (t.startsWith('{')) {
+      try {
+        obj = JSON.parse(t);
+      } catch {
+        obj = undefined;
+      }
+    }
+    if (obj === undefined || typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      if (key.length === 0) throw new JwtError('empty HMAC secret');
+      return [{ family: 'oct', secret: new TextEncoder().encode(key), isPrivate: true, fromSet: false }];
+    }
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new JwtError(`unsupported key of type ${typeof key}`);
+  const o = obj as Record<string, unknown>;
+  if (Array.isArray(o.keys)) {
+    const out: ResolvedKey[] = [];
+    const errors: string[] = [];
+    for (const k of o.keys) {
+      if (typeof k !== 'object' || k === null) continue;
+      try {
+        out.push(parseJwk(k as Record<string, unknown>, purpose, true));
+      } catch (e) {
+        errors.push((e as Error).message); // skip unusable entries, as JWKS consumers do
+      }
+    }
+    if (out.length === 0) throw new JwtError(`JWKS has no usable key${errors.length ? ` (${errors[0]})` : ''}`);
+    return out;
+  }
+  if (typeof o.kty === 'string') return [parseJwk(o, purpose, false)];
+  throw new JwtError('unsupported key: expected a PEM string, a JWK, a JWKS or an HMAC secret');
+}
+
+/** The key-type binding rule: may `alg` be used with key `k`? */
+function fits(alg: JwtAlgorithm, k: ResolvedKey): boolean {
+  if (k.alg !== undefined && k.alg !== alg) return false;
+  if (alg.startsWith('HS')) return k.family === 'oct' && k.secret !== undefined;
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return k.family === 'RSA';
+  if (alg.startsWith('ES')) return k.family === 'EC' && k.curve === CURVE_FOR_ALG[alg];
+  // jose 6 implements EdDSA for Ed25519 only
+  if (alg === 'EdDSA') return k.family === 'OKP' && k.curve === 'Ed25519';
+  return false;
+}
+
+function keyDescription(k: ResolvedKey): string {
+  if (k.family === 'oct') return 'an HMAC secret';
+  if (k.family === 'EC') return `an EC ${k.curve ?? ''} key`.replace(/\s+key/, ' key');
+  if (k.family === 'OKP') return `an ${k.curve ?? 'OKP'} key`;
+  return 'an RSA key';
+}
+
+// ---------------------------------------------------------------------------
+// sign
+
+export interface JwtSignOptions {
+  algorithm?: string /* default HS256 */;
+  expires_in?: number /* seconds, default 300 */;
+  not_before?: number /* seconds, default 0 */;
+  kid?: string;
+  typ?: string /* default JWT */;
+  static_claims?: Record<string, unknown>;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export async function jwtSign(
+  claims: Record<string, unknown> | null,
+  key: unknown,
+  options: JwtSignOptions,
+): Promise<{ token: string; claims: Record<string, unknown>; header: Record<string, unknown> }> {
+  const opts = options ?? {};
+  const errs = validateJwtSignOptions(opts);
+  if (errs.length) throw new JwtError(errs.join('; '));
+  if (claims !== null && claims !== undefined && (typeof claims !== 'object' || Array.isArray(claims))) {
+    throw new JwtError('claims must be a JSON object');
+  }
+  const alg = (opts.algorithm ?? 'HS256') as JwtAlgorithm;
+  const keys = parseKeys(key, 'sign');
+  let candidates = keys.filter((k) => fits(alg, k));
+  if (opts.kid !== undefined && keys.some((k) => k.fromSet)) {
+    candidates = candidates.filter((k) => k.kid === opts.kid);
+  }
+  const k = candidates[0];
+  if (!k) {
+    if (keys.length === 1) throw new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(keys[0])}`);
+    throw new JwtError(`no key in the JWKS fits algorithm ${alg}${opts.kid !== undefined ? ` and kid "${opts.kid}"` : ''}`);
+  }
+  if (k.family !== 'oct' && !k.isPrivate) throw new JwtError(`a private key is required to sign with ${alg}`);
+
+  // precedence: input claims < static_claims < generated registered claims
+  const iat = nowSeconds();
+  const final: Record<string, unknown> = { ...(claims ?? {}), ...(opts.static_claims ?? {}) };
+  final.iat = iat;
+  const expiresIn = opts.expires_in ?? 300;
+  if (expiresIn > 0) final.exp = iat + expiresIn;
+  const notBefore = opts.not_before ?? 0;
+  if (notBefore > 0) final.nbf = iat + notBefore;
+
+  const header: Record<string, unknown> = { alg, typ: opts.typ ?? 'JWT' };
+  const kid = opts.kid ?? k.kid;
+  if (kid !== undefined) header.kid = kid;
+
+  try {
+    const token = await new SignJWT(final)
+      .setProtectedHeader(header as { alg: string })
+      .sign((k.secret ?? k.key) as Uint8Array);
+    return { token, claims: final, header };
+  } catch (e) {
+    throw new JwtError(`signing failed: ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// verify
+
+export interface JwtVerifyOptions {
+  allowed_algorithms?: string[];
+  issuers?: string[];
+  audiences?: string[];
+  required_claims?: string[];
+  leeway?: number /* seconds */;
+  validate_exp?: boolean /* default true */;
+  validate_nbf?: boolean /* default true */;
+}
+
+function numericClaim(claims: Record<string, unknown>, name: string): number | undefined {
+  const v = claims[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new JwtError(`invalid "${name}" claim: must be a number`);
+  return v;
+}
+
+export async function jwtVerify(
+  token: string,
+  key: unknown,
+  options: JwtVerifyOptions,
+): Promise<{ claims: Record<string, unknown>; header: Record<string, unknown> }> {
+  const opts = options ?? {};
+  const errs = validateJwtVerifyOptions(opts);
+  if (errs.length) throw new JwtError(errs.join('; '));
+
+  const d = decodeParts(token);
+  const alg = d.header.alg;
+  if (alg === undefined) throw new JwtError('invalid token: header has no "alg"');
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new JwtError('unsecured tokens (alg "none") are not accepted');
+  if (!isSupported(alg)) throw new JwtError(`unsupported algorithm ${JSON.stringify(alg)}`);
+  if (opts.allowed_algorithms && opts.allowed_algorithms.length > 0 && !opts.allowed_algorithms.includes(alg)) {
+    throw new JwtError(`algorithm ${alg} is not allowed`);
+  }
+  if (d.header.crit !== undefined) throw new JwtError('unsupported "crit" header');
+
+  const parsed = parseKeys(key, 'verify');
+  const keys = parsed.filter((k) => k.use === undefined || k.use === 'sig');
+  const kid = typeof d.header.kid === 'string' ? d.header.kid : undefined;
+  let candidates = keys;
+  if (kid !== undefined && parsed.some((k) => k.fromSet)) {
+    // JWKS + kid: only the key(s) with that kid
+    candidates = keys.filter((k) => k.kid === kid);
+    if (candidates.length === 0) throw new JwtError(`no key found for kid "${kid}"`);
+  }
+  const fitting = candidates.filter((k) => fits(alg, k));
+  if (fitting.length === 0) {
+    if (candidates.length === 1) throw new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(candidates[0])}`);
+    throw new JwtError(`no key fits algorithm ${alg}`);
+  }
+
+  let verified = false;
+  for (const k of fitting) {
+    try {
+      await compactVerify(d.token, (k.secret ?? k.key) as Uint8Array, { algorithms: [alg] });
+      verified = true;
+      break;
+    } catch {
+      /* try the next key */
+    }
+  }
+  if (!verified) throw new JwtError('invalid signature');
+
+  const claims = d.payload;
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new JwtError('invalid token: claims are not a JSON object');
+  }
+  const c = claims as Record<string, unknown>;
+
+  for (const name of opts.required_claims ?? []) {
+    if (c[name] === undefined || c[name] === null) throw new JwtError(`missing required claim "${name}"`);
+  }
+
+  const now = nowSeconds();
+  const leeway = opts.leeway ?? 0;
+  const exp = numericClaim(c, 'exp');
+  const nbf = numericClaim(c, 'nbf');
+  const iat = numericClaim(c, 'iat');
+  if (opts.validate_exp !== false && exp !== undefined && now >= exp + leeway) throw new JwtError('token expired');
+  if (opts.validate_nbf !== false && nbf !== undefined && now + leeway < nbf) throw new JwtError('token not valid yet (nbf)');
+  if (iat !== undefined && iat > now + leeway) throw new JwtError('token issued in the future (iat)');
+
+  if (opts.issuers && opts.issuers.length > 0) {
+    if (typeof c.iss !== 'string' || !opts.issuers.includes(c.iss)) throw new JwtError('issuer not allowed');
+  }
+  if (opts.audiences && opts.audiences.length > 0) {
+    const aud = typeof c.aud === 'string' ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];
+    if (!aud.some((a) => typeof a === 'string' && opts.audiences!.includes(a))) throw new JwtError('audience not allowed');
+  }
+  return { claims: c, header: d.header };
+}
+
+// ---------------------------------------------------------------------------
+// config-time validation
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+const isNil = (v: unknown) => v === undefined || v === null;
+
+function stringList(o: Record<string, unknown>, k: string, errs: string[]): void {
+  const v = o[k];
+  if (isNil(v)) return;
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) errs.push(`${k} must be an array of non-empty strings`);
+}
+
+export function validateJwtSignOptions(o: unknown): string[] {
+  if (isNil(o)) return [];
+  if (!isObj(o)) return ['jwt_sign options must be an object'];
+  const errs: string[] = [];
+  const known = ['algorithm', 'expires_in', 'not_before', 'kid', 'typ', 'static_claims'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) errs.push(`${k}: unknown field`);
+  if (!isNil(o.algorithm) && !isSupported(o.algorithm)) errs.push(`algorithm must be one of: ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  for (const k of ['expires_in', 'not_before']) {
+    const v = o[k];
+    if (!isNil(v) && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) errs.push(`${k} must be a non-negative integer (seconds)`);
+  }
+  for (const k of ['kid', 'typ']) if (!isNil(o[k]) && (typeof o[k] !== 'string' || o[k] === '')) errs.push(`${k} must be a non-empty string`);
+  if (!isNil(o.static_claims) && !isObj(o.static_claims)) errs.push('static_claims must be an object');
+  return errs;
+}
+
+export function validateJwtVerifyOptions(o: unknown): string[] {
+  if (isNil(o)) return [];
+  if (!isObj(o)) return ['jwt_verify options must be an object'];
+  const errs: string[] = [];
+  const known = ['allowed_algorithms', 'issuers', 'audiences', 'required_claims', 'leeway', 'validate_exp', 'validate_nbf'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) errs.push(`${k}: unknown field`);
+  if (!isNil(o.allowed_algorithms)) {
+    const a = o.allowed_algorithms;
+    if (!Array.isArray(a)) errs.push('allowed_algorithms must be an array');
+    else
+      for (const x of a) {
+        if (!isSupported(x)) errs.push(`allowed_algorithms: unknown algorithm ${JSON.stringify(x)} (expected one of: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+      }
+  }
+  stringList(o, 'issuers', errs);
+  stringList(o, 'audiences', errs);
+  stringList(o, 'required_claims', errs);
+  if (!isNil(o.leeway) && (typeof o.leeway !== 'number' || !Number.isFinite(o.leeway) || o.leeway < 0))
+    errs.push('leeway must be a non-negative number (seconds)');
+  for (const k of ['validate_exp', 'validate_nbf']) if (!isNil(o[k]) && typeof o[k] !== 'boolean') errs.push(`${k} must be a boolean`);
+  return errs;
+}
