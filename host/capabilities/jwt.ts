@@ -119,6 +119,23 @@ interface ResolvedKey {
   use?: string;
   isPrivate: boolean;
   fromSet: boolean;
+  /** imported WebCrypto HMAC keys, per algorithm (secrets are re-used across calls via the key cache) */
+  hmac?: Map<string, CryptoKey>;
+}
+
+const HASH_FOR_HS: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+
+/** The key material handed to jose: a cached CryptoKey for HMAC, a KeyObject otherwise. */
+async function joseKey(k: ResolvedKey, alg: string, usage: 'sign' | 'verify'): Promise<CryptoKey | KeyObject | Uint8Array> {
+  if (k.secret === undefined) return k.key as KeyObject;
+  k.hmac ??= new Map();
+  const id = `${alg}:${usage}`;
+  let ck = k.hmac.get(id);
+  if (!ck) {
+    ck = await globalThis.crypto.subtle.importKey('raw', k.secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: HASH_FOR_HS[alg] }, false, [usage]);
+    k.hmac.set(id, ck);
+  }
+  return ck;
 }
 
 const CURVE_FOR_ALG: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
@@ -199,7 +216,22 @@ function parseJwk(jwk: Record<string, unknown>, purpose: 'sign' | 'verify', from
   }
 }
 
+/** Parsed string keys (PEM / JSON / secret), bounded; a flow usually uses one or two keys. */
+const keyCache = new Map<string, ResolvedKey[]>();
+const KEY_CACHE_MAX = 64;
+
 function parseKeys(key: unknown, purpose: 'sign' | 'verify'): ResolvedKey[] {
+  if (typeof key !== 'string') return parseKeysUncached(key, purpose);
+  const id = `${purpose}\u0000${key}`;
+  const hit = keyCache.get(id);
+  if (hit) return hit;
+  const parsed = parseKeysUncached(key, purpose);
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+  keyCache.set(id, parsed);
+  return parsed;
+}
+
+function parseKeysUncached(key: unknown, purpose: 'sign' | 'verify'): ResolvedKey[] {
   if (key === null || key === undefined) throw new JwtError('no key given');
   if (key instanceof Uint8Array) {
     if (key.length === 0) throw new JwtError('empty HMAC secret');
@@ -314,7 +346,7 @@ export async function jwtSign(
   try {
     const token = await new SignJWT(final)
       .setProtectedHeader(header as { alg: string })
-      .sign((k.secret ?? k.key) as Uint8Array);
+      .sign(await joseKey(k, alg, 'sign'));
     return { token, claims: final, header };
   } catch (e) {
     throw new JwtError(`signing failed: ${(e as Error).message}`);
@@ -378,7 +410,7 @@ export async function jwtVerify(
   let verified = false;
   for (const k of fitting) {
     try {
-      await compactVerify(d.token, (k.secret ?? k.key) as Uint8Array, { algorithms: [alg] });
+      await compactVerify(d.token, await joseKey(k, alg, 'verify'), { algorithms: [alg] });
       verified = true;
       break;
     } catch {
