@@ -1,0 +1,336 @@
+/** The Admin API (Fastify): Kong's paths and JSON shapes. */
+import os from 'node:os';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import YAML from 'yaml';
+import type { GatewayCore } from './core.js';
+import { exportState } from './declarative.js';
+import { isUuid, type Collection, type EntityRec, type Rec } from './entities.js';
+import { GatewayError, notFound, type State } from './state.js';
+import { Metrics, type MetricsDump } from './metrics.js';
+import { GATEWAY_VERSION } from '../plugins/datakit.js';
+
+export interface AdminHooks {
+  /** true once the proxy listener accepts traffic */
+  ready(): boolean;
+  /** metrics of every process (cluster: merged from workers) */
+  metrics(): Promise<MetricsDump[]>;
+  /** connection stats */
+  connections?(): Promise<number> | number;
+}
+
+type Params = Record<string, string>;
+
+const COLL_PATHS: Array<[string, Collection]> = [
+  ['services', 'services'],
+  ['routes', 'routes'],
+  ['consumers', 'consumers'],
+  ['consumer_groups', 'consumer_groups'],
+  ['upstreams', 'upstreams'],
+  ['vaults', 'vaults'],
+  ['plugins', 'plugins'],
+  ['key-auths', 'keyauth_credentials'],
+  ['targets', 'targets'],
+];
+
+function parseForm(text: string): Rec {
+  const out: Rec = {};
+  for (const [rawK, v] of new URLSearchParams(text)) {
+    const k = rawK.replace(/\[\]$/, '');
+    const isArr = rawK.endsWith('[]');
+    const parts = k.split('.');
+    let cur = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (!cur[parts[i]] || typeof cur[parts[i]] !== 'object') cur[parts[i]] = {};
+      cur = cur[parts[i]] as Rec;
+    }
+    const last = parts[parts.length - 1];
+    const val: unknown = v === 'true' ? true : v === 'false' ? false : /^-?\d+$/.test(v) && !['name', 'username', 'custom_id', 'key', 'id'].includes(last) ? Number(v) : v;
+    if (isArr || last in cur) {
+      const prev = cur[last];
+      cur[last] = prev === undefined ? [val] : Array.isArray(prev) ? [...prev, val] : [prev, val];
+    } else cur[last] = val;
+  }
+  return out;
+}
+
+function bodyOf(req: FastifyRequest): Rec {
+  const b = req.body;
+  if (b === undefined || b === null || b === '') return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new GatewayError(400, { message: 'Cannot parse JSON body' });
+  return b as Rec;
+}
+
+export async function buildAdmin(core: GatewayCore, hooks: AdminHooks): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  for (const ct of ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain']) {
+    app.addContentTypeParser(ct, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  }
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof GatewayError) return reply.code(err.status).send(err.body);
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Unsupported Content-Type' });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ message: 'Request body too large' });
+    if (err.statusCode === 400 || (err.code ?? '').startsWith('FST_ERR_CTP')) return reply.code(400).send({ message: 'Cannot parse JSON body' });
+    core.logger.error({ err: core.secrets.mask(err.message) }, 'admin API error');
+    return reply.code(500).send({ message: 'An unexpected error occurred' });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ message: 'Not found' }));
+
+  const list = (data: unknown[]) => ({ data, next: null });
+  const view = (coll: Collection, e: EntityRec): Rec => {
+    if (coll === 'targets') return { ...e, target: e.target };
+    return e;
+  };
+  const st = (): State => core.state;
+
+  /* ---------------- info ---------------- */
+  app.get('/', async () => {
+    const plugins = [...core.registry.defs.values()];
+    return {
+      version: GATEWAY_VERSION,
+      tagline: 'Welcome to datakit-gateway',
+      edition: 'community',
+      lua_version: 'node ' + process.version,
+      hostname: os.hostname(),
+      node_id: core.nodeId,
+      timers: { running: 0, pending: 0 },
+      plugins: {
+        available_on_server: Object.fromEntries(plugins.map((d) => [d.name, { version: d.version, priority: d.priority }])),
+        enabled_in_cluster: [...new Set(st().list('plugins').map((p) => String(p.name)))].sort(),
+      },
+      configuration: core.settingsView(),
+      datakit: { engine: core.engineAvailable ? 'loaded' : 'unavailable' },
+    };
+  });
+
+  app.get('/status', async (_req, reply) => {
+    const ok = hooks.ready();
+    const m = process.memoryUsage();
+    return reply.code(ok ? 200 : 503).send({
+      database: { reachable: true },
+      configuration_hash: core.configHash,
+      server: { connections_active: (await hooks.connections?.()) ?? 0, total_requests: 0 },
+      memory: { workers_lua_vms: [{ pid: process.pid, http_allocated_gc: `${(m.heapUsed / 1048576).toFixed(2)} MiB` }], lua_shared_dicts: {} },
+      ready: ok,
+    });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const dumps = await hooks.metrics();
+    const all = new Metrics();
+    for (const d of dumps) all.merge(d);
+    const mem = process.memoryUsage();
+    reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    return Metrics.render(all.dump(), {
+      datakit_gateway_config_version: core.version,
+      datakit_gateway_routes: st().routes.size,
+      datakit_gateway_plugins: st().plugins.size,
+      datakit_gateway_admin_process_heap_bytes: mem.heapUsed,
+    });
+  });
+
+  /* ---------------- declarative ---------------- */
+  app.get('/config', async (req) => {
+    const doc = exportState(st());
+    if ((req.query as Params).format === 'json') return doc;
+    return { config: YAML.stringify(doc) };
+  });
+
+  app.post('/config', async (req, reply) => {
+    let input: string | Rec;
+    if (typeof req.body === 'string') input = req.body;
+    else {
+      const b = bodyOf(req);
+      input = typeof b.config === 'string' ? b.config : b.config && typeof b.config === 'object' && !b._format_version ? (b.config as Rec) : b;
+    }
+    await core.applyDocument(input);
+    return reply.code(201).send(exportState(st()));
+  });
+
+  app.get('/schemas/plugins/:name', async (req) => {
+    const def = core.registry.get((req.params as Params).name);
+    if (!def) throw new GatewayError(404, { message: `No plugin named '${(req.params as Params).name}'` });
+    return { name: def.name, version: def.version, priority: def.priority, fields: [{ config: def.schema }], config: def.schema };
+  });
+  app.post('/schemas/plugins/validate', async (req) => {
+    const b = bodyOf(req);
+    const s = st().clone();
+    s.upsert('plugins', b);
+    return { message: 'schema validation successful' };
+  });
+  app.get('/plugins/enabled', async () => ({ enabled_plugins: core.registry.names() }));
+
+  /* ---------------- generic CRUD ---------------- */
+  const create = (coll: Collection, input: Rec) => core.mutate((s) => s.upsert(coll, input));
+  const get = (coll: Collection, key: string) => st().mustGet(coll, key);
+  const patch = (coll: Collection, key: string, input: Rec) =>
+    core.mutate((s) => s.upsert(coll, input, { existing: s.mustGet(coll, key), partial: true }));
+  const put = (coll: Collection, key: string, input: Rec) =>
+    core.mutate((s) => {
+      const existing = s.get(coll, key);
+      if (existing) return s.upsert(coll, { ...input, id: existing.id, created_at: existing.created_at }, { existing });
+      const nf = coll === 'consumers' ? 'username' : coll === 'vaults' ? 'prefix' : 'name';
+      return s.upsert(coll, isUuid(key) ? { ...input, id: key } : { ...input, [nf]: key });
+    });
+  const del = (coll: Collection, key: string) => {
+    const e = st().get(coll, key);
+    if (!e) return;
+    core.mutate((s) => s.remove(coll, e.id));
+  };
+
+  for (const [path, coll] of COLL_PATHS) {
+    app.get(`/${path}`, async (req) => {
+      let items = st().list(coll);
+      const q = req.query as Params;
+      if (q.tags) {
+        const want = q.tags.split(/[,/]/);
+        items = items.filter((e) => Array.isArray(e.tags) && want.some((t) => (e.tags as string[]).includes(t)));
+      }
+      if (coll === 'plugins' && q.name) items = items.filter((e) => e.name === q.name);
+      return list(items.map((e) => view(coll, e)));
+    });
+    if (coll === 'targets') continue;
+    app.post(`/${path}`, async (req, reply) => reply.code(201).send(create(coll, bodyOf(req))));
+    app.get(`/${path}/:key`, async (req) => view(coll, get(coll, (req.params as Params).key)));
+    app.patch(`/${path}/:key`, async (req) => patch(coll, (req.params as Params).key, bodyOf(req)));
+    app.put(`/${path}/:key`, async (req) => put(coll, (req.params as Params).key, bodyOf(req)));
+    app.delete(`/${path}/:key`, async (_req, reply) => {
+      del(coll, (_req.params as Params).key);
+      return reply.code(204).send();
+    });
+  }
+
+  /* ---------------- nested ---------------- */
+  const nested = (
+    parentPath: string,
+    parentColl: Collection,
+    childPath: string,
+    childColl: Collection,
+    field: string,
+  ) => {
+    const parent = (req: FastifyRequest) => st().mustGet(parentColl, (req.params as Params).parent);
+    const child = (req: FastifyRequest) => {
+      const p = parent(req);
+      const key = (req.params as Params).key;
+      const e = st().get(childColl, key);
+      const byTarget = childColl === 'targets' ? st().list('targets').find((t) => t.target === key && (t.upstream as Rec).id === p.id) : undefined;
+      const found = e ?? byTarget;
+      if (!found || (found[field] as Rec | null)?.id !== p.id) throw notFound();
+      return found;
+    };
+    app.get(`/${parentPath}/:parent/${childPath}`, async (req) => {
+      const p = parent(req);
+      return list(st().list(childColl).filter((e) => (e[field] as Rec | null)?.id === p.id).map((e) => view(childColl, e)));
+    });
+    app.post(`/${parentPath}/:parent/${childPath}`, async (req, reply) => {
+      const p = parent(req);
+      return reply.code(201).send(create(childColl, { ...bodyOf(req), [field]: { id: p.id } }));
+    });
+    app.get(`/${parentPath}/:parent/${childPath}/:key`, async (req) => view(childColl, child(req)));
+    app.patch(`/${parentPath}/:parent/${childPath}/:key`, async (req) => {
+      const c = child(req);
+      return patch(childColl, c.id, bodyOf(req));
+    });
+    app.put(`/${parentPath}/:parent/${childPath}/:key`, async (req) => {
+      const p = parent(req);
+      const key = (req.params as Params).key;
+      return put(childColl, key, { ...bodyOf(req), [field]: { id: p.id } });
+    });
+    app.delete(`/${parentPath}/:parent/${childPath}/:key`, async (req, reply) => {
+      const c = child(req);
+      core.mutate((s) => s.remove(childColl, c.id));
+      return reply.code(204).send();
+    });
+  };
+  nested('services', 'services', 'routes', 'routes', 'service');
+  nested('services', 'services', 'plugins', 'plugins', 'service');
+  nested('routes', 'routes', 'plugins', 'plugins', 'route');
+  nested('consumers', 'consumers', 'plugins', 'plugins', 'consumer');
+  nested('consumer_groups', 'consumer_groups', 'plugins', 'plugins', 'consumer_group');
+  nested('consumers', 'consumers', 'key-auth', 'keyauth_credentials', 'consumer');
+  nested('upstreams', 'upstreams', 'targets', 'targets', 'upstream');
+
+  app.get('/routes/:key/service', async (req) => {
+    const r = get('routes', (req.params as Params).key);
+    const sid = (r.service as Rec | null)?.id as string | undefined;
+    if (!sid) throw notFound();
+    return get('services', sid);
+  });
+  app.get('/plugins/:key/route', async (req) => {
+    const p = get('plugins', (req.params as Params).key);
+    const rid = (p.route as Rec | null)?.id as string | undefined;
+    if (!rid) throw notFound();
+    return get('routes', rid);
+  });
+
+  /* ---------------- consumer group membership ---------------- */
+  const memberRefs = (b: Rec, key: string): string[] => {
+    const v = b[key];
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v)) return v.map(String);
+    throw new GatewayError(400, { code: 2, name: 'schema violation', message: `schema violation (${key}: required field missing)`, fields: { [key]: 'required field missing' } });
+  };
+  app.get('/consumer_groups/:g/consumers', async (req) => {
+    const g = get('consumer_groups', (req.params as Params).g);
+    return list(st().membersOf(g.id));
+  });
+  app.post('/consumer_groups/:g/consumers', async (req, reply) => {
+    const g = get('consumer_groups', (req.params as Params).g);
+    const refs = memberRefs(bodyOf(req), 'consumer');
+    const consumers = refs.map((r) => {
+      const c = st().get('consumers', r);
+      if (!c) throw new GatewayError(404, { message: `Consumer '${r}' not found` });
+      return c;
+    });
+    core.mutate((s) => consumers.forEach((c) => s.memberships.add(`${g.id}|${c.id}`)));
+    return reply.code(201).send({ consumer_group: g, consumers });
+  });
+  app.delete('/consumer_groups/:g/consumers', async (req, reply) => {
+    const g = get('consumer_groups', (req.params as Params).g);
+    core.mutate((s) => {
+      for (const k of [...s.memberships]) if (k.startsWith(`${g.id}|`)) s.memberships.delete(k);
+    });
+    return reply.code(204).send();
+  });
+  app.delete('/consumer_groups/:g/consumers/:c', async (req, reply) => {
+    const g = get('consumer_groups', (req.params as Params).g);
+    const c = get('consumers', (req.params as Params).c);
+    if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
+    core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
+    return reply.code(204).send();
+  });
+  app.get('/consumers/:c/consumer_groups', async (req) => {
+    const c = get('consumers', (req.params as Params).c);
+    return list(st().groupsOf(c.id));
+  });
+  app.post('/consumers/:c/consumer_groups', async (req, reply) => {
+    const c = get('consumers', (req.params as Params).c);
+    const refs = memberRefs(bodyOf(req), 'group');
+    const groups = refs.map((r) => {
+      const g = st().get('consumer_groups', r);
+      if (!g) throw new GatewayError(404, { message: `Consumer group '${r}' not found` });
+      return g;
+    });
+    core.mutate((s) => groups.forEach((g) => s.memberships.add(`${g.id}|${c.id}`)));
+    return reply.code(201).send({ consumer: c, consumer_groups: groups });
+  });
+  app.delete('/consumers/:c/consumer_groups/:g', async (req, reply) => {
+    const g = get('consumer_groups', (req.params as Params).g);
+    const c = get('consumers', (req.params as Params).c);
+    if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
+    core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
+    return reply.code(204).send();
+  });
+
+  return app;
+}
+
+export type { FastifyReply };

@@ -1,0 +1,245 @@
+/**
+ * `datakit serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR]`
+ * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_WORKERS, DATAKIT_PLUGINS_DIR, DATAKIT_LOG_LEVEL.
+ * With --workers N > 1 the primary runs the Admin API and N node:cluster
+ * workers share the proxy port; configuration changes are broadcast to them.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import pino from 'pino';
+import { startGateway, type GatewayOptions, type RunningGateway } from './index.js';
+import type { MetricsDump } from './metrics.js';
+import type { Rec } from './entities.js';
+
+interface ServeArgs {
+  config?: string;
+  proxyListen?: string;
+  adminListen?: string;
+  workers: number;
+  pluginsDir: string[];
+  logLevel: string;
+  accessLog: boolean;
+}
+
+export const SERVE_USAGE = `usage: datakit serve --config FILE [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log]`;
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
+  const a: ServeArgs = {
+    config: env.DATAKIT_CONFIG,
+    proxyListen: env.DATAKIT_PROXY_LISTEN,
+    adminListen: env.DATAKIT_ADMIN_LISTEN,
+    workers: env.DATAKIT_WORKERS ? Number(env.DATAKIT_WORKERS) : 1,
+    pluginsDir: env.DATAKIT_PLUGINS_DIR ? [env.DATAKIT_PLUGINS_DIR] : [],
+    logLevel: env.DATAKIT_LOG_LEVEL ?? 'info',
+    accessLog: env.DATAKIT_ACCESS_LOG !== 'off',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const val = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${SERVE_USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--config':
+      case '-c':
+        a.config = val();
+        break;
+      case '--proxy-listen':
+        a.proxyListen = val();
+        break;
+      case '--admin-listen':
+        a.adminListen = val();
+        break;
+      case '--workers':
+      case '-w':
+        a.workers = Number(val());
+        break;
+      case '--plugins-dir':
+        a.pluginsDir.push(val());
+        break;
+      case '--log-level':
+        a.logLevel = val();
+        break;
+      case '--no-access-log':
+        a.accessLog = false;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(SERVE_USAGE);
+      default:
+        throw new Error(`unknown option ${arg}\n${SERVE_USAGE}`);
+    }
+  }
+  if (!Number.isInteger(a.workers) || a.workers < 1) throw new Error(`--workers must be a positive integer`);
+  return a;
+}
+
+type Msg =
+  | { type: 'config'; doc: Rec }
+  | { type: 'ready' }
+  | { type: 'metrics'; id: number }
+  | { type: 'metrics-reply'; id: number; dump: MetricsDump }
+  | { type: 'shutdown' }
+  | { type: 'error'; message: string };
+
+export async function serveCli(argv: string[]): Promise<void> {
+  const args = parseServeArgs(argv);
+  if (!args.config) throw new Error(`--config FILE is required (or DATAKIT_CONFIG)\n${SERVE_USAGE}`);
+  const logger = pino({ level: args.logLevel, base: { pid: process.pid, role: cluster.isWorker ? 'worker' : 'primary' } });
+  const base: GatewayOptions = {
+    configFile: args.config,
+    proxyListen: args.proxyListen,
+    adminListen: args.adminListen,
+    pluginsDir: args.pluginsDir,
+    logger,
+    accessLog: args.accessLog,
+  };
+
+  if (cluster.isWorker) return runWorker(base, logger);
+  if (args.workers <= 1) {
+    const gw = await startGateway(base);
+    installSignals(logger, () => gw.close());
+    return;
+  }
+  return runPrimary(base, args.workers, logger);
+}
+
+function installSignals(logger: pino.Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'shutting down: draining requests in flight');
+    close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush?.();
+        setTimeout(() => process.exit(0), 20);
+      },
+      (e) => {
+        logger.error({ err: (e as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<void> {
+  // the primary already validated the file; the worker loads it (and later broadcasts) too
+  let gw: RunningGateway;
+  try {
+    gw = await startGateway({ ...base, adminListen: false, demoUpstream: false });
+  } catch (e) {
+    process.send?.({ type: 'error', message: (e as Error).message } satisfies Msg);
+    throw e;
+  }
+  process.on('message', (m: Msg) => {
+    if (m.type === 'config') {
+      gw.core.applyDocument(m.doc).catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
+    } else if (m.type === 'metrics') {
+      process.send?.({ type: 'metrics-reply', id: m.id, dump: gw.core.metrics.dump() } satisfies Msg);
+    } else if (m.type === 'shutdown') {
+      gw.close().then(() => process.exit(0));
+    }
+  });
+  process.on('SIGTERM', () => gw.close().then(() => process.exit(0)));
+  process.on('SIGINT', () => undefined); // the primary coordinates
+  process.send?.({ type: 'ready' } satisfies Msg);
+}
+
+async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger): Promise<void> {
+  const workers = new Set<Worker>();
+  const ready = new Set<number>();
+  let stopping = false;
+  let metricsSeq = 0;
+  const pending = new Map<number, { dumps: MetricsDump[]; left: number; done: (d: MetricsDump[]) => void }>();
+  let gw: RunningGateway | undefined;
+  let lastDoc: Rec | undefined;
+
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    workers.add(w);
+    w.on('message', (m: Msg) => {
+      if (m.type === 'ready') {
+        ready.add(w.id);
+        // a worker forked after a change must catch up
+        if (lastDoc) w.send({ type: 'config', doc: lastDoc } satisfies Msg);
+      } else if (m.type === 'metrics-reply') {
+        const p = pending.get(m.id);
+        if (p) {
+          p.dumps.push(m.dump);
+          if (--p.left === 0) {
+            pending.delete(m.id);
+            p.done(p.dumps);
+          }
+        }
+      } else if (m.type === 'error') logger.error({ worker: w.id, err: m.message }, 'worker failed to start');
+    });
+    w.on('exit', (code) => {
+      workers.delete(w);
+      ready.delete(w.id);
+      if (!stopping) {
+        logger.warn({ worker: w.id, code }, 'worker exited; restarting');
+        setTimeout(fork, 200);
+      }
+    });
+    return w;
+  };
+
+  // validate and run the Admin API in the primary (no proxy listener here)
+  gw = await startGateway({
+    ...base,
+    noProxy: true,
+    ready: () => ready.size >= n,
+    extraMetrics: () =>
+      new Promise<MetricsDump[]>((resolve) => {
+        const live = [...workers].filter((w) => ready.has(w.id));
+        if (!live.length) return resolve([]);
+        const id = ++metricsSeq;
+        const timer = setTimeout(() => {
+          const p = pending.get(id);
+          pending.delete(id);
+          resolve(p ? p.dumps : []);
+        }, 1000);
+        pending.set(id, {
+          dumps: [],
+          left: live.length,
+          done: (d) => {
+            clearTimeout(timer);
+            resolve(d);
+          },
+        });
+        for (const w of live) w.send({ type: 'metrics', id } satisfies Msg);
+      }),
+  });
+  gw.core.onCommit = (doc) => {
+    lastDoc = doc;
+    for (const w of workers) if (ready.has(w.id)) w.send({ type: 'config', doc } satisfies Msg);
+  };
+  for (let i = 0; i < n; i++) fork();
+
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'shutting down workers: draining requests in flight');
+    const exits = [...workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    for (const w of workers) {
+      try {
+        w.send({ type: 'shutdown' } satisfies Msg);
+      } catch {
+        w.kill('SIGTERM');
+      }
+    }
+    Promise.all(exits)
+      .then(() => gw!.close())
+      .then(() => {
+        logger.info('stopped');
+        setTimeout(() => process.exit(0), 20);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

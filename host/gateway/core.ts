@@ -1,0 +1,187 @@
+/**
+ * The gateway's configuration core: current State, plugin registry, secrets,
+ * datakit engine and the compiled Snapshot the proxy uses. Every change builds
+ * a complete new snapshot first and swaps it in only when everything is valid
+ * (all or nothing); requests in flight finish on the snapshot they started with.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { SecretManager } from '../secrets/manager.js';
+import { PluginRegistry, BUNDLED } from '../plugins/registry.js';
+import { loadCustomPlugins, PluginLoadError } from '../plugins/custom.js';
+import { loadEngine } from '../plugins/datakit.js';
+import type { PluginEnv, PluginInstance } from '../plugins/types.js';
+import { buildState, documentSettings, exportState, parseDocument, DeclarativeError } from './declarative.js';
+import type { Rec } from './entities.js';
+import { Metrics } from './metrics.js';
+import { ProxyEngine } from './proxy.js';
+import { Snapshot } from './snapshot.js';
+import { GatewayError, State } from './state.js';
+
+export interface CoreOptions {
+  logger: Logger;
+  /** gateway settings visible as kong.configuration.* (never secrets) */
+  settings?: Rec;
+  pluginPaths?: string[];
+  maxBodySize?: number;
+  accessLog?: boolean;
+  proxyPort?: () => number;
+  secretTtlMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class GatewayCore {
+  readonly nodeId = randomUUID();
+  readonly secrets: SecretManager;
+  readonly metrics = new Metrics();
+  readonly registry: PluginRegistry;
+  readonly proxy: ProxyEngine;
+  readonly logger: Logger;
+  state: State;
+  snapshot!: Snapshot;
+  version = 0;
+  configHash = '00000000000000000000000000000000';
+  env!: PluginEnv;
+  onCommit?: (doc: Rec) => void;
+  private instances = new Map<string, PluginInstance>();
+  private loadedPluginPaths = new Set<string>();
+  private settings: Rec;
+
+  private constructor(private readonly opts: CoreOptions) {
+    this.logger = opts.logger;
+    this.settings = { ...(opts.settings ?? {}) };
+    this.secrets = new SecretManager({ env: opts.env, ttlMs: opts.secretTtlMs });
+    this.registry = new PluginRegistry(() => this.snapshot);
+    this.proxy = new ProxyEngine({
+      logger: opts.logger,
+      metrics: this.metrics,
+      maxBodySize: opts.maxBodySize ?? 10 * 1024 * 1024,
+      accessLog: opts.accessLog ?? true,
+      proxyPort: opts.proxyPort ?? (() => 8000),
+    });
+    this.state = new State(this.registry.validator(() => this.env));
+  }
+
+  static async create(opts: CoreOptions): Promise<GatewayCore> {
+    const core = new GatewayCore(opts);
+    const engine = await loadEngine(core.secrets, opts.logger);
+    if (engine.error) opts.logger.warn({ err: engine.error }, 'datakit engine not available; datakit plugins will be rejected');
+    core.env = {
+      secrets: core.secrets,
+      logger: opts.logger,
+      datakit: engine.datakit,
+      datakitError: engine.error,
+      metrics: core.metrics,
+      nodeId: core.nodeId,
+      settings: core.settings,
+      findConsumer: (q) => core.snapshot?.findConsumer(q),
+      upstreamExists: (name) => core.snapshot?.upstreams.has(name) ?? false,
+    };
+    if (opts.pluginPaths?.length) await core.loadPlugins(opts.pluginPaths);
+    core.commit(new State(core.state.validatePlugin));
+    return core;
+  }
+
+  get engineAvailable(): boolean {
+    return !!this.env.datakit;
+  }
+
+  /** Loads custom plugin modules (files or directories); throws PluginLoadError. */
+  async loadPlugins(paths: string[], base?: string): Promise<void> {
+    const abs = paths.map((p) => (isAbsolute(p) || !base ? resolve(p) : resolve(base, p))).filter((p) => !this.loadedPluginPaths.has(p));
+    if (!abs.length) return;
+    const reserved = new Set([...BUNDLED, ...[...this.registry.defs.values()].filter((d) => d.custom).map((d) => d.name)]);
+    const defs = await loadCustomPlugins(abs, reserved);
+    for (const d of defs) {
+      this.registry.register(d);
+      this.logger.info({ plugin: d.name, version: d.version, priority: d.priority }, 'custom plugin loaded');
+    }
+    for (const p of abs) this.loadedPluginPaths.add(p);
+    const names = this.registry.names();
+    this.settings.plugins = ['bundled', ...names.filter((n) => !BUNDLED.has(n))];
+  }
+
+  /** Loads a whole declarative document atomically; the old config keeps serving on error. */
+  async applyDocument(input: string | Rec, opts: { baseDir?: string } = {}): Promise<void> {
+    const doc = parseDocument(input);
+    const settings = documentSettings(doc);
+    const paths = Array.isArray(settings.plugins) ? settings.plugins : settings.plugins_dir ? [settings.plugins_dir] : [];
+    if (paths.length) {
+      if (!paths.every((p) => typeof p === 'string')) throw new DeclarativeError([{ path: 'settings.plugins', message: 'expected an array of paths' }]);
+      try {
+        await this.loadPlugins(paths as string[], opts.baseDir);
+      } catch (e) {
+        if (e instanceof PluginLoadError) throw new DeclarativeError([{ path: 'settings.plugins', message: e.message }]);
+        throw e;
+      }
+    }
+    const state = buildState(doc, this.state.validatePlugin);
+    this.commit(state);
+  }
+
+  static baseDirOf(file: string): string {
+    return dirname(resolve(file));
+  }
+
+  /** Applies a change to a copy of the state; commits it only when it compiles. */
+  mutate<T>(fn: (state: State) => T): T {
+    const next = this.state.clone();
+    const r = fn(next);
+    this.commit(next);
+    return r;
+  }
+
+  private commit(next: State): void {
+    const prevVaults = this.secrets.setVaults(
+      [...next.vaults.values()].map((v) => ({ id: v.id, name: String(v.name), prefix: String(v.prefix), config: v.config as Rec })),
+    );
+    let snap: Snapshot;
+    try {
+      snap = Snapshot.build(next, this.registry, this.env, this.instances);
+    } catch (e) {
+      this.secrets.restoreVaults(prevVaults);
+      if (e instanceof GatewayError) throw e;
+      throw new GatewayError(400, { message: (e as Error).message });
+    }
+    for (const [k, inst] of this.instances) {
+      if (!snap.instances.has(k) && inst.close) {
+        // let requests in flight finish with it
+        setTimeout(() => {
+          try {
+            inst.close!();
+          } catch {
+            /* ignore */
+          }
+        }, 30_000).unref();
+      }
+    }
+    this.instances = snap.instances;
+    this.state = next;
+    this.snapshot = snap;
+    this.proxy.snapshot = snap;
+    this.version++;
+    this.configHash = randomUUID().replace(/-/g, '');
+    if (this.onCommit) this.onCommit(exportState(next));
+  }
+
+  exportDocument(): Rec {
+    return exportState(this.state);
+  }
+
+  settingsView(): Rec {
+    return this.settings;
+  }
+
+  async close(): Promise<void> {
+    await this.proxy.closePools();
+    for (const inst of this.instances.values()) {
+      try {
+        inst.close?.();
+      } catch {
+        /* ignore */
+      }
+    }
+    this.instances.clear();
+  }
+}

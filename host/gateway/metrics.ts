@@ -1,0 +1,123 @@
+/** Prometheus metrics (text exposition format 0.0.4), mergeable across cluster workers. */
+import type { PluginMetricsHook } from '../plugins/types.js';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Histo {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+export interface MetricsDump {
+  counters: Record<string, Record<string, number>>;
+  histograms: Record<string, Record<string, Histo>>;
+}
+
+const HELP: Record<string, [string, string]> = {
+  datakit_gateway_requests_total: ['counter', 'Requests proxied, by route and status'],
+  datakit_gateway_request_latency_seconds: ['histogram', 'Total request latency, by route'],
+  datakit_gateway_upstream_latency_seconds: ['histogram', 'Upstream latency (time to response headers), by route'],
+  datakit_gateway_upstream_errors_total: ['counter', 'Upstream failures, by route and kind (connect, timeout)'],
+  datakit_plugin_runs_total: ['counter', 'Datakit flow runs, by plugin id and result'],
+  datakit_plugin_run_seconds: ['histogram', 'Datakit request-phase duration, by plugin id'],
+  datakit_node_failures_total: ['counter', 'Datakit node failures, by node name and type'],
+  datakit_node_runs_total: ['counter', 'Datakit node runs, by node name (hook: filled when the engine exposes per-node stats)'],
+  datakit_node_run_seconds: ['histogram', 'Datakit node durations, by node name (hook: filled when the engine exposes per-node stats)'],
+};
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+export class Metrics implements PluginMetricsHook {
+  private counters = new Map<string, Map<string, number>>();
+  private histos = new Map<string, Map<string, Histo>>();
+
+  inc(name: string, labels: string, by = 1): void {
+    let m = this.counters.get(name);
+    if (!m) this.counters.set(name, (m = new Map()));
+    m.set(labels, (m.get(labels) ?? 0) + by);
+  }
+
+  observe(name: string, labels: string, seconds: number): void {
+    let m = this.histos.get(name);
+    if (!m) this.histos.set(name, (m = new Map()));
+    let h = m.get(labels);
+    if (!h) m.set(labels, (h = { buckets: new Array(LATENCY_BUCKETS.length).fill(0), sum: 0, count: 0 }));
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]) h.buckets[i]++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  request(route: string, status: number, totalMs: number, upstreamMs: number | undefined): void {
+    const r = `route="${esc(route)}"`;
+    this.inc('datakit_gateway_requests_total', `${r},status="${status}"`);
+    this.observe('datakit_gateway_request_latency_seconds', r, totalMs / 1000);
+    if (upstreamMs !== undefined) this.observe('datakit_gateway_upstream_latency_seconds', r, upstreamMs / 1000);
+  }
+
+  upstreamError(route: string, kind: string): void {
+    this.inc('datakit_gateway_upstream_errors_total', `route="${esc(route)}",kind="${kind}"`);
+  }
+
+  datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void {
+    const l = `plugin_id="${esc(pluginId)}",route="${esc(route)}"`;
+    this.inc('datakit_plugin_runs_total', `${l},result="${ok ? 'ok' : 'failure'}"`);
+    if (seconds > 0) this.observe('datakit_plugin_run_seconds', `plugin_id="${esc(pluginId)}"`, seconds);
+    if (failedNode) this.inc('datakit_node_failures_total', `node="${esc(failedNode.name)}",type="${esc(failedNode.type)}"`);
+  }
+
+  /** Hook for per-node statistics once the engine exposes them. */
+  nodeRun(name: string, type: string, seconds: number, ok: boolean): void {
+    const l = `node="${esc(name)}",type="${esc(type)}"`;
+    this.inc('datakit_node_runs_total', `${l},result="${ok ? 'ok' : 'failure'}"`);
+    this.observe('datakit_node_run_seconds', l, seconds);
+  }
+
+  dump(): MetricsDump {
+    const counters: MetricsDump['counters'] = {};
+    for (const [n, m] of this.counters) counters[n] = Object.fromEntries(m);
+    const histograms: MetricsDump['histograms'] = {};
+    for (const [n, m] of this.histos) histograms[n] = Object.fromEntries(m);
+    return { counters, histograms };
+  }
+
+  merge(d: MetricsDump): void {
+    for (const [n, m] of Object.entries(d.counters)) for (const [l, v] of Object.entries(m)) this.inc(n, l, v);
+    for (const [n, m] of Object.entries(d.histograms)) {
+      for (const [l, h] of Object.entries(m)) {
+        let mm = this.histos.get(n);
+        if (!mm) this.histos.set(n, (mm = new Map()));
+        const cur = mm.get(l);
+        if (!cur) mm.set(l, structuredClone(h));
+        else {
+          for (let i = 0; i < cur.buckets.length; i++) cur.buckets[i] += h.buckets[i];
+          cur.sum += h.sum;
+          cur.count += h.count;
+        }
+      }
+    }
+  }
+
+  static render(d: MetricsDump, extra: Record<string, number> = {}): string {
+    const lines: string[] = [];
+    const names = new Set([...Object.keys(HELP)]);
+    for (const name of names) {
+      const [type, help] = HELP[name];
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      if (type === 'counter') {
+        for (const [l, v] of Object.entries(d.counters[name] ?? {})) lines.push(`${name}{${l}} ${v}`);
+      } else {
+        for (const [l, h] of Object.entries(d.histograms[name] ?? {})) {
+          LATENCY_BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{${l},le="${b}"} ${h.buckets[i]}`));
+          lines.push(`${name}_bucket{${l},le="+Inf"} ${h.count}`, `${name}_sum{${l}} ${h.sum}`, `${name}_count{${l}} ${h.count}`);
+        }
+      }
+    }
+    for (const [k, v] of Object.entries(extra)) {
+      lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,651 @@
+/**
+ * The proxy listener's request handler (plain node:http, undici to upstreams).
+ * The no-plugin path streams both bodies and allocates as little as it can;
+ * plugins get a RequestCtx and bodies are buffered only when one needs them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'undici';
+import type { Logger } from 'pino';
+import { HeaderBag, HOP_BY_HOP, stripHopByHop } from './headers.js';
+import { joinPath, normalizePath } from './router.js';
+import { pickCandidate, type CompiledService, type PluginCandidate, type RouteTarget, type Snapshot } from './snapshot.js';
+import type { Metrics } from './metrics.js';
+import type { Entity, ExitResponse, RequestCtx, UpstreamResponse } from '../plugins/types.js';
+import type { EntityRec } from './entities.js';
+
+export const VIA = '1.1 datakit-gateway/0.1.0';
+const ID_PREFIX = randomBytes(12).toString('hex');
+let idCounter = 0;
+export function nextRequestId(): string {
+  idCounter = (idCounter + 1) >>> 0;
+  return ID_PREFIX + idCounter.toString(16).padStart(8, '0');
+}
+
+export class BodyTooLarge extends Error {}
+
+export interface ProxyOptions {
+  logger: Logger;
+  metrics: Metrics;
+  maxBodySize: number;
+  accessLog: boolean;
+  proxyPort: () => number;
+}
+
+const JSON_CT = 'application/json; charset=utf-8';
+const EMPTY = Buffer.alloc(0);
+
+function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge('request body too large'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return cl !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+class Ctx implements RequestCtx {
+  headers: HeaderBag;
+  query: string;
+  upstreamPath?: string;
+  upstreamMethod?: string;
+  body?: Buffer;
+  target?: { host: string; port: number };
+  upstreamName?: string;
+  upstreamScheme?: string;
+  consumer: Entity | null = null;
+  credential: Entity | null = null;
+  consumerGroups: Entity[] = [];
+  exited?: ExitResponse;
+  responseSource?: 'service' | 'exit' | 'error';
+  upstreamResponse?: UpstreamResponse;
+  responseStatusOverride?: number;
+  finalStatus?: number;
+  shared: Record<string, unknown> = {};
+  upstreamLatency?: number;
+  private pdata?: Map<object, Record<string, unknown>>;
+  private bodyPromise?: Promise<Buffer>;
+  readonly originalHost: string | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly requestId: string,
+    readonly startedAt: number,
+    readonly route: Entity | null,
+    readonly service: Entity | null,
+    readonly path: string,
+    rawQuery: string,
+    readonly scheme: string,
+    readonly host: string,
+    readonly port: number,
+    readonly clientIp: string,
+    readonly clientPort: number,
+    readonly log: Logger,
+    private readonly snap: Snapshot,
+    private readonly maxBody: number,
+  ) {
+    this.headers = HeaderBag.fromRaw(req.rawHeaders);
+    this.originalHost = req.headers.host;
+    this.query = rawQuery;
+  }
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+  readBody(): Promise<Buffer> {
+    if (this.body) return Promise.resolve(this.body);
+    if (!this.bodyPromise) {
+      this.bodyPromise = hasRequestBody(this.req) ? readAll(this.req, this.maxBody) : Promise.resolve(EMPTY);
+      this.bodyPromise.then(
+        (b) => {
+          if (this.body === undefined) this.body = b;
+        },
+        () => undefined,
+      );
+    }
+    return this.bodyPromise.then((b) => this.body ?? b);
+  }
+  authenticate(consumer: Entity | null, credential: Entity | null): void {
+    this.consumer = consumer;
+    this.credential = credential;
+    this.consumerGroups = consumer ? this.snap.groupsOf(consumer.id) : [];
+  }
+  findConsumer(q: { id?: string; username?: string; custom_id?: string }): Entity | undefined {
+    return this.snap.findConsumer(q);
+  }
+  exit(res: ExitResponse): void {
+    this.exited = res;
+    this.responseSource = 'exit';
+  }
+  pluginData(instance: object): Record<string, unknown> {
+    if (!this.pdata) this.pdata = new Map();
+    let d = this.pdata.get(instance);
+    if (!d) this.pdata.set(instance, (d = {}));
+    return d;
+  }
+}
+
+export class ProxyEngine {
+  snapshot!: Snapshot;
+  inflight = 0;
+  private readonly pools = new Map<string, Pool>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.log = opts.logger;
+  }
+
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    this.inflight++;
+    let counted = true;
+    const done = () => {
+      if (counted) {
+        counted = false;
+        this.inflight--;
+      }
+    };
+    res.once('close', done);
+    try {
+      this.handle(req, res);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'proxy handler failed');
+      if (!res.headersSent) this.sendJson(res, 500, { message: 'An unexpected error occurred' }, nextRequestId());
+      else res.destroy();
+    }
+  };
+
+  private pool(protocol: string, host: string, port: number, svc: CompiledService): Pool {
+    const key = `${protocol}://${host}:${port}|${svc.connectTimeout}`;
+    let p = this.pools.get(key);
+    if (!p) {
+      const h = host.includes(':') ? `[${host}]` : host;
+      p = new Pool(`${protocol}://${h}:${port}`, {
+        connect: { timeout: svc.connectTimeout, rejectUnauthorized: svc.entity.tls_verify === true },
+        keepAliveTimeout: 60_000,
+        keepAliveMaxTimeout: 600_000,
+        pipelining: 1,
+      });
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+
+  async closePools(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const start = performance.now();
+    const id = nextRequestId();
+    const snap = this.snapshot;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const qs = q < 0 ? '' : url.slice(q + 1);
+    const path = normalizePath(rawPath);
+    const method = req.method ?? 'GET';
+    const m = snap.router.match(method, path, req.headers.host, req.headers);
+    if (m === undefined) {
+      req.resume();
+      this.sendError(res, 404, 'no Route matched with those values', id);
+      this.finishLog(req, res, id, start, null, undefined, null);
+      return;
+    }
+    const rt = m.target;
+    const cl = req.headers['content-length'];
+    if (cl !== undefined && Number(cl) > this.opts.maxBodySize) {
+      this.sendError(res, 413, 'Request size limit exceeded', id, { Connection: 'close' });
+      req.resume();
+      this.finishLog(req, res, id, start, rt, undefined, null);
+      return;
+    }
+    const upstreamPath = rt.stripPath ? path.slice(m.stripLen) : path;
+    if (rt.chain.length === 0) {
+      if (rt.service === null) {
+        req.resume();
+        this.sendError(res, 503, 'no Service found with those values', id);
+        this.finishLog(req, res, id, start, rt, undefined, null);
+        return;
+      }
+      this.forward(req, res, id, start, rt, rt.service, null, upstreamPath, qs, m.stripLen, path, undefined);
+      return;
+    }
+    this.runPlugins(req, res, id, start, rt, path, upstreamPath, qs, m.stripLen).catch((e) => {
+      this.log.error({ request_id: id, err: (e as Error).message }, 'plugin chain failed');
+      if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
+      else res.destroy();
+    });
+  }
+
+  private async runPlugins(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    start: number,
+    rt: RouteTarget,
+    path: string,
+    upstreamPath: string,
+    qs: string,
+    stripLen: number,
+  ): Promise<void> {
+    const snap = this.snapshot;
+    const sock = req.socket;
+    const hostHeader = req.headers.host ?? '';
+    const hc = hostHeader.lastIndexOf(':');
+    const hostOnly = hc > 0 && !hostHeader.endsWith(']') ? hostHeader.slice(0, hc) : hostHeader;
+    const ctx = new Ctx(
+      req,
+      id,
+      start,
+      rt.route,
+      rt.service?.entity ?? null,
+      path,
+      qs,
+      'http',
+      hostOnly,
+      this.opts.proxyPort(),
+      sock.remoteAddress ?? '',
+      sock.remotePort ?? 0,
+      this.log,
+      snap,
+      this.opts.maxBodySize,
+    );
+    const executed: PluginCandidate[] = [];
+    res.once('close', () => {
+      for (const c of executed) {
+        if (c.instance.log) {
+          try {
+            c.instance.log(ctx);
+          } catch (e) {
+            this.log.error({ request_id: id, plugin: c.def.name, err: (e as Error).message }, 'log handler failed');
+          }
+        }
+      }
+    });
+    for (const slot of rt.chain) {
+      const cand = pickCandidate(slot, ctx.consumer?.id, ctx.consumerGroups);
+      if (!cand) continue;
+      executed.push(cand);
+      if (!cand.instance.access) continue;
+      try {
+        await cand.instance.access(ctx);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) ctx.exit({ status: 413, body: { message: 'Request size limit exceeded' } });
+        else {
+          this.log.error({ request_id: id, plugin: cand.def.name, err: (e as Error).message }, 'plugin access failed');
+          ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
+        }
+      }
+      if (ctx.exited) break;
+    }
+    if (ctx.exited) {
+      if (!ctx.body && hasRequestBody(req)) req.resume();
+      this.sendExit(res, ctx, ctx.exited);
+      this.finishLog(req, res, id, start, rt, undefined, ctx);
+      return;
+    }
+    let mode: false | 'headers' | 'body' = false;
+    for (const c of executed) {
+      if (!c.instance.response) continue;
+      const w = c.instance.wantsResponse ? c.instance.wantsResponse(ctx) : 'body';
+      if (w === 'body') mode = 'body';
+      else if (w === 'headers' && mode === false) mode = 'headers';
+    }
+    let service = rt.service;
+    if (service === null && !ctx.target && !ctx.upstreamName) {
+      if (!ctx.body && hasRequestBody(req)) req.resume();
+      this.sendError(res, 503, 'no Service found with those values', id);
+      this.finishLog(req, res, id, start, rt, undefined, ctx);
+      return;
+    }
+    if (service === null) {
+      service = {
+        entity: { id: '', protocol: 'http', tls_verify: null } as EntityRec,
+        protocol: 'http', host: '', port: 80, path: null,
+        connectTimeout: 60000, readTimeout: 60000, writeTimeout: 60000, retries: 5,
+      };
+    }
+    this.forward(req, res, id, start, rt, service, ctx, ctx.upstreamPath ?? upstreamPath, ctx.query, stripLen, path, mode ? { mode, executed } : undefined);
+  }
+
+  private buildHeaders(
+    req: IncomingMessage,
+    ctx: Ctx | null,
+    rt: RouteTarget,
+    hostValue: string,
+    path: string,
+    stripLen: number,
+    id: string,
+  ): string[] {
+    const out: string[] = [];
+    let xff: string | undefined;
+    let hostIn: string | undefined;
+    if (ctx === null) {
+      const raw = req.rawHeaders;
+      const conn = req.headers.connection;
+      const extraHop = conn && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : null;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i];
+        const lower = name.toLowerCase();
+        if (lower === 'host') {
+          hostIn = raw[i + 1];
+          continue;
+        }
+        if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+        if (lower.startsWith('x-forwarded-') || lower === 'x-real-ip') {
+          if (lower === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+          continue;
+        }
+        out.push(name, raw[i + 1]);
+      }
+    } else {
+      const bag = ctx.headers;
+      stripHopByHop(bag);
+      hostIn = ctx.originalHost;
+      const newHost = bag.get('host');
+      if (newHost !== undefined && newHost !== ctx.originalHost) hostValue = newHost;
+      const x = bag.getAll('x-forwarded-for');
+      if (x !== undefined) xff = Array.isArray(x) ? x.join(', ') : x;
+      for (const n of ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']) bag.delete(n);
+      if (ctx.body !== undefined) {
+        bag.delete('content-length');
+        bag.set('Content-Length', String(ctx.body.length));
+      }
+      out.push(...bag.toFlat());
+    }
+    const ip = req.socket.remoteAddress ?? '';
+    const port = String(this.opts.proxyPort());
+    let fwdHost = hostIn ?? '';
+    const c = fwdHost.lastIndexOf(':');
+    if (c > 0 && !fwdHost.endsWith(']')) fwdHost = fwdHost.slice(0, c);
+    out.push(
+      'Host', rt.preserveHost && hostIn ? hostIn : hostValue,
+      'X-Forwarded-For', xff ? `${xff}, ${ip}` : ip,
+      'X-Forwarded-Proto', 'http',
+      'X-Forwarded-Host', fwdHost,
+      'X-Forwarded-Port', port,
+      'X-Forwarded-Path', path,
+      'X-Real-IP', ip,
+      'X-Datakit-Request-Id', id,
+    );
+    if (rt.stripPath && stripLen > 0) out.push('X-Forwarded-Prefix', path.slice(0, stripLen));
+    return out;
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    start: number,
+    rt: RouteTarget,
+    svc: CompiledService,
+    ctx: Ctx | null,
+    upstreamPath: string,
+    qs: string,
+    stripLen: number,
+    path: string,
+    respPhase: { mode: 'headers' | 'body'; executed: PluginCandidate[] } | undefined,
+  ): void {
+    let protocol = svc.protocol;
+    let host = svc.host;
+    let port = svc.port;
+    let balancer = svc.upstream;
+    if (ctx !== null) {
+      if (ctx.upstreamScheme) protocol = ctx.upstreamScheme;
+      if (ctx.target) {
+        host = ctx.target.host;
+        port = ctx.target.port;
+        balancer = undefined;
+      } else if (ctx.upstreamName) {
+        balancer = this.snapshot.upstreams.get(ctx.upstreamName);
+        host = ctx.upstreamName;
+      }
+    }
+    const defaultPort = protocol === 'https' ? 443 : 80;
+    const hostValue = balancer || port === defaultPort ? host : `${host}:${port}`;
+    const headers = this.buildHeaders(req, ctx, rt, hostValue, path, stripLen, id);
+    const fullPath = joinPath(svc.path, upstreamPath) + (qs ? '?' + qs : '');
+    const method = ctx?.upstreamMethod ?? req.method ?? 'GET';
+    const body = ctx?.body !== undefined ? ctx.body : hasRequestBody(req) ? req : null;
+    const canRetry = body === null || Buffer.isBuffer(body);
+    let attempts = balancer ? Math.max(0, svc.retries) + 1 : 1;
+
+    const attempt = (): void => {
+      let th = host;
+      let tp = port;
+      if (balancer) {
+        const t = balancer.next();
+        if (!t) {
+          this.upstreamFailed(res, id, start, rt, ctx, 503, 'name resolution failed', 'no_targets');
+          return;
+        }
+        th = t.host;
+        tp = t.port;
+      }
+      const proxyLatency = performance.now() - start;
+      const t0 = performance.now();
+      this.pool(protocol, th, tp, svc)
+        .request({
+          method,
+          path: fullPath,
+          headers,
+          body,
+          headersTimeout: svc.readTimeout,
+          bodyTimeout: svc.readTimeout,
+        })
+        .then(
+          (up) => {
+            const upstreamLatency = performance.now() - t0;
+            if (ctx !== null) {
+              ctx.upstreamLatency = upstreamLatency;
+              ctx.responseSource = 'service';
+            }
+            if (respPhase !== undefined && ctx !== null) {
+              this.responsePhase(req, res, id, start, rt, ctx, up, respPhase, proxyLatency, upstreamLatency).catch((e) => {
+                this.log.error({ request_id: id, err: (e as Error).message }, 'response phase failed');
+                if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
+                else res.destroy();
+              });
+              return;
+            }
+            const out: Record<string, string | string[]> = {};
+            const h = up.headers;
+            for (const k in h) {
+              if (HOP_BY_HOP.has(k)) continue;
+              const v = h[k];
+              if (v !== undefined) out[k] = v;
+            }
+            out.via = out.via ? `${out.via as string}, ${VIA}` : VIA;
+            out['x-kong-upstream-latency'] = String(Math.round(upstreamLatency));
+            out['x-kong-proxy-latency'] = String(Math.round(proxyLatency));
+            out['x-datakit-request-id'] = id;
+            let status = up.statusCode;
+            if (ctx?.responseStatusOverride) status = ctx.responseStatusOverride;
+            if (ctx) ctx.finalStatus = status;
+            res.writeHead(status, out);
+            const b = up.body;
+            b.on('error', () => res.destroy());
+            res.once('close', () => {
+              if (!res.writableFinished) b.destroy();
+            });
+            b.pipe(res);
+            this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
+          },
+          (err: Error & { code?: string }) => {
+            const code = err.code ?? '';
+            const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+            const connectErr = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+            if (connectErr && canRetry && --attempts > 0 && !res.headersSent) {
+              this.opts.metrics.upstreamError(rt.label, 'retry');
+              attempt();
+              return;
+            }
+            this.log.warn({ request_id: id, route: rt.label, target: `${th}:${tp}`, err: err.message, code }, 'upstream request failed');
+            if (timeout) this.upstreamFailed(res, id, start, rt, ctx, 504, 'The upstream server is timing out', 'timeout');
+            else this.upstreamFailed(res, id, start, rt, ctx, 502, 'An invalid response was received from the upstream server', 'connect');
+          },
+        );
+    };
+    attempt();
+  }
+
+  private upstreamFailed(res: ServerResponse, id: string, start: number, rt: RouteTarget, ctx: Ctx | null, status: number, message: string, kind: string): void {
+    this.opts.metrics.upstreamError(rt.label, kind);
+    if (ctx) ctx.responseSource = 'error';
+    if (!res.headersSent) this.sendError(res, status, message, id);
+    else res.destroy();
+    this.finishLog(null, res, id, start, rt, undefined, ctx);
+  }
+
+  private async responsePhase(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    start: number,
+    rt: RouteTarget,
+    ctx: Ctx,
+    up: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: NodeJS.ReadableStream & { destroy(): void } },
+    phase: { mode: 'headers' | 'body'; executed: PluginCandidate[] },
+    proxyLatency: number,
+    upstreamLatency: number,
+  ): Promise<void> {
+    const headers = HeaderBag.fromObject(up.headers);
+    stripHopByHop(headers);
+    const ur: UpstreamResponse = { status: up.statusCode, headers };
+    if (phase.mode === 'body') {
+      const chunks: Buffer[] = [];
+      for await (const c of up.body as AsyncIterable<Buffer>) chunks.push(c);
+      ur.body = Buffer.concat(chunks);
+    }
+    ctx.upstreamResponse = ur;
+    for (const c of phase.executed) {
+      if (!c.instance.response) continue;
+      try {
+        await c.instance.response(ctx);
+      } catch (e) {
+        this.log.error({ request_id: id, plugin: c.def.name, err: (e as Error).message }, 'plugin response handler failed');
+        ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
+      }
+      if (ctx.exited) break;
+    }
+    if (ctx.exited) {
+      if (ur.body === undefined) up.body.destroy();
+      this.sendExit(res, ctx, ctx.exited);
+      this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
+      return;
+    }
+    headers.set('Via', headers.get('via') ? `${headers.get('via')}, ${VIA}` : VIA);
+    headers.set('X-Kong-Upstream-Latency', String(Math.round(upstreamLatency)));
+    headers.set('X-Kong-Proxy-Latency', String(Math.round(proxyLatency)));
+    headers.set('X-Datakit-Request-Id', id);
+    const status = ctx.responseStatusOverride && !ur.bodyReplaced ? ctx.responseStatusOverride : ur.status;
+    ctx.finalStatus = status;
+    if (ur.body !== undefined) {
+      headers.delete('content-length');
+      headers.set('Content-Length', String(ur.body.length));
+      res.writeHead(status, headers.toFlat());
+      res.end(ur.body);
+    } else {
+      res.writeHead(status, headers.toFlat());
+      up.body.on('error', () => res.destroy());
+      up.body.pipe(res);
+    }
+    this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
+  }
+
+  private sendExit(res: ServerResponse, ctx: Ctx, e: ExitResponse): void {
+    const headers = new HeaderBag();
+    if (e.headers) for (const [k, v] of Object.entries(e.headers)) headers.set(k, v);
+    let body: Buffer;
+    if (e.body === undefined || e.body === null) body = EMPTY;
+    else if (typeof e.body === 'string') body = Buffer.from(e.body);
+    else if (e.body instanceof Uint8Array) body = Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength);
+    else {
+      const obj = e.body as Record<string, unknown>;
+      const withId = typeof obj.message === 'string' && obj.request_id === undefined ? { ...obj, request_id: ctx.requestId } : obj;
+      body = Buffer.from(JSON.stringify(withId));
+      if (!headers.has('content-type')) headers.set('Content-Type', JSON_CT);
+    }
+    stripHopByHop(headers);
+    headers.delete('content-length');
+    headers.set('Content-Length', String(body.length));
+    headers.set('X-Kong-Response-Latency', String(Math.round(performance.now() - ctx.startedAt)));
+    headers.set('X-Datakit-Request-Id', ctx.requestId);
+    headers.set('Server', 'datakit-gateway/0.1.0');
+    const status = ctx.responseStatusOverride && ctx.responseSource !== 'exit' ? ctx.responseStatusOverride : e.status;
+    ctx.finalStatus = status;
+    if (!res.headersSent) {
+      res.writeHead(status, headers.toFlat());
+      res.end(body);
+    } else res.destroy();
+  }
+
+  sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, id: string, extra?: Record<string, string>): void {
+    const text = JSON.stringify({ ...body, request_id: id });
+    res.writeHead(status, {
+      'Content-Type': JSON_CT,
+      'Content-Length': Buffer.byteLength(text),
+      'X-Datakit-Request-Id': id,
+      Server: 'datakit-gateway/0.1.0',
+      ...extra,
+    });
+    res.end(text);
+  }
+
+  sendError(res: ServerResponse, status: number, message: string, id: string, extra?: Record<string, string>): void {
+    this.sendJson(res, status, { message }, id, extra);
+  }
+
+  private finishLog(
+    req: IncomingMessage | null,
+    res: ServerResponse,
+    id: string,
+    start: number,
+    rt: RouteTarget | null,
+    upstreamLatency: number | undefined,
+    ctx: Ctx | null,
+  ): void {
+    const metrics = this.opts.metrics;
+    const accessLog = this.opts.accessLog;
+    const log = this.log;
+    const r = req ?? ctx?.req ?? null;
+    res.once('finish', () => {
+      const total = performance.now() - start;
+      const label = rt ? rt.label : '';
+      metrics.request(label, res.statusCode, total, upstreamLatency);
+      if (accessLog) {
+        log.info(
+          {
+            request_id: id,
+            method: r?.method,
+            path: r?.url,
+            route: rt ? rt.label : null,
+            service: rt?.service ? String(rt.service.entity.name ?? rt.service.entity.id) : null,
+            status: res.statusCode,
+            latency_ms: Math.round(total * 100) / 100,
+            upstream_latency_ms: upstreamLatency === undefined ? null : Math.round(upstreamLatency * 100) / 100,
+            consumer: ctx?.consumer ? ctx.consumer.username ?? ctx.consumer.id : undefined,
+          },
+          'request',
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,153 @@
+/** Plugin contract between the gateway and its plugins (built-in and custom). */
+import type { HeaderBag } from '../gateway/headers.js';
+import type { SecretManager } from '../secrets/manager.js';
+import type { Logger as PinoLogger } from 'pino';
+
+export type Entity = Record<string, unknown> & { id: string };
+
+/** Kong-style nested field errors: { add: { headers: "..." } } */
+export type FieldErrors = { [k: string]: string | string[] | FieldErrors };
+
+export interface ValidationResult {
+  config?: Record<string, unknown>;
+  errors?: FieldErrors;
+}
+
+/** Services plugins get when they are validated and instantiated. */
+export interface PluginEnv {
+  secrets: SecretManager;
+  logger: PinoLogger;
+  /** the datakit engine, when available */
+  datakit?: DatakitLike;
+  datakitError?: string;
+  metrics: PluginMetricsHook;
+  nodeId: string;
+  settings: Record<string, unknown>;
+  /** looks a consumer up by id, username or custom_id (current config) */
+  findConsumer?: (q: { id?: string; username?: string; custom_id?: string }) => Entity | undefined;
+  upstreamExists?: (name: string) => boolean;
+}
+
+export interface PluginMetricsHook {
+  datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void;
+}
+
+export interface PluginDef {
+  name: string;
+  priority: number;
+  version: string;
+  /** JSON Schema of `config` */
+  schema: Record<string, unknown>;
+  /** cannot be scoped to a consumer / consumer group (auth plugins) */
+  noConsumer?: boolean;
+  custom?: boolean;
+  validate(config: unknown, env: PluginEnv): ValidationResult;
+  create(config: Record<string, unknown>, env: PluginEnv, entity: Entity): PluginInstance;
+}
+
+export interface PluginInstance {
+  /** runs before proxying, in priority order; may call ctx.exit() */
+  access?(ctx: RequestCtx): void | Promise<void>;
+  /** whether this request needs the response phase (decided after access) */
+  wantsResponse?(ctx: RequestCtx): false | 'headers' | 'body';
+  /** runs after the upstream answered, before the client gets the response */
+  response?(ctx: RequestCtx): void | Promise<void>;
+  /** runs after the response was sent */
+  log?(ctx: RequestCtx): void;
+  close?(): void;
+}
+
+export interface ExitResponse {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  body?: string | Uint8Array | object;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: HeaderBag;
+  /** present when buffered */
+  body?: Buffer;
+  /** set when a plugin replaced the body */
+  bodyReplaced?: boolean;
+}
+
+/** One request as plugins see it (a small PDK). */
+export interface RequestCtx {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly route: Entity | null;
+  readonly service: Entity | null;
+  /** client view */
+  readonly method: string;
+  readonly scheme: string;
+  readonly host: string;
+  readonly port: number;
+  /** path as received, without the query string */
+  readonly path: string;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  /** headers sent upstream (initially the client's), mutable */
+  headers: HeaderBag;
+  /** raw query string sent upstream (without '?'), mutable */
+  query: string;
+  /** upstream path override (request-transformer replace.uri, custom plugins) */
+  upstreamPath?: string;
+  /** upstream method override */
+  upstreamMethod?: string;
+  /** buffered request body (after readBody) or the replacement body */
+  body?: Buffer;
+  readBody(): Promise<Buffer>;
+  /** target overrides (datakit properties) */
+  target?: { host: string; port: number };
+  upstreamName?: string;
+  upstreamScheme?: string;
+  /** authentication */
+  consumer: Entity | null;
+  credential: Entity | null;
+  consumerGroups: Entity[];
+  authenticate(consumer: Entity | null, credential: Entity | null): void;
+  findConsumer(q: { id?: string; username?: string; custom_id?: string }): Entity | undefined;
+  /** ends the request with this response (stops the plugin chain) */
+  exit(res: ExitResponse): void;
+  exited?: ExitResponse;
+  /** response source once known: 'service' | 'exit' | 'error' */
+  responseSource?: 'service' | 'exit' | 'error';
+  /** the upstream response (response phase) */
+  upstreamResponse?: UpstreamResponse;
+  /** status set by a plugin (kong.response.status) */
+  responseStatusOverride?: number;
+  /** status finally sent to the client (log phase) */
+  finalStatus?: number;
+  shared: Record<string, unknown>;
+  pluginData(instance: object): Record<string, unknown>;
+  log: PinoLogger;
+  upstreamLatency?: number;
+}
+
+/* The engine API (host/index.ts). Declared locally with the same shape so the
+ * gateway builds and runs while the engine is absent; loaded dynamically. */
+import type {
+  RequestInfo,
+  RequestPhaseOutcome,
+  ResponseInfo,
+  ResponsePhaseOutcome,
+  ValidationError,
+  PropertyProvider,
+} from '../types.js';
+
+export interface FlowRunLike {
+  request(): Promise<RequestPhaseOutcome>;
+  response(upstream: ResponseInfo): Promise<ResponsePhaseOutcome>;
+  done(): void;
+}
+export interface FlowLike {
+  readonly needs: { requestBody: boolean; responsePhase: boolean; responseBody: boolean };
+  readonly debug: boolean;
+  newRequest(request: RequestInfo, properties?: PropertyProvider): FlowRunLike;
+  close(): void;
+}
+export interface DatakitLike {
+  validate(config: object | string): ValidationError[];
+  load(config: object | string): FlowLike;
+}
