@@ -6,7 +6,7 @@
 import { ByteWriter, equalsIgnoreCase } from './bytes';
 import { JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
 import {
-  host_http_cancel,
+  host_async_cancel,
   host_phase_result,
   host_secret_get,
   log,
@@ -550,7 +550,7 @@ export class Ctx {
     const keys = this.tokens.keys();
     for (let k = 0; k < keys.length; k++) {
       const i = this.tokens.get(keys[k]);
-      host_http_cancel(this.id, keys[k]);
+      host_async_cancel(this.id, keys[k]);
       this.state[i] = S_CANCELED;
       this.traceNode(i, 'cancel');
     }
@@ -567,7 +567,7 @@ export class Ctx {
   abandon(): void {
     if (this.finished) return;
     const keys = this.tokens.keys();
-    for (let k = 0; k < keys.length; k++) host_http_cancel(this.id, keys[k]);
+    for (let k = 0; k < keys.length; k++) host_async_cancel(this.id, keys[k]);
     this.tokens.clear();
     this.finished = true;
   }

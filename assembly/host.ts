@@ -51,8 +51,14 @@ export declare function host_secret_get(ctx: i32, ptr: usize, len: i32): i32;
 @external('datakit', 'http_dispatch')
 export declare function host_http_dispatch(ctx: i32, ptr: usize, len: i32, bptr: usize, blen: i32): i32;
 // @ts-ignore: decorator
-@external('datakit', 'http_cancel')
-export declare function host_http_cancel(ctx: i32, token: i32): void;
+@external('datakit', 'async_cancel')
+export declare function host_async_cancel(ctx: i32, token: i32): void;
+// @ts-ignore: decorator
+@external('datakit', 'host_call')
+export declare function host_call(ptr: usize, len: i32, dptr: usize, dlen: i32): i32;
+// @ts-ignore: decorator
+@external('datakit', 'async_dispatch')
+export declare function host_async_dispatch(ctx: i32, ptr: usize, len: i32, dptr: usize, dlen: i32): i32;
 // @ts-ignore: decorator
 @external('datakit', 'phase_result')
 export declare function host_phase_result(ctx: i32, ptr: usize, len: i32, bptr: usize, blen: i32): void;

@@ -15,10 +15,10 @@ import { parseJson, lastParseError, writeJsonString } from './json';
 import { returnData } from './host';
 import { buildPlan, Plan } from './plan';
 import { ACTION_NONE, Ctx } from './context';
-import { callAnswered } from './nodes';
+import { asyncAnswered, callAnswered } from './nodes';
 import { NodeType } from './types';
 
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 const plans = new Map<i32, Plan>();
 const contexts = new Map<i32, Ctx>();
@@ -114,6 +114,17 @@ export function dk_on_http_response(ctx: i32, token: i32, status: i32, metaPtr: 
   const n = c.node(c.tokens.get(token));
   if (n.type != NodeType.CALL) return ACTION_NONE;
   return c.resume(token, callAnswered(c, n, status, meta, body));
+}
+
+/** An async capability's answer (cache, JWT): ok = 0 means failure (data holds the message). */
+export function dk_on_async_result(ctx: i32, token: i32, ok: i32, ptr: usize, len: i32): i32 {
+  const data = takeOrEmpty(ptr, len);
+  if (!contexts.has(ctx)) return -1;
+  const c = contexts.get(ctx);
+  if (c.finished || !c.tokens.has(token)) return ACTION_NONE;
+  const n = c.node(c.tokens.get(token));
+  if (n.type == NodeType.CALL) return ACTION_NONE;
+  return c.resume(token, asyncAnswered(c, n, ok != 0, data));
 }
 
 export function dk_on_response(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {

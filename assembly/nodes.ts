@@ -3,11 +3,14 @@
 import { ByteWriter } from './bytes';
 import { JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
 import {
+  host_async_dispatch,
+  host_call,
   host_http_dispatch,
   host_jq_run,
   host_property_get,
   host_property_set,
   host_template_render,
+  HostResult,
   takeResult,
 } from './host';
 import { Ctx } from './context';
@@ -62,6 +65,11 @@ export function runNode(ctx: Ctx, n: PNode): NodeResult {
   if (t == NodeType.EXIT) return runExit(ctx, n);
   if (t == NodeType.PROPERTY) return runProperty(ctx, n);
   if (t == NodeType.BRANCH) return runBranch(ctx, n);
+  if (t == NodeType.CACHE) return runCache(ctx, n);
+  if (t == NodeType.XML_TO_JSON) return runXmlToJson(ctx, n);
+  if (t == NodeType.JSON_TO_XML) return runJsonToXml(ctx, n);
+  if (t == NodeType.JWT_DECODE) return runJwtDecode(ctx, n);
+  if (t == NodeType.JWT_SIGN || t == NodeType.JWT_VERIFY) return runJwt(ctx, n);
   return NodeResult.failed('unsupported node type ' + n.typeName);
 }
 
@@ -371,4 +379,156 @@ function runBranch(ctx: Ctx, n: PNode): NodeResult {
   r.branchValue = v.resolve().b;
   ctx.selfs[n.index] = v;
   return r;
+}
+
+// ---------------------------------------------------- capability nodes
+
+function opJson(op: string, n: PNode, extra: string): ByteWriter {
+  const w = new ByteWriter(128);
+  w.str('{"op":"');
+  w.str(op);
+  w.str('","options":');
+  w.str(n.optionsJson);
+  w.str(extra);
+  w.byte(0x7d);
+  return w;
+}
+
+/** A synchronous capability call; data is passed as given bytes. */
+function callHost(op: ByteWriter, data: ArrayBuffer): HostResult {
+  return takeResult(host_call(op.ptr, op.len, changetype<usize>(data), data.byteLength));
+}
+
+function dispatchAsync(ctx: Ctx, op: ByteWriter, data: ArrayBuffer | null): NodeResult {
+  const t = data !== null
+    ? host_async_dispatch(ctx.id, op.ptr, op.len, changetype<usize>(data), data.byteLength)
+    : host_async_dispatch(ctx.id, op.ptr, op.len, 0, -1);
+  if (t <= 0) return NodeResult.failed(takeResult(t).text);
+  const r = new NodeResult();
+  r.status = NodeResult.RUNNING;
+  r.token = t;
+  return r;
+}
+
+/** The string a STRING-typed $self input carries (bodies keep their bytes). */
+function stringInput(ctx: Ctx, n: PNode, what: string): ArrayBuffer | null {
+  const v = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
+  if (v === null || v.isNull()) return null;
+  if (v.typeKind() != Kind.STR) return null;
+  v.resolve();
+  return v.bytes !== null ? v.bytes! : String.UTF8.encode(v.s);
+}
+
+function runCache(ctx: Ctx, n: PNode): NodeResult {
+  const ins = new Array<Value | null>();
+  const err = ctx.gather(n, ins);
+  if (err !== null) return NodeResult.failed(err!);
+  // inputs: key, ttl, data
+  const key = ins[0];
+  if (key === null || key.isNull()) return NodeResult.failed('cache key is required');
+  if (key.typeKind() != Kind.STR) return NodeResult.failed('cache key must be a string, got ' + valueTypeName(key));
+  let ttl = n.ttl;
+  const ttlIn = ins[1];
+  if (ttlIn !== null && !ttlIn.isNull()) ttl = <i32>ttlIn.resolve().n;
+  const data = ins[2];
+  const w = new ByteWriter(128);
+  const setting = data !== null && !data.isNull();
+  w.str(setting ? '{"op":"cache_set","cache":' : '{"op":"cache_get","cache":');
+  w.str(ctx.plan.cacheJson);
+  w.str(',"key":');
+  writeJsonString(w, key.resolve().s);
+  if (setting && ttl >= 0) {
+    w.str(',"ttl":');
+    w.int(ttl);
+  }
+  w.byte(0x7d);
+  let payload: ArrayBuffer | null = null;
+  if (setting) payload = data!.toJson();
+  return dispatchAsync(ctx, w, payload);
+}
+
+function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
+  const xml = stringInput(ctx, n, 'XML');
+  if (xml === null) return NodeResult.failed('xml_to_json needs a string input');
+  const r = callHost(opJson('xml_to_json', n, ''), xml!);
+  if (!r.ok) return NodeResult.failed(r.text);
+  const v = rawJson(r.data);
+  if (v === null) return NodeResult.failed('xml_to_json: invalid result from host');
+  ctx.selfs[n.index] = v;
+  return NodeResult.done();
+}
+
+function runJsonToXml(ctx: Ctx, n: PNode): NodeResult {
+  let v = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
+  if (v === null) v = Value.nul();
+  const r = callHost(opJson('json_to_xml', n, ''), v.toJson());
+  if (!r.ok) return NodeResult.failed(r.text);
+  const out = Value.fromBytes(r.data);
+  out.ctype = 'application/xml';
+  out.sensitive = v.sensitive;
+  ctx.selfs[n.index] = out;
+  return NodeResult.done();
+}
+
+function runJwtDecode(ctx: Ctx, n: PNode): NodeResult {
+  const token = stringInput(ctx, n, 'token');
+  if (token === null) return NodeResult.failed('jwt_decode needs a token string');
+  const r = callHost(opJson('jwt_decode', n, ''), token!);
+  if (!r.ok) return NodeResult.failed(r.text);
+  return setObjectOutputs(ctx, n, r.data, false);
+}
+
+function runJwt(ctx: Ctx, n: PNode): NodeResult {
+  const ins = new Array<Value | null>();
+  const err = ctx.gather(n, ins);
+  if (err !== null) return NodeResult.failed(err!);
+  const sign = n.type == NodeType.JWT_SIGN;
+  // jwt_sign: claims, key; jwt_verify: token, key
+  const first = ins[0];
+  const key = ins[1];
+  if (key === null || key.isNull()) return NodeResult.failed('a key is required');
+  if (!sign && (first === null || first.typeKind() != Kind.STR)) return NodeResult.failed('a token string is required');
+  const w = new ByteWriter(256);
+  w.str(sign ? '{"claims":' : '{"token":');
+  if (first === null) w.str('null');
+  else writeJson(w, first);
+  w.str(',"key":');
+  writeJson(w, key);
+  w.byte(0x7d);
+  return dispatchAsync(ctx, opJson(sign ? 'jwt_sign' : 'jwt_verify', n, ''), w.toBuffer());
+}
+
+/** Sets a node's output ports from the fields of a JSON object result. */
+function setObjectOutputs(ctx: Ctx, n: PNode, data: ArrayBuffer, sensitive: bool): NodeResult {
+  const p = new JsonParser(data, 0, data.byteLength, 1);
+  const o = p.parseDocument();
+  if (o === null || o.kind != Kind.OBJ) return NodeResult.failed(n.typeName + ': invalid result from host');
+  const outs = ctx.outs[n.index];
+  for (let i = 0; i < n.outPorts.length; i++) {
+    const v = o.get(n.outPorts[i].name);
+    const val = v !== null ? v : Value.nul();
+    val.sensitive = sensitive;
+    outs[i] = val;
+  }
+  return NodeResult.done();
+}
+
+/** An async capability answered (dk_on_async_result). */
+export function asyncAnswered(ctx: Ctx, n: PNode, ok: bool, data: ArrayBuffer): NodeResult {
+  if (n.type == NodeType.CACHE) {
+    const outs = ctx.outs[n.index];
+    if (!ok) {
+      if (!n.bypassOnError) return NodeResult.failed('cache: ' + String.UTF8.decode(data));
+      // a backend failure becomes a miss (or a store that did not happen)
+      outs[0] = Value.bool(false);
+      outs[1] = Value.bool(true);
+      outs[2] = Value.bool(false);
+      outs[3] = Value.nul();
+      return NodeResult.done();
+    }
+    return setObjectOutputs(ctx, n, data, false);
+  }
+  if (!ok) return NodeResult.failed(String.UTF8.decode(data));
+  // jwt_sign's token and claims stay sensitive if the key was
+  return setObjectOutputs(ctx, n, data, false);
 }

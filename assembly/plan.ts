@@ -3,11 +3,12 @@
 // compute dependencies, cycles and the phase of every node.
 
 import { ByteWriter } from './bytes';
-import { Kind, Value, writeJson, writeJsonString } from './json';
-import { host_jq_compile, host_jq_free, host_template_compile, host_template_free, takeResult } from './host';
+import { JsonParser, Kind, Value, writeJson, writeJsonString } from './json';
+import { host_call, host_jq_compile, host_jq_free, host_template_compile, host_template_free, takeResult } from './host';
 import {
   allowedAttributes,
   compat,
+  hostValidatedOptions,
   fixedInputs,
   fixedOutputs,
   IMPLICIT_NAMES,
@@ -78,6 +79,10 @@ export class PNode {
   warnHeadersSent: bool = false;
   property: string = '';
   nonNil: bool = false;
+  /** capability nodes: their attributes as JSON, handed to the host */
+  optionsJson: string = '{}';
+  ttl: i32 = -1;
+  bypassOnError: bool = false;
 
   label(): string {
     if (this.userIndex == 0) return 'node ' + this.name;
@@ -112,6 +117,8 @@ export class Plan {
   debug: bool = false;
   vaultNames: string[] = [];
   vaultRefs: string[] = [];
+  /** resources.cache as JSON, for cache nodes ('' when absent) */
+  cacheJson: string = '';
   order: i32[] = [];
   needsRequestBody: bool = false;
   /** the response phase has work even without tracing */
@@ -334,6 +341,12 @@ function readResources(plan: Plan, res: Value | null): void {
   for (let i = 0; i < rk.length; i++) {
     if (rk[i] != 'vault' && rk[i] != 'cache') plan.error('resources.' + rk[i] + ': unknown field', null, 'resources.' + rk[i]);
   }
+  const cache = res.get('cache');
+  if (cache !== null && !cache.isNull()) {
+    plan.cacheJson = cache.toJsonString();
+    for (let i = 0, msgs = hostValidate('cache', plan.cacheJson); i < msgs.length; i++)
+      plan.error('resources.cache: ' + msgs[i], null, 'resources.cache');
+  }
   const v = res.get('vault');
   if (v === null || v.isNull()) return;
   if (v.typeKind() != Kind.OBJ) {
@@ -424,6 +437,13 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   }
 
   readAttributes(plan, n, v);
+  if (hostValidatedOptions(n.type) || n.type == NodeType.CACHE) {
+    n.optionsJson = optionsOf(n, v);
+    if (hostValidatedOptions(n.type)) {
+      const msgs = hostValidate(n.typeName, n.optionsJson);
+      for (let i = 0; i < msgs.length; i++) plan.error(n.label() + ': ' + msgs[i], n, null);
+    }
+  }
   readLinks(plan, n, v, links);
 }
 
@@ -557,6 +577,10 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
         n.outPorts.push(new PortSpec(vals.keys![i], staticPortType(vals.vals![i])));
       }
     }
+  } else if (t == NodeType.CACHE) {
+    n.ttl = attrInt(plan, n, v, 'ttl', -1, 0, 2147483646);
+    n.bypassOnError = attrBool(plan, n, v, 'bypass_on_error', false);
+    if (plan.cacheJson.length == 0) plan.error(n.label() + ': a cache node needs resources.cache', n, 'resources.cache');
   } else if (t == NodeType.BRANCH) {
     for (let side = 0; side < 2; side++) {
       const key = side == 0 ? 'then' : 'else';
@@ -572,6 +596,37 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
       }
     }
   }
+}
+
+/** The node's own attributes as a JSON object (for capability nodes). */
+function optionsOf(n: PNode, v: Value): string {
+  const allowed = allowedAttributes(n.type);
+  const o = Value.obj();
+  for (let i = 0; i < allowed.length; i++) {
+    const a = v.get(allowed[i]);
+    if (a !== null) o.set(allowed[i], a);
+  }
+  return o.toJsonString();
+}
+
+/** Asks the host to validate capability options; returns its messages. */
+function hostValidate(kind: string, optionsJson: string): string[] {
+  const op = '{"op":"validate","kind":' + quote(kind) + ',"options":' + optionsJson + '}';
+  const b = String.UTF8.encode(op);
+  const r = takeResult(host_call(changetype<usize>(b), b.byteLength, 0, -1));
+  const out = new Array<string>();
+  if (!r.ok) {
+    out.push(r.text);
+    return out;
+  }
+  const p = new JsonParser(r.data, 0, r.data.byteLength);
+  const list = p.parseDocument();
+  if (list === null || list.kind != Kind.ARR) return out;
+  for (let i = 0; i < list.items!.length; i++) {
+    const m = list.items![i];
+    if (m.kind == Kind.STR) out.push(m.s);
+  }
+  return out;
 }
 
 function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {

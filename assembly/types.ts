@@ -41,6 +41,12 @@ export const enum NodeType {
   EXIT = 14,
   PROPERTY = 15,
   BRANCH = 16,
+  CACHE = 17,
+  XML_TO_JSON = 18,
+  JSON_TO_XML = 19,
+  JWT_DECODE = 20,
+  JWT_SIGN = 21,
+  JWT_VERIFY = 22,
 }
 
 export const IMPLICIT_NAMES: string[] = ['request', 'service_request', 'service_response', 'response', 'vault'];
@@ -53,6 +59,12 @@ export function nodeTypeFromName(t: string): i32 {
   if (t == 'exit') return NodeType.EXIT;
   if (t == 'property') return NodeType.PROPERTY;
   if (t == 'branch') return NodeType.BRANCH;
+  if (t == 'cache') return NodeType.CACHE;
+  if (t == 'xml_to_json') return NodeType.XML_TO_JSON;
+  if (t == 'json_to_xml') return NodeType.JSON_TO_XML;
+  if (t == 'jwt_decode') return NodeType.JWT_DECODE;
+  if (t == 'jwt_sign') return NodeType.JWT_SIGN;
+  if (t == 'jwt_verify') return NodeType.JWT_VERIFY;
   return -1;
 }
 
@@ -65,6 +77,13 @@ export function allowedAttributes(t: i32): string[] {
   if (t == NodeType.EXIT) return ['status', 'warn_headers_sent'];
   if (t == NodeType.PROPERTY) return ['property', 'content_type', 'non_nil'];
   if (t == NodeType.BRANCH) return ['then', 'else'];
+  if (t == NodeType.CACHE) return ['ttl', 'bypass_on_error'];
+  if (t == NodeType.XML_TO_JSON)
+    return ['text_block_name', 'attributes_block_name', 'attributes_name_prefix', 'root_element_name', 'recognize_type', 'xpath'];
+  if (t == NodeType.JSON_TO_XML) return ['text_block_name', 'attributes_block_name', 'attributes_name_prefix', 'root_element_name'];
+  if (t == NodeType.JWT_SIGN) return ['algorithm', 'expires_in', 'not_before', 'kid', 'typ', 'static_claims'];
+  if (t == NodeType.JWT_VERIFY)
+    return ['allowed_algorithms', 'issuers', 'audiences', 'required_claims', 'leeway', 'validate_exp', 'validate_nbf'];
   return [];
 }
 
@@ -82,6 +101,7 @@ const A = PortType.ANY;
 const S = PortType.STRING;
 const N = PortType.NUMBER;
 const M = PortType.MAP;
+const B = PortType.BOOLEAN;
 
 export function fixedInputs(t: i32): PortSpec[] {
   if (t == NodeType.CALL)
@@ -92,6 +112,9 @@ export function fixedInputs(t: i32): PortSpec[] {
   if (t == NodeType.EXIT) return ports(['body', 'headers'], [A, M]);
   if (t == NodeType.SERVICE_REQUEST) return ports(['body', 'headers', 'query'], [A, M, M]);
   if (t == NodeType.RESPONSE) return ports(['body', 'headers'], [A, M]);
+  if (t == NodeType.CACHE) return ports(['key', 'ttl', 'data'], [S, N, A]);
+  if (t == NodeType.JWT_SIGN) return ports(['claims', 'key'], [A, A]);
+  if (t == NodeType.JWT_VERIFY) return ports(['token', 'key'], [S, A]);
   return [];
 }
 
@@ -103,21 +126,35 @@ export function fixedOutputs(t: i32): PortSpec[] {
       ['body', 'headers', 'query', 'path', 'raw_path', 'port', 'method', 'scheme', 'version'],
       [A, M, M, S, S, N, S, S, N],
     );
+  if (t == NodeType.CACHE) return ports(['hit', 'miss', 'stored', 'data'], [B, B, B, A]);
+  if (t == NodeType.JWT_DECODE) return ports(['header', 'payload', 'signature'], [A, A, S]);
+  if (t == NodeType.JWT_SIGN) return ports(['token', 'claims', 'header'], [S, A, A]);
+  if (t == NodeType.JWT_VERIFY) return ports(['claims', 'header'], [A, A]);
   return [];
 }
 
 /** Type of the node-wise ($self) input; -1 when the node takes none. */
 export function selfInputType(t: i32): i32 {
-  if (t == NodeType.CALL || t == NodeType.EXIT || t == NodeType.SERVICE_REQUEST || t == NodeType.RESPONSE)
+  if (
+    t == NodeType.CALL || t == NodeType.EXIT || t == NodeType.SERVICE_REQUEST || t == NodeType.RESPONSE ||
+    t == NodeType.CACHE || t == NodeType.JWT_SIGN || t == NodeType.JWT_VERIFY
+  )
     return PortType.OBJECT;
-  if (t == NodeType.JQ || t == NodeType.HANDLEBARS || t == NodeType.PROPERTY) return PortType.ANY;
+  if (t == NodeType.JQ || t == NodeType.HANDLEBARS || t == NodeType.PROPERTY || t == NodeType.JSON_TO_XML) return PortType.ANY;
+  if (t == NodeType.XML_TO_JSON || t == NodeType.JWT_DECODE) return PortType.STRING;
   if (t == NodeType.BRANCH) return PortType.BOOLEAN;
   return -1;
 }
 
 /** Type of the node-wise ($self) output; -1 when the node has none. */
 export function selfOutputType(t: i32): i32 {
-  if (t == NodeType.CALL || t == NodeType.SERVICE_RESPONSE || t == NodeType.REQUEST) return PortType.OBJECT;
+  if (
+    t == NodeType.CALL || t == NodeType.SERVICE_RESPONSE || t == NodeType.REQUEST || t == NodeType.CACHE ||
+    t == NodeType.JWT_DECODE || t == NodeType.JWT_SIGN || t == NodeType.JWT_VERIFY
+  )
+    return PortType.OBJECT;
+  if (t == NodeType.XML_TO_JSON) return PortType.ANY;
+  if (t == NodeType.JSON_TO_XML) return PortType.STRING;
   if (t == NodeType.STATIC || t == NodeType.VAULT) return PortType.MAP;
   if (t == NodeType.JQ || t == NodeType.HANDLEBARS || t == NodeType.PROPERTY) return PortType.ANY;
   return -1;
@@ -149,4 +186,9 @@ export function isWritableProperty(name: string): bool {
     if (name.length > p.length && name.startsWith(p)) return true;
   }
   return false;
+}
+
+/** Node types whose attributes the host validates (capability options). */
+export function hostValidatedOptions(t: i32): bool {
+  return t == NodeType.XML_TO_JSON || t == NodeType.JSON_TO_XML || t == NodeType.JWT_SIGN || t == NodeType.JWT_VERIFY;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Action } from './engine/abi.js';
 import { EngineRuntime, EngineTrap, type ContextHooks } from './engine/runtime.js';
 import { HttpClient, type HttpClientOptions } from './engine/http-client.js';
+import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
 import { toPluginConfig } from './config.js';
 import { EnvSecretResolver } from './secrets/env.js';
@@ -61,17 +62,20 @@ export class Datakit {
   private constructor(
     readonly runtime: EngineRuntime,
     readonly http: HttpClient,
+    readonly capabilities: Capabilities,
   ) {}
 
   static async create(options: DatakitOptions = {}): Promise<Datakit> {
     const http = new HttpClient(options.http);
+    const capabilities = new Capabilities();
     const runtime = new EngineRuntime({
       jq: options.jq ?? nativeJq,
       secrets: options.secrets ?? new EnvSecretResolver(),
       logger: options.logger ?? stderrLogger,
       http,
+      capabilities,
     });
-    return new Datakit(runtime, http);
+    return new Datakit(runtime, http, capabilities);
   }
 
   /** Configures a plan; the report says whether it compiled. */
@@ -119,7 +123,7 @@ export class Datakit {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.capabilities.close()]);
   }
 }
 

@@ -1,6 +1,6 @@
 /** Constants of the host ABI (docs/host-abi.md). */
 
-export const HOST_ABI_VERSION = 1;
+export const HOST_ABI_VERSION = 2;
 
 /** Actions returned by dk_on_request / dk_on_http_response / dk_on_response. */
 export const enum Action {
@@ -31,6 +31,7 @@ export interface EngineExports {
     bodyPtr: number,
     bodyLen: number,
   ): number;
+  dk_on_async_result(ctx: number, token: number, ok: number, ptr: number, len: number): number;
   dk_on_response(ctx: number, metaPtr: number, metaLen: number, bodyPtr: number, bodyLen: number): number;
   dk_done(ctx: number): void;
   dk_stats(): void;

@@ -5,6 +5,7 @@ import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
 import { HttpClient, type CallRequest } from './http-client.js';
+import { Capabilities, type CapabilityOp } from './capabilities.js';
 import type { Logger, PropertyProvider } from '../types.js';
 import type { SecretResolver } from '../secrets/reference.js';
 
@@ -47,6 +48,7 @@ export interface RuntimeOptions {
   secrets: SecretResolver;
   logger: Logger;
   http: HttpClient;
+  capabilities: Capabilities;
 }
 
 export class EngineTrap extends Error {
@@ -282,7 +284,42 @@ export class EngineRuntime {
         );
         return token;
       },
-      http_cancel: (ctx: number, token: number) => {
+      host_call: (ptr: number, len: number, dptr: number, dlen: number) => {
+        try {
+          const op = JSON.parse(this.text(ptr, len)) as CapabilityOp;
+          return this.ok(o.capabilities.sync(op, dlen >= 0 ? this.bytes(dptr, dlen).slice() : undefined));
+        } catch (e) {
+          return this.err((e as Error).message);
+        }
+      },
+      async_dispatch: (ctx: number, ptr: number, len: number, dptr: number, dlen: number) => {
+        if (!this.contexts.has(ctx)) return this.err('unknown request context');
+        let op: CapabilityOp;
+        try {
+          op = JSON.parse(this.text(ptr, len)) as CapabilityOp;
+        } catch {
+          return this.err('invalid operation');
+        }
+        const data = dlen >= 0 ? this.bytes(dptr, dlen).slice() : undefined;
+        const token = this.nextToken++;
+        if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
+        const key = `${ctx}:${token}`;
+        const abort = new AbortController();
+        this.calls.set(key, abort);
+        const generation = this.generation;
+        o.capabilities.async(op, data).then(
+          (result) => {
+            if (!this.calls.delete(key) || generation !== this.generation) return;
+            this.deliverAsync(ctx, token, 1, result);
+          },
+          (err: Error) => {
+            if (!this.calls.delete(key) || generation !== this.generation) return;
+            this.deliverAsync(ctx, token, 0, encoder.encode(err.message));
+          },
+        );
+        return token;
+      },
+      async_cancel: (ctx: number, token: number) => {
         const key = `${ctx}:${token}`;
         const c = this.calls.get(key);
         if (c) {
@@ -309,6 +346,19 @@ export class EngineRuntime {
         const [mp, ml] = this.put(meta);
         const [bp, bl] = this.put(body);
         return this.exports.dk_on_http_response(ctx, token, status, mp, ml, bp, bl);
+      });
+    } catch (e) {
+      if (!(e instanceof EngineTrap)) hooks.crash(e as Error);
+    }
+  }
+
+  private deliverAsync(ctx: number, token: number, ok: number, data: Uint8Array): void {
+    const hooks = this.contexts.get(ctx);
+    if (!hooks) return;
+    try {
+      this.call(() => {
+        const [p, l] = this.put(data);
+        return this.exports.dk_on_async_result(ctx, token, ok, p, l);
       });
     } catch (e) {
       if (!(e instanceof EngineTrap)) hooks.crash(e as Error);

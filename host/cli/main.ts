@@ -1,0 +1,40 @@
+/** `datakit <command>`: dispatches to each command's module. */
+
+const USAGE = `usage: datakit <command> [options]
+
+commands:
+  validate FILE                       check a plugin config or a declarative file; exit 1 with every error
+  run FLOW --request REQ.json [--trace]
+                                      run a flow once against a request described in JSON
+  jq [-c] [-r] [-n] [--arg name value] FILTER [FILE]
+                                      run a jq filter with the built-in engine
+  serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR]
+                                      start the gateway
+  bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]
+                                      measure a flow through the library API
+`;
+
+export async function main(argv: string[]): Promise<number | void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'validate':
+      return (await import('./validate.js')).validateCli(rest);
+    case 'run':
+      return (await import('./run.js')).runCli(rest);
+    case 'jq':
+      return (await import('./jq.js')).jqCli(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'serve':
+      return (await import('../gateway/cli.js')).serveCli(rest);
+    case 'bench':
+      return (await import('./bench.js')).benchCli(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`datakit: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Datakit } from '../../host/index.js';
+import { MemoryProperties } from '../../host/index.js';
+import { bodyJson, engine, memoryLogger, text } from '../helpers/engine.js';
+import { json, startServer, type TestServer } from '../helpers/http.js';
+
+let dk: Datakit;
+let api: TestServer;
+const logger = memoryLogger();
+
+beforeAll(async () => {
+  dk = await engine({ logger });
+  api = await startServer((req, res) => {
+    if (req.url.startsWith('/status/')) {
+      res.writeHead(Number(req.url.split('/')[2]), { 'Content-Type': 'text/plain' });
+      res.end('nope');
+    } else if (req.url.startsWith('/badjson')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"a":');
+    } else if (req.url.startsWith('/text')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Repeat': ['a', 'b'] });
+      res.end('plain text');
+    } else if (req.url.startsWith('/slow')) {
+      setTimeout(() => json(res, 200, { slow: true }), 500);
+    } else {
+      json(res, 200, { method: req.method, url: req.url, headers: req.headers, body: req.body });
+    }
+  });
+});
+
+afterAll(async () => {
+  await api.close();
+  await dk.close();
+});
+
+const run = (cfg: object, req: object = {}, props?: MemoryProperties) =>
+  dk.load(cfg).run({ method: 'GET', path: '/', ...req }, props ? { properties: props } : {});
+
+describe('static', () => {
+  it('outputs one port per key and the whole map as $self', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { a: 1, b: { c: [true, null] } } },
+        { name: 'J', type: 'jq', inputs: { a: 'S.a', all: 'S' }, jq: '{a, all}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    expect(bodyJson(r.response.body)).toEqual({ a: 1, all: { a: 1, b: { c: [true, null] } } });
+  });
+});
+
+describe('call', () => {
+  it('sends method, headers, query merged into the url, and a JSON body', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { headers: { 'X-One': '1', 'X-Drop': null, 'X-Num': 5 }, query: { b: '2 3', flag: null }, body: { k: 'v' } } },
+        { name: 'C', type: 'call', url: `${api.url}/echo?a=1`, method: 'PUT', input: 'S' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    const echo = bodyJson(r.response.body) as { method: string; url: string; headers: Record<string, string>; body: string };
+    expect(echo.method).toBe('PUT');
+    expect(echo.url).toBe('/echo?a=1&b=2%203&flag');
+    expect(echo.headers['x-one']).toBe('1');
+    expect(echo.headers['x-num']).toBe('5');
+    expect(echo.headers['x-drop']).toBeUndefined();
+    expect(echo.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(echo.body)).toEqual({ k: 'v' });
+  });
+
+  it('form-encodes an object body when the headers say so', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: { grant_type: 'client_credentials', scope: 'a b' } } },
+        { name: 'C', type: 'call', url: `${api.url}/form`, method: 'POST', input: 'S' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    expect((bodyJson(r.response.body) as { body: string }).body).toBe('grant_type=client_credentials&scope=a+b');
+  });
+
+  it('the url input replaces the configured url at run time', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'U', type: 'jq', jq: `"${api.url}/dynamic/" + .`, input: 'request.path' },
+        { name: 'C', type: 'call', url: 'http://127.0.0.1:1/unused', inputs: { url: 'U' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    }, { path: 'x' });
+    expect((bodyJson(r.response.body) as { url: string }).url).toBe('/dynamic/x');
+  });
+
+  it('outputs status, headers, raw_body; non-JSON bodies are strings', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/text` },
+        { name: 'J', type: 'jq', inputs: { s: 'C.status', h: 'C.headers', b: 'C.body', r: 'C.raw_body' }, jq: '{s, rep: .h["x-repeat"], b, r}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    expect(bodyJson(r.response.body)).toEqual({ s: 200, rep: ['a', 'b'], b: 'plain text', r: 'plain text' });
+  });
+
+  it('fails on a non-2xx status, invalid JSON, a network error and a timeout', async () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, /HTTP call failed with status 404/],
+      [{ name: 'C', type: 'call', url: `${api.url}/badjson` }, /invalid JSON in response body/],
+      [{ name: 'C', type: 'call', url: 'http://127.0.0.1:1/' }, /ECONNREFUSED/],
+      [{ name: 'C', type: 'call', url: `${api.url}/slow`, timeout: 50 }, /timeout after 50 ms/],
+    ];
+    for (const [node, pattern] of cases) {
+      const r = await run({ debug: true, nodes: [node] });
+      expect(r.response.status).toBe(500);
+      const b = bodyJson(r.response.body) as { message: string; error: string; node: unknown; request_id: string };
+      expect(b.message).toBe('node execution error');
+      expect(b.error).toMatch(pattern);
+      expect(b.node).toEqual({ index: 1, name: 'C', type: 'call' });
+      expect(b.request_id).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+});
+
+describe('exit', () => {
+  it('answers with status, headers and an encoded body; null headers are dropped', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { headers: { 'X-A': 'a', 'X-Gone': null }, body: ['x'] } },
+        { name: 'EXIT', type: 'exit', status: 418, input: 'S' },
+      ],
+    });
+    expect(r.proxied).toBe(false);
+    expect(r.response.status).toBe(418);
+    expect(r.response.headers).toEqual({ 'X-A': 'a', 'Content-Type': 'application/json', 'Content-Length': '5' });
+    expect(text(r.response.body)).toBe('["x"]');
+  });
+
+  it('input: SOME_CALL passes body and headers', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/text` },
+        { name: 'EXIT', type: 'exit', input: 'C' },
+      ],
+    });
+    expect(text(r.response.body)).toBe('plain text');
+    expect(r.response.headers['content-type']).toBe('text/plain');
+  });
+
+  it('keeps a string body as is, and an explicit content type', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { headers: { 'content-type': 'text/csv' }, body: 'a,b' } },
+        { name: 'EXIT', type: 'exit', input: 'S' },
+      ],
+    });
+    expect(r.response.headers).toEqual({ 'content-type': 'text/csv', 'Content-Length': '3' });
+    expect(text(r.response.body)).toBe('a,b');
+  });
+});
+
+describe('property', () => {
+  it('gets (null when unknown), and sets writable properties', async () => {
+    const props = new MemoryProperties(undefined, { 'kong.client.consumer': { id: 'c1', username: 'alice' } });
+    const r = await run({
+      nodes: [
+        { name: 'GET', type: 'property', property: 'kong.client.consumer' },
+        { name: 'UNKNOWN', type: 'property', property: 'kong.nothing.here' },
+        { name: 'J', type: 'jq', inputs: { c: 'GET', u: 'UNKNOWN' }, jq: '{id: .c.id, u}' },
+        { name: 'SET', type: 'property', property: 'kong.ctx.shared.who', input: 'J' },
+        { name: 'SET_JSON', type: 'property', property: 'kong.ctx.shared.raw', content_type: 'application/json', input: 'J' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'SET' } },
+      ],
+    }, {}, props);
+    expect(bodyJson(r.response.body)).toEqual({ id: 'c1', u: null });
+    expect(r.properties['kong.ctx.shared.who']).toEqual({ id: 'c1', u: null });
+    expect(r.properties['kong.ctx.shared.raw']).toBe('{"id":"c1","u":null}');
+  });
+
+  it('content_type application/json decodes on get; non_nil fails on null', async () => {
+    const props = new MemoryProperties(undefined, { 'kong.ctx.shared.doc': '{"a":[1,2]}' });
+    const ok = await run({
+      nodes: [
+        { name: 'GET', type: 'property', property: 'kong.ctx.shared.doc', content_type: 'application/json' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'GET' } },
+      ],
+    }, {}, props);
+    expect(bodyJson(ok.response.body)).toEqual({ a: [1, 2] });
+    const bad = await run({ debug: true, nodes: [{ name: 'GET', type: 'property', property: 'kong.ctx.shared.none', non_nil: true }] });
+    expect(bad.response.status).toBe(500);
+    expect((bodyJson(bad.response.body) as { error: string }).error).toBe('property kong.ctx.shared.none is nil');
+  });
+
+  it('a rejected set fails the node with the host message', async () => {
+    const r = await run({
+      debug: true,
+      nodes: [
+        { name: 'S', type: 'static', values: { t: 'not a target' } },
+        { name: 'SET', type: 'property', property: 'kong.service.target', input: 'S.t' },
+      ],
+    });
+    expect((bodyJson(r.response.body) as { error: string }).error).toMatch(/could not set property kong.service.target: invalid target/);
+  });
+});
+
+describe('handlebars', () => {
+  it('renders inputs (dots as underscores) and parses JSON output', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'S', type: 'static', values: { who: 'world' } },
+        { name: 'T', type: 'handlebars', template: '{"greeting": "hello {{who}}", "path": "{{request_path}}"}', content_type: 'application/json', inputs: { who: 'S.who', 'request.path': 'request.path' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'T' } },
+      ],
+    }, { path: '/p' });
+    expect(bodyJson(r.response.body)).toEqual({ greeting: 'hello world', path: '/p' });
+  });
+
+  it('text output keeps its content type on a response body', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'T', type: 'handlebars', template: '<b>{{request_method}}</b>', content_type: 'text/html', input: 'request.method' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'T' } },
+      ],
+    });
+    expect(text(r.response.body)).toBe('<b>GET</b>');
+    expect(r.response.headers['Content-Type']).toBe('text/html');
+  });
+});
+
+describe('branch', () => {
+  const flow = {
+    nodes: [
+      { name: 'COND', type: 'jq', input: 'request.query', jq: '.go == "yes"' },
+      { name: 'B', type: 'branch', input: 'COND', then: ['YES'], else: ['NO'] },
+      { name: 'YES', type: 'static', values: { body: 'took then' } },
+      { name: 'NO', type: 'static', values: { body: 'took else' } },
+      { name: 'AFTER_NO', type: 'jq', input: 'NO.body', jq: '. + "!"' },
+      { name: 'EXIT_YES', type: 'exit', inputs: { body: 'YES.body' } },
+      { name: 'EXIT_NO', type: 'exit', inputs: { body: 'AFTER_NO' } },
+    ],
+  };
+  it('runs the then side and skips the else side with its dependants', async () => {
+    expect(text((await run(flow, { query: 'go=yes' })).response.body)).toBe('took then');
+    expect(text((await run(flow, { query: 'go=no' })).response.body)).toBe('took else!');
+  });
+  it('fails on a non-boolean input', async () => {
+    const r = await run({
+      debug: true,
+      nodes: [
+        { name: 'COND', type: 'jq', jq: '"yes"' },
+        { name: 'B', type: 'branch', input: 'COND', then: [] },
+      ],
+    });
+    expect((bodyJson(r.response.body) as { error: string }).error).toBe('branch input must be a boolean, got string');
+  });
+});
+
+describe('service request and response', () => {
+  it('headers (null removes), query and a JSON body with recomputed length', async () => {
+    const r = await dk.load({
+      nodes: [
+        { name: 'H', type: 'static', values: { 'X-Add': 'yes', Authorization: null } },
+        { name: 'Q', type: 'static', values: { q: 'v' } },
+        { name: 'B', type: 'jq', input: 'request.body', jq: '. + {added: true}' },
+      ].concat([
+        { name: 'OUT_H', type: 'jq', input: 'H', jq: '.', output: 'service_request.headers' } as never,
+        { name: 'OUT_Q', type: 'jq', input: 'Q', jq: '.', output: 'service_request.query' } as never,
+        { name: 'OUT_B', type: 'jq', input: 'B', jq: '.', output: 'service_request.body' } as never,
+      ]),
+    }).run({ method: 'POST', path: '/', headers: { Authorization: 'secret', 'Content-Type': 'application/json' }, body: '{"x":1}' });
+    const s = r.serviceRequest!;
+    expect(s.headers).toEqual({ 'Content-Type': 'application/json', 'X-Add': 'yes', 'Content-Length': '24' });
+    expect(s.query).toEqual({ q: 'v' });
+    expect(JSON.parse(text(s.body))).toEqual({ x: 1, added: true });
+  });
+
+  it('response-phase nodes see the service response and change the client response', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'WRAP', type: 'jq', inputs: { body: 'service_response.body', status: 'service_response.status' }, jq: '{wrapped: .body, upstream_status: .status}', output: 'response.body' },
+        { name: 'H', type: 'static', values: { 'X-Flow': 'yes' }, output: 'response.headers' },
+      ],
+    });
+    expect(flow.needs).toEqual({ requestBody: false, responsePhase: true, responseBody: true });
+    const r = await flow.run({ method: 'GET', path: '/' }, { upstream: { status: 201, headers: { 'content-type': 'application/json' }, body: '{"up":1}' } });
+    expect(r.response.status).toBe(201);
+    expect(bodyJson(r.response.body)).toEqual({ wrapped: { up: 1 }, upstream_status: 201 });
+    expect(r.response.headers['X-Flow']).toBe('yes');
+  });
+
+  it('a flow that never reads the body does not ask for it', () => {
+    const flow = dk.load({ nodes: [{ name: 'J', type: 'jq', input: 'request.headers', jq: '.', output: 'service_request.headers' }] });
+    expect(flow.needs).toEqual({ requestBody: false, responsePhase: false, responseBody: false });
+  });
+});
+
+describe('vault', () => {
+  it('resolves env references and masks them in errors and traces', async () => {
+    process.env.DK_TEST_TOKEN = 's3cr3t-value';
+    const cfg = {
+      debug: true,
+      resources: { vault: { token: '{vault://env/dk-test-token}' } },
+      nodes: [
+        { name: 'H', type: 'jq', inputs: { t: 'vault.token' }, jq: '{Authorization: ("Bearer " + .t)}' },
+        { name: 'C', type: 'call', url: `${api.url}/echo`, inputs: { headers: 'H' } },
+        { name: 'FAIL', type: 'jq', inputs: { t: 'vault.token', c: 'C.body' }, jq: 'error("leak " + .t)' },
+      ],
+    };
+    const failed = await run(cfg);
+    const b = bodyJson(failed.response.body) as { error: string };
+    expect(b.error).toBe('leak ********');
+    const logged = JSON.stringify(logger.lines);
+    expect(logged).not.toContain('s3cr3t-value');
+
+    const traced = await run(cfg, { headers: { 'X-DataKit-Debug-Trace': 'true' } });
+    const trace = text(traced.response.body);
+    expect(trace).not.toContain('s3cr3t-value');
+    expect(trace).toContain('********');
+  });
+
+  it('a missing secret fails the request', async () => {
+    const r = await run({
+      debug: true,
+      resources: { vault: { nope: '{vault://env/dk-test-does-not-exist}' } },
+      nodes: [{ name: 'J', type: 'jq', input: 'vault.nope', jq: '.' }],
+    });
+    expect(r.response.status).toBe(500);
+    expect((bodyJson(r.response.body) as { node: { name: string } }).node.name).toBe('vault');
+  });
+});

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Datakit } from '../../host/index.js';
+import { bodyJson, engine } from '../helpers/engine.js';
+
+let dk: Datakit;
+beforeAll(async () => {
+  dk = await engine();
+});
+afterAll(async () => {
+  await dk.close();
+});
+
+/** Deterministic pseudo-random generator for fuzzing. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function randomJson(r: () => number, depth = 0): unknown {
+  const k = Math.floor(r() * (depth > 3 ? 5 : 8));
+  switch (k) {
+    case 0: return null;
+    case 1: return r() < 0.5;
+    case 2: return Math.floor(r() * 1000) - 500;
+    case 3: return ['', 'a', 'request', 'x.y', 'GET', '{vault://env/x}', 'http://h/', '$self', 'service_request.headers'][Math.floor(r() * 9)];
+    case 4: return r() * 1e6;
+    case 5: return Array.from({ length: Math.floor(r() * 4) }, () => randomJson(r, depth + 1));
+    default: {
+      const keys = ['name', 'type', 'input', 'inputs', 'output', 'outputs', 'url', 'jq', 'values', 'status', 'then', 'else', 'property', 'nodes', 'debug', 'body', 'headers'];
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < Math.floor(r() * 5); i++) o[keys[Math.floor(r() * keys.length)]] = randomJson(r, depth + 1);
+      return o;
+    }
+  }
+}
+
+describe('bad configuration never traps the module', () => {
+  it('random configurations give errors as data', () => {
+    const r = rng(42);
+    const types = ['static', 'jq', 'call', 'exit', 'property', 'branch', 'handlebars', 'nope'];
+    for (let i = 0; i < 500; i++) {
+      const nodes = Array.from({ length: Math.floor(r() * 5) }, (_, j) => {
+        const n = randomJson(r) as Record<string, unknown>;
+        const node = n && typeof n === 'object' && !Array.isArray(n) ? n : {};
+        if (r() < 0.8) node.type = types[Math.floor(r() * types.length)];
+        if (r() < 0.8) node.name = `N${j}`;
+        return node;
+      });
+      const cfg = r() < 0.1 ? randomJson(r) : { nodes, ...(r() < 0.3 ? { debug: randomJson(r) } : {}) };
+      const errors = dk.validate(cfg as object);
+      expect(Array.isArray(errors)).toBe(true);
+    }
+    // the module is still the same instance and works
+    expect(dk.runtime.generation).toBe(0);
+    expect(dk.validate({ nodes: [{ name: 'A', type: 'static', values: { a: 1 } }] })).toEqual([]);
+  });
+
+  it('deeply nested and huge configs are rejected cleanly', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    expect(dk.validate({ nodes: [{ name: 'S', type: 'static', values: { deep } }] })[0].message).toMatch(/nested too deeply/);
+    const many = Array.from({ length: 2000 }, (_, i) => ({ name: `S${i}`, type: 'static', values: { v: i } }));
+    expect(dk.validate({ nodes: many })).toEqual([]);
+  });
+});
+
+describe('bad request data never traps the module', () => {
+  const bodyFlow = () =>
+    dk.load({ debug: true, nodes: [{ name: 'J', type: 'jq', input: 'request.body', jq: '.a', output: 'service_request.headers' }] });
+
+  it('a malformed JSON body fails the request with a clear error', async () => {
+    const r = await bodyFlow().run({ method: 'POST', path: '/', headers: { 'Content-Type': 'application/json' }, body: '{"a": [1,' });
+    expect(r.response.status).toBe(500);
+    expect((bodyJson(r.response.body) as { error: string; node: { name: string } }).error).toMatch(/^invalid JSON in request body/);
+  });
+
+  it('non-object headers from jq fail the node that receives them', async () => {
+    for (const body of ['{"a":"a string"}', '{"a":[1,2]}', '{"a":42}']) {
+      const r = await bodyFlow().run({ method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body });
+      expect(r.response.status).toBe(500);
+      expect((bodyJson(r.response.body) as { error: string }).error).toMatch(/invalid/);
+    }
+  });
+
+  it('huge strings and many headers pass through', async () => {
+    const big = 'x'.repeat(5 * 1024 * 1024);
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 500; i++) headers[`x-h-${i}`] = `v${i}`;
+    const flow = dk.load({
+      nodes: [
+        { name: 'LEN', type: 'jq', inputs: { b: 'request.body', h: 'request.headers' }, jq: '{len: (.b.s | length), n: (.h | length)}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'LEN' } },
+      ],
+    });
+    const r = await flow.run({ method: 'POST', path: '/', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ s: big }) });
+    expect(bodyJson(r.response.body)).toEqual({ len: big.length, n: 501 });
+  });
+
+  it('odd unicode and binary bodies survive', async () => {
+    const flow = dk.load({ nodes: [{ name: 'EXIT', type: 'exit', inputs: { body: 'request.body' } }] });
+    const bytes = new Uint8Array([0xff, 0xfe, 0x00, 0x41, 0xc3, 0x28]);
+    const r = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    expect(Array.from(r.response.body)).toEqual(Array.from(bytes));
+    const u = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body: '"\\ud83d\\ude00 \\u0000 é"' });
+    expect(bodyJson(u.response.body)).toBe('😀 \u0000 é');
+  });
+});
+
+describe('memory', () => {
+  it('contexts are freed after done, and memory stays flat', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'J', type: 'jq', input: 'request.query', jq: '{q: .}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    for (let i = 0; i < 2000; i++) await flow.run({ method: 'GET', path: '/', query: `i=${i}` });
+    const before = dk.stats().memory_bytes;
+    for (let i = 0; i < 5000; i++) await flow.run({ method: 'GET', path: '/', query: `i=${i}` });
+    const after = dk.stats();
+    expect(after.contexts).toBe(0);
+    expect(after.memory_bytes).toBeLessThanOrEqual(before + 1024 * 1024);
+  });
+});

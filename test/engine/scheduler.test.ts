@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Datakit } from '../../host/index.js';
+import { bodyJson, engine, text } from '../helpers/engine.js';
+import { json, startServer, type TestServer } from '../helpers/http.js';
+
+let dk: Datakit;
+let api: TestServer;
+const aborted: string[] = [];
+
+beforeAll(async () => {
+  dk = await engine();
+  api = await startServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    const delay = Number(u.searchParams.get('delay') ?? 0);
+    if (u.pathname === '/fail') {
+      setTimeout(() => json(res, 503, { down: true }), delay);
+      return;
+    }
+    res.on('close', () => {
+      if (!res.writableEnded) aborted.push(u.pathname);
+    });
+    setTimeout(() => json(res, 200, { path: u.pathname, id: u.searchParams.get('id') }), delay);
+  });
+});
+
+afterAll(async () => {
+  await api.close();
+  await dk.close();
+});
+
+describe('scheduling', () => {
+  it('independent calls are in flight together: two 300 ms calls finish well under 600 ms', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'A', type: 'call', url: `${api.url}/a?delay=300` },
+        { name: 'B', type: 'call', url: `${api.url}/b?delay=300` },
+        { name: 'JOIN', type: 'jq', inputs: { a: 'A.body', b: 'B.body' }, jq: '[.a.path, .b.path]' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'JOIN' } },
+      ],
+    });
+    const t0 = performance.now();
+    const r = await flow.run({ method: 'GET', path: '/' });
+    const elapsed = performance.now() - t0;
+    expect(bodyJson(r.response.body)).toEqual(['/a', '/b']);
+    expect(elapsed).toBeLessThan(550);
+  });
+
+  it('execution order follows dependencies, not configuration order', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'EXIT', type: 'exit', inputs: { body: 'THIRD' } },
+        { name: 'THIRD', type: 'jq', input: 'SECOND', jq: '. + ["third"]' },
+        { name: 'SECOND', type: 'jq', input: 'FIRST', jq: '. + ["second"]' },
+        { name: 'FIRST', type: 'jq', jq: '["first"]' },
+      ],
+    });
+    expect(bodyJson((await flow.run({ method: 'GET', path: '/' })).response.body)).toEqual(['first', 'second', 'third']);
+  });
+
+  it('a failing node cancels running and pending nodes', async () => {
+    const flow = dk.load({
+      debug: true,
+      nodes: [
+        { name: 'SLOW', type: 'call', url: `${api.url}/slow-canceled?delay=2000` },
+        { name: 'FAILS', type: 'call', url: `${api.url}/fail?delay=20` },
+        { name: 'AFTER', type: 'jq', inputs: { s: 'SLOW.body', f: 'FAILS.body' }, jq: '.' },
+      ],
+    });
+    const t0 = performance.now();
+    const r = await flow.run({ method: 'GET', path: '/', headers: { 'x-datakit-debug-trace': 'yes' } });
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(r.response.status).toBe(500);
+    const trace = bodyJson(r.response.body) as { status: string; nodes: Array<{ name: string; status: string }> };
+    expect(trace.status).toBe('PLAN_ERROR');
+    expect(trace.nodes).toEqual([
+      { name: 'SLOW', type: 'call', status: 'NODE_CANCELED' },
+      { name: 'FAILS', type: 'call', status: 'NODE_ERROR' },
+      { name: 'AFTER', type: 'jq', status: 'NODE_CANCELED' },
+    ]);
+    // the host aborted the in-flight call
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aborted).toContain('/slow-canceled');
+  });
+
+  it('an exit answers without calling the upstream, canceling the rest', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'SLOW', type: 'call', url: `${api.url}/slow-exit?delay=2000` },
+        { name: 'EXIT', type: 'exit', status: 204 },
+      ],
+    });
+    const r = await flow.run({ method: 'GET', path: '/' }, { upstream: async () => { throw new Error('upstream must not be called'); } });
+    expect(r.response.status).toBe(204);
+    expect(r.proxied).toBe(false);
+  });
+
+  it('200 concurrent requests with distinct data each get their own answer', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'ID', type: 'jq', input: 'request.query', jq: '{id: .id}' },
+        { name: 'C', type: 'call', url: `${api.url}/echo?delay=5`, inputs: { query: 'ID' } },
+        { name: 'OUT', type: 'jq', inputs: { c: 'C.body', q: 'request.query', h: 'request.headers' }, jq: '{called: .c.id, asked: .q.id, header: .h["x-id"]}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'OUT' } },
+      ],
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => flow.run({ method: 'GET', path: '/', query: `id=${i}`, headers: { 'x-id': String(i) } })),
+    );
+    results.forEach((r, i) => {
+      expect(bodyJson(r.response.body)).toEqual({ called: String(i), asked: String(i), header: String(i) });
+    });
+    expect(dk.stats().contexts).toBe(0);
+  });
+});
+
+describe('trace', () => {
+  const cfg = (debug: boolean) => ({
+    debug,
+    nodes: [
+      { name: 'S', type: 'static', values: { v: 1, headers: { Authorization: 'Bearer abc', 'X-Ok': 'fine' } } },
+      { name: 'J', type: 'jq', input: 'S.v', jq: '. + 1' },
+      { name: 'C', type: 'call', url: `${api.url}/traced`, inputs: { headers: 'S.headers' } },
+      { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+    ],
+  });
+
+  it('reports nodes, events and values with types; sensitive headers are masked', async () => {
+    const r = await dk.load(cfg(true)).run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'on' } });
+    const t = bodyJson(r.response.body) as {
+      started_at: number;
+      ended_at: number;
+      duration: number;
+      status: string;
+      nodes: unknown[];
+      events: Array<{ name: string; type: string; action: string; at: number; values?: Record<string, { type: string; value: unknown }> }>;
+    };
+    expect(r.response.headers['Content-Type']).toBe('application/json');
+    expect(t.status).toBe('PLAN_COMPLETE');
+    expect(t.ended_at).toBeGreaterThanOrEqual(t.started_at);
+    expect(t.duration).toBeGreaterThanOrEqual(0);
+    expect(t.nodes).toContainEqual({ name: 'J', type: 'jq', status: 'NODE_COMPLETE' });
+    const actions = new Set(t.events.map((e) => e.action));
+    for (const a of ['schedule', 'run', 'complete']) expect(actions).toContain(a);
+    const jDone = t.events.find((e) => e.name === 'J' && e.action === 'complete')!;
+    expect(jDone.values!.$self).toEqual({ type: 'number', value: 2 });
+    const sDone = t.events.find((e) => e.name === 'S' && e.action === 'complete')!;
+    expect(sDone.values!.headers).toEqual({ type: 'object', value: { Authorization: '********', 'X-Ok': 'fine' } });
+    for (const e of t.events) expect(typeof e.at).toBe('number');
+    // the exit happened before the call answered: the call is canceled
+    expect(t.nodes).toContainEqual({ name: 'C', type: 'call', status: 'NODE_CANCELED' });
+  });
+
+  it('dispatch and resume events for async nodes; proxied requests get the trace as the response body', async () => {
+    const flow = dk.load({ debug: true, nodes: [{ name: 'C', type: 'call', url: `${api.url}/t2` }] });
+    const r = await flow.run(
+      { method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': '1' } },
+      { upstream: { status: 200, headers: { 'content-type': 'text/plain' }, body: 'upstream body' } },
+    );
+    const t = bodyJson(r.response.body) as { events: Array<{ action: string }>; status: string };
+    expect(t.status).toBe('PLAN_COMPLETE');
+    expect(t.events.map((e) => e.action)).toEqual(expect.arrayContaining(['dispatch', 'resume', 'complete']));
+  });
+
+  it('needs debug: true and a true header value', async () => {
+    for (const [debug, header] of [[false, 'true'], [true, 'false'], [true, 'nope']] as const) {
+      const r = await dk.load(cfg(debug)).run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': header } });
+      expect(text(r.response.body)).toBe('2');
+    }
+    for (const v of ['true', 'yes', 'on', '1', 'enabled', 'TRUE']) {
+      const r = await dk.load(cfg(true)).run({ method: 'GET', path: '/', headers: { 'x-datakit-debug-trace': v } });
+      expect((bodyJson(r.response.body) as { status: string }).status).toBe('PLAN_COMPLETE');
+    }
+  });
+
+  it('without debug, a failure answers the generic 500 and logs the details', async () => {
+    const r = await dk.load({ nodes: [{ name: 'BAD', type: 'jq', jq: 'error("boom")' }] }).run({ method: 'GET', path: '/', requestId: 'req-123' });
+    expect(r.response.status).toBe(500);
+    expect(bodyJson(r.response.body)).toEqual({ message: 'An unexpected error occurred', request_id: 'req-123' });
+    expect(r.failure).toEqual({ message: 'boom', node: { index: 1, name: 'BAD', type: 'jq' } });
+  });
+});
