@@ -441,6 +441,18 @@ export class ProxyEngine {
       }
       const proxyLatency = performance.now() - start;
       const t0 = performance.now();
+      // undici's own timers have ~1 s resolution: short read timeouts get a precise timer
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      let signal: AbortSignal | undefined;
+      if (svc.readTimeout < 2000) {
+        const ac = new AbortController();
+        signal = ac.signal;
+        timer = setTimeout(() => {
+          timedOut = true;
+          ac.abort();
+        }, svc.readTimeout);
+      }
       this.pool(protocol, th, tp, svc)
         .request({
           method,
@@ -449,9 +461,11 @@ export class ProxyEngine {
           body,
           headersTimeout: svc.readTimeout,
           bodyTimeout: svc.readTimeout,
+          signal,
         })
         .then(
           (up) => {
+            if (timer !== undefined) clearTimeout(timer);
             const upstreamLatency = performance.now() - t0;
             if (ctx !== null) {
               ctx.upstreamLatency = upstreamLatency;
@@ -489,8 +503,9 @@ export class ProxyEngine {
             this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
           },
           (err: Error & { code?: string }) => {
+            if (timer !== undefined) clearTimeout(timer);
             const code = err.code ?? '';
-            const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+            const timeout = timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
             const connectErr = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
             if (connectErr && canRetry && --attempts > 0 && !res.headersSent) {
               this.opts.metrics.upstreamError(rt.label, 'retry');
