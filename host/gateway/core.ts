@@ -183,5 +183,6 @@ export class GatewayCore {
       }
     }
     this.instances.clear();
+    await this.env.datakit?.close?.().catch(() => undefined);
   }
 }

@@ -28,9 +28,8 @@ export const datakitSchema = {
 export async function loadEngine(secrets: SecretManager, logger: PinoLogger): Promise<{ datakit?: DatakitLike; error?: string }> {
   const spec = '../index.js';
   try {
-    const mod = (await import(spec)) as {
-      Datakit?: { create(o: { secrets: SecretManager; logger: Logger }): Promise<DatakitLike> };
-    };
+    // dynamic: the gateway still runs (and rejects datakit plugins clearly) when the engine is absent
+    const mod = (await import(spec)) as Partial<typeof import('../index.js')>;
     if (!mod.Datakit) return { error: 'datakit engine unavailable: host/index.js exports no Datakit' };
     const engineLogger: Logger = {
       log(level: LogLevel, message: string, fields?: Record<string, unknown>) {
@@ -38,7 +37,7 @@ export async function loadEngine(secrets: SecretManager, logger: PinoLogger): Pr
         logger[lvl]({ component: 'datakit', ...maskFields(secrets, fields) }, secrets.mask(message));
       },
     };
-    const datakit = await mod.Datakit.create({ secrets, logger: engineLogger });
+    const datakit: DatakitLike = await mod.Datakit.create({ secrets, logger: engineLogger });
     return { datakit };
   } catch (e) {
     return { error: `datakit engine unavailable: ${(e as Error).message}` };

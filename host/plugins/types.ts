@@ -150,4 +150,5 @@ export interface FlowLike {
 export interface DatakitLike {
   validate(config: object | string): ValidationError[];
   load(config: object | string): FlowLike;
+  close?(): Promise<void>;
 }
