@@ -115,7 +115,8 @@ export function datakitPlugin(): PluginDef {
             const out = await run.request();
             if (out.action === 'exit') {
               if (out.failure) {
-                ctx.log.error(
+                // the engine logs the failure itself (with index/name/type) through its Logger
+                ctx.log.debug(
                   { request_id: ctx.requestId, plugin: 'datakit', node: out.failure.node, error: env.secrets.mask(out.failure.message) },
                   'datakit node failed',
                 );
@@ -154,7 +155,8 @@ export function datakitPlugin(): PluginDef {
             });
             if (out.action === 'exit') {
               if (out.failure) {
-                ctx.log.error({ request_id: ctx.requestId, plugin: 'datakit', node: out.failure.node, error: env.secrets.mask(out.failure.message) }, 'datakit node failed');
+                // the engine logs the failure itself (with index/name/type) through its Logger
+                ctx.log.debug({ request_id: ctx.requestId, plugin: 'datakit', node: out.failure.node, error: env.secrets.mask(out.failure.message) }, 'datakit node failed');
                 env.metrics.datakitRun(pluginId, '', false, 0, out.failure.node);
               }
               sendClient(ctx, out.response);
