@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import pino from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from './index.js';
+import { GatewayCore } from './core.js';
 import type { MetricsDump } from './metrics.js';
 import type { Rec } from './entities.js';
 
@@ -138,7 +139,8 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
   }
   process.on('message', (m: Msg) => {
     if (m.type === 'config') {
-      gw.core.applyDocument(m.doc).catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
+      const baseDir = base.configFile ? GatewayCore.baseDirOf(base.configFile) : undefined;
+      gw.core.applyDocument(m.doc, { baseDir }).catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
     } else if (m.type === 'metrics') {
       process.send?.({ type: 'metrics-reply', id: m.id, dump: gw.core.metrics.dump() } satisfies Msg);
     } else if (m.type === 'shutdown') {
@@ -215,6 +217,8 @@ async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger):
         for (const w of live) w.send({ type: 'metrics', id } satisfies Msg);
       }),
   });
+  // workers load the same file; sending the primary's document keeps entity ids identical everywhere
+  lastDoc = gw.core.exportDocument();
   gw.core.onCommit = (doc) => {
     lastDoc = doc;
     for (const w of workers) if (ready.has(w.id)) w.send({ type: 'config', doc } satisfies Msg);
