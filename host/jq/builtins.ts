@@ -1,0 +1,846 @@
+// Native builtins and the jq-defined prelude.
+import {
+  JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
+  codepoints, type Obj,
+} from './values.js';
+import {
+  type Fn, type Emit, type Path, type Env, state, tick, BreakSignal, invalidPath, indexValue, iterate, getPath,
+  setPath, delPaths, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
+} from './runtime.js';
+import type { NativeDef, NativeTable } from './compile.js';
+import { regexNatives } from './regex.js';
+import { timeNatives } from './time.js';
+import { parseJsonText } from './json.js';
+
+export class HaltSignal {
+  code: number;
+  value: unknown;
+  hasValue: boolean;
+  constructor(code: number, value: unknown, hasValue: boolean) {
+    this.code = code;
+    this.value = value;
+    this.hasValue = hasValue;
+  }
+}
+
+function emitValue(k: Emit, p: Path, x: unknown): void {
+  if (p !== null) invalidPath(x);
+  k(x, null);
+}
+
+const natives: NativeTable = new Map();
+
+function def(name: string, d: NativeDef): void {
+  natives.set(name, d);
+}
+function vf(name: string, f: (input: unknown, ...args: unknown[]) => unknown): void {
+  natives.set(name, { vf: f });
+}
+function fn(name: string, f: (args: Fn[]) => Fn): void {
+  natives.set(name, { fn: f });
+}
+
+// ---------- core ----------
+fn('empty/0', () => () => {});
+fn('error/0', () => (v) => {
+  throw new JqError(v);
+});
+fn('error/1', ([m]) => (v, _p, env) =>
+  m(v, null, env, (x) => {
+    throw new JqError(x);
+  }),
+);
+vf('not/0', (v) => !truthy(v));
+vf('length/0', lengthOf);
+vf('utf8bytelength/0', (v) => {
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings have UTF-8 byte length`);
+  return Buffer.byteLength(v, 'utf8');
+});
+vf('type/0', typeOf);
+vf('tostring/0', toStringValue);
+vf('tojson/0', (v) => dump(v));
+vf('fromjson/0', (v) => {
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be parsed as JSON`);
+  return parseJsonText(v);
+});
+vf('tonumber/0', (v) => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s) && s === v) return Number(s);
+    if (s === 'nan' || s === 'NaN') return NaN;
+    throw new JqError(`Cannot parse '${v}' as JSON`);
+  }
+  throw new JqError(`${describe(v)} cannot be parsed as a number`);
+});
+vf('keys/0', (v) => {
+  if (isObject(v)) return sortKeys(Object.keys(v));
+  if (Array.isArray(v)) return v.map((_, i) => i);
+  throw new JqError(`${describe(v)} has no keys`);
+});
+vf('keys_unsorted/0', (v) => {
+  if (isObject(v)) return Object.keys(v);
+  if (Array.isArray(v)) return v.map((_, i) => i);
+  throw new JqError(`${describe(v)} has no keys`);
+});
+vf('has/1', (v, k) => {
+  if (isObject(v) && typeof k === 'string') return hasOwn.call(v, k);
+  if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
+  throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
+});
+function contains(a: unknown, b: unknown): boolean {
+  if (isObject(a) && isObject(b)) {
+    return Object.keys(b).every((k) => hasOwn.call(a, k) && contains(a[k], b[k]));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return b.every((y) => a.some((x) => contains(x, y)));
+  if (typeof a === 'string' && typeof b === 'string') return a.includes(b);
+  if (typeOf(a) === typeOf(b)) return equals(a, b);
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot have their containment checked`);
+}
+vf('contains/1', (a, b) => contains(a, b));
+vf('add/0', (v) => {
+  let acc: unknown = null;
+  if (Array.isArray(v)) {
+    for (const x of v) acc = opAdd(acc, x);
+    return acc;
+  }
+  if (isObject(v)) {
+    for (const k of Object.keys(v)) acc = opAdd(acc, v[k]);
+    return acc;
+  }
+  if (v === null) return null;
+  throw new JqError(`Cannot iterate over ${describe(v)}`);
+});
+fn('add/1', ([f]) => (v, p, env, k) => {
+  let acc: unknown = null;
+  f(v, null, env, (x) => {
+    acc = opAdd(acc, x);
+  });
+  emitValue(k, p, acc);
+});
+vf('setpath/2', (v, path, x) => setPath(v, path, x));
+vf('delpaths/1', (v, paths) => delPaths(v, paths));
+fn('getpath/1', ([f]) => (v, p, env, k) =>
+  f(v, null, env, (path) => {
+    let r: unknown;
+    try {
+      r = getPath(v, path);
+    } catch (e) {
+      if (p !== null && e instanceof JqError && Array.isArray(path)) r = null;
+      else throw e;
+    }
+    k(r, p === null ? null : p.concat(path as unknown[]));
+  }),
+);
+fn('path/1', ([f]) => (v, p, env, k) =>
+  f(v, [], env, (_x, xp) => {
+    emitValue(k, p, xp);
+  }),
+);
+fn('paths/0', () => (v, p, _env, k) => {
+  const walk = (x: unknown, path: unknown[]) => {
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) {
+        const np = path.concat([i]);
+        emitValue(k, p, np);
+        walk(x[i], np);
+      }
+    } else if (isObject(x)) {
+      for (const key of Object.keys(x)) {
+        const np = path.concat([key]);
+        emitValue(k, p, np);
+        walk(x[key], np);
+      }
+    }
+  };
+  walk(v, []);
+});
+fn('recurse/0', () => (v, p, _env, k) => {
+  const walk = (x: unknown, xp: Path) => {
+    if (++state.steps > state.maxSteps) tick();
+    k(x, xp);
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) walk(x[i], xp === null ? null : xp.concat([i]));
+    } else if (isObject(x)) {
+      for (const key of Object.keys(x)) walk(x[key], xp === null ? null : xp.concat([key]));
+    }
+  };
+  walk(v, p);
+});
+fn('recurse/1', ([f]) => (v, p, env, k) => {
+  const rec = (x: unknown, xp: Path): void => {
+    if (++state.steps > state.maxSteps) tick();
+    if (++state.depth > state.maxDepth) {
+      state.depth--;
+      throw new DepthError();
+    }
+    try {
+      k(x, xp);
+      f(x, xp, env, rec);
+    } finally {
+      state.depth--;
+    }
+  };
+  rec(v, p);
+});
+export class DepthError {
+  message = 'jq recursion depth limit exceeded';
+}
+
+// ---------- generators ----------
+function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path): void {
+  if (typeof from !== 'number' || typeof upto !== 'number' || typeof by !== 'number')
+    throw new JqError('Range bounds must be numeric');
+  if (by > 0) {
+    for (let i = from; i < upto; i += by) {
+      if (++state.steps > state.maxSteps) tick();
+      emitValue(k, p, i);
+    }
+  } else if (by < 0) {
+    for (let i = from; i > upto; i += by) {
+      if (++state.steps > state.maxSteps) tick();
+      emitValue(k, p, i);
+    }
+  }
+}
+fn('range/1', ([n]) => (v, p, env, k) => n(v, null, env, (upto) => rangeLoop(0, upto, 1, k, p)));
+fn('range/2', ([f, t]) => (v, p, env, k) =>
+  f(v, null, env, (from) => t(v, null, env, (upto) => rangeLoop(from, upto, 1, k, p))),
+);
+fn('range/3', ([f, t, b]) => (v, p, env, k) =>
+  f(v, null, env, (from) =>
+    t(v, null, env, (upto) =>
+      b(v, null, env, (by) => {
+        if (typeof from !== 'number' || typeof upto !== 'number' || typeof by !== 'number')
+          throw new JqError('Range bounds must be numeric');
+        rangeLoop(from, upto, by, k, p);
+      }),
+    ),
+  ),
+);
+fn('limit/2', ([nf, f]) => (v, p, env, k) =>
+  nf(v, null, env, (n) => {
+    if (typeof n !== 'number') throw new JqError('Invalid limit: must be a number');
+    if (n <= 0) {
+      if (n < 0) f(v, p, env, k);
+      return;
+    }
+    let c = 0;
+    const token = {};
+    try {
+      f(v, p, env, (x, xp) => {
+        c++;
+        k(x, xp);
+        if (c >= n) throw new BreakSignal(token);
+      });
+    } catch (e) {
+      if (!(e instanceof BreakSignal && e.token === token)) throw e;
+    }
+  }),
+);
+fn('first/1', ([f]) => (v, p, env, k) => {
+  const token = {};
+  try {
+    f(v, p, env, (x, xp) => {
+      k(x, xp);
+      throw new BreakSignal(token);
+    });
+  } catch (e) {
+    if (!(e instanceof BreakSignal && e.token === token)) throw e;
+  }
+});
+fn('last/1', ([f]) => (v, p, env, k) => {
+  let got = false;
+  let last: unknown = null;
+  let lastp: Path = null;
+  f(v, p, env, (x, xp) => {
+    got = true;
+    last = x;
+    lastp = xp;
+  });
+  if (got) k(last, lastp);
+});
+fn('isempty/1', ([f]) => (v, p, env, k) => {
+  const token = {};
+  let empty = true;
+  try {
+    f(v, null, env, () => {
+      empty = false;
+      throw new BreakSignal(token);
+    });
+  } catch (e) {
+    if (!(e instanceof BreakSignal && e.token === token)) throw e;
+  }
+  emitValue(k, p, empty);
+});
+// until / while / repeat: loop iteratively when the update yields exactly one value
+fn('until/2', ([cond, upd]) => (v, p, env, k) => {
+  let x = v;
+  for (;;) {
+    if (++state.steps > state.maxSteps) tick();
+    const cs: unknown[] = [];
+    cond(x, null, env, (c) => cs.push(c));
+    if (cs.length !== 1) {
+      // generic (rare) semantics: recurse per output
+      for (const c of cs) {
+        if (truthy(c)) emitValue(k, p, x);
+        else {
+          const outs: unknown[] = [];
+          upd(x, null, env, (u) => outs.push(u));
+          for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
+        }
+      }
+      return;
+    }
+    if (truthy(cs[0])) {
+      emitValue(k, p, x);
+      return;
+    }
+    const outs: unknown[] = [];
+    upd(x, null, env, (u) => outs.push(u));
+    if (outs.length === 1) {
+      x = outs[0];
+      continue;
+    }
+    for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
+    return;
+  }
+});
+fn('while/2', ([cond, upd]) => {
+  const self: Fn = (v, p, env, k) => {
+    let x = v;
+    for (;;) {
+      if (++state.steps > state.maxSteps) tick();
+      const cs: unknown[] = [];
+      cond(x, null, env, (c) => cs.push(c));
+      let cont: unknown = undefined;
+      let contCount = 0;
+      for (const c of cs) {
+        if (!truthy(c)) continue;
+        emitValue(k, p, x);
+        const outs: unknown[] = [];
+        let error: unknown = null;
+        try {
+          upd(x, null, env, (u) => outs.push(u));
+        } catch (e) {
+          error = e;
+        }
+        if (cs.length === 1 && outs.length === 1 && error === null) {
+          cont = outs[0];
+          contCount = 1;
+        } else {
+          for (const u of outs) self(u, p, env, k);
+          if (error !== null) throw error;
+        }
+      }
+      if (contCount === 1) {
+        x = cont;
+        continue;
+      }
+      return;
+    }
+  };
+  return self;
+});
+// jq 1.7.1 (as built in the reference): repeat(f) emits f's outputs on the same input, forever
+fn('repeat/1', ([f]) => (v, p, env, k) => {
+  for (;;) {
+    tick();
+    f(v, p, env, k);
+  }
+});
+
+// ---------- collections ----------
+function requireArray(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${what}, as it is not an array`);
+  return v;
+}
+vf('sort/0', (v) => requireArray(v, 'sorted').slice().sort(compare));
+function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; key: unknown[] }[] {
+  const arr = requireArray(v, what);
+  return arr.map((x) => {
+    const key: unknown[] = [];
+    f(x, null, env, (y) => key.push(y));
+    return { x, key };
+  });
+}
+fn('sort_by/1', ([f]) => (v, p, env, k) => {
+  const items = keyed(f, v, env, 'sorted');
+  items.sort((a, b) => compare(a.key, b.key));
+  emitValue(k, p, items.map((i) => i.x));
+});
+fn('group_by/1', ([f]) => (v, p, env, k) => {
+  const items = keyed(f, v, env, 'grouped');
+  items.sort((a, b) => compare(a.key, b.key));
+  const out: unknown[][] = [];
+  let prev: unknown[] | null = null;
+  for (const it of items) {
+    if (prev !== null && compare(prev, it.key) === 0) out[out.length - 1].push(it.x);
+    else out.push([it.x]);
+    prev = it.key;
+  }
+  emitValue(k, p, out);
+});
+fn('unique_by/1', ([f]) => (v, p, env, k) => {
+  const items = keyed(f, v, env, 'grouped');
+  items.sort((a, b) => compare(a.key, b.key));
+  const out: unknown[] = [];
+  let prev: unknown[] | null = null;
+  for (const it of items) {
+    if (prev === null || compare(prev, it.key) !== 0) out.push(it.x);
+    prev = it.key;
+  }
+  emitValue(k, p, out);
+});
+vf('unique/0', (v) => {
+  const s = requireArray(v, 'sorted').slice().sort(compare);
+  return s.filter((x, i) => i === 0 || compare(s[i - 1], x) !== 0);
+});
+function minmax(items: { x: unknown; key: unknown }[], isMax: boolean): unknown {
+  if (items.length === 0) return null;
+  let best = items[0];
+  for (let i = 1; i < items.length; i++) {
+    const c = compare(items[i].key, best.key);
+    if (isMax ? c >= 0 : c < 0) best = items[i];
+  }
+  return best.x;
+}
+vf('min/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })), false));
+vf('max/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })), true));
+fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), false)));
+fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), true)));
+vf('reverse/0', (v) => {
+  if (typeof v === 'string') return Array.from(v).reverse().join('');
+  if (v === null) return [];
+  if (!Array.isArray(v)) throw new JqError(`Cannot reverse ${describe(v)}`);
+  return v.slice().reverse();
+});
+function flatten(a: unknown[], depth: number, out: unknown[]): unknown[] {
+  for (const x of a) {
+    if (Array.isArray(x) && depth > 0) flatten(x, depth - 1, out);
+    else out.push(x);
+  }
+  return out;
+}
+vf('flatten/0', (v) => flatten(requireArrayFlat(v), 1e9, []));
+vf('flatten/1', (v, d) => {
+  if (typeof d !== 'number') throw new JqError('flatten depth must not be negative');
+  if (d < 0) throw new JqError('flatten depth must not be negative');
+  return flatten(requireArrayFlat(v), d, []);
+});
+function requireArrayFlat(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (isObject(v)) return Object.values(v);
+  throw new JqError(`Cannot iterate over ${describe(v)}`);
+}
+vf('to_entries/0', (v) => {
+  if (!isObject(v)) {
+    if (Array.isArray(v)) return v.map((x, i) => ({ key: i, value: x }));
+    throw new JqError(`${describe(v)} has no keys`);
+  }
+  return Object.keys(v).map((key) => ({ key, value: v[key] }));
+});
+vf('from_entries/0', (v) => {
+  const out: Obj = {};
+  const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : null;
+  if (items === null) throw new JqError(`Cannot iterate over ${describe(v)}`);
+  for (const x of items) {
+    let key: unknown;
+    const kk = indexValue(x, 'key');
+    if (kk === null) {
+      key = indexValue(x, 'k');
+      for (const alt of ['name', 'Name', 'K', 'Key']) {
+        if (truthy(key)) break;
+        key = indexValue(x, alt);
+      }
+    } else key = kk;
+    if (typeof key !== 'string') key = dump(key);
+    let val: unknown;
+    if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : indexValue(x, 'v');
+    else if (x === null) val = null;
+    else throw new JqError(`Cannot check whether ${typeOf(x)} has a string key`);
+    setKey(out, key as string, val);
+  }
+  return out;
+});
+fn('with_entries/1', ([f]) => (v, p, env, k) => {
+  const entries = natives.get('to_entries/0')!.vf!(v) as unknown[];
+  const mapped: unknown[] = [];
+  for (const e of entries) f(e, null, env, (x) => mapped.push(x));
+  emitValue(k, p, natives.get('from_entries/0')!.vf!(mapped));
+});
+fn('map/1', ([f]) => (v, p, env, k) => {
+  const out: unknown[] = [];
+  iterate(v, null, (x) => f(x, null, env, (y) => out.push(y)));
+  emitValue(k, p, out);
+});
+fn('select/1', ([f]) => (v, p, env, k) =>
+  f(v, null, env, (c) => {
+    if (truthy(c)) k(v, p);
+  }),
+);
+vf('indices/1', (v, i) => indicesOf(v, i));
+function indicesOf(v: unknown, i: unknown): unknown {
+  if (v === null) return null;
+  if (typeof v === 'string' && typeof i === 'string') {
+    if (i === '') return null;
+    const r: number[] = [];
+    const cp = hasSur(v);
+    let idx = v.indexOf(i);
+    while (idx >= 0) {
+      r.push(cp ? strLength(v.slice(0, idx)) : idx);
+      idx = v.indexOf(i, idx + 1);
+    }
+    return r;
+  }
+  if (Array.isArray(v) && Array.isArray(i)) return arrayIndices(v, i);
+  if (Array.isArray(v)) return arrayIndices(v, [i]);
+  return indexValue(v, i);
+}
+function hasSur(s: string): boolean {
+  return /[\ud800-\udfff]/.test(s);
+}
+vf('index/1', (v, i) => {
+  const r = indicesOf(v, i);
+  return Array.isArray(r) ? (r.length ? r[0] : null) : null;
+});
+vf('rindex/1', (v, i) => {
+  const r = indicesOf(v, i);
+  return Array.isArray(r) ? (r.length ? r[r.length - 1] : null) : null;
+});
+
+// ---------- strings ----------
+vf('ltrimstr/1', (v, s) => (typeof v === 'string' && typeof s === 'string' && v.startsWith(s) ? v.slice(s.length) : v));
+vf('rtrimstr/1', (v, s) =>
+  typeof v === 'string' && typeof s === 'string' && v.endsWith(s) && s.length > 0 ? v.slice(0, v.length - s.length) : v,
+);
+vf('startswith/1', (v, s) => {
+  if (typeof v !== 'string' || typeof s !== 'string') throw new JqError('startswith() requires string inputs');
+  return v.startsWith(s);
+});
+vf('endswith/1', (v, s) => {
+  if (typeof v !== 'string' || typeof s !== 'string') throw new JqError('endswith() requires string inputs');
+  return v.endsWith(s);
+});
+const WS = /^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g;
+vf('trim/0', (v) => {
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be trimmed`);
+  return v.replace(WS, '');
+});
+vf('ltrim/0', (v) => {
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be trimmed`);
+  return v.replace(/^[ \t\n\r\f\v]+/, '');
+});
+vf('rtrim/0', (v) => {
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be trimmed`);
+  return v.replace(/[ \t\n\r\f\v]+$/, '');
+});
+vf('split/1', (v, s) => {
+  if (typeof v !== 'string' || typeof s !== 'string') throw new JqError('split input and separator must be strings');
+  return splitString(v, s);
+});
+vf('join/1', (v, sep) => {
+  const items = requireArrayFlat(v);
+  let acc: unknown = null;
+  for (const x of items) {
+    acc = acc === null ? '' : opAdd(acc, sep);
+    let s: unknown;
+    if (x === null) s = '';
+    else if (typeof x === 'boolean' || typeof x === 'number') s = dump(x);
+    else s = x;
+    acc = opAdd(acc, s);
+  }
+  return truthy(acc) ? acc : '';
+});
+vf('ascii_downcase/0', (v) => {
+  if (typeof v !== 'string') throw new JqError('ascii_downcase input must be a string');
+  return v.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+});
+vf('ascii_upcase/0', (v) => {
+  if (typeof v !== 'string') throw new JqError('ascii_upcase input must be a string');
+  return v.replace(/[a-z]+/g, (c) => c.toUpperCase());
+});
+vf('explode/0', (v) => {
+  if (typeof v !== 'string') throw new JqError('explode input must be a string');
+  return codepoints(v);
+});
+vf('implode/0', (v) => {
+  if (!Array.isArray(v)) throw new JqError('implode input must be an array');
+  let s = '';
+  for (const c of v) {
+    if (typeof c !== 'number') {
+      throw new JqError(`${c === null ? 'number (null)' : describe(c)} can't be imploded, unicode codepoint needs to be numeric`);
+    }
+    let cp = Math.trunc(c);
+    if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+});
+vf('ascii/0', (v) => {
+  if (typeof v !== 'number') throw new JqError('ascii input must be a number');
+  return String.fromCharCode(v);
+});
+vf('tojson/0', (v) => dump(v));
+
+// ---------- misc ----------
+fn('env/0', () => (_v, p, _env, k) => emitValue(k, p, envObject()));
+export function envObject(): Obj {
+  const o: Obj = {};
+  for (const [key, val] of Object.entries(process.env)) if (val !== undefined) setKey(o, key, val);
+  return o;
+}
+vf('input_line_number/0', () => null);
+vf('have_literal_numbers/0', () => false);
+vf('have_decnum/0', () => false);
+vf('now/0', () => Date.now() / 1000);
+vf('infinite/0', () => Infinity);
+vf('nan/0', () => NaN);
+vf('isinfinite/0', (v) => {
+  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  return v === Infinity || v === -Infinity;
+});
+vf('isnan/0', (v) => {
+  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  return v !== v;
+});
+vf('isnormal/0', (v) => {
+  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
+});
+fn('input/0', () => () => {
+  throw new JqError('No more inputs');
+});
+fn('inputs/0', () => () => {});
+let debugSink: (msg: string) => void = (msg) => process.stderr.write(msg + '\n');
+export function setDebugSink(f: (msg: string) => void): void {
+  debugSink = f;
+}
+fn('debug/0', () => (v, p, _env, k) => {
+  debugSink(dump(['DEBUG:', v]));
+  k(v, p);
+});
+fn('debug/1', ([m]) => (v, p, env, k) => {
+  m(v, null, env, (x) => debugSink(dump(['DEBUG:', x])));
+  k(v, p);
+});
+fn('stderr/0', () => (v, p, _env, k) => {
+  debugSink(dump(v));
+  k(v, p);
+});
+fn('halt/0', () => () => {
+  throw new HaltSignal(0, null, false);
+});
+fn('halt_error/0', () => (v) => {
+  throw new HaltSignal(5, v, true);
+});
+fn('halt_error/1', ([c]) => (v, _p, env) =>
+  c(v, null, env, (code) => {
+    if (typeof code !== 'number') throw new JqError('halt_error/1: number required');
+    throw new HaltSignal(code, v, true);
+  }),
+);
+fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
+vf('builtins/0', () => builtinNames());
+vf('get_search_list/0', () => []);
+vf('splits/0', () => {
+  throw new JqError('splits/0 is not defined');
+});
+vf('tojson/0', (v) => dump(v));
+vf('getpath/0', () => null);
+natives.delete('getpath/0');
+natives.delete('splits/0');
+
+// ---------- math ----------
+function num(v: unknown): number {
+  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  return v;
+}
+function frexp(x: number): [number, number] {
+  if (x === 0 || !isFinite(x) || x !== x) return [x, 0];
+  let e = Math.max(-1073, Math.floor(Math.log2(Math.abs(x))) + 1);
+  let m = x * Math.pow(2, -e);
+  while (Math.abs(m) < 0.5) {
+    m *= 2;
+    e--;
+  }
+  while (Math.abs(m) >= 1) {
+    m /= 2;
+    e++;
+  }
+  return [m, e];
+}
+function gammaLn(x: number): number {
+  // Lanczos approximation
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - gammaLn(1 - x);
+  const g = 7;
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  x -= 1;
+  let a = c[0];
+  const t = x + g + 0.5;
+  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+function tgamma(x: number): number {
+  if (Number.isInteger(x) && x <= 0) return NaN;
+  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * tgamma(1 - x));
+  if (Number.isInteger(x) && x <= 171) {
+    let r = 1;
+    for (let i = 2; i < x; i++) r *= i;
+    return r;
+  }
+  return Math.exp(gammaLn(x));
+}
+function rint(x: number): number {
+  if (!isFinite(x)) return x;
+  const r = Math.round(x);
+  if (Math.abs(x - Math.trunc(x)) === 0.5) return 2 * Math.round(x / 2);
+  return r;
+}
+const math1: Record<string, (x: number) => unknown> = {
+  floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp: Math.exp, exp2: (x) => Math.pow(2, x),
+  exp10: (x) => Math.pow(10, x), log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p,
+  expm1: Math.expm1, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
+  sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
+  cbrt: Math.cbrt, trunc: Math.trunc,
+  round: (x) => (x < 0 ? -Math.round(-x) : Math.round(x)),
+  rint, nearbyint: rint,
+  significand: (x) => {
+    if (x === 0 || !isFinite(x)) return x;
+    const [m] = frexp(x);
+    return m * 2;
+  },
+  logb: (x) => (x === 0 ? -Infinity : !isFinite(x) ? Math.abs(x) : frexp(x)[1] - 1),
+  gamma: (x) => gammaLn(x), lgamma: (x) => gammaLn(x), tgamma, lgamma_r: (x) => [gammaLn(x), tgamma(x) < 0 ? -1 : 1],
+  frexp: (x) => frexp(x),
+  modf: (x) => {
+    if (!isFinite(x)) return [x !== x ? x : 0 * Math.sign(x), x];
+    const i = Math.trunc(x);
+    return [x - i, i];
+  },
+  j0: (x) => besselJ(0, x), j1: (x) => besselJ(1, x), y0: () => NaN, y1: () => NaN,
+  ceil10: Math.ceil,
+};
+delete math1.ceil10;
+function besselJ(n: number, x: number): number {
+  // numerical integration of Bessel's integral
+  const N = 2000;
+  let s = 0;
+  for (let i = 0; i <= N; i++) {
+    const t = (Math.PI * i) / N;
+    const w = i === 0 || i === N ? 0.5 : 1;
+    s += w * Math.cos(n * t - x * Math.sin(t));
+  }
+  return s / N;
+}
+for (const [name, f] of Object.entries(math1)) vf(`${name}/0`, (v) => f(num(v)));
+vf('abs/0', (v) => (typeof v === 'number' ? (v < 0 ? -v : v === 0 ? 0 : v) : v));
+vf('toarray/0', (v) => (Array.isArray(v) ? v : [v]));
+function nextafter(x: number, y: number): number {
+  if (x !== x || y !== y) return NaN;
+  if (x === y) return y;
+  if (x === 0) return y > 0 ? 5e-324 : -5e-324;
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  let bits = buf.getBigInt64(0);
+  if (y > x === x > 0) bits += 1n;
+  else bits -= 1n;
+  buf.setBigInt64(0, bits);
+  return buf.getFloat64(0);
+}
+const math2: Record<string, (a: number, b: number) => number> = {
+  pow: Math.pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
+  fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
+  fdim: (a, b) => (a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
+  drem: (a, b) => a - b * rint(a / b), remainder: (a, b) => a - b * rint(a / b),
+  nextafter, nexttoward: nextafter, ldexp: (a, b) => a * Math.pow(2, b), scalb: (a, b) => a * Math.pow(2, b),
+  scalbln: (a, b) => a * Math.pow(2, b),
+};
+for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
+vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
+vf('ldexp/2', (_v, a, b) => num(a) * Math.pow(2, Math.trunc(num(b))));
+
+for (const [k, d] of regexNatives()) natives.set(k, d);
+for (const [k, d] of timeNatives()) natives.set(k, d);
+
+export const PRELUDE = `
+def values: select(. != null);
+def nulls: select(. == null);
+def booleans: select(type == "boolean");
+def numbers: select(type == "number");
+def strings: select(type == "string");
+def arrays: select(type == "array");
+def objects: select(type == "object");
+def iterables: select(type|. == "array" or . == "object");
+def scalars: select(type|. != "array" and . != "object");
+def map_values(f): .[] |= f;
+def recurse(f; cond): def r: ., (f | select(cond) | r); r;
+def to_array: if type == "array" then . else [.] end;
+def in(xs): . as $x | xs | has($x);
+def inside(xs): . as $x | xs | contains($x);
+def combinations: if length == 0 then [] else .[0][] as $x | (.[1:] | combinations) as $w | [$x] + $w end;
+def combinations(n): . as $dot | [range(n)] | map($dot) | combinations;
+def walk(f): def w: if type == "object" then map_values(w) elif type == "array" then map(w) else . end | f; w;
+def first: .[0];
+def last: .[-1];
+def nth($n): .[$n];
+def nth($n; f): if $n < 0 then error("Out of bounds negative array index") else last(limit($n + 1; f)) end;
+def paths(node_filter): . as $dot | paths | select(. as $p | $dot | getpath($p) | node_filter);
+def leaf_paths: paths(scalars);
+def any: reduce .[] as $x (false; . or $x);
+def all: reduce .[] as $x (true; . and $x);
+def any(f): reduce (.[] | f) as $x (false; . or $x);
+def all(f): reduce (.[] | f) as $x (true; . and $x);
+def any(g; cond): isempty(first(g | cond | select(.))) | not;
+def all(g; cond): isempty(first(g | cond | select(. | not)));
+def del(f): delpaths([path(f)]);
+def transpose: if . == [] then [] else . as $in | (map(length) | max) as $max | [range(0; $max) as $j | [range(0; $in|length) as $i | $in[$i][$j] ] ] end;
+def tostream: path(def r: (.[]?|r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p+$q]);
+def fromstream(f): { x: null, e: false } as $init
+  | foreach f as $i ($init;
+      if .e then $init else . end
+      | if $i | length == 2
+        then setpath(["e"]; $i[0] | length == 0) | setpath(["x"] + $i[0]; $i[1])
+        else setpath(["e"]; $i[0] | length == 1) end;
+      if .e then .x else empty end);
+def truncate_stream(stream): . as $n | null | stream | . as $input | if (.[0]|length) > $n then setpath([0];.[0][$n:]) else empty end;
+def pick(pathexps): . as $top | reduce path(pathexps) as $p (null; setpath($p; $top | getpath($p)));
+def todate: strftime("%Y-%m-%dT%H:%M:%SZ");
+def fromdateiso8601: strptime("%Y-%m-%dT%H:%M:%SZ") | mktime;
+def todateiso8601: strftime("%Y-%m-%dT%H:%M:%SZ");
+def fromdate: fromdateiso8601;
+def date: todate;
+def dateadd(u; n): . + n;
+def datesub(u; n): . - n;
+def finites: select(isinfinite or isnan | not);
+def normals: select(isnormal);
+def error(msg; x): x | error(msg);
+def splits($re; flags): split($re; flags) | .[];
+def splits($re): splits($re; null);
+def ascii(i): [i] | implode;
+def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row|idx_expr|tostring] |= $row);
+def INDEX(idx_expr): INDEX(.[]; idx_expr);
+def IN(s): any(s == .; .);
+def IN(src; s): any(src == s; .);
+def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];
+def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
+def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
+def input_filename: null;
+`;
+
+export function getNatives(): NativeTable {
+  return natives;
+}
+
+let namesCache: string[] | null = null;
+export function setBuiltinNames(names: string[]): void {
+  namesCache = names;
+}
+function builtinNames(): string[] {
+  return namesCache ?? [];
+}
+
+export { iterate, getPath, Path as PathT };

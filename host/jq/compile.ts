@@ -1,0 +1,1013 @@
+// Compiles the jq AST into a tree of JS closures in continuation-passing style.
+// Every filter becomes Fn = (input, path|null, env, emit) => void. `path` is non-null only while
+// evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
+// additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
+import type { Node, Pattern, FuncDef } from './ast.js';
+import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
+import {
+  type Fn, type SFn, type Env, type Emit, type Path, type Closure, state, tick, BreakSignal, Passthrough,
+  invalidPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
+} from './runtime.js';
+import { applyFormat } from './formats.js';
+import { JqSyntaxError } from './parser.js';
+
+export interface FuncInfo {
+  name: string;
+  arity: number;
+  fn: Fn | null;
+}
+
+export type Scope =
+  | { kind: 'var'; name: string; next: Scope | null }
+  | { kind: 'closure'; name: string; next: Scope | null }
+  | { kind: 'label'; name: string; next: Scope | null }
+  | { kind: 'func'; name: string; arity: number; info: FuncInfo; next: Scope | null }
+  | { kind: 'special'; name: string; getter: () => unknown; next: Scope | null };
+
+export interface NativeDef {
+  /** generic implementation */
+  fn?: (args: Fn[]) => Fn;
+  /** value function: all args are $-style values (cartesian, last arg outermost) */
+  vf?: (input: unknown, ...args: unknown[]) => unknown;
+  /** path-transparent native implemented directly on Fn args */
+  pathAware?: boolean;
+}
+
+export type NativeTable = Map<string, NativeDef>;
+
+export class CompileError extends Error {
+  position: number;
+  constructor(msg: string, position: number) {
+    super(msg);
+    this.position = position;
+  }
+}
+
+function lineOf(src: string, pos: number): number {
+  let line = 1;
+  for (let i = 0; i < pos && i < src.length; i++) if (src.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function emitValue(k: Emit, p: Path, x: unknown): void {
+  if (p !== null) invalidPath(x);
+  k(x, null);
+}
+
+export class Compiler {
+  natives: NativeTable;
+  src: string;
+  private singles = new WeakMap<Node, SFn | null>();
+
+  constructor(natives: NativeTable, src: string) {
+    this.natives = natives;
+    this.src = src;
+  }
+
+  fail(msg: string, pos: number): never {
+    throw new CompileError(`${msg} at <top-level>, line ${lineOf(this.src, pos)}:`, pos);
+  }
+
+  // ---- scope helpers ----
+  private lookupVar(scope: Scope | null, name: string): { dist: number; special?: () => unknown } | null {
+    let d = 0;
+    for (let s = scope; s; s = s.next) {
+      if (s.kind === 'var') {
+        if (s.name === name) return { dist: d };
+        d++;
+      } else if (s.kind === 'closure' || s.kind === 'label') d++;
+      else if (s.kind === 'special' && s.name === name) return { dist: -1, special: s.getter };
+    }
+    return null;
+  }
+
+  private lookupLabel(scope: Scope | null, name: string): number {
+    let d = 0;
+    for (let s = scope; s; s = s.next) {
+      if (s.kind === 'label') {
+        if (s.name === name) return d;
+        d++;
+      } else if (s.kind === 'var' || s.kind === 'closure') d++;
+    }
+    return -1;
+  }
+
+  private lookupFunc(
+    scope: Scope | null,
+    name: string,
+    arity: number,
+  ): { kind: 'closure'; dist: number } | { kind: 'func'; dist: number; info: FuncInfo } | null {
+    let d = 0;
+    for (let s = scope; s; s = s.next) {
+      if (s.kind === 'closure') {
+        if (s.name === name && arity === 0) return { kind: 'closure', dist: d };
+        d++;
+      } else if (s.kind === 'var' || s.kind === 'label') d++;
+      else if (s.kind === 'func' && s.name === name && s.arity === arity) return { kind: 'func', dist: d, info: s.info };
+    }
+    return null;
+  }
+
+  // ---- single-output fast path ----
+  single(n: Node, scope: Scope | null): SFn | null {
+    if (this.singles.has(n)) return this.singles.get(n)!;
+    const r = this.single0(n, scope);
+    this.singles.set(n, r);
+    return r;
+  }
+
+  private single0(n: Node, scope: Scope | null): SFn | null {
+    switch (n.kind) {
+      case 'identity':
+        return (v) => v;
+      case 'literal': {
+        const val = n.value;
+        return () => val;
+      }
+      case 'loc': {
+        const line = n.line;
+        return () => ({ file: '<top-level>', line });
+      }
+      case 'index': {
+        const t = this.single(n.target, scope);
+        if (!t) return null;
+        if (n.key.kind === 'literal') {
+          const key = n.key.value;
+          if (typeof key === 'string') {
+            if (n.target.kind === 'identity') return (v) => (isObject(v) ? (Object.prototype.hasOwnProperty.call(v, key) ? v[key] : null) : indexValue(v, key));
+            return (v, env) => {
+              const x = t(v, env);
+              return isObject(x) ? (Object.prototype.hasOwnProperty.call(x, key) ? x[key] : null) : indexValue(x, key);
+            };
+          }
+          return (v, env) => indexValue(t(v, env), key);
+        }
+        const kf = this.single(n.key, scope);
+        if (!kf) return null;
+        return (v, env) => {
+          const key = kf(v, env);
+          return indexValue(t(v, env), key);
+        };
+      }
+      case 'slice': {
+        const t = this.single(n.target, scope);
+        const f = n.from ? this.single(n.from, scope) : () => null;
+        const to = n.to ? this.single(n.to, scope) : () => null;
+        if (!t || !f || !to) return null;
+        return (v, env) => {
+          const b = to(v, env);
+          const a = f(v, env);
+          return sliceValue(t(v, env), a, b);
+        };
+      }
+      case 'pipe': {
+        const l = this.single(n.left, scope);
+        const r = l && this.single(n.right, scope);
+        if (!l || !r) return null;
+        return (v, env) => r(l(v, env), env);
+      }
+      case 'neg': {
+        const o = this.single(n.operand, scope);
+        if (!o) return null;
+        return (v, env) => {
+          const x = o(v, env);
+          if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
+          return -x;
+        };
+      }
+      case 'binop': {
+        const l = this.single(n.left, scope);
+        const r = l && this.single(n.right, scope);
+        if (!l || !r) return null;
+        const op = binop(n.op);
+        return (v, env) => {
+          const b = r(v, env);
+          return op(l(v, env), b);
+        };
+      }
+      case 'and':
+      case 'or': {
+        const l = this.single(n.left, scope);
+        const r = l && this.single(n.right, scope);
+        if (!l || !r) return null;
+        if (n.kind === 'and') return (v, env) => truthy(l(v, env)) && truthy(r(v, env));
+        return (v, env) => truthy(l(v, env)) || truthy(r(v, env));
+      }
+      case 'alt': {
+        const l = this.single(n.left, scope);
+        const r = l && this.single(n.right, scope);
+        if (!l || !r) return null;
+        return (v, env) => {
+          let x: unknown = null;
+          try {
+            x = l(v, env);
+          } catch (e) {
+            if (!(e instanceof JqError)) throw e;
+            x = null;
+          }
+          return truthy(x) ? x : r(v, env);
+        };
+      }
+      case 'var': {
+        const r = this.lookupVar(scope, n.name);
+        if (!r) return null;
+        if (r.special) {
+          const g = r.special;
+          return () => g();
+        }
+        const d = r.dist;
+        if (d === 0) return (_v, env) => env!.v;
+        if (d === 1) return (_v, env) => env!.next!.v;
+        return (_v, env) => {
+          let e = env!;
+          for (let i = 0; i < d; i++) e = e.next!;
+          return e.v;
+        };
+      }
+      case 'if': {
+        const c = this.single(n.cond, scope);
+        const t = c && this.single(n.then, scope);
+        const e = t && (n.else ? this.single(n.else, scope) : (v: unknown) => v);
+        if (!c || !t || !e) return null;
+        return (v, env) => (truthy(c(v, env)) ? t(v, env) : e(v, env));
+      }
+      case 'array': {
+        if (n.body === null) return () => [];
+        const f = this.compile(n.body, scope);
+        return (v, env) => {
+          const out: unknown[] = [];
+          f(v, null, env, (x) => {
+            out.push(x);
+          });
+          return out;
+        };
+      }
+      case 'object': {
+        const ks: SFn[] = [];
+        const vs: SFn[] = [];
+        for (const e of n.entries) {
+          const kf = this.single(e.key, scope);
+          const vf = kf && this.single(e.value, scope);
+          if (!kf || !vf) return null;
+          ks.push(kf);
+          vs.push(vf);
+        }
+        const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && e.key.value !== '__proto__' ? e.key.value : null));
+        const m = ks.length;
+        return (v, env) => {
+          const o: Obj = {};
+          for (let i = 0; i < m; i++) {
+            const lk = lits[i];
+            if (lk !== null) {
+              o[lk] = vs[i](v, env);
+              continue;
+            }
+            const key = ks[i](v, env);
+            if (typeof key !== 'string') throw objKeyError(key);
+            setKey(o, key, vs[i](v, env));
+          }
+          return o;
+        };
+      }
+      case 'string': {
+        const parts: (string | SFn)[] = [];
+        for (const p of n.parts) {
+          if (typeof p === 'string') parts.push(p);
+          else {
+            const f = this.single(p, scope);
+            if (!f) return null;
+            parts.push(f);
+          }
+        }
+        const fmt = n.format;
+        return (v, env) => {
+          // evaluate interpolations right to left like jq, then concatenate
+          const vals: string[] = new Array(parts.length);
+          for (let i = parts.length - 1; i >= 0; i--) {
+            const p = parts[i];
+            if (typeof p === 'string') vals[i] = p;
+            else {
+              const x = p(v, env);
+              vals[i] = fmt === null ? toStringValue(x) : applyFormat(fmt, x);
+            }
+          }
+          return vals.join('');
+        };
+      }
+      case 'format': {
+        const name = n.name;
+        return (v) => applyFormat(name, v);
+      }
+      case 'call': {
+        if (this.lookupFunc(scope, n.name, n.args.length)) return null;
+        const nat = this.natives.get(`${n.name}/${n.args.length}`);
+        if (!nat || !nat.vf) return null;
+        const vf = nat.vf;
+        const args: SFn[] = [];
+        for (const a of n.args) {
+          const s = this.single(a, scope);
+          if (!s) return null;
+          args.push(s);
+        }
+        if (args.length === 0) return (v) => vf(v);
+        if (args.length === 1) {
+          const a0 = args[0];
+          return (v, env) => vf(v, a0(v, env));
+        }
+        if (args.length === 2) {
+          const a0 = args[0];
+          const a1 = args[1];
+          return (v, env) => {
+            const y = a1(v, env);
+            return vf(v, a0(v, env), y);
+          };
+        }
+        return (v, env) => {
+          const vals = new Array(args.length);
+          for (let i = args.length - 1; i >= 0; i--) vals[i] = args[i](v, env);
+          return vf(v, ...vals);
+        };
+      }
+    }
+    return null;
+  }
+
+  // ---- general compilation ----
+  compile(n: Node, scope: Scope | null): Fn {
+    const s = this.single(n, scope);
+    if (s) {
+      // value mode: fast path; path mode: general implementation
+      if (isPathCapable(n)) {
+        const g = this.compileGeneral(n, scope);
+        return (v, p, env, k) => {
+          if (p === null) k(s(v, env), null);
+          else g(v, p, env, k);
+        };
+      }
+      return (v, p, env, k) => {
+        const x = s(v, env);
+        if (p !== null) invalidPath(x);
+        k(x, null);
+      };
+    }
+    return this.compileGeneral(n, scope);
+  }
+
+  private compileGeneral(n: Node, scope: Scope | null): Fn {
+    switch (n.kind) {
+      case 'identity':
+        return (v, p, _env, k) => k(v, p);
+      case 'recurseAll':
+        return this.compileCall({ kind: 'call', name: 'recurse', args: [], pos: 0 }, scope);
+      case 'literal': {
+        const val = n.value;
+        return (_v, p, _env, k) => emitValue(k, p, val);
+      }
+      case 'loc': {
+        const line = n.line;
+        return (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line });
+      }
+      case 'index':
+        return this.compileIndex(n, scope);
+      case 'slice': {
+        const t = this.compile(n.target, scope);
+        const from = n.from ? this.compile(n.from, scope) : null;
+        const to = n.to ? this.compile(n.to, scope) : null;
+        return (v, p, env, k) => {
+          const withTo = (b: unknown) => {
+            const withFrom = (a: unknown) => {
+              t(v, p, env, (x, xp) => {
+                const r = sliceValue(x, a, b);
+                k(r, xp === null ? null : xp.concat([{ start: a, end: b }]));
+              });
+            };
+            if (from) from(v, null, env, withFrom);
+            else withFrom(null);
+          };
+          if (to) to(v, null, env, withTo);
+          else withTo(null);
+        };
+      }
+      case 'iterate': {
+        if (n.target.kind === 'identity') return (v, p, _env, k) => iterate(v, p, k);
+        const t = this.compile(n.target, scope);
+        return (v, p, env, k) => t(v, p, env, (x, xp) => iterate(x, xp, k));
+      }
+      case 'pipe': {
+        const l = this.compile(n.left, scope);
+        const r = this.compile(n.right, scope);
+        const ls = p0single(this, n.left, scope);
+        if (ls) {
+          return (v, p, env, k) => {
+            if (p === null) r(ls(v, env), null, env, k);
+            else l(v, p, env, (x, xp) => r(x, xp, env, k));
+          };
+        }
+        return (v, p, env, k) => l(v, p, env, (x, xp) => r(x, xp, env, k));
+      }
+      case 'comma': {
+        const l = this.compile(n.left, scope);
+        const r = this.compile(n.right, scope);
+        return (v, p, env, k) => {
+          l(v, p, env, k);
+          r(v, p, env, k);
+        };
+      }
+      case 'neg': {
+        const o = this.compile(n.operand, scope);
+        return (v, p, env, k) =>
+          o(v, null, env, (x) => {
+            if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
+            emitValue(k, p, -x);
+          });
+      }
+      case 'binop': {
+        const l = this.compile(n.left, scope);
+        const r = this.compile(n.right, scope);
+        const op = binop(n.op);
+        return (v, p, env, k) =>
+          r(v, null, env, (b) => {
+            l(v, null, env, (a) => emitValue(k, p, op(a, b)));
+          });
+      }
+      case 'and':
+      case 'or': {
+        const l = this.compile(n.left, scope);
+        const r = this.compile(n.right, scope);
+        const isAnd = n.kind === 'and';
+        return (v, p, env, k) =>
+          l(v, null, env, (a) => {
+            const ta = truthy(a);
+            if (isAnd ? !ta : ta) emitValue(k, p, !isAnd);
+            else r(v, null, env, (b) => emitValue(k, p, truthy(b)));
+          });
+      }
+      case 'alt': {
+        const l = this.compile(n.left, scope);
+        const r = this.compile(n.right, scope);
+        return (v, p, env, k) => {
+          let found = false;
+          const owner = {};
+          try {
+            l(v, p, env, (x, xp) => {
+              if (!truthy(x)) return;
+              found = true;
+              try {
+                k(x, xp);
+              } catch (e) {
+                if (e instanceof JqError) throw new Passthrough(e, owner);
+                throw e;
+              }
+            });
+          } catch (e) {
+            if (e instanceof Passthrough) {
+              if (e.owner === owner) throw e.err;
+              throw e;
+            }
+            if (!(e instanceof JqError)) throw e;
+          }
+          if (!found) r(v, p, env, k);
+        };
+      }
+      case 'if': {
+        const c = this.compile(n.cond, scope);
+        const t = this.compile(n.then, scope);
+        const e = n.else ? this.compile(n.else, scope) : null;
+        return (v, p, env, k) =>
+          c(v, null, env, (x) => {
+            if (truthy(x)) t(v, p, env, k);
+            else if (e) e(v, p, env, k);
+            else k(v, p);
+          });
+      }
+      case 'try': {
+        const body = this.compile(n.body, scope);
+        const handler = n.handler ? this.compile(n.handler, scope) : null;
+        return (v, p, env, k) => {
+          const owner = {};
+          try {
+            body(v, p, env, (x, xp) => {
+              try {
+                k(x, xp);
+              } catch (e) {
+                if (e instanceof JqError) throw new Passthrough(e, owner);
+                throw e;
+              }
+            });
+          } catch (e) {
+            if (e instanceof Passthrough) {
+              if (e.owner === owner) throw e.err;
+              throw e;
+            }
+            if (!(e instanceof JqError)) throw e;
+            if ((e as JqError & { isBreak?: boolean }).isBreak) throw e;
+            if (handler) {
+              handler(e.value, null, env, p === null ? k : (x) => invalidPath(x));
+            }
+          }
+        };
+      }
+      case 'array': {
+        if (n.body === null) return (_v, p, _env, k) => emitValue(k, p, []);
+        const f = this.compile(n.body, scope);
+        return (v, p, env, k) => {
+          const out: unknown[] = [];
+          f(v, null, env, (x) => {
+            out.push(x);
+          });
+          emitValue(k, p, out);
+        };
+      }
+      case 'object':
+        return this.compileObject(n, scope);
+      case 'string':
+        return this.compileString(n, scope);
+      case 'format': {
+        const name = n.name;
+        return (v, p, _env, k) => emitValue(k, p, applyFormat(name, v));
+      }
+      case 'var': {
+        const r = this.lookupVar(scope, n.name);
+        if (!r) this.fail(`$${n.name} is not defined`, n.pos);
+        if (r.special) {
+          const g = r.special;
+          return (_v, p, _env, k) => emitValue(k, p, g());
+        }
+        const d = r.dist;
+        return (_v, p, env, k) => {
+          let e = env!;
+          for (let i = 0; i < d; i++) e = e.next!;
+          emitValue(k, p, e.v);
+        };
+      }
+      case 'defs': {
+        let s = scope;
+        for (const def of n.defs) s = this.compileDef(def, s);
+        return this.compile(n.body, s);
+      }
+      case 'call':
+        return this.compileCall(n, scope);
+      case 'bind':
+        return this.compileBind(n, scope);
+      case 'reduce':
+        return this.compileReduce(n, scope);
+      case 'foreach':
+        return this.compileForeach(n, scope);
+      case 'label': {
+        const body = this.compile(n.body, { kind: 'label', name: n.name, next: scope });
+        return (v, p, env, k) => {
+          const token = {};
+          try {
+            body(v, p, { v: token, next: env }, k);
+          } catch (e) {
+            if (e instanceof BreakSignal && e.token === token) return;
+            throw e;
+          }
+        };
+      }
+      case 'break': {
+        const d = this.lookupLabel(scope, n.name);
+        if (d < 0) this.fail(`$*label-${n.name} is not defined`, n.pos);
+        return (_v, _p, env) => {
+          let e = env!;
+          for (let i = 0; i < d; i++) e = e.next!;
+          throw new BreakSignal(e.v as object);
+        };
+      }
+      case 'assign':
+        return this.compileAssign(n, scope);
+    }
+    throw new Error(`unknown node ${(n as Node).kind}`);
+  }
+
+  private compileIndex(n: Extract<Node, { kind: 'index' }>, scope: Scope | null): Fn {
+    const t = this.compile(n.target, scope);
+    if (n.key.kind === 'literal') {
+      const key = n.key.value;
+      if (n.target.kind === 'identity') return (v, p, _env, k) => k(indexValue(v, key), p === null ? null : p.concat([key]));
+      return (v, p, env, k) => t(v, p, env, (x, xp) => k(indexValue(x, key), xp === null ? null : xp.concat([key])));
+    }
+    const kf = this.compile(n.key, scope);
+    return (v, p, env, k) =>
+      kf(v, null, env, (key) => {
+        t(v, p, env, (x, xp) => k(indexValue(x, key), xp === null ? null : xp.concat([key])));
+      });
+  }
+
+  private compileObject(n: Extract<Node, { kind: 'object' }>, scope: Scope | null): Fn {
+    const m = n.entries.length;
+    const ks: Fn[] = [];
+    const vs: Fn[] = [];
+    for (const e of n.entries) {
+      if (e.key.kind === 'literal' && typeof e.key.value !== 'string') {
+        this.fail(`Cannot use ${typeOf(e.key.value)} (${dump(e.key.value)}) as object key`, 0);
+      }
+      ks.push(this.compile(e.key, scope));
+      vs.push(this.compile(e.value, scope));
+    }
+    return (v, p, env, k) => {
+      const keys: string[] = new Array(m);
+      const vals: unknown[] = new Array(m);
+      const step = (i: number): void => {
+        if (i === m) {
+          const o: Obj = {};
+          for (let j = 0; j < m; j++) setKey(o, keys[j], vals[j]);
+          emitValue(k, p, o);
+          return;
+        }
+        ks[i](v, null, env, (key) => {
+          if (typeof key !== 'string') throw objKeyError(key);
+          vs[i](v, null, env, (val) => {
+            keys[i] = key;
+            vals[i] = val;
+            step(i + 1);
+          });
+        });
+      };
+      step(0);
+    };
+  }
+
+  private compileString(n: Extract<Node, { kind: 'string' }>, scope: Scope | null): Fn {
+    const parts = n.parts.map((p) => (typeof p === 'string' ? p : this.compile(p, scope)));
+    const fmt = n.format;
+    return (v, p, env, k) => {
+      const vals: string[] = new Array(parts.length);
+      const step = (i: number): void => {
+        if (i < 0) {
+          emitValue(k, p, vals.join(''));
+          return;
+        }
+        const part = parts[i];
+        if (typeof part === 'string') {
+          vals[i] = part;
+          step(i - 1);
+          return;
+        }
+        part(v, null, env, (x) => {
+          vals[i] = fmt === null ? toStringValue(x) : applyFormat(fmt, x);
+          step(i - 1);
+        });
+      };
+      step(parts.length - 1);
+    };
+  }
+
+  compileDef(def: FuncDef, scope: Scope | null): Scope {
+    const info: FuncInfo = { name: def.name, arity: def.params.length, fn: null };
+    const fscope: Scope = { kind: 'func', name: def.name, arity: def.params.length, info, next: scope };
+    let bscope: Scope = fscope;
+    for (const prm of def.params) bscope = { kind: 'closure', name: prm.name, next: bscope };
+    // $params: `def f($a): body` == `def f(a): a as $a | body`
+    let body = def.body;
+    for (let i = def.params.length - 1; i >= 0; i--) {
+      const prm = def.params[i];
+      if (prm.isVar)
+        body = {
+          kind: 'bind',
+          source: { kind: 'call', name: prm.name, args: [], pos: 0 },
+          patterns: [{ kind: 'pvar', name: prm.name }],
+          body,
+        };
+    }
+    info.fn = this.compile(body, bscope);
+    return fscope;
+  }
+
+  private compileCall(n: Extract<Node, { kind: 'call' }>, scope: Scope | null): Fn {
+    const arity = n.args.length;
+    const found = this.lookupFunc(scope, n.name, arity);
+    if (found && found.kind === 'closure') {
+      const d = found.dist;
+      return (v, p, env, k) => {
+        let e = env!;
+        for (let i = 0; i < d; i++) e = e.next!;
+        const c = e.v as Closure;
+        c.fn(v, p, c.env, k);
+      };
+    }
+    if (found && found.kind === 'func') {
+      const d = found.dist;
+      const info = found.info;
+      const args = n.args.map((a) => this.compile(a, scope));
+      return (v, p, env, k) => {
+        if (++state.steps > state.maxSteps) tick();
+        let e = env;
+        for (let i = 0; i < d; i++) e = e!.next;
+        for (let i = 0; i < args.length; i++) e = { v: { fn: args[i], env } as Closure, next: e };
+        if (++state.depth > state.maxDepth) {
+          state.depth--;
+          throw new RecursionError();
+        }
+        try {
+          info.fn!(v, p, e, k);
+        } finally {
+          state.depth--;
+        }
+      };
+    }
+    const nat = this.natives.get(`${n.name}/${arity}`);
+    if (!nat) this.fail(`${n.name}/${arity} is not defined`, n.pos);
+    const args = n.args.map((a) => this.compile(a, scope));
+    if (nat.fn) return nat.fn(args);
+    const vf = nat.vf!;
+    if (arity === 0) return (v, p, _env, k) => emitValue(k, p, vf(v));
+    // cartesian product of argument values, last argument outermost (jq cfunction order)
+    return (v, p, env, k) => {
+      const vals: unknown[] = new Array(arity);
+      const step = (i: number): void => {
+        if (i < 0) {
+          emitValue(k, p, vf(v, ...vals));
+          return;
+        }
+        args[i](v, null, env, (x) => {
+          vals[i] = x;
+          step(i - 1);
+        });
+      };
+      step(arity - 1);
+    };
+  }
+
+  // ---- destructuring ----
+  private patternVars(pats: Pattern[]): string[] {
+    const names: string[] = [];
+    const visit = (p: Pattern) => {
+      if (p.kind === 'pvar') {
+        if (!names.includes(p.name)) names.push(p.name);
+      } else if (p.kind === 'parray') p.elems.forEach(visit);
+      else
+        for (const e of p.entries) {
+          if (e.keyVar !== undefined && !names.includes(e.keyVar)) names.push(e.keyVar);
+          if (e.value) visit(e.value);
+        }
+    };
+    pats.forEach(visit);
+    return names;
+  }
+
+  /** Returns a binder: (value, input, env, cb(values[])) calling cb once per binding. */
+  private compilePattern(
+    pat: Pattern,
+    names: string[],
+    scope: Scope | null,
+  ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
+    if (pat.kind === 'pvar') {
+      const idx = names.indexOf(pat.name);
+      return (val, _input, _env, slots, cb) => {
+        slots[idx] = val;
+        cb();
+      };
+    }
+    if (pat.kind === 'parray') {
+      const subs = pat.elems.map((e) => this.compilePattern(e, names, scope));
+      return (val, input, env, slots, cb) => {
+        if (val !== null && !Array.isArray(val)) throw new JqError(`Cannot index ${typeOf(val)} with number`);
+        const step = (i: number): void => {
+          if (i === subs.length) {
+            cb();
+            return;
+          }
+          subs[i](indexValue(val, i), input, env, slots, () => step(i + 1));
+        };
+        step(0);
+      };
+    }
+    const entries = pat.entries.map((e) => {
+      if (e.keyVar !== undefined) {
+        return {
+          keyVar: names.indexOf(e.keyVar),
+          keyName: e.keyVar,
+          key: null as Fn | null,
+          sub: e.value ? this.compilePattern(e.value, names, scope) : null,
+        };
+      }
+      return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope) };
+    });
+    return (val, input, env, slots, cb) => {
+      const step = (i: number): void => {
+        if (i === entries.length) {
+          cb();
+          return;
+        }
+        const e = entries[i];
+        if (e.keyVar >= 0) {
+          const x = objIndex(val, e.keyName);
+          slots[e.keyVar] = x;
+          if (e.sub) e.sub(x, input, env, slots, () => step(i + 1));
+          else step(i + 1);
+          return;
+        }
+        // key expressions see variables bound so far in this pattern
+        const envNow = pushSlots(env, slots);
+        e.key!(input, null, envNow, (key) => {
+          if (typeof key !== 'string') throw new JqError(`Cannot index ${typeOf(val)} with ${typeOf(key)}`);
+          e.sub!(objIndex(val, key), input, env, slots, () => step(i + 1));
+        });
+      };
+      step(0);
+    };
+  }
+
+  private scopeWithVars(scope: Scope | null, names: string[]): Scope | null {
+    let s = scope;
+    for (const nm of names) s = { kind: 'var', name: nm, next: s };
+    return s;
+  }
+
+  /** Compile patterns (with ?// alternatives) into a binder producing extended environments. */
+  private compileBinder(
+    pats: Pattern[],
+    scope: Scope | null,
+  ): { names: string[]; bind: (val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null) => void) => void } {
+    const names = this.patternVars(pats);
+    // key expressions inside object patterns may refer to earlier variables of the same pattern
+    const keyScope = this.scopeWithVars(scope, names);
+    const binders = pats.map((p) => this.compilePattern(p, names, keyScope));
+    const n = names.length;
+    if (pats.length === 1 && pats[0].kind === 'pvar') {
+      return { names, bind: (val, _input, env, cb) => cb({ v: val, next: env }) };
+    }
+    const bindOne = (bi: number, val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null) => void) => {
+      const slots: unknown[] = new Array(n).fill(null);
+      binders[bi](val, input, env, slots, () => cb(pushSlots(env, slots)));
+    };
+    if (pats.length === 1) return { names, bind: (val, input, env, cb) => bindOne(0, val, input, env, cb) };
+    return {
+      names,
+      bind: (val, input, env, cb) => {
+        for (let i = 0; i < binders.length; i++) {
+          try {
+            bindOne(i, val, input, env, cb);
+            return;
+          } catch (e) {
+            if (!(e instanceof JqError) || i === binders.length - 1) throw e;
+          }
+        }
+      },
+    };
+  }
+
+  private compileBind(n: Extract<Node, { kind: 'bind' }>, scope: Scope | null): Fn {
+    const src = this.compile(n.source, scope);
+    const { names, bind } = this.compileBinder(n.patterns, scope);
+    const body = this.compile(n.body, this.scopeWithVars(scope, names));
+    const ss = this.single(n.source, scope);
+    if (ss && n.patterns.length === 1 && n.patterns[0].kind === 'pvar') {
+      return (v, p, env, k) => body(v, p, { v: ss(v, env), next: env }, k);
+    }
+    return (v, p, env, k) =>
+      src(v, null, env, (x) => {
+        bind(x, v, env, (env2) => body(v, p, env2, k));
+      });
+  }
+
+  private compileReduce(n: Extract<Node, { kind: 'reduce' }>, scope: Scope | null): Fn {
+    const src = this.compile(n.source, scope);
+    const init = this.compile(n.init, scope);
+    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const upd = this.compile(n.update, this.scopeWithVars(scope, names));
+    return (v, p, env, k) =>
+      init(v, p, env, (acc0, accp0) => {
+        let acc: unknown = acc0;
+        let accp: Path = accp0;
+        src(v, null, env, (x) => {
+          if (++state.steps > state.maxSteps) tick();
+          bind(x, v, env, (env2) => {
+            let last: unknown = null;
+            let lastp: Path = p === null ? null : accp;
+            let got = false;
+            upd(acc, accp, env2, (u, up) => {
+              last = u;
+              lastp = up;
+              got = true;
+            });
+            acc = got ? last : null;
+            accp = got ? lastp : accp;
+          });
+        });
+        k(acc, p === null ? null : accp);
+      });
+  }
+
+  private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
+    const src = this.compile(n.source, scope);
+    const init = this.compile(n.init, scope);
+    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const inner = this.scopeWithVars(scope, names);
+    const upd = this.compile(n.update, inner);
+    const ext = n.extract ? this.compile(n.extract, inner) : null;
+    return (v, p, env, k) =>
+      init(v, p, env, (acc0, accp0) => {
+        let acc: unknown = acc0;
+        let accp: Path = accp0;
+        src(v, null, env, (x) => {
+          if (++state.steps > state.maxSteps) tick();
+          bind(x, v, env, (env2) => {
+            upd(acc, accp, env2, (u, up) => {
+              acc = u;
+              accp = up;
+              if (ext) ext(u, up, env2, k);
+              else k(u, up);
+            });
+          });
+        });
+      });
+  }
+
+  private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
+    const lhs = this.compile(n.left, scope);
+    const rhs = this.compile(n.right, scope);
+    const collectPaths = (v: unknown, env: Env | null): unknown[][] => {
+      const paths: unknown[][] = [];
+      lhs(v, [], env, (_x, xp) => {
+        paths.push(xp as unknown[]);
+      });
+      return paths;
+    };
+    if (n.op === '|=') {
+      return (v, p, env, k) => {
+        const paths = collectPaths(v, env);
+        let acc = v;
+        const dels: unknown[][] = [];
+        for (const path of paths) {
+          const old = getPath(acc, path);
+          let got = false;
+          let nv: unknown = null;
+          const token = {};
+          try {
+            rhs(old, null, env, (x) => {
+              got = true;
+              nv = x;
+              throw new BreakSignal(token);
+            });
+          } catch (e) {
+            if (!(e instanceof BreakSignal && e.token === token)) throw e;
+          }
+          if (got) acc = setPath(acc, path, nv);
+          else dels.push(path);
+        }
+        if (dels.length) acc = delPaths(acc, dels);
+        emitValue(k, p, acc);
+      };
+    }
+    if (n.op === '=') {
+      return (v, p, env, k) =>
+        rhs(v, null, env, (val) => {
+          const paths = collectPaths(v, env);
+          let acc = v;
+          for (const path of paths) acc = setPath(acc, path, val);
+          emitValue(k, p, acc);
+        });
+    }
+    const op = n.op === '//=' ? (a: unknown, b: unknown) => (truthy(a) ? a : b) : binop(n.op.slice(0, -1));
+    return (v, p, env, k) =>
+      rhs(v, null, env, (val) => {
+        const paths = collectPaths(v, env);
+        let acc = v;
+        for (const path of paths) acc = setPath(acc, path, op(getPath(acc, path), val));
+        emitValue(k, p, acc);
+      });
+  }
+}
+
+export class RecursionError {
+  message = 'jq recursion depth limit exceeded';
+}
+
+function objIndex(val: unknown, key: string): unknown {
+  if (val === null) return null;
+  if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${dump(key) ? `string ${dump(key)}` : ''}`);
+  return Object.prototype.hasOwnProperty.call(val, key) ? val[key] : null;
+}
+
+function pushSlots(env: Env | null, slots: unknown[]): Env | null {
+  let e = env;
+  for (let i = 0; i < slots.length; i++) e = { v: slots[i], next: e };
+  return e;
+}
+
+function objKeyError(key: unknown): JqError {
+  return new JqError(`Object keys must be strings`);
+}
+
+function isPathCapable(n: Node): boolean {
+  switch (n.kind) {
+    case 'identity':
+    case 'index':
+    case 'slice':
+    case 'pipe':
+    case 'if':
+    case 'alt':
+      return true;
+    case 'call':
+      return true;
+  }
+  return false;
+}
+
+function p0single(c: Compiler, n: Node, scope: Scope | null): SFn | null {
+  return c.single(n, scope);
+}
+
+export { JqSyntaxError, opAdd, getPath, setPath, delPaths };

@@ -1,0 +1,114 @@
+// @format string conversions.
+import { JqError, dump, describe, numToString, typeOf } from './values.js';
+
+function tostr(v: unknown): string {
+  return typeof v === 'string' ? v : dump(v);
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32encode(buf: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of buf) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+function base32decode(s: string): Buffer {
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of s) {
+    if (ch === '=') break;
+    const i = B32.indexOf(ch);
+    if (i < 0) continue;
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+function base64decode(s: string): string {
+  // jq decodes leniently but rejects input that decodes to nothing from non-empty text
+  const clean = s.replace(/=+$/, '');
+  if (/[^A-Za-z0-9+/]/.test(clean)) throw new JqError(`${describe(s)} is not valid base64 data`);
+  if (clean.length % 4 === 1) {
+    // trailing garbage: jq ignores incomplete final byte group
+  }
+  const buf = Buffer.from(clean, 'base64');
+  if (buf.length === 0 && clean.length > 0) throw new JqError(`${describe(s)} trailing base64 data`);
+  return buf.toString('utf8');
+}
+
+function shQuote(v: unknown): string {
+  if (typeof v === 'string') return "'" + v.replace(/'/g, "'\\''") + "'";
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return dump(v);
+  throw new JqError(`${describe(v)} can not be escaped for shell`);
+}
+
+export function applyFormat(name: string, v: unknown): string {
+  switch (name) {
+    case 'text':
+      return tostr(v);
+    case 'json':
+      return dump(v);
+    case 'html':
+      return tostr(v).replace(/[<>&'"]/g, (c) =>
+        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&#39;' : '&quot;',
+      );
+    case 'uri': {
+      const bytes = Buffer.from(tostr(v), 'utf8');
+      let out = '';
+      for (const b of bytes) {
+        const c = String.fromCharCode(b);
+        if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+        else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+      }
+      return out;
+    }
+    case 'csv':
+    case 'tsv': {
+      if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${name}-formatted, only an array can be`);
+      return v
+        .map((x) => {
+          if (typeof x === 'number') return numToString(x);
+          if (typeof x === 'boolean') return x ? 'true' : 'false';
+          if (x === null) return '';
+          if (typeof x === 'string') {
+            if (name === 'csv') return '"' + x.replace(/"/g, '""') + '"';
+            return x.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+          }
+          throw new JqError(`${describe(x)} is not valid in a csv row`);
+        })
+        .join(name === 'csv' ? ',' : '\t');
+    }
+    case 'sh':
+      if (Array.isArray(v)) return v.map(shQuote).join(' ');
+      return shQuote(v);
+    case 'base64':
+      return Buffer.from(tostr(v), 'utf8').toString('base64');
+    case 'base64d':
+      return base64decode(tostr(v));
+    case 'base32':
+      return base32encode(Buffer.from(tostr(v), 'utf8'));
+    case 'base32d':
+      return base32decode(tostr(v)).toString('utf8');
+  }
+  throw new JqError(`${name} is not a valid format`);
+}
+
+export { typeOf };

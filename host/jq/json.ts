@@ -1,0 +1,65 @@
+// JSON text parsing for fromjson / the CLI (jq accepts nan and NaN literals).
+import { JqError } from './values.js';
+
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const t = text.trim();
+    if (t === 'nan' || t === 'NaN' || t === '-nan') return NaN;
+    if (/\bnan\b|\bNaN\b/.test(t)) {
+      try {
+        return JSON.parse(t.replace(/(-?)\b(?:nan|NaN)\b/g, 'null'));
+      } catch {
+        /* fallthrough */
+      }
+    }
+    if (t === '') throw new JqError(`Expected JSON value (while parsing '${text}')`);
+    throw new JqError(`${text} (while parsing '${text}')`);
+  }
+}
+
+/** Split a text holding several JSON values (CLI input). */
+export function* parseJsonStream(text: string): Generator<unknown> {
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    while (i < n && /\s/.test(text[i])) i++;
+    if (i >= n) return;
+    const start = i;
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      let depth = 0;
+      let inStr = false;
+      for (; i < n; i++) {
+        const ch = text[i];
+        if (inStr) {
+          if (ch === '\\') i++;
+          else if (ch === '"') inStr = false;
+        } else if (ch === '"') inStr = true;
+        else if (ch === '{' || ch === '[') depth++;
+        else if (ch === '}' || ch === ']') {
+          depth--;
+          if (depth === 0) {
+            i++;
+            break;
+          }
+        }
+      }
+    } else if (c === '"') {
+      i++;
+      for (; i < n; i++) {
+        if (text[i] === '\\') i++;
+        else if (text[i] === '"') {
+          i++;
+          break;
+        }
+      }
+    } else {
+      while (i < n && !/[\s{}[\]"]/.test(text[i])) i++;
+      if (i === start) i++;
+    }
+    const chunk = text.slice(start, i);
+    yield parseJsonText(chunk);
+  }
+}

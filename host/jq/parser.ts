@@ -1,0 +1,911 @@
+// Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
+import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
+
+export class JqSyntaxError extends Error {
+  position: number;
+  constructor(message: string, position: number) {
+    super(message);
+    this.position = position;
+  }
+}
+
+type TokKind =
+  | 'ident' // identifiers and keywords (value holds the text)
+  | 'field' // .foo  (value: foo)
+  | 'var' // $foo (value: foo)
+  | 'num'
+  | 'str' // opening quote; the parser scans the body
+  | 'format' // @name
+  | 'op' // punctuation/operators (value holds text)
+  | 'eof'
+  | 'invalid';
+
+interface Token {
+  kind: TokKind;
+  value: string;
+  num?: number;
+  start: number;
+  end: number;
+}
+
+const KEYWORDS = new Set([
+  'def', 'if', 'then', 'elif', 'else', 'end', 'as', 'reduce', 'foreach', 'try', 'catch',
+  'label', 'import', 'include', 'and', 'or', '__loc__', 'module',
+]);
+// 'not' and 'break' are handled specially.
+
+const OPS3 = ['?//', '//='];
+const OPS2 = ['!=', '==', '//', '|=', '+=', '-=', '*=', '/=', '%=', '<=', '>=', '..', '?/'];
+const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+function isIdentChar(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+// binary operator precedence (higher binds tighter); jq's %left/%right/%nonassoc table
+const BINOPS: Record<string, { prec: number; assoc: 'left' | 'right' | 'none' }> = {
+  '|': { prec: 1, assoc: 'right' },
+  ',': { prec: 2, assoc: 'left' },
+  '//': { prec: 3, assoc: 'right' },
+  '=': { prec: 4, assoc: 'none' },
+  '|=': { prec: 4, assoc: 'none' },
+  '+=': { prec: 4, assoc: 'none' },
+  '-=': { prec: 4, assoc: 'none' },
+  '*=': { prec: 4, assoc: 'none' },
+  '/=': { prec: 4, assoc: 'none' },
+  '%=': { prec: 4, assoc: 'none' },
+  '//=': { prec: 4, assoc: 'none' },
+  or: { prec: 5, assoc: 'left' },
+  and: { prec: 6, assoc: 'left' },
+  '==': { prec: 7, assoc: 'none' },
+  '!=': { prec: 7, assoc: 'none' },
+  '<': { prec: 7, assoc: 'none' },
+  '<=': { prec: 7, assoc: 'none' },
+  '>': { prec: 7, assoc: 'none' },
+  '>=': { prec: 7, assoc: 'none' },
+  '+': { prec: 8, assoc: 'left' },
+  '-': { prec: 8, assoc: 'left' },
+  '*': { prec: 9, assoc: 'left' },
+  '/': { prec: 9, assoc: 'left' },
+  '%': { prec: 9, assoc: 'left' },
+};
+
+export class Parser {
+  private src: string;
+  private pos = 0;
+  private tok!: Token;
+
+  constructor(src: string) {
+    this.src = src;
+    this.advance();
+  }
+
+  static parse(src: string): Node {
+    const p = new Parser(src);
+    p.skipModuleDirectives();
+    const node = p.parsePipe();
+    if (p.tok.kind !== 'eof') p.unexpected();
+    return node;
+  }
+
+  // ---------- lexer ----------
+  private skipWs(): void {
+    const s = this.src;
+    for (;;) {
+      const c = s.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff) {
+        this.pos++;
+      } else if (c === 35) {
+        // comment: to end of line; a backslash before newline continues it (jq 1.7)
+        while (this.pos < s.length && s.charCodeAt(this.pos) !== 10) {
+          if (s.charCodeAt(this.pos) === 92 && this.pos + 1 < s.length) this.pos++;
+          this.pos++;
+        }
+      } else break;
+    }
+  }
+
+  private lex(): Token {
+    this.skipWs();
+    const s = this.src;
+    const start = this.pos;
+    if (start >= s.length) return { kind: 'eof', value: '', start, end: start };
+    const c = s.charCodeAt(start);
+    if (c === 34) {
+      this.pos++;
+      return { kind: 'str', value: '"', start, end: this.pos };
+    }
+    if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(start + 1)))) {
+      const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(s.slice(start))!;
+      this.pos += m[0].length;
+      return { kind: 'num', value: m[0], num: Number(m[0]), start, end: this.pos };
+    }
+    if (isIdentStart(c)) {
+      let p = start + 1;
+      for (;;) {
+        while (p < s.length && isIdentChar(s.charCodeAt(p))) p++;
+        if (s.charCodeAt(p) === 58 && s.charCodeAt(p + 1) === 58 && isIdentStart(s.charCodeAt(p + 2))) {
+          p += 3;
+          continue;
+        }
+        break;
+      }
+      this.pos = p;
+      return { kind: 'ident', value: s.slice(start, p), start, end: p };
+    }
+    if (c === 46 && isIdentStart(s.charCodeAt(start + 1))) {
+      let p = start + 2;
+      while (p < s.length && isIdentChar(s.charCodeAt(p))) p++;
+      this.pos = p;
+      return { kind: 'field', value: s.slice(start + 1, p), start, end: p };
+    }
+    if (c === 36) {
+      // $name or $__loc__
+      let p = start + 1;
+      if (isIdentStart(s.charCodeAt(p))) {
+        p++;
+        for (;;) {
+          while (p < s.length && isIdentChar(s.charCodeAt(p))) p++;
+          if (s.charCodeAt(p) === 58 && s.charCodeAt(p + 1) === 58 && isIdentStart(s.charCodeAt(p + 2))) {
+            p += 3;
+            continue;
+          }
+          break;
+        }
+        this.pos = p;
+        return { kind: 'var', value: s.slice(start + 1, p), start, end: p };
+      }
+    }
+    if (c === 64) {
+      let p = start + 1;
+      while (p < s.length && isIdentChar(s.charCodeAt(p))) p++;
+      if (p > start + 1) {
+        this.pos = p;
+        return { kind: 'format', value: s.slice(start + 1, p), start, end: p };
+      }
+    }
+    for (const op of OPS3) {
+      if (s.startsWith(op, start)) {
+        this.pos += 3;
+        return { kind: 'op', value: op, start, end: this.pos };
+      }
+    }
+    for (const op of OPS2) {
+      if (op === '?/') continue;
+      if (s.startsWith(op, start)) {
+        this.pos += 2;
+        return { kind: 'op', value: op, start, end: this.pos };
+      }
+    }
+    if (OPS1.includes(s[start])) {
+      this.pos++;
+      return { kind: 'op', value: s[start], start, end: this.pos };
+    }
+    this.pos++;
+    return { kind: 'invalid', value: s[start], start, end: this.pos };
+  }
+
+  private advance(): void {
+    this.tok = this.lex();
+  }
+
+  private lineOf(pos: number): number {
+    let line = 1;
+    for (let i = 0; i < pos && i < this.src.length; i++) if (this.src.charCodeAt(i) === 10) line++;
+    return line;
+  }
+
+  private tokName(t: Token): string {
+    switch (t.kind) {
+      case 'eof':
+        return 'end of file';
+      case 'invalid':
+        return 'INVALID_CHARACTER';
+      case 'num':
+        return 'LITERAL';
+      case 'str':
+        return 'QQSTRING_START';
+      case 'field':
+        return 'FIELD';
+      case 'var':
+        return '$';
+      case 'format':
+        return 'FORMAT';
+      case 'ident':
+        return KEYWORDS.has(t.value) ? t.value : 'IDENT';
+      case 'op':
+        if (t.value.length === 1) return `'${t.value}'`;
+        return (
+          {
+            '!=': 'NEQ', '==': 'EQ', '//': '"//"', '|=': 'SETPIPE', '+=': 'SETPLUS', '-=': 'SETMINUS',
+            '*=': 'SETMULT', '/=': 'SETDIV', '%=': 'SETMOD', '<=': 'LESSEQ', '>=': 'GREATEREQ',
+            '..': 'REC', '?//': '"?//"', '//=': 'SETDEFINEDOR',
+          } as Record<string, string>
+        )[t.value] ?? t.value;
+    }
+  }
+
+  fail(msg: string, pos: number): never {
+    throw new JqSyntaxError(`${msg} at <top-level>, line ${this.lineOf(pos)}:`, pos);
+  }
+
+  private unexpected(expecting?: string): never {
+    const t = this.tok;
+    this.fail(
+      `syntax error, unexpected ${this.tokName(t)}${expecting ? `, expecting ${expecting}` : ''} (Unix shell quoting issues?)`,
+      t.start,
+    );
+  }
+
+  private isOp(v: string): boolean {
+    return this.tok.kind === 'op' && this.tok.value === v;
+  }
+  private isKw(v: string): boolean {
+    return this.tok.kind === 'ident' && this.tok.value === v;
+  }
+  private expectOp(v: string): void {
+    if (!this.isOp(v)) this.unexpected();
+    this.advance();
+  }
+  private expectKw(v: string): void {
+    if (!this.isKw(v)) this.unexpected();
+    this.advance();
+  }
+
+  private skipModuleDirectives(): void {
+    // `module {...};` and import/include are not supported (no module system)
+    if (this.isKw('module')) {
+      const at = this.tok.start;
+      this.advance();
+      const meta = this.parsePostfix();
+      if (meta.kind !== 'object' && meta.kind !== 'literal') this.fail('Module metadata must be constant', at);
+      if (meta.kind === 'literal' || !isConstObject(meta)) {
+        if (meta.kind === 'object' && !isConstObject(meta)) this.fail('Module metadata must be constant', at);
+        if (meta.kind === 'literal') this.fail('Module metadata must be an object', at);
+      }
+      this.expectOp(';');
+    }
+    while (this.isKw('import') || this.isKw('include')) {
+      const at = this.tok.start;
+      const isInclude = this.tok.value === 'include';
+      this.advance();
+      if (this.tok.kind !== 'str') this.unexpected();
+      const pathNode = this.parseString(null);
+      if (pathNode.kind !== 'literal') this.fail('Import path must be constant', at);
+      if (!isInclude) {
+        this.expectKw('as');
+        if ((this.tok as Token).kind !== 'ident' && (this.tok as Token).kind !== 'var') this.unexpected();
+        this.advance();
+      }
+      if (!this.isOp(';')) {
+        const meta = this.parsePostfix();
+        if (meta.kind === 'object' && isConstObject(meta)) {
+          // ok
+        } else if (meta.kind === 'literal' || meta.kind === 'array') {
+          if (meta.kind === 'array' && meta.body !== null && !isConst(meta)) this.fail('Module metadata must be constant', at);
+          this.fail('Module metadata must be an object', at);
+        } else this.fail('Module metadata must be constant', at);
+      }
+      this.expectOp(';');
+      this.fail('jq modules (import/include) are not supported', at);
+    }
+  }
+
+  // ---------- grammar ----------
+  parsePipe(): Node {
+    if (this.isKw('def')) {
+      const defs: FuncDef[] = [];
+      while (this.isKw('def')) defs.push(this.parseFuncDef());
+      const body = this.parsePipe();
+      return { kind: 'defs', defs, body };
+    }
+    return this.parseBinary(1);
+  }
+
+  private parseFuncDef(): FuncDef {
+    this.expectKw('def');
+    if (this.tok.kind !== 'ident') this.unexpected();
+    const name = this.tok.value;
+    this.advance();
+    const params: { name: string; isVar: boolean }[] = [];
+    if (this.isOp('(')) {
+      this.advance();
+      for (;;) {
+        if ((this.tok as Token).kind === 'var') params.push({ name: this.tok.value, isVar: true });
+        else if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) params.push({ name: this.tok.value, isVar: false });
+        else this.unexpected();
+        this.advance();
+        if (this.isOp(';')) {
+          this.advance();
+          continue;
+        }
+        this.expectOp(')');
+        break;
+      }
+    }
+    this.expectOp(':');
+    const body = this.parsePipe();
+    this.expectOp(';');
+    return { name, params, body };
+  }
+
+  private binopAt(): string | null {
+    const t = this.tok;
+    if (t.kind === 'op' && BINOPS[t.value] !== undefined) return t.value;
+    if (t.kind === 'ident' && (t.value === 'and' || t.value === 'or')) return t.value;
+    return null;
+  }
+
+  private parseBinary(minPrec: number): Node {
+    let left = this.parseUnary();
+    for (;;) {
+      const op = this.binopAt();
+      if (op === null) break;
+      const info = BINOPS[op];
+      if (info.prec < minPrec) break;
+      this.advance();
+      let right: Node;
+      if (op === '|') {
+        right = this.parsePipe();
+      } else {
+        const nextMin = info.assoc === 'right' ? info.prec : info.prec + 1;
+        right = this.parseBinaryWithDefs(nextMin);
+      }
+      left = makeBinary(op, left, right);
+      if (info.assoc === 'none') {
+        const op2 = this.binopAt();
+        if (op2 !== null && BINOPS[op2].prec === info.prec) this.unexpected();
+      }
+    }
+    return left;
+  }
+
+  private parseBinaryWithDefs(minPrec: number): Node {
+    if (this.isKw('def')) return this.parsePipe();
+    return this.parseBinary(minPrec);
+  }
+
+  private parseUnary(): Node {
+    if (this.isOp('-')) {
+      this.advance();
+      const operand = this.parseUnary();
+      return { kind: 'neg', operand };
+    }
+    return this.parsePostfixWithAs();
+  }
+
+  private parsePostfixWithAs(): Node {
+    // keyword-led expressions that extend to the right
+    if (this.isKw('label')) {
+      this.advance();
+      if (this.tok.kind !== 'var') this.unexpected();
+      const name = this.tok.value;
+      this.advance();
+      this.expectOp('|');
+      const body = this.parsePipe();
+      return { kind: 'label', name, body };
+    }
+    if (this.isKw('try')) {
+      this.advance();
+      const body = this.parsePostTry();
+      let handler: Node | null = null;
+      if (this.isKw('catch')) {
+        this.advance();
+        handler = this.parsePostTry();
+      }
+      return { kind: 'try', body, handler };
+    }
+    if (this.isKw('def')) {
+      return this.parsePipe();
+    }
+    const term = this.parsePostfix();
+    if (this.isKw('as')) {
+      this.advance();
+      const patterns: Pattern[] = [this.parsePattern()];
+      while (this.isOp('?//')) {
+        this.advance();
+        patterns.push(this.parsePattern());
+      }
+      this.expectOp('|');
+      const body = this.parsePipe();
+      return { kind: 'bind', source: term, patterns, body };
+    }
+    return term;
+  }
+
+  // body of try / catch: a postfix term (try binds tighter than any binary operator)
+  private parsePostTry(): Node {
+    if (this.isOp('-')) {
+      this.advance();
+      return { kind: 'neg', operand: this.parsePostTry() };
+    }
+    if (this.isKw('try') || this.isKw('label') || this.isKw('def')) return this.parsePostfixWithAs();
+    return this.parsePostfix();
+  }
+
+  private parsePattern(): Pattern {
+    if (this.tok.kind === 'var') {
+      const name = this.tok.value;
+      this.advance();
+      return { kind: 'pvar', name };
+    }
+    if (this.isOp('[')) {
+      this.advance();
+      const elems: Pattern[] = [];
+      if (this.isOp(']')) this.unexpected("'$' or '[' or '{'");
+      for (;;) {
+        elems.push(this.parsePattern());
+        if (this.isOp(',')) {
+          this.advance();
+          continue;
+        }
+        this.expectOp(']');
+        break;
+      }
+      return { kind: 'parray', elems };
+    }
+    if (this.isOp('{')) {
+      this.advance();
+      const entries: PatternEntry[] = [];
+      if (this.isOp('}')) this.unexpected();
+      for (;;) {
+        entries.push(this.parsePatternEntry());
+        if (this.isOp(',')) {
+          this.advance();
+          continue;
+        }
+        this.expectOp('}');
+        break;
+      }
+      return { kind: 'pobject', entries };
+    }
+    this.unexpected("'$' or '[' or '{'");
+  }
+
+  private parsePatternEntry(): PatternEntry {
+    const t = this.tok;
+    if (t.kind === 'var') {
+      this.advance();
+      if (this.isOp(':')) {
+        this.advance();
+        return { keyVar: t.value, value: this.parsePattern() };
+      }
+      return { keyVar: t.value };
+    }
+    let key: Node;
+    if (t.kind === 'ident') {
+      this.advance();
+      key = { kind: 'literal', value: t.value };
+    } else if (t.kind === 'str') {
+      key = this.parseString(null);
+    } else if (t.kind === 'format' ) {
+      this.advance();
+      if (this.tok.kind !== 'str') this.unexpected();
+      key = this.parseString(t.value);
+    } else if (this.isOp('(')) {
+      this.advance();
+      key = this.parsePipe();
+      this.expectOp(')');
+    } else this.unexpected();
+    this.expectOp(':');
+    return { key, value: this.parsePattern() };
+  }
+
+  private parsePostfix(): Node {
+    let term = this.parsePrimary();
+    for (;;) {
+      const t = this.tok;
+      if (t.kind === 'field') {
+        this.advance();
+        term = { kind: 'index', target: term, key: { kind: 'literal', value: t.value } };
+      } else if (t.kind === 'op' && t.value === '.') {
+        // Term '.' String  or Term '.' '[' ...
+        this.advance();
+        if (this.tok.kind === 'str') {
+          const key = this.parseString(null);
+          term = { kind: 'index', target: term, key };
+        } else if (this.isOp('[')) {
+          term = this.parseBracketSuffix(term);
+        } else this.unexpected();
+      } else if (t.kind === 'op' && t.value === '[') {
+        term = this.parseBracketSuffix(term);
+      } else if (t.kind === 'op' && t.value === '?') {
+        this.advance();
+        term = { kind: 'try', body: term, handler: null };
+      } else break;
+    }
+    return term;
+  }
+
+  private parseBracketSuffix(target: Node): Node {
+    this.expectOp('[');
+    if (this.isOp(']')) {
+      this.advance();
+      return { kind: 'iterate', target };
+    }
+    if (this.isOp(':')) {
+      this.advance();
+      const to = this.parsePipe();
+      this.expectOp(']');
+      return { kind: 'slice', target, from: null, to };
+    }
+    const e = this.parsePipe();
+    if (this.isOp(':')) {
+      this.advance();
+      if (this.isOp(']')) {
+        this.advance();
+        return { kind: 'slice', target, from: e, to: null };
+      }
+      const to = this.parsePipe();
+      this.expectOp(']');
+      return { kind: 'slice', target, from: e, to };
+    }
+    this.expectOp(']');
+    return { kind: 'index', target, key: e };
+  }
+
+  private parsePrimary(): Node {
+    const t = this.tok;
+    switch (t.kind) {
+      case 'num':
+        this.advance();
+        return { kind: 'literal', value: t.num };
+      case 'str':
+        return this.parseString(null);
+      case 'format': {
+        this.advance();
+        if (this.tok.kind === 'str') return this.parseString(t.value);
+        return { kind: 'format', name: t.value };
+      }
+      case 'field':
+        this.advance();
+        return { kind: 'index', target: { kind: 'identity' }, key: { kind: 'literal', value: t.value } };
+      case 'var':
+        this.advance();
+        if (t.value === '__loc__') return { kind: 'loc', line: this.lineOf(t.start) };
+        return { kind: 'var', name: t.value, pos: t.start };
+      case 'ident':
+        return this.parseIdentTerm();
+      case 'op':
+        break;
+      default:
+        this.unexpected();
+    }
+    switch (t.value) {
+      case '.': {
+        this.advance();
+        if (this.tok.kind === 'str') {
+          const key = this.parseString(null);
+          return { kind: 'index', target: { kind: 'identity' }, key };
+        }
+        if (this.isOp('[') ) return this.parseBracketSuffix({ kind: 'identity' });
+        return { kind: 'identity' };
+      }
+      case '..':
+        this.advance();
+        return { kind: 'recurseAll' };
+      case '(': {
+        this.advance();
+        const e = this.parsePipe();
+        this.expectOp(')');
+        return e;
+      }
+      case '[': {
+        this.advance();
+        if (this.isOp(']')) {
+          this.advance();
+          return { kind: 'array', body: null };
+        }
+        const e = this.parsePipe();
+        this.expectOp(']');
+        return { kind: 'array', body: e };
+      }
+      case '{':
+        return this.parseObject();
+      case '-': {
+        this.advance();
+        return { kind: 'neg', operand: this.parsePostfix() };
+      }
+    }
+    this.unexpected();
+  }
+
+  private parseIdentTerm(): Node {
+    const t = this.tok;
+    const v = t.value;
+    switch (v) {
+      case 'if':
+        return this.parseIf();
+      case 'reduce': {
+        this.advance();
+        const source = this.parsePostfix();
+        this.expectKw('as');
+        const pattern = this.parsePattern();
+        this.expectOp('(');
+        const init = this.parsePipe();
+        this.expectOp(';');
+        const update = this.parsePipe();
+        this.expectOp(')');
+        return { kind: 'reduce', source, pattern, init, update };
+      }
+      case 'foreach': {
+        this.advance();
+        const source = this.parsePostfix();
+        this.expectKw('as');
+        const pattern = this.parsePattern();
+        this.expectOp('(');
+        const init = this.parsePipe();
+        this.expectOp(';');
+        const update = this.parsePipe();
+        let extract: Node | null = null;
+        if (this.isOp(';')) {
+          this.advance();
+          extract = this.parsePipe();
+        }
+        this.expectOp(')');
+        return { kind: 'foreach', source, pattern, init, update, extract };
+      }
+      case 'try':
+      case 'label':
+      case 'def':
+        return this.parsePostfixWithAs();
+      case 'break': {
+        this.advance();
+        if (this.tok.kind !== 'var') this.unexpected();
+        const name = this.tok.value;
+        const pos = this.tok.start;
+        this.advance();
+        return { kind: 'break', name, pos };
+      }
+    }
+    if (KEYWORDS.has(v)) this.unexpected();
+    this.advance();
+    if ((v === 'null' || v === 'true' || v === 'false') && !this.isOp('(')) {
+      return { kind: 'literal', value: v === 'null' ? null : v === 'true' };
+    }
+    const args: Node[] = [];
+    if (this.isOp('(')) {
+      this.advance();
+      for (;;) {
+        args.push(this.parsePipe());
+        if (this.isOp(';')) {
+          this.advance();
+          continue;
+        }
+        this.expectOp(')');
+        break;
+      }
+    }
+    return { kind: 'call', name: v, args, pos: t.start };
+  }
+
+  private parseIf(): Node {
+    this.expectKw('if');
+    const cond = this.parsePipe();
+    this.expectKw('then');
+    const then = this.parsePipe();
+    let els: Node | null = null;
+    if (this.isKw('elif')) {
+      this.tok = { ...this.tok, value: 'if' };
+      els = this.parseIf();
+      return { kind: 'if', cond, then, else: els };
+    }
+    if (this.isKw('else')) {
+      this.advance();
+      els = this.parsePipe();
+    }
+    this.expectKw('end');
+    return { kind: 'if', cond, then, else: els };
+  }
+
+  private parseObject(): Node {
+    this.expectOp('{');
+    const entries: ObjEntry[] = [];
+    if (this.isOp('}')) {
+      this.advance();
+      return { kind: 'object', entries };
+    }
+    for (;;) {
+      entries.push(this.parseObjEntry());
+      if (this.isOp(',')) {
+        this.advance();
+        if (this.isOp('}')) {
+          // jq 1.7 allows a trailing comma
+          this.advance();
+          break;
+        }
+        continue;
+      }
+      this.expectOp('}');
+      break;
+    }
+    return { kind: 'object', entries };
+  }
+
+  private parseObjEntry(): ObjEntry {
+    const t = this.tok;
+    let key: Node;
+    if (t.kind === 'var') {
+      this.advance();
+      if (t.value === '__loc__') {
+        const loc: Node = { kind: 'loc', line: this.lineOf(t.start) };
+        return { key: { kind: 'literal', value: '__loc__' }, value: loc };
+      }
+      const val: Node = { kind: 'var', name: t.value, pos: t.start };
+      if (this.isOp(':')) {
+        // {$x: value} -- key is the variable's value
+        this.advance();
+        return { key: val, value: this.parseObjVal() };
+      }
+      return { key: { kind: 'literal', value: t.value }, value: val };
+    }
+    if (t.kind === 'ident') {
+      this.advance();
+      key = { kind: 'literal', value: t.value };
+      if (!this.isOp(':')) {
+        if (KEYWORDS.has(t.value)) {
+          // jq allows keywords as keys only with a value
+          this.unexpected();
+        }
+        return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
+      }
+    } else if (t.kind === 'num') {
+      this.advance();
+      key = { kind: 'literal', value: t.num };
+      if (!this.isOp(':')) this.unexpected();
+    } else if (t.kind === 'str') {
+      key = this.parseString(null);
+      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
+    } else if (t.kind === 'format') {
+      this.advance();
+      if (this.tok.kind === 'str') key = this.parseString(t.value);
+      else key = { kind: 'format', name: t.value };
+      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
+    } else if (this.isOp('(')) {
+      this.advance();
+      key = this.parsePipe();
+      this.expectOp(')');
+      if (!this.isOp(':')) this.unexpected();
+    } else this.unexpected();
+    this.expectOp(':');
+    return { key, value: this.parseObjVal() };
+  }
+
+  // ExpD: ExpD '|' ExpD | '-' ExpD | Term
+  private parseObjVal(): Node {
+    let left: Node;
+    if (this.isOp('-')) {
+      this.advance();
+      left = { kind: 'neg', operand: this.parseObjVal() };
+      return left;
+    }
+    left = this.parsePostfix();
+    if (this.isOp('|')) {
+      this.advance();
+      const right = this.parseObjVal();
+      return { kind: 'pipe', left, right };
+    }
+    return left;
+  }
+
+  // Parses a string literal starting at the current 'str' token; handles \( ) interpolation.
+  parseString(format: string | null): Node {
+    if (this.tok.kind !== 'str') this.unexpected();
+    const s = this.src;
+    let p = this.tok.end;
+    const parts: (string | Node)[] = [];
+    let buf = '';
+    const strStart = this.tok.start;
+    for (;;) {
+      if (p >= s.length) {
+        this.pos = p;
+        this.tok = { kind: 'eof', value: '', start: p, end: p };
+        this.unexpected();
+      }
+      const c = s.charCodeAt(p);
+      if (c === 34) {
+        p++;
+        break;
+      }
+      if (c === 92) {
+        const e = s[p + 1];
+        switch (e) {
+          case '"': buf += '"'; p += 2; break;
+          case '\\': buf += '\\'; p += 2; break;
+          case '/': buf += '/'; p += 2; break;
+          case 'b': buf += '\b'; p += 2; break;
+          case 'f': buf += '\f'; p += 2; break;
+          case 'n': buf += '\n'; p += 2; break;
+          case 'r': buf += '\r'; p += 2; break;
+          case 't': buf += '\t'; p += 2; break;
+          case 'u': {
+            const hex = s.slice(p + 2, p + 6);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(`Invalid escape at line 1, column ${p - strStart + 2} (while parsing '${s.slice(strStart, p + 2)}')`, p);
+            buf += String.fromCharCode(parseInt(hex, 16));
+            p += 6;
+            break;
+          }
+          case '(': {
+            if (buf) parts.push(buf);
+            buf = '';
+            this.pos = p + 2;
+            this.advance();
+            const e2 = this.parsePipe();
+            if (!this.isOp(')')) this.unexpected();
+            p = this.tok.end;
+            parts.push(e2);
+            break;
+          }
+          default: {
+            const endq = s.indexOf('"', p + 2);
+            const lit = s.slice(strStart, endq < 0 ? s.length : endq + 1);
+            this.fail(`Invalid escape at line 1, column ${p - strStart + 2} (while parsing '${lit}')`, p);
+          }
+        }
+        continue;
+      }
+      buf += s[p];
+      p++;
+    }
+    if (buf || parts.length === 0) parts.push(buf);
+    this.pos = p;
+    this.advance();
+    // fix lone surrogates produced by \u escapes are kept as-is (JS strings)
+    if (parts.length === 1 && typeof parts[0] === 'string') {
+      if (format === null) return { kind: 'literal', value: parts[0] };
+    }
+    return { kind: 'string', parts, format };
+  }
+}
+
+function isConst(n: Node): boolean {
+  switch (n.kind) {
+    case 'literal':
+      return true;
+    case 'array':
+      return n.body === null || isConst(n.body);
+    case 'comma':
+      return isConst(n.left) && isConst(n.right);
+    case 'object':
+      return isConstObject(n);
+    case 'string':
+      return n.parts.every((p) => typeof p === 'string');
+    default:
+      return false;
+  }
+}
+function isConstObject(n: Node): boolean {
+  return n.kind === 'object' && n.entries.every((e) => e.key.kind === 'literal' && isConst(e.value));
+}
+
+function makeBinary(op: string, left: Node, right: Node): Node {
+  switch (op) {
+    case '|':
+      return { kind: 'pipe', left, right };
+    case ',':
+      return { kind: 'comma', left, right };
+    case '//':
+      return { kind: 'alt', left, right };
+    case 'and':
+      return { kind: 'and', left, right };
+    case 'or':
+      return { kind: 'or', left, right };
+    case '=':
+    case '|=':
+    case '+=':
+    case '-=':
+    case '*=':
+    case '/=':
+    case '%=':
+    case '//=':
+      return { kind: 'assign', op, left, right };
+    default:
+      return { kind: 'binop', op, left, right };
+  }
+}

@@ -1,0 +1,407 @@
+// Runtime primitives shared by the compiler and the builtins.
+import {
+  JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
+  hasSurrogates, type Obj,
+} from './values.js';
+
+export type Path = unknown[] | null;
+export type Emit = (v: unknown, p: Path) => void;
+export interface Env {
+  v: unknown;
+  next: Env | null;
+}
+export type Fn = (v: unknown, p: Path, env: Env | null, k: Emit) => void;
+/** single-output value function (fast path) */
+export type SFn = (v: unknown, env: Env | null) => unknown;
+export interface Closure {
+  fn: Fn;
+  env: Env | null;
+}
+
+/** Per-run budget state (runs are synchronous, so module state is safe). */
+export const state = {
+  steps: 0,
+  maxSteps: 10_000_000,
+  depth: 0,
+  maxDepth: 2000,
+};
+
+export class BudgetError {
+  message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
+export function tick(): void {
+  if (++state.steps > state.maxSteps) throw new BudgetError(`jq step budget exceeded (${state.maxSteps} steps)`);
+}
+
+export class BreakSignal {
+  token: object;
+  constructor(token: object) {
+    this.token = token;
+  }
+}
+
+/** An error raised downstream of a try body: passes through that try untouched. */
+export class Passthrough {
+  err: JqError;
+  owner: object;
+  constructor(err: JqError, owner: object) {
+    this.err = err;
+    this.owner = owner;
+  }
+}
+
+export function err(msg: string): JqError {
+  return new JqError(msg);
+}
+
+export function invalidPath(v: unknown): never {
+  throw new JqError(`Invalid path expression with result ${dumpTrunc(v, 30)}`);
+}
+
+// ---------- indexing ----------
+function keyDesc(k: unknown): string {
+  if (typeof k === 'string') return `string ${dump(k)}`;
+  return typeOf(k);
+}
+
+export function indexValue(t: unknown, k: unknown): unknown {
+  if (typeof k === 'string') {
+    if (isObject(t)) return hasOwn.call(t, k) ? t[k] : null;
+    if (t === null) return null;
+  } else if (typeof k === 'number') {
+    if (Array.isArray(t)) {
+      if (k !== k) return null;
+      let i = Math.floor(k);
+      if (i < 0) i += t.length;
+      return i >= 0 && i < t.length ? t[i] : null;
+    }
+    if (t === null) return null;
+  } else if (isObject(k) && (Array.isArray(t) || typeof t === 'string' || t === null)) {
+    if (t === null) return null;
+    const s = hasOwn.call(k, 'start') ? k.start : null;
+    const e = hasOwn.call(k, 'end') ? k.end : null;
+    return sliceValue(t, s, e);
+  } else if (Array.isArray(k) && Array.isArray(t)) {
+    return arrayIndices(t, k);
+  }
+  if (t === null && isObject(k)) return null;
+  throw new JqError(`Cannot index ${typeOf(t)} with ${keyDesc(k)}`);
+}
+
+export function arrayIndices(t: unknown[], k: unknown[]): unknown {
+  if (k.length === 0) return null;
+  const r: number[] = [];
+  for (let i = 0; i + k.length <= t.length; i++) {
+    let ok = true;
+    for (let j = 0; j < k.length; j++) {
+      if (!equals(t[i + j], k[j])) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) r.push(i);
+  }
+  return r;
+}
+
+function sliceBounds(len: number, s: unknown, e: unknown): [number, number] {
+  if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number'))
+    throw new JqError('Start and end indices of an array slice must be numbers');
+  let ds = s === null ? 0 : (s as number);
+  let de = e === null ? len : (e as number);
+  if (ds !== ds) ds = 0;
+  if (de !== de) de = len;
+  if (ds < 0) ds += len;
+  if (de < 0) de += len;
+  if (ds < 0) ds = 0;
+  if (ds > len) ds = len;
+  if (de > len) de = len;
+  if (de < ds) de = ds;
+  const start = Math.floor(ds);
+  let end = Math.floor(de);
+  if (end < de) end += 1;
+  if (end > len) end = len;
+  return [start, end];
+}
+
+export function sliceValue(t: unknown, s: unknown, e: unknown): unknown {
+  if (t === null) return null;
+  if (Array.isArray(t)) {
+    const [a, b] = sliceBounds(t.length, s, e);
+    return t.slice(a, b);
+  }
+  if (typeof t === 'string') {
+    if (!hasSurrogates(t)) {
+      const [a, b] = sliceBounds(t.length, s, e);
+      return t.slice(a, b);
+    }
+    const cps = Array.from(t);
+    const [a, b] = sliceBounds(cps.length, s, e);
+    return cps.slice(a, b).join('');
+  }
+  throw new JqError(`Cannot index ${typeOf(t)} with object`);
+}
+
+export function iterate(v: unknown, p: Path, k: Emit): void {
+  if (Array.isArray(v)) {
+    if (p === null) {
+      for (let i = 0; i < v.length; i++) {
+        if (++state.steps > state.maxSteps) tick();
+        k(v[i], null);
+      }
+    } else {
+      for (let i = 0; i < v.length; i++) {
+        tick();
+        k(v[i], p.concat([i]));
+      }
+    }
+    return;
+  }
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      if (++state.steps > state.maxSteps) tick();
+      const key = keys[i];
+      k(v[key], p === null ? null : p.concat([key]));
+    }
+    return;
+  }
+  throw new JqError(`Cannot iterate over ${describe(v)}`);
+}
+
+// ---------- paths ----------
+export function getPath(t: unknown, path: unknown): unknown {
+  if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
+  let cur = t;
+  for (let i = 0; i < path.length; i++) {
+    if (cur === null) return null;
+    cur = indexValue(cur, path[i]);
+  }
+  return cur;
+}
+
+function setOne(t: unknown, k: unknown, v: unknown): unknown {
+  if (typeof k === 'string') {
+    if (t === null) {
+      const o: Obj = {};
+      setKey(o, k, v);
+      return o;
+    }
+    if (isObject(t)) {
+      const o = copyObj(t);
+      setKey(o, k, v);
+      return o;
+    }
+  } else if (typeof k === 'number') {
+    if (t === null || Array.isArray(t)) {
+      const a = t === null ? [] : (t as unknown[]).slice();
+      let i = k !== k ? 0 : Math.floor(k);
+      if (i < 0) {
+        i += a.length;
+        if (i < 0) throw new JqError('Out of bounds negative array index');
+      }
+      if (i > 100_000_000) throw new JqError('Array index too large');
+      while (a.length < i) a.push(null);
+      a[i] = v;
+      return a;
+    }
+  } else if (isObject(k)) {
+    if (t === null || Array.isArray(t)) {
+      const a = t === null ? [] : (t as unknown[]);
+      const [s, e] = sliceBounds(a.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+      if (!Array.isArray(v)) throw new JqError('A slice of an array can only be assigned another array');
+      return a.slice(0, s).concat(v, a.slice(e));
+    }
+  }
+  if (isObject(k) && !(t === null || Array.isArray(t))) throw new JqError(`Cannot update field at object index of ${typeOf(t)}`);
+  throw new JqError(`Cannot index ${typeOf(t)} with ${keyDesc(k)}`);
+}
+
+export function setPath(t: unknown, path: unknown, v: unknown, i = 0): unknown {
+  if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
+  if (i >= path.length) return v;
+  const k = path[i];
+  const child = t === null ? null : indexValue(t, k);
+  return setOne(t, k, setPath(child, path, v, i + 1));
+}
+
+function delOne(t: unknown, k: unknown): unknown {
+  if (t === null) return null;
+  if (typeof k === 'string' && isObject(t)) {
+    if (!hasOwn.call(t, k)) return t;
+    const o: Obj = {};
+    for (const key of Object.keys(t)) if (key !== k) setKey(o, key, t[key]);
+    return o;
+  }
+  if (typeof k === 'number' && Array.isArray(t)) {
+    let i = Math.floor(k);
+    if (i < 0) i += t.length;
+    if (i < 0) throw new JqError('Out of bounds negative array index');
+    if (i >= t.length) return t;
+    return t.slice(0, i).concat(t.slice(i + 1));
+  }
+  if (isObject(k) && Array.isArray(t)) {
+    const [s, e] = sliceBounds(t.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+    return t.slice(0, s).concat(t.slice(e));
+  }
+  if (typeof k === 'string' || typeof k === 'number' || isObject(k))
+    throw new JqError(`Cannot delete field at ${typeof k === 'string' ? 'object' : typeof k === 'number' ? 'array' : 'object'} index of ${typeOf(t)}`);
+  throw new JqError(`Cannot delete field at index of ${typeOf(t)}`);
+}
+
+function delPath(t: unknown, path: unknown[], i: number): unknown {
+  if (t === null) return null;
+  if (i === path.length - 1) return delOne(t, path[i]);
+  const k = path[i];
+  const child = indexValue(t, k);
+  if (child === null) return t;
+  const nc = delPath(child, path, i + 1);
+  return setOne(t, k, nc);
+}
+
+export function delPaths(t: unknown, paths: unknown): unknown {
+  if (!Array.isArray(paths)) throw new JqError('Paths must be specified as an array');
+  const ps = paths.slice().sort(compare);
+  for (let i = ps.length - 1; i >= 0; i--) {
+    const p = ps[i];
+    if (!Array.isArray(p)) throw new JqError('Path must be specified as an array');
+    if (p.length === 0) throw new JqError('Cannot delete the root');
+    t = delPath(t, p, 0);
+  }
+  return t;
+}
+
+// ---------- arithmetic ----------
+function deepMerge(a: Obj, b: Obj): Obj {
+  const r = copyObj(a);
+  for (const k of Object.keys(b)) {
+    const bv = b[k];
+    const av = hasOwn.call(r, k) ? r[k] : undefined;
+    if (isObject(av) && isObject(bv)) setKey(r, k, deepMerge(av, bv));
+    else setKey(r, k, bv);
+  }
+  return r;
+}
+
+export function opAdd(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a === null) return b;
+  if (b === null) return a;
+  if (typeof a === 'string' && typeof b === 'string') return a + b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
+  if (isObject(a) && isObject(b)) {
+    const r = copyObj(a);
+    for (const k of Object.keys(b)) setKey(r, k, b[k]);
+    return r;
+  }
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be added`);
+}
+
+export function opSub(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.filter((x) => !b.some((y) => equals(x, y)));
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be subtracted`);
+}
+
+function repeatString(s: string, n: number): unknown {
+  if (n <= 0) return null;
+  const c = n < 1 ? 1 : Math.floor(n);
+  if (c * s.length > 1e9) throw new JqError('Repeat string result too long');
+  return s.repeat(c);
+}
+
+export function opMul(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
+  if (typeof a === 'string' && typeof b === 'number') return repeatString(a, b);
+  if (typeof a === 'number' && typeof b === 'string') return repeatString(b, a);
+  if (isObject(a) && isObject(b)) return deepMerge(a, b);
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be multiplied`);
+}
+
+export function splitString(a: string, b: string): string[] {
+  if (a === '') return [];
+  if (b === '') {
+    // jq splits into codepoints? jq 1.7.1 returns each byte-char; use codepoints
+    return Array.from(a);
+  }
+  return a.split(b);
+}
+
+export function opDiv(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (b === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided because the divisor is zero`);
+    return a / b;
+  }
+  if (typeof a === 'string' && typeof b === 'string') return splitString(a, b);
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
+}
+
+function toIntmax(x: number): number {
+  if (x !== x) return 0;
+  if (x >= 9.223372036854776e18) return 9.223372036854776e18;
+  if (x <= -9.223372036854776e18) return -9.223372036854776e18;
+  return Math.trunc(x);
+}
+
+export function opMod(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const bi = toIntmax(b);
+    if (bi === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
+    const ai = toIntmax(a);
+    let r: number;
+    if (Math.abs(ai) < 2 ** 53 && Math.abs(bi) < 2 ** 53) r = ai % Math.abs(bi);
+    else r = Number(BigInt(ai) % BigInt(Math.abs(bi)));
+    return r === 0 ? 0 : r;
+  }
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
+}
+
+export function binop(op: string): (a: unknown, b: unknown) => unknown {
+  switch (op) {
+    case '+':
+      return opAdd;
+    case '-':
+      return opSub;
+    case '*':
+      return opMul;
+    case '/':
+      return opDiv;
+    case '%':
+      return opMod;
+    case '==':
+      return (a, b) => equals(a, b);
+    case '!=':
+      return (a, b) => !equals(a, b);
+    case '<':
+      return (a, b) => compare(a, b) < 0;
+    case '<=':
+      return (a, b) => compare(a, b) <= 0;
+    case '>':
+      return (a, b) => compare(a, b) > 0;
+    case '>=':
+      return (a, b) => compare(a, b) >= 0;
+  }
+  throw new Error('unknown operator ' + op);
+}
+
+export function lengthOf(v: unknown): unknown {
+  if (v === null) return 0;
+  switch (typeof v) {
+    case 'boolean':
+      throw new JqError(`${describe(v)} has no length`);
+    case 'number':
+      return Math.abs(v);
+    case 'string':
+      return strLength(v);
+  }
+  if (Array.isArray(v)) return v.length;
+  return Object.keys(v as Obj).length;
+}
+
+export function toStringValue(v: unknown): string {
+  return typeof v === 'string' ? v : dump(v);
+}

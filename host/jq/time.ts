@@ -1,0 +1,274 @@
+// Date/time builtins: gmtime, localtime, mktime, strftime, strflocaltime, strptime.
+import { JqError, describe } from './values.js';
+import type { NativeDef } from './compile.js';
+
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function dayOfYear(y: number, m: number, d: number): number {
+  return Math.round((Date.UTC(y, m, d) - Date.UTC(y, 0, 1)) / 86400000);
+}
+
+function gmtime(v: unknown): unknown[] {
+  if (typeof v !== 'number') throw new JqError('gmtime() requires a number');
+  const secs = Math.floor(v);
+  const frac = v - secs;
+  const d = new Date(secs * 1000);
+  if (isNaN(d.getTime())) throw new JqError('gmtime() requires a valid time');
+  const y = d.getUTCFullYear();
+  return [y, d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds() + frac, d.getUTCDay(),
+    dayOfYear(y, d.getUTCMonth(), d.getUTCDate())];
+}
+
+function localtime(v: unknown): unknown[] {
+  if (typeof v !== 'number') throw new JqError('localtime() requires a number');
+  const secs = Math.floor(v);
+  const frac = v - secs;
+  const d = new Date(secs * 1000);
+  const y = d.getFullYear();
+  return [y, d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds() + frac, d.getDay(),
+    dayOfYear(y, d.getMonth(), d.getDate())];
+}
+
+function checkTm(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || v.length < 6) throw new JqError(`${what} requires parsed datetime inputs`);
+  for (const x of v) if (typeof x !== 'number') throw new JqError(`${what} requires parsed datetime inputs`);
+  return v as number[];
+}
+
+function mktime(v: unknown): number {
+  if (!Array.isArray(v)) throw new JqError('mktime requires array of 6 numbers');
+  const tm = checkTm(v, 'mktime');
+  const t = Date.UTC(tm[0], tm[1], tm[2], tm[3], tm[4], Math.floor(tm[5])) / 1000;
+  if (isNaN(t)) throw new JqError('invalid gmtime representation');
+  return Math.floor(t);
+}
+
+function pad(n: number, w: number, c = '0'): string {
+  const s = String(Math.abs(Math.trunc(n)));
+  return (n < 0 ? '-' : '') + s.padStart(w, c);
+}
+
+function isoWeek(y: number, yday: number, wday: number): [number, number] {
+  const wd = (wday + 6) % 7; // monday=0
+  let week = Math.floor((yday - wd + 10) / 7);
+  let year = y;
+  if (week < 1) {
+    year = y - 1;
+    const py = year;
+    const daysPrev = (py % 4 === 0 && py % 100 !== 0) || py % 400 === 0 ? 366 : 365;
+    week = Math.floor((yday + daysPrev - wd + 10) / 7);
+  } else {
+    const days = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 366 : 365;
+    if (yday - wd + 3 >= days) {
+      week = 1;
+      year = y + 1;
+    }
+  }
+  return [year, week];
+}
+
+function strftime(v: unknown, fmt: unknown, local: boolean): string {
+  const name = local ? 'strflocaltime/1' : 'strftime/1';
+  if (typeof v === 'number') v = local ? localtime(v) : gmtime(v);
+  else if (!Array.isArray(v)) throw new JqError(`${name} requires parsed datetime inputs`);
+  const tm = checkTm(v, name);
+  if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
+  const [Y, M, D, h, m, sRaw] = tm;
+  const s = Math.floor(sRaw);
+  const wday = tm.length > 6 ? tm[6] : new Date(Date.UTC(Y, M, D)).getUTCDay();
+  const yday = tm.length > 7 ? tm[7] : dayOfYear(Y, M, D);
+  let tzOff = 0;
+  if (local) tzOff = -new Date(Y, M, D, h, m, s).getTimezoneOffset();
+  let out = '';
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i];
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    let f = fmt[++i];
+    if (f === 'E' || f === 'O') f = fmt[++i];
+    switch (f) {
+      case 'Y': out += String(Y); break;
+      case 'C': out += pad(Math.floor(Y / 100), 2); break;
+      case 'y': out += pad(((Y % 100) + 100) % 100, 2); break;
+      case 'm': out += pad(M + 1, 2); break;
+      case 'd': out += pad(D, 2); break;
+      case 'e': out += pad(D, 2, ' '); break;
+      case 'H': out += pad(h, 2); break;
+      case 'k': out += pad(h, 2, ' '); break;
+      case 'I': out += pad(((h + 11) % 12) + 1, 2); break;
+      case 'l': out += pad(((h + 11) % 12) + 1, 2, ' '); break;
+      case 'M': out += pad(m, 2); break;
+      case 'S': out += pad(s, 2); break;
+      case 'j': out += pad(yday + 1, 3); break;
+      case 'a': out += (DAYS[wday] ?? '?').slice(0, 3); break;
+      case 'A': out += DAYS[wday] ?? '?'; break;
+      case 'b': case 'h': out += (MONTHS[M] ?? '?').slice(0, 3); break;
+      case 'B': out += MONTHS[M] ?? '?'; break;
+      case 'p': out += h < 12 ? 'AM' : 'PM'; break;
+      case 'P': out += h < 12 ? 'am' : 'pm'; break;
+      case 'Z': out += local ? localTzName() : 'UTC'; break;
+      case 'z': {
+        const a = Math.abs(tzOff);
+        out += (tzOff < 0 ? '-' : '+') + pad(Math.floor(a / 60), 2) + pad(a % 60, 2);
+        break;
+      }
+      case 's': out += String(Date.UTC(Y, M, D, h, m, s) / 1000 - tzOff * 60); break;
+      case 'u': out += String(wday === 0 ? 7 : wday); break;
+      case 'w': out += String(wday); break;
+      case 'D': out += `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`; break;
+      case 'F': out += `${Y}-${pad(M + 1, 2)}-${pad(D, 2)}`; break;
+      case 'T': out += `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`; break;
+      case 'R': out += `${pad(h, 2)}:${pad(m, 2)}`; break;
+      case 'r': out += `${pad(((h + 11) % 12) + 1, 2)}:${pad(m, 2)}:${pad(s, 2)} ${h < 12 ? 'AM' : 'PM'}`; break;
+      case 'c': out += `${DAYS[wday].slice(0, 3)} ${MONTHS[M].slice(0, 3)} ${pad(D, 2, ' ')} ${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)} ${Y}`; break;
+      case 'x': out += `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`; break;
+      case 'X': out += `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`; break;
+      case 'U': out += pad(Math.floor((yday + 7 - wday) / 7), 2); break;
+      case 'W': out += pad(Math.floor((yday + 7 - ((wday + 6) % 7)) / 7), 2); break;
+      case 'V': out += pad(isoWeek(Y, yday, wday)[1], 2); break;
+      case 'G': out += String(isoWeek(Y, yday, wday)[0]); break;
+      case 'g': out += pad(isoWeek(Y, yday, wday)[0] % 100, 2); break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case '%': out += '%'; break;
+      default: out += '%' + (f ?? '');
+    }
+  }
+  return out;
+}
+
+function localTzName(): string {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date());
+    return parts.find((p) => p.type === 'timeZoneName')?.value ?? 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+function strptime(v: unknown, fmt: unknown): unknown[] {
+  if (typeof v !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  if (typeof fmt !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  let Y = 1900, M = 0, D = 1, h = 0, m = 0, s = 0;
+  let pos = 0;
+  let epoch: number | null = null;
+  let tz = 0;
+  let wdaySet: number | null = null;
+  let ydaySet: number | null = null;
+  let pm: boolean | null = null;
+  const fail = (): never => {
+    throw new JqError(`date "${v}" does not match format "${fmt}"`);
+  };
+  const num = (maxLen: number, allowSign = false): number => {
+    const re = new RegExp(`^${allowSign ? '[+-]?' : ''}\\d{1,${maxLen}}`);
+    const mm = re.exec(v.slice(pos));
+    if (!mm) fail();
+    pos += mm![0].length;
+    return parseInt(mm![0], 10);
+  };
+  const word = (list: string[]): number => {
+    const rest = v.slice(pos).toLowerCase();
+    for (let i = 0; i < list.length; i++) {
+      const full = list[i].toLowerCase();
+      if (rest.startsWith(full)) {
+        pos += full.length;
+        return i;
+      }
+    }
+    for (let i = 0; i < list.length; i++) {
+      const ab = list[i].slice(0, 3).toLowerCase();
+      if (rest.startsWith(ab)) {
+        pos += 3;
+        return i;
+      }
+    }
+    return fail();
+  };
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i];
+    if (c === ' ' || c === '\t' || c === '\n') {
+      while (pos < v.length && /\s/.test(v[pos])) pos++;
+      continue;
+    }
+    if (c !== '%') {
+      if (v[pos] !== c) fail();
+      pos++;
+      continue;
+    }
+    let f = fmt[++i];
+    if (f === 'E' || f === 'O') f = fmt[++i];
+    switch (f) {
+      case 'Y': Y = num(4, true); break;
+      case 'm': M = num(2) - 1; break;
+      case 'd': case 'e': while (v[pos] === ' ') pos++; D = num(2); break;
+      case 'H': case 'k': while (v[pos] === ' ') pos++; h = num(2); break;
+      case 'I': case 'l': while (v[pos] === ' ') pos++; h = num(2); break;
+      case 'M': m = num(2); break;
+      case 'S': s = num(2); break;
+      case 'j': ydaySet = num(3) - 1; break;
+      case 'y': { const yy = num(2); Y = yy < 69 ? 2000 + yy : 1900 + yy; break; }
+      case 'C': Y = num(2) * 100 + (Y % 100); break;
+      case 'a': case 'A': wdaySet = word(DAYS); break;
+      case 'b': case 'B': case 'h': M = word(MONTHS); break;
+      case 'p': {
+        const r = v.slice(pos, pos + 2).toUpperCase();
+        if (r === 'AM') pm = false;
+        else if (r === 'PM') pm = true;
+        else fail();
+        pos += 2;
+        break;
+      }
+      case 'Z': {
+        const mm = /^[A-Za-z]+/.exec(v.slice(pos));
+        if (mm) pos += mm[0].length;
+        break;
+      }
+      case 'z': {
+        const mm = /^([+-])(\d{2}):?(\d{2})/.exec(v.slice(pos));
+        if (mm) {
+          tz = (mm[1] === '-' ? -1 : 1) * (parseInt(mm[2], 10) * 60 + parseInt(mm[3], 10));
+          pos += mm[0].length;
+        } else if (v[pos] === 'Z') pos++;
+        else fail();
+        break;
+      }
+      case 's': epoch = num(20, true); break;
+      case 'T': h = num(2); if (v[pos++] !== ':') fail(); m = num(2); if (v[pos++] !== ':') fail(); s = num(2); break;
+      case 'R': h = num(2); if (v[pos++] !== ':') fail(); m = num(2); break;
+      case 'D': M = num(2) - 1; if (v[pos++] !== '/') fail(); D = num(2); if (v[pos++] !== '/') fail(); { const yy = num(2); Y = yy < 69 ? 2000 + yy : 1900 + yy; } break;
+      case 'F': Y = num(4, true); if (v[pos++] !== '-') fail(); M = num(2) - 1; if (v[pos++] !== '-') fail(); D = num(2); break;
+      case 'n': case 't': while (pos < v.length && /\s/.test(v[pos])) pos++; break;
+      case '%': if (v[pos++] !== '%') fail(); break;
+      default: fail();
+    }
+  }
+  if (pos !== v.length) fail();
+  if (pm !== null) {
+    if (pm && h < 12) h += 12;
+    if (!pm && h === 12) h = 0;
+  }
+  void tz;
+  if (epoch !== null) return gmtime(epoch);
+  const wday = new Date(Date.UTC(Y, M, D)).getUTCDay();
+  const yday = dayOfYear(Y, M, D);
+  void wdaySet;
+  void ydaySet;
+  return [Y, M, D, h, m, s, wday, yday];
+}
+
+export function timeNatives(): [string, NativeDef][] {
+  return [
+    ['gmtime/0', { vf: gmtime }],
+    ['localtime/0', { vf: localtime }],
+    ['mktime/0', { vf: mktime }],
+    ['timegm/0', { vf: mktime }],
+    ['strftime/1', { vf: (v, f) => strftime(v, f, false) }],
+    ['strflocaltime/1', { vf: (v, f) => strftime(v, f, true) }],
+    ['strptime/1', { vf: strptime }],
+  ];
+}
+
+export { describe };

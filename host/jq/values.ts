@@ -1,0 +1,301 @@
+// Value model helpers: jq values are plain JS JSON values.
+// Objects are plain objects; the key "__proto__" is always stored as an own data property.
+
+export type Value = unknown;
+export type Obj = Record<string, unknown>;
+
+export const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Error raised by jq programs (catchable by try/catch). */
+export class JqError {
+  value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+  get message(): string {
+    return typeof this.value === 'string' ? this.value : errorValueMessage(this.value);
+  }
+}
+
+export function errorValueMessage(v: unknown): string {
+  return `${dump(v)} (not a string)`;
+}
+
+export function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+      return 'number';
+    case 'string':
+      return 'string';
+    case 'object':
+      return Array.isArray(v) ? 'array' : 'object';
+  }
+  return 'null';
+}
+
+export function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function setKey(o: Obj, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+export function getKey(o: Obj, k: string): unknown {
+  return hasOwn.call(o, k) ? o[k] : null;
+}
+
+export function copyObj(o: Obj): Obj {
+  const r: Obj = {};
+  for (const k in o) {
+    if (!hasOwn.call(o, k)) continue;
+    setKey(r, k, o[k]);
+  }
+  if (hasOwn.call(o, '__proto__')) setKey(r, '__proto__', o['__proto__']);
+  return r;
+}
+
+export function objKeys(o: Obj): string[] {
+  return Object.keys(o);
+}
+
+// ---------- number formatting (jq 1.7.1: 17 significant digits, %.17g style) ----------
+export function numToString(n: number): string {
+  if (n !== n) return 'null';
+  if (n === Infinity) return '1.7976931348623157e+308';
+  if (n === -Infinity) return '-1.7976931348623157e+308';
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  if (Number.isInteger(n) && Math.abs(n) < 1e17) return String(n);
+  const e = n.toExponential(); // shortest round-trip digits
+  const idx = e.indexOf('e');
+  const mant = e.slice(0, idx);
+  const exp = parseInt(e.slice(idx + 1), 10);
+  if (exp < -5 || exp >= 17) {
+    const a = Math.abs(exp);
+    return `${mant}e${exp < 0 ? '-' : '+'}${a < 10 ? '0' + a : a}`;
+  }
+  return String(n);
+}
+
+// ---------- JSON dump ----------
+const ESC_RE = /[\u0000-\u001f\u007f"\\\u2028\u2029\ud800-\udfff]/;
+
+export function dumpString(s: string): string {
+  if (!ESC_RE.test(s)) return '"' + s + '"';
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) out += '\\"';
+    else if (c === 92) out += '\\\\';
+    else if (c < 0x20 || c === 0x7f) {
+      switch (c) {
+        case 8: out += '\\b'; break;
+        case 9: out += '\\t'; break;
+        case 10: out += '\\n'; break;
+        case 12: out += '\\f'; break;
+        case 13: out += '\\r'; break;
+        default: out += '\\u' + c.toString(16).padStart(4, '0');
+      }
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      // lone surrogates become U+FFFD like jq
+      if (c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          out += s[i] + s[i + 1];
+          i++;
+          continue;
+        }
+      }
+      out += '\ufffd';
+    } else out += s[i];
+  }
+  return out + '"';
+}
+
+export function dump(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      return numToString(v);
+    case 'string':
+      return dumpString(v);
+  }
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i) s += ',';
+      s += dump(v[i]);
+    }
+    return s + ']';
+  }
+  const o = v as Obj;
+  let s = '{';
+  let first = true;
+  for (const k of Object.keys(o)) {
+    if (!first) s += ',';
+    first = false;
+    s += dumpString(k) + ':' + dump(o[k]);
+  }
+  return s + '}';
+}
+
+export function dumpPretty(v: unknown, indent = 2, level = 0): string {
+  if (v === null || typeof v !== 'object') return dump(v);
+  const pad = ' '.repeat(indent * (level + 1));
+  const padEnd = ' '.repeat(indent * level);
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    return '[\n' + v.map((x) => pad + dumpPretty(x, indent, level + 1)).join(',\n') + '\n' + padEnd + ']';
+  }
+  const keys = Object.keys(v as Obj);
+  if (keys.length === 0) return '{}';
+  return (
+    '{\n' +
+    keys.map((k) => pad + dumpString(k) + ': ' + dumpPretty((v as Obj)[k], indent, level + 1)).join(',\n') +
+    '\n' +
+    padEnd +
+    '}'
+  );
+}
+
+/** jq's jv_dump_string_trunc: dump limited to bufsize-1 bytes, with "..." when truncated. */
+export function dumpTrunc(v: unknown, bufsize = 15): string {
+  const s = dump(v);
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= bufsize - 1) return s;
+  return b.subarray(0, bufsize - 4).toString('utf8') + '...';
+}
+
+export function describe(v: unknown): string {
+  return `${typeOf(v)} (${dumpTrunc(v)})`;
+}
+
+// ---------- ordering ----------
+function kindOrder(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 2 : 1;
+    case 'number':
+      return 3;
+    case 'string':
+      return 4;
+  }
+  return Array.isArray(v) ? 5 : 6;
+}
+
+function cmpStr(a: string, b: string): number {
+  // jq compares strings bytewise (UTF-8); code-unit order differs only for astral vs U+E000..U+FFFF
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && x <= 0xdfff) x += 0x2000;
+      else if (x >= 0xe000) x -= 0x800;
+      if (y >= 0xd800 && y <= 0xdfff) y += 0x2000;
+      else if (y >= 0xe000) y -= 0x800;
+      return x < y ? -1 : 1;
+    }
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+export function compare(a: unknown, b: unknown): number {
+  const ka = kindOrder(a);
+  const kb = kindOrder(b);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  switch (ka) {
+    case 3: {
+      const x = a as number;
+      const y = b as number;
+      // jq: nan < anything (nan sorts below all numbers)
+      if (x !== x) return y !== y ? -1 : -1;
+      if (y !== y) return 1;
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 4:
+      return cmpStr(a as string, b as string);
+    case 5: {
+      const x = a as unknown[];
+      const y = b as unknown[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length < y.length ? -1 : x.length > y.length ? 1 : 0;
+    }
+    case 6: {
+      const x = a as Obj;
+      const y = b as Obj;
+      const kx = Object.keys(x).sort(cmpStr);
+      const ky = Object.keys(y).sort(cmpStr);
+      const c = compare(kx, ky);
+      if (c !== 0) return c;
+      for (const k of kx) {
+        const c2 = compare(x[k], y[k]);
+        if (c2 !== 0) return c2;
+      }
+      return 0;
+    }
+  }
+  return 0;
+}
+
+export function sortKeys(keys: string[]): string[] {
+  return keys.sort(cmpStr);
+}
+
+export function equals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b) return false;
+  if (typeof a === 'number') return false; // NaN != NaN
+  if (a === null || b === null || typeof a !== 'object') return false;
+  const aa = Array.isArray(a);
+  if (aa !== Array.isArray(b)) return false;
+  if (aa) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!equals(x[i], y[i])) return false;
+    return true;
+  }
+  const x = a as Obj;
+  const y = b as Obj;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  for (const k of kx) {
+    if (!hasOwn.call(y, k)) return false;
+    if (!equals(x[k], y[k])) return false;
+  }
+  return true;
+}
+
+export function truthy(v: unknown): boolean {
+  return v !== null && v !== false && v !== undefined;
+}
+
+// ---------- codepoint helpers ----------
+const SURR_RE = /[\ud800-\udfff]/;
+export function hasSurrogates(s: string): boolean {
+  return SURR_RE.test(s);
+}
+export function strLength(s: string): number {
+  if (!hasSurrogates(s)) return s.length;
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+export function codepoints(s: string): number[] {
+  const r: number[] = [];
+  for (const ch of s) r.push(ch.codePointAt(0)!);
+  return r;
+}
