@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { HeaderBag, HOP_BY_HOP, stripHopByHop } from './headers.js';
@@ -423,7 +424,24 @@ export class ProxyEngine {
     const headers = this.buildHeaders(req, ctx, rt, hostValue, path, stripLen, id);
     const fullPath = joinPath(svc.path, upstreamPath) + (qs ? '?' + qs : '');
     const method = ctx?.upstreamMethod ?? req.method ?? 'GET';
-    const body = ctx?.body !== undefined ? ctx.body : hasRequestBody(req) ? req : null;
+    let body: Buffer | Readable | null = ctx?.body !== undefined ? ctx.body : hasRequestBody(req) ? req : null;
+    let tooLarge = false;
+    if (body === req && req.headers['content-length'] === undefined) {
+      // chunked upload: enforce the size limit while streaming
+      const max = this.opts.maxBodySize;
+      let size = 0;
+      const t = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (size > max) {
+            tooLarge = true;
+            cb(new BodyTooLarge('request body too large'));
+          } else cb(null, chunk);
+        },
+      });
+      req.on('error', (e) => t.destroy(e));
+      body = req.pipe(t);
+    }
     const canRetry = body === null || Buffer.isBuffer(body);
     let attempts = balancer ? Math.max(0, svc.retries) + 1 : 1;
 
@@ -504,6 +522,11 @@ export class ProxyEngine {
           },
           (err: Error & { code?: string }) => {
             if (timer !== undefined) clearTimeout(timer);
+            if (tooLarge) {
+              req.resume();
+              this.upstreamFailed(res, id, start, rt, ctx, 413, 'Request size limit exceeded', 'body_too_large');
+              return;
+            }
             const code = err.code ?? '';
             const timeout = timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
             const connectErr = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
