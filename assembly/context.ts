@@ -66,6 +66,10 @@ export class Ctx {
   /** the response status the client gets (for traces of proxied requests) */
   failedNode: i32 = -1;
   failure: string = '';
+  /** per-node durations, reported in phase results when the host asks */
+  timings: bool = false;
+  nodeStart: f64[];
+  nodeMs: f64[];
 
   constructor(id: i32, plan: Plan) {
     this.id = id;
@@ -75,6 +79,8 @@ export class Ctx {
     this.waiting = new Array<i32>(n);
     this.outs = new Array<Array<Value | null>>(n);
     this.selfs = new Array<Value | null>(n).fill(null);
+    this.nodeStart = new Array<f64>(n).fill(0);
+    this.nodeMs = new Array<f64>(n).fill(-1);
     for (let i = 0; i < n; i++) {
       const node = plan.nodes[i];
       this.waiting[i] = node.deps.length;
@@ -260,7 +266,9 @@ export class Ctx {
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
       this.traceNode(i, 'run');
+      if (this.timings) this.nodeStart[i] = monoMs();
       const r = runNode(this, n);
+      if (this.timings && r.status != NodeResult.RUNNING) this.nodeMs[i] = monoMs() - this.nodeStart[i];
       if (this.finished) return ACTION_RESPOND;
       if (r.status == NodeResult.FAILED) {
         return this.fail(i, r.error);
@@ -289,6 +297,7 @@ export class Ctx {
     const i = this.tokens.get(token);
     this.tokens.delete(token);
     this.traceNode(i, 'resume');
+    if (this.timings) this.nodeMs[i] = monoMs() - this.nodeStart[i];
     if (r.status == NodeResult.FAILED) return this.fail(i, r.error);
     this.complete(i);
     return this.pump();
@@ -304,6 +313,8 @@ export class Ctx {
       this.requestId = '';
       return this.fail(N_REQUEST, 'invalid request metadata from host');
     }
+    const timing = m.get('timings');
+    if (timing !== null && timing.typeKind() == Kind.BOOL) this.timings = timing.resolve().b;
     const rid = m.get('request_id');
     if (rid !== null && rid.typeKind() == Kind.STR) this.requestId = rid.resolve().s;
     const headers = m.get('headers');
@@ -464,6 +475,26 @@ export class Ctx {
   }
 
   emit(w: ByteWriter, body: ArrayBuffer | null): void {
+    if (this.timings) {
+      // append "timings":[[index, state, ms], ...] for nodes timed so far
+      w.len -= 1; // drop the closing brace
+      w.str(',"timings":[');
+      let first = true;
+      for (let i = N_IMPLICIT; i < this.nodeMs.length; i++) {
+        if (this.nodeMs[i] < 0) continue;
+        if (!first) w.byte(0x2c);
+        first = false;
+        w.byte(0x5b);
+        w.int(this.node(i).userIndex);
+        w.byte(0x2c);
+        w.int(this.state[i]);
+        w.byte(0x2c);
+        w.str((Math.round(this.nodeMs[i] * 1000.0) / 1000.0).toString());
+        w.byte(0x5d);
+        this.nodeMs[i] = -1;
+      }
+      w.str(']}');
+    }
     if (body === null) host_phase_result(this.id, w.ptr, w.len, 0, -1);
     else host_phase_result(this.id, w.ptr, w.len, changetype<usize>(body), body.byteLength);
   }

@@ -12,7 +12,7 @@
 
 import { ByteWriter } from './bytes';
 import { parseJson, lastParseError, writeJsonString } from './json';
-import { returnData } from './host';
+import { monoMs, returnData } from './host';
 import { buildPlan, Plan } from './plan';
 import { ACTION_NONE, Ctx } from './context';
 import { asyncAnswered, callAnswered } from './nodes';
@@ -139,6 +139,13 @@ export function dk_done(ctx: i32): void {
   if (!contexts.has(ctx)) return;
   contexts.get(ctx).abandon();
   contexts.delete(ctx);
+}
+
+/** Calls the clock import n times: measures one module-to-host crossing. */
+export function dk_ping(n: i32): f64 {
+  let acc: f64 = 0;
+  for (let i = 0; i < n; i++) acc += monoMs();
+  return acc;
 }
 
 /** Counts for leak checks: {"plans":N,"contexts":N,"heap":bytes}. */

@@ -630,6 +630,10 @@ function hostValidate(kind: string, optionsJson: string): string[] {
 }
 
 function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
+  // field-level connections first: a node-wise `input` that overlaps them
+  // is the one reported as conflicting
+  readLinkList(plan, n, v.get('inputs'), 'inputs', true, links);
+  readLinkList(plan, n, v.get('outputs'), 'outputs', false, links);
   const input = v.get('input');
   if (input !== null && !input.isNull()) {
     if (input.typeKind() != Kind.STR) plan.error(n.label() + ': input: expected a string', n, 'input');
@@ -646,8 +650,7 @@ function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
       links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n));
     }
   }
-  readLinkList(plan, n, v.get('inputs'), 'inputs', true, links);
-  readLinkList(plan, n, v.get('outputs'), 'outputs', false, links);
+
 }
 
 /** `inputs`/`outputs`: a map (3.11+) or a list of single-key maps or labels (3.10). */

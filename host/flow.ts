@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Action } from './engine/abi.js';
 import { EngineRuntime, EngineTrap, type ContextHooks } from './engine/runtime.js';
-import { HttpClient, type HttpClientOptions } from './engine/http-client.js';
+import { HttpClient, type CallTransport, type HttpClientOptions } from './engine/http-client.js';
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
 import { toPluginConfig } from './config.js';
@@ -14,6 +14,7 @@ import type {
   HeaderMap,
   Logger,
   NodeRef,
+  NodeTiming,
   PropertyProvider,
   RequestInfo,
   RequestPhaseOutcome,
@@ -30,6 +31,8 @@ export interface DatakitOptions {
   /** a jq implementation; defaults to the built-in compile-once engine */
   jq?: JqEngine;
   http?: HttpClientOptions;
+  /** answers call nodes instead of the network (benchmarks, mocks) */
+  transport?: CallTransport;
 }
 
 /** Invalid configuration: every error, node by node. */
@@ -61,12 +64,12 @@ interface PlanReport {
 export class Datakit {
   private constructor(
     readonly runtime: EngineRuntime,
-    readonly http: HttpClient,
+    readonly http: CallTransport,
     readonly capabilities: Capabilities,
   ) {}
 
   static async create(options: DatakitOptions = {}): Promise<Datakit> {
-    const http = new HttpClient(options.http);
+    const http = options.transport ?? new HttpClient(options.http);
     const capabilities = new Capabilities();
     const runtime = new EngineRuntime({
       jq: options.jq ?? nativeJq,
@@ -80,7 +83,15 @@ export class Datakit {
 
   /** Configures a plan; the report says whether it compiled. */
   configure(config: unknown): { plan: number; report: PlanReport } {
-    const bytes = encoder.encode(JSON.stringify(config ?? null));
+    let text: string;
+    try {
+      text = JSON.stringify(config ?? null);
+    } catch (e) {
+      // cyclic or absurdly deep structures cannot be JSON
+      const why = e instanceof RangeError ? 'nested too deeply' : (e as Error).message;
+      return { plan: 0, report: { ok: false, errors: [{ message: `config: invalid JSON: ${why}` }] } };
+    }
+    const bytes = encoder.encode(text);
     const { result, data } = this.runtime.returning(() => {
       const [p, l] = this.runtime.put(bytes);
       return this.runtime.exports.dk_configure(p, l);
@@ -162,8 +173,15 @@ export class Flow {
     return this.plan;
   }
 
-  newRequest(request: RequestInfo, properties?: PropertyProvider): FlowRun {
-    return new FlowRun(this, request, properties ?? new MemoryProperties(request));
+  /** `timings: true` adds per-node durations to each phase outcome. */
+  newRequest(request: RequestInfo, properties?: PropertyProvider, options: { timings?: boolean } = {}): FlowRun {
+    return new FlowRun(this, request, properties ?? new MemoryProperties(request), !!options.timings);
+  }
+
+  /** Node reference by 1-based index. */
+  nodeRef(index: number): NodeRef {
+    const n = this.nodes[index - 1];
+    return n ? { index: n.index, name: n.name, type: n.type } : { index, name: `#${index}`, type: 'unknown' };
   }
 
   /**
@@ -237,6 +255,9 @@ function changesOf(p: PropertyProvider): Record<string, unknown> {
   return p instanceof MemoryProperties ? p.changes : {};
 }
 
+/** Engine node states, as phase results report them. */
+const TIMING_STATES: Record<number, NodeTiming['status']> = { 1: 'running', 2: 'complete', 3: 'failed', 4: 'skipped', 5: 'canceled' };
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /** One request through a flow. */
@@ -252,6 +273,7 @@ export class FlowRun {
     readonly flow: Flow,
     private readonly info: RequestInfo,
     readonly properties: PropertyProvider,
+    private readonly timings = false,
   ) {
     this.requestId = info.requestId ?? randomUUID().replaceAll('-', '');
   }
@@ -281,11 +303,20 @@ export class FlowRun {
     const s = this.settled!;
     this.settled = undefined;
     const meta = s.meta;
+    const timings = Array.isArray(meta.timings)
+      ? (meta.timings as Array<[number, number, number]>).map(([index, state, ms]) => ({
+          node: this.flow.nodeRef(index),
+          status: TIMING_STATES[state] ?? 'complete',
+          ms,
+        }))
+      : undefined;
+    const extra = timings ? { timings } : {};
     if (meta.action === 'exit') {
       return {
         action: 'exit',
         response: { status: meta.status as number, headers: (meta.headers ?? {}) as HeaderMap, body: s.body ?? new Uint8Array(0) },
         failure: meta.failure,
+        ...extra,
       };
     }
     if (this.phase === 'request') {
@@ -298,6 +329,7 @@ export class FlowRun {
         },
         responsePhase: !!meta.response_phase,
         responseBody: !!meta.response_body,
+        ...extra,
       };
     }
     return {
@@ -307,6 +339,7 @@ export class FlowRun {
         ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
         ...(s.body !== undefined ? { body: s.body } : {}),
       },
+      ...extra,
     };
   }
 
@@ -325,7 +358,7 @@ export class FlowRun {
       action = rt.call(() => {
         this.ctx = rt.exports.dk_request_new(plan);
         rt.contexts.set(this.ctx, this.hooks());
-        const meta = encodeRequestMeta(this.info, this.requestId);
+        const meta = encodeRequestMeta(this.info, this.requestId, this.timings);
         const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
         const [mp, ml] = rt.put(meta);
         const [bp, bl] = rt.put(body);

@@ -33,7 +33,7 @@ function safeDecode(s: string): string {
 }
 
 /** The request metadata the engine's dk_on_request takes (docs/host-abi.md). */
-export function encodeRequestMeta(r: RequestInfo, requestId: string): Uint8Array {
+export function encodeRequestMeta(r: RequestInfo, requestId: string, timings = false): Uint8Array {
   const query = typeof r.query === 'string' ? parseQueryString(r.query) : (r.query ?? {});
   const version = r.version !== undefined ? Number.parseFloat(r.version) : 1.1;
   return encoder.encode(
@@ -48,6 +48,7 @@ export function encodeRequestMeta(r: RequestInfo, requestId: string): Uint8Array
       version: Number.isFinite(version) ? version : 1.1,
       headers: r.headers ?? {},
       query,
+      ...(timings ? { timings: true } : {}),
     }),
   );
 }

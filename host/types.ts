@@ -64,15 +64,24 @@ export interface NodeRef { index: number; name: string; type: string }
 
 export interface NodeFailure { message: string; node: NodeRef }
 
+/** How long a node took in this phase (when timings were asked for). */
+export interface NodeTiming {
+  node: NodeRef;
+  status: 'complete' | 'failed' | 'canceled' | 'skipped' | 'running';
+  ms: number;
+}
+
 export type RequestPhaseOutcome =
   | {
       action: 'exit';
       /** the complete response for the client: exit node, node failure (500) or trace */
       response: ClientResponse;
       failure?: NodeFailure;
+      timings?: NodeTiming[];
     }
   | {
       action: 'continue';
+      timings?: NodeTiming[];
       serviceRequest: ServiceRequestChanges;
       /** true when the flow has work in the response phase for this request */
       responsePhase: boolean;
@@ -81,8 +90,8 @@ export type RequestPhaseOutcome =
     };
 
 export type ResponsePhaseOutcome =
-  | { action: 'exit'; response: ClientResponse; failure?: NodeFailure }
-  | { action: 'continue'; response: ResponseChanges };
+  | { action: 'exit'; response: ClientResponse; failure?: NodeFailure; timings?: NodeTiming[] }
+  | { action: 'continue'; response: ResponseChanges; timings?: NodeTiming[] };
 
 /** One configuration error, tied to a node when it concerns one. */
 export interface ValidationError {

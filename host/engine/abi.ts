@@ -35,4 +35,5 @@ export interface EngineExports {
   dk_on_response(ctx: number, metaPtr: number, metaLen: number, bodyPtr: number, bodyLen: number): number;
   dk_done(ctx: number): void;
   dk_stats(): void;
+  dk_ping(n: number): number;
 }

@@ -20,6 +20,13 @@ export interface CallResponse {
   body: Uint8Array;
 }
 
+/** Something that answers call nodes: the undici client, or an in-process
+ * answerer (benchmarks, `datakit bench --mock-calls`). */
+export interface CallTransport {
+  send(req: CallRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<CallResponse>;
+  close(): Promise<void>;
+}
+
 export interface HttpClientOptions {
   /** default call timeout in ms when the node sets none (Kong: 60 s) */
   defaultTimeout?: number;
@@ -35,7 +42,7 @@ const DEFAULT_TIMEOUT = 60_000;
  * HTTP callouts for `call` nodes, with undici: keep-alive pools reused
  * across requests, one dispatcher per TLS/proxy setting.
  */
-export class HttpClient {
+export class HttpClient implements CallTransport {
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly defaultTimeout: number;
   private readonly maxResponseBytes: number;

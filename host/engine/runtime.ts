@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
-import { HttpClient, type CallRequest } from './http-client.js';
+import type { CallRequest, CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
 import type { Logger, PropertyProvider } from '../types.js';
 import type { SecretResolver } from '../secrets/reference.js';
@@ -47,7 +47,7 @@ export interface RuntimeOptions {
   jq: JqEngine;
   secrets: SecretResolver;
   logger: Logger;
-  http: HttpClient;
+  http: CallTransport;
   capabilities: Capabilities;
 }
 

@@ -267,7 +267,7 @@ describe('service request and response', () => {
       ]),
     }).run({ method: 'POST', path: '/', headers: { Authorization: 'secret', 'Content-Type': 'application/json' }, body: '{"x":1}' });
     const s = r.serviceRequest!;
-    expect(s.headers).toEqual({ 'Content-Type': 'application/json', 'X-Add': 'yes', 'Content-Length': '24' });
+    expect(s.headers).toEqual({ 'Content-Type': 'application/json', 'X-Add': 'yes', 'Content-Length': '20' });
     expect(s.query).toEqual({ q: 'v' });
     expect(JSON.parse(text(s.body))).toEqual({ x: 1, added: true });
   });

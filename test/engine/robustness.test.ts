@@ -60,8 +60,11 @@ describe('bad configuration never traps the module', () => {
 
   it('deeply nested and huge configs are rejected cleanly', () => {
     let deep: unknown = 1;
-    for (let i = 0; i < 5000; i++) deep = [deep];
+    for (let i = 0; i < 1000; i++) deep = [deep];
     expect(dk.validate({ nodes: [{ name: 'S', type: 'static', values: { deep } }] })[0].message).toMatch(/nested too deeply/);
+    let deeper: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deeper = { a: deeper };
+    expect(dk.validate({ nodes: [{ name: 'S', type: 'static', values: { deeper } }] })[0].message).toMatch(/nested too deeply/);
     const many = Array.from({ length: 2000 }, (_, i) => ({ name: `S${i}`, type: 'static', values: { v: i } }));
     expect(dk.validate({ nodes: many })).toEqual([]);
   });
@@ -105,7 +108,8 @@ describe('bad request data never traps the module', () => {
     const r = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
     expect(Array.from(r.response.body)).toEqual(Array.from(bytes));
     const u = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body: '"\\ud83d\\ude00 \\u0000 é"' });
-    expect(bodyJson(u.response.body)).toBe('😀 \u0000 é');
+    // a JSON string body is a string value: sent as its text
+    expect(Buffer.from(u.response.body).toString('utf8')).toBe('😀 \u0000 é');
   });
 });
 
