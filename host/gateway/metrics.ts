@@ -22,8 +22,8 @@ const HELP: Record<string, [string, string]> = {
   datakit_plugin_runs_total: ['counter', 'Datakit flow runs, by plugin id and result'],
   datakit_plugin_run_seconds: ['histogram', 'Datakit request-phase duration, by plugin id'],
   datakit_node_failures_total: ['counter', 'Datakit node failures, by node name and type'],
-  datakit_node_runs_total: ['counter', 'Datakit node runs, by node name (hook: filled when the engine exposes per-node stats)'],
-  datakit_node_run_seconds: ['histogram', 'Datakit node durations, by node name (hook: filled when the engine exposes per-node stats)'],
+  datakit_node_runs_total: ['counter', 'Datakit node runs, by node name, type and result'],
+  datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by node name and type'],
 };
 
 function esc(v: string): string {
@@ -68,7 +68,7 @@ export class Metrics implements PluginMetricsHook {
     if (failedNode) this.inc('datakit_node_failures_total', `node="${esc(failedNode.name)}",type="${esc(failedNode.type)}"`);
   }
 
-  /** Hook for per-node statistics once the engine exposes them. */
+  /** One datakit node run, from the engine's per-node timings. */
   nodeRun(name: string, type: string, seconds: number, ok: boolean): void {
     const l = `node="${esc(name)}",type="${esc(type)}"`;
     this.inc('datakit_node_runs_total', `${l},result="${ok ? 'ok' : 'failure'}"`);

@@ -7,7 +7,7 @@
 import type { Logger as PinoLogger } from 'pino';
 import { encodeQuery, parseQuery } from './body.js';
 import type { DatakitLike, Entity, FlowLike, FlowRunLike, PluginDef, PluginEnv, RequestCtx } from './types.js';
-import type { ClientResponse, Logger, LogLevel, PropertyProvider, RequestInfo, ValidationError } from '../types.js';
+import type { ClientResponse, Logger, LogLevel, NodeTiming, PropertyProvider, RequestInfo, ValidationError } from '../types.js';
 import type { SecretManager } from '../secrets/manager.js';
 
 export const GATEWAY_VERSION = '3.11.0';
@@ -110,9 +110,10 @@ export function datakitPlugin(): PluginDef {
           const routeLabel = ctx.route ? String(ctx.route.name ?? ctx.route.id) : '';
           let run: FlowRunLike;
           try {
-            run = flow.newRequest(info, properties(ctx, self, env));
+            run = flow.newRequest(info, properties(ctx, self, env), { timings: true });
             state.run = run;
             const out = await run.request();
+            recordTimings(env, out.timings);
             if (out.action === 'exit') {
               if (out.failure) {
                 // the engine logs the failure itself (with index/name/type) through its Logger
@@ -153,6 +154,7 @@ export function datakitPlugin(): PluginDef {
               headers: up.headers.toRecord(),
               ...(up.body !== undefined ? { body: up.body } : {}),
             });
+            recordTimings(env, out.timings);
             if (out.action === 'exit') {
               if (out.failure) {
                 // the engine logs the failure itself (with index/name/type) through its Logger
@@ -324,4 +326,10 @@ export function properties(ctx: RequestCtx, instance: object, env: PluginEnv): P
       throw new Error(`property "${name}" cannot be set`);
     },
   };
+}
+
+/** Per-node runs and durations for /metrics, from the engine's timings. */
+function recordTimings(env: PluginEnv, timings: NodeTiming[] | undefined): void {
+  if (!timings) return;
+  for (const t of timings) env.metrics.nodeRun(t.node.name, t.node.type, t.ms / 1000, t.status === 'complete');
 }

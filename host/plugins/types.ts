@@ -30,6 +30,8 @@ export interface PluginEnv {
 
 export interface PluginMetricsHook {
   datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void;
+  /** one datakit node run: its duration and whether it completed */
+  nodeRun(name: string, type: string, seconds: number, ok: boolean): void;
 }
 
 export interface PluginDef {
@@ -144,7 +146,7 @@ export interface FlowRunLike {
 export interface FlowLike {
   readonly needs: { requestBody: boolean; responsePhase: boolean; responseBody: boolean };
   readonly debug: boolean;
-  newRequest(request: RequestInfo, properties?: PropertyProvider): FlowRunLike;
+  newRequest(request: RequestInfo, properties?: PropertyProvider, options?: { timings?: boolean }): FlowRunLike;
   close(): void;
 }
 export interface DatakitLike {
