@@ -4,7 +4,7 @@ import {
   codepoints, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, state, tick, BreakSignal, invalidPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, state, tick, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, delPaths, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
 } from './runtime.js';
 import type { NativeDef, NativeTable } from './compile.js';
@@ -24,8 +24,7 @@ export class HaltSignal {
 }
 
 function emitValue(k: Emit, p: Path, x: unknown): void {
-  if (p !== null) invalidPath(x);
-  k(x, null);
+  k(x, p === null ? null : badPath(x));
 }
 
 const natives: NativeTable = new Map();
@@ -94,10 +93,12 @@ function contains(a: unknown, b: unknown): boolean {
   }
   if (Array.isArray(a) && Array.isArray(b)) return b.every((y) => a.some((x) => contains(x, y)));
   if (typeof a === 'string' && typeof b === 'string') return a.includes(b);
-  if (typeOf(a) === typeOf(b)) return equals(a, b);
-  throw new JqError(`${describe(a)} and ${describe(b)} cannot have their containment checked`);
+  return equals(a, b);
 }
-vf('contains/1', (a, b) => contains(a, b));
+vf('contains/1', (a, b) => {
+  if (typeOf(a) !== typeOf(b)) throw new JqError(`${describe(a)} and ${describe(b)} cannot have their containment checked`);
+  return contains(a, b);
+});
 vf('add/0', (v) => {
   let acc: unknown = null;
   if (Array.isArray(v)) {
@@ -129,12 +130,17 @@ fn('getpath/1', ([f]) => (v, p, env, k) =>
       if (p !== null && e instanceof JqError && Array.isArray(path)) r = null;
       else throw e;
     }
-    k(r, p === null ? null : p.concat(path as unknown[]));
+    let np: Path = null;
+    if (p !== null) {
+      np = p;
+      for (const c of path as unknown[]) np = extendPath(np, c);
+    }
+    k(r, np);
   }),
 );
 fn('path/1', ([f]) => (v, p, env, k) =>
   f(v, [], env, (_x, xp) => {
-    emitValue(k, p, xp);
+    emitValue(k, p, checkPath(xp as unknown[]));
   }),
 );
 fn('paths/0', () => (v, p, _env, k) => {
@@ -160,9 +166,9 @@ fn('recurse/0', () => (v, p, _env, k) => {
     if (++state.steps > state.maxSteps) tick();
     k(x, xp);
     if (Array.isArray(x)) {
-      for (let i = 0; i < x.length; i++) walk(x[i], xp === null ? null : xp.concat([i]));
+      for (let i = 0; i < x.length; i++) walk(x[i], xp === null ? null : extendPath(xp, i));
     } else if (isObject(x)) {
-      for (const key of Object.keys(x)) walk(x[key], xp === null ? null : xp.concat([key]));
+      for (const key of Object.keys(x)) walk(x[key], xp === null ? null : extendPath(xp, key));
     }
   };
   walk(v, p);
@@ -249,6 +255,42 @@ fn('first/1', ([f]) => (v, p, env, k) => {
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
   }
 });
+fn('nth/2', ([nf, f]) => (v, p, env, k) =>
+  nf(v, null, env, (n) => {
+    if (typeof n !== 'number') throw new JqError('Cannot index number with number');
+    if (n < 0) throw new JqError("nth doesn't support negative indices");
+    let c = 0;
+    const token = {};
+    try {
+      f(v, p, env, (x, xp) => {
+        if (c++ >= n) {
+          k(x, xp);
+          throw new BreakSignal(token);
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof BreakSignal && e.token === token)) throw e;
+    }
+  }),
+);
+fn('bsearch/1', ([tf]) => (v, p, env, k) =>
+  tf(v, null, env, (target) => {
+    if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be searched from`);
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = compare(v[mid], target);
+      if (c === 0) {
+        emitValue(k, p, mid);
+        return;
+      }
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    emitValue(k, p, -1 - lo);
+  }),
+);
 fn('last/1', ([f]) => (v, p, env, k) => {
   let got = false;
   let last: unknown = null;
@@ -456,7 +498,7 @@ vf('from_entries/0', (v) => {
     } else key = kk;
     if (typeof key !== 'string') key = dump(key);
     let val: unknown;
-    if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : indexValue(x, 'v');
+    if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : hasOwn.call(x, 'Value') ? x.Value : indexValue(x, 'v');
     else if (x === null) val = null;
     else throw new JqError(`Cannot check whether ${typeOf(x)} has a string key`);
     setKey(out, key as string, val);
@@ -787,7 +829,6 @@ def walk(f): def w: if type == "object" then map_values(w) elif type == "array" 
 def first: .[0];
 def last: .[-1];
 def nth($n): .[$n];
-def nth($n; f): if $n < 0 then error("Out of bounds negative array index") else last(limit($n + 1; f)) end;
 def paths(node_filter): . as $dot | paths | select(. as $p | $dot | getpath($p) | node_filter);
 def leaf_paths: paths(scalars);
 def any: reduce .[] as $x (false; . or $x);

@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, state, tick, BreakSignal, Passthrough,
-  invalidPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
+  invalidPath, badPath, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { applyFormat } from './formats.js';
 import { JqSyntaxError } from './parser.js';
@@ -50,8 +50,7 @@ function lineOf(src: string, pos: number): number {
 }
 
 function emitValue(k: Emit, p: Path, x: unknown): void {
-  if (p !== null) invalidPath(x);
-  k(x, null);
+  k(x, p === null ? null : badPath(x));
 }
 
 export class Compiler {
@@ -243,6 +242,9 @@ export class Compiler {
         };
       }
       case 'object': {
+        for (const e of n.entries)
+          if (e.key.kind === 'literal' && typeof e.key.value !== 'string')
+            this.fail(`Cannot use ${typeOf(e.key.value)} (${dump(e.key.value)}) as object key`, 0);
         const ks: SFn[] = [];
         const vs: SFn[] = [];
         for (const e of n.entries) {
@@ -346,8 +348,7 @@ export class Compiler {
       }
       return (v, p, env, k) => {
         const x = s(v, env);
-        if (p !== null) invalidPath(x);
-        k(x, null);
+        k(x, p === null ? null : badPath(x));
       };
     }
     return this.compileGeneral(n, scope);
@@ -378,7 +379,7 @@ export class Compiler {
             const withFrom = (a: unknown) => {
               t(v, p, env, (x, xp) => {
                 const r = sliceValue(x, a, b);
-                k(r, xp === null ? null : xp.concat([{ start: a, end: b }]));
+                k(r, xp === null ? null : extendPath(xp, { start: a, end: b }));
               });
             };
             if (from) from(v, null, env, withFrom);
@@ -502,7 +503,7 @@ export class Compiler {
             if (!(e instanceof JqError)) throw e;
             if ((e as JqError & { isBreak?: boolean }).isBreak) throw e;
             if (handler) {
-              handler(e.value, null, env, p === null ? k : (x) => invalidPath(x));
+              handler(e.value, null, env, p === null ? k : (x) => k(x, badPath(x)));
             }
           }
         };
@@ -584,13 +585,24 @@ export class Compiler {
     const t = this.compile(n.target, scope);
     if (n.key.kind === 'literal') {
       const key = n.key.value;
-      if (n.target.kind === 'identity') return (v, p, _env, k) => k(indexValue(v, key), p === null ? null : p.concat([key]));
-      return (v, p, env, k) => t(v, p, env, (x, xp) => k(indexValue(x, key), xp === null ? null : xp.concat([key])));
+      if (n.target.kind === 'identity')
+        return (v, p, _env, k) => {
+          const np = p === null ? null : extendPath(p, key);
+          k(indexValue(v, key), np);
+        };
+      return (v, p, env, k) =>
+        t(v, p, env, (x, xp) => {
+          const np = xp === null ? null : extendPath(xp, key);
+          k(indexValue(x, key), np);
+        });
     }
     const kf = this.compile(n.key, scope);
     return (v, p, env, k) =>
       kf(v, null, env, (key) => {
-        t(v, p, env, (x, xp) => k(indexValue(x, key), xp === null ? null : xp.concat([key])));
+        t(v, p, env, (x, xp) => {
+          const np = xp === null ? null : extendPath(xp, key);
+          k(indexValue(x, key), np);
+        });
       });
   }
 
@@ -921,7 +933,7 @@ export class Compiler {
     const collectPaths = (v: unknown, env: Env | null): unknown[][] => {
       const paths: unknown[][] = [];
       lhs(v, [], env, (_x, xp) => {
-        paths.push(xp as unknown[]);
+        paths.push(checkPath(xp as unknown[]));
       });
       return paths;
     };

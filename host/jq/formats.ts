@@ -46,9 +46,7 @@ function base64decode(s: string): string {
   // jq decodes leniently but rejects input that decodes to nothing from non-empty text
   const clean = s.replace(/=+$/, '');
   if (/[^A-Za-z0-9+/]/.test(clean)) throw new JqError(`${describe(s)} is not valid base64 data`);
-  if (clean.length % 4 === 1) {
-    // trailing garbage: jq ignores incomplete final byte group
-  }
+  if (clean.length % 4 === 1) throw new JqError(`${describe(s)} trailing base64 byte found`);
   const buf = Buffer.from(clean, 'base64');
   if (buf.length === 0 && clean.length > 0) throw new JqError(`${describe(s)} trailing base64 data`);
   return buf.toString('utf8');
@@ -68,7 +66,7 @@ export function applyFormat(name: string, v: unknown): string {
       return dump(v);
     case 'html':
       return tostr(v).replace(/[<>&'"]/g, (c) =>
-        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&#39;' : '&quot;',
+        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : '&quot;',
       );
     case 'uri': {
       const bytes = Buffer.from(tostr(v), 'utf8');

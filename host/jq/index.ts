@@ -19,6 +19,8 @@ export class JqRuntimeError extends Error {
   value: unknown;
   /** set by halt_error: the process exit code jq would use */
   exitCode?: number;
+  /** outputs produced before the error (jq prints them before failing) */
+  outputs: unknown[] = [];
   constructor(message: string, value: unknown, exitCode?: number) {
     super(message);
     this.name = 'JqRuntimeError';
@@ -99,7 +101,9 @@ class Program implements JqProgram {
         out.push(finite(x));
       });
     } catch (e) {
-      throw toRuntimeError(e);
+      const re = toRuntimeError(e);
+      if (re instanceof JqRuntimeError) re.outputs = out;
+      throw re;
     } finally {
       state.steps = saved.steps;
       state.maxSteps = saved.maxSteps;

@@ -6,7 +6,18 @@ export function parseJsonText(text: string): unknown {
     return JSON.parse(text);
   } catch {
     const t = text.trim();
-    if (t === 'nan' || t === 'NaN' || t === '-nan') return NaN;
+    if (/^-?(nan|NaN)/.test(t)) return NaN;
+    if (/(?:^|[\s,:\[])-?(?:nan|NaN|Infinity)\b/.test(t)) {
+      try {
+        return JSON.parse(
+          t.replace(/(^|[\s,:\[])(-?)(nan|NaN|Infinity)\b/g, (_m, pre, sign, w) =>
+            pre + (w === 'Infinity' ? (sign ? '-1e1000' : '1e1000') : 'null'),
+          ),
+        );
+      } catch {
+        /* fallthrough */
+      }
+    }
     if (/\bnan\b|\bNaN\b/.test(t)) {
       try {
         return JSON.parse(t.replace(/(-?)\b(?:nan|NaN)\b/g, 'null'));

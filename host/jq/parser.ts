@@ -264,11 +264,8 @@ export class Parser {
       const at = this.tok.start;
       this.advance();
       const meta = this.parsePostfix();
-      if (meta.kind !== 'object' && meta.kind !== 'literal') this.fail('Module metadata must be constant', at);
-      if (meta.kind === 'literal' || !isConstObject(meta)) {
-        if (meta.kind === 'object' && !isConstObject(meta)) this.fail('Module metadata must be constant', at);
-        if (meta.kind === 'literal') this.fail('Module metadata must be an object', at);
-      }
+      if (!isConst(meta)) this.fail('Module metadata must be constant', at);
+      if (meta.kind !== 'object') this.fail('Module metadata must be an object', at);
       this.expectOp(';');
     }
     while (this.isKw('import') || this.isKw('include')) {
@@ -749,10 +746,6 @@ export class Parser {
       this.advance();
       key = { kind: 'literal', value: t.value };
       if (!this.isOp(':')) {
-        if (KEYWORDS.has(t.value)) {
-          // jq allows keywords as keys only with a value
-          this.unexpected();
-        }
         return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
       }
     } else if (t.kind === 'num') {
@@ -845,7 +838,7 @@ export class Parser {
           default: {
             const endq = s.indexOf('"', p + 2);
             const lit = s.slice(strStart, endq < 0 ? s.length : endq + 1);
-            this.fail(`Invalid escape at line 1, column ${p - strStart + 2} (while parsing '${lit}')`, p);
+            this.fail(`Invalid escape at line 1, column ${p - strStart + 3} (while parsing '${lit}')`, p);
           }
         }
         continue;

@@ -2,7 +2,7 @@
 import { JqError, describe, hasSurrogates, strLength, setKey, type Obj } from './values.js';
 import type { NativeDef } from './compile.js';
 import type { Fn, Emit, Path } from './runtime.js';
-import { invalidPath, sliceValue, opAdd } from './runtime.js';
+import { badPath, sliceValue, opAdd } from './runtime.js';
 
 interface Compiled {
   re: RegExp;
@@ -223,8 +223,7 @@ function captureObj(m: Obj): Obj {
 }
 
 function emitV(k: Emit, p: Path, x: unknown): void {
-  if (p !== null) invalidPath(x);
-  k(x, null);
+  k(x, p === null ? null : badPath(x));
 }
 
 function splitRe(input: unknown, re: unknown, flags: unknown): string[] {

@@ -62,6 +62,33 @@ export function invalidPath(v: unknown): never {
   throw new JqError(`Invalid path expression with result ${dumpTrunc(v, 30)}`);
 }
 
+/** Marks a value produced by a non-path expression while tracking paths. */
+const BAD = Symbol('badpath');
+export function badPath(v: unknown): unknown[] {
+  const p: unknown[] = [];
+  (p as unknown as Record<symbol, unknown>)[BAD] = { v };
+  return p;
+}
+export function isBad(p: unknown[]): boolean {
+  return (p as unknown as Record<symbol, unknown>)[BAD] !== undefined;
+}
+function badValue(p: unknown[]): unknown {
+  return ((p as unknown as Record<symbol, unknown>)[BAD] as { v: unknown }).v;
+}
+/** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
+export function extendPath(p: unknown[], key: unknown): unknown[] {
+  if (isBad(p)) {
+    const what = typeof key === 'number' || typeof key === 'string' ? `access element ${dump(key)} of` : `access element ${dump(key)} of`;
+    throw new JqError(`Invalid path expression near attempt to ${what} ${dumpTrunc(badValue(p), 30)}`);
+  }
+  return p.concat([key]);
+}
+/** a complete path coming out of path(f): must not be a marked value */
+export function checkPath(p: unknown[]): unknown[] {
+  if (isBad(p)) invalidPath(badValue(p));
+  return p;
+}
+
 // ---------- indexing ----------
 function keyDesc(k: unknown): string {
   if (typeof k === 'string') return `string ${dump(k)}`;
@@ -119,9 +146,10 @@ function sliceBounds(len: number, s: unknown, e: unknown): [number, number] {
   if (de < 0) de += len;
   if (ds < 0) ds = 0;
   if (ds > len) ds = len;
+  ds = Math.floor(ds);
   if (de > len) de = len;
   if (de < ds) de = ds;
-  const start = Math.floor(ds);
+  const start = ds;
   let end = Math.floor(de);
   if (end < de) end += 1;
   if (end > len) end = len;
@@ -154,6 +182,7 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
         k(v[i], null);
       }
     } else {
+      if (isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
       for (let i = 0; i < v.length; i++) {
         tick();
         k(v[i], p.concat([i]));
@@ -162,6 +191,7 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
     return;
   }
   if (isObject(v)) {
+    if (p !== null && isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
     const keys = Object.keys(v);
     for (let i = 0; i < keys.length; i++) {
       if (++state.steps > state.maxSteps) tick();
@@ -199,7 +229,8 @@ function setOne(t: unknown, k: unknown, v: unknown): unknown {
   } else if (typeof k === 'number') {
     if (t === null || Array.isArray(t)) {
       const a = t === null ? [] : (t as unknown[]).slice();
-      let i = k !== k ? 0 : Math.floor(k);
+      if (k !== k) throw new JqError('Cannot set array element at NaN index');
+      let i = Math.floor(k);
       if (i < 0) {
         i += a.length;
         if (i < 0) throw new JqError('Out of bounds negative array index');
@@ -217,6 +248,7 @@ function setOne(t: unknown, k: unknown, v: unknown): unknown {
       return a.slice(0, s).concat(v, a.slice(e));
     }
   }
+  if (isObject(k) && typeof t === 'string') throw new JqError('Cannot update string slices');
   if (isObject(k) && !(t === null || Array.isArray(t))) throw new JqError(`Cannot update field at object index of ${typeOf(t)}`);
   throw new JqError(`Cannot index ${typeOf(t)} with ${keyDesc(k)}`);
 }
@@ -240,8 +272,7 @@ function delOne(t: unknown, k: unknown): unknown {
   if (typeof k === 'number' && Array.isArray(t)) {
     let i = Math.floor(k);
     if (i < 0) i += t.length;
-    if (i < 0) throw new JqError('Out of bounds negative array index');
-    if (i >= t.length) return t;
+    if (i < 0 || i >= t.length) return t;
     return t.slice(0, i).concat(t.slice(i + 1));
   }
   if (isObject(k) && Array.isArray(t)) {
@@ -265,14 +296,42 @@ function delPath(t: unknown, path: unknown[], i: number): unknown {
 
 export function delPaths(t: unknown, paths: unknown): unknown {
   if (!Array.isArray(paths)) throw new JqError('Paths must be specified as an array');
-  const ps = paths.slice().sort(compare);
+  const ps = paths.map((p) => normalizePath(t, p)).sort(compare);
   for (let i = ps.length - 1; i >= 0; i--) {
     const p = ps[i];
     if (!Array.isArray(p)) throw new JqError('Path must be specified as an array');
-    if (p.length === 0) throw new JqError('Cannot delete the root');
+    if (p.length === 0) return null;
     t = delPath(t, p, 0);
   }
   return t;
+}
+
+/** Resolve negative indices and slices against the value so deletions sort correctly. */
+function normalizePath(t: unknown, p: unknown): unknown {
+  if (!Array.isArray(p)) return p;
+  let cur = t;
+  let out: unknown[] | null = null;
+  for (let i = 0; i < p.length; i++) {
+    let k = p[i];
+    if (Array.isArray(cur)) {
+      if (typeof k === 'number' && k < 0 && cur.length + Math.floor(k) >= 0) k = cur.length + Math.floor(k);
+      else if (isObject(k)) {
+        const [s, e] = sliceBounds(cur.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+        k = { start: s, end: e };
+      }
+    }
+    if (k !== p[i]) {
+      if (out === null) out = p.slice();
+      out[i] = k;
+    }
+    if (cur === null || i === p.length - 1) continue;
+    try {
+      cur = indexValue(cur, k);
+    } catch {
+      cur = null;
+    }
+  }
+  return out ?? p;
 }
 
 // ---------- arithmetic ----------
@@ -308,8 +367,8 @@ export function opSub(a: unknown, b: unknown): unknown {
 }
 
 function repeatString(s: string, n: number): unknown {
-  if (n <= 0) return null;
-  const c = n < 1 ? 1 : Math.floor(n);
+  if (n !== n || n < 0) return null;
+  const c = Math.floor(n);
   if (c * s.length > 1e9) throw new JqError('Repeat string result too long');
   return s.repeat(c);
 }
@@ -340,21 +399,26 @@ export function opDiv(a: unknown, b: unknown): unknown {
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
 }
 
-function toIntmax(x: number): number {
-  if (x !== x) return 0;
-  if (x >= 9.223372036854776e18) return 9.223372036854776e18;
-  if (x <= -9.223372036854776e18) return -9.223372036854776e18;
-  return Math.trunc(x);
+function toIntmax(x: number): bigint {
+  if (x !== x) return 0n;
+  if (x >= 9.223372036854776e18) return 9223372036854775807n;
+  if (x <= -9.223372036854776e18) return -9223372036854775808n;
+  return BigInt(Math.trunc(x));
 }
 
 export function opMod(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') {
+    if (a !== a || b !== b) return NaN;
+    if (Math.abs(a) < 2 ** 53 && Math.abs(b) < 2 ** 53) {
+      const bt = Math.trunc(b);
+      if (bt === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
+      const r = Math.trunc(a) % Math.abs(bt);
+      return r === 0 ? 0 : r;
+    }
     const bi = toIntmax(b);
-    if (bi === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
+    if (bi === 0n) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
     const ai = toIntmax(a);
-    let r: number;
-    if (Math.abs(ai) < 2 ** 53 && Math.abs(bi) < 2 ** 53) r = ai % Math.abs(bi);
-    else r = Number(BigInt(ai) % BigInt(Math.abs(bi)));
+    const r = Number(ai % (bi < 0n ? -bi : bi));
     return r === 0 ? 0 : r;
   }
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
