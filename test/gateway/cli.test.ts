@@ -1,57 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { call, startUpstream, type Upstream } from './helpers.js';
+import { buildHost, exited, freePort, serve, waitReady } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 let up: Upstream;
 let dir: string;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
-async function waitReady(admin: string, child: ChildProcess, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      const r = await call(admin, '/status');
-      if (r.status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('gateway not ready');
-}
-
-function serve(args: string[]): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['bin/datakit.js', 'serve', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
-
 beforeAll(async () => {
   // the CLI runs the compiled gateway
-  try {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore', timeout: 120_000 });
-  } catch {
-    /* type errors elsewhere still emit */
-  }
+  buildHost();
   up = await startUpstream('cli-up');
   dir = mkdtempSync(join(tmpdir(), 'dk-gw-'));
   writeFileSync(
