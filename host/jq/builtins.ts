@@ -162,16 +162,27 @@ fn('paths/0', () => (v, p, _env, k) => {
   walk(v, []);
 });
 fn('recurse/0', () => (v, p, _env, k) => {
-  const walk = (x: unknown, xp: Path) => {
+  // iterative pre-order walk (no JS recursion, so deep inputs are fine)
+  const vals: unknown[] = [v];
+  const paths: Path[] = [p];
+  while (vals.length) {
     if (++state.steps > state.maxSteps) tick();
+    const x = vals.pop();
+    const xp = paths.pop()!;
     k(x, xp);
     if (Array.isArray(x)) {
-      for (let i = 0; i < x.length; i++) walk(x[i], xp === null ? null : extendPath(xp, i));
+      for (let i = x.length - 1; i >= 0; i--) {
+        vals.push(x[i]);
+        paths.push(xp === null ? null : extendPath(xp, i));
+      }
     } else if (isObject(x)) {
-      for (const key of Object.keys(x)) walk(x[key], xp === null ? null : extendPath(xp, key));
+      const keys = Object.keys(x);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        vals.push(x[keys[i]]);
+        paths.push(xp === null ? null : extendPath(xp, keys[i]));
+      }
     }
-  };
-  walk(v, p);
+  }
 });
 fn('recurse/1', ([f]) => (v, p, env, k) => {
   const rec = (x: unknown, xp: Path): void => {
@@ -458,8 +469,17 @@ vf('reverse/0', (v) => {
   return v.slice().reverse();
 });
 function flatten(a: unknown[], depth: number, out: unknown[]): unknown[] {
-  for (const x of a) {
-    if (Array.isArray(x) && depth > 0) flatten(x, depth - 1, out);
+  const stack: [unknown[], number, number][] = [[a, 0, depth]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [arr, i, d] = top;
+    if (i >= arr.length) {
+      stack.pop();
+      continue;
+    }
+    top[1] = i + 1;
+    const x = arr[i];
+    if (Array.isArray(x) && d > 0) stack.push([x, 0, d - 1]);
     else out.push(x);
   }
   return out;

@@ -1,0 +1,69 @@
+// `datakit jq` command line.
+import { describe, it, expect } from 'vitest';
+import { Readable, Writable } from 'node:stream';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jqCli } from '../../host/cli/jq.js';
+
+async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        f(chunk.toString());
+        cb();
+      },
+    });
+  const code = await jqCli(argv, {
+    stdin: Readable.from([stdin]),
+    stdout: sink((s) => (out += s)),
+    stderr: sink((s) => (err += s)),
+  });
+  return { code, out, err };
+}
+
+describe('datakit jq', () => {
+  it('pretty prints by default with 2-space indent', async () => {
+    const r = await run(['.'], '{"a":[1,{"b":null}],"c":{}}');
+    expect(r.out).toBe('{\n  "a": [\n    1,\n    {\n      "b": null\n    }\n  ],\n  "c": {}\n}\n');
+    expect(r.code).toBe(0);
+  });
+  it('-c, -r, -n and --arg', async () => {
+    expect((await run(['-c', '.a'], '{"a":[1,2]}')).out).toBe('[1,2]\n');
+    expect((await run(['-r', '.a'], '{"a":"x\\ny"}')).out).toBe('x\ny\n');
+    expect((await run(['-rc', '.[]'], '["s",{"k":1}]')).out).toBe('s\n{"k":1}\n');
+    expect((await run(['-n', '--arg', 'who', 'me', '"hi \\($who)"'])).out).toBe('"hi me"\n');
+  });
+  it('processes every JSON value of the input in turn', async () => {
+    const r = await run(['-c', '.+1'], '1 2\n3');
+    expect(r.out).toBe('2\n3\n4\n');
+  });
+  it('reads a file argument', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jqcli-'));
+    const f = path.join(dir, 'in.json');
+    writeFileSync(f, '{"x": 42}');
+    expect((await run(['.x', f])).out).toBe('42\n');
+    expect((await run(['.x', path.join(dir, 'missing.json')])).code).toBe(2);
+  });
+  it('runtime errors exit 5 with jq-style messages and keep going', async () => {
+    const r = await run(['.a'], '{"a":1}\n[1]\n{"a":2}');
+    expect(r.out).toBe('1\n2\n');
+    expect(r.err).toBe('jq: error (at <stdin>:2): Cannot index array with string "a"\n');
+    expect(r.code).toBe(5);
+    const r2 = await run(['-n', 'error({a:1})']);
+    expect(r2.err).toBe('jq: error (at <stdin>:0) (not a string): {"a":1}\n');
+  });
+  it('compile errors exit 3', async () => {
+    const r = await run(['.a |'], '{}');
+    expect(r.code).toBe(3);
+    expect(r.err).toBe(
+      'jq: error: syntax error, unexpected end of file (Unix shell quoting issues?) at <top-level>, line 1:\n.a |\njq: 1 compile error\n',
+    );
+  });
+  it('usage errors exit 2', async () => {
+    expect((await run([])).code).toBe(2);
+    expect((await run(['--bogus', '.'])).code).toBe(2);
+  });
+});
