@@ -462,11 +462,12 @@ vf('min/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })),
 vf('max/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })), true));
 fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), false)));
 fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), true)));
+// jq: def reverse: [.[length - 1 - range(0;length)]];
 vf('reverse/0', (v) => {
-  if (typeof v === 'string') return Array.from(v).reverse().join('');
-  if (v === null) return [];
-  if (!Array.isArray(v)) throw new JqError(`Cannot reverse ${describe(v)}`);
-  return v.slice().reverse();
+  if (Array.isArray(v)) return v.slice().reverse();
+  const n = lengthOf(v);
+  if (n === 0) return [];
+  throw new JqError(`Cannot index ${typeOf(v)} with number`);
 });
 function flatten(a: unknown[], depth: number, out: unknown[]): unknown[] {
   const stack: [unknown[], number, number][] = [[a, 0, depth]];

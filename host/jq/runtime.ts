@@ -109,8 +109,10 @@ export function indexValue(t: unknown, k: unknown): unknown {
     if (t === null) return null;
   } else if (isObject(k) && (Array.isArray(t) || typeof t === 'string' || t === null)) {
     if (t === null) return null;
-    const s = hasOwn.call(k, 'start') ? k.start : null;
-    const e = hasOwn.call(k, 'end') ? k.end : null;
+    if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end'))
+      throw new JqError('Start and end indices of an array slice must be numbers');
+    const s = k.start;
+    const e = k.end;
     return sliceValue(t, s, e);
   } else if (Array.isArray(k) && Array.isArray(t)) {
     return arrayIndices(t, k);
@@ -421,7 +423,7 @@ export function opMod(a: unknown, b: unknown): unknown {
     const r = Number(ai % (bi < 0n ? -bi : bi));
     return r === 0 ? 0 : r;
   }
-  throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
+  throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder)`);
 }
 
 export function binop(op: string): (a: unknown, b: unknown) => unknown {
