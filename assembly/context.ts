@@ -50,12 +50,14 @@ const TRUE_WORDS: string[] = ['true', 'yes', 'on', '1', 'enabled'];
 export class Ctx {
   id: i32;
   plan: Plan;
-  state: i32[];
-  waiting: i32[];
-  outs: Array<Array<Value | null>>;
-  selfs: Array<Value | null>;
-  /** in-flight async operations: token -> node index */
-  tokens: Map<i32, i32> = new Map();
+  state: StaticArray<i32>;
+  waiting: StaticArray<i32>;
+  /** output port values of every node, flat: plan.outBase[i] + port */
+  outs: StaticArray<Value | null>;
+  selfs: StaticArray<Value | null>;
+  /** in-flight async operations: the token each node waits on (0 = none) */
+  tokenOf: StaticArray<i32>;
+  inFlight: i32 = 0;
   ready: i32[] = [];
   phase: i32 = 0;
   finished: bool = false;
@@ -68,24 +70,44 @@ export class Ctx {
   failure: string = '';
   /** per-node durations, reported in phase results when the host asks */
   timings: bool = false;
-  nodeStart: f64[];
-  nodeMs: f64[];
+  nodeStart: StaticArray<f64> = new StaticArray<f64>(0);
+  nodeMs: StaticArray<f64> = new StaticArray<f64>(0);
 
   constructor(id: i32, plan: Plan) {
     this.id = id;
     this.plan = plan;
     const n = plan.nodes.length;
-    this.state = new Array<i32>(n).fill(S_PENDING);
-    this.waiting = new Array<i32>(n);
-    this.outs = new Array<Array<Value | null>>(n);
-    this.selfs = new Array<Value | null>(n).fill(null);
-    this.nodeStart = new Array<f64>(n).fill(0);
-    this.nodeMs = new Array<f64>(n).fill(-1);
-    for (let i = 0; i < n; i++) {
-      const node = plan.nodes[i];
-      this.waiting[i] = node.deps.length;
-      this.outs[i] = new Array<Value | null>(node.outPorts.length).fill(null);
-    }
+    // one allocation per table: requests are many, nodes few
+    this.state = new StaticArray<i32>(n);
+    this.waiting = new StaticArray<i32>(n);
+    this.tokenOf = new StaticArray<i32>(n);
+    this.outs = new StaticArray<Value | null>(plan.outCount);
+    this.selfs = new StaticArray<Value | null>(n);
+    const deps = plan.depCount;
+    for (let i = 0; i < n; i++) this.waiting[i] = unchecked(deps[i]);
+  }
+
+  @inline getOut(i: i32, port: i32): Value | null {
+    return this.outs[unchecked(this.plan.outBase[i]) + port];
+  }
+
+  @inline setOut(i: i32, port: i32, v: Value | null): void {
+    this.outs[unchecked(this.plan.outBase[i]) + port] = v;
+  }
+
+  enableTimings(): void {
+    const n = this.plan.nodes.length;
+    this.timings = true;
+    this.nodeStart = new StaticArray<f64>(n);
+    this.nodeMs = new StaticArray<f64>(n);
+    for (let i = 0; i < n; i++) this.nodeMs[i] = -1;
+  }
+
+  /** The node waiting on an async token, or -1. */
+  nodeForToken(token: i32): i32 {
+    if (token <= 0) return -1;
+    for (let i = 0; i < this.tokenOf.length; i++) if (unchecked(this.tokenOf[i]) == token) return i;
+    return -1;
   }
 
   node(i: i32): PNode {
@@ -99,7 +121,7 @@ export class Ctx {
     if (this.state[c.srcNode] != S_DONE) return null;
     let v: Value | null;
     if (c.srcPort == SELF) v = this.selfValue(c.srcNode);
-    else v = this.outs[c.srcNode][c.srcPort];
+    else v = this.getOut(c.srcNode, c.srcPort);
     return v;
   }
 
@@ -112,7 +134,7 @@ export class Ctx {
     const o = Value.obj();
     let sensitive = false;
     for (let p = 0; p < n.outPorts.length; p++) {
-      const v = this.outs[i][p];
+      const v = this.getOut(i, p);
       if (v === null) continue;
       if (v.sensitive) sensitive = true;
       o.set(n.outPorts[p].name, v);
@@ -190,7 +212,7 @@ export class Ctx {
     w.str(',"values":{');
     let first = true;
     for (let p = 0; p < n.outPorts.length; p++) {
-      const v = this.outs[i][p];
+      const v = this.getOut(i, p);
       if (v === null) continue;
       if (!first) w.byte(0x2c);
       first = false;
@@ -275,7 +297,8 @@ export class Ctx {
       }
       if (r.status == NodeResult.RUNNING) {
         this.state[i] = S_RUNNING;
-        this.tokens.set(r.token, i);
+        this.tokenOf[i] = r.token;
+        this.inFlight++;
         this.traceNode(i, 'dispatch');
         continue;
       }
@@ -287,15 +310,17 @@ export class Ctx {
       if (n.type == NodeType.BRANCH) this.decide(i, r.branchValue);
     }
     if (this.finished) return ACTION_RESPOND;
-    if (this.tokens.size > 0) return ACTION_PAUSE;
+    if (this.inFlight > 0) return ACTION_PAUSE;
     return this.endPhase();
   }
 
   /** An async node's answer arrived (from dk_on_http_response). */
   resume(token: i32, r: NodeResult): i32 {
-    if (this.finished || !this.tokens.has(token)) return ACTION_NONE;
-    const i = this.tokens.get(token);
-    this.tokens.delete(token);
+    if (this.finished) return ACTION_NONE;
+    const i = this.nodeForToken(token);
+    if (i < 0) return ACTION_NONE;
+    this.tokenOf[i] = 0;
+    this.inFlight--;
     this.traceNode(i, 'resume');
     if (this.timings) this.nodeMs[i] = monoMs() - this.nodeStart[i];
     if (r.status == NodeResult.FAILED) return this.fail(i, r.error);
@@ -314,7 +339,7 @@ export class Ctx {
       return this.fail(N_REQUEST, 'invalid request metadata from host');
     }
     const timing = m.get('timings');
-    if (timing !== null && timing.typeKind() == Kind.BOOL) this.timings = timing.resolve().b;
+    if (timing !== null && timing.typeKind() == Kind.BOOL && timing.resolve().b) this.enableTimings();
     const rid = m.get('request_id');
     if (rid !== null && rid.typeKind() == Kind.STR) this.requestId = rid.resolve().s;
     const headers = m.get('headers');
@@ -323,24 +348,24 @@ export class Ctx {
       if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) this.trace = new Trace();
     }
     // request outputs: body, headers, query, path, raw_path, port, method, scheme, version
-    const outs = this.outs[N_REQUEST];
-    outs[1] = headers !== null ? headers : Value.obj();
+    const reqHeaders = headers !== null ? headers : Value.obj();
+    this.setOut(N_REQUEST, 1, reqHeaders);
     const q = m.get('query');
-    outs[2] = q !== null ? q : Value.obj();
-    outs[3] = m.get('path');
-    outs[4] = m.get('raw_path');
-    outs[5] = m.get('port');
-    outs[6] = m.get('method');
-    outs[7] = m.get('scheme');
-    outs[8] = m.get('version');
+    this.setOut(N_REQUEST, 2, q !== null ? q : Value.obj());
+    this.setOut(N_REQUEST, 3, m.get('path'));
+    this.setOut(N_REQUEST, 4, m.get('raw_path'));
+    this.setOut(N_REQUEST, 5, m.get('port'));
+    this.setOut(N_REQUEST, 6, m.get('method'));
+    this.setOut(N_REQUEST, 7, m.get('scheme'));
+    this.setOut(N_REQUEST, 8, m.get('version'));
     if (body !== null) {
-      const ct = headerValue(outs[1], 'content-type');
+      const ct = headerValue(reqHeaders, 'content-type');
       const b = decodeBody(body!, ct);
       if (b === null) {
         this.state[N_REQUEST] = S_FAILED;
         return this.fail(N_REQUEST, 'invalid JSON in request body: ' + bodyError);
       }
-      outs[0] = b;
+      this.setOut(N_REQUEST, 0, b);
     }
     this.complete(N_REQUEST);
 
@@ -354,7 +379,7 @@ export class Ctx {
         const v = Value.str(r.text);
         v.sensitive = true;
         this.secrets.push(v.s);
-        this.outs[N_VAULT][k] = v;
+        this.setOut(N_VAULT, k, v);
       }
     }
     this.complete(N_VAULT);
@@ -374,15 +399,15 @@ export class Ctx {
     this.phase = 1;
     const m = parseJson(meta, true);
     if (m === null || m.typeKind() != Kind.OBJ) return this.fail(N_SERVICE_RESPONSE, 'invalid response metadata from host');
-    const outs = this.outs[N_SERVICE_RESPONSE];
-    const headers = m.get('headers');
-    outs[1] = headers !== null ? headers : Value.obj();
-    outs[2] = m.get('status');
+    const h = m.get('headers');
+    const headers = h !== null ? h : Value.obj();
+    this.setOut(N_SERVICE_RESPONSE, 1, headers);
+    this.setOut(N_SERVICE_RESPONSE, 2, m.get('status'));
     if (body !== null) {
-      outs[3] = Value.fromBytes(body!);
-      const b = decodeBody(body!, headerValue(outs[1], 'content-type'));
+      this.setOut(N_SERVICE_RESPONSE, 3, Value.fromBytes(body!));
+      const b = decodeBody(body!, headerValue(headers, 'content-type'));
       if (b === null) return this.fail(N_SERVICE_RESPONSE, 'invalid JSON in service response body: ' + bodyError);
-      outs[0] = b;
+      this.setOut(N_SERVICE_RESPONSE, 0, b);
     }
     this.complete(N_SERVICE_RESPONSE);
     return this.pump();
@@ -578,14 +603,15 @@ export class Ctx {
 
   /** Cancels running async nodes (host aborts them) and pending nodes. */
   cancelAll(): void {
-    const keys = this.tokens.keys();
-    for (let k = 0; k < keys.length; k++) {
-      const i = this.tokens.get(keys[k]);
-      host_async_cancel(this.id, keys[k]);
+    for (let i = 0; i < this.tokenOf.length; i++) {
+      const t = this.tokenOf[i];
+      if (t == 0) continue;
+      host_async_cancel(this.id, t);
+      this.tokenOf[i] = 0;
       this.state[i] = S_CANCELED;
       this.traceNode(i, 'cancel');
     }
-    this.tokens.clear();
+    this.inFlight = 0;
     for (let i = N_IMPLICIT; i < this.state.length; i++) {
       if (this.state[i] == S_PENDING) {
         this.state[i] = S_CANCELED;
@@ -597,9 +623,12 @@ export class Ctx {
   /** Cancels in-flight work when the host finishes the request early. */
   abandon(): void {
     if (this.finished) return;
-    const keys = this.tokens.keys();
-    for (let k = 0; k < keys.length; k++) host_async_cancel(this.id, keys[k]);
-    this.tokens.clear();
+    for (let i = 0; i < this.tokenOf.length; i++) {
+      const t = this.tokenOf[i];
+      if (t != 0) host_async_cancel(this.id, t);
+      this.tokenOf[i] = 0;
+    }
+    this.inFlight = 0;
     this.finished = true;
   }
 

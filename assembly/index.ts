@@ -110,8 +110,9 @@ export function dk_on_http_response(ctx: i32, token: i32, status: i32, metaPtr: 
   const body = take(bodyPtr, bodyLen);
   if (!contexts.has(ctx)) return -1;
   const c = contexts.get(ctx);
-  if (c.finished || !c.tokens.has(token)) return ACTION_NONE;
-  const n = c.node(c.tokens.get(token));
+  const ni = c.finished ? -1 : c.nodeForToken(token);
+  if (ni < 0) return ACTION_NONE;
+  const n = c.node(ni);
   if (n.type != NodeType.CALL) return ACTION_NONE;
   return c.resume(token, callAnswered(c, n, status, meta, body));
 }
@@ -121,8 +122,9 @@ export function dk_on_async_result(ctx: i32, token: i32, ok: i32, ptr: usize, le
   const data = takeOrEmpty(ptr, len);
   if (!contexts.has(ctx)) return -1;
   const c = contexts.get(ctx);
-  if (c.finished || !c.tokens.has(token)) return ACTION_NONE;
-  const n = c.node(c.tokens.get(token));
+  const ni = c.finished ? -1 : c.nodeForToken(token);
+  if (ni < 0) return ACTION_NONE;
+  const n = c.node(ni);
   if (n.type == NodeType.CALL) return ACTION_NONE;
   return c.resume(token, asyncAnswered(c, n, ok != 0, data));
 }
@@ -139,6 +141,15 @@ export function dk_done(ctx: i32): void {
   if (!contexts.has(ctx)) return;
   contexts.get(ctx).abandon();
   contexts.delete(ctx);
+}
+
+/**
+ * Collects garbage. The module uses AssemblyScript's minimal runtime: no
+ * incremental collector running during requests; the host calls this
+ * between exports (when no module frame is live), e.g. every N requests.
+ */
+export function dk_collect(): void {
+  __collect();
 }
 
 /** Calls the clock import n times: measures one module-to-host crossing. */

@@ -86,8 +86,7 @@ function anySensitive(ins: Array<Value | null>, self: Value | null): bool {
 
 function runStatic(ctx: Ctx, n: PNode): NodeResult {
   const vals = n.staticValue!;
-  const outs = ctx.outs[n.index];
-  for (let p = 0; p < n.outPorts.length; p++) outs[p] = vals.vals![p];
+  for (let p = 0; p < n.outPorts.length; p++) ctx.setOut(n.index, p, vals.vals![p]);
   ctx.selfs[n.index] = vals;
   return NodeResult.done();
 }
@@ -131,11 +130,10 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   const first = items.length > 0 ? items[0] : Value.nul();
   first.sensitive = sensitive;
   ctx.selfs[n.index] = first;
-  const outs = ctx.outs[n.index];
   for (let k = 0; k < n.outPorts.length; k++) {
     const v = k < items.length ? items[k] : Value.nul();
     v.sensitive = sensitive;
-    outs[k] = v;
+    ctx.setOut(n.index, k, v);
   }
   return NodeResult.done();
 }
@@ -285,17 +283,17 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
   let headers = m.get('headers');
   if (headers === null) headers = Value.obj();
   if (status < 200 || status > 299) return NodeResult.failed('HTTP call failed with status ' + status.toString());
-  const outs = ctx.outs[n.index];
-  outs[1] = headers;
-  outs[2] = Value.num(<f64>status);
+  const i = n.index;
+  ctx.setOut(i, 1, headers);
+  ctx.setOut(i, 2, Value.num(<f64>status));
   if (body !== null) {
     const b = decodeBody(body!, headerValue(headers, 'content-type'));
     if (b === null) return NodeResult.failed('invalid JSON in response body: ' + bodyError);
-    outs[0] = b;
-    outs[3] = Value.fromBytes(body!);
+    ctx.setOut(i, 0, b);
+    ctx.setOut(i, 3, Value.fromBytes(body!));
   } else {
-    outs[0] = Value.nul();
-    outs[3] = Value.str('');
+    ctx.setOut(i, 0, Value.nul());
+    ctx.setOut(i, 3, Value.str(''));
   }
   return NodeResult.done();
 }
@@ -503,12 +501,11 @@ function setObjectOutputs(ctx: Ctx, n: PNode, data: ArrayBuffer, sensitive: bool
   const p = new JsonParser(data, 0, data.byteLength, 1);
   const o = p.parseDocument();
   if (o === null || o.kind != Kind.OBJ) return NodeResult.failed(n.typeName + ': invalid result from host');
-  const outs = ctx.outs[n.index];
   for (let i = 0; i < n.outPorts.length; i++) {
     const v = o.get(n.outPorts[i].name);
     const val = v !== null ? v : Value.nul();
     val.sensitive = sensitive;
-    outs[i] = val;
+    ctx.setOut(n.index, i, val);
   }
   return NodeResult.done();
 }
@@ -516,14 +513,13 @@ function setObjectOutputs(ctx: Ctx, n: PNode, data: ArrayBuffer, sensitive: bool
 /** An async capability answered (dk_on_async_result). */
 export function asyncAnswered(ctx: Ctx, n: PNode, ok: bool, data: ArrayBuffer): NodeResult {
   if (n.type == NodeType.CACHE) {
-    const outs = ctx.outs[n.index];
     if (!ok) {
       if (!n.bypassOnError) return NodeResult.failed('cache: ' + String.UTF8.decode(data));
       // a backend failure becomes a miss (or a store that did not happen)
-      outs[0] = Value.bool(false);
-      outs[1] = Value.bool(true);
-      outs[2] = Value.bool(false);
-      outs[3] = Value.nul();
+      ctx.setOut(n.index, 0, Value.bool(false));
+      ctx.setOut(n.index, 1, Value.bool(true));
+      ctx.setOut(n.index, 2, Value.bool(false));
+      ctx.setOut(n.index, 3, Value.nul());
       return NodeResult.done();
     }
     return setObjectOutputs(ctx, n, data, false);

@@ -120,6 +120,10 @@ export class Plan {
   /** resources.cache as JSON, for cache nodes ('' when absent) */
   cacheJson: string = '';
   order: i32[] = [];
+  /** flat output table layout for request contexts */
+  outBase: StaticArray<i32> = new StaticArray<i32>(0);
+  outCount: i32 = 0;
+  depCount: StaticArray<i32> = new StaticArray<i32>(0);
   needsRequestBody: bool = false;
   /** the response phase has work even without tracing */
   responsePhase: bool = false;
@@ -325,6 +329,7 @@ export function buildPlan(cfg: Value): Plan {
   if (plan.errors.length > 0) return plan;
   computePhases(plan);
   compileNodes(plan);
+  layoutOutputs(plan);
   return plan;
 }
 
@@ -1001,4 +1006,18 @@ function isIdentifier(s: string): bool {
 
 export function writeValueJson(w: ByteWriter, v: Value): void {
   writeJson(w, v);
+}
+
+/** Precomputes the flat per-request tables (port offsets, dependency counts). */
+function layoutOutputs(plan: Plan): void {
+  const n = plan.nodes.length;
+  plan.outBase = new StaticArray<i32>(n);
+  plan.depCount = new StaticArray<i32>(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    plan.outBase[i] = at;
+    at += plan.nodes[i].outPorts.length;
+    plan.depCount[i] = plan.nodes[i].deps.length;
+  }
+  plan.outCount = at;
 }

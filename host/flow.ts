@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Action } from './engine/abi.js';
 import { EngineRuntime, EngineTrap, type ContextHooks } from './engine/runtime.js';
 import { HttpClient, type CallTransport, type HttpClientOptions } from './engine/http-client.js';
@@ -8,7 +7,7 @@ import { toPluginConfig } from './config.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
-import { encodeRequestMeta, encodeResponseMeta, toBytes } from './request-meta.js';
+import { encodeResponseMeta, newRequestId, requestMetaJson, toBytes } from './request-meta.js';
 import type {
   ClientResponse,
   HeaderMap,
@@ -83,6 +82,14 @@ export class Datakit {
 
   /** Configures a plan; the report says whether it compiled. */
   configure(config: unknown): { plan: number; report: PlanReport } {
+    try {
+      return this.configureOnce(config);
+    } finally {
+      this.runtime.configured();
+    }
+  }
+
+  private configureOnce(config: unknown): { plan: number; report: PlanReport } {
     let text: string;
     try {
       text = JSON.stringify(config ?? null);
@@ -91,9 +98,8 @@ export class Datakit {
       const why = e instanceof RangeError ? 'nested too deeply' : (e as Error).message;
       return { plan: 0, report: { ok: false, errors: [{ message: `config: invalid JSON: ${why}` }] } };
     }
-    const bytes = encoder.encode(text);
     const { result, data } = this.runtime.returning(() => {
-      const [p, l] = this.runtime.put(bytes);
+      const [p, l] = this.runtime.putText(text);
       return this.runtime.exports.dk_configure(p, l);
     });
     return { plan: result, report: data as PlanReport };
@@ -275,7 +281,7 @@ export class FlowRun {
     readonly properties: PropertyProvider,
     private readonly timings = false,
   ) {
-    this.requestId = info.requestId ?? randomUUID().replaceAll('-', '');
+    this.requestId = info.requestId ?? newRequestId();
   }
 
   private hooks(): ContextHooks {
@@ -358,9 +364,9 @@ export class FlowRun {
       action = rt.call(() => {
         this.ctx = rt.exports.dk_request_new(plan);
         rt.contexts.set(this.ctx, this.hooks());
-        const meta = encodeRequestMeta(this.info, this.requestId, this.timings);
+        const meta = requestMetaJson(this.info, this.requestId, this.timings);
         const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
-        const [mp, ml] = rt.put(meta);
+        const [mp, ml] = rt.putText(meta);
         const [bp, bl] = rt.put(body);
         return rt.exports.dk_on_request(this.ctx, mp, ml, bp, bl);
       });
@@ -408,6 +414,7 @@ export class FlowRun {
       rt.call(() => rt.exports.dk_done(ctx));
       rt.contexts.delete(ctx);
       rt.abortCalls(ctx);
+      rt.requestFinished();
     }
     this.ctx = 0;
     const w = this.waiter;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RequestInfo, ResponseInfo } from './types.js';
 
 const encoder = new TextEncoder();
@@ -32,12 +33,20 @@ function safeDecode(s: string): string {
   }
 }
 
+/** Request ids: 32 hex characters, a random per-process prefix and a counter
+ * (unique, cheaper than a UUID per request). */
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
+export function newRequestId(): string {
+  idCounter = (idCounter + 1) % 0x10000000000000;
+  return ID_PREFIX + idCounter.toString(16).padStart(16, '0');
+}
+
 /** The request metadata the engine's dk_on_request takes (docs/host-abi.md). */
-export function encodeRequestMeta(r: RequestInfo, requestId: string, timings = false): Uint8Array {
+export function requestMetaJson(r: RequestInfo, requestId: string, timings = false): string {
   const query = typeof r.query === 'string' ? parseQueryString(r.query) : (r.query ?? {});
   const version = r.version !== undefined ? Number.parseFloat(r.version) : 1.1;
-  return encoder.encode(
-    JSON.stringify({
+  return JSON.stringify({
       request_id: requestId,
       method: r.method,
       scheme: r.scheme ?? 'http',
@@ -49,8 +58,7 @@ export function encodeRequestMeta(r: RequestInfo, requestId: string, timings = f
       headers: r.headers ?? {},
       query,
       ...(timings ? { timings: true } : {}),
-    }),
-  );
+    });
 }
 
 export function encodeResponseMeta(r: ResponseInfo): Uint8Array {

@@ -36,4 +36,5 @@ export interface EngineExports {
   dk_done(ctx: number): void;
   dk_stats(): void;
   dk_ping(n: number): number;
+  dk_collect(): void;
 }

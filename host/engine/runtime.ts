@@ -75,6 +75,12 @@ export class EngineRuntime {
   readonly contexts = new Map<number, ContextHooks>();
   private readonly calls = new Map<string, AbortController>();
   private nextToken = 1;
+  /** export calls in progress (collection is only safe at depth 0) */
+  private depth = 0;
+  /** requests finished since the last collection */
+  private finishedSinceCollect = 0;
+  /** collect after this many finished requests (the module never collects by itself) */
+  static readonly COLLECT_EVERY = 256;
 
   constructor(private readonly options: RuntimeOptions) {
     this.instantiate();
@@ -105,6 +111,14 @@ export class EngineRuntime {
     return [ptr, data.byteLength];
   }
 
+  /** Encodes a string as UTF-8 straight into a module-owned buffer. */
+  putText(text: string): [number, number] {
+    const len = Buffer.byteLength(text, 'utf8');
+    const ptr = this.exports.dk_alloc(len);
+    encoder.encodeInto(text, this.bytes(ptr, len));
+    return [ptr, len];
+  }
+
   private ok(data: Uint8Array): number {
     this.pending = data;
     return data.byteLength;
@@ -117,6 +131,7 @@ export class EngineRuntime {
 
   /** Runs an export; a trap replaces the instance and fails live requests. */
   call<T>(fn: () => T): T {
+    this.depth++;
     try {
       return fn();
     } catch (e) {
@@ -125,6 +140,8 @@ export class EngineRuntime {
         throw new EngineTrap(e);
       }
       throw e;
+    } finally {
+      this.depth--;
     }
   }
 
@@ -363,6 +380,23 @@ export class EngineRuntime {
     } catch (e) {
       if (!(e instanceof EngineTrap)) hooks.crash(e as Error);
     }
+  }
+
+  /** Called after each dk_done: collects garbage every COLLECT_EVERY requests. */
+  requestFinished(): void {
+    if (++this.finishedSinceCollect >= EngineRuntime.COLLECT_EVERY) this.collect();
+  }
+
+  /** Configuring a plan makes much garbage (the parsed config): collect now. */
+  configured(): void {
+    this.collect();
+  }
+
+  /** Runs the module's collector; only between exports. */
+  collect(): void {
+    if (this.depth > 0) return; // a module frame is live: try again later
+    this.finishedSinceCollect = 0;
+    this.call(() => this.exports.dk_collect());
   }
 
   /** Aborts a context's in-flight calls (the request ended early). */
