@@ -1,0 +1,142 @@
+// The datakit command, run as a real process (compiled code).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHost, root } from '../helpers/cli.js';
+import { json, startServer, type TestServer } from '../helpers/http.js';
+
+const run = promisify(execFile);
+const FLOWS = resolve(__dirname, '../../../shared/flows');
+let dir: string;
+let api: TestServer;
+
+async function datakit(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const p = run(process.execPath, ['bin/datakit.js', ...args], { cwd: root, timeout: 30_000 });
+    if (input !== undefined) {
+      p.child.stdin!.end(input);
+    }
+    const { stdout, stderr } = await p;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  buildHost();
+  dir = mkdtempSync(join(tmpdir(), 'dk-cli-'));
+  api = await startServer((req, res) => json(res, 200, { token_type: 'Bearer', access_token: 'cli-token', seen: req.headers['x-api-key'] }));
+}, 150_000);
+afterAll(async () => {
+  await api.close();
+});
+
+describe('datakit validate', () => {
+  it('accepts every shared flow whose node types exist, and a declarative file', async () => {
+    for (const f of ['authenticate-third-party.yaml', 'conditionally-store-cached-items.yaml', 'sign-consumer-jwt.yaml', 'convert-xml-into-json.yaml']) {
+      const r = await datakit(['validate', join(FLOWS, f)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('ok');
+    }
+    const decl = join(dir, 'kong.yaml');
+    writeFileSync(decl, `_format_version: "3.0"\nplugins:\n- name: datakit\n  config:\n    nodes:\n    - name: S\n      type: static\n      values: {a: 1}\n`);
+    const r = await datakit(['validate', decl]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('plugins[0].config: ok');
+  });
+
+  it('exits 1 with every error, node by node', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, `nodes:\n- name: A\n  type: call\n  url: ftp://x\n- name: B\n  type: nope\n- name: C\n  type: jq\n  jq: "."\n  input: MISSING\n`);
+    const r = await datakit(['validate', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('2 errors');
+    expect(r.stderr).toContain('node #1 (A): url: invalid url "ftp://x"');
+    expect(r.stderr).toContain('node #2 (B): type: unknown node type "nope"');
+  });
+
+  it('malformed YAML is a clear error', async () => {
+    const bad = join(dir, 'broken.yaml');
+    writeFileSync(bad, 'nodes: [\n  - {name: a\n');
+    const r = await datakit(['validate', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid YAML\/JSON at line \d+/);
+  });
+});
+
+describe('datakit run', () => {
+  it('runs a flow once with real calls and prints the client response and service request', async () => {
+    const flow = join(dir, 'auth.yaml');
+    writeFileSync(flow, (await import('node:fs')).readFileSync(join(FLOWS, 'authenticate-third-party.yaml'), 'utf8').replaceAll('https://my-token-service', api.url));
+    const req = join(dir, 'req.json');
+    writeFileSync(req, JSON.stringify({ method: 'GET', path: '/x', query: { api_key: 'k9' }, upstream: { status: 201, body: { up: true } } }));
+    const r = await datakit(['run', flow, '--request', req]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe(201);
+    expect(out.body).toEqual({ up: true });
+    expect(out.service_request.headers.Authorization).toBe('Bearer cli-token');
+    expect(api.received.at(-1)!.headers['x-api-key']).toBe('k9');
+  });
+
+  it('--trace prints the debug trace', async () => {
+    const flow = join(dir, 'exit.yaml');
+    writeFileSync(flow, 'nodes:\n- name: S\n  type: static\n  values: {body: hi}\n- name: E\n  type: exit\n  input: S\n');
+    const r = await datakit(['run', flow, '--trace']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.status).toBe('PLAN_COMPLETE');
+    expect(t.nodes.map((n: { name: string }) => n.name)).toEqual(['S', 'E']);
+  });
+});
+
+describe('datakit bench', () => {
+  it('runs a flow N times with mocked calls and reports per-node times', async () => {
+    const flow = join(dir, 'bench-auth.yaml');
+    writeFileSync(flow, (await import('node:fs')).readFileSync(join(FLOWS, 'authenticate-third-party.yaml'), 'utf8'));
+    const mocks = join(dir, 'mocks.json');
+    writeFileSync(mocks, JSON.stringify({ 'POST https://my-token-service/auth-token': { body: { token_type: 'Bearer', access_token: 't' } } }));
+    const r = await datakit(['bench', flow, '-n', '200', '-c', '8', '--mock-calls', mocks, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.requests).toBe(200);
+    expect(rep.failures).toBe(0);
+    expect(rep.nodes.map((n: { name: string; runs: number }) => [n.name, n.runs])).toEqual([
+      ['STATIC_INPUTS', 200],
+      ['BUILD_HEADERS', 200],
+      ['AUTH_REQUEST', 200],
+      ['UPSTREAM_AUTH_HEADER', 200],
+    ]);
+    for (const n of rep.nodes) expect(n.p99_ms).toBeGreaterThanOrEqual(n.median_ms);
+  });
+
+  it('reports failures', async () => {
+    const flow = join(dir, 'bench-fail.yaml');
+    writeFileSync(flow, 'nodes:\n- name: C\n  type: call\n  url: http://127.0.0.1:1/x\n');
+    const mocks = join(dir, 'mocks-fail.json');
+    writeFileSync(mocks, JSON.stringify({ '*': { status: 503 } }));
+    const r = await datakit(['bench', flow, '-n', '20', '--mock-calls', mocks]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/failures 20/);
+    expect(r.stdout).toContain('failure x20: HTTP call failed with status 503');
+  });
+});
+
+describe('datakit jq and help', () => {
+  it('dispatches jq', async () => {
+    const r = await datakit(['jq', '-c', '.a'], '{"a":[1,2]}');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('[1,2]');
+  });
+
+  it('unknown commands exit 2 with usage', async () => {
+    const r = await datakit(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('usage: datakit');
+  });
+});
