@@ -7,7 +7,7 @@ import { toPluginConfig } from './config.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
-import { encodeResponseMeta, newRequestId, requestMetaJson, toBytes } from './request-meta.js';
+import { encodeResponseMeta, newRequestId, parseQueryString, requestMetaJson, toBytes } from './request-meta.js';
 import type {
   ClientResponse,
   HeaderMap,
@@ -455,28 +455,12 @@ export function applyHeaderPatch(base: HeaderMap, patch: Record<string, string |
   return out;
 }
 
-function decodeQuery(q: RequestInfo['query']): Record<string, string | string[] | null> {
-  if (q === undefined) return {};
-  if (typeof q !== 'string') return { ...q };
-  const out: Record<string, string | string[] | null> = {};
-  for (const part of q.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq < 0 ? null : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else out[k] = ([] as Array<string | null>).concat(prev as string, v as string).filter((x) => x !== null) as string[];
-  }
-  return out;
-}
-
 function applyServiceRequest(req: RequestInfo, changes: { headers?: Record<string, string | string[] | null>; query?: Record<string, string | string[] | null>; body?: Uint8Array }): SentRequest {
   return {
     method: req.method,
     path: req.path,
     headers: applyHeaderPatch(req.headers ?? {}, changes.headers),
-    query: changes.query ?? decodeQuery(req.query),
+    query: changes.query ?? (typeof req.query === 'string' ? parseQueryString(req.query) : { ...(req.query ?? {}) }),
     body: changes.body ?? (req.body !== undefined ? toBytes(req.body) : new Uint8Array(0)),
   };
 }
