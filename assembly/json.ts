@@ -205,6 +205,10 @@ export class Value {
   }
 }
 
+export function valueTypeName(v: Value): string {
+  return typeName(v.typeKind());
+}
+
 export function typeName(k: i32): string {
   if (k == Kind.NULL) return 'null';
   if (k == Kind.BOOL) return 'boolean';
@@ -486,14 +490,28 @@ export class JsonParser {
       return false;
     }
     const c = this.peek();
-    if (c == 0x7b) {
-      this.pos++;
-      this.ws();
-      if (this.peek() == 0x7d) {
-        this.pos++;
-        return true;
+    if (c == 0x7b || c == 0x5b) return this.skipContainer(c == 0x7b, depth);
+    if (c == 0x22) {
+      if (!this.skipString()) {
+        this.fail('invalid string');
+        return false;
       }
-      while (true) {
+      return true;
+    }
+    return this.parseValue(depth) !== null;
+  }
+
+  /** Skips an object (`{`) or an array (`[`), validating it. */
+  skipContainer(isObject: bool, depth: i32): bool {
+    const close = isObject ? 0x7d : 0x5d;
+    this.pos++;
+    this.ws();
+    if (this.peek() == close) {
+      this.pos++;
+      return true;
+    }
+    while (true) {
+      if (isObject) {
         this.ws();
         if (this.peek() != 0x22 || !this.skipString()) {
           this.fail('expected string key');
@@ -505,52 +523,21 @@ export class JsonParser {
           return false;
         }
         this.pos++;
-        if (!this.skipValue(depth + 1)) return false;
-        this.ws();
-        const d = this.peek();
-        if (d == 0x2c) {
-          this.pos++;
-          continue;
-        }
-        if (d == 0x7d) {
-          this.pos++;
-          return true;
-        }
-        this.fail("expected ',' or '}'");
-        return false;
       }
-    }
-    if (c == 0x5b) {
-      this.pos++;
+      if (!this.skipValue(depth + 1)) return false;
       this.ws();
-      if (this.peek() == 0x5d) {
+      const d = this.peek();
+      if (d == 0x2c) {
+        this.pos++;
+        continue;
+      }
+      if (d == close) {
         this.pos++;
         return true;
       }
-      while (true) {
-        if (!this.skipValue(depth + 1)) return false;
-        this.ws();
-        const d = this.peek();
-        if (d == 0x2c) {
-          this.pos++;
-          continue;
-        }
-        if (d == 0x5d) {
-          this.pos++;
-          return true;
-        }
-        this.fail("expected ',' or ']'");
-        return false;
-      }
+      this.fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'");
+      return false;
     }
-    if (c == 0x22) {
-      if (!this.skipString()) {
-        this.fail('invalid string');
-        return false;
-      }
-      return true;
-    }
-    return this.parseValue(depth) !== null;
   }
 
   skipString(): bool {

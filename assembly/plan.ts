@@ -249,16 +249,6 @@ function quote(s: string): string {
   return w.toString();
 }
 
-function jsonTypeOf(v: Value): string {
-  const k = v.typeKind();
-  if (k == Kind.NULL) return 'null';
-  if (k == Kind.BOOL) return 'boolean';
-  if (k == Kind.NUM) return 'number';
-  if (k == Kind.STR) return 'string';
-  if (k == Kind.ARR) return 'array';
-  return 'object';
-}
-
 /** Port type a static value feeds with. */
 function staticPortType(v: Value): i32 {
   const k = v.typeKind();

@@ -2,7 +2,9 @@
 // with secrets and sensitive headers masked.
 
 import { ByteWriter, lowerAscii } from './bytes';
-import { Kind, Value, writeJsonString, writeNumber } from './json';
+import { Kind, Value, valueTypeName, writeJsonString, writeNumber } from './json';
+
+export { valueTypeName };
 import { monoMs, nowMs } from './host';
 
 export const MASK = '********';
@@ -65,16 +67,6 @@ export function writeMasked(w: ByteWriter, v: Value, secrets: string[], depth: i
     }
     w.byte(0x7d);
   }
-}
-
-export function valueTypeName(v: Value): string {
-  const k = v.typeKind();
-  if (k == Kind.NULL) return 'null';
-  if (k == Kind.BOOL) return 'boolean';
-  if (k == Kind.NUM) return 'number';
-  if (k == Kind.STR) return 'string';
-  if (k == Kind.ARR) return 'array';
-  return 'object';
 }
 
 export class Trace {
