@@ -83,6 +83,7 @@ vf('keys_unsorted/0', (v) => {
   throw new JqError(`${describe(v)} has no keys`);
 });
 vf('has/1', (v, k) => {
+  if (v === null) return false;
   if (isObject(v) && typeof k === 'string') return hasOwn.call(v, k);
   if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
   throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
@@ -109,7 +110,6 @@ vf('add/0', (v) => {
     for (const k of Object.keys(v)) acc = opAdd(acc, v[k]);
     return acc;
   }
-  if (v === null) return null;
   throw new JqError(`Cannot iterate over ${describe(v)}`);
 });
 fn('add/1', ([f]) => (v, p, env, k) => {
@@ -286,7 +286,13 @@ fn('nth/2', ([nf, f]) => (v, p, env, k) =>
 );
 fn('bsearch/1', ([tf]) => (v, p, env, k) =>
   tf(v, null, env, (target) => {
-    if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be searched from`);
+    if (!Array.isArray(v)) {
+      if (lengthOf(v) === 0) {
+        emitValue(k, p, -1);
+        return;
+      }
+      throw new JqError(`${describe(v)} cannot be searched from`);
+    }
     let lo = 0;
     let hi = v.length - 1;
     while (lo <= hi) {
@@ -410,6 +416,7 @@ function requireArray(v: unknown, what: string): unknown[] {
 }
 vf('sort/0', (v) => requireArray(v, 'sorted').slice().sort(compare));
 function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; key: unknown[] }[] {
+  if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
   const arr = requireArray(v, what);
   return arr.map((x) => {
     const key: unknown[] = [];
@@ -517,7 +524,7 @@ vf('from_entries/0', (v) => {
         key = indexValue(x, alt);
       }
     } else key = kk;
-    if (typeof key !== 'string') key = dump(key);
+    if (typeof key !== 'string') throw new JqError(`Cannot use ${describe(key)} as object key`);
     let val: unknown;
     if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : hasOwn.call(x, 'Value') ? x.Value : indexValue(x, 'v');
     else if (x === null) val = null;
@@ -544,7 +551,6 @@ fn('select/1', ([f]) => (v, p, env, k) =>
 );
 vf('indices/1', (v, i) => indicesOf(v, i));
 function indicesOf(v: unknown, i: unknown): unknown {
-  if (v === null) return null;
   if (typeof v === 'string' && typeof i === 'string') {
     if (i === '') return null;
     const r: number[] = [];
@@ -631,8 +637,8 @@ vf('implode/0', (v) => {
   if (!Array.isArray(v)) throw new JqError('implode input must be an array');
   let s = '';
   for (const c of v) {
-    if (typeof c !== 'number') {
-      throw new JqError(`${c === null ? 'number (null)' : describe(c)} can't be imploded, unicode codepoint needs to be numeric`);
+    if (typeof c !== 'number' || c !== c) {
+      throw new JqError(`${describe(c)} can't be imploded, unicode codepoint needs to be numeric`);
     }
     let cp = Math.trunc(c);
     if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
@@ -660,15 +666,15 @@ vf('now/0', () => Date.now() / 1000);
 vf('infinite/0', () => Infinity);
 vf('nan/0', () => NaN);
 vf('isinfinite/0', (v) => {
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  if (typeof v !== 'number') return false;
   return v === Infinity || v === -Infinity;
 });
 vf('isnan/0', (v) => {
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  if (typeof v !== 'number') return false;
   return v !== v;
 });
 vf('isnormal/0', (v) => {
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
+  if (typeof v !== 'number') return false;
   return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
 });
 fn('input/0', () => () => {

@@ -196,14 +196,9 @@ export class Compiler {
         const l = this.single(n.left, scope);
         const r = l && this.single(n.right, scope);
         if (!l || !r) return null;
+        // jq 1.7: errors raised by the left-hand side of // propagate
         return (v, env) => {
-          let x: unknown = null;
-          try {
-            x = l(v, env);
-          } catch (e) {
-            if (!(e instanceof JqError)) throw e;
-            x = null;
-          }
+          const x = l(v, env);
           return truthy(x) ? x : r(v, env);
         };
       }
@@ -448,25 +443,11 @@ export class Compiler {
         const r = this.compile(n.right, scope);
         return (v, p, env, k) => {
           let found = false;
-          const owner = {};
-          try {
-            l(v, p, env, (x, xp) => {
-              if (!truthy(x)) return;
-              found = true;
-              try {
-                k(x, xp);
-              } catch (e) {
-                if (e instanceof JqError) throw new Passthrough(e, owner);
-                throw e;
-              }
-            });
-          } catch (e) {
-            if (e instanceof Passthrough) {
-              if (e.owner === owner) throw e.err;
-              throw e;
-            }
-            if (!(e instanceof JqError)) throw e;
-          }
+          l(v, p, env, (x, xp) => {
+            if (!truthy(x)) return;
+            found = true;
+            k(x, xp);
+          });
           if (!found) r(v, p, env, k);
         };
       }
@@ -1000,7 +981,7 @@ function pushSlots(env: Env | null, slots: unknown[]): Env | null {
 }
 
 function objKeyError(key: unknown): JqError {
-  return new JqError(`Object keys must be strings`);
+  return new JqError(`Cannot use ${describe(key)} as object key`);
 }
 
 function isPathCapable(n: Node): boolean {

@@ -11,8 +11,9 @@ export function parseJsonText(text: string): unknown {
       try {
         return JSON.parse(
           t.replace(/(^|[\s,:\[])(-?)(nan|NaN|Infinity)\b/g, (_m, pre, sign, w) =>
-            pre + (w === 'Infinity' ? (sign ? '-1e1000' : '1e1000') : 'null'),
+            pre + (w === 'Infinity' ? (sign ? '-1e1000' : '1e1000') : '"\\u0000NaN\\u0000"'),
           ),
+          (_k, v) => (v === '\u0000NaN\u0000' ? NaN : v),
         );
       } catch {
         /* fallthrough */

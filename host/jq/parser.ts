@@ -403,6 +403,7 @@ export class Parser {
     }
     const term = this.parsePostfix();
     if (this.isKw('as')) {
+      if (this.expOptional) this.unexpected();
       this.advance();
       const patterns: Pattern[] = [this.parsePattern()];
       while (this.isOp('?//')) {
@@ -422,8 +423,7 @@ export class Parser {
       this.advance();
       return { kind: 'neg', operand: this.parsePostTry() };
     }
-    if (this.isKw('try') || this.isKw('label') || this.isKw('def')) return this.parsePostfixWithAs();
-    return this.parsePostfix();
+    return this.parsePostfixWithAs();
   }
 
   private parsePattern(): Pattern {
@@ -494,10 +494,24 @@ export class Parser {
     return { key, value: this.parsePattern() };
   }
 
+  /** set when the last parsed postfix term ended in `?` applied to a non-suffix term (jq: Exp '?') */
+  private expOptional = false;
+
   private parsePostfix(): Node {
     let term = this.parsePrimary();
+    let lastWasSuffix = term.kind === 'index' || term.kind === 'iterate' || term.kind === 'slice';
+    this.expOptional = false;
     for (;;) {
       const t = this.tok;
+      if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[' || t.value === '?')))) this.unexpected();
+      if (t.kind === 'op' && t.value === '?') {
+        this.advance();
+        if (!lastWasSuffix) this.expOptional = true;
+        term = { kind: 'try', body: term, handler: null };
+        lastWasSuffix = false;
+        continue;
+      }
+      lastWasSuffix = true;
       if (t.kind === 'field') {
         this.advance();
         term = { kind: 'index', target: term, key: { kind: 'literal', value: t.value } };
@@ -512,9 +526,6 @@ export class Parser {
         } else this.unexpected();
       } else if (t.kind === 'op' && t.value === '[') {
         term = this.parseBracketSuffix(term);
-      } else if (t.kind === 'op' && t.value === '?') {
-        this.advance();
-        term = { kind: 'try', body: term, handler: null };
       } else break;
     }
     return term;

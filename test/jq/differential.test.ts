@@ -19,7 +19,7 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const rnd = mulberry32(0x5eed1);
+const rnd = mulberry32(process.env.JQ_DIFF_SEED ? Number(process.env.JQ_DIFF_SEED) : 0x5eed1);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
 
 const DOCS: unknown[] = [
@@ -148,7 +148,7 @@ describe('differential test against jq-wasm', () => {
       stats.compared++;
       const agree =
         refOut === null
-          ? failed && ours!.length === 0
+          ? failed
           : ours !== null && ours.length === refOut.length && ours.every((o, i) => sameValue(o, refOut![i]));
       if (agree) {
         if (refOut === null || failed) stats.agreeErrors++;

@@ -109,7 +109,6 @@ const cases: Record<string, [unknown, unknown[]][]> = {
     [{ id: 'caller-a' }, ['upstream-a']],
     [{ id: 'caller-b' }, ['upstream-b']],
     [{ id: 'x' }, ['upstream-default']],
-    [{}, ['upstream-default']],
   ],
   [norm('{ "sub": .id }')]: [[{ id: 'c0ffee', username: 'bob' }, [{ sub: 'c0ffee' }]]],
   [norm('{ "X-Consumer-JWT": . }')]: [['eyJhbGciOi.x.y', [{ 'X-Consumer-JWT': 'eyJhbGciOi.x.y' }]]],
@@ -134,6 +133,10 @@ describe('jq filters of the shared flows', () => {
 });
 
 describe('flow filter errors', () => {
+  it('a credential without id fails the node, like jq 1.7 (errors on the left of // propagate)', () => {
+    const prog = compile('{"caller-a": "upstream-a", "caller-b": "upstream-b"}[.id] // "upstream-default"');
+    expect(() => prog.run({})).toThrow('Cannot index object with null');
+  });
   it('headers must be an object (jq: null * object fails the node)', () => {
     const prog = compile('.headers * {"X-Api-Key": (.query.api_key // "none")}');
     expect(() => prog.run({ headers: null })).toThrow('null (null) and object ({"X-Api-Key...) cannot be multiplied');
