@@ -4,7 +4,7 @@
 // and cancellation, and the phase results handed back to the host.
 
 import { ByteWriter, equalsIgnoreCase } from './bytes';
-import { JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
+import { Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString } from './json';
 import {
   host_async_cancel,
   host_phase_result,
@@ -28,8 +28,8 @@ import {
   SELF,
 } from './plan';
 import { NodeType, PortType, portTypeName } from './types';
-import { decodeBody, encodeBody, headerIndex, headerValue, jsonQuote, writeHeaderMap, bodyError, rawJson } from './http';
-import { maskSecrets, MASK, Trace, valueTypeName, writeMasked } from './trace';
+import { decodeBody, EncodedBody, encodeBody, headerValue, jsonQuote, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
+import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 
 export const S_PENDING: i32 = 0;
@@ -418,34 +418,47 @@ export class Ctx {
     return this.endResponsePhase();
   }
 
-  endRequestPhase(): i32 {
-    const sr = this.node(N_SERVICE_REQUEST);
+  /**
+   * Gathers an implicit sink's inputs (service_request or response) and
+   * writes its body and header patch into `w`; returns the new body or null.
+   * `bodyOut[0]` receives the body; errors fail the sink node.
+   */
+  writeSink(i: i32, w: ByteWriter, bodyOut: Array<ArrayBuffer | null>): string | null {
     const ins = new Array<Value | null>();
-    const err = this.gather(sr, ins);
-    if (err !== null) return this.fail(N_SERVICE_REQUEST, err!);
+    const err = this.gather(this.node(i), ins);
+    if (err !== null) return err;
+    const body = ins[0];
+    let headers = ins[1];
+    let enc = body !== null ? encodeBody(body, headers) : null;
+    if (i == N_RESPONSE && this.trace !== null) {
+      // a traced request answers the trace
+      this.state[N_RESPONSE] = S_DONE;
+      enc = new EncodedBody();
+      enc.bytes = this.traceReport('PLAN_COMPLETE');
+      enc.contentType = 'application/json';
+      const h = Value.obj();
+      h.set('Content-Type', Value.str('application/json'));
+      headers = h;
+    }
+    if (headers !== null && headers.typeKind() != Kind.OBJ) return 'invalid headers: expected a map, got ' + valueTypeName(headers);
+    if (headers !== null || enc !== null) {
+      w.str(',"headers":');
+      writeMessageHeaders(w, headers, enc, true, enc !== null ? LENGTH_SET : LENGTH_NONE);
+    }
+    if (i == N_SERVICE_REQUEST && ins[2] !== null) {
+      w.str(',"query":');
+      writeJson(w, ins[2]!);
+    }
+    bodyOut.push(enc !== null ? enc.bytes : null);
+    return null;
+  }
+
+  endRequestPhase(): i32 {
     const w = new ByteWriter(256);
     w.str('{"action":"continue"');
-    let bodyBytes: ArrayBuffer | null = null;
-    let ctAdd: string | null = null;
-    const body = ins[0];
-    const headers = ins[1];
-    if (body !== null) {
-      const enc = encodeBody(body, headers);
-      bodyBytes = enc.bytes;
-      if (enc.contentType.length > 0) ctAdd = enc.contentType;
-    }
-    if (headers !== null || bodyBytes !== null) {
-      const h = headers !== null ? headers : Value.obj();
-      const hp = headerMapProblemOrNull(h);
-      if (hp !== null) return this.fail(N_SERVICE_REQUEST, hp!);
-      w.str(',"headers":');
-      writePatch(w, h, ctAdd, bodyBytes);
-    }
-    const query = ins[2];
-    if (query !== null) {
-      w.str(',"query":');
-      writeJson(w, query);
-    }
+    const body = new Array<ArrayBuffer | null>();
+    const err = this.writeSink(N_SERVICE_REQUEST, w, body);
+    if (err !== null) return this.fail(N_SERVICE_REQUEST, err!);
     const tracing = this.traceOn();
     const responsePhase = this.plan.responsePhase || tracing;
     w.str(',"response_phase":');
@@ -456,46 +469,21 @@ export class Ctx {
     this.state[N_SERVICE_REQUEST] = S_DONE;
     // release service_response's dependency on the service request
     this.waiting[N_SERVICE_RESPONSE]--;
-    this.emit(w, bodyBytes);
+    this.emit(w, body[0]);
     if (!responsePhase) this.finished = true;
     return ACTION_CONTINUE;
   }
 
   endResponsePhase(): i32 {
-    const r = this.node(N_RESPONSE);
-    const ins = new Array<Value | null>();
-    const err = this.gather(r, ins);
-    if (err !== null) return this.fail(N_RESPONSE, err!);
     const w = new ByteWriter(256);
     w.str('{"action":"continue"');
-    let bodyBytes: ArrayBuffer | null = null;
-    let ctAdd: string | null = null;
-    const body = ins[0];
-    let headers = ins[1];
-    if (body !== null) {
-      const enc = encodeBody(body, headers);
-      bodyBytes = enc.bytes;
-      if (enc.contentType.length > 0) ctAdd = enc.contentType;
-    }
-    if (this.trace !== null) {
-      this.state[N_RESPONSE] = S_DONE;
-      bodyBytes = this.traceReport('PLAN_COMPLETE');
-      ctAdd = 'application/json';
-      const h = Value.obj();
-      h.set('Content-Type', Value.str('application/json'));
-      headers = h;
-    }
-    if (headers !== null || bodyBytes !== null) {
-      const h = headers !== null ? headers : Value.obj();
-      const hp = headerMapProblemOrNull(h);
-      if (hp !== null) return this.fail(N_RESPONSE, hp!);
-      w.str(',"headers":');
-      writePatch(w, h, ctAdd, bodyBytes);
-    }
+    const body = new Array<ArrayBuffer | null>();
+    const err = this.writeSink(N_RESPONSE, w, body);
+    if (err !== null) return this.fail(N_RESPONSE, err!);
     w.byte(0x7d);
     this.state[N_RESPONSE] = S_DONE;
     this.finished = true;
-    this.emit(w, bodyBytes);
+    this.emit(w, body[0]);
     return ACTION_CONTINUE;
   }
 
@@ -678,22 +666,6 @@ function writeNodeRef(w: ByteWriter, n: PNode): void {
   w.str(',"type":');
   writeJsonString(w, n.typeName);
   w.byte(0x7d);
-}
-
-function headerMapProblemOrNull(h: Value): string | null {
-  if (h.typeKind() != Kind.OBJ) return 'invalid headers: expected a map, got ' + valueTypeName(h);
-  return null;
-}
-
-/** Header patch: the given headers (null = remove) plus body-derived ones. */
-function writePatch(w: ByteWriter, h: Value, ctAdd: string | null, body: ArrayBuffer | null): void {
-  if (ctAdd !== null && headerIndex(h, 'content-type') < 0) {
-    const copy = h.shallowCopy();
-    copy.set('Content-Type', Value.str(ctAdd!));
-    h = copy;
-  }
-  if (body !== null) writeHeaderMap(w, h, true, 'Content-Length', body.byteLength.toString());
-  else writeHeaderMap(w, h, true, null, null);
 }
 
 /** Run-time type check for `any`/convertible connections; null = mismatch. */

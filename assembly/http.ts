@@ -215,6 +215,26 @@ export function encodeBody(body: Value, headers: Value | null): EncodedBody {
   return out;
 }
 
+export const LENGTH_NONE: i32 = 0; // leave Content-Length as given
+export const LENGTH_SET: i32 = 1; // recompute it from the body
+export const LENGTH_DROP: i32 = 2; // remove it (the HTTP client computes it)
+
+/**
+ * Writes the headers of a message whose body was encoded: the given map,
+ * plus the Content-Type the encoding chose (unless one is set), and
+ * Content-Length per `length`.
+ */
+export function writeMessageHeaders(w: ByteWriter, headers: Value | null, enc: EncodedBody | null, keepNull: bool, length: i32): void {
+  let h = headers !== null ? headers : Value.obj();
+  if (enc !== null && enc.contentType.length > 0 && headerIndex(h, 'content-type') < 0) {
+    h = h.shallowCopy();
+    h.set('Content-Type', Value.str(enc.contentType));
+  }
+  if (length == LENGTH_SET) writeHeaderMap(w, h, keepNull, 'Content-Length', (enc !== null ? enc.bytes.byteLength : 0).toString());
+  else if (length == LENGTH_DROP) writeHeaderMap(w, h, keepNull, 'Content-Length', null);
+  else writeHeaderMap(w, h, keepNull, null, null);
+}
+
 /** Last JSON error from decodeBody. */
 export let bodyError: string = '';
 

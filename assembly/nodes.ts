@@ -27,7 +27,9 @@ import {
   mediaType,
   mergeQuery,
   rawJson,
-  writeHeaderMap,
+  writeMessageHeaders,
+  LENGTH_DROP,
+  LENGTH_SET,
 } from './http';
 import { valueTypeName } from './trace';
 
@@ -220,14 +222,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
     const hp = headerMapProblem(headers);
     if (hp !== null) return NodeResult.failed('invalid headers: ' + hp!);
   }
-  let bodyBytes: ArrayBuffer | null = null;
-  let ctAdd: string | null = null;
   const body = ins[0];
-  if (body !== null && !body.isNull()) {
-    const enc = encodeBody(body, headers);
-    bodyBytes = enc.bytes;
-    if (enc.contentType.length > 0) ctAdd = enc.contentType;
-  }
+  const enc = body !== null && !body.isNull() ? encodeBody(body, headers) : null;
 
   const w = new ByteWriter(256);
   w.str('{"method":');
@@ -235,13 +231,7 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   w.str(',"url":');
   writeJsonString(w, url);
   w.str(',"headers":');
-  const h = headers !== null ? headers : Value.obj();
-  if (ctAdd !== null && headerIndex(h, 'content-type') < 0) {
-    // the client computes Content-Length itself
-    const copy = h.shallowCopy();
-    copy.set('Content-Type', Value.str(ctAdd!));
-    writeHeaderMap(w, copy, false, 'Content-Length', null);
-  } else writeHeaderMap(w, h, false, 'Content-Length', null);
+  writeMessageHeaders(w, headers, enc, false, LENGTH_DROP); // the client computes Content-Length
   if (n.timeout >= 0) {
     w.str(',"timeout":');
     w.int(n.timeout);
@@ -262,8 +252,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
     writeJsonString(w, v.resolve().s);
   }
   w.byte(0x7d);
-  const r = bodyBytes !== null
-    ? host_http_dispatch(ctx.id, w.ptr, w.len, changetype<usize>(bodyBytes), bodyBytes.byteLength)
+  const r = enc !== null
+    ? host_http_dispatch(ctx.id, w.ptr, w.len, changetype<usize>(enc.bytes), enc.bytes.byteLength)
     : host_http_dispatch(ctx.id, w.ptr, w.len, 0, -1);
   if (r <= 0) return NodeResult.failed('could not dispatch HTTP call: ' + takeResult(r).text);
   const res = new NodeResult();
@@ -314,19 +304,10 @@ function runExit(ctx: Ctx, n: PNode): NodeResult {
   r.status = NodeResult.EXIT;
   r.exitStatus = n.status;
   const body = ins[0];
-  let ctAdd: string | null = null;
-  if (body !== null && !body.isNull()) {
-    const enc = encodeBody(body, headers);
-    r.body = enc.bytes;
-    if (enc.contentType.length > 0) ctAdd = enc.contentType;
-  }
-  const h = headers !== null ? headers : Value.obj();
+  const enc = body !== null && !body.isNull() ? encodeBody(body, headers) : null;
+  if (enc !== null) r.body = enc.bytes;
   const w = new ByteWriter(128);
-  if (ctAdd !== null && headerIndex(h, 'content-type') < 0) {
-    const copy = h.shallowCopy();
-    copy.set('Content-Type', Value.str(ctAdd!));
-    writeHeaderMap(w, copy, false, 'Content-Length', r.body.byteLength.toString());
-  } else writeHeaderMap(w, h, false, 'Content-Length', r.body.byteLength.toString());
+  writeMessageHeaders(w, headers, enc, false, LENGTH_SET);
   r.headers = w.toString();
   return r;
 }
