@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 
 /** A call node's request, as the engine describes it (JSON from http_dispatch). */
@@ -58,7 +59,11 @@ export class HttpClient implements CallTransport {
     const verify = req.ssl_verify !== false;
     const sni = req.ssl_server_name ?? '';
     const proxy = isHttps ? req.https_proxy : req.http_proxy;
-    const key = `${verify}|${sni}|${proxy ?? ''}|${req.proxy_auth_username ?? ''}`;
+    // proxy credentials are part of the pool identity (a digest, not the secret)
+    const auth = proxy && req.proxy_auth_username !== undefined
+      ? createHash('sha256').update(`${req.proxy_auth_username}:${req.proxy_auth_password ?? ''}`).digest('hex')
+      : '';
+    const key = `${verify}|${sni}|${proxy ?? ''}|${auth}`;
     let d = this.dispatchers.get(key);
     if (d) return d;
     const connect = { rejectUnauthorized: verify, ...(sni ? { servername: sni } : {}) };
