@@ -59,7 +59,7 @@ vf('type/0', typeOf);
 vf('tostring/0', toStringValue);
 vf('tojson/0', (v) => dump(v));
 vf('fromjson/0', (v) => {
-  if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be parsed as JSON`);
+  if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   return parseJsonText(v);
 });
 vf('tonumber/0', (v) => {
@@ -417,6 +417,10 @@ function requireArray(v: unknown, what: string): unknown[] {
 vf('sort/0', (v) => requireArray(v, 'sorted').slice().sort(compare));
 function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; key: unknown[] }[] {
   if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
+  if (!Array.isArray(v)) {
+    // jq: _impl(map([f])) -- f runs over the values first, then the input must be an array
+    for (const x of Object.values(v as Obj)) f(x, null, env, () => {});
+  }
   const arr = requireArray(v, what);
   return arr.map((x) => {
     const key: unknown[] = [];
@@ -465,8 +469,12 @@ function minmax(items: { x: unknown; key: unknown }[], isMax: boolean): unknown 
   }
   return best.x;
 }
-vf('min/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })), false));
-vf('max/0', (v) => minmax(requireArray(v, 'sorted').map((x) => ({ x, key: x })), true));
+function requireIterable(v: unknown): unknown[] {
+  if (!Array.isArray(v)) throw new JqError(`${describe(v)} and ${describe(v)} cannot be iterated over`);
+  return v;
+}
+vf('min/0', (v) => minmax(requireIterable(v).map((x) => ({ x, key: x })), false));
+vf('max/0', (v) => minmax(requireIterable(v).map((x) => ({ x, key: x })), true));
 fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), false)));
 fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), true)));
 // jq: def reverse: [.[length - 1 - range(0;length)]];
@@ -622,11 +630,11 @@ vf('join/1', (v, sep) => {
   return truthy(acc) ? acc : '';
 });
 vf('ascii_downcase/0', (v) => {
-  if (typeof v !== 'string') throw new JqError('ascii_downcase input must be a string');
+  if (typeof v !== 'string') throw new JqError('explode input must be a string');
   return v.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 });
 vf('ascii_upcase/0', (v) => {
-  if (typeof v !== 'string') throw new JqError('ascii_upcase input must be a string');
+  if (typeof v !== 'string') throw new JqError('explode input must be a string');
   return v.replace(/[a-z]+/g, (c) => c.toUpperCase());
 });
 vf('explode/0', (v) => {
@@ -865,7 +873,7 @@ def all(f): reduce (.[] | f) as $x (true; . and $x);
 def any(g; cond): isempty(first(g | cond | select(.))) | not;
 def all(g; cond): isempty(first(g | cond | select(. | not)));
 def del(f): delpaths([path(f)]);
-def transpose: if . == [] then [] else . as $in | (map(length) | max) as $max | [range(0; $max) as $j | [range(0; $in|length) as $i | $in[$i][$j] ] ] end;
+def transpose: [range(0; map(length) | max // 0) as $i | [.[][$i]]];
 def tostream: path(def r: (.[]?|r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p+$q]);
 def fromstream(f): { x: null, e: false } as $init
   | foreach f as $i ($init;

@@ -80,7 +80,7 @@ export function applyFormat(name: string, v: unknown): string {
     }
     case 'csv':
     case 'tsv': {
-      if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${name}-formatted, only an array can be`);
+      if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${name}-formatted, only array`);
       return v
         .map((x) => {
           if (typeof x === 'number') return numToString(x);

@@ -498,9 +498,12 @@ export class Parser {
   private expOptional = false;
 
   private parsePostfix(): Node {
+    const kwExp = this.isKw('if') || this.isKw('reduce') || this.isKw('foreach');
+    const paren = this.isOp('(');
     let term = this.parsePrimary();
-    let lastWasSuffix = term.kind === 'index' || term.kind === 'iterate' || term.kind === 'slice';
-    this.expOptional = false;
+    let lastWasSuffix = !paren && (term.kind === 'index' || term.kind === 'iterate' || term.kind === 'slice');
+    // jq 1.7.1: if/reduce/foreach are expressions, not terms (no postfix, no `as` after them)
+    this.expOptional = kwExp;
     for (;;) {
       const t = this.tok;
       if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[' || t.value === '?')))) this.unexpected();
@@ -784,6 +787,7 @@ export class Parser {
   // ExpD: ExpD '|' ExpD | '-' ExpD | Term
   private parseObjVal(): Node {
     let left: Node;
+    for (const kw of ['if', 'reduce', 'foreach', 'try', 'label', 'def']) if (this.isKw(kw)) this.unexpected();
     if (this.isOp('-')) {
       this.advance();
       left = { kind: 'neg', operand: this.parseObjVal() };
