@@ -9,7 +9,7 @@ export { parseVaultReference, isVaultReference, SecretError } from './secrets/re
 export type { SecretResolver, VaultReference } from './secrets/reference.js';
 export type { JqEngine, JqCompiled } from './engine/jq-engine.js';
 export { HttpClient } from './engine/http-client.js';
-export type { HttpClientOptions, CallRequest, CallResponse } from './engine/http-client.js';
+export type { HttpClientOptions, CallRequest, CallResponse, CallTransport } from './engine/http-client.js';
 export { HOST_ABI_VERSION } from './engine/abi.js';
 export { WASM_PATH } from './engine/runtime.js';
 export * from './types.js';
