@@ -431,3 +431,24 @@ describe('cost (informational)', () => {
     }
   });
 });
+
+describe('signature checks (node:crypto path)', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+  it('RSA keys under 2048 bits never verify', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const input = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'x' })}`;
+    const { sign } = await import('node:crypto');
+    const sig = sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+    await expect(jwtVerify(`${input}.${sig}`, publicKey.export({ type: 'spki', format: 'pem' }), {})).rejects.toThrow(/invalid signature/);
+  });
+
+  it('a non-canonical base64url signature is rejected', async () => {
+    const secret = 'k'.repeat(32);
+    const input = `${b64({ alg: 'HS256' })}.${b64({ sub: 'x' })}`;
+    const sig = createHmac('sha256', secret).update(input).digest('base64url');
+    await expect(jwtVerify(`${input}.${sig}`, secret, {})).resolves.toMatchObject({ claims: { sub: 'x' } });
+    await expect(jwtVerify(`${input}.${sig}=`, secret, {})).rejects.toThrow(/invalid (signature|token)/);
+    await expect(jwtVerify(`${input}.${sig.slice(0, -1)}`, secret, {})).rejects.toThrow(/invalid signature/);
+  });
+});
