@@ -24,9 +24,9 @@ export const settings = () => {
 const children = new Set();
 
 /** Forks bench/lib/servers.js ROLE; resolves once it listens. */
-export function startRole(role, args = {}) {
+export function startRole(role, args = {}, { execArgv } = {}) {
   return new Promise((resolve, reject) => {
-    const child = fork(SERVERS, [role, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(SERVERS, [role, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...(execArgv ? { execArgv } : {}) });
     children.add(child);
     const onExit = (code) => reject(new Error(`${role} exited with ${code} before listening`));
     child.once('exit', onExit);

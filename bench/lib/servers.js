@@ -11,6 +11,8 @@ const role = process.argv[2];
 const args = process.argv[3] ? JSON.parse(process.argv[3]) : {};
 
 const ready = (port) => process.send?.({ port });
+// exit cleanly on SIGTERM (lets --cpu-prof write its profile)
+process.on('SIGTERM', () => process.exit(0));
 
 /** Hop-by-hop headers (RFC 7230 6.1) a proxy never forwards. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length']);
