@@ -1,6 +1,6 @@
 // Shared benchmark plumbing: forked server processes, the datakit CLI in
 // cluster mode, nginx, autocannon runs, medians.
-import { fork, spawn, execFileSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -176,12 +176,9 @@ http {
   const exited = new Promise((_, reject) => child.once('exit', (c) => reject(new Error(`nginx exited with ${c}`))));
   exited.catch(() => {});
   await Promise.race([waitFor(`http://127.0.0.1:${port}/`), exited]);
-  let version = '';
-  try {
-    version = execFileSync(bin, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (e) {
-    version = String(e.stderr ?? '').trim();
-  }
+  // nginx -v prints to stderr
+  const v = spawnSync(bin, ['-v'], { encoding: 'utf8' });
+  const version = `${v.stdout ?? ''}${v.stderr ?? ''}`.trim();
   return {
     kind: 'nginx',
     pid: child.pid,
