@@ -62,9 +62,13 @@ async function main() {
     { id: '5w2', kind: 'ours', name: 'datakit serve --workers 2 + seed auth flow', path: AUTH, check: 'auth', start: () => startCli(authDoc, 2) },
   ];
 
+  // BENCH_ROWS=5,6 runs only those rows (quick side-by-side checks while tuning)
+  const only = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : undefined;
+  if (only) for (const r of rows) if (!only.has(r.id)) r.skipReason = 'not selected (BENCH_ROWS)';
+
   // --- start every target, check it does the real work ---
   for (const r of rows) {
-    if (!r.start) {
+    if (!r.start || r.skipReason) {
       r.skipped = r.skipReason;
       log(`row ${r.id} ${r.name}: skipped (${r.skipped})`);
       continue;

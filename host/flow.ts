@@ -412,8 +412,7 @@ export class FlowRun {
     if (this.ctx !== 0 && rt.contexts.has(this.ctx)) {
       const ctx = this.ctx;
       rt.call(() => rt.exports.dk_done(ctx));
-      rt.contexts.delete(ctx);
-      rt.abortCalls(ctx);
+      rt.contexts.delete(ctx); // dk_done canceled the context's in-flight tokens
       rt.requestFinished();
     }
     this.ctx = 0;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { EventEmitter } from 'node:events';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 /** A call node's request, as the engine describes it (JSON from http_dispatch). */
 export interface CallRequest {
@@ -21,10 +22,44 @@ export interface CallResponse {
   body: Uint8Array;
 }
 
+/**
+ * Cancels one in-flight call. undici accepts an EventEmitter as a signal;
+ * this costs far less per call than an AbortController (and no
+ * AbortSignal.any/timeout chains: undici's own timeouts bound the call).
+ */
+export class CallCancel extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
+/** `http://host:port/path?q` -> origin and path, without a URL object. */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const scheme = url.indexOf('://');
+  if (scheme < 0) throw new Error(`invalid url ${JSON.stringify(url)}`);
+  let end = url.length;
+  for (let i = scheme + 3; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  const origin = url.slice(0, end);
+  let path = url.slice(end);
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
+  if (path === '' || path.charCodeAt(0) !== 47) path = '/' + path;
+  return { origin, path };
+}
+
 /** Something that answers call nodes: the undici client, or an in-process
  * answerer (benchmarks, `datakit bench --mock-calls`). */
 export interface CallTransport {
-  send(req: CallRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<CallResponse>;
+  send(req: CallRequest, body: Uint8Array | undefined, cancel: CallCancel): Promise<CallResponse>;
   close(): Promise<void>;
 }
 
@@ -82,31 +117,41 @@ export class HttpClient implements CallTransport {
   }
 
   /** Sends the request; rejects with an Error whose message the node reports. */
-  async send(req: CallRequest, body: Uint8Array | undefined, signal: AbortSignal): Promise<CallResponse> {
-    const url = new URL(req.url);
+  async send(req: CallRequest, body: Uint8Array | undefined, cancel: CallCancel): Promise<CallResponse> {
+    const { origin, path } = splitUrl(req.url);
     const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
-    const timer = AbortSignal.timeout(timeout);
-    const both = AbortSignal.any([signal, timer]);
+    // one plain timer bounds the whole call (undici's own timeouts are coarse below 1 s)
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      cancel.abort();
+    }, timeout);
     try {
-      const res = await request(url, {
+      const res = await this.dispatcherFor(req, origin.startsWith('https:')).request({
+        origin,
+        path,
         method: req.method as Dispatcher.HttpMethod,
         headers: req.headers,
         body: body && body.byteLength > 0 ? body : undefined,
-        dispatcher: this.dispatcherFor(req, url.protocol === 'https:'),
-        signal: both,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
+        signal: cancel,
       });
       const buf = new Uint8Array(await res.body.arrayBuffer());
       const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = v;
+      for (const k in res.headers) {
+        const v = res.headers[k];
+        if (v !== undefined) headers[k] = v;
+      }
       return { status: res.statusCode, headers, body: buf };
     } catch (err) {
-      if (timer.aborted) throw new Error(`timeout after ${timeout} ms calling ${url.origin}${url.pathname}`);
-      if (signal.aborted) throw new Error('call canceled');
+      const where = `${origin}${path.split('?')[0]}`;
+      if (timedOut) throw new Error(`timeout after ${timeout} ms calling ${where}`);
+      if (cancel.aborted) throw new Error('call canceled');
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      if (e.code === 'UND_ERR_CONNECT_TIMEOUT') throw new Error(`timeout connecting to ${where}`);
       const cause = e.cause && e.cause.code ? `${e.cause.code} ${e.cause.message}` : e.code ? `${e.code} ${e.message}` : e.message;
-      throw new Error(`call to ${url.origin}${url.pathname} failed: ${cause}`);
+      throw new Error(`call to ${where} failed: ${cause}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
-import type { CallRequest, CallTransport } from './http-client.js';
+import { CallCancel, type CallRequest, type CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
 import type { Logger, PropertyProvider } from '../types.js';
 import type { SecretResolver } from '../secrets/reference.js';
@@ -73,7 +73,8 @@ export class EngineRuntime {
   private readonly templates = new Map<number, RenderFn>();
   private nextHandle = 1;
   readonly contexts = new Map<number, ContextHooks>();
-  private readonly calls = new Map<string, AbortController>();
+  /** in-flight async work by token (tokens are unique per instance) */
+  private readonly calls = new Map<number, { ctx: number; cancel: CallCancel }>();
   private nextToken = 1;
   /** export calls in progress (collection is only safe at depth 0) */
   private depth = 0;
@@ -147,7 +148,7 @@ export class EngineRuntime {
 
   private recover(e: Error): void {
     this.options.logger.log('error', 'engine trapped; replacing the instance', { error: e.message });
-    for (const c of this.calls.values()) c.abort();
+    for (const c of this.calls.values()) c.cancel.abort();
     this.calls.clear();
     const live = [...this.contexts.values()];
     this.contexts.clear();
@@ -284,18 +285,17 @@ export class EngineRuntime {
         const body = blen >= 0 ? this.bytes(bptr, blen).slice() : undefined;
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
-        const abort = new AbortController();
-        const key = `${ctx}:${token}`;
-        this.calls.set(key, abort);
+        const cancel = new CallCancel();
+        this.calls.set(token, { ctx, cancel });
         const generation = this.generation;
-        o.http.send(req, body, abort.signal).then(
+        o.http.send(req, body, cancel).then(
           (res) => {
-            if (!this.calls.delete(key) || generation !== this.generation) return;
+            if (!this.calls.delete(token) || generation !== this.generation) return;
             const meta = encoder.encode(JSON.stringify({ headers: res.headers }));
             this.deliver(ctx, token, res.status, meta, res.body);
           },
           (err: Error) => {
-            if (!this.calls.delete(key) || generation !== this.generation) return;
+            if (!this.calls.delete(token) || generation !== this.generation) return;
             this.deliver(ctx, token, 0, encoder.encode(err.message), undefined);
           },
         );
@@ -320,28 +320,25 @@ export class EngineRuntime {
         const data = dlen >= 0 ? this.bytes(dptr, dlen).slice() : undefined;
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
-        const key = `${ctx}:${token}`;
-        const abort = new AbortController();
-        this.calls.set(key, abort);
+        this.calls.set(token, { ctx, cancel: new CallCancel() });
         const generation = this.generation;
         o.capabilities.async(op, data).then(
           (result) => {
-            if (!this.calls.delete(key) || generation !== this.generation) return;
+            if (!this.calls.delete(token) || generation !== this.generation) return;
             this.deliverAsync(ctx, token, 1, result);
           },
           (err: Error) => {
-            if (!this.calls.delete(key) || generation !== this.generation) return;
+            if (!this.calls.delete(token) || generation !== this.generation) return;
             this.deliverAsync(ctx, token, 0, encoder.encode(err.message));
           },
         );
         return token;
       },
-      async_cancel: (ctx: number, token: number) => {
-        const key = `${ctx}:${token}`;
-        const c = this.calls.get(key);
+      async_cancel: (_ctx: number, token: number) => {
+        const c = this.calls.get(token);
         if (c) {
-          this.calls.delete(key);
-          c.abort();
+          this.calls.delete(token);
+          c.cancel.abort();
         }
       },
       phase_result: (ctx: number, ptr: number, len: number, bptr: number, blen: number) => {
@@ -397,17 +394,6 @@ export class EngineRuntime {
     if (this.depth > 0) return; // a module frame is live: try again later
     this.finishedSinceCollect = 0;
     this.call(() => this.exports.dk_collect());
-  }
-
-  /** Aborts a context's in-flight calls (the request ended early). */
-  abortCalls(ctx: number): void {
-    const prefix = `${ctx}:`;
-    for (const [key, c] of this.calls) {
-      if (key.startsWith(prefix)) {
-        this.calls.delete(key);
-        c.abort();
-      }
-    }
   }
 
   stats(): { plans: number; contexts: number; memory_bytes: number } {

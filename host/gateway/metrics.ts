@@ -26,8 +26,15 @@ const HELP: Record<string, [string, string]> = {
   datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by node name and type'],
 };
 
+/** Label values repeat (route and node names): escape each once. */
+const escaped = new Map<string, string>();
 function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  let e = escaped.get(v);
+  if (e === undefined) {
+    e = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+    if (escaped.size < 10_000) escaped.set(v, e);
+  }
+  return e;
 }
 
 export class Metrics implements PluginMetricsHook {

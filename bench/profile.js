@@ -1,0 +1,50 @@
+// Profiles one gateway row under load: node bench/profile.js [auth|multi|bare] [seconds]
+// Writes a .cpuprofile to bench/results/profile/ and prints the top self-time functions.
+import { readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { startRole, stopAll, drive } from './lib/harness.js';
+import { authFlow, multiplexFlow, gatewayDoc } from './lib/flows.js';
+
+const which = process.argv[2] ?? 'multi';
+const seconds = Number(process.argv[3] ?? 5);
+const dir = new URL('./results/profile/', import.meta.url).pathname;
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+
+const upstream = await startRole('upstream');
+const apis = await startRole('upstream');
+const token = await startRole('token');
+const plugins =
+  which === 'auth' ? [{ name: 'datakit', config: authFlow(`${token.url}/auth-token`) }]
+  : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
+  : [];
+const path = which === 'auth' || which === 'twin-auth' ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
+const gw = which === 'twin-auth'
+  ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] })
+  : await startRole('gateway', { doc: gatewayDoc(upstream.url, plugins) }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+await drive(gw.url + path, 1, 50);
+const r = await drive(gw.url + path, seconds, 50);
+console.log(`${which}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`);
+await stopAll();
+await new Promise((res) => setTimeout(res, 500));
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+const p = JSON.parse(readFileSync(dir + file, 'utf8'));
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const self = new Map();
+for (let i = 0; i < p.samples.length; i++) {
+  const n = byId.get(p.samples[i]);
+  const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
+  self.set(k, (self.get(k) ?? 0) + p.timeDeltas[i]);
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(((v / total) * 100).toFixed(1) + '%', k);
+
+// self time by file, to see where a request's CPU goes
+const byFile = new Map();
+for (let i = 0; i < p.samples.length; i++) {
+  const n = byId.get(p.samples[i]);
+  const url = n.callFrame.url;
+  const k = url.includes('/undici/') ? 'undici' : url.includes('wasm') ? 'wasm' : url.startsWith('node:') ? 'node:' + url.split(':')[1].split('/')[1] : url ? url.split('/').slice(-2).join('/') : n.callFrame.functionName;
+  byFile.set(k, (byFile.get(k) ?? 0) + p.timeDeltas[i]);
+}
+console.log('\nby file:');
+for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(((v / total) * 100).toFixed(1) + '%', k);
