@@ -404,7 +404,7 @@ export class Ctx {
     this.setOut(N_SERVICE_RESPONSE, 1, headers);
     this.setOut(N_SERVICE_RESPONSE, 2, m.get('status'));
     if (body !== null) {
-      this.setOut(N_SERVICE_RESPONSE, 3, Value.fromBytes(body!));
+      if (this.node(N_SERVICE_RESPONSE).rawBodyUsed || this.trace !== null) this.setOut(N_SERVICE_RESPONSE, 3, Value.fromBytes(body!));
       const b = decodeBody(body!, headerValue(headers, 'content-type'));
       if (b === null) return this.fail(N_SERVICE_RESPONSE, 'invalid JSON in service response body: ' + bodyError);
       this.setOut(N_SERVICE_RESPONSE, 0, b);

@@ -280,7 +280,7 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
     const b = decodeBody(body!, headerValue(headers, 'content-type'));
     if (b === null) return NodeResult.failed('invalid JSON in response body: ' + bodyError);
     ctx.setOut(i, 0, b);
-    ctx.setOut(i, 3, Value.fromBytes(body!));
+    if (n.rawBodyUsed || ctx.traceOn()) ctx.setOut(i, 3, Value.fromBytes(body!));
   } else {
     ctx.setOut(i, 0, Value.nul());
     ctx.setOut(i, 3, Value.str(''));

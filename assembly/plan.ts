@@ -83,6 +83,8 @@ export class PNode {
   optionsJson: string = '{}';
   ttl: i32 = -1;
   bypassOnError: bool = false;
+  /** some node reads this node's raw_body (call, service_response) */
+  rawBodyUsed: bool = false;
 
   label(): string {
     if (this.userIndex == 0) return 'node ' + this.name;
@@ -931,6 +933,12 @@ function computePhases(plan: Plan): void {
   if (r.selfConn !== null) responseWork = true;
   for (let i = 0; i < r.inConns.length; i++) if (r.inConns[i] !== null) responseWork = true;
   plan.responsePhase = responseWork;
+  // raw_body (output 3 of call and service_response) is built only when read
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (n.type != NodeType.CALL && n.type != NodeType.SERVICE_RESPONSE) continue;
+    for (let j = 0; j < n.dependants.length; j++) if (readsPort(nodes[n.dependants[j]], i, 3)) n.rawBodyUsed = true;
+  }
 }
 
 /** Does node `d` read output `port` of node `src` (directly or via $self)? */

@@ -90,10 +90,18 @@ export class HttpClient implements CallTransport {
     this.connections = options.connections ?? 128;
   }
 
+  private defaultAgent: Dispatcher | undefined;
+
   private dispatcherFor(req: CallRequest, isHttps: boolean): Dispatcher {
     const verify = req.ssl_verify !== false;
     const sni = req.ssl_server_name ?? '';
     const proxy = isHttps ? req.https_proxy : req.http_proxy;
+    // the common case: no TLS options, no proxy
+    if (verify && !sni && !proxy) return (this.defaultAgent ??= this.create(true, '', undefined, req));
+    return this.create(verify, sni, proxy, req);
+  }
+
+  private create(verify: boolean, sni: string, proxy: string | undefined, req: CallRequest): Dispatcher {
     // proxy credentials are part of the pool identity (a digest, not the secret)
     const auth = proxy && req.proxy_auth_username !== undefined
       ? createHash('sha256').update(`${req.proxy_auth_username}:${req.proxy_auth_password ?? ''}`).digest('hex')
@@ -136,12 +144,7 @@ export class HttpClient implements CallTransport {
         signal: cancel,
       });
       const buf = new Uint8Array(await res.body.arrayBuffer());
-      const headers: Record<string, string | string[]> = {};
-      for (const k in res.headers) {
-        const v = res.headers[k];
-        if (v !== undefined) headers[k] = v;
-      }
-      return { status: res.statusCode, headers, body: buf };
+      return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body: buf };
     } catch (err) {
       const where = `${origin}${path.split('?')[0]}`;
       if (timedOut) throw new Error(`timeout after ${timeout} ms calling ${where}`);
@@ -158,6 +161,7 @@ export class HttpClient implements CallTransport {
   async close(): Promise<void> {
     const all = [...this.dispatchers.values()];
     this.dispatchers.clear();
+    this.defaultAgent = undefined;
     await Promise.all(all.map((d) => d.close().catch(() => undefined)));
   }
 }

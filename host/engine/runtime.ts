@@ -291,12 +291,11 @@ export class EngineRuntime {
         o.http.send(req, body, cancel).then(
           (res) => {
             if (!this.calls.delete(token) || generation !== this.generation) return;
-            const meta = encoder.encode(JSON.stringify({ headers: res.headers }));
-            this.deliver(ctx, token, res.status, meta, res.body);
+            this.deliver(ctx, token, res.status, JSON.stringify({ headers: res.headers }), res.body);
           },
           (err: Error) => {
             if (!this.calls.delete(token) || generation !== this.generation) return;
-            this.deliver(ctx, token, 0, encoder.encode(err.message), undefined);
+            this.deliver(ctx, token, 0, err.message, undefined);
           },
         );
         return token;
@@ -352,12 +351,12 @@ export class EngineRuntime {
   }
 
   /** Feeds a call's answer back into the module. */
-  private deliver(ctx: number, token: number, status: number, meta: Uint8Array, body: Uint8Array | undefined): void {
+  private deliver(ctx: number, token: number, status: number, meta: string, body: Uint8Array | undefined): void {
     const hooks = this.contexts.get(ctx);
     if (!hooks) return;
     try {
       this.call(() => {
-        const [mp, ml] = this.put(meta);
+        const [mp, ml] = this.putText(meta);
         const [bp, bl] = this.put(body);
         return this.exports.dk_on_http_response(ctx, token, status, mp, ml, bp, bl);
       });
