@@ -12,7 +12,7 @@
  * The algorithm is bound to the key type: HS* only with HMAC secrets (never a
  * PEM, RSA/EC/OKP JWK or JWKS entry), RS* and PS* only with RSA keys, ES256/384/512
  * only with P-256/P-384/P-521 keys, EdDSA only with Ed25519 keys (Ed448 is
- * not implemented by jose 6 and is refused with a clear error).
+ * missing from jose 6 and is refused with a clear error).
  * `alg: none` never verifies and cannot be used to sign.
  */
 import { constants, createHmac, createPrivateKey, createPublicKey, timingSafeEqual, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';

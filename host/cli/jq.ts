@@ -1,7 +1,7 @@
 // `datakit jq [-c] [-r] [-n] [--arg name value] FILTER [FILE]` -- a jq-compatible command line.
 import { readFile } from 'node:fs/promises';
 import { compile, JqCompileError, JqRuntimeError } from '../jq/index.js';
-import { parseJsonText } from '../jq/json.js';
+import { parseJsonText, splitJson } from '../jq/json.js';
 import { dump, dumpPretty } from '../jq/values.js';
 
 export interface JqCliIo {
@@ -16,59 +16,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Splits text holding a sequence of JSON values; returns [value, line where it ends]. */
-function splitJson(text: string): { values: { text: string; line: number }[]; error?: { line: number; msg: string } } {
-  const values: { text: string; line: number }[] = [];
-  let i = 0;
-  let line = 1;
-  const n = text.length;
-  const isWs = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\uFEFF';
-  while (i < n) {
-    while (i < n && isWs(text[i])) {
-      if (text[i] === '\n') line++;
-      i++;
-    }
-    if (i >= n) break;
-    const start = i;
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      let depth = 0;
-      let inStr = false;
-      for (; i < n; i++) {
-        const ch = text[i];
-        if (ch === '\n') line++;
-        if (inStr) {
-          if (ch === '\\') i++;
-          else if (ch === '"') inStr = false;
-        } else if (ch === '"') inStr = true;
-        else if (ch === '{' || ch === '[') depth++;
-        else if (ch === '}' || ch === ']') {
-          depth--;
-          if (depth === 0) {
-            i++;
-            break;
-          }
-        }
-      }
-      if (depth !== 0) return { values, error: { line, msg: 'Unfinished JSON term at EOF' } };
-    } else if (c === '"') {
-      i++;
-      for (; i < n; i++) {
-        if (text[i] === '\\') i++;
-        else if (text[i] === '"') {
-          i++;
-          break;
-        }
-      }
-    } else {
-      while (i < n && !isWs(text[i]) && !'{}[]"'.includes(text[i])) i++;
-      if (i === start) i++;
-    }
-    values.push({ text: text.slice(start, i), line });
-  }
-  return { values };
 }
 
 export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {

@@ -31,13 +31,19 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-/** Split a text holding several JSON values (CLI input). */
-export function* parseJsonStream(text: string): Generator<unknown> {
+/** Splits text holding a sequence of JSON values; returns [value, line where it ends]. */
+export function splitJson(text: string): { values: { text: string; line: number }[]; error?: { line: number; msg: string } } {
+  const values: { text: string; line: number }[] = [];
   let i = 0;
+  let line = 1;
   const n = text.length;
+  const isWs = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\uFEFF';
   while (i < n) {
-    while (i < n && /\s/.test(text[i])) i++;
-    if (i >= n) return;
+    while (i < n && isWs(text[i])) {
+      if (text[i] === '\n') line++;
+      i++;
+    }
+    if (i >= n) break;
     const start = i;
     const c = text[i];
     if (c === '{' || c === '[') {
@@ -45,6 +51,7 @@ export function* parseJsonStream(text: string): Generator<unknown> {
       let inStr = false;
       for (; i < n; i++) {
         const ch = text[i];
+        if (ch === '\n') line++;
         if (inStr) {
           if (ch === '\\') i++;
           else if (ch === '"') inStr = false;
@@ -58,6 +65,7 @@ export function* parseJsonStream(text: string): Generator<unknown> {
           }
         }
       }
+      if (depth !== 0) return { values, error: { line, msg: 'Unfinished JSON term at EOF' } };
     } else if (c === '"') {
       i++;
       for (; i < n; i++) {
@@ -68,10 +76,10 @@ export function* parseJsonStream(text: string): Generator<unknown> {
         }
       }
     } else {
-      while (i < n && !/[\s{}[\]"]/.test(text[i])) i++;
+      while (i < n && !isWs(text[i]) && !'{}[]"'.includes(text[i])) i++;
       if (i === start) i++;
     }
-    const chunk = text.slice(start, i);
-    yield parseJsonText(chunk);
+    values.push({ text: text.slice(start, i), line });
   }
+  return { values };
 }
