@@ -16,6 +16,7 @@ const token = await startRole('token');
 const plugins =
   which === 'auth' ? [{ name: 'datakit', config: authFlow(`${token.url}/auth-token`) }]
   : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
+  : which === 'trivial' ? [{ name: 'datakit', config: { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' } ] } }]
   : [];
 const path = which === 'auth' || which === 'twin-auth' ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
 const gw = which === 'twin-auth'
