@@ -101,11 +101,14 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   if (err !== null) return NodeResult.failed(err!);
   const w = new ByteWriter(256);
   let sensitive = false;
+  // a single value still in its original JSON text goes to the host as is
+  let rawIn: Value | null = null;
   if (n.selfConn !== null) {
     const v = ctx.selfInput(n);
     if (v === null) w.str('null');
     else {
-      writeJson(w, v);
+      if (v.kind == Kind.RAW) rawIn = v;
+      else writeJson(w, v);
       sensitive = v.sensitive;
     }
   } else {
@@ -122,7 +125,11 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     w.byte(0x7d);
     sensitive = anySensitive(ins, null);
   }
-  const r = takeResult(host_jq_run(n.jqHandle, w.ptr, w.len));
+  const r = takeResult(
+    rawIn !== null
+      ? host_jq_run(n.jqHandle, changetype<usize>(rawIn.raw!) + <usize>rawIn.rawStart, rawIn.rawEnd - rawIn.rawStart)
+      : host_jq_run(n.jqHandle, w.ptr, w.len),
+  );
   if (!r.ok) return NodeResult.failed(r.text);
   // the host answers a JSON array of all results
   const p = new JsonParser(r.data, 0, r.data.byteLength, 1);

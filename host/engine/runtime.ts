@@ -107,6 +107,7 @@ export class EngineRuntime {
   /** Copies bytes into a module-owned buffer; [ptr, len] for an export. */
   put(data: Uint8Array | undefined): [number, number] {
     if (data === undefined) return [0, -1];
+    this.bytesSinceCollect += data.byteLength;
     const ptr = this.exports.dk_alloc(data.byteLength);
     this.bytes(ptr, data.byteLength).set(data);
     return [ptr, data.byteLength];
@@ -115,12 +116,14 @@ export class EngineRuntime {
   /** Encodes a string as UTF-8 straight into a module-owned buffer. */
   putText(text: string): [number, number] {
     const len = Buffer.byteLength(text, 'utf8');
+    this.bytesSinceCollect += len;
     const ptr = this.exports.dk_alloc(len);
     encoder.encodeInto(text, this.bytes(ptr, len));
     return [ptr, len];
   }
 
   private ok(data: Uint8Array): number {
+    this.bytesSinceCollect += data.byteLength;
     this.pending = data;
     return data.byteLength;
   }
@@ -378,9 +381,19 @@ export class EngineRuntime {
     }
   }
 
-  /** Called after each dk_done: collects garbage every COLLECT_EVERY requests. */
+  /** bytes handed to the module since the last collection (bodies, results) */
+  private bytesSinceCollect = 0;
+  /** collect once this many bytes went in: garbage grows with input size */
+  static readonly COLLECT_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * Called after each dk_done: collects every COLLECT_EVERY requests, or
+   * sooner when COLLECT_BYTES of data went into the module (large bodies);
+   * waiting for memory to grow would let garbage double it each time.
+   */
   requestFinished(): void {
-    if (++this.finishedSinceCollect >= EngineRuntime.COLLECT_EVERY) this.collect();
+    if (++this.finishedSinceCollect >= EngineRuntime.COLLECT_EVERY || this.bytesSinceCollect >= EngineRuntime.COLLECT_BYTES)
+      this.collect();
   }
 
   /** Configuring a plan makes much garbage (the parsed config): collect now. */
@@ -392,6 +405,7 @@ export class EngineRuntime {
   collect(): void {
     if (this.depth > 0) return; // a module frame is live: try again later
     this.finishedSinceCollect = 0;
+    this.bytesSinceCollect = 0;
     this.call(() => this.exports.dk_collect());
   }
 
