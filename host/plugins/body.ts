@@ -1,3 +1,4 @@
+import { parseQueryString } from '../request-meta.js';
 /** Request body helpers shared by plugins (JSON and form bodies). */
 export type BodyKind = 'json' | 'form' | 'multipart' | 'other';
 
@@ -12,7 +13,8 @@ export function bodyKind(contentType: string | undefined): BodyKind {
 export type FormMap = Record<string, string | string[]>;
 
 export function parseForm(text: string): FormMap {
-  const out: FormMap = {};
+  // null prototype while collecting: keys like "constructor" are plain keys
+  const out: FormMap = Object.create(null);
   const params = new URLSearchParams(text);
   for (const [k, v] of params) {
     const prev = out[k];
@@ -20,7 +22,7 @@ export function parseForm(text: string): FormMap {
     else if (Array.isArray(prev)) prev.push(v);
     else out[k] = [prev, v];
   }
-  return out;
+  return { ...out };
 }
 
 export function encodeForm(map: FormMap): string {
@@ -33,32 +35,9 @@ export function encodeForm(map: FormMap): string {
 }
 
 /** Parses a query string into a map: repeated keys as arrays, a key without '=' as null. */
-export function parseQuery(qs: string): Record<string, string | string[] | null> {
-  const out: Record<string, string | string[] | null> = {};
-  if (!qs) return out;
-  for (const part of qs.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = safeDecode(eq < 0 ? part : part.slice(0, eq));
-    const v = eq < 0 ? null : safeDecode(part.slice(eq + 1));
-    if (!(k in out)) out[k] = v;
-    else {
-      const prev = out[k];
-      const list = Array.isArray(prev) ? prev : [prev === null ? '' : prev];
-      list.push(v === null ? '' : v);
-      out[k] = list;
-    }
-  }
-  return out;
-}
+/** Decoded query map (one decoder for the whole host: see request-meta.ts). */
+export const parseQuery = (qs: string): Record<string, string | string[] | null> => (qs ? parseQueryString(qs) : {});
 
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
 
 export function encodeQuery(map: Record<string, unknown>): string {
   const parts: string[] = [];
