@@ -72,14 +72,6 @@ export class ByteWriter {
   }
 }
 
-export function utf8(s: string): ArrayBuffer {
-  return String.UTF8.encode(s);
-}
-
-export function decodeUtf8(b: ArrayBuffer): string {
-  return String.UTF8.decode(b);
-}
-
 export function decodeSlice(b: ArrayBuffer, start: i32, end: i32): string {
   if (end <= start) return '';
   return String.UTF8.decodeUnsafe(changetype<usize>(b) + <usize>start, <usize>(end - start));

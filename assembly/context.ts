@@ -4,14 +4,13 @@
 // and cancellation, and the phase results handed back to the host.
 
 import { ByteWriter, equalsIgnoreCase } from './bytes';
-import { Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString } from './json';
+import { jsonQuote, Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString } from './json';
 import {
   host_async_cancel,
   host_phase_result,
   host_secret_get,
   log,
   LOG_ERROR,
-  LOG_WARN,
   monoMs,
   takeResult,
 } from './host';
@@ -28,7 +27,7 @@ import {
   SELF,
 } from './plan';
 import { NodeType, PortType, portTypeName } from './types';
-import { decodeBody, EncodedBody, encodeBody, headerValue, jsonQuote, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
+import { decodeBody, EncodedBody, encodeBody, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 

@@ -275,10 +275,3 @@ export function rawJson(buf: ArrayBuffer): Value | null {
   const q = new JsonParser(buf, start, end);
   return q.parseValue(0);
 }
-
-/** Writes a masked or plain JSON string literal for header names etc. */
-export function jsonQuote(s: string): string {
-  const w = new ByteWriter(s.length + 2);
-  writeJsonString(w, s);
-  return w.toString();
-}

@@ -573,10 +573,6 @@ export function parseJsonSlice(buf: ArrayBuffer, start: i32, end: i32, lazy: boo
   return v;
 }
 
-/** Parses a JSON text held in a string (configuration values). */
-export function parseJsonString(s: string): Value | null {
-  return parseJson(String.UTF8.encode(s), false);
-}
 
 // ------------------------------------------------------------ serializing
 
@@ -674,13 +670,9 @@ export function writeJson(w: ByteWriter, v: Value): void {
   }
 }
 
-/** Deep structural equality (used for tests of static values and branch). */
-export function truthy(v: Value): bool {
-  const k = v.typeKind();
-  if (k == Kind.NULL) return false;
-  if (k == Kind.BOOL) {
-    v.resolve();
-    return v.b;
-  }
-  return true;
+/** A string as a JSON string literal (for messages). */
+export function jsonQuote(s: string): string {
+  const w = new ByteWriter(s.length + 2);
+  writeJsonString(w, s);
+  return w.toString();
 }

@@ -1,7 +1,7 @@
 // What each node type does when it runs (spec section 3).
 
 import { ByteWriter } from './bytes';
-import { JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
+import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
 import {
   host_async_dispatch,
   host_call,
@@ -23,7 +23,6 @@ import {
   headerIndex,
   headerMapProblem,
   headerValue,
-  jsonQuote,
   mediaType,
   mergeQuery,
   rawJson,

@@ -3,7 +3,7 @@
 // compute dependencies, cycles and the phase of every node.
 
 import { ByteWriter } from './bytes';
-import { JsonParser, Kind, Value, writeJson, writeJsonString } from './json';
+import { jsonQuote, JsonParser, Kind, Value, writeJsonString } from './json';
 import { host_call, host_jq_compile, host_jq_free, host_template_compile, host_template_free, takeResult } from './host';
 import {
   allowedAttributes,
@@ -245,11 +245,6 @@ function validName(name: string): bool {
   return true;
 }
 
-function quote(s: string): string {
-  const w = new ByteWriter(s.length + 2);
-  writeJsonString(w, s);
-  return w.toString();
-}
 
 /** Port type a static value feeds with. */
 function staticPortType(v: Value): i32 {
@@ -360,7 +355,7 @@ function readResources(plan: Plan, res: Value | null): void {
     }
     const s = ref.resolve().s;
     if (!s.startsWith('{vault://') || !s.endsWith('}')) {
-      plan.error('resources.vault.' + keys[i] + ': invalid vault reference ' + quote(s), null, 'resources.vault.' + keys[i]);
+      plan.error('resources.vault.' + keys[i] + ': invalid vault reference ' + jsonQuote(s), null, 'resources.vault.' + keys[i]);
       continue;
     }
     plan.vaultNames.push(keys[i]);
@@ -393,17 +388,17 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   } else {
     n.name = nameV.resolve().s;
     if (IMPLICIT_NAMES.includes(n.name)) {
-      plan.error('node #' + userIndex.toString() + ': name: ' + quote(n.name) + ' is a reserved node name', null, 'name');
+      plan.error('node #' + userIndex.toString() + ': name: ' + jsonQuote(n.name) + ' is a reserved node name', null, 'name');
       nameOk = false;
     } else if (!validName(n.name)) {
       plan.error(
-        'node #' + userIndex.toString() + ': name: invalid node name ' + quote(n.name) + ' (use letters, digits, "_" and "-")',
+        'node #' + userIndex.toString() + ': name: invalid node name ' + jsonQuote(n.name) + ' (use letters, digits, "_" and "-")',
         null,
         'name',
       );
       nameOk = false;
     } else if (plan.byName(n.name) >= 0) {
-      plan.error('node #' + userIndex.toString() + ': name: duplicate node name ' + quote(n.name), null, 'name');
+      plan.error('node #' + userIndex.toString() + ': name: duplicate node name ' + jsonQuote(n.name), null, 'name');
       nameOk = false;
     }
   }
@@ -414,7 +409,7 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   n.typeName = typeV.resolve().s;
   n.type = nodeTypeFromName(n.typeName);
   if (n.type < 0) {
-    plan.error(n.label() + ': type: unknown node type ' + quote(n.typeName), n, 'type');
+    plan.error(n.label() + ': type: unknown node type ' + jsonQuote(n.typeName), n, 'type');
     return;
   }
   if (!nameOk) return;
@@ -526,7 +521,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     const url = attrString(plan, n, v, 'url', true);
     if (url !== null) {
       const p = urlProblem(url);
-      if (p !== null) plan.error(n.label() + ': url: invalid url ' + quote(url) + ': ' + p!, n, 'url');
+      if (p !== null) plan.error(n.label() + ': url: invalid url ' + jsonQuote(url) + ': ' + p!, n, 'url');
       n.url = url;
     }
     const m = attrString(plan, n, v, 'method', false);
@@ -536,7 +531,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
         const c = m.charCodeAt(i);
         if (c < 65 || c > 90) ok = false;
       }
-      if (!ok) plan.error(n.label() + ': method: invalid method ' + quote(m) + ' (uppercase letters only)', n, 'method');
+      if (!ok) plan.error(n.label() + ': method: invalid method ' + jsonQuote(m) + ' (uppercase letters only)', n, 'method');
       n.method = m;
     }
     n.timeout = attrInt(plan, n, v, 'timeout', -1, 0, 2147483646);
@@ -608,7 +603,7 @@ function optionsOf(n: PNode, v: Value): string {
 
 /** Asks the host to validate capability options; returns its messages. */
 function hostValidate(kind: string, optionsJson: string): string[] {
-  const op = '{"op":"validate","kind":' + quote(kind) + ',"options":' + optionsJson + '}';
+  const op = '{"op":"validate","kind":' + jsonQuote(kind) + ',"options":' + optionsJson + '}';
   const b = String.UTF8.encode(op);
   const r = takeResult(host_call(changetype<usize>(b), b.byteLength, 0, -1));
   const out = new Array<string>();
@@ -699,7 +694,7 @@ function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: st
 
 function connErr(plan: Plan, l: RawLink, dst: PNode | null, msg: string): void {
   // attributed to the node whose config declares the connection
-  plan.error('invalid connection (' + quote(l.fromLabel()) + ' -> ' + quote(l.toLabel()) + '): ' + msg, l.owner, null);
+  plan.error('invalid connection (' + jsonQuote(l.fromLabel()) + ' -> ' + jsonQuote(l.toLabel()) + '): ' + msg, l.owner, null);
 }
 
 function connect(plan: Plan, l: RawLink, dst: PNode, port: i32, c: Conn): void {
@@ -730,11 +725,11 @@ function resolveLink(plan: Plan, l: RawLink): void {
   const si = plan.byName(l.fromNode);
   const di = plan.byName(l.toNode);
   if (si < 0) {
-    connErr(plan, l, null, 'unknown node ' + quote(l.fromNode));
+    connErr(plan, l, null, 'unknown node ' + jsonQuote(l.fromNode));
     return;
   }
   if (di < 0) {
-    connErr(plan, l, null, 'unknown node ' + quote(l.toNode));
+    connErr(plan, l, null, 'unknown node ' + jsonQuote(l.toNode));
     return;
   }
   if (si == di) {
@@ -746,7 +741,7 @@ function resolveLink(plan: Plan, l: RawLink): void {
   if (dst.inConns.length != dst.inPorts.length) {
     while (dst.inConns.length < dst.inPorts.length) dst.inConns.push(null);
   }
-  const label = quote(l.fromLabel()) + ' -> ' + quote(l.toLabel());
+  const label = jsonQuote(l.fromLabel()) + ' -> ' + jsonQuote(l.toLabel());
 
   // source port
   let sp = SELF;
@@ -754,12 +749,12 @@ function resolveLink(plan: Plan, l: RawLink): void {
   if (l.fromPort !== null) {
     sp = src.outPortIndex(l.fromPort!);
     if (sp < 0) {
-      connErr(plan, l, dst, 'node ' + quote(src.name) + ' has no output ' + quote(l.fromPort!));
+      connErr(plan, l, dst, 'node ' + jsonQuote(src.name) + ' has no output ' + jsonQuote(l.fromPort!));
       return;
     }
     st = src.outPorts[sp].type;
   } else if (st < 0) {
-    connErr(plan, l, dst, 'node ' + quote(src.name) + ' has no outputs');
+    connErr(plan, l, dst, 'node ' + jsonQuote(src.name) + ' has no outputs');
     return;
   }
   // destination port
@@ -768,12 +763,12 @@ function resolveLink(plan: Plan, l: RawLink): void {
   if (l.toPort !== null) {
     dp = dst.inPortIndex(l.toPort!);
     if (dp < 0) {
-      connErr(plan, l, dst, 'node ' + quote(dst.name) + ' has no input ' + quote(l.toPort!));
+      connErr(plan, l, dst, 'node ' + jsonQuote(dst.name) + ' has no input ' + jsonQuote(l.toPort!));
       return;
     }
     dt = dst.inPorts[dp].type;
   } else if (dt < 0) {
-    connErr(plan, l, dst, 'node ' + quote(dst.name) + ' has no inputs');
+    connErr(plan, l, dst, 'node ' + jsonQuote(dst.name) + ' has no inputs');
     return;
   }
 
@@ -785,19 +780,19 @@ function resolveLink(plan: Plan, l: RawLink): void {
       if (j < 0) continue;
       common++;
       const c = compat(src.outPorts[j].type, dst.inPorts[i].type);
-      const fl = quote(src.name + '.' + dst.inPorts[i].name) + ' -> ' + quote(dst.name + '.' + dst.inPorts[i].name);
+      const fl = jsonQuote(src.name + '.' + dst.inPorts[i].name) + ' -> ' + jsonQuote(dst.name + '.' + dst.inPorts[i].name);
       if (c < 0) {
         connErr(
           plan,
           l,
           dst,
-          'type mismatch: ' + portTypeName(src.outPorts[j].type) + ' -> ' + portTypeName(dst.inPorts[i].type) + ' (field ' + quote(dst.inPorts[i].name) + ')',
+          'type mismatch: ' + portTypeName(src.outPorts[j].type) + ' -> ' + portTypeName(dst.inPorts[i].type) + ' (field ' + jsonQuote(dst.inPorts[i].name) + ')',
         );
         continue;
       }
       connect(plan, l, dst, i, new Conn(si, j, c == 1 ? dst.inPorts[i].type : -1, fl));
     }
-    if (common == 0) connErr(plan, l, dst, 'no fields in common between ' + quote(src.name) + ' and ' + quote(dst.name));
+    if (common == 0) connErr(plan, l, dst, 'no fields in common between ' + jsonQuote(src.name) + ' and ' + jsonQuote(dst.name));
     return;
   }
   const c = compat(st, dt);
@@ -822,7 +817,7 @@ function resolveBranches(plan: Plan): void {
         const target = items[j].resolve().s;
         const ti = plan.byName(target);
         if (ti < N_IMPLICIT) {
-          plan.error(n.label() + ': ' + key + ': unknown node ' + quote(target), n, key);
+          plan.error(n.label() + ': ' + key + ': unknown node ' + jsonQuote(target), n, key);
           continue;
         }
         if (ti == i) {
@@ -830,7 +825,7 @@ function resolveBranches(plan: Plan): void {
           continue;
         }
         if (n.branchThen.includes(ti) || n.branchElse.includes(ti)) {
-          plan.error(n.label() + ': ' + key + ': node ' + quote(target) + ' is listed twice', n, key);
+          plan.error(n.label() + ': ' + key + ': node ' + jsonQuote(target) + ' is listed twice', n, key);
           continue;
         }
         if (side == 0) n.branchThen.push(ti);
@@ -982,10 +977,10 @@ function compileNodes(plan: Plan): void {
     } else if (n.type == NodeType.PROPERTY) {
       const sets = n.selfConn !== null;
       if (sets && !isWritableProperty(n.property)) {
-        plan.error(n.label() + ': property: cannot set ' + quote(n.property) + ' (unknown or read-only property)', n, 'property');
+        plan.error(n.label() + ': property: cannot set ' + jsonQuote(n.property) + ' (unknown or read-only property)', n, 'property');
       }
       if (sets && n.phase == 1 && (n.property == 'kong.service.target' || n.property == 'kong.service.upstream' || n.property == 'kong.service.request.scheme')) {
-        plan.error(n.label() + ': property: ' + quote(n.property) + ' can only be set before proxying', n, 'property');
+        plan.error(n.label() + ': property: ' + jsonQuote(n.property) + ' can only be set before proxying', n, 'property');
       }
     }
   }
@@ -1000,10 +995,6 @@ function isIdentifier(s: string): bool {
     if (!(alpha || (digit && i > 0))) return false;
   }
   return true;
-}
-
-export function writeValueJson(w: ByteWriter, v: Value): void {
-  writeJson(w, v);
 }
 
 /** Precomputes the flat per-request tables (port offsets, dependency counts). */

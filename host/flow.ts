@@ -7,7 +7,7 @@ import { toPluginConfig } from './config.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
-import { encodeResponseMeta, newRequestId, parseQueryString, requestMetaJson, toBytes } from './request-meta.js';
+import { newRequestId, parseQueryString, requestMetaJson, responseMetaJson, toBytes } from './request-meta.js';
 import type {
   ClientResponse,
   HeaderMap,
@@ -385,9 +385,9 @@ export class FlowRun {
     let action: number;
     try {
       action = rt.call(() => {
-        const meta = encodeResponseMeta(upstream);
+        const meta = responseMetaJson(upstream);
         const body = upstream.body !== undefined ? toBytes(upstream.body) : undefined;
-        const [mp, ml] = rt.put(meta);
+        const [mp, ml] = rt.putText(meta);
         const [bp, bl] = rt.put(body);
         return rt.exports.dk_on_response(this.ctx, mp, ml, bp, bl);
       });

@@ -1,18 +1,5 @@
 import type { PropertyProvider, RequestInfo } from './types.js';
 
-/** Properties a flow may set (spec section 3), with the `.{key}` families. */
-export function isWritableProperty(name: string): boolean {
-  return (
-    name === 'kong.service.target' ||
-    name === 'kong.service.upstream' ||
-    name === 'kong.service.request.scheme' ||
-    name === 'kong.response.status' ||
-    name === 'kong.client.consumer' ||
-    name.startsWith('kong.ctx.shared.') ||
-    name.startsWith('kong.ctx.plugin.')
-  );
-}
-
 /**
  * A self-contained property store for running flows outside a gateway
  * (library use, `datakit run`): request facts are readable, any property
@@ -37,7 +24,7 @@ export class MemoryProperties implements PropertyProvider {
   }
 
   set(name: string, value: unknown): void {
-    if (!isWritableProperty(name)) throw new Error(`property ${name} is read-only`);
+    // which properties are writable is the engine's call (rejected at configure time)
     if (name === 'kong.service.target' && (typeof value !== 'string' || !/^[^\s:]+(:\d{1,5})?$/.test(value)))
       throw new Error(`invalid target ${JSON.stringify(value)} (expected host:port)`);
     if (name === 'kong.response.status' && !(Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599))

@@ -61,6 +61,6 @@ export function requestMetaJson(r: RequestInfo, requestId: string, timings = fal
     });
 }
 
-export function encodeResponseMeta(r: ResponseInfo): Uint8Array {
-  return encoder.encode(JSON.stringify({ status: r.status, headers: r.headers ?? {} }));
+export function responseMetaJson(r: ResponseInfo): string {
+  return JSON.stringify({ status: r.status, headers: r.headers ?? {} });
 }
