@@ -165,6 +165,7 @@ export class Flow {
     };
     this.debug = !!report.debug;
     this.nodes = report.nodes ?? [];
+    this.refs = this.nodes.map((n) => Object.freeze({ index: n.index, name: n.name, type: n.type }));
     this.generation = datakit.runtime.generation;
   }
 
@@ -184,10 +185,12 @@ export class Flow {
     return new FlowRun(this, request, properties ?? new MemoryProperties(request), !!options.timings);
   }
 
+  /** one frozen reference per node, shared by every timing and failure report */
+  private readonly refs: NodeRef[];
+
   /** Node reference by 1-based index. */
   nodeRef(index: number): NodeRef {
-    const n = this.nodes[index - 1];
-    return n ? { index: n.index, name: n.name, type: n.type } : { index, name: `#${index}`, type: 'unknown' };
+    return this.refs[index - 1] ?? { index, name: `#${index}`, type: 'unknown' };
   }
 
   /**

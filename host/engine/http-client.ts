@@ -124,38 +124,32 @@ export class HttpClient implements CallTransport {
     return d;
   }
 
-  /** Sends the request; rejects with an Error whose message the node reports. */
-  async send(req: CallRequest, body: Uint8Array | undefined, cancel: CallCancel): Promise<CallResponse> {
+  /**
+   * Sends the request; rejects with an Error whose message the node reports.
+   * Uses undici's dispatch with a small collecting handler: the engine wants
+   * the whole body as bytes, so request()'s stream, async resource and
+   * promise chain per call would be pure overhead.
+   */
+  send(req: CallRequest, body: Uint8Array | undefined, cancel: CallCancel): Promise<CallResponse> {
     const { origin, path } = splitUrl(req.url);
     const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
-    // one plain timer bounds the whole call (undici's own timeouts are coarse below 1 s)
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      cancel.abort();
-    }, timeout);
-    try {
-      const res = await this.dispatcherFor(req, origin.startsWith('https:')).request({
-        origin,
-        path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: body && body.byteLength > 0 ? body : undefined,
-        signal: cancel,
-      });
-      const buf = new Uint8Array(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body: buf };
-    } catch (err) {
-      const where = `${origin}${path.split('?')[0]}`;
-      if (timedOut) throw new Error(`timeout after ${timeout} ms calling ${where}`);
-      if (cancel.aborted) throw new Error('call canceled');
-      const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-      if (e.code === 'UND_ERR_CONNECT_TIMEOUT') throw new Error(`timeout connecting to ${where}`);
-      const cause = e.cause && e.cause.code ? `${e.cause.code} ${e.cause.message}` : e.code ? `${e.code} ${e.message}` : e.message;
-      throw new Error(`call to ${where} failed: ${cause}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    return new Promise<CallResponse>((resolve, reject) => {
+      const call = new CollectingHandler(resolve, reject, cancel, origin, path, timeout);
+      try {
+        this.dispatcherFor(req, origin.startsWith('https:')).dispatch(
+          {
+            origin,
+            path,
+            method: req.method as Dispatcher.HttpMethod,
+            headers: req.headers,
+            body: body && body.byteLength > 0 ? body : undefined,
+          },
+          call,
+        );
+      } catch (err) {
+        call.onError(err as Error);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -163,5 +157,101 @@ export class HttpClient implements CallTransport {
     this.dispatchers.clear();
     this.defaultAgent = undefined;
     await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+  }
+}
+
+/**
+ * One call's undici handler: buffers the body, enforces the call timeout
+ * with one timer, and turns failures into the messages nodes report.
+ */
+class CollectingHandler implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private headers: Record<string, string | string[]> = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private abortFn: ((err?: Error) => void) | undefined;
+  private settled = false;
+  private timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onCancel = () => this.abortNow(new Error('call canceled'));
+
+  constructor(
+    private readonly resolve: (r: CallResponse) => void,
+    private readonly reject: (e: Error) => void,
+    private readonly cancel: CallCancel,
+    private readonly origin: string,
+    private readonly path: string,
+    private readonly timeout: number,
+  ) {
+    // one plain timer bounds the whole call (undici's own timeouts are coarse below 1 s)
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.abortNow(new Error('timeout'));
+    }, timeout);
+    if (cancel.aborted) queueMicrotask(this.onCancel);
+    else cancel.once('abort', this.onCancel);
+  }
+
+  private abortNow(err: Error): void {
+    if (this.settled) return;
+    if (this.abortFn) this.abortFn(err);
+    else this.onError(err); // not connected yet: fail now, onConnect aborts the request
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.settled) abort(new Error('call canceled'));
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode;
+    if (statusCode < 200) return true; // 1xx: the final response follows
+    const h: Record<string, string | string[]> = {};
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1').toLowerCase();
+      const value = rawHeaders[i + 1].toString('latin1');
+      const prev = h[name];
+      if (prev === undefined) h[name] = value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else h[name] = [prev, value];
+    }
+    this.headers = h;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.finish();
+    const c = this.chunks;
+    const body = c.length === 1 ? c[0] : Buffer.concat(c, this.size);
+    this.resolve({ status: this.status, headers: this.headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    this.finish();
+    this.reject(this.describe(err));
+  }
+
+  private finish(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.cancel.off('abort', this.onCancel);
+  }
+
+  private describe(err: Error): Error {
+    const where = `${this.origin}${this.path.split('?')[0]}`;
+    if (this.timedOut) return new Error(`timeout after ${this.timeout} ms calling ${where}`);
+    if (this.cancel.aborted) return new Error('call canceled');
+    const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    if (e.code === 'UND_ERR_CONNECT_TIMEOUT') return new Error(`timeout connecting to ${where}`);
+    const cause = e.cause && e.cause.code ? `${e.cause.code} ${e.cause.message}` : e.code ? `${e.code} ${e.message}` : e.message;
+    return new Error(`call to ${where} failed: ${cause}`);
   }
 }

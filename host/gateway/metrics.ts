@@ -58,8 +58,8 @@ export class Metrics implements PluginMetricsHook {
   }
 
   request(route: string, status: number, totalMs: number, upstreamMs: number | undefined): void {
-    const r = `route="${esc(route)}"`;
-    this.inc('datakit_gateway_requests_total', `${r},status="${status}"`);
+    const r = this.labels.route(route);
+    this.inc('datakit_gateway_requests_total', this.labels.routeStatus(route, status));
     this.observe('datakit_gateway_request_latency_seconds', r, totalMs / 1000);
     if (upstreamMs !== undefined) this.observe('datakit_gateway_upstream_latency_seconds', r, upstreamMs / 1000);
   }
@@ -69,18 +69,21 @@ export class Metrics implements PluginMetricsHook {
   }
 
   datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void {
-    const l = `plugin_id="${esc(pluginId)}",route="${esc(route)}"`;
-    this.inc('datakit_plugin_runs_total', `${l},result="${ok ? 'ok' : 'failure'}"`);
-    if (seconds > 0) this.observe('datakit_plugin_run_seconds', `plugin_id="${esc(pluginId)}"`, seconds);
-    if (failedNode) this.inc('datakit_node_failures_total', `node="${esc(failedNode.name)}",type="${esc(failedNode.type)}"`);
+    const l = this.labels.pluginRun(pluginId, route);
+    this.inc('datakit_plugin_runs_total', ok ? l.ok : l.failure);
+    if (seconds > 0) this.observe('datakit_plugin_run_seconds', l.plugin, seconds);
+    if (failedNode) this.inc('datakit_node_failures_total', this.labels.node(failedNode.name, failedNode.type).node);
   }
 
   /** One datakit node run, from the engine's per-node timings. */
   nodeRun(name: string, type: string, seconds: number, ok: boolean): void {
-    const l = `node="${esc(name)}",type="${esc(type)}"`;
-    this.inc('datakit_node_runs_total', `${l},result="${ok ? 'ok' : 'failure'}"`);
-    this.observe('datakit_node_run_seconds', l, seconds);
+    const l = this.labels.node(name, type);
+    this.inc('datakit_node_runs_total', ok ? l.ok : l.failure);
+    this.observe('datakit_node_run_seconds', l.node, seconds);
   }
+
+  /** label strings are built once per series: the same string objects keep map lookups cheap */
+  private readonly labels = new LabelCache();
 
   dump(): MetricsDump {
     const counters: MetricsDump['counters'] = {};
@@ -126,5 +129,63 @@ export class Metrics implements PluginMetricsHook {
       lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
     }
     return lines.join('\n') + '\n';
+  }
+}
+
+/** Label strings per series, built on first use (bounded like esc()). */
+class LabelCache {
+  private readonly routes = new Map<string, { route: string; byStatus: Map<number, string> }>();
+  private readonly runs = new Map<string, Map<string, { ok: string; failure: string; plugin: string }>>();
+  private readonly nodes = new Map<string, Map<string, { node: string; ok: string; failure: string }>>();
+  private size = 0;
+
+  private routeEntry(route: string) {
+    let e = this.routes.get(route);
+    if (e === undefined) {
+      e = { route: `route="${esc(route)}"`, byStatus: new Map() };
+      if (this.size++ < 10_000) this.routes.set(route, e);
+    }
+    return e;
+  }
+
+  route(route: string): string {
+    return this.routeEntry(route).route;
+  }
+
+  routeStatus(route: string, status: number): string {
+    const e = this.routeEntry(route);
+    let l = e.byStatus.get(status);
+    if (l === undefined) e.byStatus.set(status, (l = `${e.route},status="${status}"`));
+    return l;
+  }
+
+  pluginRun(pluginId: string, route: string): { ok: string; failure: string; plugin: string } {
+    let byRoute = this.runs.get(pluginId);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      if (this.size++ < 10_000) this.runs.set(pluginId, byRoute);
+    }
+    let l = byRoute.get(route);
+    if (l === undefined) {
+      const base = `plugin_id="${esc(pluginId)}",route="${esc(route)}"`;
+      l = { ok: `${base},result="ok"`, failure: `${base},result="failure"`, plugin: `plugin_id="${esc(pluginId)}"` };
+      if (this.size++ < 10_000) byRoute.set(route, l);
+    }
+    return l;
+  }
+
+  node(name: string, type: string): { node: string; ok: string; failure: string } {
+    let byType = this.nodes.get(name);
+    if (byType === undefined) {
+      byType = new Map();
+      if (this.size++ < 10_000) this.nodes.set(name, byType);
+    }
+    let l = byType.get(type);
+    if (l === undefined) {
+      const node = `node="${esc(name)}",type="${esc(type)}"`;
+      l = { node, ok: `${node},result="ok"`, failure: `${node},result="failure"` };
+      if (this.size++ < 10_000) byType.set(type, l);
+    }
+    return l;
   }
 }

@@ -209,123 +209,135 @@ const SECRETISH = /pass|secret|token|credential|key|cert/i;
 
 /** PropertyProvider (spec section 3) backed by the request and the gateway. */
 export function properties(ctx: RequestCtx, instance: object, env: PluginEnv): PropertyProvider {
-  return {
-    get(name: string): unknown {
-      switch (name) {
-        case 'kong.client.consumer':
-          return ctx.consumer;
-        case 'kong.client.consumer_groups':
-          return ctx.consumerGroups;
-        case 'kong.client.credential':
-          return ctx.credential;
-        case 'kong.client.ip':
-        case 'kong.client.forwarded_ip':
-          return ctx.clientIp;
-        case 'kong.client.port':
-        case 'kong.client.forwarded_port':
-          return ctx.clientPort;
-        case 'kong.client.protocol':
-          return ctx.scheme;
-        case 'kong.request.forwarded_host':
-          return ctx.host;
-        case 'kong.request.forwarded_port':
-        case 'kong.request.port':
-          return ctx.port;
-        case 'kong.request.forwarded_scheme':
-          return ctx.scheme;
-        case 'kong.response.source':
-          return ctx.responseSource ?? (ctx.exited ? 'exit' : 'error');
-        case 'kong.router.route':
-          return ctx.route;
-        case 'kong.router.service':
-          return ctx.service;
-        case 'kong.route_id':
-          return ctx.route?.id ?? null;
-        case 'kong.route_name':
-          return ctx.route?.name ?? null;
-        case 'kong.service_id':
-          return ctx.service?.id ?? null;
-        case 'kong.service_name':
-          return ctx.service?.name ?? null;
-        case 'kong.service.response.status':
-          return ctx.upstreamResponse?.status ?? null;
-        case 'kong.version':
-          return GATEWAY_VERSION;
-        case 'kong.node.id':
-          return env.nodeId;
-        case 'kong.node.memory_stats': {
-          const m = process.memoryUsage();
-          return {
-            lua_shared_dicts: {},
-            workers_lua_vms: [{ pid: process.pid, http_allocated_gc: m.heapUsed }],
-            node: { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external },
-          };
-        }
-        case 'kong.nginx.subsystem':
-          return 'http';
+  return new GatewayProperties(ctx, instance, env);
+}
+
+/** A class, not an object literal of closures: one small allocation per request. */
+class GatewayProperties implements PropertyProvider {
+  constructor(
+    private readonly ctx: RequestCtx,
+    private readonly instance: object,
+    private readonly env: PluginEnv,
+  ) {}
+
+  get(name: string): unknown {
+    const { ctx, instance, env } = this;
+    switch (name) {
+      case 'kong.client.consumer':
+        return ctx.consumer;
+      case 'kong.client.consumer_groups':
+        return ctx.consumerGroups;
+      case 'kong.client.credential':
+        return ctx.credential;
+      case 'kong.client.ip':
+      case 'kong.client.forwarded_ip':
+        return ctx.clientIp;
+      case 'kong.client.port':
+      case 'kong.client.forwarded_port':
+        return ctx.clientPort;
+      case 'kong.client.protocol':
+        return ctx.scheme;
+      case 'kong.request.forwarded_host':
+        return ctx.host;
+      case 'kong.request.forwarded_port':
+      case 'kong.request.port':
+        return ctx.port;
+      case 'kong.request.forwarded_scheme':
+        return ctx.scheme;
+      case 'kong.response.source':
+        return ctx.responseSource ?? (ctx.exited ? 'exit' : 'error');
+      case 'kong.router.route':
+        return ctx.route;
+      case 'kong.router.service':
+        return ctx.service;
+      case 'kong.route_id':
+        return ctx.route?.id ?? null;
+      case 'kong.route_name':
+        return ctx.route?.name ?? null;
+      case 'kong.service_id':
+        return ctx.service?.id ?? null;
+      case 'kong.service_name':
+        return ctx.service?.name ?? null;
+      case 'kong.service.response.status':
+        return ctx.upstreamResponse?.status ?? null;
+      case 'kong.version':
+        return GATEWAY_VERSION;
+      case 'kong.node.id':
+        return env.nodeId;
+      case 'kong.node.memory_stats': {
+        const m = process.memoryUsage();
+        return {
+          lua_shared_dicts: {},
+          workers_lua_vms: [{ pid: process.pid, http_allocated_gc: m.heapUsed }],
+          node: { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external },
+        };
       }
-      if (name.startsWith('kong.ctx.shared.')) return ctx.shared[name.slice(16)];
-      if (name.startsWith('kong.ctx.plugin.')) return ctx.pluginData(instance)[name.slice(16)];
-      if (name.startsWith('kong.configuration.')) {
-        const key = name.slice(19);
-        if (SECRETISH.test(key)) return undefined;
-        const v = env.settings[key];
-        return v === undefined ? undefined : structuredClone(v);
-      }
-      return undefined;
-    },
-    set(name: string, value: unknown): void {
-      if (name.startsWith('kong.ctx.shared.')) {
-        ctx.shared[name.slice(16)] = value;
+      case 'kong.nginx.subsystem':
+        return 'http';
+    }
+    if (name.startsWith('kong.ctx.shared.')) return ctx.shared[name.slice(16)];
+    if (name.startsWith('kong.ctx.plugin.')) return ctx.pluginData(instance)[name.slice(16)];
+    if (name.startsWith('kong.configuration.')) {
+      const key = name.slice(19);
+      if (SECRETISH.test(key)) return undefined;
+      const v = env.settings[key];
+      return v === undefined ? undefined : structuredClone(v);
+    }
+    return undefined;
+  }
+
+  set(name: string, value: unknown): void {
+    const { ctx, instance, env } = this;
+    if (name.startsWith('kong.ctx.shared.')) {
+      ctx.shared[name.slice(16)] = value;
+      return;
+    }
+    if (name.startsWith('kong.ctx.plugin.')) {
+      ctx.pluginData(instance)[name.slice(16)] = value;
+      return;
+    }
+    switch (name) {
+      case 'kong.service.target': {
+        const m = typeof value === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value) : null;
+        if (!m) throw new Error(`invalid target "${String(value)}": expected host:port`);
+        const port = Number(m[2]);
+        if (port < 1 || port > 65535) throw new Error(`invalid target port ${port}`);
+        ctx.target = { host: m[1].replace(/^\[|\]$/g, ''), port };
+        ctx.upstreamName = undefined;
         return;
       }
-      if (name.startsWith('kong.ctx.plugin.')) {
-        ctx.pluginData(instance)[name.slice(16)] = value;
+      case 'kong.service.upstream': {
+        if (typeof value !== 'string' || !env.upstreamExists?.(value)) throw new Error(`could not find upstream "${String(value)}"`);
+        ctx.upstreamName = value;
+        ctx.target = undefined;
         return;
       }
-      switch (name) {
-        case 'kong.service.target': {
-          const m = typeof value === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value) : null;
-          if (!m) throw new Error(`invalid target "${String(value)}": expected host:port`);
-          const port = Number(m[2]);
-          if (port < 1 || port > 65535) throw new Error(`invalid target port ${port}`);
-          ctx.target = { host: m[1].replace(/^\[|\]$/g, ''), port };
-          ctx.upstreamName = undefined;
-          return;
-        }
-        case 'kong.service.upstream': {
-          if (typeof value !== 'string' || !env.upstreamExists?.(value)) throw new Error(`could not find upstream "${String(value)}"`);
-          ctx.upstreamName = value;
-          ctx.target = undefined;
-          return;
-        }
-        case 'kong.service.request.scheme':
-          if (value !== 'http' && value !== 'https') throw new Error(`invalid scheme "${String(value)}": expected http or https`);
-          ctx.upstreamScheme = value;
-          return;
-        case 'kong.response.status': {
-          const n = typeof value === 'string' ? Number(value) : value;
-          if (typeof n !== 'number' || !Number.isInteger(n) || n < 100 || n > 999) throw new Error(`invalid status "${String(value)}"`);
-          ctx.responseStatusOverride = n;
-          if (ctx.upstreamResponse) ctx.upstreamResponse.status = n;
-          return;
-        }
-        case 'kong.client.consumer': {
-          if (value === null || typeof value !== 'object') throw new Error('consumer must be an object with id, username or custom_id');
-          const q = value as { id?: unknown; username?: unknown; custom_id?: unknown };
-          const consumer =
-            (typeof q.id === 'string' && ctx.findConsumer({ id: q.id })) ||
-            (typeof q.username === 'string' && ctx.findConsumer({ username: q.username })) ||
-            (typeof q.custom_id === 'string' && ctx.findConsumer({ custom_id: q.custom_id })) ||
-            undefined;
-          if (!consumer) throw new Error('consumer not found');
-          ctx.authenticate(consumer, null);
-          return;
-        }
+      case 'kong.service.request.scheme':
+        if (value !== 'http' && value !== 'https') throw new Error(`invalid scheme "${String(value)}": expected http or https`);
+        ctx.upstreamScheme = value;
+        return;
+      case 'kong.response.status': {
+        const n = typeof value === 'string' ? Number(value) : value;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 100 || n > 999) throw new Error(`invalid status "${String(value)}"`);
+        ctx.responseStatusOverride = n;
+        if (ctx.upstreamResponse) ctx.upstreamResponse.status = n;
+        return;
       }
-      throw new Error(`property "${name}" cannot be set`);
-    },
-  };
+      case 'kong.client.consumer': {
+        if (value === null || typeof value !== 'object') throw new Error('consumer must be an object with id, username or custom_id');
+        const q = value as { id?: unknown; username?: unknown; custom_id?: unknown };
+        const consumer =
+          (typeof q.id === 'string' && ctx.findConsumer({ id: q.id })) ||
+          (typeof q.username === 'string' && ctx.findConsumer({ username: q.username })) ||
+          (typeof q.custom_id === 'string' && ctx.findConsumer({ custom_id: q.custom_id })) ||
+          undefined;
+        if (!consumer) throw new Error('consumer not found');
+        ctx.authenticate(consumer, null);
+        return;
+      }
+    }
+    throw new Error(`property "${name}" cannot be set`);
+  }
 }
 
 /** Per-node runs and durations for /metrics, from the engine's timings. */
