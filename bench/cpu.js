@@ -1,6 +1,13 @@
-// CPU per request of each process in one row: node bench/cpu.js ROW [seconds]
-// ROW: bare | auth | twin-auth | multi | twin-multi | fastify-proxy
+// CPU per request of every process in one setup, from /proc/PID/stat
+// (user + system ticks over one autocannon run divided by requests):
+//   node bench/cpu.js SETUP [seconds]
+// SETUP: bare | trivial | request-transformer | auth | js-auth | twin-auth |
+//        multi | twin-multi | fastify-proxy
+// Throughput on 2 shared cores depends on every process's CPU; this says
+// which process spends it. js-auth is the auth flow's work as a custom JS
+// plugin of our gateway (bench/lib/plugins/js-auth.js).
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startRole, stopAll, drive } from './lib/harness.js';
 import { authFlow, multiplexFlow, gatewayDoc } from './lib/flows.js';
 
@@ -11,30 +18,36 @@ const upstream = await startRole('upstream');
 const apis = await startRole('upstream');
 const token = await startRole('token');
 const tokenUrl = `${token.url}/auth-token`;
-const plugins =
-  which === 'auth' ? [{ name: 'datakit', config: authFlow(tokenUrl) }]
-  : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
-  : which === 'jsauth' ? [{ name: 'jsauth', config: { url: tokenUrl } }]
-  : which === 'jsfake' ? [{ name: 'jsfake', config: {} }]
-  : which === 'rt' ? [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }]
-  : which === 'trivial' ? [{ name: 'datakit', config: { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' }] } }]
-  : [];
+const plugins = {
+  auth: [{ name: 'datakit', config: authFlow(tokenUrl) }],
+  'js-auth': [{ name: 'js-auth', config: { url: tokenUrl } }],
+  multi: [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }],
+  trivial: [{ name: 'datakit', config: { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' }] } }],
+  'request-transformer': [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }],
+}[which] ?? [];
+const doc = gatewayDoc(upstream.url, plugins);
+if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
 const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
 const gw =
   which === 'twin-auth' ? await startRole('twin-auth', { token: tokenUrl, upstream: upstream.url })
   : which === 'twin-multi' ? await startRole('twin-multi', { json: `${apis.url}/json`, uuid: `${apis.url}/uuid` })
   : which === 'fastify-proxy' ? await startRole('fastify-proxy', { upstream: upstream.url })
-  : await startRole('gateway', { doc: { ...gatewayDoc(upstream.url, plugins), ...(which.startsWith('js') ? { settings: { plugins: [new URL('./tmp/plugins', import.meta.url).pathname] } } : {}) } });
+  : await startRole('gateway', { doc });
+
+/** user + system clock ticks (1/100 s) of a process */
 const ticks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]);
 };
-const procs = { gateway: gw, upstream, apis, token, self: { pid: process.pid } };
+const procs = { server: gw, upstream, apis, token, autocannon: { pid: process.pid } };
 await drive(gw.url + path, 2, conns);
 const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
 const r = await drive(gw.url + path, seconds, conns);
 const after = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
-const out = [`${which}: ${Math.round(r.rps)} req/s p99 ${r.p99} errors ${r.errors}`];
-for (const k of Object.keys(procs)) out.push(`${k} ${(((after[k] - before[k]) * 10000) / r.requests).toFixed(1)} µs/req`);
+const out = [`${which}: ${Math.round(r.rps)} req/s p99 ${r.p99} ms errors ${r.errors}`];
+for (const k of Object.keys(procs)) {
+  const us = ((after[k] - before[k]) * 10_000) / r.requests;
+  if (us > 0) out.push(`${k} ${us.toFixed(1)} µs/req`);
+}
 console.log(out.join(' | '));
 await stopAll();
