@@ -81,7 +81,7 @@ export class EngineRuntime {
   /** requests finished since the last collection */
   private finishedSinceCollect = 0;
   /** collect after this many finished requests (the module never collects by itself) */
-  static readonly COLLECT_EVERY = 64;
+  static readonly COLLECT_EVERY = 32;
 
   constructor(private readonly options: RuntimeOptions) {
     this.instantiate();

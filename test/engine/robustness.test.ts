@@ -132,7 +132,7 @@ describe('memory', () => {
     const plateau = dk.stats().memory_bytes;
     await burst(40);
     // the host collects after every 16 MiB handed to the module, not only
-    // every 64 requests: memory stays on a plateau (collecting only when
+    // every 32 requests: memory stays on a plateau (collecting only when
     // memory grew let garbage double it each time, past 1 GiB here)
     expect(dk.stats().memory_bytes).toBe(plateau);
     expect(plateau).toBeLessThan(128 * 1024 * 1024);
