@@ -206,7 +206,8 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
     if (statusCode < 200) return true; // 1xx: the final response follows
-    const h: Record<string, string | string[]> = {};
+    // no prototype: a header named __proto__ is a plain key
+    const h: Record<string, string | string[]> = Object.create(null);
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i].toString('latin1').toLowerCase();
       const value = rawHeaders[i + 1].toString('latin1');

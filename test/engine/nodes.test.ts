@@ -20,6 +20,10 @@ beforeAll(async () => {
     } else if (req.url.startsWith('/text')) {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Repeat': ['a', 'b'] });
       res.end('plain text');
+    } else if (req.url.startsWith('/proto')) {
+      // a hostile header name: must stay a plain key of C.headers
+      res.writeHead(200, ['Content-Type', 'text/plain', '__proto__', 'p1', '__proto__', 'p2']);
+      res.end('ok');
     } else if (req.url.startsWith('/slow')) {
       setTimeout(() => json(res, 200, { slow: true }), 500);
     } else {
@@ -99,6 +103,17 @@ describe('call', () => {
       ],
     });
     expect(bodyJson(r.response.body)).toEqual({ s: 200, rep: ['a', 'b'], b: 'plain text', r: 'plain text' });
+  });
+
+  it('a response header named __proto__ is a plain header', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/proto` },
+        { name: 'J', type: 'jq', input: 'C.headers', jq: '{p: .["__proto__"], t: .["content-type"]}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    expect(bodyJson(r.response.body)).toEqual({ p: ['p1', 'p2'], t: 'text/plain' });
   });
 
   it('fails on a non-2xx status, invalid JSON, a network error and a timeout', async () => {
