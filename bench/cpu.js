@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startRole, stopAll, drive } from './lib/harness.js';
-import { authFlow, multiplexFlow, gatewayDoc } from './lib/flows.js';
+import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
 
 const which = process.argv[2] ?? 'auth';
 const seconds = Number(process.argv[3] ?? 5);
@@ -22,7 +22,7 @@ const plugins = {
   auth: [{ name: 'datakit', config: authFlow(tokenUrl) }],
   'js-auth': [{ name: 'js-auth', config: { url: tokenUrl } }],
   multi: [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }],
-  trivial: [{ name: 'datakit', config: { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' }] } }],
+  trivial: [{ name: 'datakit', config: staticHeaderFlow() }],
   'request-transformer': [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }],
 }[which] ?? [];
 const doc = gatewayDoc(upstream.url, plugins);

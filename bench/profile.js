@@ -2,7 +2,7 @@
 // Writes a .cpuprofile to bench/results/profile/ and prints the top self-time functions.
 import { readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { startRole, stopAll, drive } from './lib/harness.js';
-import { authFlow, multiplexFlow, gatewayDoc } from './lib/flows.js';
+import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
 
 const which = process.argv[2] ?? 'multi';
 const seconds = Number(process.argv[3] ?? 5);
@@ -16,7 +16,7 @@ const token = await startRole('token');
 const plugins =
   which === 'auth' ? [{ name: 'datakit', config: authFlow(`${token.url}/auth-token`) }]
   : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
-  : which === 'trivial' ? [{ name: 'datakit', config: { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' } ] } }]
+  : which === 'trivial' ? [{ name: 'datakit', config: staticHeaderFlow() }]
   : [];
 const path = which === 'auth' || which === 'twin-auth' ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
 const gw = which === 'twin-auth'

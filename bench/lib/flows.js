@@ -59,6 +59,11 @@ export function multiplexFlow(jsonUrl, uuidUrl) {
   };
 }
 
+/** The smallest useful flow: one static node into service_request.headers (the plugin path's fixed cost). */
+export function staticHeaderFlow() {
+  return { nodes: [{ name: 'S', type: 'static', values: { 'X-A': 'b' }, output: 'service_request.headers' }] };
+}
+
 /** A declarative gateway document: one service, one route on "/", optional plugins on the route. */
 export function gatewayDoc(upstreamUrl, routePlugins = []) {
   return {

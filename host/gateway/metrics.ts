@@ -40,6 +40,8 @@ function esc(v: string): string {
 export class Metrics implements PluginMetricsHook {
   private counters = new Map<string, Map<string, number>>();
   private histos = new Map<string, Map<string, Histo>>();
+  /** label strings are built once per series: the same string objects keep map lookups cheap */
+  private readonly labels = new LabelCache();
 
   inc(name: string, labels: string, by = 1): void {
     let m = this.counters.get(name);
@@ -81,9 +83,6 @@ export class Metrics implements PluginMetricsHook {
     this.inc('datakit_node_runs_total', ok ? l.ok : l.failure);
     this.observe('datakit_node_run_seconds', l.node, seconds);
   }
-
-  /** label strings are built once per series: the same string objects keep map lookups cheap */
-  private readonly labels = new LabelCache();
 
   dump(): MetricsDump {
     const counters: MetricsDump['counters'] = {};
@@ -160,32 +159,35 @@ class LabelCache {
   }
 
   pluginRun(pluginId: string, route: string): { ok: string; failure: string; plugin: string } {
-    let byRoute = this.runs.get(pluginId);
-    if (byRoute === undefined) {
-      byRoute = new Map();
-      if (this.size++ < 10_000) this.runs.set(pluginId, byRoute);
-    }
-    let l = byRoute.get(route);
-    if (l === undefined) {
-      const base = `plugin_id="${esc(pluginId)}",route="${esc(route)}"`;
-      l = { ok: `${base},result="ok"`, failure: `${base},result="failure"`, plugin: `plugin_id="${esc(pluginId)}"` };
-      if (this.size++ < 10_000) byRoute.set(route, l);
-    }
-    return l;
+    return this.memo2(this.runs, pluginId, route, pluginRunLabels);
   }
 
   node(name: string, type: string): { node: string; ok: string; failure: string } {
-    let byType = this.nodes.get(name);
-    if (byType === undefined) {
-      byType = new Map();
-      if (this.size++ < 10_000) this.nodes.set(name, byType);
-    }
-    let l = byType.get(type);
-    if (l === undefined) {
-      const node = `node="${esc(name)}",type="${esc(type)}"`;
-      l = { node, ok: `${node},result="ok"`, failure: `${node},result="failure"` };
-      if (this.size++ < 10_000) byType.set(type, l);
-    }
-    return l;
+    return this.memo2(this.nodes, name, type, nodeLabels);
   }
+
+  /** the entry for (a, b), made once; at most 10,000 entries are kept */
+  private memo2<T>(outer: Map<string, Map<string, T>>, a: string, b: string, make: (a: string, b: string) => T): T {
+    let inner = outer.get(a);
+    if (inner === undefined) {
+      inner = new Map();
+      if (this.size++ < 10_000) outer.set(a, inner);
+    }
+    let v = inner.get(b);
+    if (v === undefined) {
+      v = make(a, b);
+      if (this.size++ < 10_000) inner.set(b, v);
+    }
+    return v;
+  }
+}
+
+function pluginRunLabels(pluginId: string, route: string) {
+  const base = `plugin_id="${esc(pluginId)}",route="${esc(route)}"`;
+  return { ok: `${base},result="ok"`, failure: `${base},result="failure"`, plugin: `plugin_id="${esc(pluginId)}"` };
+}
+
+function nodeLabels(name: string, type: string) {
+  const node = `node="${esc(name)}",type="${esc(type)}"`;
+  return { node, ok: `${node},result="ok"`, failure: `${node},result="failure"` };
 }
