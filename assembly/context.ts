@@ -49,6 +49,8 @@ const TRUE_WORDS: string[] = ['true', 'yes', 'on', '1', 'enabled'];
 export class Ctx {
   id: i32;
   plan: Plan;
+  /** the arena this context allocates from (assembly/rt/arena.ts) */
+  arena: usize = 0;
   state: StaticArray<i32>;
   waiting: StaticArray<i32>;
   /** output port values of every node, flat: plan.outBase[i] + port */

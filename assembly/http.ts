@@ -238,6 +238,11 @@ export function writeMessageHeaders(w: ByteWriter, headers: Value | null, enc: E
 /** Last JSON error from decodeBody. */
 export let bodyError: string = '';
 
+/** Forgets the last error text (it may live in a request arena that is about to go). */
+export function clearBodyError(): void {
+  bodyError = '';
+}
+
 /**
  * Decodes a received body: JSON types are parsed (null on invalid JSON,
  * with bodyError set); anything else is a string holding the exact bytes.

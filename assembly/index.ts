@@ -9,9 +9,16 @@
 //
 // Buffers passed into exports are allocated with dk_alloc and owned by the
 // module from then on.
+//
+// Memory: plans live in the collector's heap; each request context gets an
+// arena (assembly/rt/arena.ts) that every export on it allocates from, and
+// that dk_done frees at once. So exports on a context enter its arena first
+// and leave it before returning, and the global tables below are changed
+// only outside any arena.
 
 import { ByteWriter } from './bytes';
-import { parseJson, lastParseError, writeJsonString } from './json';
+import { parseJson, lastParseError, clearParseError, writeJsonString } from './json';
+import { clearBodyError } from './http';
 import { monoMs, returnData } from './host';
 import { buildPlan, Plan } from './plan';
 import { ACTION_NONE, Ctx } from './context';
@@ -22,6 +29,8 @@ export const ABI_VERSION: i32 = 2;
 
 const plans = new Map<i32, Plan>();
 const contexts = new Map<i32, Ctx>();
+/** plans freed (dk_plan_free) while contexts still ran on them; dropped with their last context */
+const retired = new Set<Plan>();
 let nextPlan: i32 = 1;
 let nextCtx: i32 = 1;
 
@@ -31,9 +40,12 @@ export function dk_abi_version(): i32 {
 
 /** Allocates `size` bytes for the host to fill; pass the pointer to exactly one export (or dk_free). */
 export function dk_alloc(size: i32): usize {
+  // in the collector's heap even if a host import calls this mid-export
+  const arena = __arena_enter(0);
   const buf = new ArrayBuffer(size < 0 ? 0 : size);
   const p = changetype<usize>(buf);
   __pin(p);
+  __arena_enter(arena);
   return p;
 }
 
@@ -41,10 +53,14 @@ export function dk_free(ptr: usize): void {
   if (ptr != 0) __unpin(ptr);
 }
 
-/** Takes ownership of a dk_alloc'd buffer; null when ptr is 0 or len < 0. */
+/** Takes ownership of a dk_alloc'd buffer; null when ptr is 0 or len < 0.
+ * Inside a context's arena the buffer stays pinned and the arena frees it
+ * (the collector does not trace arena objects, so it must not free it first). */
 function take(ptr: usize, len: i32): ArrayBuffer | null {
   if (ptr == 0 || len < 0) return null;
-  __unpin(ptr);
+  const arena = __arena_current();
+  if (arena != 0) __arena_own(arena, ptr);
+  else __unpin(ptr);
   const buf = changetype<ArrayBuffer>(ptr);
   if (buf.byteLength == len) return buf;
   return buf.slice(0, len);
@@ -58,6 +74,7 @@ function takeOrEmpty(ptr: usize, len: i32): ArrayBuffer {
 /** Compiles a plugin config. Returns the plan id, or 0 with errors. Either
  * way the module calls return_data with a JSON report. */
 export function dk_configure(ptr: usize, len: i32): i32 {
+  __arena_enter(0);
   const buf = takeOrEmpty(ptr, len);
   const w = new ByteWriter(256);
   const cfg = parseJson(buf, false);
@@ -84,63 +101,97 @@ export function dk_configure(ptr: usize, len: i32): i32 {
 
 export function dk_plan_free(id: i32): void {
   if (!plans.has(id)) return;
-  plans.get(id).release();
+  const plan = plans.get(id);
+  plan.release();
   plans.delete(id);
+  // contexts point at their plan, but the collector does not see into arenas
+  if (plan.live > 0) retired.add(plan);
 }
 
 /** Creates a request context on a plan; 0 when the plan is unknown. */
 export function dk_request_new(planId: i32): i32 {
   if (!plans.has(planId)) return 0;
+  const plan = plans.get(planId);
   const id = nextCtx++;
   if (nextCtx >= 0x7ffffff0) nextCtx = 1;
-  contexts.set(id, new Ctx(id, plans.get(planId)));
+  const arena = __arena_open();
+  __arena_enter(arena);
+  const c = new Ctx(id, plan);
+  c.arena = arena;
+  __arena_enter(0);
+  plan.live++;
+  contexts.set(id, c);
   return id;
 }
 
+/** The context `ctx` with its arena entered, or null (no arena) when unknown. Pair with leave(). */
+function enter(ctx: i32): Ctx | null {
+  if (!contexts.has(ctx)) return null;
+  const c = contexts.get(ctx);
+  __arena_enter(c.arena);
+  return c;
+}
+
+function leave(result: i32): i32 {
+  __arena_enter(0);
+  return result;
+}
+
 export function dk_on_request(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const c = enter(ctx);
   const meta = takeOrEmpty(metaPtr, metaLen);
   const body = take(bodyPtr, bodyLen);
-  if (!contexts.has(ctx)) return -1;
-  return contexts.get(ctx).startRequest(meta, body);
+  if (c === null) return -1;
+  return leave(c.startRequest(meta, body));
 }
 
 /** A call's answer: status 0 means transport failure (meta holds the message). */
 export function dk_on_http_response(ctx: i32, token: i32, status: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const c = enter(ctx);
   const meta = takeOrEmpty(metaPtr, metaLen);
   const body = take(bodyPtr, bodyLen);
-  if (!contexts.has(ctx)) return -1;
-  const c = contexts.get(ctx);
+  if (c === null) return -1;
   const ni = c.finished ? -1 : c.nodeForToken(token);
-  if (ni < 0) return ACTION_NONE;
+  if (ni < 0) return leave(ACTION_NONE);
   const n = c.node(ni);
-  if (n.type != NodeType.CALL) return ACTION_NONE;
-  return c.resume(token, callAnswered(c, n, status, meta, body));
+  if (n.type != NodeType.CALL) return leave(ACTION_NONE);
+  return leave(c.resume(token, callAnswered(c, n, status, meta, body)));
 }
 
 /** An async capability's answer (cache, JWT): ok = 0 means failure (data holds the message). */
 export function dk_on_async_result(ctx: i32, token: i32, ok: i32, ptr: usize, len: i32): i32 {
+  const c = enter(ctx);
   const data = takeOrEmpty(ptr, len);
-  if (!contexts.has(ctx)) return -1;
-  const c = contexts.get(ctx);
+  if (c === null) return -1;
   const ni = c.finished ? -1 : c.nodeForToken(token);
-  if (ni < 0) return ACTION_NONE;
+  if (ni < 0) return leave(ACTION_NONE);
   const n = c.node(ni);
-  if (n.type == NodeType.CALL) return ACTION_NONE;
-  return c.resume(token, asyncAnswered(c, n, ok != 0, data));
+  if (n.type == NodeType.CALL) return leave(ACTION_NONE);
+  return leave(c.resume(token, asyncAnswered(c, n, ok != 0, data)));
 }
 
 export function dk_on_response(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const c = enter(ctx);
   const meta = takeOrEmpty(metaPtr, metaLen);
   const body = take(bodyPtr, bodyLen);
-  if (!contexts.has(ctx)) return -1;
-  return contexts.get(ctx).startResponse(meta, body);
+  if (c === null) return -1;
+  return leave(c.startResponse(meta, body));
 }
 
-/** Ends a request: in-flight calls are canceled, nothing survives. */
+/** Ends a request: in-flight calls are canceled, nothing survives (its arena is freed). */
 export function dk_done(ctx: i32): void {
-  if (!contexts.has(ctx)) return;
-  contexts.get(ctx).abandon();
+  const c = enter(ctx);
+  if (c === null) return;
+  c.abandon();
+  leave(0);
+  const arena = c.arena;
+  const plan = c.plan;
   contexts.delete(ctx);
+  if (--plan.live == 0 && retired.has(plan)) retired.delete(plan);
+  // module globals that may still point into the arena
+  clearBodyError();
+  clearParseError();
+  __arena_close(arena);
 }
 
 /**
@@ -159,13 +210,15 @@ export function dk_ping(n: i32): f64 {
   return acc;
 }
 
-/** Counts for leak checks: {"plans":N,"contexts":N,"heap":bytes}. */
+/** Counts for leak checks: {"plans":N,"contexts":N,"arenas":N,"memory_bytes":bytes}. */
 export function dk_stats(): void {
   const w = new ByteWriter(64);
   w.str('{"plans":');
   w.int(plans.size);
   w.str(',"contexts":');
   w.int(contexts.size);
+  w.str(',"arenas":');
+  w.int(__arena_count());
   w.str(',"memory_bytes":');
   w.int(<i64>memory.size() << 16);
   w.byte(0x7d);

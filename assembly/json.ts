@@ -562,6 +562,11 @@ export class JsonParser {
 /** Parses a complete JSON document; null with `lastParseError` on failure. */
 export let lastParseError: string = '';
 
+/** Forgets the last error text (it may live in a request arena that is about to go). */
+export function clearParseError(): void {
+  lastParseError = '';
+}
+
 export function parseJson(buf: ArrayBuffer, lazy: bool = false): Value | null {
   return parseJsonSlice(buf, 0, buf.byteLength, lazy);
 }

@@ -131,6 +131,8 @@ export class Plan {
   responsePhase: bool = false;
   responseBody: bool = false;
   errors: ConfigError[] = [];
+  /** request contexts running on this plan */
+  live: i32 = 0;
 
   error(msg: string, node: PNode | null, field: string | null = null): void {
     this.errors.push(new ConfigError(msg, node, field));

@@ -1,5 +1,5 @@
 import { Action } from './engine/abi.js';
-import { EngineRuntime, EngineTrap, type ContextHooks } from './engine/runtime.js';
+import { EngineRuntime, EngineTrap, type ContextHooks, type EngineStats } from './engine/runtime.js';
 import { HttpClient, type CallTransport, type HttpClientOptions } from './engine/http-client.js';
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
@@ -135,7 +135,7 @@ export class Datakit {
   }
 
   /** Engine counters, for leak checks. */
-  stats(): { plans: number; contexts: number; memory_bytes: number } {
+  stats(): EngineStats {
     return this.runtime.stats();
   }
 

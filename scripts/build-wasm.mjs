@@ -1,24 +1,38 @@
 #!/usr/bin/env node
 // Builds the engine: `asc assembly/index.ts` with the asconfig.json target
-// given as argv (e.g. --target release), after swapping the allocator front
-// end of the minimal runtime for assembly/rt/small-blocks.ts (see there for
-// why). The swap fails the build loudly if the standard library changed shape.
+// given as argv (e.g. --target release), after adding two front ends to the
+// minimal runtime: assembly/rt/small-blocks.ts before the TLSF allocator and
+// assembly/rt/arena.ts (request arenas) before the collector's object
+// allocation (see those files for why). The patch fails the build loudly if
+// the standard library changed shape.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
-const TLSF = 'rt/tlsf';
-const original = asc.libraryFiles[TLSF];
-if (typeof original !== 'string') throw new Error(`assemblyscript has no ~lib/${TLSF}`);
-
-let patched = original;
-for (const [from, to] of [['__alloc', 'tlsfAlloc'], ['__realloc', 'tlsfRealloc'], ['__free', 'tlsfFree']]) {
-  const decl = `export function ${from}(`;
-  if (patched.split(decl).length !== 2) throw new Error(`~lib/${TLSF}: expected one "${decl}"`);
-  patched = patched.replace(decl, `export function ${to}(`);
+/**
+ * Renames the standard library's exported functions `from` to `to` in the
+ * library file `name` and appends one of our files to it (so it sees the
+ * file's internals). Fails if the library changed shape.
+ */
+function patchLibrary(name, renames, ourFile) {
+  const original = asc.libraryFiles[name];
+  if (typeof original !== 'string') throw new Error(`assemblyscript has no ~lib/${name}`);
+  let patched = original;
+  for (const [from, to] of renames) {
+    const decl = `export function ${from}(`;
+    if (patched.split(decl).length !== 2) throw new Error(`~lib/${name}: expected one "${decl}"`);
+    patched = patched.replace(decl, `export function ${to}(`);
+  }
+  let ours = readFileSync(fileURLToPath(new URL(`../assembly/rt/${ourFile}`, import.meta.url)), 'utf8');
+  // DK_ARENA_POISON=1: closed arenas are overwritten (a test build that shows stale pointers)
+  if (process.env.DK_ARENA_POISON === '1') ours = ours.replace('const ARENA_POISON: bool = false', 'const ARENA_POISON: bool = true');
+  asc.libraryFiles[name] = `${patched}\n// ---- assembly/rt/${ourFile} ----\n${ours}`;
 }
-const frontEnd = readFileSync(fileURLToPath(new URL('../assembly/rt/small-blocks.ts', import.meta.url)), 'utf8');
-asc.libraryFiles[TLSF] = `${patched}\n// ---- assembly/rt/small-blocks.ts ----\n${frontEnd}`;
+
+// allocator front end: small-block free lists before TLSF
+patchLibrary('rt/tlsf', [['__alloc', 'tlsfAlloc'], ['__realloc', 'tlsfRealloc'], ['__free', 'tlsfFree']], 'small-blocks.ts');
+// object allocation: request arenas before the collector
+patchLibrary('rt/tcms', [['__new', 'tcmsNew'], ['__renew', 'tcmsRenew']], 'arena.ts');
 
 const { error, stderr } = await asc.main(['assembly/index.ts', ...process.argv.slice(2)], { stdout: process.stdout, stderr: process.stderr });
 if (error) {

@@ -185,6 +185,7 @@ describe('memory', () => {
     for (let i = 0; i < 5000; i++) await flow.run({ method: 'GET', path: '/', query: `i=${i}` });
     const after = dk.stats();
     expect(after.contexts).toBe(0);
+    expect(after.arenas).toBe(0);
     expect(after.memory_bytes).toBeLessThanOrEqual(before + 1024 * 1024);
   });
 });

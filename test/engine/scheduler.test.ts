@@ -109,7 +109,39 @@ describe('scheduling', () => {
     results.forEach((r, i) => {
       expect(bodyJson(r.response.body)).toEqual({ called: String(i), asked: String(i), header: String(i) });
     });
-    expect(dk.stats().contexts).toBe(0);
+    expect(dk.stats()).toMatchObject({ contexts: 0, arenas: 0 });
+  });
+
+  it('a flow closed while its requests wait on calls: they finish intact, across a collection, and nothing is left', async () => {
+    // contexts live in request arenas the collector does not trace; their
+    // plan must stay alive until the last of them is done
+    const flow = dk.load({
+      nodes: [
+        { name: 'ID', type: 'jq', input: 'request.query', jq: '{id: .id}' },
+        { name: 'C', type: 'call', url: `${api.url}/late?delay=30`, inputs: { query: 'ID' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body', headers: 'request.headers' } },
+      ],
+    });
+    const plansBefore = dk.stats().plans;
+    const pending = Array.from({ length: 20 }, (_, i) => flow.run({ method: 'GET', path: '/', query: `id=${i}`, headers: { 'x-n': `n${i}` } }));
+    await new Promise((r) => setTimeout(r, 5));
+    flow.close();
+    expect(dk.stats().plans).toBe(plansBefore - 1);
+    // a collection while the 20 wait, then new plans that would reuse any freed memory
+    dk.runtime.collect();
+    const others = Array.from({ length: 5 }, (_, k) =>
+      dk.load({ nodes: [{ name: `J${k}`, type: 'jq', input: 'request.query', jq: '[range(0; 50)] | map(tostring)' }, { name: 'E', type: 'exit', inputs: { body: `J${k}` } }] }),
+    );
+    for (const o of others) await o.run({ method: 'GET', path: '/' });
+    const results = await Promise.all(pending);
+    results.forEach((r, i) => {
+      expect(r.response.status).toBe(200);
+      expect(bodyJson(r.response.body)).toEqual({ path: '/late', id: String(i) });
+      expect(r.response.headers['x-n']).toBe(`n${i}`);
+    });
+    for (const o of others) o.close();
+    dk.runtime.collect();
+    expect(dk.stats()).toMatchObject({ plans: plansBefore - 1, contexts: 0, arenas: 0 });
   });
 });
 
