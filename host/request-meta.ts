@@ -8,23 +8,39 @@ export function toBytes(b: Uint8Array | string): Uint8Array {
 }
 
 /** Decodes a raw query string the way the gateway does (`+` is a space;
- * a key without `=` maps to null; repeated keys become arrays). */
+ * a key without `=` maps to null; repeated keys become arrays). Keys like
+ * `__proto__` or `constructor` are plain own keys. */
 export function parseQueryString(q: string): Record<string, string | string[] | null> {
-  const out: Record<string, string | string[] | null> = Object.create(null);
-  for (const part of q.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = safeDecode(eq < 0 ? part : part.slice(0, eq));
-    const v = eq < 0 ? null : safeDecode(part.slice(eq + 1));
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else if (Array.isArray(prev)) prev.push(v ?? '');
-    else out[k] = [prev ?? '', v ?? ''];
+  const out: Record<string, string | string[] | null> = {};
+  let start = 0;
+  while (start <= q.length) {
+    let end = q.indexOf('&', start);
+    if (end < 0) end = q.length;
+    if (end > start) {
+      const eq = q.indexOf('=', start);
+      const hasValue = eq >= 0 && eq < end;
+      const k = decodeComponent(q.slice(start, hasValue ? eq : end));
+      const v = hasValue ? decodeComponent(q.slice(eq + 1, end)) : null;
+      const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+      if (prev === undefined) setOwn(out, k, v);
+      else if (Array.isArray(prev)) prev.push(v ?? '');
+      else setOwn(out, k, [prev ?? '', v ?? '']);
+    }
+    start = end + 1;
   }
-  return { ...out };
+  return out;
 }
 
-function safeDecode(s: string): string {
+/** Assigns an own data property, even for `__proto__` (which `=` would treat as the prototype). */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** Percent-decoding with `+` as a space; malformed escapes stay as they are. */
+function decodeComponent(s: string): string {
+  // most keys and values need no decoding at all
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
   const t = s.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(t);

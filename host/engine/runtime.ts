@@ -10,6 +10,7 @@ import type { Logger, PropertyProvider } from '../types.js';
 import type { SecretResolver } from '../secrets/reference.js';
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
 /** Where `npm install` puts the compiled engine: build/ at the package
@@ -32,6 +33,17 @@ let cachedModule: WebAssembly.Module | undefined;
 export function engineModule(): WebAssembly.Module {
   if (!cachedModule) cachedModule = new WebAssembly.Module(readFileSync(WASM_PATH));
   return cachedModule;
+}
+
+/** Engine counters (dk_stats), for leak checks. */
+export interface EngineStats {
+  plans: number;
+  /** live request contexts */
+  contexts: number;
+  /** open request arenas (one per live context) */
+  arenas: number;
+  /** the module's linear memory */
+  memory_bytes: number;
 }
 
 /** What the runtime calls back into for one request context. */
@@ -68,6 +80,8 @@ export class EngineRuntime {
   /** bumps when the instance is replaced after a trap; plans re-configure */
   generation = 0;
   private pending: Uint8Array = new Uint8Array(0);
+  /** a pending text result (wins over `pending` when set) */
+  private pendingText: string | undefined;
   private returned: Uint8Array | undefined;
   private readonly jq = new Map<number, { program: JqCompiled; vars: string[] }>();
   private readonly templates = new Map<number, RenderFn>();
@@ -81,7 +95,7 @@ export class EngineRuntime {
   /** requests finished since the last collection */
   private finishedSinceCollect = 0;
   /** collect after this many finished requests (the module never collects by itself) */
-  static readonly COLLECT_EVERY = 32;
+  static readonly COLLECT_EVERY = 1024;
 
   constructor(private readonly options: RuntimeOptions) {
     this.instantiate();
@@ -103,11 +117,16 @@ export class EngineRuntime {
   /** a Buffer over module memory (re-made when memory grows: the old ArrayBuffer detaches) */
   private memView: Buffer = Buffer.alloc(0);
 
-  private text(ptr: number, len: number): string {
+  /** The Buffer view of module memory, current after growth. */
+  private view(): Buffer {
     const buf = this.exports.memory.buffer;
     if (this.memView.buffer !== buf) this.memView = Buffer.from(buf);
+    return this.memView;
+  }
+
+  private text(ptr: number, len: number): string {
     // Buffer's UTF-8 slice costs far less than TextDecoder for the short texts crossing here
-    return this.memView.toString('utf8', ptr, ptr + len);
+    return this.view().toString('utf8', ptr, ptr + len);
   }
 
   /** Copies bytes into a module-owned buffer; [ptr, len] for an export. */
@@ -131,10 +150,20 @@ export class EngineRuntime {
   private ok(data: Uint8Array): number {
     this.bytesSinceCollect += data.byteLength;
     this.pending = data;
+    this.pendingText = undefined;
     return data.byteLength;
   }
 
+  /** A text result: encoded straight into the module's buffer by result_read (no intermediate bytes). */
+  private okText(text: string): number {
+    const len = Buffer.byteLength(text, 'utf8');
+    this.bytesSinceCollect += len;
+    this.pendingText = text;
+    return len;
+  }
+
   private err(message: string): number {
+    this.pendingText = undefined;
     this.pending = encoder.encode(message);
     return -this.pending.byteLength - 1;
   }
@@ -198,8 +227,13 @@ export class EngineRuntime {
       },
       clock_ms: (kind: number) => (kind === 0 ? performance.timeOrigin + performance.now() : performance.now()),
       result_read: (dst: number) => {
+        if (this.pendingText !== undefined) {
+          this.view().write(this.pendingText, dst, 'utf8');
+          this.pendingText = undefined;
+          return;
+        }
         this.bytes(dst, this.pending.byteLength).set(this.pending);
-        this.pending = new Uint8Array(0);
+        this.pending = EMPTY;
       },
       return_data: (ptr: number, len: number) => {
         this.returned = this.bytes(ptr, len).slice();
@@ -226,7 +260,7 @@ export class EngineRuntime {
           if (entry.vars.length > 0 && input !== null && typeof input === 'object') {
             for (const v of entry.vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
           }
-          return this.ok(encoder.encode(JSON.stringify(entry.program.run(input, variables))));
+          return this.okText(JSON.stringify(entry.program.run(input, variables)));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -248,7 +282,7 @@ export class EngineRuntime {
         const fn = this.templates.get(handle);
         if (!fn) return this.err('unknown template');
         try {
-          return this.ok(encoder.encode(fn(JSON.parse(this.text(ptr, len)))));
+          return this.okText(fn(JSON.parse(this.text(ptr, len))));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -261,7 +295,7 @@ export class EngineRuntime {
         if (!hooks) return this.err('unknown request context');
         try {
           const v = hooks.properties.get(this.text(ptr, len));
-          return this.ok(encoder.encode(v === undefined ? 'null' : JSON.stringify(v)));
+          return this.okText(v === undefined ? 'null' : JSON.stringify(v));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -278,7 +312,7 @@ export class EngineRuntime {
       },
       secret_get: (_ctx: number, ptr: number, len: number) => {
         try {
-          return this.ok(encoder.encode(o.secrets.resolve(this.text(ptr, len))));
+          return this.okText(o.secrets.resolve(this.text(ptr, len)));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -415,10 +449,10 @@ export class EngineRuntime {
     this.call(() => this.exports.dk_collect());
   }
 
-  stats(): { plans: number; contexts: number; memory_bytes: number } {
+  stats(): EngineStats {
     return this.returning(() => {
       this.exports.dk_stats();
       return 0;
-    }).data as { plans: number; contexts: number; memory_bytes: number };
+    }).data as EngineStats;
   }
 }

@@ -9,6 +9,13 @@ describe('query and form decoding', () => {
     expect(parseQuery('')).toEqual({});
   });
 
+  it('handles empty parts, = in values, malformed escapes and three repeats', () => {
+    expect(parseQuery('a=1&&b&=x&c=d=e&&')).toEqual({ a: '1', b: null, '': 'x', c: 'd=e' });
+    expect(parseQuery('k=1&k=2&k')).toEqual({ k: ['1', '2', ''] });
+    expect(parseQuery('bad=%zz+1&ok=%C3%A9')).toEqual({ bad: '%zz 1', ok: 'é' });
+    expect(parseQuery('constructor=only')).toEqual({ constructor: 'only' });
+  });
+
   it('keys like constructor, toString and __proto__ are ordinary keys', () => {
     const q = parseQuery('constructor=1&toString=2&__proto__=3&constructor=4');
     expect(JSON.parse(JSON.stringify(q))).toEqual(JSON.parse('{"constructor":["1","4"],"toString":"2","__proto__":"3"}'));
