@@ -1,5 +1,7 @@
-// Profiles one gateway row under load: node bench/profile.js [auth|multi|bare] [seconds]
-// Writes a .cpuprofile to bench/results/profile/ and prints the top self-time functions.
+// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|trivial|bare] [seconds]
+// Writes a .cpuprofile to bench/results/profile/ and prints the top self-time
+// functions and files (share of samples and µs per request).
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { startRole, stopAll, drive } from './lib/harness.js';
 import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
@@ -17,12 +19,15 @@ const plugins =
   which === 'auth' ? [{ name: 'datakit', config: authFlow(`${token.url}/auth-token`) }]
   : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
   : which === 'trivial' ? [{ name: 'datakit', config: staticHeaderFlow() }]
+  : which === 'js-auth' ? [{ name: 'js-auth', config: { url: `${token.url}/auth-token` } }]
   : [];
-const path = which === 'auth' || which === 'twin-auth' ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
+const doc = gatewayDoc(upstream.url, plugins);
+if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
+const path = which.includes('auth') ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
 const gw = which === 'twin-auth'
   ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] })
-  : await startRole('gateway', { doc: gatewayDoc(upstream.url, plugins) }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-await drive(gw.url + path, 1, 50);
+  : await startRole('gateway', { doc }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const warm = await drive(gw.url + path, 1, 50);
 const r = await drive(gw.url + path, seconds, 50);
 console.log(`${which}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`);
 await stopAll();
@@ -37,7 +42,11 @@ for (let i = 0; i < p.samples.length; i++) {
   self.set(k, (self.get(k) ?? 0) + p.timeDeltas[i]);
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(((v / total) * 100).toFixed(1) + '%', k);
+// µs of CPU per request (profile time over every request served, warm-up included)
+const requests = warm.requests + r.requests;
+const fmt = (v) => `${((v / total) * 100).toFixed(1)}% ${(v / requests).toFixed(2)}µs`;
+console.log(`busy ${((total - (self.get('(idle) :-1') ?? 0)) / requests).toFixed(1)} µs/req`);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(fmt(v), k);
 
 // self time by file, to see where a request's CPU goes
 const byFile = new Map();
@@ -48,4 +57,4 @@ for (let i = 0; i < p.samples.length; i++) {
   byFile.set(k, (byFile.get(k) ?? 0) + p.timeDeltas[i]);
 }
 console.log('\nby file:');
-for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(((v / total) * 100).toFixed(1) + '%', k);
+for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(fmt(v), k);
