@@ -422,7 +422,11 @@ export class JsonParser {
       }
       const c = <i32>load<u8>(this.base + <usize>this.pos);
       if (c == 0x22) {
-        if (this.pos > runStart) out += decodeSlice(this.buf, runStart, this.pos);
+        if (this.pos > runStart) {
+          // most strings have no escape: one decode, no concatenation
+          const run = decodeSlice(this.buf, runStart, this.pos);
+          out = out.length == 0 ? run : out + run;
+        }
         this.pos++;
         return out;
       }

@@ -1,4 +1,4 @@
-// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|trivial|bare] [seconds]
+// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|twin-multi|trivial|bare] [seconds]
 // Writes a .cpuprofile to bench/results/profile/ and prints the top self-time
 // functions and files (share of samples and µs per request).
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,12 @@ const plugins =
   : [];
 const doc = gatewayDoc(upstream.url, plugins);
 if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
-const path = which.includes('auth') ? '/bench/path?api_key=k1' : which === 'multi' ? '/multi' : '/bench/path?x=1';
-const gw = which === 'twin-auth'
-  ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] })
-  : await startRole('gateway', { doc }, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
+const prof = { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
+const gw =
+  which === 'twin-auth' ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, prof)
+  : which === 'twin-multi' ? await startRole('twin-multi', { json: `${apis.url}/json`, uuid: `${apis.url}/uuid` }, prof)
+  : await startRole('gateway', { doc }, prof);
 const warm = await drive(gw.url + path, 1, 50);
 const r = await drive(gw.url + path, seconds, 50);
 console.log(`${which}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`);
