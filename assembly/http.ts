@@ -2,7 +2,7 @@
 // case-insensitive lookups, null = remove), query maps and bodies.
 
 import { ByteWriter, equalsIgnoreCase, lowerAscii } from './bytes';
-import { JsonParser, Kind, Value, writeJson, writeJsonString, writeNumber } from './json';
+import { findRawMemberIgnoreCase, JsonParser, Kind, RAW_UNKNOWN, Value, writeJson, writeJsonString, writeNumber } from './json';
 
 /** Index of a header in an object map, ignoring case; -1 when absent. */
 export function headerIndex(map: Value, name: string): i32 {
@@ -16,9 +16,14 @@ export function headerIndex(map: Value, name: string): i32 {
 /** First value of a header as a string, or null. */
 export function headerValue(map: Value | null, name: string): string | null {
   if (map === null) return null;
-  const i = headerIndex(map, name);
-  if (i < 0) return null;
-  const v = map.vals![i].resolve();
+  // a header map straight from the host is RAW: find the one header without parsing them all
+  let found = findRawMemberIgnoreCase(map, name);
+  if (found === RAW_UNKNOWN) {
+    const i = headerIndex(map, name);
+    found = i < 0 ? null : map.vals![i];
+  }
+  if (found === null) return null;
+  const v = found.resolve();
   if (v.kind == Kind.STR) return v.s;
   if (v.kind == Kind.ARR && v.items!.length > 0) {
     const f = v.items![0].resolve();

@@ -563,6 +563,84 @@ export class JsonParser {
   }
 }
 
+/** What findRawMemberIgnoreCase answers when only a full parse can tell. */
+export const RAW_UNKNOWN: Value = new Value();
+
+/**
+ * Looks up a member of a RAW object by an ASCII name, ignoring ASCII case,
+ * without parsing the other members (no strings or values are built). Answers
+ * what resolving the object and taking the first key that matches would: that
+ * key's value, which for exact duplicate keys is the last one (parseObject).
+ * The value comes as a RAW slice; null when no key matches; RAW_UNKNOWN when
+ * a key has escapes or `v` is not a RAW object (resolve instead).
+ */
+export function findRawMemberIgnoreCase(v: Value, name: string): Value | null {
+  if (v.kind != Kind.RAW || v.typeKind() != Kind.OBJ) return RAW_UNKNOWN;
+  const p = new JsonParser(v.raw!, v.rawStart, v.rawEnd, 1);
+  const base = p.base;
+  const n = name.length;
+  // the first matching key's bytes, and the value of its last exact duplicate
+  let keyStart = -1;
+  let valStart = -1;
+  let valEnd = -1;
+  p.pos++; // '{'
+  p.ws();
+  if (p.peek() == 0x7d) return null;
+  while (true) {
+    p.ws();
+    if (p.peek() != 0x22) return RAW_UNKNOWN;
+    const ks = p.pos + 1;
+    let k = ks;
+    while (true) {
+      if (k >= p.end) return RAW_UNKNOWN;
+      const c = load<u8>(base + <usize>k);
+      if (c == 0x22) break;
+      if (c == 0x5c) return RAW_UNKNOWN; // an escape: the key's text needs decoding
+      k++;
+    }
+    const klen = k - ks;
+    let match = false;
+    if (keyStart < 0) {
+      if (klen == n) {
+        match = true;
+        for (let i = 0; i < n; i++) {
+          let c = <i32>load<u8>(base + <usize>(ks + i));
+          let d = name.charCodeAt(i);
+          if (c >= 65 && c <= 90) c += 32;
+          if (d >= 65 && d <= 90) d += 32;
+          if (c != d) {
+            match = false;
+            break;
+          }
+        }
+        if (match) keyStart = ks;
+      }
+    } else if (klen == n) {
+      match = memory.compare(base + <usize>ks, base + <usize>keyStart, <usize>n) == 0;
+    }
+    p.pos = k + 1;
+    p.ws();
+    if (p.peek() != 0x3a) return RAW_UNKNOWN;
+    p.pos++;
+    p.ws();
+    const vs = p.pos;
+    if (!p.skipValue(1)) return RAW_UNKNOWN;
+    if (match) {
+      valStart = vs;
+      valEnd = p.pos;
+    }
+    p.ws();
+    const d = p.peek();
+    if (d == 0x2c) {
+      p.pos++;
+      continue;
+    }
+    if (d == 0x7d) break;
+    return RAW_UNKNOWN;
+  }
+  return valStart < 0 ? null : Value.rawSlice(v.raw!, valStart, valEnd);
+}
+
 /** Parses a complete JSON document; null with `lastParseError` on failure. */
 export let lastParseError: string = '';
 

@@ -124,6 +124,13 @@ export class EngineRuntime {
     return this.memView;
   }
 
+  /** A copy of module memory (pooled for small sizes: cheaper than a fresh ArrayBuffer per copy). */
+  private copyOut(ptr: number, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    this.view().copy(out, 0, ptr, ptr + len);
+    return out;
+  }
+
   private text(ptr: number, len: number): string {
     // Buffer's UTF-8 slice costs far less than TextDecoder for the short texts crossing here
     return this.view().toString('utf8', ptr, ptr + len);
@@ -236,7 +243,7 @@ export class EngineRuntime {
         this.pending = EMPTY;
       },
       return_data: (ptr: number, len: number) => {
-        this.returned = this.bytes(ptr, len).slice();
+        this.returned = this.copyOut(ptr, len);
       },
       jq_compile: (ptr: number, len: number, varsPtr: number, varsLen: number) => {
         const filter = this.text(ptr, len);
@@ -325,7 +332,7 @@ export class EngineRuntime {
         } catch (e) {
           return this.err('invalid call description');
         }
-        const body = blen >= 0 ? this.bytes(bptr, blen).slice() : undefined;
+        const body = blen >= 0 ? this.copyOut(bptr, blen) : undefined;
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
         const cancel = new CallCancel();
@@ -346,7 +353,7 @@ export class EngineRuntime {
       host_call: (ptr: number, len: number, dptr: number, dlen: number) => {
         try {
           const op = JSON.parse(this.text(ptr, len)) as CapabilityOp;
-          return this.ok(o.capabilities.sync(op, dlen >= 0 ? this.bytes(dptr, dlen).slice() : undefined));
+          return this.ok(o.capabilities.sync(op, dlen >= 0 ? this.copyOut(dptr, dlen) : undefined));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -359,7 +366,7 @@ export class EngineRuntime {
         } catch {
           return this.err('invalid operation');
         }
-        const data = dlen >= 0 ? this.bytes(dptr, dlen).slice() : undefined;
+        const data = dlen >= 0 ? this.copyOut(dptr, dlen) : undefined;
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
         this.calls.set(token, { ctx, cancel: new CallCancel() });
@@ -387,7 +394,7 @@ export class EngineRuntime {
         const hooks = this.contexts.get(ctx);
         if (!hooks) return;
         const meta = JSON.parse(this.text(ptr, len)) as { action: string };
-        const body = blen >= 0 ? this.bytes(bptr, blen).slice() : undefined;
+        const body = blen >= 0 ? this.copyOut(bptr, blen) : undefined;
         hooks.settle(meta.action === 'exit' ? Action.Respond : Action.Continue, meta, body);
       },
     };

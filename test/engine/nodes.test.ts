@@ -135,6 +135,40 @@ describe('call', () => {
   });
 });
 
+describe('call answers from a custom transport (DatakitOptions.transport)', () => {
+  // the module finds content-type in the answer's header map without parsing
+  // the whole map; keys with escapes (which no HTTP server sends, but a
+  // host's transport may) take the full-parse path
+  const cases: Array<[string, Record<string, string | string[]>, string]> = [
+    ['any case', { 'Content-TYPE': 'application/json' }, 'object'],
+    ['after a key with an escape', { 'x"odd': 'v', 'content-type': 'application/json' }, 'object'],
+    ['no prefix or suffix match', { 'content-typex': 'application/json', 'x-content-type': 'application/json' }, 'string'],
+    ['the first of repeated values', { 'content-type': ['application/json', 'text/plain'] }, 'object'],
+    ['absent', { 'x-other': 'application/json' }, 'string'],
+    ['not JSON', { 'CONTENT-TYPE': 'text/plain' }, 'string'],
+  ];
+  for (const [label, headers, type] of cases) {
+    it(`content-type lookup: ${label}`, async () => {
+      const dk2 = await engine({
+        transport: {
+          send: async () => ({ status: 200, headers, body: Buffer.from('{"a":1}') }),
+          close: async () => {},
+        },
+      });
+      const flow = dk2.load({
+        nodes: [
+          { name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' },
+          { name: 'J', type: 'jq', input: 'C.body', jq: 'type' },
+          { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+        ],
+      });
+      const r = await flow.run({ method: 'GET', path: '/' });
+      expect(text(r.response.body)).toBe(type);
+      await dk2.close();
+    });
+  }
+});
+
 describe('exit', () => {
   it('answers with status, headers and an encoded body; null headers are dropped', async () => {
     const r = await run({
