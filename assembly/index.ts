@@ -210,7 +210,7 @@ export function dk_ping(n: i32): f64 {
   return acc;
 }
 
-/** Counts for leak checks: {"plans":N,"contexts":N,"arenas":N,"memory_bytes":bytes}. */
+/** Counts for leak checks: {"plans":N,"contexts":N,"arenas":N,"arena_bytes":N,"memory_bytes":bytes}. */
 export function dk_stats(): void {
   const w = new ByteWriter(64);
   w.str('{"plans":');
@@ -219,6 +219,8 @@ export function dk_stats(): void {
   w.int(contexts.size);
   w.str(',"arenas":');
   w.int(__arena_count());
+  w.str(',"arena_bytes":');
+  w.int(<i64>__arena_open_bytes());
   w.str(',"memory_bytes":');
   w.int(<i64>memory.size() << 16);
   w.byte(0x7d);

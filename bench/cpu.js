@@ -6,7 +6,7 @@
 // Throughput on 2 shared cores depends on every process's CPU; this says
 // which process spends it. js-auth is the auth flow's work as a custom JS
 // plugin of our gateway (bench/lib/plugins/js-auth.js).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startRole, stopAll, drive } from './lib/harness.js';
 import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
@@ -14,6 +14,8 @@ import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flo
 const which = process.argv[2] ?? 'auth';
 const seconds = Number(process.argv[3] ?? 5);
 const conns = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// BENCH_RATE=N caps the load at N req/s (CPU per request at the same rate for two setups)
+const rate = Number(process.env.BENCH_RATE ?? 0) || undefined;
 const upstream = await startRole('upstream');
 const apis = await startRole('upstream');
 const token = await startRole('token');
@@ -40,14 +42,32 @@ const ticks = (pid) => {
   return Number(f[11]) + Number(f[12]);
 };
 const procs = { server: gw, upstream, apis, token, autocannon: { pid: process.pid } };
+/** the server's threads by name (main, V8 GC helpers, libuv pool): ticks each */
+const threads = (pid) => {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    out[name] = (out[name] ?? 0) + Number(f[11]) + Number(f[12]);
+  }
+  return out;
+};
 await drive(gw.url + path, 2, conns);
 const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
-const r = await drive(gw.url + path, seconds, conns);
+const threadsBefore = threads(gw.pid);
+const r = await drive(gw.url + path, seconds, conns, rate);
 const after = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
+const threadsAfter = threads(gw.pid);
 const out = [`${which}: ${Math.round(r.rps)} req/s p99 ${r.p99} ms errors ${r.errors}`];
 for (const k of Object.keys(procs)) {
   const us = ((after[k] - before[k]) * 10_000) / r.requests;
   if (us > 0) out.push(`${k} ${us.toFixed(1)} µs/req`);
 }
 console.log(out.join(' | '));
+// where the server's CPU went by thread (V8's GC helper threads do not show in a --cpu-prof profile)
+const byThread = Object.keys(threadsAfter)
+  .map((k) => [k, ((threadsAfter[k] - (threadsBefore[k] ?? 0)) * 10_000) / r.requests])
+  .filter(([, us]) => us > 0)
+  .map(([k, us]) => `${k} ${us.toFixed(1)}`);
+console.log(`  server threads (µs/req): ${byThread.join(', ')}`);
 await stopAll();

@@ -21,14 +21,16 @@
 //    collector does trace keeps them alive (plans; host buffers the arena
 //    owns stay pinned until it closes).
 
+// Chunks are small so that a context waiting on a call holds little: the
+// seed auth flow holds two (8 KiB) while its token call is in flight.
 // @ts-ignore: decorator
-@inline const ARENA_CHUNK: usize = 16384;
+@inline const ARENA_CHUNK: usize = 4096;
 /** payloads above this get a block of their own (freed when the arena closes) */
 // @ts-ignore: decorator
-@inline const ARENA_LARGE: usize = 2048;
-/** free chunks kept for the next requests */
+@inline const ARENA_LARGE: usize = 1024;
+/** free chunks kept for the next requests (1 MiB) */
 // @ts-ignore: decorator
-@inline const ARENA_POOL_MAX: i32 = 64;
+@inline const ARENA_POOL_MAX: i32 = 256;
 /** set by the build (DK_ARENA_POISON=1): closed arenas are overwritten, so a stale pointer shows */
 // @ts-ignore: decorator
 @inline const ARENA_POISON: bool = false;
@@ -55,6 +57,9 @@
 @lazy let chunkPoolCount: i32 = 0;
 // @ts-ignore: decorator
 @lazy let arenasOpen: i32 = 0;
+/** bytes held by open arenas (chunks and large blocks) */
+// @ts-ignore: decorator
+@lazy let arenaBytesOpen: usize = 0;
 
 /** The header position whose payload (header + TOTAL_OVERHEAD) is the first 16-aligned one at or after `at`. */
 // @ts-ignore: decorator
@@ -75,6 +80,7 @@ function arenaNextChunk(a: Arena): void {
   a.cursor = headerAt(c + sizeof<usize>());
   a.end = c + ARENA_CHUNK;
   a.bytes += ARENA_CHUNK;
+  arenaBytesOpen += ARENA_CHUNK;
 }
 
 /** Raw bytes from the arena (no object header), 16-aligned. */
@@ -97,6 +103,7 @@ function arenaObject(a: Arena, size: usize, id: u32): usize {
     store<usize>(blk, a.large);
     a.large = blk;
     a.bytes += size;
+    arenaBytesOpen += size;
     hdr = headerAt(blk + sizeof<usize>());
   } else {
     hdr = a.cursor;
@@ -235,6 +242,7 @@ export function __arena_close(ap: usize): void {
     }
     c = next;
   }
+  arenaBytesOpen -= a.bytes;
   __free(ap);
   arenasOpen--;
 }
@@ -244,6 +252,13 @@ export function __arena_close(ap: usize): void {
 @global @unsafe
 export function __arena_bytes(a: usize): usize {
   return changetype<Arena>(a).bytes;
+}
+
+/** Bytes held by open arenas now. */
+// @ts-ignore: decorator
+@global @unsafe
+export function __arena_open_bytes(): usize {
+  return arenaBytesOpen;
 }
 
 /** Arenas open now (for leak checks). */

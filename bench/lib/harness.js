@@ -197,10 +197,11 @@ export async function stopAll() {
   await Promise.all([...children].map((c) => kill(c)));
 }
 
-/** One autocannon run over keep-alive connections; errors = socket errors/timeouts + non-2xx. */
-export async function drive(url, duration, connections) {
+/** One autocannon run over keep-alive connections; errors = socket errors/timeouts + non-2xx.
+ * `rate` (optional) caps the total requests per second. */
+export async function drive(url, duration, connections, rate) {
   const { default: autocannon } = await import('autocannon');
-  const r = await autocannon({ url, connections, duration, pipelining: 1 });
+  const r = await autocannon({ url, connections, duration, pipelining: 1, ...(rate ? { overallRate: rate } : {}) });
   return {
     rps: r.requests.average,
     p50: r.latency.p50,

@@ -42,6 +42,8 @@ export interface EngineStats {
   contexts: number;
   /** open request arenas (one per live context) */
   arenas: number;
+  /** bytes those arenas hold */
+  arena_bytes: number;
   /** the module's linear memory */
   memory_bytes: number;
 }

@@ -112,6 +112,26 @@ describe('scheduling', () => {
     expect(dk.stats()).toMatchObject({ contexts: 0, arenas: 0 });
   });
 
+  it('contexts waiting on calls hold little arena memory, and give it all back', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'ID', type: 'jq', input: 'request.query', jq: '{id: .id}' },
+        { name: 'C', type: 'call', url: `${api.url}/held?delay=50`, inputs: { query: 'ID' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    const pending = Array.from({ length: 300 }, (_, i) => flow.run({ method: 'GET', path: '/', query: `id=${i}`, headers: { 'user-agent': 'test', accept: '*/*' } }));
+    await new Promise((r) => setTimeout(r, 20));
+    const waiting = dk.stats();
+    expect(waiting.arenas).toBe(300);
+    // a few KiB each (4 KiB chunks), not a large fixed reservation
+    expect(waiting.arena_bytes / 300).toBeLessThanOrEqual(8 * 1024);
+    const results = await Promise.all(pending);
+    results.forEach((r, i) => expect(bodyJson(r.response.body)).toEqual({ path: '/held', id: String(i) }));
+    expect(dk.stats()).toMatchObject({ contexts: 0, arenas: 0, arena_bytes: 0 });
+    flow.close();
+  });
+
   it('a flow closed while its requests wait on calls: they finish intact, across a collection, and nothing is left', async () => {
     // contexts live in request arenas the collector does not trace; their
     // plan must stay alive until the last of them is done
