@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 /** A call node's request, as the engine describes it (JSON from http_dispatch). */
@@ -23,16 +22,32 @@ export interface CallResponse {
 }
 
 /**
- * Cancels one in-flight call. undici accepts an EventEmitter as a signal;
- * this costs far less per call than an AbortController (and no
- * AbortSignal.any/timeout chains: undici's own timeouts bound the call).
+ * Cancels one in-flight call. Keeps the EventEmitter shape a transport may
+ * use (`aborted`, `once('abort', fn)`, `off('abort', fn)`) without being
+ * one: a call registers a single listener, and a full EventEmitter per call
+ * (its listener arrays and once-wrappers) showed up in profiles.
  */
-export class CallCancel extends EventEmitter {
+export class CallCancel {
   aborted = false;
+  private listeners: Array<() => void> = [];
+
+  once(event: 'abort', fn: () => void): this {
+    if (event === 'abort') this.listeners.push(fn);
+    return this;
+  }
+
+  off(event: 'abort', fn: () => void): this {
+    const i = event === 'abort' ? this.listeners.indexOf(fn) : -1;
+    if (i >= 0) this.listeners.splice(i, 1);
+    return this;
+  }
+
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.emit('abort');
+    const fns = this.listeners;
+    this.listeners = [];
+    for (const fn of fns) fn();
   }
 }
 
