@@ -51,6 +51,10 @@ export class Ctx {
   plan: Plan;
   /** the arena this context allocates from (assembly/rt/arena.ts) */
   arena: usize = 0;
+  /** exports of this context running now (more than one only on re-entry) */
+  busy: i32 = 0;
+  /** dk_done was called: close when no export of it runs */
+  closing: bool = false;
   state: StaticArray<i32>;
   waiting: StaticArray<i32>;
   /** output port values of every node, flat: plan.outBase[i] + port */

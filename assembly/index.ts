@@ -13,8 +13,11 @@
 // Memory: plans live in the collector's heap; each request context gets an
 // arena (assembly/rt/arena.ts) that every export on it allocates from, and
 // that dk_done frees at once. So exports on a context enter its arena first
-// and leave it before returning, and the global tables below are changed
-// only outside any arena.
+// and restore the previous one before returning, and the global tables below
+// are changed only outside any arena. Every export restores the arena it
+// found, so a host that calls an export from inside an import (re-entry)
+// cannot leave the outer export allocating in the wrong place; dk_done on a
+// context whose export is still running closes it when that export returns.
 
 import { ByteWriter } from './bytes';
 import { parseJson, lastParseError, clearParseError, writeJsonString } from './json';
@@ -74,7 +77,13 @@ function takeOrEmpty(ptr: usize, len: i32): ArrayBuffer {
 /** Compiles a plugin config. Returns the plan id, or 0 with errors. Either
  * way the module calls return_data with a JSON report. */
 export function dk_configure(ptr: usize, len: i32): i32 {
-  __arena_enter(0);
+  const prev = __arena_enter(0);
+  const plan = configure(ptr, len);
+  __arena_enter(prev);
+  return plan;
+}
+
+function configure(ptr: usize, len: i32): i32 {
   const buf = takeOrEmpty(ptr, len);
   const w = new ByteWriter(256);
   const cfg = parseJson(buf, false);
@@ -101,11 +110,13 @@ export function dk_configure(ptr: usize, len: i32): i32 {
 
 export function dk_plan_free(id: i32): void {
   if (!plans.has(id)) return;
+  const prev = __arena_enter(0);
   const plan = plans.get(id);
   plan.release();
   plans.delete(id);
   // contexts point at their plan, but the collector does not see into arenas
   if (plan.live > 0) retired.add(plan);
+  __arena_enter(prev);
 }
 
 /** Creates a request context on a plan; 0 when the plan is unknown. */
@@ -115,83 +126,105 @@ export function dk_request_new(planId: i32): i32 {
   const id = nextCtx++;
   if (nextCtx >= 0x7ffffff0) nextCtx = 1;
   const arena = __arena_open();
-  __arena_enter(arena);
+  const prev = __arena_enter(arena);
   const c = new Ctx(id, plan);
   c.arena = arena;
   __arena_enter(0);
   plan.live++;
   contexts.set(id, c);
+  __arena_enter(prev);
   return id;
 }
 
-/** The context `ctx` with its arena entered, or null (no arena) when unknown. Pair with leave(). */
+/** The context `ctx` with its arena entered, or null (nothing entered) when
+ * unknown. Pair with leave(c, prev, ...), prev being the arena current before. */
 function enter(ctx: i32): Ctx | null {
   if (!contexts.has(ctx)) return null;
   const c = contexts.get(ctx);
   __arena_enter(c.arena);
+  c.busy++;
   return c;
 }
 
-function leave(result: i32): i32 {
-  __arena_enter(0);
+function leave(c: Ctx, prev: usize, result: i32): i32 {
+  c.busy--;
+  __arena_enter(prev);
+  if (c.busy == 0 && c.closing) close(c);
   return result;
 }
 
-export function dk_on_request(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
-  const c = enter(ctx);
-  const meta = takeOrEmpty(metaPtr, metaLen);
-  const body = take(bodyPtr, bodyLen);
-  if (c === null) return -1;
-  return leave(c.startRequest(meta, body));
-}
-
-/** A call's answer: status 0 means transport failure (meta holds the message). */
-export function dk_on_http_response(ctx: i32, token: i32, status: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
-  const c = enter(ctx);
-  const meta = takeOrEmpty(metaPtr, metaLen);
-  const body = take(bodyPtr, bodyLen);
-  if (c === null) return -1;
-  const ni = c.finished ? -1 : c.nodeForToken(token);
-  if (ni < 0) return leave(ACTION_NONE);
-  const n = c.node(ni);
-  if (n.type != NodeType.CALL) return leave(ACTION_NONE);
-  return leave(c.resume(token, callAnswered(c, n, status, meta, body)));
-}
-
-/** An async capability's answer (cache, JWT): ok = 0 means failure (data holds the message). */
-export function dk_on_async_result(ctx: i32, token: i32, ok: i32, ptr: usize, len: i32): i32 {
-  const c = enter(ctx);
-  const data = takeOrEmpty(ptr, len);
-  if (c === null) return -1;
-  const ni = c.finished ? -1 : c.nodeForToken(token);
-  if (ni < 0) return leave(ACTION_NONE);
-  const n = c.node(ni);
-  if (n.type == NodeType.CALL) return leave(ACTION_NONE);
-  return leave(c.resume(token, asyncAnswered(c, n, ok != 0, data)));
-}
-
-export function dk_on_response(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
-  const c = enter(ctx);
-  const meta = takeOrEmpty(metaPtr, metaLen);
-  const body = take(bodyPtr, bodyLen);
-  if (c === null) return -1;
-  return leave(c.startResponse(meta, body));
-}
-
-/** Ends a request: in-flight calls are canceled, nothing survives (its arena is freed). */
-export function dk_done(ctx: i32): void {
-  const c = enter(ctx);
-  if (c === null) return;
-  c.abandon();
-  leave(0);
+/** Forgets a context and frees its arena; no export of it may be running. */
+function close(c: Ctx): void {
+  const prev = __arena_enter(0);
   const arena = c.arena;
   const plan = c.plan;
-  contexts.delete(ctx);
+  contexts.delete(c.id);
   if (--plan.live == 0 && retired.has(plan)) retired.delete(plan);
   // module globals that may still point into the arena
   clearBodyError();
   clearParseError();
   __arena_close(arena);
+  __arena_enter(prev);
+}
+
+export function dk_on_request(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const prev = __arena_current();
+  const c = enter(ctx);
+  const meta = takeOrEmpty(metaPtr, metaLen);
+  const body = take(bodyPtr, bodyLen);
+  if (c === null) return -1;
+  return leave(c, prev, c.startRequest(meta, body));
+}
+
+/** A call's answer: status 0 means transport failure (meta holds the message). */
+export function dk_on_http_response(ctx: i32, token: i32, status: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const prev = __arena_current();
+  const c = enter(ctx);
+  const meta = takeOrEmpty(metaPtr, metaLen);
+  const body = take(bodyPtr, bodyLen);
+  if (c === null) return -1;
+  const ni = c.finished ? -1 : c.nodeForToken(token);
+  if (ni < 0) return leave(c, prev, ACTION_NONE);
+  const n = c.node(ni);
+  if (n.type != NodeType.CALL) return leave(c, prev, ACTION_NONE);
+  return leave(c, prev, c.resume(token, callAnswered(c, n, status, meta, body)));
+}
+
+/** An async capability's answer (cache, JWT): ok = 0 means failure (data holds the message). */
+export function dk_on_async_result(ctx: i32, token: i32, ok: i32, ptr: usize, len: i32): i32 {
+  const prev = __arena_current();
+  const c = enter(ctx);
+  const data = takeOrEmpty(ptr, len);
+  if (c === null) return -1;
+  const ni = c.finished ? -1 : c.nodeForToken(token);
+  if (ni < 0) return leave(c, prev, ACTION_NONE);
+  const n = c.node(ni);
+  if (n.type == NodeType.CALL) return leave(c, prev, ACTION_NONE);
+  return leave(c, prev, c.resume(token, asyncAnswered(c, n, ok != 0, data)));
+}
+
+export function dk_on_response(ctx: i32, metaPtr: usize, metaLen: i32, bodyPtr: usize, bodyLen: i32): i32 {
+  const prev = __arena_current();
+  const c = enter(ctx);
+  const meta = takeOrEmpty(metaPtr, metaLen);
+  const body = take(bodyPtr, bodyLen);
+  if (c === null) return -1;
+  return leave(c, prev, c.startResponse(meta, body));
+}
+
+/** Ends a request: in-flight calls are canceled, nothing survives (its arena
+ * is freed; when called from inside one of this context's own exports, as
+ * that export returns). */
+export function dk_done(ctx: i32): void {
+  const prev = __arena_current();
+  const c = enter(ctx);
+  if (c === null || c.closing) {
+    if (c !== null) leave(c, prev, 0);
+    return;
+  }
+  c.abandon();
+  c.closing = true;
+  leave(c, prev, 0);
 }
 
 /**
@@ -200,6 +233,8 @@ export function dk_done(ctx: i32): void {
  * between exports (when no module frame is live), e.g. every N requests.
  */
 export function dk_collect(): void {
+  // never while an export is running (the host must not call it from an import)
+  if (__arena_current() != 0) return;
   __collect();
 }
 

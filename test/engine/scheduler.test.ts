@@ -231,3 +231,78 @@ describe('trace', () => {
     expect(r.failure).toEqual({ message: 'boom', node: { index: 1, name: 'BAD', type: 'jq' } });
   });
 });
+
+describe('re-entry: a host calling the engine from inside an import', () => {
+  // a property provider runs inside the module's export (property_get);
+  // calling exports from there must not leave the outer request allocating
+  // in the wrong place, nor free a context whose export is still running
+  it('another request started from inside a property read: both finish intact, across a collection', async () => {
+    const inner = dk.load({
+      nodes: [
+        { name: 'J', type: 'jq', input: 'request.query', jq: '{inner: .id, pad: [range(0; 20)] | map(tostring)}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    const outer = dk.load({
+      nodes: [
+        { name: 'P', type: 'property', property: 'kong.ctx.shared.x' },
+        { name: 'J', type: 'jq', inputs: { p: 'P', q: 'request.query' }, jq: '{p: .p, id: .q.id, list: [range(0; 30)] | map({k: tostring})}' },
+        { name: 'C', type: 'call', url: `${api.url}/reentry?delay=30`, inputs: { query: 'J' } },
+        { name: 'OUT', type: 'jq', inputs: { j: 'J', c: 'C.body' }, jq: '{p: .j.p, id: .j.id, n: (.j.list | length), last: .j.list[-1].k, called: .c.id}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'OUT' } },
+      ],
+    });
+    const innerRuns: Array<Promise<unknown>> = [];
+    const outers = Array.from({ length: 10 }, (_, i) => {
+      const props = {
+        get(name: string) {
+          if (name !== 'kong.ctx.shared.x') return undefined;
+          const run = inner.newRequest({ method: 'GET', path: '/', query: `id=in${i}` });
+          innerRuns.push(run.request().finally(() => run.done()));
+          return `p${i}`;
+        },
+        set() {},
+      };
+      return outer.run({ method: 'GET', path: '/', query: `id=${i}` }, { properties: props });
+    });
+    // while the outer requests wait on their calls: a collection, then new plans reusing any freed memory
+    await new Promise((r) => setTimeout(r, 5));
+    dk.runtime.collect();
+    const others = Array.from({ length: 5 }, () => dk.load({ nodes: [{ name: 'J', type: 'jq', input: 'request.query', jq: '[range(0; 40)] | map(tostring)' }, { name: 'E', type: 'exit', inputs: { body: 'J' } }] }));
+    for (const o of others) await o.run({ method: 'GET', path: '/' });
+    const results = await Promise.all(outers);
+    results.forEach((r, i) => expect(bodyJson(r.response.body)).toEqual({ p: `p${i}`, id: String(i), n: 30, last: '29', called: String(i) }));
+    const innerResults = (await Promise.all(innerRuns)) as Array<{ response: { body: Uint8Array } }>;
+    innerResults.forEach((r, i) => expect((bodyJson(r.response.body) as { inner: string }).inner).toBe(`in${i}`));
+    for (const f of [inner, outer, ...others]) f.close();
+    expect(dk.stats()).toMatchObject({ contexts: 0, arenas: 0, arena_bytes: 0 });
+  });
+
+  it('a request ended from inside its own property read: no crash, nothing left, later requests fine', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'P', type: 'property', property: 'kong.ctx.shared.x' },
+        { name: 'J', type: 'jq', input: 'P', jq: '{p: ., list: [range(0; 30)]}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    let run: ReturnType<typeof flow.newRequest> | undefined;
+    const props = {
+      get(name: string) {
+        run?.done();
+        return name;
+      },
+      set() {},
+    };
+    run = flow.newRequest({ method: 'GET', path: '/' }, props);
+    // the engine finishes the phase; the host has already let go of the request
+    await run.request().then(
+      () => undefined,
+      () => undefined,
+    );
+    expect(dk.stats()).toMatchObject({ contexts: 0, arenas: 0 });
+    const after = await flow.run({ method: 'GET', path: '/' }, { properties: { get: () => 'ok', set() {} } });
+    expect(bodyJson(after.response.body)).toEqual({ p: 'ok', list: Array.from({ length: 30 }, (_, i) => i) });
+    flow.close();
+  });
+});
