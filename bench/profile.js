@@ -1,4 +1,4 @@
-// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|twin-multi|trivial|bare] [seconds]
+// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|twin-multi|trivial|request-transformer|bare] [seconds]
 // Writes a .cpuprofile to bench/results/profile/ and prints the top self-time
 // functions and files (share of samples and µs per request).
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ const plugins =
   : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
   : which === 'trivial' ? [{ name: 'datakit', config: staticHeaderFlow() }]
   : which === 'js-auth' ? [{ name: 'js-auth', config: { url: `${token.url}/auth-token` } }]
+  : which === 'request-transformer' ? [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }]
   : [];
 const doc = gatewayDoc(upstream.url, plugins);
 if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
