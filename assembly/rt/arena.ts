@@ -45,7 +45,7 @@
   large: usize;
   /** host buffers (pinned collector objects) to free with the arena: a list of [next, ptr] cells */
   owned: usize;
-  /** bytes taken from chunks and blocks */
+  /** bytes taken from chunks and blocks (subtracted from arenaBytesOpen on close) */
   bytes: usize;
 }
 
@@ -245,13 +245,6 @@ export function __arena_close(ap: usize): void {
   arenaBytesOpen -= a.bytes;
   __free(ap);
   arenasOpen--;
-}
-
-/** Bytes the arena took so far (chunks and large blocks). */
-// @ts-ignore: decorator
-@global @unsafe
-export function __arena_bytes(a: usize): usize {
-  return changetype<Arena>(a).bytes;
 }
 
 /** Bytes held by open arenas now. */
