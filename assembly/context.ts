@@ -8,6 +8,7 @@ import { jsonQuote, Kind, parseJson, Value, valueTypeName, writeJson, writeJsonS
 import {
   host_async_cancel,
   host_phase_result,
+  host_phase_timings,
   host_secret_get,
   log,
   LOG_ERROR,
@@ -69,7 +70,6 @@ export class Ctx {
   requestId: string = '';
   trace: Trace | null = null;
   secrets: string[] = [];
-  startMono: f64 = 0;
   /** the response status the client gets (for traces of proxied requests) */
   failedNode: i32 = -1;
   failure: string = '';
@@ -288,14 +288,19 @@ export class Ctx {
 
   /** Runs ready nodes until the phase finishes or waits for the host. */
   pump(): i32 {
+    // one clock read per node: a node's end is the next node's start
+    let clock: f64 = this.timings ? monoMs() : 0;
     while (this.ready.length > 0 && !this.finished) {
       const i = this.ready.shift();
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
       this.traceNode(i, 'run');
-      if (this.timings) this.nodeStart[i] = monoMs();
+      if (this.timings) this.nodeStart[i] = clock;
       const r = runNode(this, n);
-      if (this.timings && r.status != NodeResult.RUNNING) this.nodeMs[i] = monoMs() - this.nodeStart[i];
+      if (this.timings) {
+        clock = monoMs();
+        if (r.status != NodeResult.RUNNING) this.nodeMs[i] = clock - this.nodeStart[i];
+      }
       if (this.finished) return ACTION_RESPOND;
       if (r.status == NodeResult.FAILED) {
         return this.fail(i, r.error);
@@ -337,7 +342,6 @@ export class Ctx {
 
   /** Request phase entry: request metadata (JSON) and optional body. */
   startRequest(meta: ArrayBuffer, body: ArrayBuffer | null): i32 {
-    this.startMono = monoMs();
     const m = parseJson(meta, true);
     if (m === null || m.typeKind() != Kind.OBJ) {
       this.requestId = '';
@@ -493,28 +497,28 @@ export class Ctx {
   }
 
   emit(w: ByteWriter, body: ArrayBuffer | null): void {
-    if (this.timings) {
-      // append "timings":[[index, state, ms], ...] for nodes timed so far
-      w.len -= 1; // drop the closing brace
-      w.str(',"timings":[');
-      let first = true;
-      for (let i = N_IMPLICIT; i < this.nodeMs.length; i++) {
-        if (this.nodeMs[i] < 0) continue;
-        if (!first) w.byte(0x2c);
-        first = false;
-        w.byte(0x5b);
-        w.int(this.node(i).userIndex);
-        w.byte(0x2c);
-        w.int(this.state[i]);
-        w.byte(0x2c);
-        w.str((Math.round(this.nodeMs[i] * 1000.0) / 1000.0).toString());
-        w.byte(0x5d);
-        this.nodeMs[i] = -1;
-      }
-      w.str(']}');
-    }
+    if (this.timings) this.emitTimings();
     if (body === null) host_phase_result(this.id, w.ptr, w.len, 0, -1);
     else host_phase_result(this.id, w.ptr, w.len, changetype<usize>(body), body.byteLength);
+  }
+
+  /** Hands the host [index, state, ms] triples (f64) for the nodes timed since the last phase result. */
+  emitTimings(): void {
+    let count = 0;
+    for (let i = N_IMPLICIT; i < this.nodeMs.length; i++) if (this.nodeMs[i] >= 0) count++;
+    if (count == 0) return;
+    const out = new StaticArray<f64>(count * 3);
+    let k = 0;
+    for (let i = N_IMPLICIT; i < this.nodeMs.length; i++) {
+      const ms = this.nodeMs[i];
+      if (ms < 0) continue;
+      unchecked((out[k] = <f64>this.node(i).userIndex));
+      unchecked((out[k + 1] = <f64>this.state[i]));
+      unchecked((out[k + 2] = ms));
+      k += 3;
+      this.nodeMs[i] = -1;
+    }
+    host_phase_timings(this.id, changetype<usize>(out), count);
   }
 
   /** An exit node ends the request with its response. */

@@ -63,6 +63,10 @@ export declare function host_async_dispatch(ctx: i32, ptr: usize, len: i32, dptr
 @external('datakit', 'phase_result')
 export declare function host_phase_result(ctx: i32, ptr: usize, len: i32, bptr: usize, blen: i32): void;
 
+/** Per-node durations for the next phase result: `count` [index, state, ms] f64 triples at `ptr`. */
+@external('datakit', 'phase_timings')
+export declare function host_phase_timings(ctx: i32, ptr: usize, count: i32): void;
+
 export const LOG_DEBUG: i32 = 1;
 export const LOG_INFO: i32 = 2;
 export const LOG_WARN: i32 = 3;

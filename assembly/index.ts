@@ -28,7 +28,7 @@ import { ACTION_NONE, Ctx } from './context';
 import { asyncAnswered, callAnswered } from './nodes';
 import { NodeType } from './types';
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 const plans = new Map<i32, Plan>();
 const contexts = new Map<i32, Ctx>();

@@ -127,6 +127,9 @@ export class Plan {
   outCount: i32 = 0;
   depCount: StaticArray<i32> = new StaticArray<i32>(0);
   needsRequestBody: bool = false;
+  /** request headers and query reach the module only when something reads them */
+  needsRequestHeaders: bool = false;
+  needsRequestQuery: bool = false;
   /** the response phase has work even without tracing */
   responsePhase: bool = false;
   responseBody: bool = false;
@@ -157,6 +160,10 @@ export class Plan {
   infoJson(w: ByteWriter): void {
     w.str('{"ok":true,"request_body":');
     w.str(this.needsRequestBody ? 'true' : 'false');
+    w.str(',"request_headers":');
+    w.str(this.needsRequestHeaders ? 'true' : 'false');
+    w.str(',"request_query":');
+    w.str(this.needsRequestQuery ? 'true' : 'false');
     w.str(',"response_phase":');
     w.str(this.responsePhase ? 'true' : 'false');
     w.str(',"response_body":');
@@ -918,7 +925,12 @@ function computePhases(plan: Plan): void {
   for (let i = 0; i < req.dependants.length; i++) {
     const d = nodes[req.dependants[i]];
     if (readsPort(d, N_REQUEST, 0)) plan.needsRequestBody = true;
+    if (readsPort(d, N_REQUEST, 1)) plan.needsRequestHeaders = true;
+    if (readsPort(d, N_REQUEST, 2)) plan.needsRequestQuery = true;
   }
+  // the body is decoded by its content-type; a debug plan looks for the trace header (and traces show both)
+  if (plan.needsRequestBody || plan.debug) plan.needsRequestHeaders = true;
+  if (plan.debug) plan.needsRequestQuery = true;
   const resp = nodes[N_SERVICE_RESPONSE];
   for (let i = 0; i < resp.dependants.length; i++) {
     const d = nodes[resp.dependants[i]];

@@ -8,7 +8,8 @@ import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flo
 
 const which = process.argv[2] ?? 'multi';
 const seconds = Number(process.argv[3] ?? 5);
-const dir = new URL('./results/profile/', import.meta.url).pathname;
+// BENCH_PROFILE_DIR keeps profiles of several setups apart (default bench/results/profile/)
+const dir = process.env.BENCH_PROFILE_DIR ? `${process.env.BENCH_PROFILE_DIR}/${which}/` : new URL('./results/profile/', import.meta.url).pathname;
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
@@ -25,7 +26,8 @@ const plugins =
 const doc = gatewayDoc(upstream.url, plugins);
 if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
 const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
-const prof = { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
+// BENCH_PROFILE_INTERVAL (µs, default 1000): finer sampling for short functions
+const prof = { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL ?? 1000}`] };
 const gw =
   which === 'twin-auth' ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, prof)
   : which === 'twin-multi' ? await startRole('twin-multi', { json: `${apis.url}/json`, uuid: `${apis.url}/uuid` }, prof)
@@ -48,6 +50,7 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 // µs of CPU per request (profile time over every request served, warm-up included)
 const requests = warm.requests + r.requests;
 const fmt = (v) => `${((v / total) * 100).toFixed(1)}% ${(v / requests).toFixed(2)}µs`;
+console.log(`${dir}${file}: ${requests} requests`);
 console.log(`busy ${((total - (self.get('(idle) :-1') ?? 0)) / requests).toFixed(1)} µs/req`);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(fmt(v), k);
 

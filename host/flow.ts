@@ -12,13 +12,16 @@ import type {
   ClientResponse,
   HeaderMap,
   Logger,
+  NodeFailure,
   NodeRef,
   NodeTiming,
   PropertyProvider,
   RequestInfo,
   RequestPhaseOutcome,
   ResponseInfo,
+  ResponseChanges,
   ResponsePhaseOutcome,
+  ServiceRequestChanges,
   ValidationError,
 } from './types.js';
 
@@ -53,6 +56,8 @@ interface PlanReport {
   ok: boolean;
   errors?: ValidationError[];
   request_body?: boolean;
+  request_headers?: boolean;
+  request_query?: boolean;
   response_phase?: boolean;
   response_body?: boolean;
   debug?: boolean;
@@ -144,9 +149,21 @@ export class Datakit {
   }
 }
 
+/** What a flow reads from the request and the upstream's answer (from the engine's plan report). */
+export interface FlowNeeds {
+  requestBody: boolean;
+  /** request.headers is read (or the body is, or the flow is in debug mode) */
+  requestHeaders: boolean;
+  /** request.query is read */
+  requestQuery: boolean;
+  responsePhase: boolean;
+  responseBody: boolean;
+}
+
 /** A compiled plugin config. */
 export class Flow {
-  readonly needs: { requestBody: boolean; responsePhase: boolean; responseBody: boolean };
+  /** what the flow reads: a host may skip building what it does not */
+  readonly needs: FlowNeeds;
   readonly debug: boolean;
   readonly nodes: Array<NodeRef & { phase: string }>;
   private generation: number;
@@ -160,6 +177,8 @@ export class Flow {
   ) {
     this.needs = {
       requestBody: !!report.request_body,
+      requestHeaders: !!report.request_headers,
+      requestQuery: !!report.request_query,
       responsePhase: !!report.response_phase,
       responseBody: !!report.response_body,
     };
@@ -273,6 +292,8 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 export class FlowRun {
   private ctx = 0;
   private settled: { action: Action; meta: Record<string, unknown>; body: Uint8Array | undefined } | undefined;
+  /** [index, state, ms] triples the module sent for the next phase result */
+  private pendingTimings: number[] | undefined;
   private waiter: Pending | undefined;
   private phase: 'request' | 'response' = 'request';
   private finished = false;
@@ -298,6 +319,9 @@ export class FlowRun {
           w.resolve(this.take());
         }
       },
+      timings: (triples) => {
+        this.pendingTimings = triples;
+      },
       crash: (error) => {
         const w = this.waiter;
         this.waiter = undefined;
@@ -312,44 +336,43 @@ export class FlowRun {
     const s = this.settled!;
     this.settled = undefined;
     const meta = s.meta;
-    const timings = Array.isArray(meta.timings)
-      ? (meta.timings as Array<[number, number, number]>).map(([index, state, ms]) => ({
-          node: this.flow.nodeRef(index),
-          status: TIMING_STATES[state] ?? 'complete',
-          ms,
-        }))
-      : undefined;
-    const extra = timings ? { timings } : {};
+    const timings = this.timings ? (this.timingsOf(this.pendingTimings) ?? []) : undefined;
+    this.pendingTimings = undefined;
+    // plain assignments, not spreads: this runs for every phase of every request
     if (meta.action === 'exit') {
-      return {
+      const out: RequestPhaseOutcome = {
         action: 'exit',
         response: { status: meta.status as number, headers: (meta.headers ?? {}) as HeaderMap, body: s.body ?? new Uint8Array(0) },
-        failure: meta.failure,
-        ...extra,
+        failure: meta.failure as NodeFailure | undefined,
       };
+      if (timings) out.timings = timings;
+      return out;
     }
     if (this.phase === 'request') {
-      return {
-        action: 'continue',
-        serviceRequest: {
-          ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
-          ...(meta.query !== undefined ? { query: meta.query } : {}),
-          ...(s.body !== undefined ? { body: s.body } : {}),
-        },
-        responsePhase: !!meta.response_phase,
-        responseBody: !!meta.response_body,
-        ...extra,
-      };
+      const serviceRequest: ServiceRequestChanges = {};
+      if (meta.headers !== undefined) serviceRequest.headers = meta.headers as ServiceRequestChanges['headers'];
+      if (meta.query !== undefined) serviceRequest.query = meta.query as ServiceRequestChanges['query'];
+      if (s.body !== undefined) serviceRequest.body = s.body;
+      const out: RequestPhaseOutcome = { action: 'continue', serviceRequest, responsePhase: !!meta.response_phase, responseBody: !!meta.response_body };
+      if (timings) out.timings = timings;
+      return out;
     }
-    return {
-      action: 'continue',
-      response: {
-        ...(meta.status !== undefined ? { status: meta.status } : {}),
-        ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
-        ...(s.body !== undefined ? { body: s.body } : {}),
-      },
-      ...extra,
-    };
+    const response: ResponseChanges = {};
+    if (meta.status !== undefined) response.status = meta.status as number;
+    if (meta.headers !== undefined) response.headers = meta.headers as ResponseChanges['headers'];
+    if (s.body !== undefined) response.body = s.body;
+    const out: ResponsePhaseOutcome = { action: 'continue', response };
+    if (timings) out.timings = timings;
+    return out;
+  }
+
+  private timingsOf(t: number[] | undefined): NodeTiming[] | undefined {
+    if (t === undefined) return undefined;
+    const out: NodeTiming[] = [];
+    for (let k = 0; k + 2 < t.length; k += 3) {
+      out.push({ node: this.flow.nodeRef(t[k]), status: TIMING_STATES[t[k + 1]] ?? 'complete', ms: Math.round(t[k + 2] * 1000) / 1000 });
+    }
+    return out;
   }
 
   private wait<T>(action: number): Promise<T> {
@@ -367,7 +390,7 @@ export class FlowRun {
       action = rt.call(() => {
         this.ctx = rt.exports.dk_request_new(plan);
         rt.contexts.set(this.ctx, this.hooks());
-        const meta = requestMetaJson(this.info, this.requestId, this.timings);
+        const meta = requestMetaJson(this.info, this.requestId, this.timings, this.flow.needs);
         const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
         const [mp, ml] = rt.putText(meta);
         const [bp, bl] = rt.put(body);

@@ -53,6 +53,8 @@ export interface ContextHooks {
   properties: PropertyProvider;
   /** a phase finished (Continue) or the request ends now (Respond) */
   settle(action: Action, meta: unknown, body: Uint8Array | undefined): void;
+  /** per-node [index, state, ms] triples for the phase result that follows */
+  timings(triples: number[]): void;
   /** the engine trapped: the request cannot go on */
   crash(error: Error): void;
 }
@@ -63,6 +65,16 @@ export interface RuntimeOptions {
   logger: Logger;
   http: CallTransport;
   capabilities: Capabilities;
+}
+
+const NO_VARIABLES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** A jq node's named inputs, bound as $variables too (3.10 configs). */
+function jqVariables(vars: string[], input: unknown): Record<string, unknown> {
+  if (vars.length === 0 || input === null || typeof input !== 'object') return NO_VARIABLES;
+  const variables: Record<string, unknown> = {};
+  for (const v of vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
+  return variables;
 }
 
 export class EngineTrap extends Error {
@@ -126,6 +138,15 @@ export class EngineRuntime {
     return this.memView;
   }
 
+  private memF64: Float64Array = new Float64Array(0);
+
+  /** A Float64Array view of module memory, current after growth. */
+  private f64View(): Float64Array {
+    const buf = this.exports.memory.buffer;
+    if (this.memF64.buffer !== buf) this.memF64 = new Float64Array(buf);
+    return this.memF64;
+  }
+
   /** A copy of module memory (pooled for small sizes: cheaper than a fresh ArrayBuffer per copy). */
   private copyOut(ptr: number, len: number): Buffer {
     const out = Buffer.allocUnsafe(len);
@@ -141,10 +162,11 @@ export class EngineRuntime {
   /** Copies bytes into a module-owned buffer; [ptr, len] for an export. */
   put(data: Uint8Array | undefined): [number, number] {
     if (data === undefined) return [0, -1];
-    this.bytesSinceCollect += data.byteLength;
-    const ptr = this.exports.dk_alloc(data.byteLength);
-    this.bytes(ptr, data.byteLength).set(data);
-    return [ptr, data.byteLength];
+    const len = data.byteLength;
+    this.bytesSinceCollect += len;
+    const ptr = this.exports.dk_alloc(len);
+    this.view().set(data, ptr);
+    return [ptr, len];
   }
 
   /** Encodes a string as UTF-8 straight into a module-owned buffer. */
@@ -152,7 +174,8 @@ export class EngineRuntime {
     const len = Buffer.byteLength(text, 'utf8');
     this.bytesSinceCollect += len;
     const ptr = this.exports.dk_alloc(len);
-    encoder.encodeInto(text, this.bytes(ptr, len));
+    // view() after dk_alloc: the allocation may have grown memory
+    this.view().write(text, ptr, len, 'utf8');
     return [ptr, len];
   }
 
@@ -264,12 +287,7 @@ export class EngineRuntime {
         if (!entry) return this.err('unknown jq program');
         try {
           const input = JSON.parse(this.text(ptr, len));
-          // named inputs are bound as $variables too
-          const variables: Record<string, unknown> = {};
-          if (entry.vars.length > 0 && input !== null && typeof input === 'object') {
-            for (const v of entry.vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
-          }
-          return this.okText(JSON.stringify(entry.program.run(input, variables)));
+          return this.okText(JSON.stringify(entry.program.run(input, jqVariables(entry.vars, input))));
         } catch (e) {
           return this.err((e as Error).message);
         }
@@ -343,7 +361,7 @@ export class EngineRuntime {
         o.http.send(req, body, cancel).then(
           (res) => {
             if (!this.calls.delete(token) || generation !== this.generation) return;
-            this.deliver(ctx, token, res.status, JSON.stringify({ headers: res.headers }), res.body);
+            this.deliver(ctx, token, res.status, '{"headers":' + JSON.stringify(res.headers) + '}', res.body);
           },
           (err: Error) => {
             if (!this.calls.delete(token) || generation !== this.generation) return;
@@ -391,6 +409,16 @@ export class EngineRuntime {
           this.calls.delete(token);
           c.cancel.abort();
         }
+      },
+      phase_timings: (ctx: number, ptr: number, count: number) => {
+        const hooks = this.contexts.get(ctx);
+        if (!hooks) return;
+        // a copy: module memory is reused once the export returns (the module's allocations are 16-aligned)
+        const f = this.f64View();
+        const base = ptr >>> 3;
+        const triples = new Array<number>(count * 3);
+        for (let i = 0; i < triples.length; i++) triples[i] = f[base + i];
+        hooks.timings(triples);
       },
       phase_result: (ctx: number, ptr: number, len: number, bptr: number, blen: number) => {
         const hooks = this.contexts.get(ctx);

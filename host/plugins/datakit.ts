@@ -93,7 +93,9 @@ export function datakitPlugin(): PluginDef {
       const self = {
         async access(ctx: RequestCtx) {
           const state = ctx.pluginData(self) as RunState;
-          const body = flow.needs.requestBody ? await ctx.readBody() : undefined;
+          const needs = flow.needs;
+          const body = needs.requestBody ? await ctx.readBody() : undefined;
+          // headers and query are copied only for flows that read them
           const info: RequestInfo = {
             method: ctx.method,
             path: ctx.path,
@@ -101,8 +103,8 @@ export function datakitPlugin(): PluginDef {
             host: ctx.host,
             port: ctx.port,
             version: '1.1',
-            headers: ctx.headers.toRecord(),
-            query: parseQuery(ctx.query),
+            headers: needs.requestHeaders ? ctx.headers.toRecord() : undefined,
+            query: needs.requestQuery ? parseQuery(ctx.query) : undefined,
             requestId: ctx.requestId,
           };
           if (body !== undefined) info.body = body;

@@ -144,7 +144,7 @@ export interface FlowRunLike {
   done(): void;
 }
 export interface FlowLike {
-  readonly needs: { requestBody: boolean; responsePhase: boolean; responseBody: boolean };
+  readonly needs: { requestBody: boolean; requestHeaders: boolean; requestQuery: boolean; responsePhase: boolean; responseBody: boolean };
   readonly debug: boolean;
   newRequest(request: RequestInfo, properties?: PropertyProvider, options?: { timings?: boolean }): FlowRunLike;
   close(): void;

@@ -328,7 +328,7 @@ describe('service request and response', () => {
         { name: 'H', type: 'static', values: { 'X-Flow': 'yes' }, output: 'response.headers' },
       ],
     });
-    expect(flow.needs).toEqual({ requestBody: false, responsePhase: true, responseBody: true });
+    expect(flow.needs).toEqual({ requestBody: false, requestHeaders: false, requestQuery: false, responsePhase: true, responseBody: true });
     const r = await flow.run({ method: 'GET', path: '/' }, { upstream: { status: 201, headers: { 'content-type': 'application/json' }, body: '{"up":1}' } });
     expect(r.response.status).toBe(201);
     expect(bodyJson(r.response.body)).toEqual({ wrapped: { up: 1 }, upstream_status: 201 });
@@ -337,7 +337,33 @@ describe('service request and response', () => {
 
   it('a flow that never reads the body does not ask for it', () => {
     const flow = dk.load({ nodes: [{ name: 'J', type: 'jq', input: 'request.headers', jq: '.', output: 'service_request.headers' }] });
-    expect(flow.needs).toEqual({ requestBody: false, responsePhase: false, responseBody: false });
+    expect(flow.needs).toEqual({ requestBody: false, requestHeaders: true, requestQuery: false, responsePhase: false, responseBody: false });
+  });
+
+  it('says which request parts a flow reads, so hosts can skip the rest', () => {
+    const needs = (nodes: unknown[], extra: Record<string, unknown> = {}) => {
+      const f = dk.load({ nodes, ...extra });
+      return [f.needs.requestHeaders, f.needs.requestQuery];
+    };
+    const jq = (input: string) => ({ name: 'J', type: 'jq', input, jq: '.', output: 'service_request.headers' });
+    expect(needs([{ name: 'S', type: 'static', values: { a: 'b' }, output: 'service_request.headers' }])).toEqual([false, false]);
+    expect(needs([jq('request.query')])).toEqual([false, true]);
+    expect(needs([jq('request.headers')])).toEqual([true, false]);
+    // the whole request object reads both
+    expect(needs([jq('request')])).toEqual([true, true]);
+    // the body is decoded by the request's content-type
+    expect(needs([jq('request.body')])).toEqual([true, false]);
+    // debug mode looks for the trace header
+    expect(needs([jq('request.path')], { debug: true })).toEqual([true, true]);
+  });
+
+  it('a flow that does not read the request headers or query still sees the rest of the request', async () => {
+    const flow = dk.load({
+      nodes: [{ name: 'J', type: 'jq', inputs: { m: 'request.method', p: 'request.path' }, jq: '{"X-M": .m, "X-P": .p}', output: 'service_request.headers' }],
+    });
+    expect([flow.needs.requestHeaders, flow.needs.requestQuery]).toEqual([false, false]);
+    const r = await flow.run({ method: 'PUT', path: '/x', headers: { A: '1' }, query: 'a=1' });
+    expect(r.serviceRequest!.headers).toEqual({ A: '1', 'X-M': 'PUT', 'X-P': '/x' });
   });
 });
 
