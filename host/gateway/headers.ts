@@ -74,6 +74,22 @@ export class HeaderBag {
     return out;
   }
 
+  /**
+   * Removes every header whose lower-case name `drop` matches and appends
+   * the rest to `out` as flat pairs: one pass instead of a delete per name.
+   */
+  flatWithout(drop: (lower: string) => boolean, out: string[]): void {
+    for (const [lower, e] of this.map) {
+      if (drop(lower)) {
+        this.map.delete(lower);
+        continue;
+      }
+      const value = e[1];
+      if (Array.isArray(value)) for (const v of value) out.push(e[0], v);
+      else out.push(e[0], value);
+    }
+  }
+
   applyPatch(patch: Record<string, string | string[] | null | undefined>): void {
     for (const k of Object.keys(patch)) {
       const v = patch[k];
@@ -96,13 +112,20 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-export function stripHopByHop(bag: HeaderBag): void {
+/** Header names a Connection header lists (besides close/keep-alive), or null. */
+export function connectionListed(bag: HeaderBag): Set<string> | null {
   const conn = bag.getAll('connection');
-  if (conn) {
-    for (const part of (Array.isArray(conn) ? conn.join(',') : conn).split(',')) {
-      const n = part.trim().toLowerCase();
-      if (n && n !== 'close' && n !== 'keep-alive') bag.delete(n);
-    }
+  if (!conn) return null;
+  let out: Set<string> | null = null;
+  for (const part of (Array.isArray(conn) ? conn.join(',') : conn).split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n && n !== 'close' && n !== 'keep-alive') (out ??= new Set()).add(n);
   }
+  return out;
+}
+
+export function stripHopByHop(bag: HeaderBag): void {
+  const listed = connectionListed(bag);
+  if (listed) for (const n of listed) bag.delete(n);
   for (const h of HOP_BY_HOP) bag.delete(h);
 }

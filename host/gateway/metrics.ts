@@ -1,5 +1,5 @@
 /** Prometheus metrics (text exposition format 0.0.4), mergeable across cluster workers. */
-import type { PluginMetricsHook } from '../plugins/types.js';
+import type { MetricSeries, PluginMetricsHook } from '../plugins/types.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -37,26 +37,45 @@ function esc(v: string): string {
   return e;
 }
 
+/** One counter series' value (a cell, so a series handle can keep it). */
+class Cell {
+  v = 0;
+}
+
+function observeInto(h: Histo, seconds: number): void {
+  for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]) h.buckets[i]++;
+  h.sum += seconds;
+  h.count++;
+}
+
 export class Metrics implements PluginMetricsHook {
-  private counters = new Map<string, Map<string, number>>();
+  private counters = new Map<string, Map<string, Cell>>();
   private histos = new Map<string, Map<string, Histo>>();
   /** label strings are built once per series: the same string objects keep map lookups cheap */
   private readonly labels = new LabelCache();
 
-  inc(name: string, labels: string, by = 1): void {
+  private cell(name: string, labels: string): Cell {
     let m = this.counters.get(name);
     if (!m) this.counters.set(name, (m = new Map()));
-    m.set(labels, (m.get(labels) ?? 0) + by);
+    let c = m.get(labels);
+    if (!c) m.set(labels, (c = new Cell()));
+    return c;
   }
 
-  observe(name: string, labels: string, seconds: number): void {
+  private histo(name: string, labels: string): Histo {
     let m = this.histos.get(name);
     if (!m) this.histos.set(name, (m = new Map()));
     let h = m.get(labels);
     if (!h) m.set(labels, (h = { buckets: new Array(LATENCY_BUCKETS.length).fill(0), sum: 0, count: 0 }));
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]) h.buckets[i]++;
-    h.sum += seconds;
-    h.count++;
+    return h;
+  }
+
+  inc(name: string, labels: string, by = 1): void {
+    this.cell(name, labels).v += by;
+  }
+
+  observe(name: string, labels: string, seconds: number): void {
+    observeInto(this.histo(name, labels), seconds);
   }
 
   request(route: string, status: number, totalMs: number, upstreamMs: number | undefined): void {
@@ -79,14 +98,27 @@ export class Metrics implements PluginMetricsHook {
 
   /** One datakit node run, from the engine's per-node timings. */
   nodeRun(name: string, type: string, seconds: number, ok: boolean): void {
+    this.nodeSeries(name, type).record(seconds, ok);
+  }
+
+  /** A node's runs and durations, resolved once (a flow keeps one per node); series appear on first use. */
+  nodeSeries(name: string, type: string): MetricSeries {
     const l = this.labels.node(name, type);
-    this.inc('datakit_node_runs_total', ok ? l.ok : l.failure);
-    this.observe('datakit_node_run_seconds', l.node, seconds);
+    let ok: Cell | undefined;
+    let failure: Cell | undefined;
+    let durations: Histo | undefined;
+    return {
+      record: (seconds: number, completed: boolean) => {
+        const c = completed ? (ok ??= this.cell('datakit_node_runs_total', l.ok)) : (failure ??= this.cell('datakit_node_runs_total', l.failure));
+        c.v++;
+        observeInto((durations ??= this.histo('datakit_node_run_seconds', l.node)), seconds);
+      },
+    };
   }
 
   dump(): MetricsDump {
     const counters: MetricsDump['counters'] = {};
-    for (const [n, m] of this.counters) counters[n] = Object.fromEntries(m);
+    for (const [n, m] of this.counters) counters[n] = Object.fromEntries([...m].map(([l, c]) => [l, c.v]));
     const histograms: MetricsDump['histograms'] = {};
     for (const [n, m] of this.histos) histograms[n] = Object.fromEntries(m);
     return { counters, histograms };

@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
-import { HeaderBag, HOP_BY_HOP, stripHopByHop } from './headers.js';
+import { connectionListed, HeaderBag, HOP_BY_HOP, stripHopByHop } from './headers.js';
+
+/** Request headers the proxy sets itself (from the client's connection), never passed through. */
+const PROXY_SET = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']);
 import { joinPath, normalizePath } from './router.js';
 import { pickCandidate, type CompiledService, type PluginCandidate, type RouteTarget, type Snapshot } from './snapshot.js';
 import type { Metrics } from './metrics.js';
@@ -358,18 +361,23 @@ export class ProxyEngine {
       }
     } else {
       const bag = ctx.headers;
-      stripHopByHop(bag);
       hostIn = ctx.originalHost;
-      const newHost = bag.get('host');
+      // headers the Connection header lists are hop-by-hop too
+      const listed = connectionListed(bag);
+      const newHost = listed?.has('host') ? undefined : bag.get('host');
       if (newHost !== undefined && newHost !== ctx.originalHost) hostValue = newHost;
-      const x = bag.getAll('x-forwarded-for');
+      const x = listed?.has('x-forwarded-for') ? undefined : bag.getAll('x-forwarded-for');
       if (x !== undefined) xff = Array.isArray(x) ? x.join(', ') : x;
-      for (const n of ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']) bag.delete(n);
-      if (ctx.body !== undefined) {
-        bag.delete('content-length');
-        bag.set('Content-Length', String(ctx.body.length));
+      // one pass: hop-by-hop headers, the ones the proxy sets itself, and a replaced body's length go
+      const newLength = ctx.body !== undefined ? String(ctx.body.length) : undefined;
+      bag.flatWithout(
+        (n) => HOP_BY_HOP.has(n) || PROXY_SET.has(n) || (listed !== null && listed.has(n)) || (newLength !== undefined && n === 'content-length'),
+        out,
+      );
+      if (newLength !== undefined) {
+        bag.set('Content-Length', newLength);
+        out.push('Content-Length', newLength);
       }
-      out.push(...bag.toFlat());
     }
     const ip = req.socket.remoteAddress ?? '';
     const port = String(this.opts.proxyPort());

@@ -6,7 +6,7 @@
  */
 import type { Logger as PinoLogger } from 'pino';
 import { encodeQuery, parseQuery } from './body.js';
-import type { DatakitLike, Entity, FlowLike, FlowRunLike, PluginDef, PluginEnv, RequestCtx } from './types.js';
+import type { DatakitLike, Entity, FlowLike, FlowRunLike, MetricSeries, PluginDef, PluginEnv, RequestCtx } from './types.js';
 import type { ClientResponse, Logger, LogLevel, NodeTiming, PropertyProvider, RequestInfo, ValidationError } from '../types.js';
 import type { SecretManager } from '../secrets/manager.js';
 
@@ -90,6 +90,8 @@ export function datakitPlugin(): PluginDef {
       if (!env.datakit) throw new Error(env.datakitError ?? 'datakit engine unavailable');
       const flow: FlowLike = env.datakit.load(config);
       const pluginId = entity.id;
+      // node metric series by 1-based node index, resolved once
+      const series = flow.nodes.map((n) => env.metrics.nodeSeries(n.name, n.type));
       const self = {
         async access(ctx: RequestCtx) {
           const state = ctx.pluginData(self) as RunState;
@@ -115,7 +117,7 @@ export function datakitPlugin(): PluginDef {
             run = flow.newRequest(info, properties(ctx, self, env), { timings: true });
             state.run = run;
             const out = await run.request();
-            recordTimings(env, out.timings);
+            recordTimings(series, out.timings);
             if (out.action === 'exit') {
               if (out.failure) {
                 // the engine logs the failure itself (with index/name/type) through its Logger
@@ -156,7 +158,7 @@ export function datakitPlugin(): PluginDef {
               headers: up.headers.toRecord(),
               ...(up.body !== undefined ? { body: up.body } : {}),
             });
-            recordTimings(env, out.timings);
+            recordTimings(series, out.timings);
             if (out.action === 'exit') {
               if (out.failure) {
                 // the engine logs the failure itself (with index/name/type) through its Logger
@@ -343,7 +345,7 @@ class GatewayProperties implements PropertyProvider {
 }
 
 /** Per-node runs and durations for /metrics, from the engine's timings. */
-function recordTimings(env: PluginEnv, timings: NodeTiming[] | undefined): void {
+function recordTimings(series: MetricSeries[], timings: NodeTiming[] | undefined): void {
   if (!timings) return;
-  for (const t of timings) env.metrics.nodeRun(t.node.name, t.node.type, t.ms / 1000, t.status === 'complete');
+  for (const t of timings) series[t.node.index - 1]?.record(t.ms / 1000, t.status === 'complete');
 }

@@ -32,6 +32,12 @@ export interface PluginMetricsHook {
   datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void;
   /** one datakit node run: its duration and whether it completed */
   nodeRun(name: string, type: string, seconds: number, ok: boolean): void;
+  /** the same, as a handle resolved once per node (what a flow records through) */
+  nodeSeries(name: string, type: string): MetricSeries;
+}
+
+export interface MetricSeries {
+  record(seconds: number, ok: boolean): void;
 }
 
 export interface PluginDef {
@@ -146,6 +152,8 @@ export interface FlowRunLike {
 export interface FlowLike {
   readonly needs: { requestBody: boolean; requestHeaders: boolean; requestQuery: boolean; responsePhase: boolean; responseBody: boolean };
   readonly debug: boolean;
+  /** the flow's nodes in config order (index is 1-based) */
+  readonly nodes: ReadonlyArray<{ index: number; name: string; type: string }>;
   newRequest(request: RequestInfo, properties?: PropertyProvider, options?: { timings?: boolean }): FlowRunLike;
   close(): void;
 }
