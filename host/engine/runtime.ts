@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
-import { CallCancel, type CallRequest, type CallTransport } from './http-client.js';
+import { CallCancel, type CallRequest, type CallResponse, type CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
 import type { Logger, PropertyProvider } from '../types.js';
 import type { SecretResolver } from '../secrets/reference.js';
@@ -358,16 +358,24 @@ export class EngineRuntime {
         const cancel = new CallCancel();
         this.calls.set(token, { ctx, cancel });
         const generation = this.generation;
-        o.http.send(req, body, cancel).then(
-          (res) => {
-            if (!this.calls.delete(token) || generation !== this.generation) return;
-            this.deliver(ctx, token, res.status, '{"headers":' + JSON.stringify(res.headers) + '}', res.body);
-          },
-          (err: Error) => {
-            if (!this.calls.delete(token) || generation !== this.generation) return;
-            this.deliver(ctx, token, 0, err.message, undefined);
-          },
-        );
+        // answers always come after this import returns (the module does not know the token yet)
+        let dispatching = true;
+        const finished = (err: Error | null, res: CallResponse | undefined): void => {
+          if (dispatching) {
+            queueMicrotask(() => finished(err, res));
+            return;
+          }
+          if (!this.calls.delete(token) || generation !== this.generation) return;
+          if (err) this.deliver(ctx, token, 0, err.message, undefined);
+          else this.deliver(ctx, token, res!.status, '{"headers":' + JSON.stringify(res!.headers) + '}', res!.body);
+        };
+        try {
+          if (o.http.dispatch) o.http.dispatch(req, body, cancel, finished);
+          else o.http.send(req, body, cancel).then((res) => finished(null, res), (err: Error) => finished(err, undefined));
+        } catch (e) {
+          finished(e as Error, undefined);
+        }
+        dispatching = false;
         return token;
       },
       host_call: (ptr: number, len: number, dptr: number, dlen: number) => {

@@ -94,6 +94,19 @@ describe('call', () => {
     expect((bodyJson(r.response.body) as { url: string }).url).toBe('/dynamic/x');
   });
 
+  it('a url input that is not a url fails the call node, not the request', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'U', type: 'jq', jq: '"no-scheme-here"' },
+        { name: 'C', type: 'call', url: 'http://127.0.0.1:1/unused', inputs: { url: 'U' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    expect(r.response.status).toBe(500);
+    expect(r.failure?.node.name).toBe('C');
+    expect(r.failure?.message).toMatch(/url/);
+  });
+
   it('outputs status, headers, raw_body; non-JSON bodies are strings', async () => {
     const r = await run({
       nodes: [
@@ -167,6 +180,63 @@ describe('call answers from a custom transport (DatakitOptions.transport)', () =
       await dk2.close();
     });
   }
+});
+
+describe('call transports that answer at once', () => {
+  const flowCfg = {
+    nodes: [
+      { name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' },
+      { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+    ],
+  };
+
+  it('a dispatch() that answers before returning: the answer still reaches the node', async () => {
+    const dk2 = await engine({
+      transport: {
+        send: async () => {
+          throw new Error('send must not be used when dispatch exists');
+        },
+        dispatch: (_req, _body, _cancel, done) => done(null, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"now":true}') }),
+        close: async () => {},
+      },
+    });
+    const r = await dk2.load(flowCfg).run({ method: 'GET', path: '/' });
+    expect(r.response.status).toBe(200);
+    expect(bodyJson(r.response.body)).toEqual({ now: true });
+    await dk2.close();
+  });
+
+  it('a dispatch() that fails before returning, or throws: the node fails cleanly', async () => {
+    for (const dispatch of [
+      (_r: unknown, _b: unknown, _c: unknown, done: (e: Error | null, r: undefined) => void) => done(new Error('refused at once'), undefined),
+      () => {
+        throw new Error('transport threw');
+      },
+    ]) {
+      const dk2 = await engine({ transport: { send: async () => ({ status: 200, headers: {}, body: new Uint8Array(0) }), dispatch, close: async () => {} } });
+      const r = await dk2.load(flowCfg).run({ method: 'GET', path: '/' });
+      expect(r.response.status).toBe(500);
+      expect(r.failure?.node.name).toBe('C');
+      expect(r.failure?.message).toMatch(/refused at once|transport threw/);
+      expect(dk2.stats().contexts).toBe(0);
+      await dk2.close();
+    }
+  });
+
+  it('a send() that throws instead of rejecting: the node fails cleanly', async () => {
+    const dk2 = await engine({
+      transport: {
+        send: () => {
+          throw new Error('sync throw');
+        },
+        close: async () => {},
+      },
+    });
+    const r = await dk2.load(flowCfg).run({ method: 'GET', path: '/' });
+    expect(r.response.status).toBe(500);
+    expect(r.failure?.message).toMatch(/sync throw/);
+    await dk2.close();
+  });
 });
 
 describe('exit', () => {
