@@ -118,32 +118,38 @@ export class EngineRuntime {
   private instantiate(): void {
     const instance = new WebAssembly.Instance(engineModule(), { datakit: this.imports() });
     this.exports = instance.exports as unknown as EngineExports;
+    // a new instance has new memory: drop views of the old one
+    this.memView = Buffer.alloc(0);
+    this.memF64 = new Float64Array(0);
     const abi = this.exports.dk_abi_version();
     if (abi !== HOST_ABI_VERSION) throw new Error(`engine ABI ${abi} does not match host ABI ${HOST_ABI_VERSION}`);
   }
 
   // ------------------------------------------------------------ memory
 
-  private bytes(ptr: number, len: number): Uint8Array {
-    return new Uint8Array(this.exports.memory.buffer, ptr, len);
-  }
-
-  /** a Buffer over module memory (re-made when memory grows: the old ArrayBuffer detaches) */
+  /**
+   * Views of module memory, re-made when memory grows (growth detaches the
+   * old ArrayBuffer, so its views read 0 bytes). Checking byteLength is a
+   * field load; reading `memory.buffer` each time is a call into V8.
+   */
   private memView: Buffer = Buffer.alloc(0);
+  private memF64: Float64Array = new Float64Array(0);
+
+  private refreshViews(): void {
+    const buf = this.exports.memory.buffer;
+    this.memView = Buffer.from(buf);
+    this.memF64 = new Float64Array(buf);
+  }
 
   /** The Buffer view of module memory, current after growth. */
   private view(): Buffer {
-    const buf = this.exports.memory.buffer;
-    if (this.memView.buffer !== buf) this.memView = Buffer.from(buf);
+    if (this.memView.byteLength === 0) this.refreshViews();
     return this.memView;
   }
 
-  private memF64: Float64Array = new Float64Array(0);
-
   /** A Float64Array view of module memory, current after growth. */
   private f64View(): Float64Array {
-    const buf = this.exports.memory.buffer;
-    if (this.memF64.buffer !== buf) this.memF64 = new Float64Array(buf);
+    if (this.memF64.byteLength === 0) this.refreshViews();
     return this.memF64;
   }
 
@@ -264,7 +270,7 @@ export class EngineRuntime {
           this.pendingText = undefined;
           return;
         }
-        this.bytes(dst, this.pending.byteLength).set(this.pending);
+        this.view().set(this.pending, dst);
         this.pending = EMPTY;
       },
       return_data: (ptr: number, len: number) => {
