@@ -347,26 +347,36 @@ export class Ctx {
       this.requestId = '';
       return this.fail(N_REQUEST, 'invalid request metadata from host');
     }
-    const timing = m.get('timings');
-    if (timing !== null && timing.typeKind() == Kind.BOOL && timing.resolve().b) this.enableTimings();
-    const rid = m.get('request_id');
-    if (rid !== null && rid.typeKind() == Kind.STR) this.requestId = rid.resolve().s;
-    const headers = m.get('headers');
+    // one pass over the metadata's fields (not a key search per field)
+    let headers: Value | null = null;
+    let q: Value | null = null;
+    m.resolve();
+    const keys = m.keys!;
+    const vals = m.vals!;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const v = vals[k];
+      // request outputs: body 0, headers 1, query 2, path 3, raw_path 4, port 5, method 6, scheme 7, version 8
+      if (key == 'path') this.setOut(N_REQUEST, 3, v);
+      else if (key == 'method') this.setOut(N_REQUEST, 6, v);
+      else if (key == 'headers') headers = v;
+      else if (key == 'query') q = v;
+      else if (key == 'request_id') {
+        if (v.typeKind() == Kind.STR) this.requestId = v.resolve().s;
+      } else if (key == 'timings') {
+        if (v.typeKind() == Kind.BOOL && v.resolve().b) this.enableTimings();
+      } else if (key == 'raw_path') this.setOut(N_REQUEST, 4, v);
+      else if (key == 'port') this.setOut(N_REQUEST, 5, v);
+      else if (key == 'scheme') this.setOut(N_REQUEST, 7, v);
+      else if (key == 'version') this.setOut(N_REQUEST, 8, v);
+    }
     if (this.plan.debug && headers !== null) {
-      const h = headerValue(headers, 'x-datakit-debug-trace');
+      const h = headerValue(headers!, 'x-datakit-debug-trace');
       if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) this.trace = new Trace();
     }
-    // request outputs: body, headers, query, path, raw_path, port, method, scheme, version
-    const reqHeaders = headers !== null ? headers : Value.obj();
+    const reqHeaders = headers !== null ? headers! : Value.obj();
     this.setOut(N_REQUEST, 1, reqHeaders);
-    const q = m.get('query');
     this.setOut(N_REQUEST, 2, q !== null ? q : Value.obj());
-    this.setOut(N_REQUEST, 3, m.get('path'));
-    this.setOut(N_REQUEST, 4, m.get('raw_path'));
-    this.setOut(N_REQUEST, 5, m.get('port'));
-    this.setOut(N_REQUEST, 6, m.get('method'));
-    this.setOut(N_REQUEST, 7, m.get('scheme'));
-    this.setOut(N_REQUEST, 8, m.get('version'));
     if (body !== null) {
       const ct = headerValue(reqHeaders, 'content-type');
       const b = decodeBody(body!, ct);

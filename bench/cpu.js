@@ -2,7 +2,10 @@
 // (user + system ticks over one autocannon run divided by requests):
 //   node bench/cpu.js SETUP [seconds]
 // SETUP: bare | trivial | request-transformer | auth | js-auth | twin-auth |
-//        multi | twin-multi | fastify-proxy
+//        multi | twin-multi | fastify-proxy | js-auth-engine
+// js-auth-engine is js-auth plus the auth flow run through the engine with
+// the token answered in-process (bench/lib/plugins-engine): what the engine
+// costs inside a busy gateway (JS_AUTH_ENGINE_FLOW=static|none for less).
 // Throughput on 2 shared cores depends on every process's CPU; this says
 // which process spends it. js-auth is the auth flow's work as a custom JS
 // plugin of our gateway (bench/lib/plugins/js-auth.js).
@@ -23,12 +26,14 @@ const tokenUrl = `${token.url}/auth-token`;
 const plugins = {
   auth: [{ name: 'datakit', config: authFlow(tokenUrl) }],
   'js-auth': [{ name: 'js-auth', config: { url: tokenUrl } }],
+  'js-auth-engine': [{ name: 'js-auth-engine', config: { url: tokenUrl } }],
   multi: [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }],
   trivial: [{ name: 'datakit', config: staticHeaderFlow() }],
   'request-transformer': [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }],
 }[which] ?? [];
 const doc = gatewayDoc(upstream.url, plugins);
 if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
+if (which === 'js-auth-engine') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins-engine', import.meta.url))] };
 const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
 const gw =
   which === 'twin-auth' ? await startRole('twin-auth', { token: tokenUrl, upstream: upstream.url })

@@ -1,4 +1,4 @@
-// Profiles one server under load: node bench/profile.js [auth|js-auth|twin-auth|multi|twin-multi|trivial|request-transformer|bare] [seconds]
+// Profiles one server under load: node bench/profile.js [auth|js-auth|js-auth-engine|twin-auth|multi|twin-multi|trivial|request-transformer|bare] [seconds]
 // Writes a .cpuprofile to bench/results/profile/ and prints the top self-time
 // functions and files (share of samples and µs per request).
 import { fileURLToPath } from 'node:url';
@@ -21,10 +21,12 @@ const plugins =
   : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
   : which === 'trivial' ? [{ name: 'datakit', config: staticHeaderFlow() }]
   : which === 'js-auth' ? [{ name: 'js-auth', config: { url: `${token.url}/auth-token` } }]
+  : which === 'js-auth-engine' ? [{ name: 'js-auth-engine', config: { url: `${token.url}/auth-token` } }]
   : which === 'request-transformer' ? [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }]
   : [];
 const doc = gatewayDoc(upstream.url, plugins);
 if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
+if (which === 'js-auth-engine') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins-engine', import.meta.url))] };
 const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
 // BENCH_PROFILE_INTERVAL (µs, default 1000): finer sampling for short functions
 const prof = { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL ?? 1000}`] };

@@ -71,14 +71,14 @@ export function requestMetaJson(
   needs: { requestHeaders: boolean; requestQuery: boolean } = { requestHeaders: true, requestQuery: true },
 ): string {
   const parsed = r.version !== undefined ? Number.parseFloat(r.version) : 1.1;
+  const path = jsonText(r.path);
   let out =
-    '{"request_id":' + JSON.stringify(requestId) +
+    '{"request_id":' + jsonText(requestId) +
     ',"method":' + jsonText(r.method) +
     ',"scheme":' + jsonText(r.scheme ?? 'http') +
-    ',"host":' + jsonText(r.host ?? '') +
     ',"port":' + jsonNumber(r.port) +
-    ',"path":' + jsonText(r.path) +
-    ',"raw_path":' + jsonText(r.rawPath ?? r.path) +
+    ',"path":' + path +
+    ',"raw_path":' + (r.rawPath === undefined || r.rawPath === r.path ? path : jsonText(r.rawPath)) +
     ',"version":' + (Number.isFinite(parsed) ? String(parsed) : '1.1');
   if (needs.requestHeaders) out += ',"headers":' + JSON.stringify(r.headers ?? {});
   if (needs.requestQuery) out += ',"query":' + JSON.stringify(typeof r.query === 'string' ? parseQueryString(r.query) : (r.query ?? {}));
@@ -86,9 +86,13 @@ export function requestMetaJson(
   return out + '}';
 }
 
-/** A string as JSON (anything else as null). */
+/** Strings JSON writes as they are: no quote, backslash, control character or lone surrogate half. */
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** A string as JSON (anything else as null); most need no escaping. */
 function jsonText(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : 'null';
+  if (typeof v !== 'string') return 'null';
+  return PLAIN.test(v) ? '"' + v + '"' : JSON.stringify(v);
 }
 
 /** A finite number as JSON (anything else as null). */

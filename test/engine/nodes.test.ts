@@ -427,6 +427,20 @@ describe('service request and response', () => {
     expect(needs([jq('request.path')], { debug: true })).toEqual([true, true]);
   });
 
+  it('request fields reach the flow unchanged, whatever characters they hold', async () => {
+    const flow = dk.load({
+      nodes: [{ name: 'J', type: 'jq', inputs: { m: 'request.method', p: 'request.path', r: 'request.raw_path', s: 'request.scheme' }, jq: '.', output: 'response.body' }],
+    });
+    const odd = ['/plain', '/quote"d', '/back\\slash', '/ctl\u0001\n', '/emoji-\u{1F600}', '/line\u2028sep', '/é'];
+    for (const p of odd) {
+      const r = await flow.run({ method: 'GET', path: p, rawPath: p + '?', scheme: 'https' }, { upstream: { status: 200, headers: {}, body: '' } });
+      expect(bodyJson(r.response.body)).toEqual({ m: 'GET', p, r: p + '?', s: 'https' });
+    }
+    // raw_path defaults to path
+    const r = await flow.run({ method: 'GET', path: '/x"y' }, { upstream: { status: 200, headers: {}, body: '' } });
+    expect((bodyJson(r.response.body) as { r: string }).r).toBe('/x"y');
+  });
+
   it('a flow that does not read the request headers or query still sees the rest of the request', async () => {
     const flow = dk.load({
       nodes: [{ name: 'J', type: 'jq', inputs: { m: 'request.method', p: 'request.path' }, jq: '{"X-M": .m, "X-P": .p}', output: 'service_request.headers' }],
