@@ -182,6 +182,41 @@ describe('call answers from a custom transport (DatakitOptions.transport)', () =
   }
 });
 
+describe('per-node timings (newRequest(..., { timings: true }))', () => {
+  it('each phase reports the nodes that ran in it, with status and duration', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'S', type: 'static', values: { a: 'b' } },
+        { name: 'J', type: 'jq', input: 'S', jq: '.', output: 'service_request.headers' },
+        { name: 'R', type: 'jq', input: 'service_response.status', jq: '{"X-S": (. | tostring)}', output: 'response.headers' },
+      ],
+    });
+    const run = flow.newRequest({ method: 'GET', path: '/' }, undefined, { timings: true });
+    const first = await run.request();
+    expect(first.timings?.map((t) => [t.node.name, t.node.type, t.status])).toEqual([
+      ['S', 'static', 'complete'],
+      ['J', 'jq', 'complete'],
+    ]);
+    for (const t of first.timings!) expect(t.ms).toBeGreaterThanOrEqual(0);
+    const second = await run.response({ status: 204, headers: {} });
+    expect(second.timings?.map((t) => [t.node.name, t.status])).toEqual([['R', 'complete']]);
+    run.done();
+    // without the option there are none
+    const plain = flow.newRequest({ method: 'GET', path: '/' });
+    expect((await plain.request()).timings).toBeUndefined();
+    plain.done();
+  });
+
+  it('a failing node is reported failed', async () => {
+    const flow = dk.load({ nodes: [{ name: 'BAD', type: 'jq', jq: 'error("boom")', output: 'service_request.headers' }] });
+    const run = flow.newRequest({ method: 'GET', path: '/' }, undefined, { timings: true });
+    const out = await run.request();
+    run.done();
+    expect(out.action).toBe('exit');
+    expect(out.timings?.map((t) => [t.node.name, t.status])).toEqual([['BAD', 'failed']]);
+  });
+});
+
 describe('call transports that answer at once', () => {
   const flowCfg = {
     nodes: [
