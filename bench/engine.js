@@ -57,12 +57,12 @@ const REQUEST = {
   headers: { Host: 'localhost:8000', 'User-Agent': 'bench', Accept: '*/*' },
 };
 
-async function perRequest(flow, n = N) {
+async function perRequest(flow, n = N, options = {}) {
   const times = [];
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      const run = flow.newRequest(REQUEST);
+      const run = flow.newRequest(REQUEST, undefined, options);
       await run.request();
       run.done();
     }
@@ -84,6 +84,7 @@ const constant = await Datakit.create({ transport: inProcess, jq: constantJq(CON
 
 row('seed auth flow (4 nodes), engine overhead', await perRequest(constant.load(AUTH_FLOW)), 'call answered in-process, jq results precomputed');
 row('seed auth flow (4 nodes), with jq', await perRequest(real.load(AUTH_FLOW)), 'call answered in-process, built-in jq engine');
+row('seed auth flow (4 nodes), with jq and per-node timings', await perRequest(real.load(AUTH_FLOW), N, { timings: true }), 'what the gateway runs (timings feed /metrics)');
 
 const byType = {
   'static -> exit': { nodes: [{ name: 'S', type: 'static', values: { body: { a: 1 } } }, { name: 'E', type: 'exit', input: 'S' }] },
