@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 /** A call node's request, as the engine describes it (JSON from http_dispatch). */
 export interface CallRequest {
@@ -113,26 +113,18 @@ export class HttpClient implements CallTransport {
     this.connections = options.connections ?? 128;
   }
 
-  /** the common case (no TLS options, no proxy): one pool per origin, without an Agent's lookup layer */
-  private readonly pools = new Map<string, Pool>();
+  private defaultAgent: Dispatcher | undefined;
 
-  private dispatcherFor(req: CallRequest, isHttps: boolean, origin: string): Dispatcher {
+  // an Agent, not a pool per origin: it closes and forgets pools whose
+  // connections are all gone, so flows calling many (dynamic) origins do not
+  // accumulate them
+  private dispatcherFor(req: CallRequest, isHttps: boolean): Dispatcher {
     const verify = req.ssl_verify !== false;
     const sni = req.ssl_server_name ?? '';
     const proxy = isHttps ? req.https_proxy : req.http_proxy;
-    if (verify && !sni && !proxy) {
-      let p = this.pools.get(origin);
-      if (p === undefined) {
-        p = new Pool(origin, { connect: { rejectUnauthorized: true }, ...this.poolOptions() });
-        this.pools.set(origin, p);
-      }
-      return p;
-    }
+    // the common case: no TLS options, no proxy
+    if (verify && !sni && !proxy) return (this.defaultAgent ??= this.create(true, '', undefined, req));
     return this.create(verify, sni, proxy, req);
-  }
-
-  private poolOptions() {
-    return { connections: this.connections, maxResponseSize: this.maxResponseBytes, keepAliveTimeout: 10_000 };
   }
 
   private create(verify: boolean, sni: string, proxy: string | undefined, req: CallRequest): Dispatcher {
@@ -144,7 +136,7 @@ export class HttpClient implements CallTransport {
     let d = this.dispatchers.get(key);
     if (d) return d;
     const connect = { rejectUnauthorized: verify, ...(sni ? { servername: sni } : {}) };
-    const common = this.poolOptions();
+    const common = { connections: this.connections, maxResponseSize: this.maxResponseBytes, keepAliveTimeout: 10_000 };
     if (proxy) {
       const token =
         req.proxy_auth_username !== undefined
@@ -182,7 +174,7 @@ export class HttpClient implements CallTransport {
     const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
     const call = new CollectingHandler(done, cancel, origin, path, timeout);
     try {
-      this.dispatcherFor(req, origin.startsWith('https:'), origin).dispatch(
+      this.dispatcherFor(req, origin.startsWith('https:')).dispatch(
         {
           origin,
           path,
@@ -198,9 +190,9 @@ export class HttpClient implements CallTransport {
   }
 
   async close(): Promise<void> {
-    const all: Dispatcher[] = [...this.dispatchers.values(), ...this.pools.values()];
+    const all = [...this.dispatchers.values()];
     this.dispatchers.clear();
-    this.pools.clear();
+    this.defaultAgent = undefined;
     await Promise.all(all.map((d) => d.close().catch(() => undefined)));
   }
 }

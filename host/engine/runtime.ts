@@ -427,11 +427,17 @@ export class EngineRuntime {
       phase_timings: (ctx: number, ptr: number, count: number) => {
         const hooks = this.contexts.get(ctx);
         if (!hooks) return;
-        // a copy: module memory is reused once the export returns (the module's allocations are 16-aligned)
-        const f = this.f64View();
-        const base = ptr >>> 3;
+        // a copy: module memory is reused once the export returns
         const triples = new Array<number>(count * 3);
-        for (let i = 0; i < triples.length; i++) triples[i] = f[base + i];
+        if ((ptr & 7) === 0) {
+          // the module's allocations are 16-aligned: index the f64 view directly
+          const f = this.f64View();
+          const base = ptr >>> 3;
+          for (let i = 0; i < triples.length; i++) triples[i] = f[base + i];
+        } else {
+          const b = this.view();
+          for (let i = 0; i < triples.length; i++) triples[i] = b.readDoubleLE(ptr + i * 8);
+        }
         hooks.timings(triples);
       },
       phase_result: (ctx: number, ptr: number, len: number, bptr: number, blen: number) => {
