@@ -27,6 +27,10 @@ export declare function host_jq_compile(ptr: usize, len: i32, vars: usize, varsL
 @external('datakit', 'jq_run')
 export declare function host_jq_run(handle: i32, ptr: usize, len: i32): i32;
 // @ts-ignore: decorator
+/** The constant input paths a compiled filter reads: a JSON array of key lists, or `null` (it may use its whole input). */
+@external('datakit', 'jq_input_paths')
+export declare function host_jq_input_paths(handle: i32): i32;
+
 @external('datakit', 'jq_free')
 export declare function host_jq_free(handle: i32): void;
 // @ts-ignore: decorator

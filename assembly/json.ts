@@ -105,6 +105,7 @@ export class Value {
   resolve(): Value {
     if (this.kind != Kind.RAW) return this;
     const p = new JsonParser(this.raw!, this.rawStart, this.rawEnd, 1);
+    p.trusted = true; // validated when it was cut
     const v = p.parseValue(0);
     if (v === null) {
       // RAW slices are validated when cut, so this cannot happen; be safe
@@ -229,6 +230,11 @@ export class JsonParser {
   /** containers at this depth or deeper become RAW slices */
   lazyDepth: i32;
   error: string | null = null;
+  /**
+   * The text was validated before (it is a RAW slice's): containers are
+   * skipped by matching brackets and strings, without checking them again.
+   */
+  trusted: bool = false;
 
   constructor(buf: ArrayBuffer, start: i32, end: i32, lazyDepth: i32 = 1 << 30) {
     this.buf = buf;
@@ -243,11 +249,16 @@ export class JsonParser {
   }
 
   ws(): void {
-    while (this.pos < this.end) {
-      const c = load<u8>(this.base + <usize>this.pos);
-      if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) this.pos++;
+    // locals, not fields, in the byte loops: a field is a memory load and store per byte
+    const base = this.base;
+    const end = this.end;
+    let pos = this.pos;
+    while (pos < end) {
+      const c = load<u8>(base + <usize>pos);
+      if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) pos++;
       else break;
     }
+    this.pos = pos;
   }
 
   fail(msg: string): Value | null {
@@ -358,28 +369,28 @@ export class JsonParser {
     }
   }
 
-  parseNumber(): Value | null {
-    const start = this.pos;
-    let intPart: f64 = 0;
-    let simple = true;
-    let neg = false;
-    if (this.peek() == 0x2d) {
-      neg = true;
-      this.pos++;
-    }
+  /** whether the last scanNumber() saw neither a fraction nor an exponent */
+  numberIsInteger: bool = false;
+
+  /**
+   * Checks a number's syntax from `pos` and moves past it; returns the count
+   * of integer digits, or -1 when it is not a valid JSON number.
+   */
+  scanNumber(): i32 {
+    this.numberIsInteger = true;
+    if (this.peek() == 0x2d) this.pos++;
     let digits = 0;
     while (this.pos < this.end) {
       const c = <i32>load<u8>(this.base + <usize>this.pos);
       if (c >= 0x30 && c <= 0x39) {
-        intPart = intPart * 10 + <f64>(c - 0x30);
         digits++;
         this.pos++;
       } else break;
     }
-    if (digits == 0) return this.fail('invalid number');
+    if (digits == 0) return -1;
     let c = this.peek();
     if (c == 0x2e) {
-      simple = false;
+      this.numberIsInteger = false;
       this.pos++;
       let frac = 0;
       while (this.pos < this.end) {
@@ -389,11 +400,11 @@ export class JsonParser {
           frac++;
         } else break;
       }
-      if (frac == 0) return this.fail('invalid number');
+      if (frac == 0) return -1;
       c = this.peek();
     }
     if (c == 0x65 || c == 0x45) {
-      simple = false;
+      this.numberIsInteger = false;
       this.pos++;
       c = this.peek();
       if (c == 0x2b || c == 0x2d) this.pos++;
@@ -405,9 +416,22 @@ export class JsonParser {
           ex++;
         } else break;
       }
-      if (ex == 0) return this.fail('invalid number');
+      if (ex == 0) return -1;
     }
-    if (simple && digits < 16) return Value.num(neg ? -intPart : intPart);
+    return digits;
+  }
+
+  parseNumber(): Value | null {
+    const start = this.pos;
+    const digits = this.scanNumber();
+    if (digits < 0) return this.fail('invalid number');
+    if (this.numberIsInteger && digits < 16) {
+      // small integers: exact in f64, no decimal conversion needed
+      const neg = load<u8>(this.base + <usize>start) == 0x2d;
+      let v: f64 = 0;
+      for (let i = neg ? start + 1 : start; i < this.pos; i++) v = v * 10 + <f64>(<i32>load<u8>(this.base + <usize>i) - 0x30);
+      return Value.num(neg ? -v : v);
+    }
     return Value.num(parseFloat(decodeSlice(this.buf, start, this.pos)));
   }
 
@@ -494,7 +518,13 @@ export class JsonParser {
       return false;
     }
     const c = this.peek();
-    if (c == 0x7b || c == 0x5b) return this.skipContainer(c == 0x7b, depth);
+    if (c == 0x7b || c == 0x5b) {
+      if (this.trusted) {
+        this.skipTrusted();
+        return true;
+      }
+      return this.skipContainer(c == 0x7b, depth);
+    }
     if (c == 0x22) {
       if (!this.skipString()) {
         this.fail('invalid string');
@@ -502,7 +532,42 @@ export class JsonParser {
       }
       return true;
     }
+    // numbers and literals are checked without building a value
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) {
+      if (this.scanNumber() >= 0) return true;
+      this.fail('invalid number');
+      return false;
+    }
+    if ((c == 0x74 && this.literal('true')) || (c == 0x66 && this.literal('false')) || (c == 0x6e && this.literal('null'))) return true;
     return this.parseValue(depth) !== null;
+  }
+
+  /** Skips a container of validated text: only brackets and strings matter. */
+  skipTrusted(): void {
+    const base = this.base;
+    const end = this.end;
+    let pos = this.pos;
+    let depth = 0;
+    while (pos < end) {
+      const c = load<u8>(base + <usize>pos);
+      if (c == 0x22) {
+        pos++;
+        while (pos < end) {
+          const d = load<u8>(base + <usize>pos);
+          if (d == 0x22) break;
+          pos += d == 0x5c ? 2 : 1;
+        }
+      } else if (c == 0x7b || c == 0x5b) depth++;
+      else if (c == 0x7d || c == 0x5d) {
+        depth--;
+        if (depth == 0) {
+          pos++;
+          break;
+        }
+      }
+      pos++;
+    }
+    this.pos = pos;
   }
 
   /** Skips an object (`{`) or an array (`[`), validating it. */
@@ -545,20 +610,22 @@ export class JsonParser {
   }
 
   skipString(): bool {
-    this.pos++;
-    while (this.pos < this.end) {
-      const c = <i32>load<u8>(this.base + <usize>this.pos);
+    const base = this.base;
+    const end = this.end;
+    let pos = this.pos + 1;
+    while (pos < end) {
+      const c = <i32>load<u8>(base + <usize>pos);
       if (c == 0x22) {
-        this.pos++;
+        this.pos = pos + 1;
         return true;
       }
-      if (c < 0x20) return false;
-      if (c == 0x5c) {
-        this.pos += 2;
-        continue;
+      if (c < 0x20) {
+        this.pos = pos;
+        return false;
       }
-      this.pos++;
+      pos += c == 0x5c ? 2 : 1;
     }
+    this.pos = pos;
     return false;
   }
 }
@@ -577,6 +644,7 @@ export const RAW_UNKNOWN: Value = new Value();
 export function findRawMemberIgnoreCase(v: Value, name: string): Value | null {
   if (v.kind != Kind.RAW || v.typeKind() != Kind.OBJ) return RAW_UNKNOWN;
   const p = new JsonParser(v.raw!, v.rawStart, v.rawEnd, 1);
+  p.trusted = true; // a RAW slice: validated when it was cut
   const base = p.base;
   const n = name.length;
   // the first matching key's bytes, and the value of its last exact duplicate

@@ -14,7 +14,7 @@ import {
   takeResult,
 } from './host';
 import { Ctx } from './context';
-import { PNode, urlProblem } from './plan';
+import { PathTree, PNode, urlProblem } from './plan';
 import { NodeType, PortType } from './types';
 import {
   bodyError,
@@ -102,7 +102,36 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   let sensitive = false;
   // a single value still in its original JSON text goes to the host as is
   let rawIn: Value | null = null;
-  if (n.selfConn !== null) {
+  const paths = n.jqPaths;
+  if (paths !== null) {
+    // the filter reads only some paths of its input: pass just those (a few
+    // fields of a large call body need not be parsed by the host)
+    if (n.selfConn !== null) {
+      const v = ctx.selfInput(n);
+      if (v === null) w.str('null');
+      else {
+        writeProjected(w, v, paths);
+        sensitive = v.sensitive;
+      }
+    } else {
+      w.byte(0x7b);
+      let first = true;
+      for (let p = 0; p < n.inPorts.length; p++) {
+        const name = n.inPorts[p].name;
+        const t = paths.find(name);
+        if (t === null) continue;
+        if (!first) w.byte(0x2c);
+        first = false;
+        writeJsonString(w, name);
+        w.byte(0x3a);
+        const v = ins[p];
+        if (v === null) w.str('null');
+        else writeProjected(w, v, t);
+      }
+      w.byte(0x7d);
+      sensitive = anySensitive(ins, null);
+    }
+  } else if (n.selfConn !== null) {
     const v = ctx.selfInput(n);
     if (v === null) w.str('null');
     else {
@@ -144,6 +173,40 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     ctx.setOut(n.index, k, v);
   }
   return NodeResult.done();
+}
+
+/**
+ * Writes the parts of `v` that `t` names: objects keep only the keys the
+ * filter looks up (recursively); a path's value, and anything that is not
+ * an object, is written whole. See host/jq/paths.ts for why jq cannot tell.
+ */
+function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
+  if (t.whole || v.typeKind() != Kind.OBJ) {
+    writeJson(w, v);
+    return;
+  }
+  // look keys up in a copy: resolving `v` in place would change how other
+  // nodes that pass it on verbatim write it
+  let o = v;
+  if (v.kind == Kind.RAW) {
+    o = new Value();
+    o.kind = Kind.RAW;
+    o.raw = v.raw;
+    o.rawStart = v.rawStart;
+    o.rawEnd = v.rawEnd;
+  }
+  w.byte(0x7b);
+  let first = true;
+  for (let i = 0; i < t.keys.length; i++) {
+    const c = o.get(t.keys[i]);
+    if (c === null) continue;
+    if (!first) w.byte(0x2c);
+    first = false;
+    writeJsonString(w, t.keys[i]);
+    w.byte(0x3a);
+    writeProjected(w, c, t.kids[i]);
+  }
+  w.byte(0x7d);
 }
 
 // -------------------------------------------------------------- handlebars

@@ -3,8 +3,8 @@
 // compute dependencies, cycles and the phase of every node.
 
 import { ByteWriter } from './bytes';
-import { jsonQuote, JsonParser, Kind, Value, writeJsonString } from './json';
-import { host_call, host_jq_compile, host_jq_free, host_template_compile, host_template_free, takeResult } from './host';
+import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJsonString } from './json';
+import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_template_compile, host_template_free, takeResult } from './host';
 import {
   allowedAttributes,
   compat,
@@ -67,6 +67,8 @@ export class PNode {
   // attributes, by type
   jqHandle: i32 = 0;
   jqVarNames: string[] = [];
+  /** the parts of its input a jq filter reads (null: all of it) */
+  jqPaths: PathTree | null = null;
   tplHandle: i32 = 0;
   contentType: string = '';
   staticValue: Value | null = null;
@@ -981,8 +983,10 @@ function compileNodes(plan: Plan): void {
       vars.byte(0x5d);
       const fb = String.UTF8.encode(filter);
       const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
-      if (r > 0) n.jqHandle = r;
-      else plan.error(n.label() + ': jq: ' + takeResult(r).text, n, 'jq');
+      if (r > 0) {
+        n.jqHandle = r;
+        n.jqPaths = inputPathTree(r);
+      } else plan.error(n.label() + ': jq: ' + takeResult(r).text, n, 'jq');
     } else if (n.type == NodeType.HANDLEBARS) {
       const tb = String.UTF8.encode(n.config.get('template')!.resolve().s);
       const r = host_template_compile(changetype<usize>(tb), tb.byteLength);
@@ -998,6 +1002,55 @@ function compileNodes(plan: Plan): void {
       }
     }
   }
+}
+
+/**
+ * Object keys a jq filter looks up on its way to the values it uses (from
+ * the host's analysis, `jq_input_paths`); a `whole` node's value is used
+ * as it is. The jq node passes only these parts of its input.
+ */
+export class PathTree {
+  whole: bool = false;
+  keys: string[] = [];
+  kids: PathTree[] = [];
+
+  child(key: string): PathTree {
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.kids[i];
+    const t = new PathTree();
+    this.keys.push(key);
+    this.kids.push(t);
+    return t;
+  }
+
+  /** the subtree for `key`, or null when the filter never looks it up */
+  find(key: string): PathTree | null {
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.kids[i];
+    return null;
+  }
+}
+
+/** The filter's input paths as a tree, or null when it may use its whole input (or the host does not say). */
+function inputPathTree(handle: i32): PathTree | null {
+  const r = takeResult(host_jq_input_paths(handle));
+  if (!r.ok) return null;
+  const v = parseJson(r.data);
+  if (v === null || v.typeKind() != Kind.ARR) return null;
+  const paths = v.resolve().items!;
+  if (paths.length == 0) return null;
+  const root = new PathTree();
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i];
+    if (p.typeKind() != Kind.ARR) return null;
+    const keys = p.resolve().items!;
+    if (keys.length == 0) return null;
+    let t = root;
+    for (let k = 0; k < keys.length; k++) {
+      if (keys[k].typeKind() != Kind.STR) return null;
+      t = t.child(keys[k].resolve().s);
+    }
+    t.whole = true;
+  }
+  return root;
 }
 
 function isIdentifier(s: string): bool {

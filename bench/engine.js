@@ -108,6 +108,27 @@ const byType = {
 };
 for (const [name, cfg] of Object.entries(byType)) row(name, await perRequest(real.load(cfg)));
 
+// a jq node reading two fields of a large call answer: the engine passes jq
+// only the paths the filter reads (host/jq/paths.ts); the second row turns
+// that off (a jq engine that does not report its filters' input paths)
+{
+  const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', 'b', 'c'], price: i * 1.5 }));
+  const big = enc.encode(JSON.stringify({ meta: { total: 200, page: 1 }, items }));
+  const bigAnswer = { async send() { return { status: 200, headers: { 'content-type': 'application/json' }, body: big }; }, async close() {} };
+  const wholeJq = { compile: (f, v) => { const c = nativeJq.compile(f, v); return { run: (i, vars) => c.run(i, vars) }; } };
+  const withPaths = await Datakit.create({ transport: bigAnswer, jq: nativeJq });
+  const withoutPaths = await Datakit.create({ transport: bigAnswer, jq: wholeJq });
+  const cfg = {
+    nodes: [
+      { name: 'C', type: 'call', url: 'http://127.0.0.1:1/items' },
+      { name: 'J', type: 'jq', input: 'C.body', jq: '{total: .meta.total, page: .meta.page}', output: 'service_request.headers' },
+    ],
+  };
+  const note = `call answer of ${(big.byteLength / 1024).toFixed(0)} KiB JSON`;
+  row('call (large JSON answer) -> jq reads 2 fields', await perRequest(withPaths.load(cfg), N / 10), `${note}; jq gets only .meta.total and .meta.page`);
+  row('the same, jq given the whole answer', await perRequest(withoutPaths.load(cfg), N / 10), `${note}; input path analysis off`);
+}
+
 // one host crossing
 {
   const ex = real.runtime.exports;

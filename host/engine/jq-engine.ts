@@ -10,12 +10,18 @@ export interface JqEngine {
 export interface JqCompiled {
   /** all outputs of the filter for one input; throws with jq's message */
   run(input: unknown, variables: Record<string, unknown>): unknown[];
+  /**
+   * Optional: the constant input paths the filter reads (e.g. [["a","b"]]
+   * for `.a.b`), or null when it may use its whole input. With paths, the
+   * engine passes only those parts of a large input.
+   */
+  readonly inputPaths?: string[][] | null;
 }
 
 /** The project's own compile-once engine (host/jq). */
 export const nativeJq: JqEngine = {
   compile(filter, variables) {
     const program = compile(filter, { variables });
-    return { run: (input, vars) => program.run(input, { variables: vars }) };
+    return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths };
   },
 };

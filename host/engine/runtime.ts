@@ -298,6 +298,11 @@ export class EngineRuntime {
           return this.err((e as Error).message);
         }
       },
+      jq_input_paths: (handle: number) => {
+        const entry = this.jq.get(handle);
+        if (!entry) return this.err('unknown jq program');
+        return this.okText(JSON.stringify(entry.program.inputPaths ?? null));
+      },
       jq_free: (handle: number) => {
         this.jq.delete(handle);
       },

@@ -1,4 +1,5 @@
 // Public API of the jq engine: compile once, run many times.
+import { inputPaths } from './paths.js';
 import { Parser, JqSyntaxError } from './parser.js';
 import { Compiler, CompileError, RecursionError, type Scope } from './compile.js';
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
 
 export interface JqProgram {
   readonly filter: string;
+  /** the constant input paths the program reads, or null when it may use its whole input (paths.ts) */
+  readonly inputPaths: string[][] | null;
   run(input: unknown, options?: RunOptions): unknown[];
 }
 
@@ -70,12 +73,14 @@ function getPreludeScope(): Scope | null {
 
 class Program implements JqProgram {
   readonly filter: string;
+  readonly inputPaths: string[][] | null;
   private fn: Fn;
   private varNames: string[];
   private defaults: Record<string, unknown>;
 
-  constructor(filter: string, fn: Fn, varNames: string[], defaults: Record<string, unknown>) {
+  constructor(filter: string, fn: Fn, varNames: string[], defaults: Record<string, unknown>, inputPaths: string[][] | null) {
     this.filter = filter;
+    this.inputPaths = inputPaths;
     this.fn = fn;
     this.varNames = varNames;
     this.defaults = defaults;
@@ -164,7 +169,7 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
     const ast = Parser.parse(filter);
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults);
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast));
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);
