@@ -180,13 +180,18 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
  * filter looks up (recursively); a path's value, and anything that is not
  * an object, is written whole. See host/jq/paths.ts for why jq cannot tell.
  */
+/** JSON text shorter than this goes to jq whole: cutting it costs more than the host's parse saves */
+const PROJECT_MIN_BYTES: i32 = 512;
+
 function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
-  if (t.whole || v.typeKind() != Kind.OBJ) {
+  if (t.whole || v.typeKind() != Kind.OBJ || (v.kind == Kind.RAW && v.rawEnd - v.rawStart < PROJECT_MIN_BYTES)) {
     writeJson(w, v);
     return;
   }
-  // look keys up in a copy: resolving `v` in place would change how other
-  // nodes that pass it on verbatim write it
+  if (v.kind == Kind.RAW && writeProjectedRaw(w, v, t)) return;
+  // a parsed object (or raw keys with escapes): look keys up in a copy, since
+  // resolving `v` in place would change how other nodes that pass it on
+  // verbatim write it
   let o = v;
   if (v.kind == Kind.RAW) {
     o = new Value();
@@ -207,6 +212,72 @@ function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
     writeProjected(w, c, t.kids[i]);
   }
   w.byte(0x7d);
+}
+
+/**
+ * The same for an object still in its JSON text, in one pass over its
+ * members without decoding them: wanted keys are found by their bytes and
+ * their values copied as they are (the last of duplicate keys wins, as in a
+ * parse). False, with nothing written, when a key has escapes.
+ */
+function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
+  const n = t.keys.length;
+  const starts = new StaticArray<i32>(n);
+  const ends = new StaticArray<i32>(n);
+  for (let i = 0; i < n; i++) starts[i] = -1;
+  const p = new JsonParser(v.raw!, v.rawStart, v.rawEnd, 1);
+  p.trusted = true; // a RAW slice was validated when it was cut
+  const base = p.base;
+  p.pos++; // '{'
+  p.ws();
+  if (p.peek() != 0x7d) {
+    while (true) {
+      p.ws();
+      const ks = p.pos + 1;
+      let k = ks;
+      while (load<u8>(base + <usize>k) != 0x22) {
+        if (load<u8>(base + <usize>k) == 0x5c) return false;
+        k++;
+      }
+      const klen = k - ks;
+      let found = -1;
+      for (let i = 0; i < n; i++) {
+        const kb = t.keyBytes[i];
+        if (kb.byteLength == klen && memory.compare(base + <usize>ks, changetype<usize>(kb), <usize>klen) == 0) {
+          found = i;
+          break;
+        }
+      }
+      p.pos = k + 1;
+      p.ws();
+      p.pos++; // ':'
+      p.ws();
+      const vs = p.pos;
+      p.skipValue(1);
+      if (found >= 0) {
+        starts[found] = vs;
+        ends[found] = p.pos;
+      }
+      p.ws();
+      if (p.peek() != 0x2c) break;
+      p.pos++;
+    }
+  }
+  w.byte(0x7b);
+  let first = true;
+  for (let i = 0; i < n; i++) {
+    const vs = starts[i];
+    if (vs < 0) continue;
+    if (!first) w.byte(0x2c);
+    first = false;
+    writeJsonString(w, t.keys[i]);
+    w.byte(0x3a);
+    const kid = t.kids[i];
+    if (kid.whole || load<u8>(base + <usize>vs) != 0x7b) w.slice(v.raw!, vs, ends[i]);
+    else writeProjected(w, Value.rawSlice(v.raw!, vs, ends[i]), kid);
+  }
+  w.byte(0x7d);
+  return true;
 }
 
 // -------------------------------------------------------------- handlebars

@@ -1012,12 +1012,15 @@ function compileNodes(plan: Plan): void {
 export class PathTree {
   whole: bool = false;
   keys: string[] = [];
+  /** the keys as UTF-8, compared with raw JSON key bytes */
+  keyBytes: ArrayBuffer[] = [];
   kids: PathTree[] = [];
 
   child(key: string): PathTree {
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.kids[i];
     const t = new PathTree();
     this.keys.push(key);
+    this.keyBytes.push(String.UTF8.encode(key));
     this.kids.push(t);
     return t;
   }
