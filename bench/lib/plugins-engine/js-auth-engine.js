@@ -3,8 +3,9 @@
 // network, result unused). The difference to js-auth is what the engine
 // costs inside a busy gateway, as against bench/engine.js's tight loop.
 // JS_AUTH_ENGINE_FLOW: auth (default) | static (one static node) | none |
-// client (no flow; the token call goes through the engine's HttpClient)
-import { Pool } from 'undici';
+// client (no flow; the token call goes through the engine's HttpClient);
+// JS_AUTH_ENGINE_REPEAT=N runs the flow N times per request.
+import { access as jsAuth } from '../plugins/js-auth.js';
 import { Datakit } from '../../../dist/host/index.js';
 import { HttpClient, CallCancel } from '../../../dist/host/engine/http-client.js';
 import { authFlow, staticHeaderFlow } from '../flows.js';
@@ -22,15 +23,9 @@ const dk = await Datakit.create({
 const client = which === 'client' ? new HttpClient() : undefined;
 const flow = which === 'none' || which === 'client' ? undefined : dk.load(which === 'static' ? staticHeaderFlow() : authFlow('http://127.0.0.1:1/auth-token'));
 
-let pool;
-let path;
+const repeat = Number(process.env.JS_AUTH_ENGINE_REPEAT ?? 1);
+
 export async function access(kong, config) {
-  if (!pool) {
-    const u = new URL(config.url);
-    pool = new Pool(u.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
-    path = u.pathname;
-  }
-  const repeat = Number(process.env.JS_AUTH_ENGINE_REPEAT ?? 1);
   for (let k = 0; flow && k < repeat; k++) {
     const run = flow.newRequest({ method: 'GET', path: '/bench/path', headers: { host: 'x' }, query: 'api_key=k1' }, undefined, { timings: true });
     const out = await run.request();
@@ -47,12 +42,6 @@ export async function access(kong, config) {
     kong.serviceRequest.setHeader('Authorization', `${tok.token_type} ${tok.access_token}`);
     return;
   }
-  const auth = await pool.request({
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': kong.request.getQuery().api_key ?? 'none' },
-    body: 'grant_type=client_credentials',
-  });
-  const tok = await auth.body.json();
-  kong.serviceRequest.setHeader('Authorization', `${tok.token_type} ${tok.access_token}`);
+  // the token call and the header, exactly as the js-auth plugin does them
+  return jsAuth(kong, config);
 }
