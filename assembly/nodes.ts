@@ -100,54 +100,34 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   if (err !== null) return NodeResult.failed(err!);
   const w = new ByteWriter(256);
   let sensitive = false;
-  // a single value still in its original JSON text goes to the host as is
-  let rawIn: Value | null = null;
+  // the parts of its input the filter reads (null: all of it); a value still
+  // in its original JSON text goes to the host as is unless cutting it pays
   const paths = n.jqPaths;
-  if (paths !== null) {
-    // the filter reads only some paths of its input: pass just those (a few
-    // fields of a large call body need not be parsed by the host)
-    if (n.selfConn !== null) {
-      const v = ctx.selfInput(n);
-      if (v === null) w.str('null');
-      else {
-        writeProjected(w, v, paths);
-        sensitive = v.sensitive;
-      }
-    } else {
-      w.byte(0x7b);
-      let first = true;
-      for (let p = 0; p < n.inPorts.length; p++) {
-        const name = n.inPorts[p].name;
-        const t = paths.find(name);
-        if (t === null) continue;
-        if (!first) w.byte(0x2c);
-        first = false;
-        writeJsonString(w, name);
-        w.byte(0x3a);
-        const v = ins[p];
-        if (v === null) w.str('null');
-        else writeProjected(w, v, t);
-      }
-      w.byte(0x7d);
-      sensitive = anySensitive(ins, null);
-    }
-  } else if (n.selfConn !== null) {
+  let rawIn: Value | null = null;
+  if (n.selfConn !== null) {
     const v = ctx.selfInput(n);
     if (v === null) w.str('null');
     else {
-      if (v.kind == Kind.RAW) rawIn = v;
+      if (paths !== null && worthProjecting(v, paths)) writeProjected(w, v, paths);
+      else if (v.kind == Kind.RAW) rawIn = v;
       else writeJson(w, v);
       sensitive = v.sensitive;
     }
   } else {
-    // named inputs: an object whose keys are the input names
+    // named inputs: an object whose keys are the input names (only those the filter reads, when it says)
     w.byte(0x7b);
+    let first = true;
     for (let p = 0; p < n.inPorts.length; p++) {
-      if (p > 0) w.byte(0x2c);
-      writeJsonString(w, n.inPorts[p].name);
+      const name = n.inPorts[p].name;
+      const t = paths !== null ? paths.find(name) : null;
+      if (paths !== null && t === null) continue;
+      if (!first) w.byte(0x2c);
+      first = false;
+      writeJsonString(w, name);
       w.byte(0x3a);
       const v = ins[p];
       if (v === null) w.str('null');
+      else if (t !== null) writeProjected(w, v, t);
       else writeJson(w, v);
     }
     w.byte(0x7d);
@@ -183,8 +163,13 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
 /** JSON text shorter than this goes to jq whole: cutting it costs more than the host's parse saves */
 const PROJECT_MIN_BYTES: i32 = 512;
 
+/** Whether `v` can be cut to `t`'s paths, and cutting it saves the host more than it costs. */
+function worthProjecting(v: Value, t: PathTree): bool {
+  return !t.whole && v.typeKind() == Kind.OBJ && (v.kind != Kind.RAW || v.rawEnd - v.rawStart >= PROJECT_MIN_BYTES);
+}
+
 function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
-  if (t.whole || v.typeKind() != Kind.OBJ || (v.kind == Kind.RAW && v.rawEnd - v.rawStart < PROJECT_MIN_BYTES)) {
+  if (!worthProjecting(v, t)) {
     writeJson(w, v);
     return;
   }

@@ -10,6 +10,7 @@ import { MemoryProperties } from './properties.js';
 import { newRequestId, parseQueryString, requestMetaJson, responseMetaJson, toBytes } from './request-meta.js';
 import type {
   ClientResponse,
+  FlowNeeds,
   HeaderMap,
   Logger,
   NodeFailure,
@@ -147,17 +148,6 @@ export class Datakit {
   async close(): Promise<void> {
     await Promise.all([this.http.close(), this.capabilities.close()]);
   }
-}
-
-/** What a flow reads from the request and the upstream's answer (from the engine's plan report). */
-export interface FlowNeeds {
-  requestBody: boolean;
-  /** request.headers is read (or the body is, or the flow is in debug mode) */
-  requestHeaders: boolean;
-  /** request.query is read */
-  requestQuery: boolean;
-  responsePhase: boolean;
-  responseBody: boolean;
 }
 
 /** A compiled plugin config. */

@@ -30,6 +30,17 @@ export interface RequestInfo {
   requestId?: string;
 }
 
+/** What a flow reads from the request and the upstream's answer (from the engine's plan report). */
+export interface FlowNeeds {
+  requestBody: boolean;
+  /** request.headers is read (or the body is, or the flow is in debug mode) */
+  requestHeaders: boolean;
+  /** request.query is read */
+  requestQuery: boolean;
+  responsePhase: boolean;
+  responseBody: boolean;
+}
+
 /** What the upstream answered. */
 export interface ResponseInfo {
   status: number;

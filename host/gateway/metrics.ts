@@ -96,12 +96,7 @@ export class Metrics implements PluginMetricsHook {
     if (failedNode) this.inc('datakit_node_failures_total', this.labels.node(failedNode.name, failedNode.type).node);
   }
 
-  /** One datakit node run, from the engine's per-node timings. */
-  nodeRun(name: string, type: string, seconds: number, ok: boolean): void {
-    this.nodeSeries(name, type).record(seconds, ok);
-  }
-
-  /** A node's runs and durations, resolved once (a flow keeps one per node); series appear on first use. */
+  /** A datakit node's runs and durations (from the engine's per-node timings), resolved once: a flow keeps one per node; series appear on first use. */
   nodeSeries(name: string, type: string): MetricSeries {
     const l = this.labels.node(name, type);
     let ok: Cell | undefined;

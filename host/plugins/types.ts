@@ -30,9 +30,7 @@ export interface PluginEnv {
 
 export interface PluginMetricsHook {
   datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void;
-  /** one datakit node run: its duration and whether it completed */
-  nodeRun(name: string, type: string, seconds: number, ok: boolean): void;
-  /** the same, as a handle resolved once per node (what a flow records through) */
+  /** a datakit node's runs (duration, whether it completed), as a handle resolved once per node */
   nodeSeries(name: string, type: string): MetricSeries;
 }
 
@@ -141,6 +139,7 @@ import type {
   ResponseInfo,
   ResponsePhaseOutcome,
   ValidationError,
+  FlowNeeds,
   PropertyProvider,
 } from '../types.js';
 
@@ -150,7 +149,7 @@ export interface FlowRunLike {
   done(): void;
 }
 export interface FlowLike {
-  readonly needs: { requestBody: boolean; requestHeaders: boolean; requestQuery: boolean; responsePhase: boolean; responseBody: boolean };
+  readonly needs: FlowNeeds;
   readonly debug: boolean;
   /** the flow's nodes in config order (index is 1-based) */
   readonly nodes: ReadonlyArray<{ index: number; name: string; type: string }>;
