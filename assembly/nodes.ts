@@ -367,15 +367,16 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
     w.str(',"ssl_server_name":');
     writeJsonString(w, n.sslServerName);
   }
-  const names = ['http_proxy', 'https_proxy', 'proxy_auth_username', 'proxy_auth_password'];
   for (let k = 0; k < 4; k++) {
     const v = ins[4 + k];
     if (v === null || v.isNull()) continue;
     w.str(',"');
-    w.str(names[k]);
+    w.str(PROXY_FIELDS[k]);
     w.str('":');
     writeJsonString(w, v.resolve().s);
   }
+  // the answer's content-type decides how its body decodes; other headers only matter when read
+  if (!n.headersUsed) w.str(',"response_headers":["content-type"]');
   w.byte(0x7d);
   const r = enc !== null
     ? host_http_dispatch(ctx.id, w.ptr, w.len, changetype<usize>(enc.bytes), enc.bytes.byteLength)
@@ -386,6 +387,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   res.token = r;
   return res;
 }
+
+const PROXY_FIELDS: string[] = ['http_proxy', 'https_proxy', 'proxy_auth_username', 'proxy_auth_password'];
 
 /** The host delivered a call's answer: set the call node's outputs. */
 export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer, body: ArrayBuffer | null): NodeResult {

@@ -87,6 +87,8 @@ export class PNode {
   bypassOnError: bool = false;
   /** some node reads this node's raw_body (call, service_response) */
   rawBodyUsed: bool = false;
+  /** call: some node reads its headers, or the plan can trace them; otherwise the host sends only content-type */
+  headersUsed: bool = false;
 
   label(): string {
     if (this.userIndex == 0) return 'node ' + this.name;
@@ -949,6 +951,10 @@ function computePhases(plan: Plan): void {
     const n = nodes[i];
     if (n.type != NodeType.CALL && n.type != NodeType.SERVICE_RESPONSE) continue;
     for (let j = 0; j < n.dependants.length; j++) if (readsPort(nodes[n.dependants[j]], i, 3)) n.rawBodyUsed = true;
+    if (n.type != NodeType.CALL) continue;
+    // a call's answer headers cross only when read: most flows read just the body
+    if (plan.debug) n.headersUsed = true;
+    for (let j = 0; j < n.dependants.length; j++) if (readsPort(nodes[n.dependants[j]], i, 1)) n.headersUsed = true;
   }
 }
 

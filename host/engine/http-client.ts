@@ -13,6 +13,11 @@ export interface CallRequest {
   https_proxy?: string;
   proxy_auth_username?: string;
   proxy_auth_password?: string;
+  /**
+   * The answer headers the engine will read (lowercase names); absent: all.
+   * A transport may send more than these; sending fewer loses data.
+   */
+  response_headers?: string[];
 }
 
 export interface CallResponse {
@@ -172,7 +177,7 @@ export class HttpClient implements CallTransport {
       return;
     }
     const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
-    const call = new CollectingHandler(done, cancel, origin, path, timeout);
+    const call = new CollectingHandler(done, cancel, origin, path, timeout, req.response_headers);
     try {
       this.dispatcherFor(req, origin.startsWith('https:')).dispatch(
         {
@@ -197,6 +202,11 @@ export class HttpClient implements CallTransport {
   }
 }
 
+function lengthListed(names: string[], length: number): boolean {
+  for (let i = 0; i < names.length; i++) if (names[i].length === length) return true;
+  return false;
+}
+
 /**
  * One call's undici handler: buffers the body, enforces the call timeout
  * with one timer, and turns failures into the messages nodes report.
@@ -218,6 +228,7 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     private readonly origin: string,
     private readonly path: string,
     private readonly timeout: number,
+    private readonly wanted: string[] | undefined,
   ) {
     // one plain timer bounds the whole call (undici's own timeouts are coarse below 1 s)
     this.timer = setTimeout(() => {
@@ -244,8 +255,12 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // 1xx: the final response follows
     // no prototype: a header named __proto__ is a plain key
     const h: Record<string, string | string[]> = Object.create(null);
+    const wanted = this.wanted;
     for (let i = 0; i < rawHeaders.length; i += 2) {
+      // headers the engine does not read are skipped before any string is made
+      if (wanted !== undefined && !lengthListed(wanted, rawHeaders[i].length)) continue;
       const name = rawHeaders[i].toString('latin1').toLowerCase();
+      if (wanted !== undefined && !wanted.includes(name)) continue;
       const value = rawHeaders[i + 1].toString('latin1');
       const prev = h[name];
       if (prev === undefined) h[name] = value;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datakit } from '../../host/index.js';
-import { MemoryProperties } from '../../host/index.js';
+import { HttpClient, MemoryProperties } from '../../host/index.js';
+import { CallCancel } from '../../host/engine/http-client.js';
 import { bodyJson, engine, memoryLogger, text } from '../helpers/engine.js';
 import { json, startServer, type TestServer } from '../helpers/http.js';
 
@@ -145,6 +146,83 @@ describe('call', () => {
       expect(b.node).toEqual({ index: 1, name: 'C', type: 'call' });
       expect(b.request_id).toMatch(/^[0-9a-f]{32}$/);
     }
+  });
+});
+
+describe('call answer headers cross only when a node reads them', () => {
+  /** A transport that records each call description and answers with many headers. */
+  const recording = async () => {
+    const seen: Array<string[] | undefined> = [];
+    const dk2 = await engine({
+      transport: {
+        send: async (req) => {
+          seen.push(req.response_headers);
+          return {
+            status: 200,
+            headers: { 'content-type': 'application/json', 'x-a': 'a', 'x-b': ['b1', 'b2'] },
+            body: Buffer.from('{"v":1}'),
+          };
+        },
+        close: async () => {},
+      },
+    });
+    return { dk2, seen };
+  };
+  const bodyOnly = [
+    { name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' },
+    { name: 'EXIT', type: 'exit', inputs: { body: 'C.body' } },
+  ];
+
+  it('a flow reading only the body asks for content-type alone', async () => {
+    const { dk2, seen } = await recording();
+    const r = await dk2.load({ nodes: bodyOnly }).run({ method: 'GET', path: '/' });
+    expect(bodyJson(r.response.body)).toEqual({ v: 1 });
+    expect(seen).toEqual([['content-type']]);
+    await dk2.close();
+  });
+
+  it('reading C.headers, the whole C, or a debug plan asks for every header', async () => {
+    const configs = [
+      { nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' }, { name: 'EXIT', type: 'exit', inputs: { body: 'C.headers' } }] },
+      { nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' }, { name: 'J', type: 'jq', input: 'C', jq: '.headers' }, { name: 'EXIT', type: 'exit', inputs: { body: 'J' } }] },
+      { debug: true, nodes: bodyOnly },
+    ];
+    for (const cfg of configs) {
+      const { dk2, seen } = await recording();
+      const r = await dk2.load(cfg).run({ method: 'GET', path: '/' });
+      expect(seen).toEqual([undefined]);
+      if (!cfg.debug) expect(bodyJson(r.response.body)).toEqual({ 'content-type': 'application/json', 'x-a': 'a', 'x-b': ['b1', 'b2'] });
+      await dk2.close();
+    }
+  });
+
+  it('the HTTP client collects only the listed headers, any case, repeated ones too', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, ['X-Long-Header-Name', 'skip', 'CONTENT-TYPE', 'application/json', 'Content-Type', 'text/plain', 'x-abcdefghijk', 'same length as content-type']);
+      res.end('{"ok":true}');
+    });
+    const client = new HttpClient();
+    try {
+      const only = await client.send({ method: 'GET', url: `${server.url}/`, headers: {}, response_headers: ['content-type'] }, undefined, new CallCancel());
+      expect(only.headers).toEqual({ 'content-type': ['application/json', 'text/plain'] });
+      expect(Buffer.from(only.body).toString()).toBe('{"ok":true}');
+      const all = await client.send({ method: 'GET', url: `${server.url}/`, headers: {} }, undefined, new CallCancel());
+      expect(Object.keys(all.headers)).toEqual(expect.arrayContaining(['x-long-header-name', 'content-type', 'x-abcdefghijk', 'date']));
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('through the real client, a JSON answer still decodes by its content-type', async () => {
+    const r = await run({
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/echo` },
+        { name: 'J', type: 'jq', input: 'C.body', jq: '{t: type, m: .method}' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    expect(bodyJson(r.response.body)).toEqual({ t: 'object', m: 'GET' });
   });
 });
 
