@@ -10,43 +10,22 @@
 // which process spends it. js-auth is the auth flow's work as a custom JS
 // plugin of our gateway (bench/lib/plugins/js-auth.js).
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startRole, stopAll, drive } from './lib/harness.js';
-import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
+import { stopAll, drive } from './lib/harness.js';
+import { startSetup } from './lib/setups.js';
 
 const which = process.argv[2] ?? 'auth';
 const seconds = Number(process.argv[3] ?? 5);
 const conns = Number(process.env.BENCH_CONNECTIONS ?? 50);
 // BENCH_RATE=N caps the load at N req/s (CPU per request at the same rate for two setups)
 const rate = Number(process.env.BENCH_RATE ?? 0) || undefined;
-const upstream = await startRole('upstream');
-const apis = await startRole('upstream');
-const token = await startRole('token');
-const tokenUrl = `${token.url}/auth-token`;
-const plugins = {
-  auth: [{ name: 'datakit', config: authFlow(tokenUrl) }],
-  'js-auth': [{ name: 'js-auth', config: { url: tokenUrl } }],
-  'js-auth-engine': [{ name: 'js-auth-engine', config: { url: tokenUrl } }],
-  multi: [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }],
-  trivial: [{ name: 'datakit', config: staticHeaderFlow() }],
-  'request-transformer': [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }],
-}[which] ?? [];
-const doc = gatewayDoc(upstream.url, plugins);
-if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
-if (which === 'js-auth-engine') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins-engine', import.meta.url))] };
-const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
-const gw =
-  which === 'twin-auth' ? await startRole('twin-auth', { token: tokenUrl, upstream: upstream.url })
-  : which === 'twin-multi' ? await startRole('twin-multi', { json: `${apis.url}/json`, uuid: `${apis.url}/uuid` })
-  : which === 'fastify-proxy' ? await startRole('fastify-proxy', { upstream: upstream.url })
-  : await startRole('gateway', { doc });
+const { server: gw, url, procs: roles } = await startSetup(which);
 
 /** user + system clock ticks (1/100 s) of a process */
 const ticks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]);
 };
-const procs = { server: gw, upstream, apis, token, autocannon: { pid: process.pid } };
+const procs = { ...roles, autocannon: { pid: process.pid } };
 /** the server's threads by name (main, V8 GC helpers, libuv pool): ticks each */
 const threads = (pid) => {
   const out = {};
@@ -57,10 +36,10 @@ const threads = (pid) => {
   }
   return out;
 };
-await drive(gw.url + path, 2, conns);
+await drive(url, 2, conns);
 const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
 const threadsBefore = threads(gw.pid);
-const r = await drive(gw.url + path, seconds, conns, rate);
+const r = await drive(url, seconds, conns, rate);
 const after = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, ticks(p.pid)]));
 const threadsAfter = threads(gw.pid);
 const out = [`${which}: ${Math.round(r.rps)} req/s p99 ${r.p99} ms errors ${r.errors}`];

@@ -1,10 +1,9 @@
 // Profiles one server under load: node bench/profile.js [auth|js-auth|js-auth-engine|twin-auth|multi|twin-multi|trivial|request-transformer|bare] [seconds]
 // Writes a .cpuprofile to bench/results/profile/ and prints the top self-time
 // functions and files (share of samples and µs per request).
-import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
-import { startRole, stopAll, drive } from './lib/harness.js';
-import { authFlow, multiplexFlow, gatewayDoc, staticHeaderFlow } from './lib/flows.js';
+import { stopAll, drive } from './lib/harness.js';
+import { startSetup } from './lib/setups.js';
 
 const which = process.argv[2] ?? 'multi';
 const seconds = Number(process.argv[3] ?? 5);
@@ -12,30 +11,11 @@ const seconds = Number(process.argv[3] ?? 5);
 const dir = process.env.BENCH_PROFILE_DIR ? `${process.env.BENCH_PROFILE_DIR}/${which}/` : new URL('./results/profile/', import.meta.url).pathname;
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-
-const upstream = await startRole('upstream');
-const apis = await startRole('upstream');
-const token = await startRole('token');
-const plugins =
-  which === 'auth' ? [{ name: 'datakit', config: authFlow(`${token.url}/auth-token`) }]
-  : which === 'multi' ? [{ name: 'datakit', config: multiplexFlow(`${apis.url}/json`, `${apis.url}/uuid`) }]
-  : which === 'trivial' ? [{ name: 'datakit', config: staticHeaderFlow() }]
-  : which === 'js-auth' ? [{ name: 'js-auth', config: { url: `${token.url}/auth-token` } }]
-  : which === 'js-auth-engine' ? [{ name: 'js-auth-engine', config: { url: `${token.url}/auth-token` } }]
-  : which === 'request-transformer' ? [{ name: 'request-transformer', config: { add: { headers: ['X-A:b'] } } }]
-  : [];
-const doc = gatewayDoc(upstream.url, plugins);
-if (which === 'js-auth') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins', import.meta.url))] };
-if (which === 'js-auth-engine') doc.settings = { plugins: [fileURLToPath(new URL('./lib/plugins-engine', import.meta.url))] };
-const path = which.includes('auth') ? '/bench/path?api_key=k1' : which.includes('multi') ? '/multi' : '/bench/path?x=1';
 // BENCH_PROFILE_INTERVAL (µs, default 1000): finer sampling for short functions
 const prof = { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL ?? 1000}`] };
-const gw =
-  which === 'twin-auth' ? await startRole('twin-auth', { token: `${token.url}/auth-token`, upstream: upstream.url }, prof)
-  : which === 'twin-multi' ? await startRole('twin-multi', { json: `${apis.url}/json`, uuid: `${apis.url}/uuid` }, prof)
-  : await startRole('gateway', { doc }, prof);
-const warm = await drive(gw.url + path, 1, 50);
-const r = await drive(gw.url + path, seconds, 50);
+const { url } = await startSetup(which, prof);
+const warm = await drive(url, 1, 50);
+const r = await drive(url, seconds, 50);
 console.log(`${which}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`);
 await stopAll();
 await new Promise((res) => setTimeout(res, 500));
