@@ -31,6 +31,11 @@ export declare function host_jq_run(handle: i32, ptr: usize, len: i32): i32;
 @external('datakit', 'jq_input_paths')
 export declare function host_jq_input_paths(handle: i32): i32;
 
+// @ts-ignore: decorator
+/** The filter as a small tree the module may evaluate itself (host/jq/simple.ts), or `null`. */
+@external('datakit', 'jq_simple')
+export declare function host_jq_simple(handle: i32): i32;
+// @ts-ignore: decorator
 @external('datakit', 'jq_free')
 export declare function host_jq_free(handle: i32): void;
 // @ts-ignore: decorator

@@ -28,7 +28,7 @@ import { ACTION_NONE, Ctx } from './context';
 import { asyncAnswered, callAnswered } from './nodes';
 import { NodeType } from './types';
 
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 const plans = new Map<i32, Plan>();
 const contexts = new Map<i32, Ctx>();

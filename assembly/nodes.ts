@@ -14,6 +14,7 @@ import {
   takeResult,
 } from './host';
 import { Ctx } from './context';
+import { evalSimple } from './jqsimple';
 import { PathTree, PNode, urlProblem } from './plan';
 import { NodeType, PortType } from './types';
 import {
@@ -98,6 +99,29 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   const ins = new Array<Value | null>();
   const err = ctx.gather(n, ins);
   if (err !== null) return NodeResult.failed(err!);
+  // a simple filter runs here on the values themselves; null: the host's jq decides
+  if (n.jqSimple !== null) {
+    let input: Value;
+    let sensitive = false;
+    if (n.selfConn !== null) {
+      const v = ctx.selfInput(n);
+      input = v === null ? Value.nul() : v;
+      sensitive = v !== null && v.sensitive;
+    } else {
+      input = Value.obj();
+      for (let p = 0; p < n.inPorts.length; p++) {
+        const v = ins[p];
+        input.keys!.push(n.inPorts[p].name);
+        input.vals!.push(v === null ? Value.nul() : v);
+      }
+      sensitive = anySensitive(ins, null);
+    }
+    const out = evalSimple(n.jqSimple!, input);
+    if (out !== null) {
+      setJqOutputs(ctx, n, [out], sensitive);
+      return NodeResult.done();
+    }
+  }
   const w = new ByteWriter(256);
   let sensitive = false;
   // the parts of its input the filter reads (null: all of it); a value still
@@ -143,7 +167,12 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   const p = new JsonParser(r.data, 0, r.data.byteLength, 1);
   const arr = p.parseDocument();
   if (arr === null || arr.kind != Kind.ARR) return NodeResult.failed('jq: invalid result from host');
-  const items = arr.items!;
+  setJqOutputs(ctx, n, arr.items!, sensitive);
+  return NodeResult.done();
+}
+
+/** A jq node's outputs from its results: the first is the node's value, the k-th feeds output port k. */
+function setJqOutputs(ctx: Ctx, n: PNode, items: Value[], sensitive: bool): void {
   const first = items.length > 0 ? items[0] : Value.nul();
   first.sensitive = sensitive;
   ctx.selfs[n.index] = first;
@@ -152,7 +181,6 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     v.sensitive = sensitive;
     ctx.setOut(n.index, k, v);
   }
-  return NodeResult.done();
 }
 
 /**

@@ -4,7 +4,8 @@
 
 import { ByteWriter } from './bytes';
 import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJsonString } from './json';
-import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_template_compile, host_template_free, takeResult } from './host';
+import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_jq_simple, host_template_compile, host_template_free, takeResult } from './host';
+import { compileSimple, JqOp } from './jqsimple';
 import {
   allowedAttributes,
   compat,
@@ -69,6 +70,8 @@ export class PNode {
   jqVarNames: string[] = [];
   /** the parts of its input a jq filter reads (null: all of it) */
   jqPaths: PathTree | null = null;
+  /** the filter when the module can evaluate it itself (null: always the host's jq_run) */
+  jqSimple: JqOp | null = null;
   tplHandle: i32 = 0;
   contentType: string = '';
   staticValue: Value | null = null;
@@ -992,6 +995,7 @@ function compileNodes(plan: Plan): void {
       if (r > 0) {
         n.jqHandle = r;
         n.jqPaths = inputPathTree(r);
+        n.jqSimple = simpleProgram(r);
       } else plan.error(n.label() + ': jq: ' + takeResult(r).text, n, 'jq');
     } else if (n.type == NodeType.HANDLEBARS) {
       const tb = String.UTF8.encode(n.config.get('template')!.resolve().s);
@@ -1060,6 +1064,14 @@ function inputPathTree(handle: i32): PathTree | null {
     t.whole = true;
   }
   return root;
+}
+
+/** The filter's simple form from the host, compiled; null when it has none. */
+function simpleProgram(handle: i32): JqOp | null {
+  const r = takeResult(host_jq_simple(handle));
+  if (!r.ok) return null;
+  const v = parseJson(r.data);
+  return v === null ? null : compileSimple(v);
 }
 
 function isIdentifier(s: string): bool {

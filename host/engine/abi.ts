@@ -1,6 +1,6 @@
 /** Constants of the host ABI (docs/host-abi.md). */
 
-export const HOST_ABI_VERSION = 3;
+export const HOST_ABI_VERSION = 4;
 
 /** Actions returned by dk_on_request / dk_on_http_response / dk_on_response. */
 export const enum Action {

@@ -16,12 +16,19 @@ export interface JqCompiled {
    * engine passes only those parts of a large input.
    */
   readonly inputPaths?: string[][] | null;
+  /**
+   * Optional: the filter as a small tree of paths, literals, object
+   * construction, `//`, `+`, `*`, `==` and `!=` (host/jq/simple.ts), or null.
+   * With it, the engine evaluates the filter itself when it can and calls
+   * `run` for everything else.
+   */
+  readonly simple?: unknown[] | null;
 }
 
 /** The project's own compile-once engine (host/jq). */
 export const nativeJq: JqEngine = {
   compile(filter, variables) {
     const program = compile(filter, { variables });
-    return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths };
+    return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths, simple: program.simple };
   },
 };

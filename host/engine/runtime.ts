@@ -303,6 +303,11 @@ export class EngineRuntime {
         if (!entry) return this.err('unknown jq program');
         return this.okText(JSON.stringify(entry.program.inputPaths ?? null));
       },
+      jq_simple: (handle: number) => {
+        const entry = this.jq.get(handle);
+        if (!entry) return this.err('unknown jq program');
+        return this.okText(JSON.stringify(entry.program.simple ?? null));
+      },
       jq_free: (handle: number) => {
         this.jq.delete(handle);
       },

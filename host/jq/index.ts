@@ -1,5 +1,6 @@
 // Public API of the jq engine: compile once, run many times.
 import { inputPaths } from './paths.js';
+import { simpleForm, type SimpleForm } from './simple.js';
 import { Parser, JqSyntaxError } from './parser.js';
 import { Compiler, CompileError, RecursionError, type Scope } from './compile.js';
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
@@ -46,6 +47,8 @@ export interface JqProgram {
   readonly filter: string;
   /** the constant input paths the program reads, or null when it may use its whole input (paths.ts) */
   readonly inputPaths: string[][] | null;
+  /** the program as a small tree the engine may evaluate itself, or null (simple.ts) */
+  readonly simple: SimpleForm | null;
   run(input: unknown, options?: RunOptions): unknown[];
 }
 
@@ -74,13 +77,15 @@ function getPreludeScope(): Scope | null {
 class Program implements JqProgram {
   readonly filter: string;
   readonly inputPaths: string[][] | null;
+  readonly simple: SimpleForm | null;
   private fn: Fn;
   private varNames: string[];
   private defaults: Record<string, unknown>;
 
-  constructor(filter: string, fn: Fn, varNames: string[], defaults: Record<string, unknown>, inputPaths: string[][] | null) {
+  constructor(filter: string, fn: Fn, varNames: string[], defaults: Record<string, unknown>, inputPaths: string[][] | null, simple: SimpleForm | null) {
     this.filter = filter;
     this.inputPaths = inputPaths;
+    this.simple = simple;
     this.fn = fn;
     this.varNames = varNames;
     this.defaults = defaults;
@@ -169,7 +174,7 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
     const ast = Parser.parse(filter);
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast));
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast));
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);
