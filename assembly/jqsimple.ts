@@ -8,10 +8,10 @@
 //
 // The host stays the authority. Evaluation returns null, and the node calls
 // `jq_run` as before, whenever this file cannot be sure to give exactly the
-// host's answer: any jq error (including one `//` would catch), a type
-// combination not handled here, or a result whose JSON text could differ
-// from the host's (numbers other than safe integers, strings with
-// surrogates, object keys that JavaScript orders first or treats specially).
+// host's answer: any jq error (the host words it), a type combination not
+// handled here, or a value whose JSON text could differ from the host's
+// (numbers other than safe integers, strings with surrogates or invalid
+// UTF-8, object keys that JavaScript orders first or treats specially).
 
 import { Kind, parseJsonSlice, Value } from './json';
 
