@@ -9,6 +9,7 @@ import type { Datakit, JqEngine } from '../../host/index.js';
 import { nativeJq } from '../../host/engine/jq-engine.js';
 import { compile } from '../../host/jq/index.js';
 import { engine, text } from '../helpers/engine.js';
+import { loadSuites } from '../jq/suite.js';
 
 describe('simple form', () => {
   const simple: Array<[string, unknown]> = [
@@ -178,3 +179,31 @@ describe('no filter x input can tell the module from the host', () => {
     });
   }
 });
+
+describe("jq 1.7.1's own test cases with a simple form", () => {
+  it('give the same answers through the module and through the host', async () => {
+    const cases = loadSuites().filter((c) => c.kind === 'ok' && compileOk(c.prog));
+    expect(cases.length).toBeGreaterThan(40);
+    const mismatches: string[] = [];
+    let answeredByModule = 0;
+    for (const c of cases) {
+      if (c.kind !== 'ok') continue;
+      counter.runs = 0;
+      const a = await outcome(viaModule, c.prog, c.input, false);
+      if (counter.runs === 0) answeredByModule++;
+      const b = await outcome(viaHost, c.prog, c.input, false);
+      if (JSON.stringify(a) !== JSON.stringify(b)) mismatches.push(`${c.id} ${c.prog} on ${c.input}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+    expect(mismatches).toEqual([]);
+    console.log(`jq suites: ${cases.length} cases with a simple form, ${answeredByModule} answered by the module`);
+    expect(answeredByModule).toBeGreaterThan(cases.length / 3);
+  });
+});
+
+function compileOk(prog: string): boolean {
+  try {
+    return compile(prog).simple !== null;
+  } catch {
+    return false;
+  }
+}
