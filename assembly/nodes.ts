@@ -99,14 +99,14 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   const ins = new Array<Value | null>();
   const err = ctx.gather(n, ins);
   if (err !== null) return NodeResult.failed(err!);
+  const self = n.selfConn !== null ? ctx.selfInput(n) : null;
   // a simple filter runs here on the values themselves; null: the host's jq decides
   if (n.jqSimple !== null) {
     let input: Value;
     let sensitive = false;
     if (n.selfConn !== null) {
-      const v = ctx.selfInput(n);
-      input = v === null ? Value.nul() : v;
-      sensitive = v !== null && v.sensitive;
+      input = self === null ? Value.nul() : self;
+      sensitive = self !== null && self.sensitive;
     } else {
       input = Value.obj();
       for (let p = 0; p < n.inPorts.length; p++) {
@@ -129,7 +129,7 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   const paths = n.jqPaths;
   let rawIn: Value | null = null;
   if (n.selfConn !== null) {
-    const v = ctx.selfInput(n);
+    const v = self;
     if (v === null) w.str('null');
     else {
       if (paths !== null && worthProjecting(v, paths)) writeProjected(w, v, paths);
