@@ -89,7 +89,7 @@ export function compileSimple(form: Value): JqOp | null {
 export function evalSimple(op: JqOp, input: Value): Value | null {
   checkedRaw = 0;
   const v = evalOp(op, input);
-  return v === null ? null : canonical(v);
+  return v === null ? null : canonical(v, false);
 }
 
 function evalOp(op: JqOp, input: Value): Value | null {
@@ -259,42 +259,50 @@ function merge(pa: Value, pb: Value, deep: bool): Value | null {
  * JSON.stringify would write for the same value; null when that is not
  * certain: the host parses its input with JSON.parse and writes results
  * with JSON.stringify, where this module passes RAW text through verbatim.
+ * `fresh`: `v` was just parsed here and is shared with nothing, so it is
+ * checked in place instead of copied.
  */
-function canonical(v: Value): Value | null {
+function canonical(v: Value, fresh: bool): Value | null {
   const k = v.kind;
   if (k == Kind.RAW) {
     if (!rawChecked(v)) return null;
     const p = parseJsonSlice(v.raw!, v.rawStart, v.rawEnd, false);
-    return p === null ? null : canonical(p);
+    return p === null ? null : canonical(p, true);
   }
-  if (k == Kind.NULL) return Value.nul();
-  if (k == Kind.BOOL) return Value.bool(v.b);
+  if (k == Kind.NULL) return fresh ? v : Value.nul();
+  if (k == Kind.BOOL) return fresh ? v : Value.bool(v.b);
   if (k == Kind.NUM) {
     // integers below 2^53 print the same everywhere; other numbers may not
     const n = v.n;
-    return n == Math.floor(n) && Math.abs(n) < 9007199254740992.0 ? Value.num(n) : null;
+    if (!(n == Math.floor(n) && Math.abs(n) < 9007199254740992.0)) return null;
+    return fresh ? v : Value.num(n);
   }
-  if (k == Kind.STR) return hasSurrogate(v.s) ? null : Value.str(v.s);
+  if (k == Kind.STR) {
+    if (hasSurrogate(v.s)) return null;
+    return fresh ? v : Value.str(v.s);
+  }
   if (k == Kind.ARR) {
-    const out = Value.arr();
     const items = v.items!;
+    const out = fresh ? v : Value.arr();
     for (let i = 0; i < items.length; i++) {
-      const c = canonical(items[i]);
+      const c = canonical(items[i], fresh);
       if (c === null) return null;
-      out.items!.push(c);
+      if (!fresh) out.items!.push(c);
     }
     return out;
   }
-  const out = Value.obj();
   const keys = v.keys!;
   const vals = v.vals!;
+  const out = fresh ? v : Value.obj();
   for (let i = 0; i < keys.length; i++) {
     // JavaScript objects list integer-like keys first; __proto__ is special
     if (allDigits(keys[i]) || keys[i] == '__proto__' || hasSurrogate(keys[i])) return null;
-    const c = canonical(vals[i]);
+    const c = canonical(vals[i], fresh);
     if (c === null) return null;
-    out.keys!.push(keys[i]);
-    out.vals!.push(c);
+    if (!fresh) {
+      out.keys!.push(keys[i]);
+      out.vals!.push(c);
+    }
   }
   return out;
 }

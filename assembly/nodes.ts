@@ -354,6 +354,9 @@ function runHandlebars(ctx: Ctx, n: PNode): NodeResult {
 
 // -------------------------------------------------------------------- call
 
+/** The call node's proxy inputs (ports 4-7), by the name the call description gives them. */
+const PROXY_FIELDS: string[] = ['http_proxy', 'https_proxy', 'proxy_auth_username', 'proxy_auth_password'];
+
 function runCall(ctx: Ctx, n: PNode): NodeResult {
   const ins = new Array<Value | null>();
   const err = ctx.gather(n, ins);
@@ -415,8 +418,6 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   res.token = r;
   return res;
 }
-
-const PROXY_FIELDS: string[] = ['http_proxy', 'https_proxy', 'proxy_auth_username', 'proxy_auth_password'];
 
 /** The host delivered a call's answer: set the call node's outputs. */
 export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer, body: ArrayBuffer | null): NodeResult {
