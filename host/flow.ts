@@ -4,6 +4,7 @@ import { HttpClient, type CallTransport, type HttpClientOptions } from './engine
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
 import { toPluginConfig } from './config.js';
+import { resolveLimits, type Limits } from './limits.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
@@ -36,6 +37,13 @@ export interface DatakitOptions {
   http?: HttpClientOptions;
   /** answers call nodes instead of the network (benchmarks, mocks) */
   transport?: CallTransport;
+  /** budgets and buffer limits for every flow (host/limits.ts); `load` can narrow them per flow */
+  limits?: Partial<Limits>;
+}
+
+export interface LoadOptions {
+  /** this flow's budgets and limits, over the engine's (host/limits.ts) */
+  limits?: Partial<Limits>;
 }
 
 /** Invalid configuration: every error, node by node. */
@@ -71,10 +79,13 @@ export class Datakit {
     readonly runtime: EngineRuntime,
     readonly http: CallTransport,
     readonly capabilities: Capabilities,
+    /** the engine-wide limits; a flow's own are layered over them */
+    readonly limits: Limits,
   ) {}
 
   static async create(options: DatakitOptions = {}): Promise<Datakit> {
-    const http = options.transport ?? new HttpClient(options.http);
+    const limits = resolveLimits(options.limits);
+    const http = options.transport ?? new HttpClient({ maxResponseBytes: limits.call_response_body_bytes, ...options.http });
     const capabilities = new Capabilities();
     const runtime = new EngineRuntime({
       jq: options.jq ?? nativeJq,
@@ -83,14 +94,18 @@ export class Datakit {
       http,
       capabilities,
     });
-    return new Datakit(runtime, http, capabilities);
+    return new Datakit(runtime, http, capabilities, limits);
   }
 
-  /** Configures a plan; the report says whether it compiled. */
-  configure(config: unknown): { plan: number; report: PlanReport } {
+  /** Configures a plan; the report says whether it compiled. `limits` bind
+   * the jq programs and templates compiled for it. */
+  configure(config: unknown, limits: Limits = this.limits): { plan: number; report: PlanReport } {
+    const previous = this.runtime.configuringLimits;
+    this.runtime.configuringLimits = limits;
     try {
       return this.configureOnce(config);
     } finally {
+      this.runtime.configuringLimits = previous;
       this.runtime.configured();
     }
   }
@@ -112,14 +127,14 @@ export class Datakit {
   }
 
   /** Validation errors for a plugin config (object, or YAML/JSON text); [] when valid. */
-  validate(config: object | string): ValidationError[] {
+  validate(config: object | string, options: LoadOptions = {}): ValidationError[] {
     let cfg: unknown;
     try {
       cfg = toPluginConfig(config);
     } catch (e) {
       return [{ message: (e as Error).message }];
     }
-    const { plan, report } = this.configure(cfg);
+    const { plan, report } = this.configure(cfg, resolveLimits(this.limits, options.limits));
     if (plan > 0) {
       this.runtime.exports.dk_plan_free(plan);
       return [];
@@ -128,16 +143,17 @@ export class Datakit {
   }
 
   /** Compiles a plugin config into a flow; throws DatakitConfigError. */
-  load(config: object | string): Flow {
+  load(config: object | string, options: LoadOptions = {}): Flow {
     let cfg: unknown;
     try {
       cfg = toPluginConfig(config);
     } catch (e) {
       throw new DatakitConfigError([{ message: (e as Error).message }]);
     }
-    const { plan, report } = this.configure(cfg);
+    const limits = resolveLimits(this.limits, options.limits);
+    const { plan, report } = this.configure(cfg, limits);
     if (plan === 0) throw new DatakitConfigError(report.errors ?? [{ message: 'invalid configuration' }]);
-    return new Flow(this, cfg, plan, report);
+    return new Flow(this, cfg, plan, report, limits);
   }
 
   /** Engine counters, for leak checks. */
@@ -164,6 +180,8 @@ export class Flow {
     private readonly config: unknown,
     private plan: number,
     report: PlanReport,
+    /** this flow's budgets and buffer limits */
+    readonly limits: Limits = datakit.limits,
   ) {
     this.needs = {
       requestBody: !!report.request_body,
@@ -183,7 +201,7 @@ export class Flow {
     if (this.closed) throw new Error('flow is closed');
     const rt = this.datakit.runtime;
     if (this.generation !== rt.generation) {
-      this.plan = this.datakit.configure(this.config).plan;
+      this.plan = this.datakit.configure(this.config, this.limits).plan;
       this.generation = rt.generation;
     }
     return this.plan;

@@ -1,6 +1,8 @@
 /** The library API: `import { Datakit } from 'datakit-wasm'`. */
 export { Datakit, DatakitConfigError, Flow, FlowRun, applyHeaderPatch, stderrLogger } from './flow.js';
-export type { DatakitOptions, RunOptions, RunResult, SentRequest } from './flow.js';
+export { DEFAULT_LIMITS, LimitExceeded, limitHits, resolveLimits } from './limits.js';
+export type { Limits, LimitName } from './limits.js';
+export type { DatakitOptions, LoadOptions, RunOptions, RunResult, SentRequest } from './flow.js';
 export { MemoryProperties } from './properties.js';
 export { findDatakitConfigs, parseConfigText, toPluginConfig, ConfigParseError } from './config.js';
 export type { FoundConfig } from './config.js';

@@ -1,10 +1,12 @@
 import { compile } from '../jq/index.js';
+import type { Limits } from '../limits.js';
 
 /** What the host needs from a jq implementation: compile once per node at
  * configure time, run per request. Any engine with this shape can be
  * plugged in (`Datakit.create({ jq })`), e.g. a reference implementation. */
 export interface JqEngine {
-  compile(filter: string, variables: string[]): JqCompiled;
+  /** `limits`: the budgets every run of this program is held to (jq_time_ms, jq_memory_bytes, jq_steps) */
+  compile(filter: string, variables: string[], limits?: Limits): JqCompiled;
 }
 
 export interface JqCompiled {

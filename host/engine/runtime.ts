@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { CallCancel, type CallRequest, type CallResponse, type CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
 import type { Logger, PropertyProvider } from '../types.js';
@@ -100,6 +101,8 @@ export class EngineRuntime {
   private readonly jq = new Map<number, { program: JqCompiled; vars: string[] }>();
   private readonly templates = new Map<number, RenderFn>();
   private nextHandle = 1;
+  /** the limits of the plan being configured: jq programs and templates compiled now keep them */
+  configuringLimits: Limits = DEFAULT_LIMITS;
   readonly contexts = new Map<number, ContextHooks>();
   /** in-flight async work by token (tokens are unique per instance) */
   private readonly calls = new Map<number, { ctx: number; cancel: CallCancel }>();
@@ -280,7 +283,7 @@ export class EngineRuntime {
         const filter = this.text(ptr, len);
         const vars = varsLen > 0 ? (JSON.parse(this.text(varsPtr, varsLen)) as string[]) : [];
         try {
-          const program = o.jq.compile(filter, vars);
+          const program = o.jq.compile(filter, vars, this.configuringLimits);
           const h = this.nextHandle++;
           this.jq.set(h, { program, vars });
           return h;
@@ -313,7 +316,7 @@ export class EngineRuntime {
       },
       template_compile: (ptr: number, len: number) => {
         try {
-          const fn = compileTemplate(this.text(ptr, len));
+          const fn = compileTemplate(this.text(ptr, len), this.configuringLimits);
           const h = this.nextHandle++;
           this.templates.set(h, fn);
           return h;

@@ -9,6 +9,7 @@ import { encodeQuery, parseQuery } from './body.js';
 import type { DatakitLike, Entity, FlowLike, FlowRunLike, MetricSeries, PluginDef, PluginEnv, RequestCtx } from './types.js';
 import type { ClientResponse, Logger, LogLevel, NodeTiming, PropertyProvider, RequestInfo, ValidationError } from '../types.js';
 import type { SecretManager } from '../secrets/manager.js';
+import { checkLimits, FLOW_LIMITS, type Limits } from '../limits.js';
 
 export const GATEWAY_VERSION = '3.11.0';
 
@@ -19,6 +20,7 @@ export const datakitSchema = {
   properties: {
     debug: { type: 'boolean', default: false },
     resources: { type: 'object' },
+    limits: { type: 'object', description: "this flow's budgets and buffer limits (docs/SECURITY.md)" },
     nodes: { type: 'array', items: { type: 'object' } },
   },
   required: ['nodes'],
@@ -53,6 +55,13 @@ function maskFields(secrets: SecretManager, fields?: Record<string, unknown>): R
   }
 }
 
+/** `config.limits` is the host's business (budgets), not the flow's: the engine never sees it. */
+function splitLimits(config: Record<string, unknown>): { flowConfig: Record<string, unknown>; limits?: Partial<Limits> } {
+  if (!('limits' in config)) return { flowConfig: config };
+  const { limits, ...flowConfig } = config;
+  return { flowConfig, limits: limits as Partial<Limits> };
+}
+
 export function formatValidationErrors(errs: ValidationError[]): string[] {
   return errs.map((e) => e.message);
 }
@@ -74,9 +83,12 @@ export function datakitPlugin(): PluginDef {
         return { errors: { config: 'expected a record' } };
       }
       if (!env.datakit) return { errors: { config: env.datakitError ?? 'datakit engine unavailable' } };
+      const { flowConfig, limits } = splitLimits(config as Record<string, unknown>);
+      const limitErrors = checkLimits(limits, FLOW_LIMITS);
+      if (limitErrors.length) return { errors: { config: limitErrors.length === 1 ? limitErrors[0] : limitErrors } };
       let errs: ValidationError[];
       try {
-        errs = env.datakit.validate(config);
+        errs = env.datakit.validate(flowConfig, { limits: { ...env.limits, ...limits } });
       } catch (e) {
         return { errors: { config: (e as Error).message } };
       }
@@ -88,7 +100,8 @@ export function datakitPlugin(): PluginDef {
     },
     create(config: Record<string, unknown>, env: PluginEnv, entity: Entity) {
       if (!env.datakit) throw new Error(env.datakitError ?? 'datakit engine unavailable');
-      const flow: FlowLike = env.datakit.load(config);
+      const { flowConfig, limits } = splitLimits(config);
+      const flow: FlowLike = env.datakit.load(flowConfig, { limits: { ...env.limits, ...limits } });
       const pluginId = entity.id;
       // node metric series by 1-based node index, resolved once
       const series = flow.nodes.map((n) => env.metrics.nodeSeries(n.name, n.type));

@@ -2,6 +2,7 @@
 import type { HeaderBag } from '../gateway/headers.js';
 import type { SecretManager } from '../secrets/manager.js';
 import type { Logger as PinoLogger } from 'pino';
+import type { Limits } from '../limits.js';
 
 export type Entity = Record<string, unknown> & { id: string };
 
@@ -23,6 +24,8 @@ export interface PluginEnv {
   metrics: PluginMetricsHook;
   nodeId: string;
   settings: Record<string, unknown>;
+  /** the gateway's limits (`settings.limits`, startGateway's `limits`); a datakit plugin's own `config.limits` go over them */
+  limits?: Partial<Limits>;
   /** looks a consumer up by id, username or custom_id (current config) */
   findConsumer?: (q: { id?: string; username?: string; custom_id?: string }) => Entity | undefined;
   upstreamExists?: (name: string) => boolean;
@@ -157,7 +160,7 @@ export interface FlowLike {
   close(): void;
 }
 export interface DatakitLike {
-  validate(config: object | string): ValidationError[];
-  load(config: object | string): FlowLike;
+  validate(config: object | string, options?: { limits?: Partial<Limits> }): ValidationError[];
+  load(config: object | string, options?: { limits?: Partial<Limits> }): FlowLike;
   close?(): Promise<void>;
 }
