@@ -17,6 +17,7 @@ import type { Rec } from './entities.js';
 import { Metrics } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
 import { Snapshot } from './snapshot.js';
+import { checkLimits, resolveLimits, type Limits } from '../limits.js';
 import { GatewayError, State } from './state.js';
 
 export interface CoreOptions {
@@ -29,6 +30,8 @@ export interface CoreOptions {
   proxyPort?: () => number;
   secretTtlMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** gateway-wide limits (startGateway's `limits`); a document's `settings.limits` go over them */
+  limits?: Partial<Limits>;
 }
 
 export class GatewayCore {
@@ -47,16 +50,20 @@ export class GatewayCore {
   private instances = new Map<string, PluginInstance>();
   private loadedPluginPaths = new Set<string>();
   private settings: Rec;
+  /** the limits in force: defaults, startGateway's, then the document's `settings.limits` */
+  limits: Limits;
 
   private constructor(private readonly opts: CoreOptions) {
     this.logger = opts.logger;
     this.settings = { ...(opts.settings ?? {}) };
+    this.limits = resolveLimits(opts.limits);
     this.secrets = new SecretManager({ env: opts.env, ttlMs: opts.secretTtlMs });
     this.registry = new PluginRegistry(() => this.snapshot);
     this.proxy = new ProxyEngine({
       logger: opts.logger,
       metrics: this.metrics,
-      maxBodySize: opts.maxBodySize ?? 10 * 1024 * 1024,
+      maxBodySize: opts.maxBodySize ?? this.limits.request_body_bytes,
+      limits: () => this.limits,
       accessLog: opts.accessLog ?? true,
       proxyPort: opts.proxyPort ?? (() => 8000),
     });
@@ -75,6 +82,7 @@ export class GatewayCore {
       metrics: core.metrics,
       nodeId: core.nodeId,
       settings: core.settings,
+      limits: core.limits,
       findConsumer: (q) => core.snapshot?.findConsumer(q),
       upstreamExists: (name) => core.snapshot?.upstreams.has(name) ?? false,
     };
@@ -116,8 +124,18 @@ export class GatewayCore {
         throw e;
       }
     }
-    const state = buildState(doc, this.state.validatePlugin);
-    this.commit(state);
+    const limitErrors = checkLimits(settings.limits);
+    if (limitErrors.length) throw new DeclarativeError(limitErrors.map((m) => ({ path: `settings.${m.slice(0, m.indexOf(':'))}`, message: m.slice(m.indexOf(':') + 2) })));
+    const previousLimits = this.limits;
+    this.limits = resolveLimits(this.opts.limits, settings.limits as Partial<Limits> | undefined);
+    this.env.limits = this.limits;
+    try {
+      this.commit(buildState(doc, this.state.validatePlugin));
+    } catch (e) {
+      this.limits = previousLimits;
+      this.env.limits = previousLimits;
+      throw e;
+    }
   }
 
   static baseDirOf(file: string): string {

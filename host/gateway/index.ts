@@ -1,4 +1,5 @@
 /** The bundled gateway: `startGateway()` runs the proxy and Admin API listeners in this process. */
+import type { Limits } from '../limits.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   accessLog?: boolean;
   /** max request body in bytes (default 10 MiB) -> 413 */
   maxBodySize?: number;
+  /** gateway-wide budgets and buffer limits (host/limits.ts, docs/SECURITY.md) */
+  limits?: Partial<Limits>;
   /** max request header size in bytes (default 16 KiB) -> 431 */
   maxHeaderSize?: number;
   /** start settings.demo_upstream when the config asks for it (default true) */
@@ -97,6 +100,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
     logger,
     pluginPaths,
     maxBodySize: opts.maxBodySize,
+    limits: opts.limits,
     accessLog: opts.accessLog,
     proxyPort: () => proxyPort,
     secretTtlMs: opts.secretTtlMs,

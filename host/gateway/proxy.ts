@@ -3,6 +3,7 @@
  * The no-plugin path streams both bodies and allocates as little as it can;
  * plugins get a RequestCtx and bodies are buffered only when one needs them.
  */
+import type { Limits } from '../limits.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -32,6 +33,8 @@ export interface ProxyOptions {
   logger: Logger;
   metrics: Metrics;
   maxBodySize: number;
+  /** the gateway's limits in force (they change with the configuration) */
+  limits: () => Limits;
   accessLog: boolean;
   proxyPort: () => number;
 }
