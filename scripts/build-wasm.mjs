@@ -34,8 +34,14 @@ patchLibrary('rt/tlsf', [['__alloc', 'tlsfAlloc'], ['__realloc', 'tlsfRealloc'],
 // object allocation: request arenas before the collector
 patchLibrary('rt/tcms', [['__new', 'tcmsNew'], ['__renew', 'tcmsRenew']], 'arena.ts');
 
-const { error, stderr } = await asc.main(['assembly/index.ts', ...process.argv.slice(2)], { stdout: process.stdout, stderr: process.stderr });
+// asc's INFO notes (pedantic "expression is never null" hints) would drown a
+// quiet `npm install`: keep warnings and errors, drop INFO blocks.
+let diagnostics = '';
+const collect = { write(chunk) { diagnostics += String(chunk); return true; } };
+const { error } = await asc.main(['assembly/index.ts', ...process.argv.slice(2)], { stdout: process.stdout, stderr: collect });
+const kept = diagnostics.split(/\n(?=\S)/).filter((block) => !block.startsWith('INFO ')).join('\n').trim();
+if (kept) process.stderr.write(kept + '\n');
 if (error) {
-  process.stderr.write(String(stderr ?? ''));
+  process.stderr.write(`${error.message ?? error}\n`);
   process.exit(1);
 }

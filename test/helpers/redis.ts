@@ -25,7 +25,7 @@ function ensureInstalled(): void {
   if (checked) return;
   const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error('redis-server not found: apt-get install -y redis-server');
+    throw new Error('redis-server not found: apt-get install -y redis-server (test/setup/system-packages.ts installs it as root)');
   }
   checked = true;
 }
