@@ -124,16 +124,23 @@ export class GatewayCore {
         throw e;
       }
     }
-    const limitErrors = checkLimits(settings.limits);
-    if (limitErrors.length) throw new DeclarativeError(limitErrors.map((m) => ({ path: `settings.${m.slice(0, m.indexOf(':'))}`, message: m.slice(m.indexOf(':') + 2) })));
+    // limit errors are reported with the document's other errors, all at once
+    const limitIssues = checkLimits(settings.limits).map((m) => ({ path: `settings.${m.slice(0, m.indexOf(':'))}`, message: m.slice(m.indexOf(':') + 2) }));
     const previousLimits = this.limits;
-    this.limits = resolveLimits(this.opts.limits, settings.limits as Partial<Limits> | undefined);
-    this.env.limits = this.limits;
+    // plugins are validated and compiled under the limits the document sets
+    if (!limitIssues.length) this.limits = this.env.limits = resolveLimits(this.opts.limits, settings.limits as Partial<Limits> | undefined);
     try {
-      this.commit(buildState(doc, this.state.validatePlugin));
+      let state: State;
+      try {
+        state = buildState(doc, this.state.validatePlugin);
+      } catch (e) {
+        if (e instanceof DeclarativeError && limitIssues.length) throw new DeclarativeError([...limitIssues, ...e.issues]);
+        throw e;
+      }
+      if (limitIssues.length) throw new DeclarativeError(limitIssues);
+      this.commit(state);
     } catch (e) {
-      this.limits = previousLimits;
-      this.env.limits = previousLimits;
+      this.limits = this.env.limits = previousLimits;
       throw e;
     }
   }

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { call } from '../gateway/helpers.js';
@@ -48,4 +48,15 @@ export function buildHost(): void {
   } catch {
     /* type errors elsewhere still emit */
   }
+}
+
+/** Runs `datakit ARGS` (compiled code) to completion, with optional standard input. */
+export function runCli(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, ['bin/datakit.js', ...args], { cwd: root, timeout: 30_000, env }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin!.end(input ?? '');
+  });
 }
