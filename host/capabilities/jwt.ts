@@ -1,19 +1,27 @@
 /**
  * JWT capability for the Datakit `jwt_decode`, `jwt_sign` and `jwt_verify` nodes (jose).
  *
- * Key forms (detected in this order):
- *  - Uint8Array / Buffer              -> HMAC secret (raw bytes)
- *  - string starting with "-----BEGIN" -> PEM: public key, private key or X.509 certificate
- *  - object, or string parsing as a JSON object:
- *      with "keys" (array)            -> JWKS
- *      with "kty"                     -> JWK ("oct" JWKs are HMAC secrets)
- *  - any other string                 -> HMAC secret (UTF-8 bytes)
+ * Key forms (a key is never guessed into an HMAC secret):
+ *  - Uint8Array / Buffer               -> DER key when it parses as one (see below), else an HMAC secret (raw bytes)
+ *  - object                            -> JWKS ("keys" array) or JWK ("kty"; "oct" JWKs are HMAC secrets)
+ *  - string, trimmed, in this order:
+ *      JSON text of a string ("...")   -> unquoted, then classified again
+ *      starts with "-----BEGIN"        -> PEM: public key, private key or X.509 certificate
+ *      contains "-----BEGIN" later     -> refused
+ *      starts with "{"                 -> JSON: JWKS or JWK (invalid JSON is refused)
+ *      a JSON array                    -> refused (a JWKS is {"keys": [...]})
+ *      base64 / base64url DER          -> SPKI, PKCS#8, X.509 certificate (or PKCS#1 / SEC1)
+ *      anything else                   -> ambiguous: an HMAC secret only when the algorithm is
+ *                                         HS* by configuration (jwt_sign `algorithm`, or jwt_verify
+ *                                         `allowed_algorithms` listing only HS*); otherwise an error
  *
  * The algorithm is bound to the key type: HS* only with HMAC secrets (never a
- * PEM, RSA/EC/OKP JWK or JWKS entry), RS* and PS* only with RSA keys, ES256/384/512
+ * PEM, DER, RSA/EC/OKP JWK or JWKS entry), RS* and PS* only with RSA keys, ES256/384/512
  * only with P-256/P-384/P-521 keys, EdDSA only with Ed25519 keys (Ed448 is
- * missing from jose 6 and is refused with a clear error).
+ * missing from jose 6 and is refused with a clear error). A JWK's "alg", when
+ * present, must be the token's algorithm.
  * `alg: none` never verifies and cannot be used to sign.
+ * Errors from jwtSign / jwtVerify / jwtDecode start with the node type ("jwt_verify: ...").
  */
 import { constants, createHmac, createPrivateKey, createPublicKey, timingSafeEqual, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -99,8 +107,17 @@ function decodeParts(token: unknown): Decoded {
 }
 
 export function jwtDecode(token: string): { header: Record<string, unknown>; payload: unknown; signature: string } {
-  const d = decodeParts(token);
-  return { header: d.header, payload: d.payload, signature: d.signature };
+  try {
+    const d = decodeParts(token);
+    return { header: d.header, payload: d.payload, signature: d.signature };
+  } catch (e) {
+    throw named('jwt_decode', e);
+  }
+}
+
+/** Errors name the node type: "jwt_verify: invalid signature". */
+function named(node: 'jwt_decode' | 'jwt_sign' | 'jwt_verify', e: unknown): unknown {
+  return e instanceof JwtError ? new JwtError(`${node}: ${e.message}`) : e;
 }
 
 // ---------------------------------------------------------------------------
@@ -119,6 +136,11 @@ interface ResolvedKey {
   use?: string;
   isPrivate: boolean;
   fromSet: boolean;
+  /**
+   * A string that is not a PEM, JSON or DER key: usable as an HMAC secret
+   * only when the configuration says HS* (never by the token's header).
+   */
+  guessed?: boolean;
   /** imported WebCrypto HMAC keys, per algorithm (secrets are re-used across calls via the key cache) */
   hmac?: Map<string, CryptoKey>;
 }
@@ -164,7 +186,9 @@ function fromKeyObject(k: KeyObject, extra: Partial<ResolvedKey> = {}): Resolved
   return { ...describeKeyObject(k), key: k, isPrivate: k.type === 'private', fromSet: false, ...extra };
 }
 
-function parsePem(pem: string, purpose: 'sign' | 'verify'): ResolvedKey {
+function parsePem(text: string, purpose: 'sign' | 'verify'): ResolvedKey {
+  // PEM kept in env vars / JSON often carries literal "\n" escapes or CRLF line ends
+  const pem = text.replace(/\\r\\n|\\n|\r\n/g, '\n');
   try {
     if (/-----BEGIN CERTIFICATE-----/.test(pem)) {
       if (purpose === 'sign') throw new JwtError('a certificate cannot be used to sign; a private key is required');
@@ -216,46 +240,92 @@ function parseJwk(jwk: Record<string, unknown>, purpose: 'sign' | 'verify', from
   }
 }
 
-/** Parsed string keys (PEM / JSON / secret), bounded; a flow usually uses one or two keys. */
-const keyCache = new Map<string, ResolvedKey[]>();
+/** Parsed string keys (PEM / JSON / DER / secret, or the error they gave), bounded; a flow usually uses one or two keys. */
+const keyCache = new Map<string, ResolvedKey[] | JwtError>();
 const KEY_CACHE_MAX = 64;
 
 function parseKeys(key: unknown, purpose: 'sign' | 'verify'): ResolvedKey[] {
   if (typeof key !== 'string') return parseKeysUncached(key, purpose);
   const id = `${purpose}\u0000${key}`;
-  const hit = keyCache.get(id);
-  if (hit) return hit;
-  const parsed = parseKeysUncached(key, purpose);
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
-  keyCache.set(id, parsed);
+  let parsed = keyCache.get(id);
+  if (parsed === undefined) {
+    try {
+      parsed = parseKeysUncached(key, purpose);
+    } catch (e) {
+      if (!(e instanceof JwtError)) throw e;
+      parsed = e;
+    }
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(id, parsed);
+  }
+  if (parsed instanceof JwtError) throw new JwtError(parsed.message);
   return parsed;
 }
+
+/** The start of the error for a string that is no key we can recognize. */
+export const AMBIGUOUS_KEY = 'key is not a PEM, JWK or DER key';
+const HS_LIST = 'HS256/HS384/HS512';
 
 function parseKeysUncached(key: unknown, purpose: 'sign' | 'verify'): ResolvedKey[] {
   if (key === null || key === undefined) throw new JwtError('no key given');
   if (key instanceof Uint8Array) {
     if (key.length === 0) throw new JwtError('empty HMAC secret');
+    const bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    // bytes holding PEM text, or a DER key, are that key, never a secret
+    if (bytes.includes('-----BEGIN')) return parseKeyString(bytes.toString('utf8'), purpose, 0);
+    const der = derKey(bytes, purpose, 'bytes');
+    if (der) return [der];
     return [{ family: 'oct', secret: key, isPrivate: true, fromSet: false }];
   }
-  let obj: unknown = key;
-  if (typeof key === 'string') {
-    const t = key.trim();
-    if (t.startsWith('-----BEGIN')) return [parsePem(t, purpose)];
-    obj = undefined;
-    if (t.startsWith('{')) {
-      try {
-        obj = JSON.parse(t);
-      } catch {
-        obj = undefined;
-      }
+  if (typeof key === 'string') return parseKeyString(key, purpose, 0);
+  if (typeof key !== 'object' || Array.isArray(key)) throw new JwtError(`unsupported key of type ${Array.isArray(key) ? 'array' : typeof key}`);
+  return parseKeyObject(key as Record<string, unknown>, purpose);
+}
+
+function parseKeyString(text: string, purpose: 'sign' | 'verify', depth: number): ResolvedKey[] {
+  const t = text.trim();
+  if (t === '') throw new JwtError('key is empty');
+  if (t.startsWith('"')) {
+    // JSON text of a string, e.g. a JSON-quoted PEM: unquote, then classify what it holds
+    let v: unknown;
+    try {
+      v = JSON.parse(t);
+    } catch {
+      v = undefined;
     }
-    if (obj === undefined || typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      if (key.length === 0) throw new JwtError('empty HMAC secret');
-      return [{ family: 'oct', secret: new TextEncoder().encode(key), isPrivate: true, fromSet: false }];
+    if (typeof v === 'string') {
+      if (depth >= 2) throw new JwtError('key is quoted JSON text more than twice');
+      return parseKeyString(v, purpose, depth + 1);
     }
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new JwtError(`unsupported key of type ${typeof key}`);
-  const o = obj as Record<string, unknown>;
+  if (t.startsWith('-----BEGIN')) return [parsePem(t, purpose)];
+  if (t.includes('-----BEGIN')) throw new JwtError('key has text before its "-----BEGIN" line; pass the PEM block alone');
+  if (t.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(t);
+    } catch {
+      throw new JwtError('key starts with "{" but is not valid JSON (expected a JWK or a JWKS)');
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new JwtError('key starts with "{" but is not a JSON object');
+    return parseKeyObject(obj as Record<string, unknown>, purpose);
+  }
+  if (t.startsWith('[')) {
+    let arr: unknown;
+    try {
+      arr = JSON.parse(t);
+    } catch {
+      arr = undefined;
+    }
+    if (Array.isArray(arr)) throw new JwtError('key is a JSON array; a JWKS is an object {"keys": [...]}');
+  }
+  const der = derKey(t, purpose, 'text');
+  if (der) return [der];
+  // not a key we can recognize: a secret only if the configuration says HS* (checked by the caller)
+  return [{ family: 'oct', secret: new TextEncoder().encode(text), isPrivate: true, fromSet: false, guessed: true }];
+}
+
+function parseKeyObject(o: Record<string, unknown>, purpose: 'sign' | 'verify'): ResolvedKey[] {
   if (Array.isArray(o.keys)) {
     const out: ResolvedKey[] = [];
     const errors: string[] = [];
@@ -272,6 +342,88 @@ function parseKeysUncached(key: unknown, purpose: 'sign' | 'verify'): ResolvedKe
   }
   if (typeof o.kty === 'string') return [parseJwk(o, purpose, false)];
   throw new JwtError('unsupported key: expected a PEM string, a JWK, a JWKS or an HMAC secret');
+}
+
+// ---------------------------------------------------------------------------
+// DER keys given as base64 / base64url text (identity providers' "public_key") or bytes
+
+const BASE64_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** One DER TLV at `off`: its tag and content range, or null when malformed. */
+function derTlv(b: Buffer, off: number, limit: number): { tag: number; start: number; end: number } | null {
+  if (off + 2 > limit) return null;
+  const tag = b[off];
+  if ((tag & 0x1f) === 0x1f) return null; // multi-byte tags do not occur in key structures
+  let len = b[off + 1];
+  let p = off + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || p + n > limit) return null; // indefinite or absurd lengths are not DER
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[p + i];
+    p += n;
+  }
+  if (p + len > limit) return null;
+  return { tag, start: p, end: p + len };
+}
+
+/** A SEQUENCE spanning exactly the whole buffer, made of at least two well-formed elements. */
+function looksLikeDer(b: Buffer): boolean {
+  const outer = derTlv(b, 0, b.length);
+  if (!outer || outer.tag !== 0x30 || outer.end !== b.length) return false;
+  let n = 0;
+  for (let p = outer.start; p < outer.end; n++) {
+    const c = derTlv(b, p, outer.end);
+    if (!c) return false;
+    p = c.end;
+  }
+  return n >= 2;
+}
+
+/**
+ * A DER key (SPKI, X.509 certificate, PKCS#8, PKCS#1, SEC1), from base64 text
+ * or bytes; null when the input is not DER at all. DER that is no usable key
+ * is an error: such input is never an HMAC secret.
+ */
+function derKey(input: string | Buffer, purpose: 'sign' | 'verify', form: 'text' | 'bytes'): ResolvedKey | null {
+  let der: Buffer;
+  if (typeof input === 'string') {
+    const compact = input.replace(/\s+/g, '');
+    if (compact.length < 16 || !BASE64_TEXT.test(compact)) return null;
+    der = Buffer.from(compact, 'base64'); // node reads both alphabets
+  } else der = input;
+  if (!looksLikeDer(der)) return null;
+  const what = form === 'text' ? 'key is base64 DER' : 'key bytes are DER';
+  const attempts: [string, () => ResolvedKey][] = [
+    ['spki', () => fromKeyObject(createPublicKey({ key: der, format: 'der', type: 'spki' }))],
+    [
+      'x509',
+      () => {
+        const cert = new X509Certificate(der);
+        if (purpose === 'sign') throw new JwtError('a certificate cannot be used to sign; a private key is required');
+        return fromKeyObject(cert.publicKey);
+      },
+    ],
+    ['pkcs8', () => privateOrPublic(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }), purpose)],
+    ['pkcs1', () => privateOrPublic(createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }), purpose)],
+    ['sec1', () => privateOrPublic(createPrivateKey({ key: der, format: 'der', type: 'sec1' }), purpose)],
+    ['pkcs1', () => fromKeyObject(createPublicKey({ key: der, format: 'der', type: 'pkcs1' }))],
+  ];
+  for (const [, attempt] of attempts) {
+    let parsed: ResolvedKey | undefined;
+    try {
+      parsed = attempt();
+    } catch (e) {
+      if (e instanceof JwtError) throw new JwtError(`${what}: ${e.message}`); // it is that key, and unusable
+      continue;
+    }
+    return parsed;
+  }
+  throw new JwtError(`${what} data but not an SPKI, PKCS#8 or X.509 certificate key (never used as an HMAC secret)`);
+}
+
+function privateOrPublic(priv: KeyObject, purpose: 'sign' | 'verify'): ResolvedKey {
+  return purpose === 'sign' ? fromKeyObject(priv) : fromKeyObject(createPublicKey(priv));
 }
 
 /** The key-type binding rule: may `alg` be used with key `k`? */
@@ -341,6 +493,24 @@ export async function jwtSign(
   key: unknown,
   options: JwtSignOptions,
 ): Promise<{ token: string; claims: Record<string, unknown>; header: Record<string, unknown> }> {
+  try {
+    return await sign(claims, key, options);
+  } catch (e) {
+    throw named('jwt_sign', e);
+  }
+}
+
+/** The JWK "alg" member disagrees with the algorithm: the JWK refuses it. */
+function jwkAlgMismatch(k: ResolvedKey, alg: string, what: string): JwtError | undefined {
+  if (k.alg === undefined || k.alg === alg) return undefined;
+  return new JwtError(`the JWK's "alg" is ${k.alg}, so it cannot be used with ${what} ${alg}`);
+}
+
+async function sign(
+  claims: Record<string, unknown> | null,
+  key: unknown,
+  options: JwtSignOptions,
+): Promise<{ token: string; claims: Record<string, unknown>; header: Record<string, unknown> }> {
   const opts = options ?? {};
   const errs = validateJwtSignOptions(opts);
   if (errs.length) throw new JwtError(errs.join('; '));
@@ -349,13 +519,16 @@ export async function jwtSign(
   }
   const alg = (opts.algorithm ?? 'HS256') as JwtAlgorithm;
   const keys = parseKeys(key, 'sign');
+  if (keys.length === 1 && keys[0].guessed && !alg.startsWith('HS')) {
+    throw new JwtError(`${AMBIGUOUS_KEY}; algorithm ${alg} needs a private key (PEM, JWK or DER), only ${HS_LIST} take an HMAC secret`);
+  }
   let candidates = keys.filter((k) => fits(alg, k));
   if (opts.kid !== undefined && keys.some((k) => k.fromSet)) {
     candidates = candidates.filter((k) => k.kid === opts.kid);
   }
   const k = candidates[0];
   if (!k) {
-    if (keys.length === 1) throw new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(keys[0])}`);
+    if (keys.length === 1) throw jwkAlgMismatch(keys[0], alg, 'algorithm') ?? new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(keys[0])}`);
     throw new JwtError(`no key in the JWKS fits algorithm ${alg}${opts.kid !== undefined ? ` and kid "${opts.kid}"` : ''}`);
   }
   if (k.family !== 'oct' && !k.isPrivate) throw new JwtError(`a private key is required to sign with ${alg}`);
@@ -408,6 +581,14 @@ export async function jwtVerify(
   key: unknown,
   options: JwtVerifyOptions,
 ): Promise<{ claims: Record<string, unknown>; header: Record<string, unknown> }> {
+  try {
+    return verify(token, key, options);
+  } catch (e) {
+    throw named('jwt_verify', e);
+  }
+}
+
+function verify(token: string, key: unknown, options: JwtVerifyOptions): { claims: Record<string, unknown>; header: Record<string, unknown> } {
   const opts = options ?? {};
   const errs = validateJwtVerifyOptions(opts);
   if (errs.length) throw new JwtError(errs.join('; '));
@@ -423,6 +604,15 @@ export async function jwtVerify(
   if (d.header.crit !== undefined) throw new JwtError('unsupported "crit" header');
 
   const parsed = parseKeys(key, 'verify');
+  if (parsed.length === 1 && parsed[0].guessed) {
+    // a string that is no recognizable key is an HMAC secret only by configuration, never by the token's header
+    const allowed = opts.allowed_algorithms ?? [];
+    if (allowed.length === 0) throw new JwtError(`${AMBIGUOUS_KEY}; set allowed_algorithms to ${HS_LIST} to use it as an HMAC secret`);
+    const others = allowed.filter((a) => !a.startsWith('HS'));
+    if (others.length > 0) {
+      throw new JwtError(`${AMBIGUOUS_KEY}; allowed_algorithms must list only ${HS_LIST} to use it as an HMAC secret (it also lists ${others.join(', ')})`);
+    }
+  }
   const keys = parsed.filter((k) => k.use === undefined || k.use === 'sig');
   const kid = typeof d.header.kid === 'string' ? d.header.kid : undefined;
   let candidates = keys;
@@ -433,7 +623,9 @@ export async function jwtVerify(
   }
   const fitting = candidates.filter((k) => fits(alg, k));
   if (fitting.length === 0) {
-    if (candidates.length === 1) throw new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(candidates[0])}`);
+    if (candidates.length === 1) {
+      throw jwkAlgMismatch(candidates[0], alg, 'a token signed with') ?? new JwtError(`algorithm ${alg} cannot be used with ${keyDescription(candidates[0])}`);
+    }
     throw new JwtError(`no key fits algorithm ${alg}`);
   }
 

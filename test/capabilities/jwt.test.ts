@@ -51,6 +51,8 @@ beforeAll(() => {
 });
 
 const SECRET = 'a-very-secret-hmac-key-of-32-bytes!!';
+/** A plain string is an HMAC secret only when allowed_algorithms lists only HS* (see jwt-keys.test.ts). */
+const HS = { allowed_algorithms: ['HS256', 'HS384', 'HS512'] };
 const pairFor: Record<string, string> = {
   RS256: 'rsa',
   RS384: 'rsa',
@@ -105,10 +107,10 @@ describe('jwtSign + jwtVerify: every algorithm family', () => {
     it(`${alg} with a plain secret`, async () => {
       const s = await jwtSign({ sub: 'alice' }, SECRET, { algorithm: alg });
       expect(s.header).toEqual({ alg, typ: 'JWT' });
-      const v = await jwtVerify(s.token, SECRET, {});
+      const v = await jwtVerify(s.token, SECRET, HS);
       expect(v.claims.sub).toBe('alice');
       expect(v.header.alg).toBe(alg);
-      await expect(jwtVerify(s.token, SECRET + 'x', {})).rejects.toThrow('invalid signature');
+      await expect(jwtVerify(s.token, SECRET + 'x', HS)).rejects.toThrow('invalid signature');
     });
   }
 
@@ -157,7 +159,7 @@ describe('jwtSign + jwtVerify: every algorithm family', () => {
     const k = { kty: 'oct', k: Buffer.from(SECRET).toString('base64url'), kid: 'h1' };
     const s = await jwtSign({ a: 1 }, k, { algorithm: 'HS512' });
     expect(s.header.kid).toBe('h1'); // kid taken from the JWK
-    expect((await jwtVerify(s.token, SECRET, {})).claims.a).toBe(1);
+    expect((await jwtVerify(s.token, SECRET, HS)).claims.a).toBe(1);
     expect((await jwtVerify(s.token, { keys: [jwk(pairs.rsa.pub, { kid: 'r' }), k] }, {})).claims.a).toBe(1);
     expect((await jwtVerify(s.token, Buffer.from(SECRET), {})).claims.a).toBe(1);
   });
@@ -191,7 +193,9 @@ describe('algorithm / key-type binding', () => {
   it('RS/PS need RSA, ES needs the matching curve, EdDSA needs OKP, secrets are not asymmetric keys', async () => {
     const rs = await jwtSign({}, pem(pairs.rsa.priv), { algorithm: 'RS256' });
     await expect(jwtVerify(rs.token, pem(pairs.p256.pub), {})).rejects.toThrow('algorithm RS256 cannot be used with an EC P-256 key');
-    await expect(jwtVerify(rs.token, SECRET, {})).rejects.toThrow('algorithm RS256 cannot be used with an HMAC secret');
+    const octJwk = { kty: 'oct', k: Buffer.from(SECRET).toString('base64url') };
+    await expect(jwtVerify(rs.token, octJwk, {})).rejects.toThrow('algorithm RS256 cannot be used with an HMAC secret');
+    await expect(jwtVerify(rs.token, Buffer.from(SECRET), {})).rejects.toThrow('algorithm RS256 cannot be used with an HMAC secret');
     const es = await jwtSign({}, pem(pairs.p256.priv), { algorithm: 'ES256' });
     await expect(jwtVerify(es.token, pem(pairs.p384.pub), {})).rejects.toThrow('algorithm ES256 cannot be used with an EC P-384 key');
     await expect(jwtSign({}, pem(pairs.p384.priv), { algorithm: 'ES256' })).rejects.toThrow(/ES256 cannot be used with an EC P-384 key/);
@@ -210,10 +214,10 @@ describe('algorithm / key-type binding', () => {
 
   it('alg "none" and unknown algorithms never verify', async () => {
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'admin' })}.`;
-    await expect(jwtVerify(none, SECRET, {})).rejects.toThrow('unsecured tokens (alg "none") are not accepted');
-    await expect(jwtVerify(`${b64({ alg: 'NONE' })}.${b64({})}.`, SECRET, {})).rejects.toThrow(/not accepted/);
-    await expect(jwtVerify(`${b64({ alg: 'HS1' })}.${b64({})}.x`, SECRET, {})).rejects.toThrow('unsupported algorithm "HS1"');
-    await expect(jwtVerify(`${b64({ typ: 'JWT' })}.${b64({})}.x`, SECRET, {})).rejects.toThrow('invalid token: header has no "alg"');
+    await expect(jwtVerify(none, SECRET, HS)).rejects.toThrow('unsecured tokens (alg "none") are not accepted');
+    await expect(jwtVerify(`${b64({ alg: 'NONE' })}.${b64({})}.`, SECRET, HS)).rejects.toThrow(/not accepted/);
+    await expect(jwtVerify(`${b64({ alg: 'HS1' })}.${b64({})}.x`, SECRET, HS)).rejects.toThrow('unsupported algorithm "HS1"');
+    await expect(jwtVerify(`${b64({ typ: 'JWT' })}.${b64({})}.x`, SECRET, HS)).rejects.toThrow('invalid token: header has no "alg"');
     await expect(jwtSign({}, SECRET, { algorithm: 'none' })).rejects.toThrow(/algorithm must be one of/);
   });
 
@@ -274,49 +278,49 @@ describe('claim validation', () => {
 
   it('exp with leeway and validate_exp', async () => {
     const expired = t({ exp: now() - 10 });
-    await expect(jwtVerify(expired, SECRET, {})).rejects.toThrow('token expired');
-    expect((await jwtVerify(expired, SECRET, { leeway: 30 })).claims.exp).toBeDefined();
-    expect((await jwtVerify(expired, SECRET, { validate_exp: false })).claims.exp).toBeDefined();
-    await expect(jwtVerify(t({ exp: now() }), SECRET, {})).rejects.toThrow('token expired');
-    await expect(jwtVerify(t({ exp: 'tomorrow' }), SECRET, {})).rejects.toThrow('invalid "exp" claim: must be a number');
+    await expect(jwtVerify(expired, SECRET, HS)).rejects.toThrow('token expired');
+    expect((await jwtVerify(expired, SECRET, { ...HS, leeway: 30 })).claims.exp).toBeDefined();
+    expect((await jwtVerify(expired, SECRET, { ...HS, validate_exp: false })).claims.exp).toBeDefined();
+    await expect(jwtVerify(t({ exp: now() }), SECRET, HS)).rejects.toThrow('token expired');
+    await expect(jwtVerify(t({ exp: 'tomorrow' }), SECRET, HS)).rejects.toThrow('invalid "exp" claim: must be a number');
   });
 
   it('nbf with leeway and validate_nbf', async () => {
     const early = t({ nbf: now() + 60 });
-    await expect(jwtVerify(early, SECRET, {})).rejects.toThrow('token not valid yet (nbf)');
-    expect((await jwtVerify(early, SECRET, { leeway: 120 })).claims.nbf).toBeDefined();
-    expect((await jwtVerify(early, SECRET, { validate_nbf: false })).claims.nbf).toBeDefined();
+    await expect(jwtVerify(early, SECRET, HS)).rejects.toThrow('token not valid yet (nbf)');
+    expect((await jwtVerify(early, SECRET, { ...HS, leeway: 120 })).claims.nbf).toBeDefined();
+    expect((await jwtVerify(early, SECRET, { ...HS, validate_nbf: false })).claims.nbf).toBeDefined();
   });
 
   it('iat must not be in the future beyond leeway', async () => {
-    await expect(jwtVerify(t({ iat: now() + 120 }), SECRET, {})).rejects.toThrow('token issued in the future (iat)');
-    expect((await jwtVerify(t({ iat: now() + 120 }), SECRET, { leeway: 300 })).claims.iat).toBeDefined();
-    expect((await jwtVerify(t({ iat: now() - 1000 }), SECRET, {})).claims.iat).toBeDefined();
+    await expect(jwtVerify(t({ iat: now() + 120 }), SECRET, HS)).rejects.toThrow('token issued in the future (iat)');
+    expect((await jwtVerify(t({ iat: now() + 120 }), SECRET, { ...HS, leeway: 300 })).claims.iat).toBeDefined();
+    expect((await jwtVerify(t({ iat: now() - 1000 }), SECRET, HS)).claims.iat).toBeDefined();
   });
 
   it('issuers, audiences (string or array), required_claims', async () => {
-    await expect(jwtVerify(t({ iss: 'evil' }), SECRET, { issuers: ['good'] })).rejects.toThrow('issuer not allowed');
-    await expect(jwtVerify(t({}), SECRET, { issuers: ['good'] })).rejects.toThrow('issuer not allowed');
-    expect((await jwtVerify(t({ iss: 'good' }), SECRET, { issuers: ['x', 'good'] })).claims.iss).toBe('good');
-    expect((await jwtVerify(t({ aud: 'api' }), SECRET, { audiences: ['api'] })).claims.aud).toBe('api');
-    expect((await jwtVerify(t({ aud: ['web', 'api'] }), SECRET, { audiences: ['api', 'cli'] })).claims.aud).toEqual(['web', 'api']);
-    await expect(jwtVerify(t({ aud: ['web'] }), SECRET, { audiences: ['api'] })).rejects.toThrow('audience not allowed');
-    await expect(jwtVerify(t({}), SECRET, { audiences: ['api'] })).rejects.toThrow('audience not allowed');
-    await expect(jwtVerify(t({ iss: 'x' }), SECRET, { required_claims: ['iss', 'sub'] })).rejects.toThrow('missing required claim "sub"');
-    await expect(jwtVerify(t({ sub: null }), SECRET, { required_claims: ['sub'] })).rejects.toThrow('missing required claim "sub"');
+    await expect(jwtVerify(t({ iss: 'evil' }), SECRET, { ...HS, issuers: ['good'] })).rejects.toThrow('issuer not allowed');
+    await expect(jwtVerify(t({}), SECRET, { ...HS, issuers: ['good'] })).rejects.toThrow('issuer not allowed');
+    expect((await jwtVerify(t({ iss: 'good' }), SECRET, { ...HS, issuers: ['x', 'good'] })).claims.iss).toBe('good');
+    expect((await jwtVerify(t({ aud: 'api' }), SECRET, { ...HS, audiences: ['api'] })).claims.aud).toBe('api');
+    expect((await jwtVerify(t({ aud: ['web', 'api'] }), SECRET, { ...HS, audiences: ['api', 'cli'] })).claims.aud).toEqual(['web', 'api']);
+    await expect(jwtVerify(t({ aud: ['web'] }), SECRET, { ...HS, audiences: ['api'] })).rejects.toThrow('audience not allowed');
+    await expect(jwtVerify(t({}), SECRET, { ...HS, audiences: ['api'] })).rejects.toThrow('audience not allowed');
+    await expect(jwtVerify(t({ iss: 'x' }), SECRET, { ...HS, required_claims: ['iss', 'sub'] })).rejects.toThrow('missing required claim "sub"');
+    await expect(jwtVerify(t({ sub: null }), SECRET, { ...HS, required_claims: ['sub'] })).rejects.toThrow('missing required claim "sub"');
   });
 
   it('a token whose payload is not a JSON object', async () => {
     const input = `${b64({ alg: 'HS256' })}.${b64('[1,2]')}`;
     const tok = `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
-    await expect(jwtVerify(tok, SECRET, {})).rejects.toThrow('invalid token: claims are not a JSON object');
+    await expect(jwtVerify(tok, SECRET, HS)).rejects.toThrow('invalid token: claims are not a JSON object');
   });
 
   it('tampered payload fails the signature', async () => {
     const good = t({ sub: 'alice' });
     const [h, , s] = good.split('.');
-    await expect(jwtVerify(`${h}.${b64({ sub: 'admin' })}.${s}`, SECRET, {})).rejects.toThrow('invalid signature');
-    await expect(jwtVerify(`${h}.${b64({ sub: 'alice' })}.`, SECRET, {})).rejects.toThrow('invalid signature');
+    await expect(jwtVerify(`${h}.${b64({ sub: 'admin' })}.${s}`, SECRET, HS)).rejects.toThrow('invalid signature');
+    await expect(jwtVerify(`${h}.${b64({ sub: 'alice' })}.`, SECRET, HS)).rejects.toThrow('invalid signature');
   });
 });
 
@@ -352,20 +356,21 @@ describe('jwtSign claims and header', () => {
     const s = await jwtSign({ exp: 123 }, SECRET, { expires_in: 0, not_before: 60 });
     expect(s.claims.exp).toBe(123);
     expect(s.claims.nbf).toBe((s.claims.iat as number) + 60);
-    await expect(jwtVerify(s.token, SECRET, {})).rejects.toThrow('token expired');
+    await expect(jwtVerify(s.token, SECRET, HS)).rejects.toThrow('token expired');
     const n = await jwtSign({}, SECRET, { not_before: 60 });
-    await expect(jwtVerify(n.token, SECRET, {})).rejects.toThrow('token not valid yet (nbf)');
+    await expect(jwtVerify(n.token, SECRET, HS)).rejects.toThrow('token not valid yet (nbf)');
   });
 
   it('the sign-consumer-jwt flow: token verifies with the same secret', async () => {
     const s = await jwtSign({ sub: 'consumer-id' }, 'vault-secret', { algorithm: 'HS256', expires_in: 300, static_claims: { iss: 'kong' } });
-    const v = await jwtVerify(s.token, 'vault-secret', { issuers: ['kong'], required_claims: ['sub', 'exp'] });
+    const v = await jwtVerify(s.token, 'vault-secret', { ...HS, issuers: ['kong'], required_claims: ['sub', 'exp'] });
     expect(v.claims).toEqual(s.claims);
   });
 
   it('rejects bad claims and keys', async () => {
     await expect(jwtSign([1] as unknown as Record<string, unknown>, SECRET, {})).rejects.toThrow('claims must be a JSON object');
-    await expect(jwtSign({}, '', {})).rejects.toThrow('empty HMAC secret');
+    await expect(jwtSign({}, '', {})).rejects.toThrow('jwt_sign: key is empty');
+    await expect(jwtSign({}, new Uint8Array(0), {})).rejects.toThrow('jwt_sign: empty HMAC secret');
     await expect(jwtSign({}, null, {})).rejects.toThrow('no key given');
     await expect(jwtSign({}, 42, {})).rejects.toThrow(/unsupported key/);
     await expect(jwtSign({}, { foo: 1 }, {})).rejects.toThrow(/unsupported key: expected a PEM string, a JWK, a JWKS or an HMAC secret/);
@@ -406,7 +411,7 @@ describe('option validation', () => {
   });
 
   it('jwtVerify applies the validation too', async () => {
-    await expect(jwtVerify('a.b.c', SECRET, { leeway: -5 })).rejects.toThrow('leeway must be a non-negative number (seconds)');
+    await expect(jwtVerify('a.b.c', SECRET, { ...HS, leeway: -5 })).rejects.toThrow('leeway must be a non-negative number (seconds)');
   });
 });
 
@@ -417,14 +422,14 @@ describe('cost (informational)', () => {
     const hs = await jwtSign({ sub: 'x' }, SECRET, {});
     const rs = await jwtSign({ sub: 'x' }, pem(pairs.rsa.priv), { algorithm: 'RS256' });
     const rsPem = pem(pairs.rsa.pub);
-    for (const [name, tok, key] of [
-      ['HS256', hs.token, SECRET],
-      ['RS256', rs.token, rsPem],
+    for (const [name, tok, key, opts] of [
+      ['HS256', hs.token, SECRET, HS],
+      ['RS256', rs.token, rsPem, {}],
     ] as const) {
-      for (let i = 0; i < 200; i++) await jwtVerify(tok, key, {});
+      for (let i = 0; i < 200; i++) await jwtVerify(tok, key, opts);
       const n = 2000;
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) await jwtVerify(tok, key, {});
+      for (let i = 0; i < n; i++) await jwtVerify(tok, key, opts);
       const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
       timings.push(`jwtVerify ${name}: ${us.toFixed(1)} µs/call`);
       expect(us).toBeGreaterThan(0);
@@ -447,8 +452,8 @@ describe('signature checks (node:crypto path)', () => {
     const secret = 'k'.repeat(32);
     const input = `${b64({ alg: 'HS256' })}.${b64({ sub: 'x' })}`;
     const sig = createHmac('sha256', secret).update(input).digest('base64url');
-    await expect(jwtVerify(`${input}.${sig}`, secret, {})).resolves.toMatchObject({ claims: { sub: 'x' } });
-    await expect(jwtVerify(`${input}.${sig}=`, secret, {})).rejects.toThrow(/invalid (signature|token)/);
-    await expect(jwtVerify(`${input}.${sig.slice(0, -1)}`, secret, {})).rejects.toThrow(/invalid signature/);
+    await expect(jwtVerify(`${input}.${sig}`, secret, HS)).resolves.toMatchObject({ claims: { sub: 'x' } });
+    await expect(jwtVerify(`${input}.${sig}=`, secret, HS)).rejects.toThrow(/invalid (signature|token)/);
+    await expect(jwtVerify(`${input}.${sig.slice(0, -1)}`, secret, HS)).rejects.toThrow(/invalid signature/);
   });
 });
