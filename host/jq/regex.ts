@@ -1,15 +1,31 @@
-// Regular expressions: Oniguruma (Perl_NT syntax) patterns translated to JS RegExp.
+// Regular expressions: Oniguruma (Perl_NT syntax) patterns translated to JS RegExp syntax, then
+// run in linear time (host/linear-regex.ts). Patterns with no linear-time form (lookahead,
+// backreferences) run on RegExp, interrupted when they exceed the jq time budget.
+import vm from 'node:vm';
 import { JqError, describe, hasSurrogates, strLength, setKey, type Obj } from './values.js';
 import type { NativeDef } from './compile.js';
 import type { Fn, Emit, Path } from './runtime.js';
 import { badPath, sliceValue, opAdd } from './runtime.js';
+import { compileLinear, NotLinear, type RE2JS } from '../linear-regex.js';
+import { DEFAULT_LIMITS, LimitExceeded } from '../limits.js';
 
 interface Compiled {
-  re: RegExp;
+  /** the jq pattern, for messages */
+  source: string;
+  /** linear-time matcher, or null when the pattern needs backtracking */
+  lin: RE2JS | null;
+  /** backtracking fallback (flags g, d) */
+  re: RegExp | null;
   names: (string | null)[];
   global: boolean;
   noEmpty: boolean;
 }
+
+/**
+ * Wall-clock cap of one backtracking regex call. The jq run sets it to
+ * what is left of its `jq_time_ms` budget; the default is that budget.
+ */
+export const regexBudget = { timeMs: DEFAULT_LIMITS.jq_time_ms };
 
 const cache = new Map<string, Compiled>();
 
@@ -18,6 +34,8 @@ const POSIX: Record<string, string> = {
   blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', word: '\\w', cntrl: '\\x00-\\x1f\\x7f',
   print: '\\x20-\\x7e', graph: '\\x21-\\x7e', ascii: '\\x00-\\x7f',
 };
+
+const JS_SYNTAX = '^$\\.*+?()[]{}|/';
 
 function translate(src: string, extended: boolean): { pattern: string; names: (string | null)[] } {
   let out = '';
@@ -39,6 +57,20 @@ function translate(src: string, extended: boolean): { pattern: string; names: (s
       }
       if (d === 'h') { out += inClass ? '0-9a-fA-F' : '[0-9a-fA-F]'; continue; }
       if (d === 'H') { out += inClass ? '' : '[^0-9a-fA-F]'; continue; }
+      if (d === 'x' && src[i + 1] === '{') {
+        // \x{HHHH}: a code point
+        const m = /^\{([0-9A-Fa-f]{1,8})\}/.exec(src.slice(i + 1));
+        if (m) {
+          out += '\\u{' + m[1] + '}';
+          i += m[0].length;
+          continue;
+        }
+      }
+      // Oniguruma escapes any punctuation; RegExp's u mode only its own syntax characters
+      if (/[!-\/:-@\[-`{-~]/.test(d) && !JS_SYNTAX.includes(d) && !(inClass && d === '-')) {
+        out += d;
+        continue;
+      }
       out += '\\' + d;
       continue;
     }
@@ -139,17 +171,27 @@ function compileRegex(re: unknown, flags: unknown): Compiled {
     }
   }
   const { pattern, names } = translate(re, extended);
-  let rx: RegExp;
+  const c: Compiled = { source: re, lin: null, re: null, names, global, noEmpty };
+  let unicode = true;
   try {
-    rx = new RegExp(pattern, jsFlags + 'u');
+    new RegExp(pattern, 'u');
   } catch {
+    unicode = false;
+  }
+  if (unicode) {
     try {
-      rx = new RegExp(pattern, jsFlags);
+      c.lin = compileLinear(pattern, { unicode, ignoreCase: jsFlags.includes('i'), dotAll: jsFlags.includes('s') });
+    } catch (e) {
+      if (!(e instanceof NotLinear)) throw e;
+    }
+  }
+  if (!c.lin) {
+    try {
+      c.re = new RegExp(pattern, jsFlags + 'd' + (unicode ? 'u' : ''));
     } catch (e) {
       throw new JqError(`${re} (at offset 0) is not a valid regex: ${(e as Error).message}`);
     }
   }
-  const c: Compiled = { re: rx, names, global, noEmpty };
   if (cache.size > 1000) cache.clear();
   cache.set(key, c);
   return c;
@@ -159,54 +201,105 @@ function cpOffset(s: string, idx: number, sur: boolean): number {
   return sur ? strLength(s.slice(0, idx)) : idx;
 }
 
+/** Offsets of one match and its groups in UTF-16 units: [start0, end0, start1, end1, ...]; -1 for a group that did not take part. */
+type Spans = number[];
+
+/** Where the next search starts: after the match, or one code point further after an empty one. */
+function advance(input: string, start: number, end: number, sur: boolean): number {
+  if (end > start) return end;
+  return end + (sur && input.codePointAt(end)! > 0xffff ? 2 : 1);
+}
+
+function linearSpans(lin: RE2JS, input: string, global: boolean, sur: boolean): Spans[] {
+  const out: Spans[] = [];
+  const m = lin.matcher(input);
+  const groups = m.groupCount();
+  let pos = 0;
+  while (pos <= input.length && m.find(pos)) {
+    const sp: Spans = [];
+    for (let g = 0; g <= groups; g++) sp.push(m.start(g), m.end(g));
+    out.push(sp);
+    if (!global) break;
+    pos = advance(input, sp[0], sp[1], sur);
+  }
+  return out;
+}
+
+function backtrackSpans(c: Compiled, input: string, global: boolean, sur: boolean): Spans[] {
+  const rx = c.re!;
+  return bounded(c.source, () => {
+    const out: Spans[] = [];
+    rx.lastIndex = 0;
+    for (;;) {
+      const m = rx.exec(input);
+      if (!m) break;
+      const sp: Spans = [];
+      for (const ix of m.indices!) sp.push(ix ? ix[0] : -1, ix ? ix[1] : -1);
+      out.push(sp);
+      if (!global) break;
+      rx.lastIndex = advance(input, sp[0], sp[1], sur);
+      if (rx.lastIndex > input.length) break;
+    }
+    return out;
+  });
+}
+
+// A backtracking RegExp cannot be stopped from inside; V8 interrupts a script
+// run with a timeout, whatever it is executing (≈50 µs per call).
+let sandbox: vm.Context | null = null;
+let call: vm.Script | null = null;
+
+function bounded<T>(source: string, fn: () => T): T {
+  if (!sandbox) {
+    sandbox = vm.createContext({ fn: null });
+    call = new vm.Script('fn()');
+  }
+  const ms = Math.max(1, Math.ceil(regexBudget.timeMs));
+  sandbox.fn = fn;
+  try {
+    return call!.runInContext(sandbox, { timeout: ms }) as T;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      const shown = source.length > 40 ? source.slice(0, 40) + '...' : source;
+      throw new LimitExceeded('jq_time_ms', `jq: regex ${JSON.stringify(shown)} exceeded its ${ms} ms budget (limits.jq_time_ms)`);
+    }
+    throw e;
+  } finally {
+    sandbox.fn = null;
+  }
+}
+
 function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = false): Obj[] {
   if (typeof input !== 'string') throw new JqError(`${describe(input)} cannot be matched, as it is not a string`);
   const c = compileRegex(re, flags);
-  const rx = c.re;
   const sur = hasSurrogates(input);
-  const out: Obj[] = [];
-  rx.lastIndex = 0;
   const global = c.global || forceGlobal;
-  for (;;) {
-    const m = rx.exec(input);
-    if (!m) break;
-    if (m[0] === '') {
-      rx.lastIndex = m.index + (sur && input.codePointAt(m.index)! > 0xffff ? 2 : 1);
-    }
-    if (!(c.noEmpty && m[0] === '')) {
-      const caps: Obj[] = [];
-      for (let i = 1; i < m.length; i++) {
-        const g = m[i];
-        const name = c.names[i - 1] ?? null;
-        if (g === undefined) {
-          caps.push({ offset: -1, length: 0, string: null, name });
-        } else {
-          // find group offset: JS lacks per-group indices without the d flag; use indices when available
-          caps.push({ offset: -2, length: strLength(g), string: g, name });
-        }
+  const all = c.lin ? linearSpans(c.lin, input, global, sur) : backtrackSpans(c, input, global, sur);
+  const out: Obj[] = [];
+  for (const sp of all) {
+    if (c.noEmpty && sp[0] === sp[1]) continue;
+    const caps: Obj[] = [];
+    for (let g = 1; 2 * g < sp.length; g++) {
+      const name = c.names[g - 1] ?? null;
+      const s0 = sp[2 * g];
+      if (s0 < 0) {
+        caps.push({ offset: -1, length: 0, string: null, name });
+        continue;
       }
-      if (caps.some((x) => x.offset === -2)) {
-        const withD = new RegExp(rx.source, rx.flags + 'd');
-        withD.lastIndex = m.index;
-        const md = withD.exec(input) as RegExpExecArray & { indices?: [number, number][] };
-        for (let i = 1; i < m.length; i++) {
-          if (caps[i - 1].offset === -2) {
-            const ind = md && md.indices ? md.indices[i] : undefined;
-            caps[i - 1].offset = ind ? cpOffset(input, ind[0], sur) : cpOffset(input, m.index, sur);
-          }
-        }
-      }
-      out.push({
-        offset: cpOffset(input, m.index, sur),
-        length: strLength(m[0]),
-        string: m[0],
-        captures: caps,
-      });
+      const str = input.slice(s0, sp[2 * g + 1]);
+      caps.push({ offset: cpOffset(input, s0, sur), length: strLength(str), string: str, name });
     }
-    if (!global) break;
-    if (rx.lastIndex > input.length) break;
+    const str = input.slice(sp[0], sp[1]);
+    out.push({ offset: cpOffset(input, sp[0], sur), length: strLength(str), string: str, captures: caps });
   }
   return out;
+}
+
+function testRe(input: unknown, re: unknown, flags: unknown): boolean {
+  if (typeof input !== 'string') throw new JqError(`${describe(input)} cannot be matched, as it is not a string`);
+  const c = compileRegex(re, flags);
+  if (c.lin && !c.noEmpty) return c.lin.test(input);
+  return matchAll(input, re, flags).length > 0;
 }
 
 function reFlags(arg: unknown): [unknown, unknown] {
@@ -242,14 +335,13 @@ export function regexNatives(): [string, NativeDef][] {
   const vf = (name: string, f: (input: unknown, ...args: unknown[]) => unknown) => defs.push([name, { vf: f }]);
   const fn = (name: string, f: (args: Fn[]) => Fn) => defs.push([name, { fn: f }]);
   vf('_match_impl/3', (v, re, flags, test) => {
-    const ms = matchAll(v, re, flags);
-    return test === true ? ms.length > 0 : ms;
+    return test === true ? testRe(v, re, flags) : matchAll(v, re, flags);
   });
   vf('test/1', (v, a) => {
     const [re, fl] = reFlags(a);
-    return matchAll(v, re, fl).length > 0;
+    return testRe(v, re, fl);
   });
-  vf('test/2', (v, re, fl) => matchAll(v, re, fl).length > 0);
+  vf('test/2', (v, re, fl) => testRe(v, re, fl));
   fn('match/1', ([a]) => (v, p, env, k) =>
     a(v, null, env, (x) => {
       const [re, fl] = reFlags(x);
