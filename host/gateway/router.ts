@@ -10,6 +10,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityRec } from './entities.js';
+import { compileLinear, NotLinear, type RE2JS } from '../linear-regex.js';
 
 export interface RouteMatch<T> {
   target: T;
@@ -21,17 +22,39 @@ interface Candidate<T> {
   target: T;
   methods: Set<string> | null;
   hostsPlain: Set<string> | null;
-  hostsWild: RegExp[] | null;
-  headers: Array<[string, Set<string>, RegExp[]]> | null;
+  hostsWild: RE2JS[] | null;
+  headers: Array<[string, Set<string>, RE2JS[]]> | null;
   prefix: string | null;
-  regex: RegExp | null;
+  regex: RE2JS | null;
   key: number[];
   order: number;
 }
 
-function hostRegex(h: string): RegExp {
+/**
+ * Route regexes (paths, `~*` header values, wildcard hosts) match in linear
+ * time, so no request path can stall the event loop on backtracking. A
+ * pattern that needs backtracking (backreference, lookahead) is a config
+ * error, as in Kong's router.
+ */
+export function routeRegex(source: string, ignoreCase = false): RE2JS {
+  try {
+    return compileLinear(source, { unicode: false, ignoreCase });
+  } catch (e) {
+    if (e instanceof NotLinear) throw new Error(`invalid regex: '${source}' (${e.message}; route regexes match in linear time, without lookahead or backreferences)`);
+    throw e;
+  }
+}
+
+function hostRegex(h: string): RE2JS {
   const esc = h.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^:]+');
-  return new RegExp(`^${esc}$`);
+  return routeRegex(`^${esc}$`);
+}
+
+/** A regex path, anchored at the start of the request path (Kong). */
+function pathRegex(source: string): RE2JS {
+  // checked on its own first, so `a)|(b` cannot escape the anchoring group
+  routeRegex(source);
+  return routeRegex(`^(?:${source})`);
 }
 
 export class Router<T> {
@@ -48,10 +71,10 @@ export class Router<T> {
       const wild = hosts ? hosts.filter((h) => h.includes('*')).map(hostRegex) : null;
       const hdrs = route.headers && typeof route.headers === 'object' ? Object.entries(route.headers as Record<string, string[]>) : [];
       const headers = hdrs.length
-        ? hdrs.map(([k, vals]): [string, Set<string>, RegExp[]] => [
+        ? hdrs.map(([k, vals]): [string, Set<string>, RE2JS[]] => [
             k.toLowerCase(),
             new Set(vals.filter((v) => !v.startsWith('~*')).map((v) => v.toLowerCase())),
-            vals.filter((v) => v.startsWith('~*')).map((v) => new RegExp(v.slice(2), 'i')),
+            vals.filter((v) => v.startsWith('~*')).map((v) => routeRegex(v.slice(2), true)),
           ])
         : null;
       if (hosts || headers) this.needsHost = true;
@@ -61,7 +84,7 @@ export class Router<T> {
       const seq = order++;
       for (const p of paths) {
         const isRegex = p !== null && p.startsWith('~');
-        const regex = isRegex ? new RegExp(`^(?:${p!.slice(1)})`) : null;
+        const regex = isRegex ? pathRegex(p!.slice(1)) : null;
         const prefix = !isRegex && p !== null ? p : null;
         const key = [
           weight,
@@ -120,9 +143,9 @@ export class Router<T> {
         return { target: c.target, stripLen: c.prefix.length };
       }
       if (c.regex !== null) {
-        const m = c.regex.exec(path);
-        if (!m) continue;
-        return { target: c.target, stripLen: m[0].length };
+        const m = c.regex.matcher(path);
+        if (!m.find()) continue;
+        return { target: c.target, stripLen: m.end() };
       }
       return { target: c.target, stripLen: 0 };
     }
