@@ -1,4 +1,5 @@
 /** The Admin API (Fastify): Kong's paths and JSON shapes. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import os from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import YAML from 'yaml';
@@ -17,6 +18,16 @@ export interface AdminHooks {
   /** connection stats */
   connections?(): Promise<number> | number;
 }
+
+export interface AdminOptions {
+  /** every request must carry it in Kong-Admin-Token */
+  token?: string;
+  /** the proxy listener's client timeouts, applied here too */
+  server?: { clientHeaderTimeoutMs: number; clientRequestTimeoutMs: number; keepAliveTimeoutMs: number; checkIntervalMs: number };
+}
+
+/** Kong's answer to a missing or wrong admin token */
+export const INVALID_CREDENTIALS = { message: 'Invalid credentials. Token or User credentials required' };
 
 type Params = Record<string, string>;
 
@@ -60,8 +71,28 @@ function bodyOf(req: FastifyRequest): Rec {
   return b as Rec;
 }
 
-export async function buildAdmin(core: GatewayCore, hooks: AdminHooks): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
+export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: AdminOptions = {}): Promise<FastifyInstance> {
+  const l = opts.server;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 32 * 1024 * 1024,
+    ...(l && {
+      http: { headersTimeout: l.clientHeaderTimeoutMs, requestTimeout: l.clientRequestTimeoutMs, connectionsCheckingInterval: l.checkIntervalMs },
+      requestTimeout: l.clientRequestTimeoutMs,
+      keepAliveTimeout: l.keepAliveTimeoutMs,
+    }),
+  });
+
+  if (opts.token) {
+    // digests have one length, so the comparison takes the same time whatever was sent
+    const digest = (v: string) => createHash('sha256').update(v).digest();
+    const want = digest(opts.token);
+    // every route, /status and /metrics included, as Kong's RBAC protects the whole admin listener
+    app.addHook('onRequest', async (req, reply) => {
+      const got = req.headers['kong-admin-token'];
+      if (typeof got !== 'string' || !timingSafeEqual(digest(got), want)) return reply.code(401).send(INVALID_CREDENTIALS);
+    });
+  }
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     try {

@@ -1,14 +1,17 @@
 /**
- * `datakit serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR]`
- * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_WORKERS, DATAKIT_PLUGINS_DIR, DATAKIT_LOG_LEVEL.
+ * `datakit serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR] ...` (SERVE_USAGE)
+ * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_ADMIN_TOKEN, DATAKIT_WORKERS,
+ * DATAKIT_PLUGINS_DIR, DATAKIT_LOG_LEVEL, DATAKIT_ACCESS_LOG, DATAKIT_MAX_CONNECTIONS,
+ * DATAKIT_CLIENT_HEADER_TIMEOUT, DATAKIT_CLIENT_REQUEST_TIMEOUT, DATAKIT_KEEPALIVE_TIMEOUT.
  * With --workers N > 1 the primary runs the Admin API and N node:cluster
  * workers share the proxy port; configuration changes are broadcast to them.
+ * Workers parse the same argv and env, so the server limits apply in each.
  */
 import cluster, { type Worker } from 'node:cluster';
 import pino from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from './index.js';
 import { GatewayCore } from './core.js';
-import type { MetricsDump } from './metrics.js';
+import { processDump, type MetricsDump } from './metrics.js';
 import type { Rec } from './entities.js';
 
 interface ServeArgs {
@@ -19,9 +22,29 @@ interface ServeArgs {
   pluginsDir: string[];
   logLevel: string;
   accessLog: boolean;
+  adminToken?: string;
+  maxConnections?: number;
+  clientHeaderTimeoutMs?: number;
+  clientRequestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
 }
 
-export const SERVE_USAGE = `usage: datakit serve --config FILE [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log]`;
+export const SERVE_USAGE = `usage: datakit serve --config FILE [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN]
+       [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log] [--max-connections 10000]
+       [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
+durations: 500ms, 60s, 5m; a bare number is seconds`;
+
+/** `500ms`, `60s`, `5m`, or a bare number of seconds (as nginx), to milliseconds. */
+export function parseDuration(v: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new Error(`${what}: invalid duration "${v}" (expected e.g. 500ms, 60s, 5m)`);
+  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
+}
+
+function parseCount(v: string, what: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new Error(`${what} must be a positive integer (got "${v}")`);
+  return Number(v);
+}
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   const a: ServeArgs = {
@@ -32,6 +55,12 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     pluginsDir: env.DATAKIT_PLUGINS_DIR ? [env.DATAKIT_PLUGINS_DIR] : [],
     logLevel: env.DATAKIT_LOG_LEVEL ?? 'info',
     accessLog: env.DATAKIT_ACCESS_LOG !== 'off',
+    // empty means unset, so `DATAKIT_ADMIN_TOKEN=` cannot silently mean "no token" by accident of quoting
+    adminToken: env.DATAKIT_ADMIN_TOKEN || undefined,
+    maxConnections: env.DATAKIT_MAX_CONNECTIONS ? parseCount(env.DATAKIT_MAX_CONNECTIONS, 'DATAKIT_MAX_CONNECTIONS') : undefined,
+    clientHeaderTimeoutMs: env.DATAKIT_CLIENT_HEADER_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_HEADER_TIMEOUT, 'DATAKIT_CLIENT_HEADER_TIMEOUT') : undefined,
+    clientRequestTimeoutMs: env.DATAKIT_CLIENT_REQUEST_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_REQUEST_TIMEOUT, 'DATAKIT_CLIENT_REQUEST_TIMEOUT') : undefined,
+    keepAliveTimeoutMs: env.DATAKIT_KEEPALIVE_TIMEOUT ? parseDuration(env.DATAKIT_KEEPALIVE_TIMEOUT, 'DATAKIT_KEEPALIVE_TIMEOUT') : undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -51,6 +80,22 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         break;
       case '--admin-listen':
         a.adminListen = val();
+        break;
+      case '--admin-token':
+        a.adminToken = val();
+        if (!a.adminToken) throw new Error('--admin-token must not be empty');
+        break;
+      case '--max-connections':
+        a.maxConnections = parseCount(val(), flag);
+        break;
+      case '--client-header-timeout':
+        a.clientHeaderTimeoutMs = parseDuration(val(), flag);
+        break;
+      case '--client-request-timeout':
+        a.clientRequestTimeoutMs = parseDuration(val(), flag);
+        break;
+      case '--keepalive-timeout':
+        a.keepAliveTimeoutMs = parseDuration(val(), flag);
         break;
       case '--workers':
       case '-w':
@@ -95,6 +140,11 @@ export async function serveCli(argv: string[]): Promise<void> {
     pluginsDir: args.pluginsDir,
     logger,
     accessLog: args.accessLog,
+    adminToken: args.adminToken,
+    maxConnections: args.maxConnections,
+    clientHeaderTimeoutMs: args.clientHeaderTimeoutMs,
+    clientRequestTimeoutMs: args.clientRequestTimeoutMs,
+    keepAliveTimeoutMs: args.keepAliveTimeoutMs,
   };
 
   if (cluster.isWorker) return runWorker(base, logger);
@@ -142,7 +192,7 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
       const baseDir = base.configFile ? GatewayCore.baseDirOf(base.configFile) : undefined;
       gw.core.applyDocument(m.doc, { baseDir }).catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
     } else if (m.type === 'metrics') {
-      process.send?.({ type: 'metrics-reply', id: m.id, dump: gw.core.metrics.dump() } satisfies Msg);
+      process.send?.({ type: 'metrics-reply', id: m.id, dump: processDump(gw.core.metrics) } satisfies Msg);
     } else if (m.type === 'shutdown') {
       gw.close().then(() => process.exit(0));
     }

@@ -1,5 +1,6 @@
 /** Prometheus metrics (text exposition format 0.0.4), mergeable across cluster workers. */
 import type { MetricSeries, PluginMetricsHook } from '../plugins/types.js';
+import { limitHits } from '../limits.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -12,6 +13,8 @@ interface Histo {
 export interface MetricsDump {
   counters: Record<string, Record<string, number>>;
   histograms: Record<string, Record<string, Histo>>;
+  /** current values (open connections); merging sums them across workers */
+  gauges?: Record<string, Record<string, number>>;
 }
 
 const HELP: Record<string, [string, string]> = {
@@ -24,6 +27,10 @@ const HELP: Record<string, [string, string]> = {
   datakit_node_failures_total: ['counter', 'Datakit node failures, by node name and type'],
   datakit_node_runs_total: ['counter', 'Datakit node runs, by node name, type and result'],
   datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by node name and type'],
+  datakit_gateway_connections_open: ['gauge', 'Open proxy connections (summed over workers)'],
+  datakit_gateway_connections_dropped_total: ['counter', 'Proxy connections closed on accept because max_connections were open'],
+  datakit_gateway_client_errors_total: ['counter', 'Requests the HTTP server answered itself, by kind (timeout 408, headers_too_large 431, bad_request 400)'],
+  datakit_limit_exceeded_total: ['counter', 'Limit hits (jq and template budgets, body and value sizes), by limit name'],
 };
 
 /** Label values repeat (route and node names): escape each once. */
@@ -50,6 +57,7 @@ function observeInto(h: Histo, seconds: number): void {
 
 export class Metrics implements PluginMetricsHook {
   private counters = new Map<string, Map<string, Cell>>();
+  private gauges = new Map<string, Map<string, Cell>>();
   private histos = new Map<string, Map<string, Histo>>();
   /** label strings are built once per series: the same string objects keep map lookups cheap */
   private readonly labels = new LabelCache();
@@ -57,6 +65,15 @@ export class Metrics implements PluginMetricsHook {
   private cell(name: string, labels: string): Cell {
     let m = this.counters.get(name);
     if (!m) this.counters.set(name, (m = new Map()));
+    let c = m.get(labels);
+    if (!c) m.set(labels, (c = new Cell()));
+    return c;
+  }
+
+  /** a gauge's cell, to move up and down */
+  gauge(name: string, labels = ''): { v: number } {
+    let m = this.gauges.get(name);
+    if (!m) this.gauges.set(name, (m = new Map()));
     let c = m.get(labels);
     if (!c) m.set(labels, (c = new Cell()));
     return c;
@@ -116,11 +133,14 @@ export class Metrics implements PluginMetricsHook {
     for (const [n, m] of this.counters) counters[n] = Object.fromEntries([...m].map(([l, c]) => [l, c.v]));
     const histograms: MetricsDump['histograms'] = {};
     for (const [n, m] of this.histos) histograms[n] = Object.fromEntries(m);
-    return { counters, histograms };
+    const gauges: NonNullable<MetricsDump['gauges']> = {};
+    for (const [n, m] of this.gauges) gauges[n] = Object.fromEntries([...m].map(([l, c]) => [l, c.v]));
+    return { counters, histograms, gauges };
   }
 
   merge(d: MetricsDump): void {
     for (const [n, m] of Object.entries(d.counters)) for (const [l, v] of Object.entries(m)) this.inc(n, l, v);
+    for (const [n, m] of Object.entries(d.gauges ?? {})) for (const [l, v] of Object.entries(m)) this.gauge(n, l).v += v;
     for (const [n, m] of Object.entries(d.histograms)) {
       for (const [l, h] of Object.entries(m)) {
         let mm = this.histos.get(n);
@@ -142,8 +162,9 @@ export class Metrics implements PluginMetricsHook {
     for (const name of names) {
       const [type, help] = HELP[name];
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      if (type === 'counter') {
-        for (const [l, v] of Object.entries(d.counters[name] ?? {})) lines.push(`${name}{${l}} ${v}`);
+      if (type === 'counter' || type === 'gauge') {
+        const series = (type === 'counter' ? d.counters : d.gauges ?? {})[name] ?? {};
+        for (const [l, v] of Object.entries(series)) lines.push(l ? `${name}{${l}} ${v}` : `${name} ${v}`);
       } else {
         for (const [l, h] of Object.entries(d.histograms[name] ?? {})) {
           LATENCY_BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{${l},le="${b}"} ${h.buckets[i]}`));
@@ -156,6 +177,20 @@ export class Metrics implements PluginMetricsHook {
     }
     return lines.join('\n') + '\n';
   }
+}
+
+/**
+ * This process's series for /metrics: the gateway's own plus the
+ * process-wide limit hits (host/limits.ts), added here rather than in
+ * dump() so a merged Metrics never counts them twice.
+ */
+export function processDump(m: Metrics): MetricsDump {
+  const d = m.dump();
+  const hits = limitHits();
+  const limits: Record<string, number> = {};
+  for (const [name, n] of Object.entries(hits)) limits[`limit="${esc(name)}"`] = n;
+  d.counters.datakit_limit_exceeded_total = limits;
+  return d;
 }
 
 /** Label strings per series, built on first use (bounded like esc()). */
