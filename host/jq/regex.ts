@@ -27,7 +27,10 @@ interface Compiled {
  */
 export const regexBudget = { timeMs: DEFAULT_LIMITS.jq_time_ms };
 
+// Patterns by text and flags. Small: a linear matcher keeps up to 8 MB of DFA
+// states, and a filter can build patterns from its input.
 const cache = new Map<string, Compiled>();
+const CACHE_SIZE = 256;
 
 const POSIX: Record<string, string> = {
   alpha: 'a-zA-Z', digit: '0-9', alnum: 'a-zA-Z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\n\\r\\f\\v',
@@ -192,7 +195,7 @@ function compileRegex(re: unknown, flags: unknown): Compiled {
       throw new JqError(`${re} (at offset 0) is not a valid regex: ${(e as Error).message}`);
     }
   }
-  if (cache.size > 1000) cache.clear();
+  if (cache.size >= CACHE_SIZE) cache.clear();
   cache.set(key, c);
   return c;
 }
@@ -377,15 +380,19 @@ export function regexNatives(): [string, NativeDef][] {
       const flags = ((fl as string | null) ?? '') + (global ? 'g' : '');
       if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be matched, as it is not a string`);
       const ms = matchAll(v, re, flags);
-      const results: unknown[] = [];
+      // the pieces of each output, joined once at the end (linear in the output, not quadratic)
+      const results: string[][] = [];
       let prev = 0;
       for (const m of ms) {
         const gap = sliceValue(v, prev, m.offset) as string;
         const inserts: unknown[] = [];
         s(captureObj(m), null, env, (x) => inserts.push(x));
         for (let ix = 0; ix < inserts.length; ix++) {
-          const cur = ix < results.length ? results[ix] : null;
-          results[ix] = opAdd(cur ?? null, opAdd(gap, inserts[ix]));
+          // gap + insert fails like jq's string addition when the insert is not a string
+          const piece = opAdd(gap, inserts[ix]) as string;
+          // as in jq 1.7.1, an output index the earlier matches did not reach starts afresh
+          if (ix < results.length) results[ix].push(piece);
+          else results[ix] = [piece];
         }
         prev = (m.offset as number) + (m.length as number);
       }
@@ -394,7 +401,7 @@ export function regexNatives(): [string, NativeDef][] {
         return;
       }
       const tail = sliceValue(v, prev, null);
-      for (let i = 0; i < results.length; i++) emitV(k, p, opAdd(results[i] ?? null, tail));
+      for (let i = 0; i < results.length; i++) emitV(k, p, opAdd(results[i].join(''), tail));
     };
     if (withFlags) f(v, null, env, (fl) => r(v, null, env, (re) => run(re, fl)));
     else r(v, null, env, (re) => run(re, null));
