@@ -22,14 +22,39 @@ const compilers = env as unknown as {
   JavaScriptCompiler: new () => { compile(environment: unknown, options: object, context: undefined, asObject: true): unknown };
 };
 
+type Template = (context: unknown) => string;
+
 export function compileTemplate(source: string, limits: Limits = DEFAULT_LIMITS): RenderFn {
   checkSource(source, limits);
+  const fn = compiled.get(source) ?? compile(source);
+  return (context) => render(fn, context, limits);
+}
+
+/**
+ * Compiled templates by source. Compiling costs about 15 µs per byte of a
+ * dense template (Handlebars' code generation), and a config change compiles
+ * each flow more than once (validation, then the new snapshot), so a
+ * template is compiled once while it stays in use. Bounded by total source
+ * size; the oldest entries go first.
+ */
+const compiled = new Map<string, Template>();
+const CACHE_SOURCE_BYTES = 4 * 1024 * 1024;
+let cachedBytes = 0;
+
+function compile(source: string): Template {
   // one eager compilation: syntax and compiler errors surface at configure time
   const ast = env.parse(source);
   const environment = new compilers.Compiler().compile(ast, COMPILE_OPTIONS);
   const spec = new compilers.JavaScriptCompiler().compile(environment, COMPILE_OPTIONS, undefined, true);
-  const fn = env.template(spec as Parameters<typeof env.template>[0]) as (context: unknown) => string;
-  return (context) => render(fn, context, limits);
+  const fn = env.template(spec as Parameters<typeof env.template>[0]) as Template;
+  compiled.set(source, fn);
+  cachedBytes += source.length;
+  for (const [k] of compiled) {
+    if (cachedBytes <= CACHE_SOURCE_BYTES) break;
+    compiled.delete(k);
+    cachedBytes -= k.length;
+  }
+  return fn;
 }
 
 // ---- configure-time bounds -------------------------------------------------

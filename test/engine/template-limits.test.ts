@@ -90,7 +90,16 @@ describe('configure-time bounds', () => {
       const { value: fn, ms } = timed(() => compileTemplate(src));
       expect(typeof fn).toBe('function');
       expect(ms).toBeLessThan(5000);
+      // a config change compiles a flow more than once: the second time is a cache hit
+      expect(timed(() => compileTemplate(src)).ms).toBeLessThan(50);
     }
+  });
+
+  it('a cached template is still checked against the limits it is compiled under', () => {
+    const src = nest(10);
+    expect(compileTemplate(src)({ a: 1 })).toBe('x');
+    expect(limitError(() => compileTemplate(src, resolveLimits({ template_nesting: 8 }))).limit).toBe('template_nesting');
+    expect(limitError(() => compileTemplate(src, resolveLimits({ template_source_bytes: 100 }))).limit).toBe('template_source_bytes');
   });
 
   it('syntax errors still surface at configure time', () => {
