@@ -1,9 +1,48 @@
 // Growable UTF-8 byte buffer: everything the engine hands to the host is
 // written here, so no UTF-16 string crosses the ABI.
 
+/** the floor of the write limit: the protocol's own texts (phase results, failures) always fit */
+const MIN_WRITE_LIMIT: i32 = 64 * 1024;
+/** no writer grows past this: the running request's value_bytes (16 MiB until a request says) */
+let writeLimit: i32 = 16 * 1024 * 1024;
+/** a writer dropped bytes since the last clearOverflow() */
+let writeOverflow: bool = false;
+
+/** Sets the write limit (at least 64 KiB); returns the previous one. */
+export function setWriteLimit(bytes: i32): i32 {
+  const prev = writeLimit;
+  writeLimit = bytes < MIN_WRITE_LIMIT ? MIN_WRITE_LIMIT : bytes;
+  return prev;
+}
+
+export function writeLimitBytes(): i32 {
+  return writeLimit;
+}
+
+/**
+ * Whether a writer hit the limit since clearOverflow(). Whoever hands
+ * written bytes to the host checks this first and fails its node instead:
+ * values in the module are references, so nesting can describe far more
+ * text than memory can hold, and writing it all would trap the module.
+ */
+export function overflowed(): bool {
+  return writeOverflow;
+}
+
+export function clearOverflow(): void {
+  writeOverflow = false;
+}
+
+/** Restores the flag saved before a write whose overflow is handled (the trace). */
+export function restoreOverflow(v: bool): void {
+  writeOverflow = v;
+}
+
 export class ByteWriter {
   buf: ArrayBuffer;
   len: i32 = 0;
+  /** bytes were dropped: the content is incomplete */
+  over: bool = false;
 
   constructor(capacity: i32 = 256) {
     this.buf = new ArrayBuffer(capacity);
@@ -15,28 +54,38 @@ export class ByteWriter {
 
   reset(): void {
     this.len = 0;
+    this.over = false;
   }
 
-  ensure(extra: i32): void {
-    const need = this.len + extra;
+  /** Room for `extra` more bytes; false (and nothing written from now on) past the write limit. */
+  ensure(extra: i32): bool {
+    if (this.over) return false;
+    const need = <i64>this.len + <i64>extra;
     const cap = this.buf.byteLength;
-    if (need <= cap) return;
-    let next = cap << 1;
+    if (need <= <i64>cap) return true;
+    if (need > <i64>writeLimit) {
+      this.over = true;
+      writeOverflow = true;
+      return false;
+    }
+    let next = <i64>cap << 1;
     if (next < need) next = need;
-    const nb = new ArrayBuffer(next);
+    if (next > <i64>writeLimit) next = <i64>writeLimit;
+    const nb = new ArrayBuffer(<i32>next);
     memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
     this.buf = nb;
+    return true;
   }
 
   byte(b: i32): void {
-    this.ensure(1);
+    if (!this.ensure(1)) return;
     store<u8>(this.ptr + <usize>this.len, <u8>b);
     this.len += 1;
   }
 
   raw(src: usize, n: i32): void {
     if (n <= 0) return;
-    this.ensure(n);
+    if (!this.ensure(n)) return;
     memory.copy(this.ptr + <usize>this.len, src, <usize>n);
     this.len += n;
   }
@@ -52,7 +101,7 @@ export class ByteWriter {
   /** Appends a string as UTF-8. */
   str(s: string): void {
     const n = String.UTF8.byteLength(s);
-    this.ensure(n);
+    if (!this.ensure(n)) return;
     String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len);
     this.len += n;
   }

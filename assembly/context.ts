@@ -3,7 +3,7 @@
 // dispatched to the host and resumed by token), branch skipping, failure
 // and cancellation, and the phase results handed back to the host.
 
-import { ByteWriter, equalsIgnoreCase } from './bytes';
+import { ByteWriter, clearOverflow, equalsIgnoreCase, overflowed, setWriteLimit, writeLimitBytes } from './bytes';
 import { jsonQuote, Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString } from './json';
 import {
   host_async_cancel,
@@ -28,7 +28,7 @@ import {
   SELF,
 } from './plan';
 import { NodeType, PortType, portTypeName } from './types';
-import { decodeBody, EncodedBody, encodeBody, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
+import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 
@@ -47,6 +47,14 @@ export const ACTION_NONE: i32 = 3;
 
 const TRUE_WORDS: string[] = ['true', 'yes', 'on', '1', 'enabled'];
 
+/** failure messages are cut to this many characters */
+const MAX_MESSAGE: i32 = 4096;
+
+/** The failure of a node whose output would be bigger than the request's value_bytes. */
+export function tooLarge(): string {
+  return 'value exceeds the value_bytes limit (' + writeLimitBytes().toString() + ' bytes)';
+}
+
 export class Ctx {
   id: i32;
   plan: Plan;
@@ -54,6 +62,10 @@ export class Ctx {
   arena: usize = 0;
   /** exports of this context running now (more than one only on re-entry) */
   busy: i32 = 0;
+  /** the request's value_bytes (request metadata): no writer grows past it */
+  valueLimit: i32 = 16 * 1024 * 1024;
+  /** the write limit to restore when this context's outermost export returns */
+  outerWriteLimit: i32 = 0;
   /** dk_done was called: close when no export of it runs */
   closing: bool = false;
   state: StaticArray<i32>;
@@ -296,6 +308,7 @@ export class Ctx {
       const n = this.node(i);
       this.traceNode(i, 'run');
       if (this.timings) this.nodeStart[i] = clock;
+      clearOverflow();
       const r = runNode(this, n);
       if (this.timings) {
         clock = monoMs();
@@ -365,6 +378,12 @@ export class Ctx {
         if (v.typeKind() == Kind.STR) this.requestId = v.resolve().s;
       } else if (key == 'timings') {
         if (v.typeKind() == Kind.BOOL && v.resolve().b) this.enableTimings();
+      } else if (key == 'value_bytes') {
+        if (v.typeKind() == Kind.NUM) {
+          const n = v.resolve().n;
+          this.valueLimit = n >= 2147483647.0 ? 2147483647 : n < 1.0 ? 1 : <i32>n;
+          setWriteLimit(this.valueLimit);
+        }
       } else if (key == 'raw_path') this.setOut(N_REQUEST, 4, v);
       else if (key == 'port') this.setOut(N_REQUEST, 5, v);
       else if (key == 'scheme') this.setOut(N_REQUEST, 7, v);
@@ -460,6 +479,11 @@ export class Ctx {
       headers = h;
     }
     if (headers !== null && headers.typeKind() != Kind.OBJ) return 'invalid headers: expected a map, got ' + valueTypeName(headers);
+    if (headers !== null && !(i == N_RESPONSE && this.trace !== null)) {
+      // the flow's fault, not the upstream's: name the node that produced the header
+      const hp = headerCharProblem(headers!);
+      if (hp !== null) return hp! + ' set by node ' + jsonQuote(this.headersSource(i));
+    }
     if (headers !== null || enc !== null) {
       w.str(',"headers":');
       writeMessageHeaders(w, headers, enc, true, enc !== null ? LENGTH_SET : LENGTH_NONE);
@@ -472,11 +496,22 @@ export class Ctx {
     return null;
   }
 
+  /** The node whose output a sink's headers came from (their own input, else the node-wise one). */
+  headersSource(i: i32): string {
+    const n = this.node(i);
+    const c = n.inConns.length > 1 ? n.inConns[1] : null;
+    if (c !== null) return this.node(c.srcNode).name;
+    const sc = n.selfConn;
+    return sc !== null ? this.node(sc.srcNode).name : n.name;
+  }
+
   endRequestPhase(): i32 {
+    clearOverflow();
     const w = new ByteWriter(256);
     w.str('{"action":"continue"');
     const body = new Array<ArrayBuffer | null>();
-    const err = this.writeSink(N_SERVICE_REQUEST, w, body);
+    let err = this.writeSink(N_SERVICE_REQUEST, w, body);
+    if (err === null && overflowed()) err = tooLarge();
     if (err !== null) return this.fail(N_SERVICE_REQUEST, err!);
     const tracing = this.traceOn();
     const responsePhase = this.plan.responsePhase || tracing;
@@ -494,10 +529,12 @@ export class Ctx {
   }
 
   endResponsePhase(): i32 {
+    clearOverflow();
     const w = new ByteWriter(256);
     w.str('{"action":"continue"');
     const body = new Array<ArrayBuffer | null>();
-    const err = this.writeSink(N_RESPONSE, w, body);
+    let err = this.writeSink(N_RESPONSE, w, body);
+    if (err === null && overflowed()) err = tooLarge();
     if (err !== null) return this.fail(N_RESPONSE, err!);
     w.byte(0x7d);
     this.state[N_RESPONSE] = S_DONE;
@@ -557,7 +594,9 @@ export class Ctx {
     const n = this.node(i);
     this.state[i] = S_FAILED;
     this.failedNode = i;
-    const msg = maskSecrets(error, this.secrets);
+    // a message quoting a huge value stays readable, and the failure always fits its writers
+    let msg = maskSecrets(error, this.secrets);
+    if (msg.length > MAX_MESSAGE) msg = msg.substring(0, MAX_MESSAGE) + '...';
     this.failure = msg;
     if (this.trace !== null) {
       const w = this.trace!.open(n.name, n.typeName, 'fail');
@@ -653,6 +692,7 @@ export class Ctx {
     w.str(status);
     w.str('","request_id":');
     writeJsonString(w, this.requestId);
+    if (t.truncated) w.str(',"truncated":true');
     w.str(',"nodes":[');
     let first = true;
     for (let i = N_IMPLICIT; i < this.state.length; i++) {

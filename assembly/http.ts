@@ -2,7 +2,7 @@
 // case-insensitive lookups, null = remove), query maps and bodies.
 
 import { ByteWriter, equalsIgnoreCase, lowerAscii } from './bytes';
-import { findRawMemberIgnoreCase, JsonParser, Kind, RAW_UNKNOWN, Value, writeJson, writeJsonString, writeNumber } from './json';
+import { findRawMemberIgnoreCase, jsonQuote, JsonParser, Kind, RAW_UNKNOWN, Value, writeJson, writeJsonString, writeNumber } from './json';
 
 /** Index of a header in an object map, ignoring case; -1 when absent. */
 export function headerIndex(map: Value, name: string): i32 {
@@ -116,6 +116,51 @@ export function headerMapProblem(map: Value): string | null {
         const ik = items[j].typeKind();
         if (ik == Kind.OBJ || ik == Kind.ARR) return 'invalid value for header ' + map.keys![i];
       }
+    }
+  }
+  return null;
+}
+
+const TOKEN_PUNCT = "!#$%&'*+-.^_`|~";
+
+function isToken(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) continue;
+    if (c < 0x80 && TOKEN_PUNCT.indexOf(String.fromCharCode(c)) >= 0) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Header value characters HTTP (and Node) accept: tab, visible ASCII and space, obs-text up to U+00FF. */
+function validFieldValue(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 ? c != 0x09 : c == 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+/**
+ * The first header of a map that cannot be sent: a name that is not a
+ * token, or a value with CR, LF, NUL, another control character or a
+ * character above U+00FF. Null when every header can be sent (null values,
+ * which remove a header, always can).
+ */
+export function headerCharProblem(map: Value): string | null {
+  if (map.typeKind() != Kind.OBJ) return null;
+  map.resolve();
+  const keys = map.keys!;
+  for (let i = 0; i < keys.length; i++) {
+    if (!isToken(keys[i])) return 'invalid header name ' + jsonQuote(keys[i]);
+    const v = map.vals![i].resolve();
+    if (v.kind == Kind.STR) {
+      if (!validFieldValue(v.s)) return 'invalid header value for ' + jsonQuote(keys[i]);
+    } else if (v.kind == Kind.ARR) {
+      const items = v.items!;
+      for (let j = 0; j < items.length; j++) if (!validFieldValue(scalarText(items[j]))) return 'invalid header value for ' + jsonQuote(keys[i]);
     }
   }
   return null;

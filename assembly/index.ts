@@ -19,7 +19,7 @@
 // cannot leave the outer export allocating in the wrong place; dk_done on a
 // context whose export is still running closes it when that export returns.
 
-import { ByteWriter } from './bytes';
+import { ByteWriter, setWriteLimit } from './bytes';
 import { parseJson, lastParseError, clearParseError, writeJsonString } from './json';
 import { clearBodyError } from './http';
 import { monoMs, returnData } from './host';
@@ -142,12 +142,15 @@ function enter(ctx: i32): Ctx | null {
   if (!contexts.has(ctx)) return null;
   const c = contexts.get(ctx);
   __arena_enter(c.arena);
+  // writers stop at this request's value_bytes (re-entry from another context keeps the outer one's to restore)
+  if (c.busy == 0) c.outerWriteLimit = setWriteLimit(c.valueLimit);
   c.busy++;
   return c;
 }
 
 function leave(c: Ctx, prev: usize, result: i32): i32 {
   c.busy--;
+  if (c.busy == 0) setWriteLimit(c.outerWriteLimit);
   __arena_enter(prev);
   if (c.busy == 0 && c.closing) close(c);
   return result;

@@ -13,6 +13,7 @@
 // (numbers other than safe integers, strings with surrogates or invalid
 // UTF-8, object keys that JavaScript orders first or treats specially).
 
+import { writeLimitBytes } from './bytes';
 import { Kind, parseJsonSlice, Value } from './json';
 
 const OP_IDENTITY: i32 = 0;
@@ -89,8 +90,15 @@ export function compileSimple(form: Value): JqOp | null {
 export function evalSimple(op: JqOp, input: Value): Value | null {
   checkedRaw = 0;
   const v = evalOp(op, input);
-  return v === null ? null : canonical(v, false);
+  if (v === null) return null;
+  copyBudget = <i64>writeLimitBytes();
+  return canonical(v, false);
 }
+
+// what canonical() may still copy, in bytes of JSON text, roughly: values
+// share parts, so a small result can stand for exponentially much text;
+// past the write limit the host's jq (with its memory budget) decides
+let copyBudget: i64 = 0;
 
 function evalOp(op: JqOp, input: Value): Value | null {
   const k = op.op;
@@ -196,7 +204,8 @@ function add(l: Value, r: Value): Value | null {
   const pr = parsed(r);
   if (pl === null || pr === null) return null;
   if (lk == Kind.NUM) return Value.num(pl.n + pr.n);
-  if (lk == Kind.STR) return Value.str(pl.s + pr.s);
+  // a string over the write limit is the host's to build (its jq has a memory budget)
+  if (lk == Kind.STR) return pl.s.length + pr.s.length > writeLimitBytes() ? null : Value.str(pl.s + pr.s);
   if (lk == Kind.ARR) {
     const out = Value.arr();
     const a = pl.items!;
@@ -264,6 +273,8 @@ function merge(pa: Value, pb: Value, deep: bool): Value | null {
  */
 function canonical(v: Value, fresh: bool): Value | null {
   const k = v.kind;
+  // a RAW text is charged as its parsed parts are copied
+  if (k == Kind.RAW ? <i64>(v.rawEnd - v.rawStart) > copyBudget : (copyBudget -= k == Kind.STR ? <i64>v.s.length + 2 : 1) < 0) return null;
   if (k == Kind.RAW) {
     if (!rawChecked(v)) return null;
     const p = parseJsonSlice(v.raw!, v.rawStart, v.rawEnd, false);
@@ -295,6 +306,7 @@ function canonical(v: Value, fresh: bool): Value | null {
   const vals = v.vals!;
   const out = fresh ? v : Value.obj();
   for (let i = 0; i < keys.length; i++) {
+    copyBudget -= <i64>keys[i].length + 3;
     // JavaScript objects list integer-like keys first; __proto__ is special
     if (allDigits(keys[i]) || keys[i] == '__proto__' || hasSurrogate(keys[i])) return null;
     const c = canonical(vals[i], fresh);

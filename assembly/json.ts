@@ -807,6 +807,8 @@ export function writeJson(w: ByteWriter, v: Value): void {
     const items = v.items!;
     w.byte(0x5b);
     for (let i = 0; i < items.length; i++) {
+      // past the write limit nothing more is written: stop walking (shared values can nest exponentially)
+      if (w.over) return;
       if (i > 0) w.byte(0x2c);
       writeJson(w, items[i]);
     }
@@ -816,6 +818,7 @@ export function writeJson(w: ByteWriter, v: Value): void {
     const vals = v.vals!;
     w.byte(0x7b);
     for (let i = 0; i < keys.length; i++) {
+      if (w.over) return;
       if (i > 0) w.byte(0x2c);
       writeJsonString(w, keys[i]);
       w.byte(0x3a);

@@ -1,6 +1,6 @@
 // What each node type does when it runs (spec section 3).
 
-import { ByteWriter } from './bytes';
+import { ByteWriter, overflowed } from './bytes';
 import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
 import {
   host_async_dispatch,
@@ -13,7 +13,7 @@ import {
   HostResult,
   takeResult,
 } from './host';
-import { Ctx } from './context';
+import { Ctx, tooLarge } from './context';
 import { evalSimple } from './jqsimple';
 import { PathTree, PNode, urlProblem } from './plan';
 import { NodeType, PortType } from './types';
@@ -21,6 +21,7 @@ import {
   bodyError,
   decodeBody,
   encodeBody,
+  headerCharProblem,
   headerIndex,
   headerMapProblem,
   headerValue,
@@ -157,6 +158,7 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     w.byte(0x7d);
     sensitive = anySensitive(ins, null);
   }
+  if (overflowed()) return NodeResult.failed(tooLarge());
   const r = takeResult(
     rawIn !== null
       ? host_jq_run(n.jqHandle, changetype<usize>(rawIn.raw!) + <usize>rawIn.rawStart, rawIn.rawEnd - rawIn.rawStart)
@@ -336,6 +338,7 @@ function runHandlebars(ctx: Ctx, n: PNode): NodeResult {
     else writeJson(w, v);
   }
   w.byte(0x7d);
+  if (overflowed()) return NodeResult.failed(tooLarge());
   const r = takeResult(host_template_render(n.tplHandle, w.ptr, w.len));
   if (!r.ok) return NodeResult.failed(r.text);
   let out: Value;
@@ -375,7 +378,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;
   if (headers !== null) {
-    const hp = headerMapProblem(headers);
+    let hp = headerMapProblem(headers);
+    if (hp === null) hp = headerCharProblem(headers);
     if (hp !== null) return NodeResult.failed('invalid headers: ' + hp!);
   }
   const body = ins[0];
@@ -409,6 +413,7 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   // the answer's content-type decides how its body decodes; other headers only matter when read
   if (!n.headersUsed) w.str(',"response_headers":["content-type"]');
   w.byte(0x7d);
+  if (overflowed()) return NodeResult.failed(tooLarge());
   const r = enc !== null
     ? host_http_dispatch(ctx.id, w.ptr, w.len, changetype<usize>(enc.bytes), enc.bytes.byteLength)
     : host_http_dispatch(ctx.id, w.ptr, w.len, 0, -1);
@@ -454,7 +459,8 @@ function runExit(ctx: Ctx, n: PNode): NodeResult {
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;
   if (headers !== null) {
-    const hp = headerMapProblem(headers);
+    let hp = headerMapProblem(headers);
+    if (hp === null) hp = headerCharProblem(headers);
     if (hp !== null) return NodeResult.failed('invalid headers: ' + hp!);
   }
   const r = new NodeResult();
@@ -465,6 +471,7 @@ function runExit(ctx: Ctx, n: PNode): NodeResult {
   if (enc !== null) r.body = enc.bytes;
   const w = new ByteWriter(128);
   writeMessageHeaders(w, headers, enc, false, LENGTH_SET);
+  if (overflowed()) return NodeResult.failed(tooLarge());
   r.headers = w.toString();
   return r;
 }
@@ -498,6 +505,7 @@ function runProperty(ctx: Ctx, n: PNode): NodeResult {
   }
   const w = new ByteWriter(64);
   writeJson(w, out);
+  if (overflowed()) return NodeResult.failed(tooLarge());
   const r = takeResult(host_property_set(ctx.id, changetype<usize>(name), name.byteLength, w.ptr, w.len));
   if (!r.ok) return NodeResult.failed('could not set property ' + n.property + ': ' + r.text);
   ctx.selfs[n.index] = out;
@@ -532,10 +540,17 @@ function opJson(op: string, n: PNode, extra: string): ByteWriter {
 
 /** A synchronous capability call; data is passed as given bytes. */
 function callHost(op: ByteWriter, data: ArrayBuffer): HostResult {
+  if (overflowed()) {
+    const r = new HostResult();
+    r.ok = false;
+    r.data = String.UTF8.encode(tooLarge());
+    return r;
+  }
   return takeResult(host_call(op.ptr, op.len, changetype<usize>(data), data.byteLength));
 }
 
 function dispatchAsync(ctx: Ctx, op: ByteWriter, data: ArrayBuffer | null): NodeResult {
+  if (overflowed()) return NodeResult.failed(tooLarge());
   const t = data !== null
     ? host_async_dispatch(ctx.id, op.ptr, op.len, changetype<usize>(data), data.byteLength)
     : host_async_dispatch(ctx.id, op.ptr, op.len, 0, -1);

@@ -1,7 +1,7 @@
 // The X-DataKit-Debug-Trace report (spec section 7). Values are written
 // with secrets and sensitive headers masked.
 
-import { ByteWriter, lowerAscii } from './bytes';
+import { ByteWriter, lowerAscii, overflowed, restoreOverflow, writeLimitBytes } from './bytes';
 import { Kind, Value, valueTypeName, writeJsonString, writeNumber } from './json';
 
 export { valueTypeName };
@@ -51,6 +51,7 @@ export function writeMasked(w: ByteWriter, v: Value, secrets: string[], depth: i
     w.byte(0x5b);
     const items = v.items!;
     for (let i = 0; i < items.length; i++) {
+      if (w.over) return;
       if (i > 0) w.byte(0x2c);
       writeMasked(w, items[i], secrets, depth + 1);
     }
@@ -59,6 +60,7 @@ export function writeMasked(w: ByteWriter, v: Value, secrets: string[], depth: i
     w.byte(0x7b);
     const keys = v.keys!;
     for (let i = 0; i < keys.length; i++) {
+      if (w.over) return;
       if (i > 0) w.byte(0x2c);
       writeJsonString(w, keys[i]);
       w.byte(0x3a);
@@ -74,6 +76,13 @@ export class Trace {
   startMono: f64;
   events: ByteWriter = new ByteWriter(1024);
   count: i32 = 0;
+  /** events were left out: the trace would have outgrown the write limit */
+  truncated: bool = false;
+  /** where the open event goes, its start (to take it back) and the overflow flag before it */
+  private w: ByteWriter = this.events;
+  private mark: i32 = 0;
+  private savedOverflow: bool = false;
+  private scratch: ByteWriter = new ByteWriter(64);
 
   constructor() {
     this.startedAt = nowMs();
@@ -82,7 +91,16 @@ export class Trace {
 
   /** Opens an event; the caller may add fields, then calls close(). */
   open(name: string, type: string, action: string): ByteWriter {
-    const w = this.events;
+    this.savedOverflow = overflowed();
+    // half the limit for events leaves room for the report around them
+    let w = this.events;
+    if (this.truncated || w.len > writeLimitBytes() >> 1) {
+      this.truncated = true;
+      w = this.scratch;
+      w.reset();
+    }
+    this.w = w;
+    this.mark = w.len;
     if (this.count++ > 0) w.byte(0x2c);
     w.str('{"name":');
     writeJsonString(w, name);
@@ -96,7 +114,17 @@ export class Trace {
   }
 
   close(): void {
-    this.events.byte(0x7d);
+    const w = this.w;
+    w.byte(0x7d);
+    if (w.over || w === this.scratch) {
+      // an event too big for the trace is left out, and the trace says so
+      w.len = this.mark;
+      w.over = false;
+      this.count--;
+      this.truncated = true;
+    }
+    // the trace handles its own overflow: a node's output is not at fault
+    restoreOverflow(this.savedOverflow);
   }
 
   event(name: string, type: string, action: string): void {

@@ -1,10 +1,10 @@
 import { Action } from './engine/abi.js';
-import { EngineRuntime, EngineTrap, type ContextHooks, type EngineStats } from './engine/runtime.js';
+import { EngineRuntime, EngineTrap, type ContextHooks, type EngineInstance, type EngineStats } from './engine/runtime.js';
 import { HttpClient, type CallTransport, type HttpClientOptions } from './engine/http-client.js';
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
 import { toPluginConfig } from './config.js';
-import { resolveLimits, type Limits } from './limits.js';
+import { LimitExceeded, resolveLimits, type Limits } from './limits.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
@@ -39,6 +39,8 @@ export interface DatakitOptions {
   transport?: CallTransport;
   /** budgets and buffer limits for every flow (host/limits.ts); `load` can narrow them per flow */
   limits?: Partial<Limits>;
+  /** replace the engine instance once its memory passes this many bytes (linear memory never shrinks); default 256 MiB */
+  recycleMemoryBytes?: number;
 }
 
 export interface LoadOptions {
@@ -93,24 +95,27 @@ export class Datakit {
       logger: options.logger ?? stderrLogger,
       http,
       capabilities,
+      recycleBytes: options.recycleMemoryBytes,
     });
     return new Datakit(runtime, http, capabilities, limits);
   }
 
-  /** Configures a plan; the report says whether it compiled. `limits` bind
-   * the jq programs and templates compiled for it. */
-  configure(config: unknown, limits: Limits = this.limits): { plan: number; report: PlanReport } {
+  /** Configures a plan on the current engine instance; the report says
+   * whether it compiled. `limits` bind the jq programs and templates
+   * compiled for it. */
+  configure(config: unknown, limits: Limits = this.limits): { plan: number; report: PlanReport; instance: EngineInstance } {
     const previous = this.runtime.configuringLimits;
     this.runtime.configuringLimits = limits;
+    const instance = this.runtime.instance;
     try {
-      return this.configureOnce(config);
+      return { ...this.configureOnce(instance, config), instance };
     } finally {
       this.runtime.configuringLimits = previous;
-      this.runtime.configured();
+      instance.collect();
     }
   }
 
-  private configureOnce(config: unknown): { plan: number; report: PlanReport } {
+  private configureOnce(instance: EngineInstance, config: unknown): { plan: number; report: PlanReport } {
     let text: string;
     try {
       text = JSON.stringify(config ?? null);
@@ -119,10 +124,17 @@ export class Datakit {
       const why = e instanceof RangeError ? 'nested too deeply' : (e as Error).message;
       return { plan: 0, report: { ok: false, errors: [{ message: `config: invalid JSON: ${why}` }] } };
     }
-    const { result, data } = this.runtime.returning(() => {
-      const [p, l] = this.runtime.putText(text);
-      return this.runtime.exports.dk_configure(p, l);
-    });
+    let out: { result: number; data: unknown };
+    try {
+      out = instance.returning(() => {
+        const [p, l] = instance.putText(text, this.runtime.configuringLimits.value_bytes, 'config');
+        return instance.exports.dk_configure(p, l);
+      });
+    } catch (e) {
+      if (e instanceof LimitExceeded) return { plan: 0, report: { ok: false, errors: [{ message: `config: ${e.message}` }] } };
+      throw e;
+    }
+    const { result, data } = out;
     return { plan: result, report: data as PlanReport };
   }
 
@@ -134,9 +146,9 @@ export class Datakit {
     } catch (e) {
       return [{ message: (e as Error).message }];
     }
-    const { plan, report } = this.configure(cfg, resolveLimits(this.limits, options.limits));
+    const { plan, report, instance } = this.configure(cfg, resolveLimits(this.limits, options.limits));
     if (plan > 0) {
-      this.runtime.exports.dk_plan_free(plan);
+      instance.exports.dk_plan_free(plan);
       return [];
     }
     return report.errors ?? [{ message: 'invalid configuration' }];
@@ -151,9 +163,9 @@ export class Datakit {
       throw new DatakitConfigError([{ message: (e as Error).message }]);
     }
     const limits = resolveLimits(this.limits, options.limits);
-    const { plan, report } = this.configure(cfg, limits);
+    const { plan, report, instance } = this.configure(cfg, limits);
     if (plan === 0) throw new DatakitConfigError(report.errors ?? [{ message: 'invalid configuration' }]);
-    return new Flow(this, cfg, plan, report, limits);
+    return new Flow(this, cfg, plan, instance, report, limits);
   }
 
   /** Engine counters, for leak checks. */
@@ -172,13 +184,14 @@ export class Flow {
   readonly needs: FlowNeeds;
   readonly debug: boolean;
   readonly nodes: Array<NodeRef & { phase: string }>;
-  private generation: number;
   private closed = false;
 
   constructor(
     readonly datakit: Datakit,
     private readonly config: unknown,
     private plan: number,
+    /** the engine instance `plan` lives in */
+    private planInstance: EngineInstance,
     report: PlanReport,
     /** this flow's budgets and buffer limits */
     readonly limits: Limits = datakit.limits,
@@ -193,18 +206,22 @@ export class Flow {
     this.debug = !!report.debug;
     this.nodes = report.nodes ?? [];
     this.refs = this.nodes.map((n) => Object.freeze({ index: n.index, name: n.name, type: n.type }));
-    this.generation = datakit.runtime.generation;
   }
 
-  /** The plan id in the current engine instance (re-made after a trap). */
-  planId(): number {
+  /** The plan in the current engine instance (configured again when a new instance took over). */
+  planFor(): { instance: EngineInstance; plan: number } {
     if (this.closed) throw new Error('flow is closed');
     const rt = this.datakit.runtime;
-    if (this.generation !== rt.generation) {
-      this.plan = this.datakit.configure(this.config, this.limits).plan;
-      this.generation = rt.generation;
+    if (this.planInstance !== rt.instance) {
+      const { plan, instance } = this.datakit.configure(this.config, this.limits);
+      this.plan = plan;
+      this.planInstance = instance;
     }
-    return this.plan;
+    return { instance: this.planInstance, plan: this.plan };
+  }
+
+  planId(): number {
+    return this.planFor().plan;
   }
 
   /** `timings: true` adds per-node durations to each phase outcome. */
@@ -259,7 +276,7 @@ export class Flow {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.generation === this.datakit.runtime.generation) this.datakit.runtime.exports.dk_plan_free(this.plan);
+    if (!this.planInstance.retired) this.planInstance.exports.dk_plan_free(this.plan);
   }
 }
 
@@ -299,6 +316,8 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 /** One request through a flow. */
 export class FlowRun {
   private ctx = 0;
+  /** the engine instance this request runs on (it stays there if a new one takes over) */
+  private instance: EngineInstance | undefined;
   private settled: { action: Action; meta: Record<string, unknown>; body: Uint8Array | undefined } | undefined;
   /** [index, state, ms] triples the module sent for the next phase result */
   private pendingTimings: number[] | undefined;
@@ -319,6 +338,7 @@ export class FlowRun {
   private hooks(): ContextHooks {
     return {
       properties: this.properties,
+      limits: this.flow.limits,
       settle: (action, meta, body) => {
         this.settled = { action, meta: meta as Record<string, unknown>, body };
         const w = this.waiter;
@@ -333,7 +353,8 @@ export class FlowRun {
       crash: (error) => {
         const w = this.waiter;
         this.waiter = undefined;
-        this.ctx = 0;
+        // a trap took the context with it; otherwise done() still frees it
+        if (error instanceof EngineTrap) this.ctx = 0;
         this.settled = crashResult(this.requestId, error);
         if (w) w.resolve(this.take());
       },
@@ -391,21 +412,22 @@ export class FlowRun {
 
   /** Runs the request phase (before proxying). */
   request(): Promise<RequestPhaseOutcome> {
-    const rt = this.flow.datakit.runtime;
-    const plan = this.flow.planId();
+    const { instance, plan } = this.flow.planFor();
+    this.instance = instance;
+    const meta = requestMetaJson(this.info, this.requestId, this.timings, this.flow.needs, this.flow.limits.value_bytes);
+    const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
     let action: number;
     try {
-      action = rt.call(() => {
-        this.ctx = rt.exports.dk_request_new(plan);
-        rt.contexts.set(this.ctx, this.hooks());
-        const meta = requestMetaJson(this.info, this.requestId, this.timings, this.flow.needs);
-        const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
-        const [mp, ml] = rt.putText(meta);
-        const [bp, bl] = rt.put(body);
-        return rt.exports.dk_on_request(this.ctx, mp, ml, bp, bl);
+      action = instance.call(() => {
+        // buffers first: one over value_bytes is refused before a context exists
+        const [mp, ml, bp, bl] = instance.putPair(meta, body, this.flow.limits.value_bytes, 'request body');
+        this.ctx = instance.exports.dk_request_new(plan);
+        instance.bind(this.ctx, this.hooks());
+        return instance.exports.dk_on_request(this.ctx, mp, ml, bp, bl);
       });
     } catch (e) {
       if (e instanceof EngineTrap) return Promise.resolve(this.crashNow(e) as RequestPhaseOutcome);
+      if (e instanceof LimitExceeded) return Promise.resolve(this.refuse(e, 413, 'Request size limit exceeded', 'request') as RequestPhaseOutcome);
       throw e;
     }
     return this.wait<RequestPhaseOutcome>(action);
@@ -413,20 +435,22 @@ export class FlowRun {
 
   /** Runs the response phase with the upstream's answer. */
   response(upstream: ResponseInfo): Promise<ResponsePhaseOutcome> {
-    const rt = this.flow.datakit.runtime;
+    const inst = this.instance;
     this.phase = 'response';
-    if (this.ctx === 0 || !rt.contexts.has(this.ctx)) return Promise.reject(new Error('response() called without an active request phase'));
+    if (this.ctx === 0 || inst === undefined || !inst.contexts.has(this.ctx)) return Promise.reject(new Error('response() called without an active request phase'));
+    const ctx = this.ctx;
     let action: number;
     try {
-      action = rt.call(() => {
-        const meta = responseMetaJson(upstream);
+      action = inst.call(() => {
         const body = upstream.body !== undefined ? toBytes(upstream.body) : undefined;
-        const [mp, ml] = rt.putText(meta);
-        const [bp, bl] = rt.put(body);
-        return rt.exports.dk_on_response(this.ctx, mp, ml, bp, bl);
-      });
+        const [mp, ml, bp, bl] = inst.putPair(responseMetaJson(upstream), body, this.flow.limits.value_bytes, 'service response body');
+        return inst.exports.dk_on_response(ctx, mp, ml, bp, bl);
+      }, ctx);
     } catch (e) {
       if (e instanceof EngineTrap) return Promise.resolve(this.crashNow(e) as ResponsePhaseOutcome);
+      if (e instanceof LimitExceeded) {
+        return Promise.resolve(this.refuse(e, 502, 'An invalid response was received from the upstream server', 'service_response') as ResponsePhaseOutcome);
+      }
       throw e;
     }
     return this.wait<ResponsePhaseOutcome>(action);
@@ -438,21 +462,37 @@ export class FlowRun {
     return this.take();
   }
 
+  /**
+   * An input over value_bytes never reaches the module: the request ends
+   * the way a node failure ends it (logged, JSON with the request id),
+   * blamed on the implicit node that would have carried it.
+   */
+  private refuse(e: LimitExceeded, status: number, message: string, node: 'request' | 'service_response'): unknown {
+    const ref: NodeRef = { index: 0, name: node, type: node };
+    this.flow.datakit.runtime.options.logger.log('error', 'node execution error', { request_id: this.requestId, error: e.message, limit: e.limit, node: ref });
+    this.settled = {
+      action: Action.Respond,
+      meta: { action: 'exit', status, headers: { 'Content-Type': 'application/json' }, failure: { message: e.message, node: ref } },
+      body: encoder.encode(JSON.stringify({ message, request_id: this.requestId })),
+    };
+    return this.take();
+  }
+
   /** Frees the request context; in-flight calls are canceled. */
   done(): void {
     if (this.finished) return;
     this.finished = true;
-    const rt = this.flow.datakit.runtime;
-    if (this.ctx !== 0 && rt.contexts.has(this.ctx)) {
-      const ctx = this.ctx;
-      rt.call(() => rt.exports.dk_done(ctx));
-      rt.contexts.delete(ctx); // dk_done canceled the context's in-flight tokens
-      rt.requestFinished();
-    }
+    const ctx = this.ctx;
     this.ctx = 0;
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w) w.reject(new Error('request finished before the flow did'));
+    try {
+      if (ctx !== 0) this.instance?.finish(ctx);
+    } catch (e) {
+      if (!(e instanceof EngineTrap)) throw e;
+    } finally {
+      const w = this.waiter;
+      this.waiter = undefined;
+      if (w) w.reject(new Error('request finished before the flow did'));
+    }
   }
 }
 

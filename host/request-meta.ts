@@ -60,7 +60,8 @@ export function newRequestId(): string {
 
 /**
  * The request metadata the engine's dk_on_request takes (docs/host-abi.md).
- * Headers and query are left out when the flow does not read them (`needs`).
+ * Headers and query are left out when the flow does not read them (`needs`);
+ * `valueBytes` is the flow's value_bytes limit.
  * Written by hand: JSON.stringify of a fresh object literal per request cost
  * more than the strings it joins.
  */
@@ -69,6 +70,7 @@ export function requestMetaJson(
   requestId: string,
   timings = false,
   needs: { requestHeaders: boolean; requestQuery: boolean } = { requestHeaders: true, requestQuery: true },
+  valueBytes?: number,
 ): string {
   const parsed = r.version !== undefined ? Number.parseFloat(r.version) : 1.1;
   const path = jsonText(r.path);
@@ -83,6 +85,8 @@ export function requestMetaJson(
   if (needs.requestHeaders) out += ',"headers":' + JSON.stringify(r.headers ?? {});
   if (needs.requestQuery) out += ',"query":' + JSON.stringify(typeof r.query === 'string' ? parseQueryString(r.query) : (r.query ?? {}));
   if (timings) out += ',"timings":true';
+  // the module fails a node rather than build a value bigger than this
+  if (valueBytes !== undefined) out += ',"value_bytes":' + valueBytes;
   return out + '}';
 }
 

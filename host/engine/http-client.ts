@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { DEFAULT_LIMITS, LimitExceeded } from '../limits.js';
 
 /** A call node's request, as the engine describes it (JSON from http_dispatch). */
 export interface CallRequest {
@@ -18,6 +19,11 @@ export interface CallRequest {
    * A transport may send more than these; sending fewer loses data.
    */
   response_headers?: string[];
+  /**
+   * Not from the module: the runtime sets it from the flow's
+   * `call_response_body_bytes`. Absent: the client's `maxResponseBytes`.
+   */
+  max_response_bytes?: number;
 }
 
 export interface CallResponse {
@@ -94,7 +100,7 @@ export type CallDone = (err: Error | null, res: CallResponse | undefined) => voi
 export interface HttpClientOptions {
   /** default call timeout in ms when the node sets none (Kong: 60 s) */
   defaultTimeout?: number;
-  /** upper bound on a call's response body */
+  /** upper bound on a call's response body when the call names none (default: limits' call_response_body_bytes) */
   maxResponseBytes?: number;
   /** keep-alive connections per origin */
   connections?: number;
@@ -114,7 +120,7 @@ export class HttpClient implements CallTransport {
 
   constructor(options: HttpClientOptions = {}) {
     this.defaultTimeout = options.defaultTimeout ?? DEFAULT_TIMEOUT;
-    this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_LIMITS.call_response_body_bytes;
     this.connections = options.connections ?? 128;
   }
 
@@ -141,7 +147,8 @@ export class HttpClient implements CallTransport {
     let d = this.dispatchers.get(key);
     if (d) return d;
     const connect = { rejectUnauthorized: verify, ...(sni ? { servername: sni } : {}) };
-    const common = { connections: this.connections, maxResponseSize: this.maxResponseBytes, keepAliveTimeout: 10_000 };
+    // the body limit is per call (flows set their own): CollectingHandler enforces it
+    const common = { connections: this.connections, keepAliveTimeout: 10_000 };
     if (proxy) {
       const token =
         req.proxy_auth_username !== undefined
@@ -177,7 +184,8 @@ export class HttpClient implements CallTransport {
       return;
     }
     const timeout = req.timeout !== undefined && req.timeout > 0 ? req.timeout : this.defaultTimeout;
-    const call = new CollectingHandler(done, cancel, origin, path, timeout, req.response_headers);
+    const maxBytes = req.max_response_bytes ?? this.maxResponseBytes;
+    const call = new CollectingHandler(done, cancel, origin, path, timeout, req.response_headers, maxBytes);
     try {
       this.dispatcherFor(req, origin.startsWith('https:')).dispatch(
         {
@@ -202,14 +210,19 @@ export class HttpClient implements CallTransport {
   }
 }
 
+function isContentLength(name: Buffer): boolean {
+  return name.toString('latin1').toLowerCase() === 'content-length';
+}
+
 function lengthListed(names: string[], length: number): boolean {
   for (let i = 0; i < names.length; i++) if (names[i].length === length) return true;
   return false;
 }
 
 /**
- * One call's undici handler: buffers the body, enforces the call timeout
- * with one timer, and turns failures into the messages nodes report.
+ * One call's undici handler: buffers the body (up to its limit), enforces
+ * the call timeout with one timer, and turns failures into the messages
+ * nodes report.
  */
 class CollectingHandler implements Dispatcher.DispatchHandler {
   private status = 0;
@@ -229,6 +242,7 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     private readonly path: string,
     private readonly timeout: number,
     private readonly wanted: string[] | undefined,
+    private readonly maxBytes: number,
   ) {
     // one plain timer bounds the whole call (undici's own timeouts are coarse below 1 s)
     this.timer = setTimeout(() => {
@@ -257,8 +271,14 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     const h: Record<string, string | string[]> = Object.create(null);
     const wanted = this.wanted;
     for (let i = 0; i < rawHeaders.length; i += 2) {
+      const nameLength = rawHeaders[i].length;
+      // a declared length over the limit fails the call before any of the body is read
+      if (nameLength === 14 && isContentLength(rawHeaders[i]) && Number(rawHeaders[i + 1].toString('latin1')) > this.maxBytes) {
+        this.tooLarge();
+        return false;
+      }
       // headers the engine does not read are skipped before any string is made
-      if (wanted !== undefined && !lengthListed(wanted, rawHeaders[i].length)) continue;
+      if (wanted !== undefined && !lengthListed(wanted, nameLength)) continue;
       const name = rawHeaders[i].toString('latin1').toLowerCase();
       if (wanted !== undefined && !wanted.includes(name)) continue;
       const value = rawHeaders[i + 1].toString('latin1');
@@ -272,9 +292,23 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
     this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.tooLarge();
+      return false;
+    }
+    this.chunks.push(chunk);
     return true;
+  }
+
+  /** The answer is over the limit: fail the call now and drop its connection (nothing more is read). */
+  private tooLarge(): void {
+    const where = `${this.origin}${this.path.split('?')[0]}`;
+    const err = new LimitExceeded('call_response_body_bytes', `response body exceeds the call_response_body_bytes limit (${this.maxBytes} bytes) calling ${where}`);
+    this.chunks.length = 0;
+    this.finish();
+    this.done(err, undefined);
+    this.abortFn?.(err);
   }
 
   onComplete(): void {
@@ -298,6 +332,7 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   }
 
   private describe(err: Error): Error {
+    if (err instanceof LimitExceeded) return err;
     const where = `${this.origin}${this.path.split('?')[0]}`;
     if (this.timedOut) return new Error(`timeout after ${this.timeout} ms calling ${where}`);
     if (this.cancel.aborted) return new Error('call canceled');
