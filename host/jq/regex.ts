@@ -22,8 +22,8 @@ interface Compiled {
 }
 
 /**
- * Wall-clock cap of one backtracking regex call. The jq run sets it to
- * what is left of its `jq_time_ms` budget; the default is that budget.
+ * Wall-clock cap (ms) of one backtracking regex call: the jq run sets it to
+ * what is left of its `jq_time_ms` budget before each regex builtin.
  */
 export const regexBudget = { timeMs: DEFAULT_LIMITS.jq_time_ms };
 
@@ -264,7 +264,7 @@ function bounded<T>(source: string, fn: () => T): T {
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
       const shown = source.length > 40 ? source.slice(0, 40) + '...' : source;
-      throw new LimitExceeded('jq_time_ms', `jq: regex ${JSON.stringify(shown)} exceeded its ${ms} ms budget (limits.jq_time_ms)`);
+      throw new LimitExceeded('jq_time_ms', `jq: regex ${JSON.stringify(shown)} exceeded the evaluation's time budget (limits.jq_time_ms)`);
     }
     throw e;
   } finally {
