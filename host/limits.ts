@@ -31,6 +31,8 @@ export interface Limits {
   call_response_body_bytes: number;
   /** largest single value (jq result, rendered template) handed to the engine */
   value_bytes: number;
+  /** an upstream's whole answer (headers and body) must arrive within this, however slowly it drips (504 before the headers went out) */
+  upstream_response_timeout_ms: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -45,6 +47,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   service_response_body_bytes: 10 * 1024 * 1024,
   call_response_body_bytes: 10 * 1024 * 1024,
   value_bytes: 16 * 1024 * 1024,
+  upstream_response_timeout_ms: 300_000,
 });
 
 export type LimitName = keyof Limits;
