@@ -40,7 +40,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   jq_memory_bytes: 64 * 1024 * 1024,
   jq_steps: 10_000_000,
   template_time_ms: 50,
-  template_source_bytes: 64 * 1024,
+  template_source_bytes: 16 * 1024,
   template_nesting: 32,
   template_output_bytes: 8 * 1024 * 1024,
   request_body_bytes: 10 * 1024 * 1024,

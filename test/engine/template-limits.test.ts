@@ -32,7 +32,7 @@ describe('configure-time bounds', () => {
     const before = limitHits().template_source_bytes ?? 0;
     const { value: e, ms } = timed(() => limitError(() => compileTemplate(src, DEFAULT_LIMITS)));
     expect(e.limit).toBe('template_source_bytes');
-    expect(e.message).toBe('template is 102400 bytes; the limit is 65536 (limits.template_source_bytes)');
+    expect(e.message).toBe('template is 102400 bytes; the limit is 16384 (limits.template_source_bytes)');
     expect(limitHits().template_source_bytes).toBe(before + 1);
     expect(ms).toBeLessThan(50);
   });
@@ -235,7 +235,7 @@ describe('through the gateway', () => {
     posting = false;
     await traffic;
     expect(r.status).toBe(400);
-    expect(r.text).toContain('template is 102400 bytes; the limit is 65536 (limits.template_source_bytes)');
+    expect(r.text).toContain('template is 102400 bytes; the limit is 16384 (limits.template_source_bytes)');
     expect(latencies.length).toBeGreaterThan(2);
     // it used to freeze the event loop for 11-13 s
     expect(Math.max(...latencies)).toBeLessThan(250);
