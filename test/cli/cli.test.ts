@@ -6,7 +6,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHost, runCli } from '../helpers/cli.js';
 import { json, startServer, type TestServer } from '../helpers/http.js';
 
-const FLOWS = resolve(__dirname, '../../../shared/flows');
+const GALLERY = resolve(__dirname, '../../examples/flows');
+
+/** A third-party auth flow: the api_key query argument buys a token, sent upstream as Authorization. */
+const authFlow = (tokenUrl: string) => `nodes:
+- name: STATIC_INPUTS
+  type: static
+  values: {grant: client_credentials}
+- name: BUILD_HEADERS
+  type: jq
+  input: request.query
+  jq: '{"X-Api-Key": .api_key}'
+- name: AUTH_REQUEST
+  type: call
+  method: POST
+  url: ${tokenUrl}
+  inputs: {body: STATIC_INPUTS, headers: BUILD_HEADERS}
+- name: UPSTREAM_AUTH_HEADER
+  type: jq
+  input: AUTH_REQUEST.body
+  jq: '{"Authorization": "\\(.token_type) \\(.access_token)"}'
+  output: service_request.headers
+`;
 let dir: string;
 let api: TestServer;
 
@@ -22,9 +43,9 @@ afterAll(async () => {
 });
 
 describe('datakit validate', () => {
-  it('accepts every shared flow whose node types exist, and a declarative file', async () => {
-    for (const f of ['authenticate-third-party.yaml', 'conditionally-store-cached-items.yaml', 'sign-consumer-jwt.yaml', 'convert-xml-into-json.yaml']) {
-      const r = await datakit(['validate', join(FLOWS, f)]);
+  it('accepts gallery flows and a declarative file', async () => {
+    for (const f of ['third-party-auth.yaml', 'cache-user-profile.yaml', 'sign-consumer-token.yaml', 'xml-catalog-to-json.yaml']) {
+      const r = await datakit(['validate', join(GALLERY, f)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('ok');
     }
@@ -57,7 +78,7 @@ describe('datakit validate', () => {
 describe('datakit run', () => {
   it('runs a flow once with real calls and prints the client response and service request', async () => {
     const flow = join(dir, 'auth.yaml');
-    writeFileSync(flow, (await import('node:fs')).readFileSync(join(FLOWS, 'authenticate-third-party.yaml'), 'utf8').replaceAll('https://my-token-service', api.url));
+    writeFileSync(flow, authFlow(`${api.url}/auth-token`));
     const req = join(dir, 'req.json');
     writeFileSync(req, JSON.stringify({ method: 'GET', path: '/x', query: { api_key: 'k9' }, upstream: { status: 201, body: { up: true } } }));
     const r = await datakit(['run', flow, '--request', req]);
@@ -83,7 +104,7 @@ describe('datakit run', () => {
 describe('datakit bench', () => {
   it('runs a flow N times with mocked calls and reports per-node times', async () => {
     const flow = join(dir, 'bench-auth.yaml');
-    writeFileSync(flow, (await import('node:fs')).readFileSync(join(FLOWS, 'authenticate-third-party.yaml'), 'utf8'));
+    writeFileSync(flow, authFlow('https://my-token-service/auth-token'));
     const mocks = join(dir, 'mocks.json');
     writeFileSync(mocks, JSON.stringify({ 'POST https://my-token-service/auth-token': { body: { token_type: 'Bearer', access_token: 't' } } }));
     const r = await datakit(['bench', flow, '-n', '200', '-c', '8', '--mock-calls', mocks, '--json']);

@@ -1,14 +1,15 @@
-// Every flow of ../shared/flows whose node types exist, with local servers
+// Every published Kong flow (the conformance folder's flows/) whose node types exist, with local servers
 // standing in for the example hosts.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datakit } from '../../host/index.js';
 import { MemoryProperties, parseConfigText } from '../../host/index.js';
 import { bodyJson, engine, text } from '../helpers/engine.js';
 import { json, startServer, type TestServer } from '../helpers/http.js';
+import { sharedFlowsDir } from './shared.js';
 
-const FLOWS = resolve(__dirname, '../../../shared/flows');
+const FLOWS = sharedFlowsDir;
 let dk: Datakit;
 let api: TestServer;
 
