@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommand, positiveInt } from './args.js';
 import { Datakit } from '../flow.js';
 import type { CallRequest, CallResponse, CallTransport } from '../engine/http-client.js';
 import { loadFlowConfig, toRequestInfo, type RequestFile } from './run.js';
@@ -56,27 +56,51 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+export const BENCH_HELP = `usage: datakit bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE] [--json]
+
+Runs a flow N times through the library (no HTTP server) and reports the
+latency of whole requests and of each node. FLOW as for \`datakit run\`
+("-" reads standard input).
+
+options:
+  -r, --request FILE   the client request (the \`datakit run\` format)
+  -n N                 requests in all (default 1000)
+  -c C                 requests in flight at once (default 10)
+  --mock-calls FILE    answer call nodes from a JSON file instead of the
+                       network. Keys: "METHOD URL", "URL", a URL prefix
+                       ending in "*", or "*" for anything else; values:
+                       {"status": 200, "headers": {...}, "body": <string or
+                       JSON>, "delay": ms}. A call with no answer fails.
+  --json               print the report as JSON: {requests, concurrency,
+                       seconds, requests_per_second, latency_ms: {median,
+                       p99}, failures, failure_messages: {message: count},
+                       nodes: [{name, type, runs, median_ms, p99_ms}]}
+  -h, --help           this help
+
+Exit 0, or 1 when any request failed.
+`;
+
 /** `datakit bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]` */
 export async function benchCli(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      request: { type: 'string', short: 'r' },
-      n: { type: 'string', short: 'n', default: '1000' },
-      c: { type: 'string', short: 'c', default: '10' },
-      'mock-calls': { type: 'string' },
-      json: { type: 'boolean', default: false },
+  const parsed = parseCommand(
+    {
+      help: BENCH_HELP,
+      operands: { min: 1, max: 1 },
+      options: { request: { type: 'string', short: 'r' }, n: { type: 'string', short: 'n' }, c: { type: 'string', short: 'c' }, 'mock-calls': { type: 'string' }, json: { type: 'boolean' } },
     },
-  });
-  if (positionals.length !== 1) {
-    err.write('usage: datakit bench FLOW.yaml [--request REQ.json] [-n N] [-c C] [--mock-calls FILE] [--json]\n');
-    return 2;
-  }
-  const total = Number.parseInt(values.n!, 10);
-  const concurrency = Math.max(1, Number.parseInt(values.c!, 10));
-  if (!(total > 0)) {
-    err.write('-n must be a positive integer\n');
+    args,
+    out,
+    err,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, operands: positionals } = parsed;
+  let total: number;
+  let concurrency: number;
+  try {
+    total = positiveInt('-n', values.n, 1000);
+    concurrency = positiveInt('-c', values.c, 10);
+  } catch (e) {
+    err.write(`datakit: ${(e as Error).message}\n`);
     return 2;
   }
   const config = await loadFlowConfig(positionals[0]);

@@ -1,6 +1,7 @@
 /** `datakit <command>`: dispatches to each command's module. */
+import { readFileSync } from 'node:fs';
 
-const USAGE = `usage: datakit <command> [options]
+const USAGE = `usage: datakit <command> [options]      (datakit <command> --help for its options)
 
 commands:
   validate FILE                       check a plugin config or a declarative file; exit 1 with every error
@@ -12,7 +13,13 @@ commands:
                                       start the gateway
   bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]
                                       measure a flow through the library API
+  --version                           print the version
 `;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 export async function main(argv: string[]): Promise<number | void> {
   const [command, ...rest] = argv;
@@ -27,6 +34,10 @@ export async function main(argv: string[]): Promise<number | void> {
       return (await import('../gateway/cli.js')).serveCli(rest);
     case 'bench':
       return (await import('./bench.js')).benchCli(rest);
+    case '--version':
+    case '-V':
+      process.stdout.write(`datakit ${version()}\n`);
+      return 0;
     case undefined:
     case '-h':
     case '--help':

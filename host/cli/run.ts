@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommand, readInput } from './args.js';
 import { Datakit } from '../flow.js';
 import { parseConfigText, toPluginConfig } from '../config.js';
 import { MemoryProperties } from '../properties.js';
@@ -55,7 +55,7 @@ export function toUpstream(u: RequestFile['upstream']): ResponseInfo | undefined
 }
 
 export async function loadFlowConfig(file: string): Promise<Record<string, unknown>> {
-  const cfg = toPluginConfig(parseConfigText(await readFile(file, 'utf8')) as object);
+  const cfg = toPluginConfig(parseConfigText(await readInput(file)) as object);
   if (cfg === null || typeof cfg !== 'object' || !('nodes' in (cfg as object)))
     throw new Error(`${file}: expected a datakit plugin config (with "nodes") or one datakit plugin entry`);
   return cfg as Record<string, unknown>;
@@ -74,17 +74,33 @@ function bodyOut(body: Uint8Array, headers: HeaderMap): unknown {
   return text;
 }
 
+export const RUN_HELP = `usage: datakit run FLOW [--request REQ.json] [--trace]
+
+Runs a flow once, outside any gateway; call nodes go out for real.
+FLOW is a datakit plugin config (YAML or JSON: \`nodes: [...]\`) or one
+datakit plugin entry; "-" reads it from standard input.
+
+options:
+  -r, --request FILE   the client request, as JSON (default: GET /):
+                         method, path, scheme, host, port,
+                         headers  {name: value}
+                         query    {name: value} or "a=1&b=2"
+                         body     a string is sent as is, anything else as JSON
+                         properties  preset properties ({"kong.client.consumer": {...}})
+                         upstream    the canned upstream answer {status, headers, body}
+  --trace              print the flow's debug trace instead of the result
+  -h, --help           this help
+
+Prints JSON: the client's status, headers and body, the request that would
+go upstream (service_request), the properties the flow set, and the failure
+if a node failed. Exit 0, or 1 when a node failed or the config is invalid.
+`;
+
 /** `datakit run FLOW --request REQ.json [--trace]`: calls go out for real. */
 export async function runCli(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { request: { type: 'string', short: 'r' }, trace: { type: 'boolean', default: false } },
-  });
-  if (positionals.length !== 1) {
-    err.write('usage: datakit run FLOW.yaml --request REQ.json [--trace]\n');
-    return 2;
-  }
+  const parsed = parseCommand({ help: RUN_HELP, operands: { min: 1, max: 1 }, options: { request: { type: 'string', short: 'r' }, trace: { type: 'boolean' } } }, args, out, err);
+  if (typeof parsed === 'number') return parsed;
+  const { values, operands: positionals } = parsed;
   const config = await loadFlowConfig(positionals[0]);
   const reqFile: RequestFile = values.request ? JSON.parse(await readFile(values.request, 'utf8')) : {};
   const request = toRequestInfo(reqFile);

@@ -6,16 +6,18 @@
  * (GatewayCore.applyDocument), so the two can never disagree; a bare datakit
  * plugin config goes through the engine's validation.
  */
-import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import YAML, { LineCounter, isNode, type Document } from 'yaml';
 import { Datakit } from '../flow.js';
+import { parseCommand, readInput } from './args.js';
 import { findDatakitConfigs } from '../config.js';
 import { GatewayCore } from '../gateway/core.js';
 import { DeclarativeError } from '../gateway/declarative.js';
 import { GatewayError } from '../gateway/state.js';
 
-export const VALIDATE_USAGE = `usage: datakit validate FILE      (FILE "-" reads standard input)
+export const VALIDATE_USAGE = `usage: datakit validate FILE
+
+FILE "-" reads standard input.
 
 Checks a declarative gateway file (_format_version, services, routes,
 plugins, ...) with the same loader as \`datakit serve\`, or a datakit plugin
@@ -32,19 +34,13 @@ interface Located {
 }
 
 export async function validateCli(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  if (args.includes('-h') || args.includes('--help')) {
-    out.write(VALIDATE_USAGE);
-    return 0;
-  }
-  const file = args[0];
-  if (!file || args.length > 1 || (file.startsWith('-') && file !== '-')) {
-    err.write(VALIDATE_USAGE);
-    return 2;
-  }
+  const parsed = parseCommand({ help: VALIDATE_USAGE, operands: { min: 1, max: 1 }, options: {} }, args, out, err);
+  if (typeof parsed === 'number') return parsed;
+  const file = parsed.operands[0];
   const name = file === '-' ? '(stdin)' : file;
   let text: string;
   try {
-    text = file === '-' ? await readStream(stdin) : await readFile(file, 'utf8');
+    text = await readInput(file, stdin);
   } catch (e) {
     err.write(`${name}: cannot read: ${(e as Error).message}\n`);
     return 1;
@@ -144,10 +140,4 @@ function position(doc: Document, lines: LineCounter, path: string): { line: numb
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
-  return Buffer.concat(chunks).toString('utf8');
 }
