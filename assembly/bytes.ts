@@ -73,6 +73,8 @@ export class ByteWriter {
     if (next > <i64>writeLimit) next = <i64>writeLimit;
     const nb = new ArrayBuffer(<i32>next);
     memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
+    // in a request arena the old copy would otherwise stay until the request ends
+    __arena_release(changetype<usize>(this.buf));
     this.buf = nb;
     return true;
   }
@@ -113,6 +115,18 @@ export class ByteWriter {
   toBuffer(): ArrayBuffer {
     const out = new ArrayBuffer(this.len);
     memory.copy(changetype<usize>(out), this.ptr, <usize>this.len);
+    return out;
+  }
+
+  /** The content as an exact-size buffer; the writer is done (its buffer is handed over or freed). */
+  finish(): ArrayBuffer {
+    const buf = this.buf;
+    this.buf = new ArrayBuffer(0);
+    if (buf.byteLength == this.len) return buf;
+    const out = new ArrayBuffer(this.len);
+    memory.copy(changetype<usize>(out), changetype<usize>(buf), <usize>this.len);
+    __arena_release(changetype<usize>(buf));
+    this.len = 0;
     return out;
   }
 

@@ -713,7 +713,7 @@ export class Ctx {
     w.str('],"events":[');
     w.slice(t.events.buf, 0, t.events.len);
     w.str(']}');
-    return w.toBuffer();
+    return w.finish();
   }
 }
 

@@ -255,12 +255,12 @@ export function encodeBody(body: Value, headers: Value | null): EncodedBody {
   if (k == Kind.OBJ && mediaType(ct) == 'application/x-www-form-urlencoded') {
     const w = new ByteWriter(64);
     encodeQuery(w, body, true);
-    out.bytes = w.toBuffer();
+    out.bytes = w.finish();
     return out;
   }
   const w = new ByteWriter(128);
   writeJson(w, body);
-  out.bytes = w.toBuffer();
+  out.bytes = w.finish();
   if (ct === null) out.contentType = body.ctype.length > 0 ? body.ctype : 'application/json';
   return out;
 }

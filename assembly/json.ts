@@ -196,7 +196,7 @@ export class Value {
   toJson(): ArrayBuffer {
     const w = new ByteWriter(64);
     writeJson(w, this);
-    return w.toBuffer();
+    return w.finish();
   }
 
   toJsonString(): string {

@@ -1,6 +1,6 @@
 // What each node type does when it runs (spec section 3).
 
-import { ByteWriter, overflowed } from './bytes';
+import { ByteWriter, overflowed, writeLimitBytes } from './bytes';
 import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJson, writeJsonString } from './json';
 import {
   host_async_dispatch,
@@ -278,6 +278,10 @@ function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
       p.pos++;
     }
   }
+  // one allocation for the projection (a path's value is often most of the input)
+  let size: i64 = 2;
+  for (let i = 0; i < n; i++) if (starts[i] >= 0) size += <i64>(ends[i] - starts[i]) + <i64>t.keyBytes[i].byteLength + 4;
+  if (size <= <i64>writeLimitBytes()) w.ensure(<i32>size);
   w.byte(0x7b);
   let first = true;
   for (let i = 0; i < n; i++) {

@@ -31,6 +31,14 @@ function patchLibrary(name, renames, ourFile) {
 
 // allocator front end: small-block free lists before TLSF
 patchLibrary('rt/tlsf', [['__alloc', 'tlsfAlloc'], ['__realloc', 'tlsfRealloc'], ['__free', 'tlsfFree']], 'small-blocks.ts');
+// linear memory never shrinks: past 16 MiB, grow by what is needed (plus at
+// most 16 MiB), not by doubling (a 10 MB body would leave 64 MB behind)
+{
+  const grow = 'let pagesWanted = max(pagesBefore, pagesNeeded); // double memory';
+  const tlsf = asc.libraryFiles['rt/tlsf'];
+  if (tlsf.split(grow).length !== 2) throw new Error(`~lib/rt/tlsf: expected one "${grow}"`);
+  asc.libraryFiles['rt/tlsf'] = tlsf.replace(grow, 'let pagesWanted = max(min(pagesBefore, 256), pagesNeeded);');
+}
 // object allocation: request arenas before the collector
 patchLibrary('rt/tcms', [['__new', 'tcmsNew'], ['__renew', 'tcmsRenew']], 'arena.ts');
 

@@ -166,6 +166,37 @@ export function __renew(oldPtr: usize, size: usize): usize {
   return moved;
 }
 
+/**
+ * Frees a large arena object before its arena closes (a growing buffer's
+ * old copy: kept to the end, a writer's growth would hold twice its final
+ * size). Anything else, including collector objects, is left alone. The
+ * caller guarantees nothing points to it any more.
+ */
+// @ts-ignore: decorator
+@global @unsafe
+export function __arena_release(ptr: usize): void {
+  if (ptr < __heap_base) return;
+  const obj = changetype<Object>(ptr - TOTAL_OVERHEAD);
+  if (!isArenaObject(obj) || <usize>obj.rtSize <= ARENA_LARGE) return;
+  const a = changetype<Arena>(changetype<usize>(obj.prev));
+  let link = changetype<usize>(a) + offsetof<Arena>('large');
+  let blk = a.large;
+  while (blk != 0) {
+    if (headerAt(blk + sizeof<usize>()) + TOTAL_OVERHEAD == ptr) {
+      store<usize>(link, load<usize>(blk));
+      // the size it was allocated with (a shrinking __renew lowers rtSize only)
+      const size = <usize>obj.mmInfo - OBJECT_OVERHEAD;
+      a.bytes -= size;
+      arenaBytesOpen -= size;
+      if (ARENA_POISON) memory.fill(ptr, 0xa5, size);
+      __free(blk);
+      return;
+    }
+    link = blk;
+    blk = load<usize>(blk);
+  }
+}
+
 /** Opens an empty arena (its first chunk comes with the first object). */
 // @ts-ignore: decorator
 @global @unsafe

@@ -62,7 +62,8 @@ export class GatewayCore {
     this.proxy = new ProxyEngine({
       logger: opts.logger,
       metrics: this.metrics,
-      maxBodySize: opts.maxBodySize ?? this.limits.request_body_bytes,
+      // undefined: the limits in force (request_body_bytes), which a document may change
+      maxBodySize: opts.maxBodySize,
       limits: () => this.limits,
       accessLog: opts.accessLog ?? true,
       proxyPort: opts.proxyPort ?? (() => 8000),

@@ -3,7 +3,7 @@
  * The no-plugin path streams both bodies and allocates as little as it can;
  * plugins get a RequestCtx and bodies are buffered only when one needs them.
  */
-import type { Limits } from '../limits.js';
+import { countLimitHit, LimitExceeded, type Limits } from '../limits.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -11,8 +11,12 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { connectionListed, HeaderBag, HOP_BY_HOP, stripHopByHop } from './headers.js';
 
-/** Request headers the proxy sets itself (from the client's connection), never passed through. */
-const PROXY_SET = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']);
+/**
+ * Request headers the proxy sets itself (from the client's connection), and
+ * Expect, which the server already answered with 100 Continue (undici
+ * refuses to send it): never passed through.
+ */
+const PROXY_SET = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip', 'expect']);
 import { joinPath, normalizePath } from './router.js';
 import { pickCandidate, type CompiledService, type PluginCandidate, type RouteTarget, type Snapshot } from './snapshot.js';
 import type { Metrics } from './metrics.js';
@@ -32,7 +36,8 @@ export class BodyTooLarge extends Error {}
 export interface ProxyOptions {
   logger: Logger;
   metrics: Metrics;
-  maxBodySize: number;
+  /** largest request body accepted (413 above); default: the limits' request_body_bytes */
+  maxBodySize?: number;
   /** the gateway's limits in force (they change with the configuration) */
   limits: () => Limits;
   accessLog: boolean;
@@ -42,23 +47,58 @@ export interface ProxyOptions {
 const JSON_CT = 'application/json; charset=utf-8';
 const EMPTY = Buffer.alloc(0);
 
-function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a whole body, up to `limit` bytes. A declared length gets one
+ * buffer of that size, filled as chunks arrive (no chunk list and concat
+ * copy: a body costs its size once). Over the limit: rejects with
+ * `tooLarge()` and stops reading (`onOver` drops or drains the source).
+ */
+function readLimited(src: NodeJS.ReadableStream, declared: number | undefined, limit: number, tooLarge: () => Error, onOver: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (declared !== undefined && declared > limit) {
+      onOver();
+      reject(tooLarge());
+      return;
+    }
+    const whole = declared !== undefined && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLarge('request body too large'));
+    const onData = (c: Buffer) => {
+      if (size + c.length > limit || (whole !== undefined && size + c.length > whole.length)) {
+        src.removeListener('data', onData);
+        onOver();
+        reject(tooLarge());
         return;
       }
-      chunks.push(c);
+      if (whole !== undefined) c.copy(whole, size);
+      else chunks.push(c);
+      size += c.length;
+    };
+    src.on('data', onData);
+    src.once('end', () => {
+      if (whole !== undefined) resolve(size === whole.length ? whole : whole.subarray(0, size));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
+    src.once('error', reject);
   });
+}
+
+const ignore = (): void => undefined;
+
+/** Abandons an upstream body: its connection is dropped (undici reports that as an error nobody needs). */
+function drop(body: Readable): void {
+  body.on('error', ignore);
+  body.destroy();
+}
+
+function declaredLength(v: string | string[] | undefined): number | undefined {
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** The response-body limit was hit: counted, and worded for the log. */
+function responseTooLarge(limit: number): LimitExceeded {
+  return new LimitExceeded('service_response_body_bytes', `upstream response body exceeds the service_response_body_bytes limit (${limit} bytes)`);
 }
 
 function hasRequestBody(req: IncomingMessage): boolean {
@@ -117,7 +157,10 @@ class Ctx implements RequestCtx {
   readBody(): Promise<Buffer> {
     if (this.body) return Promise.resolve(this.body);
     if (!this.bodyPromise) {
-      this.bodyPromise = hasRequestBody(this.req) ? readAll(this.req, this.maxBody) : Promise.resolve(EMPTY);
+      const req = this.req;
+      this.bodyPromise = hasRequestBody(req)
+        ? readLimited(req, declaredLength(req.headers['content-length']), this.maxBody, () => new BodyTooLarge('request body too large'), () => req.resume())
+        : Promise.resolve(EMPTY);
       this.bodyPromise.then(
         (b) => {
           if (this.body === undefined) this.body = b;
@@ -144,6 +187,60 @@ class Ctx implements RequestCtx {
     let d = this.pdata.get(instance);
     if (!d) this.pdata.set(instance, (d = {}));
     return d;
+  }
+}
+
+/** Why the proxy cut an upstream exchange short. */
+type CutReason = 'read_timeout' | 'response_timeout' | 'client_closed';
+
+/**
+ * One upstream exchange's deadlines and cancellation: the read timeout
+ * until the headers (undici's own timers have ~1 s resolution, so short
+ * ones get a precise timer), the total response timeout until the body
+ * has arrived (read_timeout only bounds the gap between reads), and the
+ * client going away. Each aborts the undici request, which drops its
+ * connection.
+ */
+class UpstreamWatch {
+  readonly signal: AbortSignal;
+  reason: CutReason | undefined;
+  private readonly ac = new AbortController();
+  private readTimer: NodeJS.Timeout | undefined;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    readTimeout: number,
+    responseTimeout: number,
+  ) {
+    this.signal = this.ac.signal;
+    this.totalTimer = setTimeout(this.cut, responseTimeout, 'response_timeout');
+    if (readTimeout < 2000) this.readTimer = setTimeout(this.cut, readTimeout, 'read_timeout');
+    res.once('close', this.clientClosed);
+  }
+
+  private readonly cut = (reason: CutReason): void => {
+    if (this.reason !== undefined || this.ended) return;
+    this.reason = reason;
+    this.ac.abort();
+  };
+
+  private readonly clientClosed = (): void => {
+    if (!this.res.writableFinished) this.cut('client_closed');
+  };
+
+  headersArrived(): void {
+    if (this.readTimer !== undefined) clearTimeout(this.readTimer);
+  }
+
+  /** The upstream's answer is complete (or abandoned): nothing more to cut. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.readTimer !== undefined) clearTimeout(this.readTimer);
+    clearTimeout(this.totalTimer);
+    this.res.off('close', this.clientClosed);
   }
 }
 
@@ -192,6 +289,11 @@ export class ProxyEngine {
     return p;
   }
 
+  /** largest request body accepted: the option, else the limits in force (they change with the configuration) */
+  private maxBody(): number {
+    return this.opts.maxBodySize ?? this.opts.limits().request_body_bytes;
+  }
+
   async closePools(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
@@ -217,7 +319,9 @@ export class ProxyEngine {
     }
     const rt = m.target;
     const cl = req.headers['content-length'];
-    if (cl !== undefined && Number(cl) > this.opts.maxBodySize) {
+    const maxBody = this.maxBody();
+    if (cl !== undefined && Number(cl) > maxBody) {
+      countLimitHit('request_body_bytes');
       this.sendError(res, 413, 'Request size limit exceeded', id, { Connection: 'close' });
       req.resume();
       this.finishLog(req, res, id, start, rt, undefined, null);
@@ -231,10 +335,10 @@ export class ProxyEngine {
         this.finishLog(req, res, id, start, rt, undefined, null);
         return;
       }
-      this.forward(req, res, id, start, rt, rt.service, null, upstreamPath, qs, m.stripLen, path, undefined);
+      this.forward(req, res, id, start, rt, rt.service, null, upstreamPath, qs, m.stripLen, path, undefined, maxBody);
       return;
     }
-    this.runPlugins(req, res, id, start, rt, path, upstreamPath, qs, m.stripLen).catch((e) => {
+    this.runPlugins(req, res, id, start, rt, path, upstreamPath, qs, m.stripLen, maxBody).catch((e) => {
       this.log.error({ request_id: id, err: (e as Error).message }, 'plugin chain failed');
       if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
       else res.destroy();
@@ -251,6 +355,7 @@ export class ProxyEngine {
     upstreamPath: string,
     qs: string,
     stripLen: number,
+    maxBody: number,
   ): Promise<void> {
     const snap = this.snapshot;
     const sock = req.socket;
@@ -272,7 +377,7 @@ export class ProxyEngine {
       sock.remotePort ?? 0,
       this.log,
       snap,
-      this.opts.maxBodySize,
+      maxBody,
     );
     const executed: PluginCandidate[] = [];
     res.once('close', () => {
@@ -294,8 +399,10 @@ export class ProxyEngine {
       try {
         await cand.instance.access(ctx);
       } catch (e) {
-        if (e instanceof BodyTooLarge) ctx.exit({ status: 413, body: { message: 'Request size limit exceeded' } });
-        else {
+        if (e instanceof BodyTooLarge) {
+          countLimitHit('request_body_bytes');
+          ctx.exit({ status: 413, body: { message: 'Request size limit exceeded' } });
+        } else {
           this.log.error({ request_id: id, plugin: cand.def.name, err: (e as Error).message }, 'plugin access failed');
           ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
         }
@@ -306,6 +413,11 @@ export class ProxyEngine {
       if (!ctx.body && hasRequestBody(req)) req.resume();
       this.sendExit(res, ctx, ctx.exited);
       this.finishLog(req, res, id, start, rt, undefined, ctx);
+      return;
+    }
+    if (res.destroyed) {
+      // the client went away while plugins ran (their log handlers canceled their work): nothing goes upstream
+      this.log.debug({ request_id: id, route: rt.label }, 'client closed the connection before the request was proxied');
       return;
     }
     let mode: false | 'headers' | 'body' = false;
@@ -329,7 +441,7 @@ export class ProxyEngine {
         connectTimeout: 60000, readTimeout: 60000, writeTimeout: 60000, retries: 5,
       };
     }
-    this.forward(req, res, id, start, rt, service, ctx, ctx.upstreamPath ?? upstreamPath, ctx.query, stripLen, path, mode ? { mode, executed } : undefined);
+    this.forward(req, res, id, start, rt, service, ctx, ctx.upstreamPath ?? upstreamPath, ctx.query, stripLen, path, mode ? { mode, executed } : undefined, maxBody);
   }
 
   private buildHeaders(
@@ -355,7 +467,7 @@ export class ProxyEngine {
           hostIn = raw[i + 1];
           continue;
         }
-        if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+        if (HOP_BY_HOP.has(lower) || lower === 'expect' || (extraHop !== null && extraHop.has(lower))) continue;
         if (lower.startsWith('x-forwarded-') || lower === 'x-real-ip') {
           if (lower === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
           continue;
@@ -414,6 +526,7 @@ export class ProxyEngine {
     stripLen: number,
     path: string,
     respPhase: { mode: 'headers' | 'body'; executed: PluginCandidate[] } | undefined,
+    maxBody: number,
   ): void {
     let protocol = svc.protocol;
     let host = svc.host;
@@ -439,12 +552,11 @@ export class ProxyEngine {
     let tooLarge = false;
     if (body === req && req.headers['content-length'] === undefined) {
       // chunked upload: enforce the size limit while streaming
-      const max = this.opts.maxBodySize;
       let size = 0;
       const t = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           size += chunk.length;
-          if (size > max) {
+          if (size > maxBody) {
             tooLarge = true;
             cb(new BodyTooLarge('request body too large'));
           } else cb(null, chunk);
@@ -455,6 +567,7 @@ export class ProxyEngine {
     }
     const canRetry = body === null || Buffer.isBuffer(body);
     let attempts = balancer ? Math.max(0, svc.retries) + 1 : 1;
+    const responseTimeout = this.opts.limits().upstream_response_timeout_ms;
 
     const attempt = (): void => {
       let th = host;
@@ -470,18 +583,7 @@ export class ProxyEngine {
       }
       const proxyLatency = performance.now() - start;
       const t0 = performance.now();
-      // undici's own timers have ~1 s resolution: short read timeouts get a precise timer
-      let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
-      let signal: AbortSignal | undefined;
-      if (svc.readTimeout < 2000) {
-        const ac = new AbortController();
-        signal = ac.signal;
-        timer = setTimeout(() => {
-          timedOut = true;
-          ac.abort();
-        }, svc.readTimeout);
-      }
+      const watch = new UpstreamWatch(res, svc.readTimeout, responseTimeout);
       this.pool(protocol, th, tp, svc)
         .request({
           method,
@@ -490,18 +592,20 @@ export class ProxyEngine {
           body,
           headersTimeout: svc.readTimeout,
           bodyTimeout: svc.readTimeout,
-          signal,
+          signal: watch.signal,
         })
         .then(
           (up) => {
-            if (timer !== undefined) clearTimeout(timer);
+            watch.headersArrived();
             const upstreamLatency = performance.now() - t0;
             if (ctx !== null) {
               ctx.upstreamLatency = upstreamLatency;
               ctx.responseSource = 'service';
             }
             if (respPhase !== undefined && ctx !== null) {
-              this.responsePhase(req, res, id, start, rt, ctx, up, respPhase, proxyLatency, upstreamLatency).catch((e) => {
+              this.responsePhase(req, res, id, start, rt, ctx, up, respPhase, proxyLatency, upstreamLatency, watch).catch((e) => {
+                watch.end();
+                drop(up.body);
                 this.log.error({ request_id: id, err: (e as Error).message }, 'response phase failed');
                 if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
                 else res.destroy();
@@ -522,37 +626,72 @@ export class ProxyEngine {
             let status = up.statusCode;
             if (ctx?.responseStatusOverride) status = ctx.responseStatusOverride;
             if (ctx) ctx.finalStatus = status;
-            res.writeHead(status, out);
             const b = up.body;
-            b.on('error', () => res.destroy());
-            res.once('close', () => {
-              if (!res.writableFinished) b.destroy();
-            });
-            b.pipe(res);
+            if (!this.writeHead(res, status, out, id)) {
+              watch.end();
+              drop(b);
+              return;
+            }
+            this.stream(b, res, watch, id, rt);
             this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
           },
           (err: Error & { code?: string }) => {
-            if (timer !== undefined) clearTimeout(timer);
+            watch.end();
             if (tooLarge) {
               req.resume();
+              countLimitHit('request_body_bytes');
               this.upstreamFailed(res, id, start, rt, ctx, 413, 'Request size limit exceeded', 'body_too_large');
               return;
             }
             const code = err.code ?? '';
-            const timeout = timedOut || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+            if (watch.reason === 'client_closed') {
+              this.log.debug({ request_id: id, route: rt.label }, 'client closed the connection: upstream request canceled');
+              return;
+            }
+            if (code === 'UND_ERR_INVALID_ARG') {
+              // a header (or path) a plugin set that cannot be sent: the gateway's fault, not the upstream's
+              this.log.error({ request_id: id, route: rt.label, err: err.message }, 'invalid service request (set by a plugin)');
+              if (ctx) ctx.responseSource = 'error';
+              if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
+              this.finishLog(null, res, id, start, rt, undefined, ctx);
+              return;
+            }
+            const timeout =
+              watch.reason !== undefined || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
             const connectErr = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
             if (connectErr && canRetry && --attempts > 0 && !res.headersSent) {
               this.opts.metrics.upstreamError(rt.label, 'retry');
               attempt();
               return;
             }
-            this.log.warn({ request_id: id, route: rt.label, target: `${th}:${tp}`, err: err.message, code }, 'upstream request failed');
+            this.log.warn(
+              { request_id: id, route: rt.label, target: `${th}:${tp}`, err: watch.reason === 'response_timeout' ? `no complete response within ${responseTimeout} ms` : err.message, code },
+              'upstream request failed',
+            );
             if (timeout) this.upstreamFailed(res, id, start, rt, ctx, 504, 'The upstream server is timing out', 'timeout');
             else this.upstreamFailed(res, id, start, rt, ctx, 502, 'An invalid response was received from the upstream server', 'connect');
           },
         );
     };
     attempt();
+  }
+
+  /**
+   * Pipes an upstream body to the client. A body cut short (the response
+   * timeout, an upstream error) can only end the connection: the status
+   * line is gone.
+   */
+  private stream(b: Readable, res: ServerResponse, watch: UpstreamWatch, id: string, rt: RouteTarget): void {
+    b.once('end', () => watch.end());
+    b.on('error', () => {
+      watch.end();
+      if (watch.reason === 'response_timeout') {
+        this.opts.metrics.upstreamError(rt.label, 'timeout');
+        this.log.warn({ request_id: id, route: rt.label }, 'upstream response timed out while streaming: connection closed');
+      }
+      res.destroy();
+    });
+    b.pipe(res);
   }
 
   private upstreamFailed(res: ServerResponse, id: string, start: number, rt: RouteTarget, ctx: Ctx | null, status: number, message: string, kind: string): void {
@@ -563,6 +702,25 @@ export class ProxyEngine {
     this.finishLog(null, res, id, start, rt, undefined, ctx);
   }
 
+  /**
+   * writeHead, or false after answering 500 when a header cannot be sent
+   * (a plugin set a name or value HTTP forbids: the gateway's fault).
+   */
+  private writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[]> | string[], id: string): boolean {
+    try {
+      res.writeHead(status, headers as Record<string, string | string[]>);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_INVALID_CHAR' && code !== 'ERR_INVALID_HTTP_TOKEN' && code !== 'ERR_HTTP_INVALID_HEADER_VALUE') throw e;
+      this.log.error({ request_id: id, err: (e as Error).message }, 'invalid response header (set by a plugin)');
+      // the failed writeHead left its headers behind
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      this.sendError(res, 500, 'An unexpected error occurred', id);
+      return false;
+    }
+  }
+
   private async responsePhase(
     req: IncomingMessage,
     res: ServerResponse,
@@ -570,18 +728,36 @@ export class ProxyEngine {
     start: number,
     rt: RouteTarget,
     ctx: Ctx,
-    up: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: NodeJS.ReadableStream & { destroy(): void } },
+    up: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable },
     phase: { mode: 'headers' | 'body'; executed: PluginCandidate[] },
     proxyLatency: number,
     upstreamLatency: number,
+    watch: UpstreamWatch,
   ): Promise<void> {
     const headers = HeaderBag.fromObject(up.headers);
     stripHopByHop(headers);
     const ur: UpstreamResponse = { status: up.statusCode, headers };
     if (phase.mode === 'body') {
-      const chunks: Buffer[] = [];
-      for await (const c of up.body as AsyncIterable<Buffer>) chunks.push(c);
-      ur.body = Buffer.concat(chunks);
+      const limit = this.opts.limits().service_response_body_bytes;
+      try {
+        // destroying the body drops the upstream connection: the rest is never read
+        ur.body = await readLimited(up.body, declaredLength(up.headers['content-length']), limit, () => responseTooLarge(limit), () => drop(up.body));
+      } catch (e) {
+        watch.end();
+        if (watch.reason === 'client_closed') return;
+        if (e instanceof LimitExceeded) {
+          this.log.warn({ request_id: id, route: rt.label, limit: e.limit, limit_bytes: limit }, e.message);
+          this.upstreamFailed(res, id, start, rt, ctx, 502, 'An invalid response was received from the upstream server', 'response_too_large');
+        } else if (watch.reason === 'response_timeout' || (e as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
+          this.log.warn({ request_id: id, route: rt.label, err: (e as Error).message }, 'upstream request failed');
+          this.upstreamFailed(res, id, start, rt, ctx, 504, 'The upstream server is timing out', 'timeout');
+        } else {
+          this.log.warn({ request_id: id, route: rt.label, err: (e as Error).message }, 'upstream request failed');
+          this.upstreamFailed(res, id, start, rt, ctx, 502, 'An invalid response was received from the upstream server', 'connect');
+        }
+        return;
+      }
+      watch.end();
     }
     ctx.upstreamResponse = ur;
     for (const c of phase.executed) {
@@ -594,8 +770,17 @@ export class ProxyEngine {
       }
       if (ctx.exited) break;
     }
+    if (res.destroyed) {
+      // the client went away during the response phase
+      watch.end();
+      drop(up.body);
+      return;
+    }
     if (ctx.exited) {
-      if (ur.body === undefined) up.body.destroy();
+      if (ur.body === undefined) {
+        watch.end();
+        drop(up.body);
+      }
       this.sendExit(res, ctx, ctx.exited);
       this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
       return;
@@ -609,12 +794,12 @@ export class ProxyEngine {
     if (ur.body !== undefined) {
       headers.delete('content-length');
       headers.set('Content-Length', String(ur.body.length));
-      res.writeHead(status, headers.toFlat());
-      res.end(ur.body);
+      if (this.writeHead(res, status, headers.toFlat(), id)) res.end(ur.body);
+    } else if (this.writeHead(res, status, headers.toFlat(), id)) {
+      this.stream(up.body, res, watch, id, rt);
     } else {
-      res.writeHead(status, headers.toFlat());
-      up.body.on('error', () => res.destroy());
-      up.body.pipe(res);
+      watch.end();
+      drop(up.body);
     }
     this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
   }
@@ -640,10 +825,8 @@ export class ProxyEngine {
     headers.set('Server', 'datakit-gateway/0.1.0');
     const status = ctx.responseStatusOverride && ctx.responseSource !== 'exit' ? ctx.responseStatusOverride : e.status;
     ctx.finalStatus = status;
-    if (!res.headersSent) {
-      res.writeHead(status, headers.toFlat());
-      res.end(body);
-    } else res.destroy();
+    if (res.headersSent) res.destroy();
+    else if (this.writeHead(res, status, headers.toFlat(), ctx.requestId)) res.end(body);
   }
 
   sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, id: string, extra?: Record<string, string>): void {

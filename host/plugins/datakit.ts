@@ -147,11 +147,13 @@ export function datakitPlugin(): PluginDef {
             const sr = out.serviceRequest;
             if (sr.headers) ctx.headers.applyPatch(sr.headers);
             if (sr.query) ctx.query = encodeQuery(sr.query);
-            if (sr.body) ctx.body = Buffer.from(sr.body);
+            if (sr.body) ctx.body = asBuffer(sr.body);
             env.metrics.datakitRun(pluginId, routeLabel, true, (performance.now() - t0) / 1000);
             if (out.responsePhase) state.phase = out.responseBody ? 'body' : 'headers';
             else finish(state);
           } catch (e) {
+            // the client went away: the log handler already ended the run
+            if (state.done) return;
             env.metrics.datakitRun(pluginId, routeLabel, false, (performance.now() - t0) / 1000);
             ctx.log.error({ request_id: ctx.requestId, plugin: 'datakit', err: env.secrets.mask((e as Error).message) }, 'datakit flow error');
             ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
@@ -184,11 +186,12 @@ export function datakitPlugin(): PluginDef {
               if (r.status !== undefined) up.status = r.status;
               if (r.headers) up.headers.applyPatch(r.headers);
               if (r.body !== undefined) {
-                up.body = Buffer.from(r.body);
+                up.body = asBuffer(r.body);
                 up.bodyReplaced = true;
               }
             }
           } catch (e) {
+            if (state.done) return;
             ctx.log.error({ request_id: ctx.requestId, plugin: 'datakit', err: env.secrets.mask((e as Error).message) }, 'datakit flow error');
             ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
           } finally {
@@ -216,6 +219,11 @@ function finish(state: RunState): void {
       /* ignore */
     }
   }
+}
+
+/** The engine's bytes as a Buffer without copying them (they are a fresh copy already). */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function sendClient(ctx: RequestCtx, r: ClientResponse): void {
