@@ -71,7 +71,12 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   }
   let prog;
   try {
-    prog = compile(filter, { variables: vars });
+    // like jq: the real environment, and no time, memory or step budget (Ctrl-C ends a runaway filter)
+    prog = compile(filter, {
+      variables: vars,
+      env: process.env,
+      limits: { jq_time_ms: Infinity, jq_memory_bytes: Infinity, jq_steps: Infinity },
+    });
   } catch (e) {
     if (e instanceof JqCompileError) {
       io.stderr.write(`jq: error: ${e.message}\n${filter}\njq: 1 compile error\n`);

@@ -27,10 +27,14 @@ export interface JqCompiled {
   readonly simple?: unknown[] | null;
 }
 
-/** The project's own compile-once engine (host/jq). */
+/**
+ * The project's own compile-once engine (host/jq). Every run is held to the
+ * flow's jq budgets (a run past one throws `LimitExceeded`), and `$ENV` /
+ * `env` are empty: flows never see the process environment.
+ */
 export const nativeJq: JqEngine = {
-  compile(filter, variables) {
-    const program = compile(filter, { variables });
+  compile(filter, variables, limits) {
+    const program = compile(filter, { variables, limits });
     return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths, simple: program.simple };
   },
 };

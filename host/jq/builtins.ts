@@ -1,14 +1,17 @@
 // Native builtins and the jq-defined prelude.
 import {
   JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
-  codepoints, type Obj,
+  codepoints, copyObj, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, state, tick, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, delPaths, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
 } from './runtime.js';
+import {
+  state, tick, stepCheck, work, charge, chargeSlots, chargeChars, chargeKeys, chargeValue, timeLeft, CHAR_BYTES, KEY_BYTES, SLOT_BYTES,
+} from './budget.js';
 import type { NativeDef, NativeTable } from './compile.js';
-import { regexNatives } from './regex.js';
+import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 
@@ -53,6 +56,7 @@ vf('not/0', (v) => !truthy(v));
 vf('length/0', lengthOf);
 vf('utf8bytelength/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings have UTF-8 byte length`);
+  work(v.length >>> 10);
   return Buffer.byteLength(v, 'utf8');
 });
 vf('type/0', typeOf);
@@ -60,11 +64,14 @@ vf('tostring/0', toStringValue);
 vf('tojson/0', (v) => dump(v));
 vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
+  // the parsed value is about as large as its text
+  charge(2 * CHAR_BYTES * v.length);
   return parseJsonText(v);
 });
 vf('tonumber/0', (v) => {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
+    work(v.length >>> 10);
     const s = v.trim();
     if (/^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s) && s === v) return Number(s);
     if (s === 'nan' || s === 'NaN') return NaN;
@@ -72,16 +79,22 @@ vf('tonumber/0', (v) => {
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
-vf('keys/0', (v) => {
-  if (isObject(v)) return sortKeys(Object.keys(v));
-  if (Array.isArray(v)) return v.map((_, i) => i);
+function keyList(v: unknown, sorted: boolean): unknown[] {
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    chargeSlots(keys.length);
+    if (!sorted) return keys;
+    work(keys.length);
+    return sortKeys(keys);
+  }
+  if (Array.isArray(v)) {
+    chargeSlots(v.length);
+    return v.map((_, i) => i);
+  }
   throw new JqError(`${describe(v)} has no keys`);
-});
-vf('keys_unsorted/0', (v) => {
-  if (isObject(v)) return Object.keys(v);
-  if (Array.isArray(v)) return v.map((_, i) => i);
-  throw new JqError(`${describe(v)} has no keys`);
-});
+}
+vf('keys/0', (v) => keyList(v, true));
+vf('keys_unsorted/0', (v) => keyList(v, false));
 vf('has/1', (v, k) => {
   if (v === null) return false;
   if (isObject(v) && typeof k === 'string') return hasOwn.call(v, k);
@@ -92,8 +105,15 @@ function contains(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
     return Object.keys(b).every((k) => hasOwn.call(a, k) && contains(a[k], b[k]));
   }
-  if (Array.isArray(a) && Array.isArray(b)) return b.every((y) => a.some((x) => contains(x, y)));
-  if (typeof a === 'string' && typeof b === 'string') return a.includes(b);
+  if (Array.isArray(a) && Array.isArray(b))
+    return b.every((y) => {
+      work(a.length);
+      return a.some((x) => contains(x, y));
+    });
+  if (typeof a === 'string' && typeof b === 'string') {
+    work(a.length >>> 10);
+    return a.includes(b);
+  }
   return equals(a, b);
 }
 vf('contains/1', (a, b) => {
@@ -101,24 +121,77 @@ vf('contains/1', (a, b) => {
   return contains(a, b);
 });
 vf('add/0', (v) => {
-  let acc: unknown = null;
+  const sum = new Sum();
   if (Array.isArray(v)) {
-    for (const x of v) acc = opAdd(acc, x);
-    return acc;
+    for (let i = 0; i < v.length; i++) sum.add(v[i]);
+    return sum.value();
   }
   if (isObject(v)) {
-    for (const k of Object.keys(v)) acc = opAdd(acc, v[k]);
-    return acc;
+    for (const k of Object.keys(v)) sum.add(v[k]);
+    return sum.value();
   }
   throw new JqError(`Cannot iterate over ${describe(v)}`);
 });
 fn('add/1', ([f]) => (v, p, env, k) => {
-  let acc: unknown = null;
-  f(v, null, env, (x) => {
-    acc = opAdd(acc, x);
-  });
-  emitValue(k, p, acc);
+  const sum = new Sum();
+  f(v, null, env, (x) => sum.add(x));
+  emitValue(k, p, sum.value());
 });
+/**
+ * `reduce xs as $x (null; . + $x)` in linear time: strings and arrays are
+ * gathered and joined once, objects merged into one copy, instead of
+ * copying the growing total at every step. Any other combination (and every
+ * error) goes through opAdd, so results and messages are jq's.
+ */
+class Sum {
+  private acc: unknown = null;
+  private parts: unknown[] | null = null;
+  private kind: 'string' | 'array' | 'object' | null = null;
+
+  add(x: unknown): void {
+    if (x === null) return;
+    const kind = typeof x === 'string' ? 'string' : Array.isArray(x) ? 'array' : isObject(x) ? 'object' : null;
+    if (kind !== null && kind === this.kind) {
+      if (kind === 'object') {
+        const keys = Object.keys(x as Obj);
+        chargeKeys(keys.length);
+        for (const key of keys) setKey(this.acc as Obj, key, (x as Obj)[key]);
+      } else this.parts!.push(x);
+      return;
+    }
+    this.settle();
+    if (kind !== null && this.acc === null) {
+      this.kind = kind;
+      if (kind === 'object') this.acc = opAdd({}, x);
+      else this.parts = [x];
+      return;
+    }
+    this.acc = opAdd(this.acc, x);
+  }
+
+  value(): unknown {
+    this.settle();
+    return this.acc;
+  }
+
+  private settle(): void {
+    if (this.parts !== null) {
+      let n = 0;
+      for (const p of this.parts) n += (p as string | unknown[]).length;
+      if (this.kind === 'string') {
+        chargeChars(n);
+        this.acc = (this.parts as string[]).join('');
+      } else {
+        chargeSlots(n);
+        const out: unknown[] = [];
+        for (const a of this.parts as unknown[][]) for (let i = 0; i < a.length; i++) out.push(a[i]);
+        this.acc = out;
+      }
+      this.parts = null;
+    }
+    this.kind = null;
+  }
+}
 vf('setpath/2', (v, path, x) => setPath(v, path, x));
 vf('delpaths/1', (v, paths) => delPaths(v, paths));
 fn('getpath/1', ([f]) => (v, p, env, k) =>
@@ -147,12 +220,16 @@ fn('paths/0', () => (v, p, _env, k) => {
   const walk = (x: unknown, path: unknown[]) => {
     if (Array.isArray(x)) {
       for (let i = 0; i < x.length; i++) {
+        tick();
+        chargeSlots(path.length + 1);
         const np = path.concat([i]);
         emitValue(k, p, np);
         walk(x[i], np);
       }
     } else if (isObject(x)) {
       for (const key of Object.keys(x)) {
+        tick();
+        chargeSlots(path.length + 1);
         const np = path.concat([key]);
         emitValue(k, p, np);
         walk(x[key], np);
@@ -166,7 +243,7 @@ fn('recurse/0', () => (v, p, _env, k) => {
   const vals: unknown[] = [v];
   const paths: Path[] = [p];
   while (vals.length) {
-    if (++state.steps > state.maxSteps) tick();
+    if (++state.steps > state.stepsAt) stepCheck();
     const x = vals.pop();
     const xp = paths.pop()!;
     k(x, xp);
@@ -186,8 +263,8 @@ fn('recurse/0', () => (v, p, _env, k) => {
 });
 fn('recurse/1', ([f]) => (v, p, env, k) => {
   const rec = (x: unknown, xp: Path): void => {
-    if (++state.steps > state.maxSteps) tick();
-    if (++state.depth > state.maxDepth) {
+    if (++state.steps > state.stepsAt) stepCheck();
+    if (++state.depth > state.budget.depth) {
       state.depth--;
       throw new DepthError();
     }
@@ -210,12 +287,12 @@ function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path):
     throw new JqError('Range bounds must be numeric');
   if (by > 0) {
     for (let i = from; i < upto; i += by) {
-      if (++state.steps > state.maxSteps) tick();
+      if (++state.steps > state.stepsAt) stepCheck();
       emitValue(k, p, i);
     }
   } else if (by < 0) {
     for (let i = from; i > upto; i += by) {
-      if (++state.steps > state.maxSteps) tick();
+      if (++state.steps > state.stepsAt) stepCheck();
       emitValue(k, p, i);
     }
   }
@@ -336,7 +413,7 @@ fn('isempty/1', ([f]) => (v, p, env, k) => {
 fn('until/2', ([cond, upd]) => (v, p, env, k) => {
   let x = v;
   for (;;) {
-    if (++state.steps > state.maxSteps) tick();
+    if (++state.steps > state.stepsAt) stepCheck();
     const cs: unknown[] = [];
     cond(x, null, env, (c) => cs.push(c));
     if (cs.length !== 1) {
@@ -369,7 +446,7 @@ fn('while/2', ([cond, upd]) => {
   const self: Fn = (v, p, env, k) => {
     let x = v;
     for (;;) {
-      if (++state.steps > state.maxSteps) tick();
+      if (++state.steps > state.stepsAt) stepCheck();
       const cs: unknown[] = [];
       cond(x, null, env, (c) => cs.push(c));
       let cont: unknown = undefined;
@@ -382,6 +459,8 @@ fn('while/2', ([cond, upd]) => {
         try {
           upd(x, null, env, (u) => outs.push(u));
         } catch (e) {
+          // budget errors end the evaluation at once
+          if (!(e instanceof JqError)) throw e;
           error = e;
         }
         if (cs.length === 1 && outs.length === 1 && error === null) {
@@ -414,7 +493,19 @@ function requireArray(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${what}, as it is not an array`);
   return v;
 }
-vf('sort/0', (v) => requireArray(v, 'sorted').slice().sort(compare));
+/** compare, counting one step per comparison: sorting runs no jq steps of its own */
+function counted(a: unknown, b: unknown): number {
+  if (++state.steps > state.stepsAt) stepCheck();
+  return compare(a, b);
+}
+function byKey(a: { key: unknown[] }, b: { key: unknown[] }): number {
+  return counted(a.key, b.key);
+}
+function sorted(v: unknown[]): unknown[] {
+  chargeSlots(v.length);
+  return v.slice().sort(counted);
+}
+vf('sort/0', (v) => sorted(requireArray(v, 'sorted')));
 function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; key: unknown[] }[] {
   if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
   if (!Array.isArray(v)) {
@@ -422,20 +513,25 @@ function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; 
     for (const x of Object.values(v as Obj)) f(x, null, env, () => {});
   }
   const arr = requireArray(v, what);
+  charge((SLOT_BYTES + KEY_BYTES) * arr.length);
   return arr.map((x) => {
+    tick();
     const key: unknown[] = [];
-    f(x, null, env, (y) => key.push(y));
+    f(x, null, env, (y) => {
+      chargeSlots(1);
+      key.push(y);
+    });
     return { x, key };
   });
 }
 fn('sort_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, 'sorted');
-  items.sort((a, b) => compare(a.key, b.key));
+  items.sort(byKey);
   emitValue(k, p, items.map((i) => i.x));
 });
 fn('group_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, 'grouped');
-  items.sort((a, b) => compare(a.key, b.key));
+  items.sort(byKey);
   const out: unknown[][] = [];
   let prev: unknown[] | null = null;
   for (const it of items) {
@@ -447,7 +543,7 @@ fn('group_by/1', ([f]) => (v, p, env, k) => {
 });
 fn('unique_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, 'grouped');
-  items.sort((a, b) => compare(a.key, b.key));
+  items.sort(byKey);
   const out: unknown[] = [];
   let prev: unknown[] | null = null;
   for (const it of items) {
@@ -457,14 +553,14 @@ fn('unique_by/1', ([f]) => (v, p, env, k) => {
   emitValue(k, p, out);
 });
 vf('unique/0', (v) => {
-  const s = requireArray(v, 'sorted').slice().sort(compare);
+  const s = sorted(requireArray(v, 'sorted'));
   return s.filter((x, i) => i === 0 || compare(s[i - 1], x) !== 0);
 });
 function minmax(items: { x: unknown; key: unknown }[], isMax: boolean): unknown {
   if (items.length === 0) return null;
   let best = items[0];
   for (let i = 1; i < items.length; i++) {
-    const c = compare(items[i].key, best.key);
+    const c = counted(items[i].key, best.key);
     if (isMax ? c >= 0 : c < 0) best = items[i];
   }
   return best.x;
@@ -479,7 +575,10 @@ fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env
 fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), true)));
 // jq: def reverse: [.[length - 1 - range(0;length)]];
 vf('reverse/0', (v) => {
-  if (Array.isArray(v)) return v.slice().reverse();
+  if (Array.isArray(v)) {
+    chargeSlots(v.length);
+    return v.slice().reverse();
+  }
   const n = lengthOf(v);
   if (n === 0) return [];
   throw new JqError(`Cannot index ${typeOf(v)} with number`);
@@ -496,7 +595,10 @@ function flatten(a: unknown[], depth: number, out: unknown[]): unknown[] {
     top[1] = i + 1;
     const x = arr[i];
     if (Array.isArray(x) && d > 0) stack.push([x, 0, d - 1]);
-    else out.push(x);
+    else {
+      chargeSlots(1);
+      out.push(x);
+    }
   }
   return out;
 }
@@ -511,17 +613,24 @@ function requireArrayFlat(v: unknown): unknown[] {
   if (isObject(v)) return Object.values(v);
   throw new JqError(`Cannot iterate over ${describe(v)}`);
 }
+const ENTRY_BYTES = SLOT_BYTES + 2 * KEY_BYTES;
 vf('to_entries/0', (v) => {
   if (!isObject(v)) {
-    if (Array.isArray(v)) return v.map((x, i) => ({ key: i, value: x }));
+    if (Array.isArray(v)) {
+      charge(ENTRY_BYTES * v.length);
+      return v.map((x, i) => ({ key: i, value: x }));
+    }
     throw new JqError(`${describe(v)} has no keys`);
   }
-  return Object.keys(v).map((key) => ({ key, value: v[key] }));
+  const keys = Object.keys(v);
+  charge(ENTRY_BYTES * keys.length);
+  return keys.map((key) => ({ key, value: v[key] }));
 });
 vf('from_entries/0', (v) => {
   const out: Obj = {};
   const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : null;
   if (items === null) throw new JqError(`Cannot iterate over ${describe(v)}`);
+  chargeKeys(items.length);
   for (const x of items) {
     let key: unknown;
     const kk = indexValue(x, 'key');
@@ -544,12 +653,21 @@ vf('from_entries/0', (v) => {
 fn('with_entries/1', ([f]) => (v, p, env, k) => {
   const entries = natives.get('to_entries/0')!.vf!(v) as unknown[];
   const mapped: unknown[] = [];
-  for (const e of entries) f(e, null, env, (x) => mapped.push(x));
+  for (const e of entries)
+    f(e, null, env, (x) => {
+      chargeSlots(1);
+      mapped.push(x);
+    });
   emitValue(k, p, natives.get('from_entries/0')!.vf!(mapped));
 });
 fn('map/1', ([f]) => (v, p, env, k) => {
   const out: unknown[] = [];
-  iterate(v, null, (x) => f(x, null, env, (y) => out.push(y)));
+  iterate(v, null, (x) =>
+    f(x, null, env, (y) => {
+      chargeSlots(1);
+      out.push(y);
+    }),
+  );
   emitValue(k, p, out);
 });
 fn('select/1', ([f]) => (v, p, env, k) =>
@@ -563,8 +681,10 @@ function indicesOf(v: unknown, i: unknown): unknown {
     if (i === '') return null;
     const r: number[] = [];
     const cp = hasSur(v);
+    work(v.length >>> 10);
     let idx = v.indexOf(i);
     while (idx >= 0) {
+      chargeSlots(1);
       r.push(cp ? strLength(v.slice(0, idx)) : idx);
       idx = v.indexOf(i, idx + 1);
     }
@@ -602,6 +722,7 @@ vf('endswith/1', (v, s) => {
 const WS = /^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g;
 vf('trim/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be trimmed`);
+  work(v.length >>> 10);
   return v.replace(WS, '');
 });
 vf('ltrim/0', (v) => {
@@ -616,25 +737,48 @@ vf('split/1', (v, s) => {
   if (typeof v !== 'string' || typeof s !== 'string') throw new JqError('split input and separator must be strings');
   return splitString(v, s);
 });
+// jq: reduce .[] as $x (null; (if . == null then "" else . + $sep end) + ($x | if . == null then "" elif type == "string" then . else tojson end)) // ""
+// (booleans and numbers as JSON; arrays and objects fail). Gathered and joined once.
 vf('join/1', (v, sep) => {
   const items = requireArrayFlat(v);
+  if (sep !== null && typeof sep !== 'string') return joinGeneric(items, sep);
+  const parts: string[] = [];
+  let n = 0;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    if (i > 0 && sep !== null) {
+      parts.push(sep);
+      n += sep.length;
+    }
+    const s = joinPart(x);
+    if (typeof s !== 'string') opAdd(parts.join(''), s); // throws jq's error
+    parts.push(s as string);
+    n += (s as string).length;
+  }
+  chargeChars(n);
+  return parts.join('');
+});
+function joinPart(x: unknown): unknown {
+  if (x === null) return '';
+  if (typeof x === 'boolean' || typeof x === 'number') return dump(x);
+  return x;
+}
+function joinGeneric(items: unknown[], sep: unknown): unknown {
   let acc: unknown = null;
   for (const x of items) {
     acc = acc === null ? '' : opAdd(acc, sep);
-    let s: unknown;
-    if (x === null) s = '';
-    else if (typeof x === 'boolean' || typeof x === 'number') s = dump(x);
-    else s = x;
-    acc = opAdd(acc, s);
+    acc = opAdd(acc, joinPart(x));
   }
   return truthy(acc) ? acc : '';
-});
+}
 vf('ascii_downcase/0', (v) => {
   if (typeof v !== 'string') throw new JqError('explode input must be a string');
+  chargeChars(v.length);
   return v.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 });
 vf('ascii_upcase/0', (v) => {
   if (typeof v !== 'string') throw new JqError('explode input must be a string');
+  chargeChars(v.length);
   return v.replace(/[a-z]+/g, (c) => c.toUpperCase());
 });
 vf('explode/0', (v) => {
@@ -643,6 +787,7 @@ vf('explode/0', (v) => {
 });
 vf('implode/0', (v) => {
   if (!Array.isArray(v)) throw new JqError('implode input must be an array');
+  charge(2 * CHAR_BYTES * v.length);
   let s = '';
   for (const c of v) {
     if (typeof c !== 'number' || c !== c) {
@@ -662,10 +807,9 @@ vf('tojson/0', (v) => dump(v));
 
 // ---------- misc ----------
 fn('env/0', () => (_v, p, _env, k) => emitValue(k, p, envObject()));
+/** `$ENV` / `env`: the environment the program was compiled with (none unless given), as a fresh object */
 export function envObject(): Obj {
-  const o: Obj = {};
-  for (const [key, val] of Object.entries(process.env)) if (val !== undefined) setKey(o, key, val);
-  return o;
+  return copyObj(state.budget.env);
 }
 vf('input_line_number/0', () => null);
 vf('have_literal_numbers/0', () => false);
@@ -733,21 +877,54 @@ function num(v: unknown): number {
   if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
   return v;
 }
+// C's frexp, read from the IEEE-754 bits: m in [0.5, 1) and x = m * 2^e. Subnormals are scaled
+// into the normal range first (scaling by 2^-e directly would overflow to infinity for them).
+const bits = new DataView(new ArrayBuffer(8));
 function frexp(x: number): [number, number] {
   if (x === 0 || !isFinite(x) || x !== x) return [x, 0];
-  let e = Math.max(-1073, Math.floor(Math.log2(Math.abs(x))) + 1);
-  let m = x * Math.pow(2, -e);
-  while (Math.abs(m) < 0.5) {
-    m *= 2;
-    e--;
+  let shift = 0;
+  if (Math.abs(x) < 2.2250738585072014e-308) {
+    x *= 2 ** 64;
+    shift = 64;
   }
-  while (Math.abs(m) >= 1) {
-    m /= 2;
-    e++;
+  bits.setFloat64(0, x);
+  const hi = bits.getUint32(0);
+  const e = ((hi >>> 20) & 0x7ff) - 1022;
+  bits.setUint32(0, (hi & 0x800fffff) | (1022 << 20));
+  return [bits.getFloat64(0), e - shift];
+}
+/** C's scalbn/ldexp: x * 2^n with a single rounding, for any integer n (musl's algorithm). */
+function scalbn(x: number, n: number): number {
+  if (n > 1023) {
+    x *= 2 ** 1023;
+    n -= 1023;
+    if (n > 1023) {
+      x *= 2 ** 1023;
+      n -= 1023;
+      if (n > 1023) n = 1023;
+    }
+  } else if (n < -1022) {
+    // step down to just above the subnormal range first, so the last step rounds only once
+    x *= 2 ** -969;
+    n += 969;
+    if (n < -1022) {
+      x *= 2 ** -969;
+      n += 969;
+      if (n < -1022) n = -1022;
+    }
   }
-  return [m, e];
+  return x * 2 ** n;
+}
+/** C's scalb(x, n): n must be integral. */
+function scalb(x: number, n: number): number {
+  if (x !== x || n !== n) return NaN;
+  if (!isFinite(n)) return n > 0 ? x * n : x / -n;
+  if (Math.trunc(n) !== n) return NaN;
+  return scalbn(x, Math.max(-65000, Math.min(65000, n)));
 }
 function gammaLn(x: number): number {
+  // near 0, lgamma(x) = -log|x| - 0.5772...x + O(x^2); the reflection below would divide by a subnormal
+  if (Math.abs(x) < 1e-17) return -Math.log(Math.abs(x));
   // Lanczos approximation
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - gammaLn(1 - x);
   const g = 7;
@@ -833,14 +1010,53 @@ const math2: Record<string, (a: number, b: number) => number> = {
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: (a, b) => a - b * rint(a / b), remainder: (a, b) => a - b * rint(a / b),
-  nextafter, nexttoward: nextafter, ldexp: (a, b) => a * Math.pow(2, b), scalb: (a, b) => a * Math.pow(2, b),
-  scalbln: (a, b) => a * Math.pow(2, b),
+  nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, Math.trunc(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
 vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
-vf('ldexp/2', (_v, a, b) => num(a) * Math.pow(2, Math.trunc(num(b))));
+vf('ldexp/2', (_v, a, b) => scalbn(num(a), Math.trunc(num(b))));
 
-for (const [k, d] of regexNatives()) natives.set(k, d);
+for (const [k, d] of regexNatives()) natives.set(k, metered(d));
+
+/** Longest timer Node accepts (vm timeouts): a run without a time budget. */
+const NO_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Regex builtins scan their input and build results outside the budget's
+ * view: count the scan as work (a step per KiB), give a backtracking match
+ * what is left of the time budget, and charge what they return.
+ */
+function metered(d: NativeDef): NativeDef {
+  const scanned = (v: unknown) => {
+    if (typeof v === 'string') work(v.length >>> 10);
+    regexBudget.timeMs = Math.min(timeLeft(), NO_TIMEOUT_MS);
+  };
+  if (d.vf) {
+    const f = d.vf;
+    return {
+      vf: (v, ...args) => {
+        scanned(v);
+        const r = f(v, ...args);
+        chargeValue(r);
+        return r;
+      },
+    };
+  }
+  const make = d.fn!;
+  return {
+    ...d,
+    fn: (args) => {
+      const f = make(args);
+      return (v, p, env, k) => {
+        scanned(v);
+        f(v, p, env, (x, xp) => {
+          chargeValue(x);
+          k(x, xp);
+        });
+      };
+    },
+  };
+}
 for (const [k, d] of timeNatives()) natives.set(k, d);
 
 export const PRELUDE = `

@@ -5,9 +5,10 @@
 import type { Node, Pattern, FuncDef } from './ast.js';
 import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
-  type Fn, type SFn, type Env, type Emit, type Path, type Closure, state, tick, BreakSignal, Passthrough,
+  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
   invalidPath, badPath, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
 } from './runtime.js';
+import { state, stepCheck, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
 import { JqSyntaxError } from './parser.js';
 
@@ -34,6 +35,8 @@ export interface NativeDef {
 }
 
 export type NativeTable = Map<string, NativeDef>;
+
+type Logic = Extract<Node, { kind: 'and' | 'or' }>;
 
 export class CompileError extends Error {
   position: number;
@@ -174,24 +177,11 @@ export class Compiler {
           return -x;
         };
       }
-      case 'binop': {
-        const l = this.single(n.left, scope);
-        const r = l && this.single(n.right, scope);
-        if (!l || !r) return null;
-        const op = binop(n.op);
-        return (v, env) => {
-          const b = r(v, env);
-          return op(l(v, env), b);
-        };
-      }
+      case 'binop':
+        return this.singleOperators(n, scope);
       case 'and':
-      case 'or': {
-        const l = this.single(n.left, scope);
-        const r = l && this.single(n.right, scope);
-        if (!l || !r) return null;
-        if (n.kind === 'and') return (v, env) => truthy(l(v, env)) && truthy(r(v, env));
-        return (v, env) => truthy(l(v, env)) || truthy(r(v, env));
-      }
+      case 'or':
+        return this.singleLogic(n, scope);
       case 'alt': {
         const l = this.single(n.left, scope);
         const r = l && this.single(n.right, scope);
@@ -231,6 +221,7 @@ export class Compiler {
         return (v, env) => {
           const out: unknown[] = [];
           f(v, null, env, (x) => {
+            chargeSlots(1);
             out.push(x);
           });
           return out;
@@ -251,7 +242,9 @@ export class Compiler {
         }
         const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && e.key.value !== '__proto__' ? e.key.value : null));
         const m = ks.length;
+        const cost = KEY_BYTES * m;
         return (v, env) => {
+          charge(cost);
           const o: Obj = {};
           for (let i = 0; i < m; i++) {
             const lk = lits[i];
@@ -288,7 +281,7 @@ export class Compiler {
               vals[i] = fmt === null ? toStringValue(x) : applyFormat(fmt, x);
             }
           }
-          return vals.join('');
+          return joinCharged(vals);
         };
       }
       case 'format': {
@@ -327,6 +320,68 @@ export class Compiler {
       }
     }
     return null;
+  }
+
+  /**
+   * A chain of arithmetic/comparison operators (left-deep, as parsed: a
+   * 400,000-term sum is 400,000 levels) as one loop, so its length costs no
+   * JS stack. Operands are evaluated right to left and combined left to
+   * right, the order of the nested form.
+   */
+  private singleOperators(n: Node, scope: Scope | null): SFn | null {
+    const { first, rights, ops } = operatorChain(n);
+    const l = this.single(first, scope);
+    if (!l) return null;
+    const rs: SFn[] = [];
+    for (const r of rights) {
+      const f = this.single(r, scope);
+      if (!f) return null;
+      rs.push(f);
+    }
+    if (rs.length === 1) {
+      const r = rs[0];
+      const op = ops[0];
+      return (v, env) => {
+        const b = r(v, env);
+        return op(l(v, env), b);
+      };
+    }
+    const m = rs.length;
+    return (v, env) => {
+      const vals = new Array(m);
+      for (let i = 0; i < m; i++) vals[i] = rs[i](v, env);
+      let acc = l(v, env);
+      for (let i = m - 1; i >= 0; i--) acc = ops[i](acc, vals[i]);
+      return acc;
+    };
+  }
+
+  /** `a and b and c ...` / `a or b or c ...` as one loop, left to right, stopping at the first operand that decides. */
+  private singleLogic(n: Logic, scope: Scope | null): SFn | null {
+    const kind = n.kind;
+    const rights: Node[] = [];
+    let cur: Node = n;
+    while (cur.kind === kind) {
+      const c = cur as Logic;
+      rights.push(c.right);
+      cur = c.left;
+    }
+    const fs: SFn[] = [];
+    for (const x of [cur, ...rights.reverse()]) {
+      const f = this.single(x, scope);
+      if (!f) return null;
+      fs.push(f);
+    }
+    const isAnd = kind === 'and';
+    if (fs.length === 2) {
+      const [l, r] = fs;
+      if (isAnd) return (v, env) => truthy(l(v, env)) && truthy(r(v, env));
+      return (v, env) => truthy(l(v, env)) || truthy(r(v, env));
+    }
+    return (v, env) => {
+      for (let i = 0; i < fs.length; i++) if (truthy(fs[i](v, env)) !== isAnd) return !isAnd;
+      return isAnd;
+    };
   }
 
   // ---- general compilation ----
@@ -402,11 +457,25 @@ export class Compiler {
         return (v, p, env, k) => l(v, p, env, (x, xp) => r(x, xp, env, k));
       }
       case 'comma': {
-        const l = this.compile(n.left, scope);
-        const r = this.compile(n.right, scope);
+        const items = commaItems(n);
+        if (items.length === 2) {
+          const l = this.compile(items[0], scope);
+          const r = this.compile(items[1], scope);
+          return (v, p, env, k) => {
+            l(v, p, env, k);
+            r(v, p, env, k);
+          };
+        }
+        // a long list of constants (a 400,000-element literal) is a loop over its values
+        if (items.every((x) => x.kind === 'literal')) {
+          const vals = items.map((x) => (x as Extract<Node, { kind: 'literal' }>).value);
+          return (_v, p, _env, k) => {
+            for (let i = 0; i < vals.length; i++) emitValue(k, p, vals[i]);
+          };
+        }
+        const fs = items.map((x) => this.compile(x, scope));
         return (v, p, env, k) => {
-          l(v, p, env, k);
-          r(v, p, env, k);
+          for (let i = 0; i < fs.length; i++) fs[i](v, p, env, k);
         };
       }
       case 'neg': {
@@ -418,13 +487,26 @@ export class Compiler {
           });
       }
       case 'binop': {
-        const l = this.compile(n.left, scope);
-        const r = this.compile(n.right, scope);
-        const op = binop(n.op);
-        return (v, p, env, k) =>
-          r(v, null, env, (b) => {
-            l(v, null, env, (a) => emitValue(k, p, op(a, b)));
-          });
+        // a left-deep chain (see singleOperators), compiled in a loop
+        const { first, rights, ops } = operatorChain(n);
+        const f0 = this.compile(first, scope);
+        const rs = rights.map((r) => this.single(r, scope));
+        if (rs.every((r) => r !== null)) {
+          // only the leftmost operand generates (`(.[] | .a) + "x" + "y"`): no nesting per operator
+          const m = rs.length;
+          return (v, p, env, k) => {
+            const vals = new Array(m);
+            for (let i = 0; i < m; i++) vals[i] = rs[i]!(v, env);
+            f0(v, null, env, (a) => {
+              let acc = a;
+              for (let i = m - 1; i >= 0; i--) acc = ops[i](acc, vals[i]);
+              emitValue(k, p, acc);
+            });
+          };
+        }
+        let f = f0;
+        for (let i = rights.length - 1; i >= 0; i--) f = operatorFn(f, this.compile(rights[i], scope), ops[i]);
+        return f;
       }
       case 'and':
       case 'or': {
@@ -495,6 +577,7 @@ export class Compiler {
         return (v, p, env, k) => {
           const out: unknown[] = [];
           f(v, null, env, (x) => {
+            chargeSlots(1);
             out.push(x);
           });
           emitValue(k, p, out);
@@ -603,6 +686,7 @@ export class Compiler {
       const vals: unknown[] = new Array(m);
       const step = (i: number): void => {
         if (i === m) {
+          chargeKeys(m);
           const o: Obj = {};
           for (let j = 0; j < m; j++) setKey(o, keys[j], vals[j]);
           emitValue(k, p, o);
@@ -628,7 +712,7 @@ export class Compiler {
       const vals: string[] = new Array(parts.length);
       const step = (i: number): void => {
         if (i < 0) {
-          emitValue(k, p, vals.join(''));
+          emitValue(k, p, joinCharged(vals));
           return;
         }
         const part = parts[i];
@@ -684,11 +768,11 @@ export class Compiler {
       const info = found.info;
       const args = n.args.map((a) => this.compile(a, scope));
       return (v, p, env, k) => {
-        if (++state.steps > state.maxSteps) tick();
+        if (++state.steps > state.stepsAt) stepCheck();
         let e = env;
         for (let i = 0; i < d; i++) e = e!.next;
         for (let i = 0; i < args.length; i++) e = { v: { fn: args[i], env } as Closure, next: e };
-        if (++state.depth > state.maxDepth) {
+        if (++state.depth > state.budget.depth) {
           state.depth--;
           throw new RecursionError();
         }
@@ -865,7 +949,7 @@ export class Compiler {
         let acc: unknown = acc0;
         let accp: Path = accp0;
         src(v, null, env, (x) => {
-          if (++state.steps > state.maxSteps) tick();
+          if (++state.steps > state.stepsAt) stepCheck();
           bind(x, v, env, (env2) => {
             let last: unknown = null;
             let lastp: Path = p === null ? null : accp;
@@ -895,7 +979,7 @@ export class Compiler {
         let acc: unknown = acc0;
         let accp: Path = accp0;
         src(v, null, env, (x) => {
-          if (++state.steps > state.maxSteps) tick();
+          if (++state.steps > state.stepsAt) stepCheck();
           bind(x, v, env, (env2) => {
             upd(acc, accp, env2, (u, up) => {
               acc = u;
@@ -914,6 +998,7 @@ export class Compiler {
     const collectPaths = (v: unknown, env: Env | null): unknown[][] => {
       const paths: unknown[][] = [];
       lhs(v, [], env, (_x, xp) => {
+        chargeSlots(1);
         paths.push(checkPath(xp as unknown[]));
       });
       return paths;
@@ -922,9 +1007,11 @@ export class Compiler {
       return (v, p, env, k) => {
         const paths = collectPaths(v, env);
         let acc = v;
+        const owned = ownedSet(paths);
         const dels: unknown[][] = [];
         for (const path of paths) {
           const old = getPath(acc, path);
+          disown(owned, old);
           let got = false;
           let nv: unknown = null;
           const token = {};
@@ -937,7 +1024,7 @@ export class Compiler {
           } catch (e) {
             if (!(e instanceof BreakSignal && e.token === token)) throw e;
           }
-          if (got) acc = setPath(acc, path, nv);
+          if (got) acc = setPath(acc, path, nv, owned);
           else dels.push(path);
         }
         if (dels.length) acc = delPaths(acc, dels);
@@ -949,7 +1036,8 @@ export class Compiler {
         rhs(v, null, env, (val) => {
           const paths = collectPaths(v, env);
           let acc = v;
-          for (const path of paths) acc = setPath(acc, path, val);
+          const owned = ownedSet(paths);
+          for (const path of paths) acc = setPath(acc, path, val, owned);
           emitValue(k, p, acc);
         });
     }
@@ -958,10 +1046,67 @@ export class Compiler {
       rhs(v, null, env, (val) => {
         const paths = collectPaths(v, env);
         let acc = v;
-        for (const path of paths) acc = setPath(acc, path, op(getPath(acc, path), val));
+        const owned = ownedSet(paths);
+        for (const path of paths) {
+          const old = getPath(acc, path);
+          disown(owned, old);
+          acc = setPath(acc, path, op(old, val), owned);
+        }
         emitValue(k, p, acc);
       });
   }
+}
+
+/**
+ * Containers an assignment has created so far, changed in place by later
+ * paths of the same assignment (setPath); none when there is a single path.
+ */
+function ownedSet(paths: unknown[][]): Set<object> | null {
+  return paths.length > 1 ? new Set<object>() : null;
+}
+
+/** A value handed to the right-hand side may end up referenced twice: nothing is owned any more. */
+function disown(owned: Set<object> | null, old: unknown): void {
+  if (owned !== null && old !== null && typeof old === 'object' && owned.has(old)) owned.clear();
+}
+
+/** `x0 op1 x1 op2 x2 ...` (parsed left-deep): the leftmost operand, then the right operands and operators from the last inward. */
+function operatorChain(n: Node): { first: Node; rights: Node[]; ops: Array<(a: unknown, b: unknown) => unknown> } {
+  const rights: Node[] = [];
+  const ops: Array<(a: unknown, b: unknown) => unknown> = [];
+  let cur = n;
+  while (cur.kind === 'binop') {
+    rights.push(cur.right);
+    ops.push(binop(cur.op));
+    cur = cur.left;
+  }
+  return { first: cur, rights, ops };
+}
+
+/** The operands of `a, b, c, ...` in order, however the commas nest. */
+function commaItems(n: Node): Node[] {
+  const items: Node[] = [];
+  const stack: Node[] = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.kind === 'comma') stack.push(x.right, x.left);
+    else items.push(x);
+  }
+  return items;
+}
+
+/** `l op r` for generators: every r output (outer), every l output (inner), as jq does. */
+function operatorFn(l: Fn, r: Fn, op: (a: unknown, b: unknown) => unknown): Fn {
+  return (v, p, env, k) =>
+    r(v, null, env, (b) => {
+      l(v, null, env, (a) => emitValue(k, p, op(a, b)));
+    });
+}
+
+function joinCharged(parts: string[]): string {
+  const s = parts.join('');
+  chargeChars(s.length);
+  return s;
 }
 
 export class RecursionError {

@@ -1,5 +1,6 @@
 // @format string conversions.
 import { JqError, dump, describe, numToString, typeOf } from './values.js';
+import { chargeChars, work } from './budget.js';
 
 function tostr(v: unknown): string {
   return typeof v === 'string' ? v : dump(v);
@@ -58,7 +59,19 @@ function shQuote(v: unknown): string {
   throw new JqError(`${describe(v)} can not be escaped for shell`);
 }
 
+/** `@name` applied to v; the text is charged to the memory budget, the input's scan counted as work. */
 export function applyFormat(name: string, v: unknown): string {
+  if (typeof v === 'string') work(v.length >>> 10);
+  const out = format(name, v);
+  if (out !== v && name !== 'uri') chargeChars(out.length);
+  return out;
+}
+
+function isUnreserved(b: number): boolean {
+  return (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 45 || b === 95 || b === 46 || b === 126;
+}
+
+function format(name: string, v: unknown): string {
   switch (name) {
     case 'text':
       return tostr(v);
@@ -69,11 +82,13 @@ export function applyFormat(name: string, v: unknown): string {
         c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : '&quot;',
       );
     case 'uri': {
+      // up to 9 characters per input character: charged as it grows
       const bytes = Buffer.from(tostr(v), 'utf8');
       let out = '';
-      for (const b of bytes) {
-        const c = String.fromCharCode(b);
-        if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+      for (let i = 0; i < bytes.length; i++) {
+        if ((i & 4095) === 0) chargeChars(3 * Math.min(4096, bytes.length - i));
+        const b = bytes[i];
+        if (isUnreserved(b)) out += String.fromCharCode(b);
         else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
       }
       return out;

@@ -4,8 +4,10 @@ import { simpleForm, type SimpleForm } from './simple.js';
 import { Parser, JqSyntaxError } from './parser.js';
 import { Compiler, CompileError, RecursionError, type Scope } from './compile.js';
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
-import { state, BudgetError, BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
-import { JqError, dump, setKey } from './values.js';
+import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
+import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget, type BudgetLimits } from './budget.js';
+import { JqError, dump, setKey, type Obj } from './values.js';
+import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
 
 export class JqCompileError extends Error {
   position: number;
@@ -31,13 +33,20 @@ export class JqRuntimeError extends Error {
   }
 }
 
+/** The budgets of every run of a program (host/limits.ts; Infinity: no limit). */
+export type JqLimits = Partial<Pick<Limits, 'jq_time_ms' | 'jq_memory_bytes' | 'jq_steps'>>;
+
 export interface CompileOptions {
   variables?: string[] | Record<string, unknown>;
+  /** per-run budgets; unset ones take DEFAULT_LIMITS (50 ms, 64 MiB, 10 million steps) */
+  limits?: JqLimits;
+  /** what `$ENV` and `env` see (default: nothing, `{}`); the CLI passes process.env */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunOptions {
   variables?: Record<string, unknown>;
-  /** evaluation step budget (default 10 million) */
+  /** evaluation step budget of this run (default: the program's jq_steps) */
   maxSteps?: number;
   /** user-function recursion depth limit (default 2000) */
   maxDepth?: number;
@@ -81,14 +90,24 @@ class Program implements JqProgram {
   private fn: Fn;
   private varNames: string[];
   private defaults: Record<string, unknown>;
+  private budget: Budget;
 
-  constructor(filter: string, fn: Fn, varNames: string[], defaults: Record<string, unknown>, inputPaths: string[][] | null, simple: SimpleForm | null) {
+  constructor(
+    filter: string,
+    fn: Fn,
+    varNames: string[],
+    defaults: Record<string, unknown>,
+    inputPaths: string[][] | null,
+    simple: SimpleForm | null,
+    budget: Budget,
+  ) {
     this.filter = filter;
     this.inputPaths = inputPaths;
     this.simple = simple;
     this.fn = fn;
     this.varNames = varNames;
     this.defaults = defaults;
+    this.budget = budget;
   }
 
   run(input: unknown, options?: RunOptions): unknown[] {
@@ -101,57 +120,63 @@ class Program implements JqProgram {
       env = { v: v === undefined ? null : v, next: env };
     }
     const out: unknown[] = [];
-    const saved = { steps: state.steps, maxSteps: state.maxSteps, depth: state.depth, maxDepth: state.maxDepth };
-    state.steps = 0;
-    state.depth = 0;
-    state.maxSteps = options?.maxSteps ?? 10_000_000;
-    state.maxDepth = options?.maxDepth ?? 2000;
+    const b = this.budget;
+    const outer = begin(
+      options?.maxSteps === undefined && options?.maxDepth === undefined
+        ? b
+        : budget({ ...b, steps: options.maxSteps ?? b.steps, depth: options.maxDepth ?? b.depth }, b.env),
+    );
     try {
       this.fn(input, null, env, (x) => {
-        out.push(finite(x));
+        out.push(output(x));
       });
     } catch (e) {
-      const re = toRuntimeError(e);
+      // converted while the budget still holds: an error's message may dump a huge value
+      let re: Error;
+      try {
+        re = toRuntimeError(e);
+      } catch (e2) {
+        re = toRuntimeError(e2);
+      }
       if (re instanceof JqRuntimeError) re.outputs = out;
       throw re;
     } finally {
-      state.steps = saved.steps;
-      state.maxSteps = saved.maxSteps;
-      state.depth = saved.depth;
-      state.maxDepth = saved.maxDepth;
+      end(outer);
     }
     return out;
   }
 }
 
-/** Non-finite numbers leave the engine the way jq prints them (nan -> null, inf -> +-DBL_MAX). */
+/**
+ * An output leaves the engine: it is charged to the memory budget as the
+ * JSON text the engine is about to serialize (so a value that shares one
+ * sub-value 2^40 times fails here instead of in JSON.stringify), and
+ * non-finite numbers become what jq prints (nan -> null, inf -> +-DBL_MAX).
+ */
+function output(x: unknown): unknown {
+  // one slot in the outputs array, then the value
+  chargeSlots(1);
+  if (typeof x === 'number') return x === x && x !== Infinity && x !== -Infinity ? x : finite(x);
+  return chargeValue(x) ? finite(x) : x;
+}
+
 function finite(x: unknown): unknown {
   if (typeof x === 'number') return x === x ? (x === Infinity ? Number.MAX_VALUE : x === -Infinity ? -Number.MAX_VALUE : x) : null;
-  if (x === null || typeof x !== 'object' || !hasNonFinite(x)) return x;
+  if (x === null || typeof x !== 'object') return x;
   if (Array.isArray(x)) return x.map(finite);
   const o: Record<string, unknown> = {};
   for (const k of Object.keys(x)) setKey(o, k, finite((x as Record<string, unknown>)[k]));
   return o;
 }
-function hasNonFinite(x: unknown): boolean {
-  if (typeof x === 'number') return !Number.isFinite(x);
-  if (x === null || typeof x !== 'object') return false;
-  if (Array.isArray(x)) {
-    for (let i = 0; i < x.length; i++) if (hasNonFinite(x[i])) return true;
-    return false;
-  }
-  for (const k in x) if (hasNonFinite((x as Record<string, unknown>)[k])) return true;
-  return false;
-}
 
 function toRuntimeError(e: unknown): Error {
+  if (e instanceof BudgetError) return new LimitExceeded(e.limit, e.message);
   if (e instanceof Passthrough) e = e.err;
   if (e instanceof JqError) return new JqRuntimeError(e.message, e.value);
   if (e instanceof HaltSignal) {
     const msg = e.hasValue ? (typeof e.value === 'string' ? e.value : dump(e.value) + '\n') : '';
     return new JqRuntimeError(msg, e.value, e.code);
   }
-  if (e instanceof BudgetError) return new JqRuntimeError(e.message, e.message);
   if (e instanceof RecursionError || e instanceof DepthError) return new JqRuntimeError(e.message, e.message);
   if (e instanceof BreakSignal) return new JqRuntimeError('break', 'break');
   if (e instanceof RangeError) {
@@ -160,6 +185,22 @@ function toRuntimeError(e: unknown): Error {
   }
   if (e instanceof Error) return e;
   return new JqRuntimeError(String(e), e);
+}
+
+/** A program's budgets: unset limits take the defaults, Infinity turns one off. */
+function budgetLimits(l: JqLimits | undefined): BudgetLimits {
+  return {
+    timeMs: l?.jq_time_ms ?? DEFAULT_LIMITS.jq_time_ms,
+    memoryBytes: l?.jq_memory_bytes ?? DEFAULT_LIMITS.jq_memory_bytes,
+    steps: l?.jq_steps ?? DEFAULT_LIMITS.jq_steps,
+    depth: 2000,
+  };
+}
+
+function envRecord(env: Record<string, string | undefined> | undefined): Obj {
+  const o: Obj = {};
+  if (env) for (const [k, v] of Object.entries(env)) if (typeof v === 'string') setKey(o, k, v);
+  return o;
 }
 
 export function compile(filter: string, options?: CompileOptions): JqProgram {
@@ -174,7 +215,7 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
     const ast = Parser.parse(filter);
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast));
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)));
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);
@@ -182,4 +223,4 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   }
 }
 
-export { JqError };
+export { JqError, LimitExceeded };

@@ -346,14 +346,12 @@ export class Parser {
       if (op === null) break;
       const info = BINOPS[op];
       if (info.prec < minPrec) break;
-      this.advance();
-      let right: Node;
-      if (op === '|') {
-        right = this.parsePipe();
-      } else {
-        const nextMin = info.assoc === 'right' ? info.prec : info.prec + 1;
-        right = this.parseBinaryWithDefs(nextMin);
+      if (op === ',' || op === '|') {
+        left = this.parseSequence(op, left);
+        continue;
       }
+      this.advance();
+      const right = this.parseBinaryWithDefs(info.assoc === 'right' ? info.prec : info.prec + 1);
       left = makeBinary(op, left, right);
       if (info.assoc === 'none') {
         const op2 = this.binopAt();
@@ -361,6 +359,30 @@ export class Parser {
       }
     }
     return left;
+  }
+
+  /**
+   * `a, b, c, ...` or `a | b | c | ...` read in a loop, not by recursion, so
+   * a 400,000-element literal uses no parser stack. Both operators are
+   * associative; long runs become balanced trees (depth log n for the
+   * compiler and the evaluator), short ones keep jq's own shape.
+   */
+  private parseSequence(op: ',' | '|', first: Node): Node {
+    const items = [first];
+    while (this.binopAt() === op) {
+      this.advance();
+      if (op === ',') items.push(this.parseBinaryWithDefs(BINOPS[','].prec + 1));
+      else if (this.isKw('def')) {
+        // `a | def f: ...; rest`: the definitions scope over the rest of the pipe
+        items.push(this.parsePipe());
+        break;
+      } else items.push(this.parseBinary(BINOPS['|'].prec + 1));
+    }
+    const kind = op === ',' ? 'comma' : 'pipe';
+    if (items.length > SHORT_SEQUENCE) return balanced(kind, items, 0, items.length);
+    // jq's associativity: `,` to the left, `|` to the right
+    if (kind === 'comma') return items.reduce((l, r) => ({ kind: 'comma', left: l, right: r }));
+    return items.reduceRight((r, l) => ({ kind: 'pipe', left: l, right: r }));
   }
 
   private parseBinaryWithDefs(minPrec: number): Node {
@@ -890,6 +912,15 @@ function isConst(n: Node): boolean {
 }
 function isConstObject(n: Node): boolean {
   return n.kind === 'object' && n.entries.every((e) => e.key.kind === 'literal' && isConst(e.value));
+}
+
+/** Sequences up to this length keep the nesting jq's grammar gives them. */
+const SHORT_SEQUENCE = 64;
+
+function balanced(kind: 'comma' | 'pipe', items: Node[], from: number, to: number): Node {
+  if (to - from === 1) return items[from];
+  const mid = (from + to) >>> 1;
+  return { kind, left: balanced(kind, items, from, mid), right: balanced(kind, items, mid, to) };
 }
 
 function makeBinary(op: string, left: Node, right: Node): Node {

@@ -21,14 +21,20 @@ import type { Node } from './ast.js';
  * from the input root; the value at each path is used whole.
  */
 export function inputPaths(ast: Node): string[][] | null {
-  if (!projectable(ast)) return null;
-  const paths: string[][] = [];
-  let whole = false;
-  walk(ast, [], (p) => {
-    if (p.length === 0) whole = true;
-    else paths.push(p);
-  });
-  return whole ? null : dedupe(paths);
+  try {
+    if (!projectable(ast)) return null;
+    const paths: string[][] = [];
+    let whole = false;
+    walk(ast, [], (p) => {
+      if (p.length === 0) whole = true;
+      else paths.push(p);
+    });
+    return whole ? null : dedupe(paths);
+  } catch (e) {
+    // a tree too deep to walk here (a 100,000-term sum): the whole input
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
 }
 
 /** Constructs the analysis does not follow: variables (named inputs are

@@ -3,6 +3,7 @@ import {
   JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
+import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
 export type Emit = (v: unknown, p: Path) => void;
@@ -16,25 +17,6 @@ export type SFn = (v: unknown, env: Env | null) => unknown;
 export interface Closure {
   fn: Fn;
   env: Env | null;
-}
-
-/** Per-run budget state (runs are synchronous, so module state is safe). */
-export const state = {
-  steps: 0,
-  maxSteps: 10_000_000,
-  depth: 0,
-  maxDepth: 2000,
-};
-
-export class BudgetError {
-  message: string;
-  constructor(message: string) {
-    this.message = message;
-  }
-}
-
-export function tick(): void {
-  if (++state.steps > state.maxSteps) throw new BudgetError(`jq step budget exceeded (${state.maxSteps} steps)`);
 }
 
 export class BreakSignal {
@@ -81,6 +63,7 @@ export function extendPath(p: unknown[], key: unknown): unknown[] {
     const what = typeof key === 'number' || typeof key === 'string' ? `access element ${dump(key)} of` : `access element ${dump(key)} of`;
     throw new JqError(`Invalid path expression near attempt to ${what} ${dumpTrunc(badValue(p), 30)}`);
   }
+  chargeSlots(p.length + 1);
   return p.concat([key]);
 }
 /** a complete path coming out of path(f): must not be a marked value */
@@ -126,13 +109,18 @@ export function arrayIndices(t: unknown[], k: unknown[]): unknown {
   const r: number[] = [];
   for (let i = 0; i + k.length <= t.length; i++) {
     let ok = true;
-    for (let j = 0; j < k.length; j++) {
+    let j = 0;
+    for (; j < k.length; j++) {
       if (!equals(t[i + j], k[j])) {
         ok = false;
         break;
       }
     }
-    if (ok) r.push(i);
+    work(j);
+    if (ok) {
+      chargeSlots(1);
+      r.push(i);
+    }
   }
   return r;
 }
@@ -162,13 +150,16 @@ export function sliceValue(t: unknown, s: unknown, e: unknown): unknown {
   if (t === null) return null;
   if (Array.isArray(t)) {
     const [a, b] = sliceBounds(t.length, s, e);
+    chargeSlots(b - a);
     return t.slice(a, b);
   }
   if (typeof t === 'string') {
     if (!hasSurrogates(t)) {
       const [a, b] = sliceBounds(t.length, s, e);
+      chargeChars(b - a);
       return t.slice(a, b);
     }
+    charge((SLOT_BYTES + CHAR_BYTES) * t.length);
     const cps = Array.from(t);
     const [a, b] = sliceBounds(cps.length, s, e);
     return cps.slice(a, b).join('');
@@ -180,13 +171,14 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
   if (Array.isArray(v)) {
     if (p === null) {
       for (let i = 0; i < v.length; i++) {
-        if (++state.steps > state.maxSteps) tick();
+        if (++state.steps > state.stepsAt) stepCheck();
         k(v[i], null);
       }
     } else {
       if (isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
       for (let i = 0; i < v.length; i++) {
         tick();
+        chargeSlots(p.length + 1);
         k(v[i], p.concat([i]));
       }
     }
@@ -196,9 +188,13 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
     if (p !== null && isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
     const keys = Object.keys(v);
     for (let i = 0; i < keys.length; i++) {
-      if (++state.steps > state.maxSteps) tick();
+      if (++state.steps > state.stepsAt) stepCheck();
       const key = keys[i];
-      k(v[key], p === null ? null : p.concat([key]));
+      if (p === null) k(v[key], null);
+      else {
+        chargeSlots(p.length + 1);
+        k(v[key], p.concat([key]));
+      }
     }
     return;
   }
@@ -216,30 +212,38 @@ export function getPath(t: unknown, path: unknown): unknown {
   return cur;
 }
 
-function setOne(t: unknown, k: unknown, v: unknown): unknown {
+/**
+ * t with t[k] = v. A new container, except when `owned` holds t: a container
+ * the same assignment created and nothing else references yet, which is then
+ * changed in place, so an update of n paths (`.[] |= f`) copies each
+ * container once instead of n times.
+ */
+function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): unknown {
+  const mine = owned !== null && t !== null && typeof t === 'object' && owned.has(t);
   if (typeof k === 'string') {
-    if (t === null) {
-      const o: Obj = {};
+    if (t === null || isObject(t)) {
+      const o: Obj = t === null ? {} : mine ? t : copyObj(t);
+      chargeKeys(1);
       setKey(o, k, v);
-      return o;
-    }
-    if (isObject(t)) {
-      const o = copyObj(t);
-      setKey(o, k, v);
+      if (!mine) owned?.add(o);
       return o;
     }
   } else if (typeof k === 'number') {
     if (t === null || Array.isArray(t)) {
-      const a = t === null ? [] : (t as unknown[]).slice();
+      const len = t === null ? 0 : (t as unknown[]).length;
       if (k !== k) throw new JqError('Cannot set array element at NaN index');
       let i = Math.floor(k);
       if (i < 0) {
-        i += a.length;
+        i += len;
         if (i < 0) throw new JqError('Out of bounds negative array index');
       }
       if (i > 100_000_000) throw new JqError('Array index too large');
+      // charged before padding: setpath([1e8]; 1) asks for 100 million slots
+      chargeSlots(mine ? Math.max(0, i + 1 - len) : Math.max(len, i + 1));
+      const a = mine ? (t as unknown[]) : t === null ? [] : (t as unknown[]).slice();
       while (a.length < i) a.push(null);
       a[i] = v;
+      if (!mine) owned?.add(a);
       return a;
     }
   } else if (isObject(k)) {
@@ -247,7 +251,10 @@ function setOne(t: unknown, k: unknown, v: unknown): unknown {
       const a = t === null ? [] : (t as unknown[]);
       const [s, e] = sliceBounds(a.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
       if (!Array.isArray(v)) throw new JqError('A slice of an array can only be assigned another array');
-      return a.slice(0, s).concat(v, a.slice(e));
+      chargeSlots(a.length - (e - s) + v.length);
+      const r = a.slice(0, s).concat(v, a.slice(e));
+      owned?.add(r);
+      return r;
     }
   }
   if (isObject(k) && typeof t === 'string') throw new JqError('Cannot update string slices');
@@ -255,12 +262,13 @@ function setOne(t: unknown, k: unknown, v: unknown): unknown {
   throw new JqError(`Cannot index ${typeOf(t)} with ${keyDesc(k)}`);
 }
 
-export function setPath(t: unknown, path: unknown, v: unknown, i = 0): unknown {
+/** t with the value at `path` replaced by v (`owned`: see setOne). */
+export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object> | null = null, i = 0): unknown {
   if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
   if (i >= path.length) return v;
   const k = path[i];
   const child = t === null ? null : indexValue(t, k);
-  return setOne(t, k, setPath(child, path, v, i + 1));
+  return setOne(t, k, setPath(child, path, v, owned, i + 1), owned);
 }
 
 function delOne(t: unknown, k: unknown): unknown {
@@ -268,17 +276,21 @@ function delOne(t: unknown, k: unknown): unknown {
   if (typeof k === 'string' && isObject(t)) {
     if (!hasOwn.call(t, k)) return t;
     const o: Obj = {};
-    for (const key of Object.keys(t)) if (key !== k) setKey(o, key, t[key]);
+    const keys = Object.keys(t);
+    chargeKeys(keys.length);
+    for (const key of keys) if (key !== k) setKey(o, key, t[key]);
     return o;
   }
   if (typeof k === 'number' && Array.isArray(t)) {
     let i = Math.floor(k);
     if (i < 0) i += t.length;
     if (i < 0 || i >= t.length) return t;
+    chargeSlots(t.length);
     return t.slice(0, i).concat(t.slice(i + 1));
   }
   if (isObject(k) && Array.isArray(t)) {
     const [s, e] = sliceBounds(t.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+    chargeSlots(t.length);
     return t.slice(0, s).concat(t.slice(e));
   }
   if (typeof k === 'string' || typeof k === 'number' || isObject(k))
@@ -293,7 +305,7 @@ function delPath(t: unknown, path: unknown[], i: number): unknown {
   const child = indexValue(t, k);
   if (child === null) return t;
   const nc = delPath(child, path, i + 1);
-  return setOne(t, k, nc);
+  return setOne(t, k, nc, null);
 }
 
 export function delPaths(t: unknown, paths: unknown): unknown {
@@ -329,7 +341,8 @@ function normalizePath(t: unknown, p: unknown): unknown {
     if (cur === null || i === p.length - 1) continue;
     try {
       cur = indexValue(cur, k);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof JqError)) throw e;
       cur = null;
     }
   }
@@ -338,8 +351,10 @@ function normalizePath(t: unknown, p: unknown): unknown {
 
 // ---------- arithmetic ----------
 function deepMerge(a: Obj, b: Obj): Obj {
+  const keys = Object.keys(b);
+  chargeKeys(keys.length);
   const r = copyObj(a);
-  for (const k of Object.keys(b)) {
+  for (const k of keys) {
     const bv = b[k];
     const av = hasOwn.call(r, k) ? r[k] : undefined;
     if (isObject(av) && isObject(bv)) setKey(r, k, deepMerge(av, bv));
@@ -348,15 +363,26 @@ function deepMerge(a: Obj, b: Obj): Obj {
   return r;
 }
 
+// Results are charged whole, before they are built: `. + .` doubles its input
+// each time, and a string's length is what flattening or serializing it costs,
+// whatever V8 shares underneath.
 export function opAdd(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a + b;
   if (a === null) return b;
   if (b === null) return a;
-  if (typeof a === 'string' && typeof b === 'string') return a + b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
+  if (typeof a === 'string' && typeof b === 'string') {
+    chargeChars(a.length + b.length);
+    return a + b;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    chargeSlots(a.length + b.length);
+    return a.concat(b);
+  }
   if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(b);
+    chargeKeys(keys.length);
     const r = copyObj(a);
-    for (const k of Object.keys(b)) setKey(r, k, b[k]);
+    for (const k of keys) setKey(r, k, b[k]);
     return r;
   }
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be added`);
@@ -364,7 +390,13 @@ export function opAdd(a: unknown, b: unknown): unknown {
 
 export function opSub(a: unknown, b: unknown): unknown {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.filter((x) => !b.some((y) => equals(x, y)));
+  if (Array.isArray(a) && Array.isArray(b)) {
+    chargeSlots(a.length);
+    return a.filter((x) => {
+      work(b.length);
+      return !b.some((y) => equals(x, y));
+    });
+  }
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be subtracted`);
 }
 
@@ -372,6 +404,7 @@ function repeatString(s: string, n: number): unknown {
   if (n !== n || n < 0) return null;
   const c = Math.floor(n);
   if (c * s.length > 1e9) throw new JqError('Repeat string result too long');
+  chargeChars(c * s.length);
   return s.repeat(c);
 }
 
@@ -386,10 +419,16 @@ export function opMul(a: unknown, b: unknown): unknown {
 export function splitString(a: string, b: string): string[] {
   if (a === '') return [];
   if (b === '') {
-    // jq splits into codepoints? jq 1.7.1 returns each byte-char; use codepoints
+    // one string per codepoint
+    charge((SLOT_BYTES + CHAR_BYTES) * a.length);
     return Array.from(a);
   }
-  return a.split(b);
+  work(a.length >>> 10);
+  const parts = a.split(b);
+  // the parts' text is never longer than the input's
+  chargeSlots(parts.length);
+  chargeChars(a.length);
+  return parts;
 }
 
 export function opDiv(a: unknown, b: unknown): unknown {

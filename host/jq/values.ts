@@ -1,5 +1,6 @@
 // Value model helpers: jq values are plain JS JSON values.
 // Objects are plain objects; the key "__proto__" is always stored as an own data property.
+import { charge, chargeSlots, chargeChars, chargeKeys, work, CHAR_BYTES, KEY_BYTES } from './budget.js';
 
 export type Value = unknown;
 export type Obj = Record<string, unknown>;
@@ -51,11 +52,15 @@ export function getKey(o: Obj, k: string): unknown {
 
 export function copyObj(o: Obj): Obj {
   const r: Obj = {};
+  let n = 0;
   for (const k in o) {
     if (!hasOwn.call(o, k)) continue;
     setKey(r, k, o[k]);
+    n++;
   }
   if (hasOwn.call(o, '__proto__')) setKey(r, '__proto__', o['__proto__']);
+  // charged after copying: a copy is never larger than a value that already exists
+  chargeKeys(n);
   return r;
 }
 
@@ -116,6 +121,7 @@ export function dumpString(s: string): string {
   return out + '"';
 }
 
+/** JSON text of a value; charges the text to the memory budget as it grows (a shared sub-value is written, and charged, each time). */
 export function dump(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
@@ -124,9 +130,11 @@ export function dump(v: unknown): string {
     case 'number':
       return numToString(v);
     case 'string':
+      chargeChars(v.length);
       return dumpString(v);
   }
   if (Array.isArray(v)) {
+    chargeSlots(v.length);
     let s = '[';
     for (let i = 0; i < v.length; i++) {
       if (i) s += ',';
@@ -140,9 +148,50 @@ export function dump(v: unknown): string {
   for (const k of Object.keys(o)) {
     if (!first) s += ',';
     first = false;
+    charge(KEY_BYTES + CHAR_BYTES * k.length);
     s += dumpString(k) + ':' + dump(o[k]);
   }
   return s + '}';
+}
+
+/**
+ * The start of dump(v), at least `max` code units long (or all of it when
+ * shorter): error messages show only a few bytes of a value, which may be huge.
+ */
+function dumpHead(v: unknown, max: number): string {
+  let out = '';
+  const walk = (x: unknown): boolean => {
+    if (typeof x === 'string' && x.length > max) {
+      // the escaped head of a long string; its last character may be half of a cut surrogate pair
+      out += dumpString(x.slice(0, max + 2)).slice(0, -2);
+      return true;
+    }
+    if (x === null || typeof x !== 'object') {
+      out += dump(x);
+      return out.length >= max;
+    }
+    if (Array.isArray(x)) {
+      out += '[';
+      for (let i = 0; i < x.length; i++) {
+        if (i) out += ',';
+        if (walk(x[i])) return true;
+      }
+      out += ']';
+      return out.length >= max;
+    }
+    out += '{';
+    let first = true;
+    for (const k of Object.keys(x)) {
+      if (!first) out += ',';
+      first = false;
+      out += dumpString(k) + ':';
+      if (out.length >= max || walk((x as Obj)[k])) return true;
+    }
+    out += '}';
+    return out.length >= max;
+  };
+  walk(v);
+  return out;
 }
 
 export function dumpPretty(v: unknown, indent = 2, level = 0): string {
@@ -166,7 +215,7 @@ export function dumpPretty(v: unknown, indent = 2, level = 0): string {
 
 /** jq's jv_dump_string_trunc: dump limited to bufsize-1 bytes, with "..." when truncated. */
 export function dumpTrunc(v: unknown, bufsize = 15): string {
-  const s = dump(v);
+  const s = dumpHead(v, bufsize);
   const b = Buffer.from(s, 'utf8');
   if (b.length <= bufsize - 1) return s;
   return b.subarray(0, bufsize - 4).toString('utf8') + '...';
@@ -227,6 +276,7 @@ export function compare(a: unknown, b: unknown): number {
       const x = a as unknown[];
       const y = b as unknown[];
       const n = Math.min(x.length, y.length);
+      work(n);
       for (let i = 0; i < n; i++) {
         const c = compare(x[i], y[i]);
         if (c !== 0) return c;
@@ -237,6 +287,7 @@ export function compare(a: unknown, b: unknown): number {
       const x = a as Obj;
       const y = b as Obj;
       const kx = Object.keys(x).sort(cmpStr);
+      work(kx.length);
       const ky = Object.keys(y).sort(cmpStr);
       const c = compare(kx, ky);
       if (c !== 0) return c;
@@ -265,6 +316,7 @@ export function equals(a: unknown, b: unknown): boolean {
     const x = a as unknown[];
     const y = b as unknown[];
     if (x.length !== y.length) return false;
+    work(x.length);
     for (let i = 0; i < x.length; i++) if (!equals(x[i], y[i])) return false;
     return true;
   }
@@ -272,6 +324,7 @@ export function equals(a: unknown, b: unknown): boolean {
   const y = b as Obj;
   const kx = Object.keys(x);
   if (kx.length !== Object.keys(y).length) return false;
+  work(kx.length);
   for (const k of kx) {
     if (!hasOwn.call(y, k)) return false;
     if (!equals(x[k], y[k])) return false;
@@ -289,12 +342,14 @@ export function hasSurrogates(s: string): boolean {
   return SURR_RE.test(s);
 }
 export function strLength(s: string): number {
+  work(s.length >>> 10);
   if (!hasSurrogates(s)) return s.length;
   let n = 0;
   for (const _ of s) n++;
   return n;
 }
 export function codepoints(s: string): number[] {
+  chargeSlots(s.length);
   const r: number[] = [];
   for (const ch of s) r.push(ch.codePointAt(0)!);
   return r;
