@@ -133,8 +133,10 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     const v = self;
     if (v === null) w.str('null');
     else {
-      if (paths !== null && worthProjecting(v, paths)) writeProjected(w, v, paths);
-      else if (v.kind == Kind.RAW) rawIn = v;
+      // a projection that would keep most of a RAW input is not worth its copy: the input goes as it is
+      if (paths !== null && worthProjecting(v, paths) && (v.kind != Kind.RAW || writeProjectedRaw(w, v, paths, true) != PROJECT_WHOLE)) {
+        if (w.len == 0) writeProjected(w, v, paths);
+      } else if (v.kind == Kind.RAW) rawIn = v;
       else writeJson(w, v);
       sensitive = v.sensitive;
     }
@@ -203,7 +205,7 @@ function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
     writeJson(w, v);
     return;
   }
-  if (v.kind == Kind.RAW && writeProjectedRaw(w, v, t)) return;
+  if (v.kind == Kind.RAW && writeProjectedRaw(w, v, t, false) == PROJECT_WRITTEN) return;
   // a parsed object (or raw keys with escapes): look keys up in a copy, since
   // resolving `v` in place would change how other nodes that pass it on
   // verbatim write it
@@ -229,13 +231,19 @@ function writeProjected(w: ByteWriter, v: Value, t: PathTree): void {
   w.byte(0x7d);
 }
 
+const PROJECT_ESCAPED: i32 = 0;
+const PROJECT_WRITTEN: i32 = 1;
+const PROJECT_WHOLE: i32 = 2;
+
 /**
  * The same for an object still in its JSON text, in one pass over its
  * members without decoding them: wanted keys are found by their bytes and
  * their values copied as they are (the last of duplicate keys wins, as in a
- * parse). False, with nothing written, when a key has escapes.
+ * parse). PROJECT_ESCAPED, with nothing written, when a key has escapes;
+ * PROJECT_WHOLE, with nothing written, when `wholeIfMost` and the
+ * projection would keep more than half of the text.
  */
-function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
+function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree, wholeIfMost: bool): i32 {
   const n = t.keys.length;
   const starts = new StaticArray<i32>(n);
   const ends = new StaticArray<i32>(n);
@@ -251,7 +259,7 @@ function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
       const ks = p.pos + 1;
       let k = ks;
       while (load<u8>(base + <usize>k) != 0x22) {
-        if (load<u8>(base + <usize>k) == 0x5c) return false;
+        if (load<u8>(base + <usize>k) == 0x5c) return PROJECT_ESCAPED;
         k++;
       }
       const klen = k - ks;
@@ -281,6 +289,12 @@ function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
   // one allocation for the projection (a path's value is often most of the input)
   let size: i64 = 2;
   for (let i = 0; i < n; i++) if (starts[i] >= 0) size += <i64>(ends[i] - starts[i]) + <i64>t.keyBytes[i].byteLength + 4;
+  if (wholeIfMost && size * 2 > <i64>(v.rawEnd - v.rawStart)) {
+    // exact only when every kept value goes whole (deeper cuts keep less)
+    let exact = true;
+    for (let i = 0; i < n; i++) if (starts[i] >= 0 && !t.kids[i].whole && load<u8>(base + <usize>starts[i]) == 0x7b) exact = false;
+    if (exact) return PROJECT_WHOLE;
+  }
   if (size <= <i64>writeLimitBytes()) w.ensure(<i32>size);
   w.byte(0x7b);
   let first = true;
@@ -296,7 +310,7 @@ function writeProjectedRaw(w: ByteWriter, v: Value, t: PathTree): bool {
     else writeProjected(w, Value.rawSlice(v.raw!, vs, ends[i]), kid);
   }
   w.byte(0x7d);
-  return true;
+  return PROJECT_WRITTEN;
 }
 
 // -------------------------------------------------------------- handlebars
