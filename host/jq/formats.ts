@@ -50,6 +50,28 @@ function base64decode(s: string): string {
   if (clean.length % 4 === 1) throw new JqError(`${describe(s)} trailing base64 byte found`);
   const buf = Buffer.from(clean, 'base64');
   if (buf.length === 0 && clean.length > 0) throw new JqError(`${describe(s)} trailing base64 data`);
+  return utf8LikeJq(buf);
+}
+
+/**
+ * Bytes to text as jq turns them into a string: like UTF-8 decoding with
+ * U+FFFD for bad bytes, except that a multi-byte sequence cut off by the end
+ * of the data is one U+FFFD for all the bytes left (jvp_utf8_next), where a
+ * WHATWG decoder would resume after the lead byte.
+ */
+function utf8LikeJq(buf: Buffer): string {
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i];
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length <= 1) {
+      i++;
+      continue;
+    }
+    if (i + length > buf.length) return buf.subarray(0, i).toString('utf8') + '\ufffd';
+    let k = 1;
+    while (k < length && (buf[i + k] & 0xc0) === 0x80) k++;
+    i += k;
+  }
   return buf.toString('utf8');
 }
 

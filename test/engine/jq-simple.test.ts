@@ -4,12 +4,9 @@
 // answer. These tests check the form the host hands over, that the module
 // really skips the host for the common cases, and, differentially, that no
 // filter x input can tell the two paths apart: same bytes out, same errors.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Datakit, JqEngine } from '../../host/index.js';
-import { nativeJq } from '../../host/engine/jq-engine.js';
+import { describe, expect, it } from 'vitest';
 import { compile } from '../../host/jq/index.js';
-import { engine, text } from '../helpers/engine.js';
-import { loadSuites } from '../jq/suite.js';
+import { counter, outcome, viaHost, viaModule } from '../helpers/jq-two-ways.js';
 
 describe('simple form', () => {
   const simple: Array<[string, unknown]> = [
@@ -29,58 +26,6 @@ describe('simple form', () => {
   ];
   for (const filter of notSimple) it(`${filter} has none`, () => expect(compile(filter, { variables: ['x'] }).simple).toBeNull());
 });
-
-/** The built-in jq with its simple form hidden: the module always asks the host. */
-const hostOnlyJq: JqEngine = {
-  compile(filter, vars) {
-    const c = nativeJq.compile(filter, vars);
-    return { run: (input, v) => c.run(input, v), inputPaths: c.inputPaths };
-  },
-};
-
-/** The built-in jq, counting the runs the module asks the host for. */
-function countingJq(counter: { runs: number }): JqEngine {
-  return {
-    compile(filter, vars) {
-      const c = nativeJq.compile(filter, vars);
-      return { run: (input, v) => (counter.runs++, c.run(input, v)), inputPaths: c.inputPaths, simple: c.simple };
-    },
-  };
-}
-
-// the call's answer (raw JSON bytes) for the next run
-let answer: Buffer = Buffer.from('{}');
-const transport = {
-  send: async () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: answer }),
-  close: async () => {},
-};
-const counter = { runs: 0 };
-let viaModule: Datakit;
-let viaHost: Datakit;
-
-beforeAll(async () => {
-  viaModule = await engine({ transport, jq: countingJq(counter) });
-  viaHost = await engine({ transport, jq: hostOnlyJq });
-});
-afterAll(async () => {
-  await viaModule.close();
-  await viaHost.close();
-});
-
-/** One filter on one answer: the exit body (or the failure), as the client would see it. */
-async function outcome(dk: Datakit, filter: string, body: Buffer | string, named: boolean) {
-  answer = Buffer.from(body);
-  const nodes = [
-    { name: 'S', type: 'static', values: { extra: { k: 'v', n: 2 }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } } },
-    { name: 'C', type: 'call', url: 'http://127.0.0.1:9/x' },
-    named
-      ? { name: 'J', type: 'jq', inputs: { body: 'C.body', static: 'S', query: 'request.query' }, jq: filter }
-      : { name: 'J', type: 'jq', input: 'C.body', jq: filter },
-    { name: 'EXIT', type: 'exit', inputs: { body: 'J' }, status: 200 },
-  ];
-  const r = await dk.load({ nodes }).run({ method: 'GET', path: '/', query: 'api_key=k1&x=%E2%82%AC', requestId: 'same-id' });
-  return { status: r.response.status, body: text(r.response.body), failure: r.failure?.message ?? null };
-}
 
 const PLAIN = JSON.stringify({
   a: 'x', b: 'y', s: 'S', t: 'T', n: 1, o: { p: 1, q: { r: 1 } }, p: { q: { s: 2 }, z: 3 }, arr: [1, 'x'], id: 'k',
@@ -179,31 +124,3 @@ describe('no filter x input can tell the module from the host', () => {
     });
   }
 });
-
-describe("jq 1.7.1's own test cases with a simple form", () => {
-  it('give the same answers through the module and through the host', async () => {
-    const cases = loadSuites().filter((c) => c.kind === 'ok' && compileOk(c.prog));
-    expect(cases.length).toBeGreaterThan(40);
-    const mismatches: string[] = [];
-    let answeredByModule = 0;
-    for (const c of cases) {
-      if (c.kind !== 'ok') continue;
-      counter.runs = 0;
-      const a = await outcome(viaModule, c.prog, c.input, false);
-      if (counter.runs === 0) answeredByModule++;
-      const b = await outcome(viaHost, c.prog, c.input, false);
-      if (JSON.stringify(a) !== JSON.stringify(b)) mismatches.push(`${c.id} ${c.prog} on ${c.input}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-    }
-    expect(mismatches).toEqual([]);
-    console.log(`jq suites: ${cases.length} cases with a simple form, ${answeredByModule} answered by the module`);
-    expect(answeredByModule).toBeGreaterThan(cases.length / 3);
-  });
-});
-
-function compileOk(prog: string): boolean {
-  try {
-    return compile(prog).simple !== null;
-  } catch {
-    return false;
-  }
-}

@@ -3,7 +3,6 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { compile, JqCompileError, JqRuntimeError, LimitExceeded } from '../../host/jq/index.js';
-import { projectRoot } from './suite.js';
 
 function compileError(filter: string): JqCompileError {
   try {
@@ -119,7 +118,7 @@ describe('prototype pollution', () => {
 
 describe('no eval', () => {
   it('engine sources contain no eval or Function constructor', () => {
-    const dir = path.join(projectRoot, 'host/jq');
+    const dir = path.resolve(__dirname, '../../host/jq');
     for (const f of readdirSync(dir)) {
       const src = readFileSync(path.join(dir, f), 'utf8');
       expect(src, f).not.toMatch(/\beval\s*\(/);

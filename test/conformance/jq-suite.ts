@@ -1,10 +1,9 @@
-// Reader for jq's .test suite format (shared/conformance/jq/*.test).
+// Reader for jq's .test suite format (the conformance folder's jq/*.test).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { jqSuiteDir } from './shared.js';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const suiteDir = path.resolve(projectRoot, '../shared/conformance/jq');
+export const suiteDir = jqSuiteDir;
 
 export type SuiteCase =
   | { kind: 'ok'; file: string; line: number; id: string; prog: string; input: string; out: string[] }

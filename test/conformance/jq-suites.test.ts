@@ -1,11 +1,11 @@
-// jq 1.7.1's own test suites (shared/conformance/jq/*.test), every case as its own test.
+// jq 1.7.1's own test suites (jq/*.test of the conformance folder), every case as its own test.
 // Cases we cannot pass are listed in EXCLUDED with a reason (also in docs/jq.md); for those the
 // test asserts they still fail, so the list stays honest.
 import { describe, it, expect, afterAll } from 'vitest';
 import { compile, JqCompileError, JqRuntimeError } from '../../host/jq/index.js';
 import { parseJsonText } from '../../host/jq/json.js';
-import { loadSuites, type SuiteCase } from './suite.js';
-import { EXCLUDED } from './exclusions.js';
+import { loadSuites, type SuiteCase } from './jq-suite.js';
+import { EXCLUDED } from './jq-exclusions.js';
 
 
 type Outcome = { pass: boolean; detail: string };

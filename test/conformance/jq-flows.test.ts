@@ -1,13 +1,12 @@
-// Every jq filter of the shared flows (and the spec) compiles and gives the right result.
+// Every jq filter of Kong's published flows (and the spec's examples) compiles and gives the right result.
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { compile } from '../../host/jq/index.js';
+import { sharedDir } from './shared.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shared = path.resolve(root, '../shared');
+const shared = sharedDir;
 
 function collectJq(node: unknown, out: string[]): void {
   if (Array.isArray(node)) node.forEach((n) => collectJq(n, out));
