@@ -1,4 +1,4 @@
-// `datakit jq [-c] [-r] [-n] [--arg name value] FILTER [FILE]` -- a jq-compatible command line.
+// `datakit jq [OPTIONS] FILTER [FILE]`: a jq-compatible command line.
 import { readFile } from 'node:fs/promises';
 import { compile, JqCompileError, JqRuntimeError } from '../jq/index.js';
 import { parseJsonText, splitJson } from '../jq/json.js';
@@ -10,7 +10,93 @@ export interface JqCliIo {
   stderr: NodeJS.WritableStream;
 }
 
-const USAGE = 'Usage: datakit jq [-c] [-r] [-n] [--arg name value] FILTER [FILE]\n';
+export const JQ_HELP = `usage: datakit jq [OPTIONS] FILTER [FILE]
+
+Runs a jq 1.7.1 filter with the built-in engine on the JSON values of FILE
+(or standard input; "-" is standard input), like jq. The real process
+environment is visible as $ENV, and no time or memory budget applies.
+
+options:
+  -c, --compact-output     one line per value
+  -r, --raw-output         strings without quotes
+  -n, --null-input         run the filter once with null as input
+  -s, --slurp              read every input value into one array
+  -e, --exit-status        exit 1 if the last output was false or null, 4 if there was none
+  --arg NAME VALUE         $NAME is the string VALUE
+  --argjson NAME JSON      $NAME is the JSON value
+  --slurpfile NAME FILE    $NAME is an array of the JSON values in FILE
+  --rawfile NAME FILE      $NAME is the text of FILE
+  -h, --help               this help
+
+Short options combine (-cr). Exit: 0, 2 usage or input error, 3 compile
+error, 5 runtime error (as jq).
+`;
+
+/** jq's own command-line conventions: combined short flags and two-value options, which node:util parseArgs cannot express. */
+interface JqArgs {
+  compact: boolean;
+  raw: boolean;
+  nullInput: boolean;
+  slurp: boolean;
+  exitStatus: boolean;
+  vars: Record<string, unknown>;
+  filter: string;
+  file?: string;
+}
+
+const FLAGS: Record<string, keyof Pick<JqArgs, 'compact' | 'raw' | 'nullInput' | 'slurp' | 'exitStatus'>> = {
+  c: 'compact', r: 'raw', n: 'nullInput', s: 'slurp', e: 'exitStatus',
+  '--compact-output': 'compact', '--raw-output': 'raw', '--null-input': 'nullInput', '--slurp': 'slurp', '--exit-status': 'exitStatus',
+};
+
+class JqUsage extends Error {}
+
+async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
+  const a: JqArgs = { compact: false, raw: false, nullInput: false, slurp: false, exitStatus: false, vars: {}, filter: '' };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--arg' || arg === '--argjson' || arg === '--slurpfile' || arg === '--rawfile') {
+      if (i + 2 >= argv.length) throw new JqUsage(`${arg} takes two parameters (e.g. ${arg} varname ${arg === '--arg' ? 'value' : arg === '--argjson' ? 'text' : 'filename'})`);
+      const name = argv[++i];
+      const value = argv[++i];
+      if (name in a.vars) continue; // jq keeps the first definition
+      if (arg === '--arg') a.vars[name] = value;
+      else if (arg === '--argjson') {
+        try {
+          a.vars[name] = parseJsonText(value);
+        } catch {
+          throw new JqUsage(`invalid JSON text passed to --argjson`);
+        }
+      } else {
+        let text: string;
+        try {
+          text = await readFile(value, 'utf8');
+        } catch (e) {
+          throw new JqUsage(`error: Could not open ${value}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+        }
+        if (arg === '--rawfile') a.vars[name] = text;
+        else {
+          const { values, error } = splitJson(text);
+          if (error) throw new JqUsage(`Bad JSON in --slurpfile ${name} ${value}: ${error.msg}`);
+          a.vars[name] = values.map((v) => parseJsonText(v.text));
+        }
+      }
+    } else if (FLAGS[arg]) a[FLAGS[arg]] = true;
+    else if (/^-[a-zA-Z]+$/.test(arg)) {
+      for (const f of arg.slice(1)) {
+        if (!FLAGS[f]) throw new JqUsage(`Unknown option: ${arg}`);
+        a[FLAGS[f]] = true;
+      }
+    } else if (arg.startsWith('--') || (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg))) throw new JqUsage(`Unknown option: ${arg}`);
+    else positional.push(arg);
+  }
+  if (positional.length === 0) throw new JqUsage('no filter given');
+  if (positional.length > 2) throw new JqUsage('only one input file is supported');
+  [a.filter, a.file] = positional;
+  return a;
+}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -19,56 +105,19 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
-  let compact = false;
-  let raw = false;
-  let nullInput = false;
-  const vars: Record<string, unknown> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--arg' || a === '--argjson') {
-      if (i + 2 >= argv.length) {
-        io.stderr.write(`jq: ${a} takes two parameters (e.g. ${a} varname value)\n` + USAGE);
-        return 2;
-      }
-      const name = argv[i + 1];
-      const value = argv[i + 2];
-      if (a === '--arg') vars[name] = value;
-      else {
-        try {
-          vars[name] = parseJsonText(value);
-        } catch {
-          io.stderr.write(`jq: invalid JSON text passed to --argjson\n` + USAGE);
-          return 2;
-        }
-      }
-      i += 2;
-    } else if (a === '--compact-output') compact = true;
-    else if (a === '--raw-output') raw = true;
-    else if (a === '--null-input') nullInput = true;
-    else if (a === '-h' || a === '--help') {
-      io.stdout.write(USAGE);
-      return 0;
-    } else if (/^-[crn]+$/.test(a)) {
-      for (const f of a.slice(1)) {
-        if (f === 'c') compact = true;
-        else if (f === 'r') raw = true;
-        else if (f === 'n') nullInput = true;
-      }
-    } else if (a.startsWith('-') && a !== '-' && positional.length === 0 && a.length > 1 && !/^-\d/.test(a)) {
-      io.stderr.write(`jq: Unknown option: ${a}\n` + USAGE);
-      return 2;
-    } else positional.push(a);
-  }
-  if (positional.length === 0) {
-    io.stderr.write(USAGE);
+  let args: JqArgs | 'help';
+  try {
+    args = await parseJqArgs(argv);
+  } catch (e) {
+    if (!(e instanceof JqUsage)) throw e;
+    io.stderr.write(`jq: ${e.message}\n${JQ_HELP.split('\n')[0]}\n(see --help)\n`);
     return 2;
   }
-  const [filter, file] = positional;
-  if (positional.length > 2) {
-    io.stderr.write('jq: only one input file is supported\n' + USAGE);
-    return 2;
+  if (args === 'help') {
+    io.stdout.write(JQ_HELP);
+    return 0;
   }
+  const { compact, raw, nullInput, slurp, exitStatus, vars, filter, file } = args;
   let prog;
   try {
     // like jq: the real environment, and no time, memory or step budget (Ctrl-C ends a runaway filter)
@@ -84,7 +133,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
     }
     throw e;
   }
-  const where = file ?? '<stdin>';
+  const where = file === undefined || file === '-' ? '<stdin>' : file;
   let text = '';
   if (!nullInput) {
     try {
@@ -94,7 +143,9 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
       return 2;
     }
   }
+  let last: { value: unknown } | undefined;
   const write = (v: unknown) => {
+    last = { value: v };
     if (raw && typeof v === 'string') io.stdout.write(v + '\n');
     else io.stdout.write((compact ? dump(v) : dumpPretty(v)) + '\n');
   };
@@ -120,11 +171,14 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
     }
     return true;
   };
+  // -e: the last output decides, unless an error did
+  const finish = (): number => (exit !== 0 || !exitStatus ? exit : last === undefined ? 4 : last.value === null || last.value === false ? 1 : 0);
   if (nullInput) {
     runOne(null, 0);
-    return exit;
+    return finish();
   }
   const { values, error } = splitJson(text);
+  const inputs: unknown[] = [];
   for (const { text: t, line } of values) {
     let input: unknown;
     try {
@@ -133,11 +187,13 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
       io.stderr.write(`jq: error (at ${where}:${line}): Cannot parse input: ${(e as Error).message}\n`);
       return 2;
     }
-    if (!runOne(input, line)) return exit;
+    if (slurp) inputs.push(input);
+    else if (!runOne(input, line)) return exit;
   }
   if (error) {
     io.stderr.write(`jq: error (at ${where}:${error.line}): ${error.msg}\n`);
     return 2;
   }
-  return exit;
+  if (slurp) runOne(inputs, values.at(-1)?.line ?? 0);
+  return finish();
 }

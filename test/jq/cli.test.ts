@@ -67,3 +67,40 @@ describe('datakit jq', () => {
     expect((await run(['--bogus', '.'])).code).toBe(2);
   });
 });
+
+describe('datakit jq options', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dk-jq-opts-'));
+
+  it('-s reads every input into one array; - is standard input', async () => {
+    expect((await run(['-s', '-c', '.'], '1 2 3')).out).toBe('[1,2,3]\n');
+    expect((await run(['-c', 'map(.*2)', '-'], '[1,2]')).out).toBe('[2,4]\n');
+  });
+
+  it('-e sets the exit status from the last output', async () => {
+    expect((await run(['-e', '.'], 'true')).code).toBe(0);
+    expect((await run(['-e', '.'], 'null')).code).toBe(1);
+    expect((await run(['-e', '.'], 'false')).code).toBe(1);
+    expect((await run(['-e', 'empty'], '1')).code).toBe(4);
+    expect((await run(['-e', 'error("x")'], '1')).code).toBe(5);
+  });
+
+  it('--argjson, --slurpfile and --rawfile bind variables; the first definition wins', async () => {
+    const json = path.join(dir, 'v.json');
+    const raw = path.join(dir, 'r.txt');
+    writeFileSync(json, '1 [2]');
+    writeFileSync(raw, 'line\n');
+    const r = await run(['-n', '-c', '--argjson', 'a', '{"x":1}', '--slurpfile', 'b', json, '--rawfile', 'c', raw, '--arg', 'd', 'first', '--arg', 'd', 'second', '[$a, $b, $c, $d]']);
+    expect(r.out).toBe('[{"x":1},[1,[2]],"line\\n","first"]\n');
+  });
+
+  it('usage errors exit 2 with the usage line; --help exits 0', async () => {
+    const bad = await run(['--slurpfile', 'x']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--slurpfile takes two parameters');
+    expect(bad.err).toContain('usage: datakit jq');
+    expect((await run(['-q', '.'])).code).toBe(2);
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--slurpfile NAME FILE');
+  });
+});
