@@ -8,6 +8,7 @@
  * Workers parse the same argv and env, so the server limits apply in each.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from './index.js';
 import { GatewayCore } from './core.js';
@@ -34,6 +35,29 @@ export const SERVE_USAGE = `usage: datakit serve --config FILE [--proxy-listen 1
        [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
 durations: 500ms, 60s, 5m; a bare number is seconds`;
 
+const SERVE_HELP = `${SERVE_USAGE}
+
+Starts the gateway: the proxy listener, the Admin API, and the datakit engine,
+on a declarative configuration file (YAML or JSON, _format_version "3.0").
+
+  -c, --config FILE              the declarative file (env DATAKIT_CONFIG)
+  --proxy-listen HOST:PORT       proxy listener (default 127.0.0.1:8000; env DATAKIT_PROXY_LISTEN)
+  --admin-listen HOST:PORT|off   Admin API listener (default 127.0.0.1:8001; env DATAKIT_ADMIN_LISTEN)
+  --admin-token TOKEN            require Kong-Admin-Token on the Admin API (env DATAKIT_ADMIN_TOKEN)
+  -w, --workers N                N worker processes share the proxy port (env DATAKIT_WORKERS)
+  --plugins-dir DIR              custom plugins (repeatable; env DATAKIT_PLUGINS_DIR)
+  --log-level LEVEL              trace, debug, info, warn, error, silent (env DATAKIT_LOG_LEVEL)
+  --no-access-log                no access log lines (env DATAKIT_ACCESS_LOG=off)
+  --max-connections N            open proxy connections per process (env DATAKIT_MAX_CONNECTIONS)
+  --client-header-timeout D      time to receive a request's headers (default 60s)
+  --client-request-timeout D     time to receive a whole request (default 300s, 0 = none)
+  --keepalive-timeout D          idle keep-alive connections close after D (default 75s)
+  -h, --help                     this help
+
+Budgets and buffer limits (jq, templates, bodies) are set in the file's
+settings.limits; see docs/SECURITY.md.
+`;
+
 /** `500ms`, `60s`, `5m`, or a bare number of seconds (as nginx), to milliseconds. */
 export function parseDuration(v: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
@@ -44,6 +68,29 @@ export function parseDuration(v: string, what: string): number {
 function parseCount(v: string, what: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new Error(`${what} must be a positive integer (got "${v}")`);
   return Number(v);
+}
+
+/** The flags of `datakit serve` (node:util parseArgs, as every datakit command). */
+function parseServeOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'proxy-listen': { type: 'string' },
+      'admin-listen': { type: 'string' },
+      'admin-token': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'client-header-timeout': { type: 'string' },
+      'client-request-timeout': { type: 'string' },
+      'keepalive-timeout': { type: 'string' },
+      workers: { type: 'string', short: 'w' },
+      'plugins-dir': { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      'no-access-log': { type: 'boolean' },
+    },
+  });
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
@@ -62,61 +109,29 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     clientRequestTimeoutMs: env.DATAKIT_CLIENT_REQUEST_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_REQUEST_TIMEOUT, 'DATAKIT_CLIENT_REQUEST_TIMEOUT') : undefined,
     keepAliveTimeoutMs: env.DATAKIT_KEEPALIVE_TIMEOUT ? parseDuration(env.DATAKIT_KEEPALIVE_TIMEOUT, 'DATAKIT_KEEPALIVE_TIMEOUT') : undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const val = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${SERVE_USAGE}`);
-      return v;
-    };
-    switch (flag) {
-      case '--config':
-      case '-c':
-        a.config = val();
-        break;
-      case '--proxy-listen':
-        a.proxyListen = val();
-        break;
-      case '--admin-listen':
-        a.adminListen = val();
-        break;
-      case '--admin-token':
-        a.adminToken = val();
-        if (!a.adminToken) throw new Error('--admin-token must not be empty');
-        break;
-      case '--max-connections':
-        a.maxConnections = parseCount(val(), flag);
-        break;
-      case '--client-header-timeout':
-        a.clientHeaderTimeoutMs = parseDuration(val(), flag);
-        break;
-      case '--client-request-timeout':
-        a.clientRequestTimeoutMs = parseDuration(val(), flag);
-        break;
-      case '--keepalive-timeout':
-        a.keepAliveTimeoutMs = parseDuration(val(), flag);
-        break;
-      case '--workers':
-      case '-w':
-        a.workers = Number(val());
-        break;
-      case '--plugins-dir':
-        a.pluginsDir.push(val());
-        break;
-      case '--log-level':
-        a.logLevel = val();
-        break;
-      case '--no-access-log':
-        a.accessLog = false;
-        break;
-      case '--help':
-      case '-h':
-        throw new Error(SERVE_USAGE);
-      default:
-        throw new Error(`unknown option ${arg}\n${SERVE_USAGE}`);
-    }
+  let parsed: ReturnType<typeof parseServeOptions>;
+  try {
+    parsed = parseServeOptions(argv);
+  } catch (e) {
+    throw new Error(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n${SERVE_USAGE}`);
   }
+  const v = parsed.values;
+  if (parsed.positionals.length) throw new Error(`unexpected operand ${JSON.stringify(parsed.positionals[0])}\n${SERVE_USAGE}`);
+  if (v.config !== undefined) a.config = v.config;
+  if (v['proxy-listen'] !== undefined) a.proxyListen = v['proxy-listen'];
+  if (v['admin-listen'] !== undefined) a.adminListen = v['admin-listen'];
+  if (v['admin-token'] !== undefined) {
+    if (!v['admin-token']) throw new Error('--admin-token must not be empty');
+    a.adminToken = v['admin-token'];
+  }
+  if (v['max-connections'] !== undefined) a.maxConnections = parseCount(v['max-connections'], '--max-connections');
+  if (v['client-header-timeout'] !== undefined) a.clientHeaderTimeoutMs = parseDuration(v['client-header-timeout'], '--client-header-timeout');
+  if (v['client-request-timeout'] !== undefined) a.clientRequestTimeoutMs = parseDuration(v['client-request-timeout'], '--client-request-timeout');
+  if (v['keepalive-timeout'] !== undefined) a.keepAliveTimeoutMs = parseDuration(v['keepalive-timeout'], '--keepalive-timeout');
+  if (v.workers !== undefined) a.workers = Number(v.workers);
+  if (v['plugins-dir']) a.pluginsDir.push(...v['plugins-dir']);
+  if (v['log-level'] !== undefined) a.logLevel = v['log-level'];
+  if (v['no-access-log']) a.accessLog = false;
   if (!Number.isInteger(a.workers) || a.workers < 1) throw new Error(`--workers must be a positive integer`);
   return a;
 }
@@ -129,7 +144,11 @@ type Msg =
   | { type: 'shutdown' }
   | { type: 'error'; message: string };
 
-export async function serveCli(argv: string[]): Promise<void> {
+export async function serveCli(argv: string[]): Promise<number | void> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
   const args = parseServeArgs(argv);
   if (!args.config) throw new Error(`--config FILE is required (or DATAKIT_CONFIG)\n${SERVE_USAGE}`);
   const logger = pino({ level: args.logLevel, base: { pid: process.pid, role: cluster.isWorker ? 'worker' : 'primary' } });

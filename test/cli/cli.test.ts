@@ -146,3 +146,37 @@ describe('datakit jq and help', () => {
     expect(r.stderr).toContain('usage: datakit');
   });
 });
+
+describe('command-line conventions', () => {
+  it('--version prints the package version', async () => {
+    const r = await datakit(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`datakit ${JSON.parse((await import('node:fs')).readFileSync(join(__dirname, '../../package.json'), 'utf8')).version}`);
+  });
+
+  it('every command answers -h and --help with its usage, exit 0', async () => {
+    for (const cmd of ['validate', 'run', 'bench', 'jq', 'serve']) {
+      for (const flag of ['-h', '--help']) {
+        const r = await datakit([cmd, flag]);
+        expect(r.code, `${cmd} ${flag}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).toContain(`usage: datakit ${cmd}`);
+      }
+    }
+  });
+
+  it('an unknown option or a missing operand is a usage error, exit 2', async () => {
+    for (const args of [['run'], ['run', 'a.yaml', '--bogus'], ['bench', 'a.yaml', '-n', 'x'], ['validate'], ['validate', 'a', 'b']]) {
+      const r = await datakit(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^datakit: /);
+    }
+  });
+
+  it('run reads the flow from standard input with -', async () => {
+    const r = await datakit(['run', '-'], 'nodes:\n- name: S\n  type: static\n  values: {hello: stdin}\n- name: E\n  type: exit\n  status: 202\n  inputs: {body: S}\n');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe(202);
+    expect(out.body).toEqual({ hello: 'stdin' });
+  });
+});
