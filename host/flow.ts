@@ -4,7 +4,7 @@ import { HttpClient, type CallTransport, type HttpClientOptions } from './engine
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
 import { toPluginConfig } from './config.js';
-import { LimitExceeded, resolveLimits, type Limits } from './limits.js';
+import { countLimitHit, LimitExceeded, resolveLimits, type Limits } from './limits.js';
 import { EnvSecretResolver } from './secrets/env.js';
 import type { SecretResolver } from './secrets/reference.js';
 import { MemoryProperties } from './properties.js';
@@ -341,6 +341,7 @@ export class FlowRun {
       limits: this.flow.limits,
       settle: (action, meta, body) => {
         this.settled = { action, meta: meta as Record<string, unknown>, body };
+        if (action === Action.Respond) countEngineLimitHit(this.settled.meta);
         const w = this.waiter;
         if (w) {
           this.waiter = undefined;
@@ -494,6 +495,12 @@ export class FlowRun {
       if (w) w.reject(new Error('request finished before the flow did'));
     }
   }
+}
+
+/** A value the module refused to build (its writers stop at value_bytes) counts as a value_bytes hit. */
+function countEngineLimitHit(meta: Record<string, unknown>): void {
+  const failure = meta.failure as NodeFailure | undefined;
+  if (failure !== undefined && failure.message.startsWith('value exceeds the value_bytes limit')) countLimitHit('value_bytes');
 }
 
 function crashResult(requestId: string, error: Error) {

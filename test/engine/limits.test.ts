@@ -121,8 +121,10 @@ describe('value_bytes: nothing bigger is written into the module', () => {
       { nodes: [{ name: 'WRAP', type: 'jq', input: 'request.body', jq: '{x: .}' }, { name: 'E', type: 'exit', inputs: { body: 'WRAP' } }] },
       { limits: { value_bytes: 1024 * 1024 } },
     );
+    const before = hits('value_bytes');
     const r = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'text/plain' }, body: '\u0001'.repeat(200_000) });
     expect(r.failure).toEqual({ message: 'value exceeds the value_bytes limit (1048576 bytes)', node: { index: 2, name: 'E', type: 'exit' } });
+    expect(hits('value_bytes')).toBe(before + 1);
     const fine = await flow.run({ method: 'POST', path: '/', headers: { 'content-type': 'text/plain' }, body: '\u0001'.repeat(1000) });
     expect(bodyJson(fine.response.body)).toEqual({ x: '\u0001'.repeat(1000) });
   });
