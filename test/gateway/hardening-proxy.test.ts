@@ -277,6 +277,47 @@ describe('header values a flow cannot send', () => {
   });
 });
 
+describe('header values another plugin cannot send', () => {
+  it('500 JSON with the request id and the header named in the log, for the service request and the client response', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dk-badhdr-'));
+    writeFileSync(
+      join(dir, 'bad-headers.mjs'),
+      `export const name = 'bad-headers';
+export const priority = 700;
+export const version = '1.0.0';
+export const schema = { name: 'bad-headers', type: 'object', properties: { where: { type: 'string' } } };
+export function access(kong, config) { if (config.where === 'request') kong.serviceRequest.setHeader('X-Evil', 'a\\r\\nInjected: 1'); }
+export function response(kong, config) { if (config.where === 'response') kong.response.setHeader('X-Evil', 'nul\\u0000'); }
+`,
+    );
+    const own = capture();
+    const g = await gateway(
+      {
+        _format_version: '3.0',
+        services: [{ name: 'up', url: up.url, routes: [{ name: 'req', paths: ['/req'] }, { name: 'res', paths: ['/res'] }] }],
+        plugins: [
+          { name: 'bad-headers', route: 'req', config: { where: 'request' } },
+          { name: 'bad-headers', route: 'res', config: { where: 'response' } },
+        ],
+      },
+      { logger: own.logger, pluginsDir: dir },
+    );
+    try {
+      for (const [path, msg] of [['/req', 'invalid service request (set by a plugin)'], ['/res', 'invalid response header (set by a plugin)']]) {
+        const r = await call(g.proxyUrl, path);
+        expect(r.status).toBe(500);
+        expect(r.json).toEqual({ message: 'An unexpected error occurred', request_id: r.headers['x-datakit-request-id'] });
+        expect(r.headers['x-evil']).toBeUndefined();
+        const line = own.lines.find((l) => l.msg === msg && l.request_id === r.json.request_id);
+        expect(String(line?.err)).toMatch(/x-evil/i);
+      }
+      expect((await call(g.adminUrl, '/metrics')).text).not.toMatch(/upstream_errors_total\{/);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('upstream_response_timeout_ms', () => {
   it('an upstream dripping its answer gets 504 where the body is buffered, a closed connection where it streams', async () => {
     const own = capture();
@@ -351,6 +392,8 @@ describe('memory: the gateway as a child process with a 96 MB heap', () => {
     // a request on another route in flight the whole time
     const other = call(proxy, '/bare/slow?ms=1500');
     await sleep(100);
+    // start the peak over from here (Linux: 5 > clear_refs resets VmHWM)
+    writeFileSync(`/proc/${child!.pid}/clear_refs`, '5');
     const base = hwm();
     const r100 = await call(proxy, '/resbody/big?size=100000000');
     expect(r100.status).toBe(502);
