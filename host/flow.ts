@@ -1,5 +1,5 @@
 import { Action } from './engine/abi.js';
-import { EngineRuntime, EngineTrap, type ContextHooks, type EngineInstance, type EngineStats } from './engine/runtime.js';
+import { EngineRuntime, EngineTrap, valueBytes, type ContextHooks, type EngineInstance, type EngineStats } from './engine/runtime.js';
 import { HttpClient, type CallTransport, type HttpClientOptions } from './engine/http-client.js';
 import { Capabilities } from './engine/capabilities.js';
 import { nativeJq, type JqEngine } from './engine/jq-engine.js';
@@ -127,7 +127,7 @@ export class Datakit {
     let out: { result: number; data: unknown };
     try {
       out = instance.returning(() => {
-        const [p, l] = instance.putText(text, this.runtime.configuringLimits.value_bytes, 'config');
+        const [p, l] = instance.putText(text, valueBytes(this.runtime.configuringLimits), 'config');
         return instance.exports.dk_configure(p, l);
       });
     } catch (e) {
@@ -415,13 +415,14 @@ export class FlowRun {
   request(): Promise<RequestPhaseOutcome> {
     const { instance, plan } = this.flow.planFor();
     this.instance = instance;
-    const meta = requestMetaJson(this.info, this.requestId, this.timings, this.flow.needs, this.flow.limits.value_bytes);
+    const limit = valueBytes(this.flow.limits);
+    const meta = requestMetaJson(this.info, this.requestId, this.timings, this.flow.needs, limit);
     const body = this.flow.needs.requestBody && this.info.body !== undefined ? toBytes(this.info.body) : undefined;
     let action: number;
     try {
       action = instance.call(() => {
         // buffers first: one over value_bytes is refused before a context exists
-        const [mp, ml, bp, bl] = instance.putPair(meta, body, this.flow.limits.value_bytes, 'request body');
+        const [mp, ml, bp, bl] = instance.putPair(meta, body, limit, 'request body');
         this.ctx = instance.exports.dk_request_new(plan);
         instance.bind(this.ctx, this.hooks());
         return instance.exports.dk_on_request(this.ctx, mp, ml, bp, bl);
@@ -444,7 +445,7 @@ export class FlowRun {
     try {
       action = inst.call(() => {
         const body = upstream.body !== undefined ? toBytes(upstream.body) : undefined;
-        const [mp, ml, bp, bl] = inst.putPair(responseMetaJson(upstream), body, this.flow.limits.value_bytes, 'service response body');
+        const [mp, ml, bp, bl] = inst.putPair(responseMetaJson(upstream), body, valueBytes(this.flow.limits), 'service response body');
         return inst.exports.dk_on_response(ctx, mp, ml, bp, bl);
       }, ctx);
     } catch (e) {

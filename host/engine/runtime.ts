@@ -93,6 +93,18 @@ export class EngineTrap extends Error {
   }
 }
 
+/**
+ * The engine's own ceiling on value_bytes, whatever a configuration says:
+ * the module decodes text to UTF-16 (twice the bytes) and AssemblyScript
+ * refuses any block of 1 GiB or more, which would trap it.
+ */
+export const VALUE_BYTES_CEILING = 256 * 1024 * 1024;
+
+/** The value_bytes in force for a set of limits. */
+export function valueBytes(limits: Limits): number {
+  return Math.min(limits.value_bytes, VALUE_BYTES_CEILING);
+}
+
 /** The text a value over `value_bytes` fails its node with (and counts the hit). */
 export function valueTooLarge(what: string, bytes: number, limit: number): LimitExceeded {
   return new LimitExceeded('value_bytes', `${what} of ${bytes} bytes exceeds the value_bytes limit (${limit} bytes)`);
@@ -271,7 +283,7 @@ export class EngineInstance {
    * Copies bytes into a module-owned buffer; [ptr, len] for an export.
    * Refuses (LimitExceeded, nothing allocated) more than `limit` bytes.
    */
-  put(data: Uint8Array | undefined, limit = this.rt.configuringLimits.value_bytes, what = 'value'): [number, number] {
+  put(data: Uint8Array | undefined, limit = valueBytes(this.rt.configuringLimits), what = 'value'): [number, number] {
     if (data === undefined) return [0, -1];
     const len = data.byteLength;
     if (len > limit) throw valueTooLarge(what, len, limit);
@@ -282,7 +294,7 @@ export class EngineInstance {
   }
 
   /** Encodes a string as UTF-8 straight into a module-owned buffer (same limit as put). */
-  putText(text: string, limit = this.rt.configuringLimits.value_bytes, what = 'value'): [number, number] {
+  putText(text: string, limit = valueBytes(this.rt.configuringLimits), what = 'value'): [number, number] {
     const len = Buffer.byteLength(text, 'utf8');
     if (len > limit) throw valueTooLarge(what, len, limit);
     this.bytesSinceCollect += len;
@@ -308,7 +320,7 @@ export class EngineInstance {
   private resultLimit(): number {
     const ctx = this.active.length > 0 ? this.active[this.active.length - 1] : 0;
     const hooks = ctx !== 0 ? this.contexts.get(ctx) : undefined;
-    return hooks !== undefined ? hooks.limits.value_bytes : this.rt.configuringLimits.value_bytes;
+    return valueBytes(hooks !== undefined ? hooks.limits : this.rt.configuringLimits);
   }
 
   private ok(data: Uint8Array, what: string): number {
@@ -670,7 +682,7 @@ export class EngineInstance {
       }, ctx);
     try {
       try {
-        run(status, meta, body, hooks.limits.value_bytes);
+        run(status, meta, body, valueBytes(hooks.limits));
       } catch (e) {
         if (!(e instanceof LimitExceeded)) throw e;
         run(0, e.message, undefined, Infinity);
@@ -690,7 +702,7 @@ export class EngineInstance {
       }, ctx);
     try {
       try {
-        run(ok, data, hooks.limits.value_bytes);
+        run(ok, data, valueBytes(hooks.limits));
       } catch (e) {
         if (!(e instanceof LimitExceeded)) throw e;
         run(0, encoder.encode(e.message), Infinity);

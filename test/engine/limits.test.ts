@@ -3,7 +3,8 @@
 // too big, and traps that fail only the requests they interrupt.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datakit } from '../../host/index.js';
-import { limitHits } from '../../host/limits.js';
+import { DEFAULT_LIMITS, limitHits } from '../../host/limits.js';
+import { valueBytes, VALUE_BYTES_CEILING } from '../../host/engine/runtime.js';
 import { bodyJson, engine, memoryLogger, text } from '../helpers/engine.js';
 import { json, startServer, sleep, type TestServer } from '../helpers/http.js';
 
@@ -47,6 +48,12 @@ afterAll(async () => {
 const hits = (name: string) => limitHits()[name] ?? 0;
 
 describe('value_bytes: nothing bigger is written into the module', () => {
+  it('no configuration raises it past the engine\'s own ceiling (256 MiB: blocks of 1 GiB trap AssemblyScript)', () => {
+    expect(VALUE_BYTES_CEILING).toBe(256 * 1024 * 1024);
+    expect(valueBytes({ ...DEFAULT_LIMITS, value_bytes: 2 ** 31 - 1 })).toBe(VALUE_BYTES_CEILING);
+    expect(valueBytes(DEFAULT_LIMITS)).toBe(16 * 1024 * 1024);
+  });
+
   it('a request body over the limit: 413 outcome blamed on the request, no context left', async () => {
     const flow = dk.load({ nodes: [{ name: 'E', type: 'exit', inputs: { body: 'request.body' } }] }, { limits: { value_bytes: 1000 } });
     const before = hits('value_bytes');
