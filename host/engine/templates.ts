@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
+import { loadSpec, PrecompilePool } from './template-precompile.js';
 
 /** Handlebars templates, compiled once per node. A private environment so
  * helpers registered elsewhere do not leak in. Output is not HTML-escaped:
@@ -9,7 +10,9 @@ import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
  * text (its parser slows down sharply with depth: 4000 nested `{{#if}}` take
  * seconds); a render is held to a time budget and an output size, checked
  * as `each` loops and each time a partial is called, the only ways a
- * template repeats work. */
+ * template repeats work. A configuration change compiles its templates ahead
+ * in a worker thread (`prepareTemplates`), so code generation does not stall
+ * the event loop. */
 const env = Handlebars.create();
 
 export type RenderFn = (context: unknown) => string;
@@ -46,7 +49,13 @@ function compile(source: string): Template {
   const ast = env.parse(source);
   const environment = new compilers.Compiler().compile(ast, COMPILE_OPTIONS);
   const spec = new compilers.JavaScriptCompiler().compile(environment, COMPILE_OPTIONS, undefined, true);
-  const fn = env.template(spec as Parameters<typeof env.template>[0]) as Template;
+  return remember(source, env.template(spec as TemplateSpec) as Template);
+}
+
+type TemplateSpec = Parameters<typeof env.template>[0];
+
+function remember(source: string, fn: Template): Template {
+  if (compiled.delete(source)) cachedBytes -= source.length;
   compiled.set(source, fn);
   cachedBytes += source.length;
   for (const [k] of compiled) {
@@ -57,7 +66,55 @@ function compile(source: string): Template {
   return fn;
 }
 
+/** Whether `compileTemplate(source)` would find it compiled. */
+export function isTemplateCompiled(source: string): boolean {
+  return compiled.has(source);
+}
+
+// ---- compiling ahead, off the event loop -----------------------------------
+
+const pool = new PrecompilePool();
+/** precompilations under way, by source: callers preparing the same template share one */
+const preparing = new Map<string, Promise<void>>();
+
+/**
+ * Compiles templates ahead of a configuration change, so that the
+ * synchronous `compileTemplate` the engine calls while configuring a flow is
+ * a cache hit. Handlebars' code generation runs in a worker thread; the main
+ * thread only turns the generated source into a template, in this private
+ * environment, so helpers and budgets wrap it as they wrap any other.
+ *
+ * Templates over `limits`, and templates with syntax errors, are left to
+ * `compileTemplate`, which reports them as it always has. Rejects with a
+ * PrecompileError when the worker cannot do the work (too slow, gone, too
+ * many waiting): the change should fail rather than compile on the event loop.
+ */
+export async function prepareTemplates(sources: Iterable<string>, limits: Limits = DEFAULT_LIMITS): Promise<void> {
+  // one at a time: a single worker does them in turn anyway, and each caller then holds one place in its queue
+  for (const source of sources) {
+    if (compiled.has(source) || !withinLimits(source, limits)) continue;
+    let job = preparing.get(source);
+    if (!job) {
+      job = prepare(source).finally(() => preparing.delete(source));
+      preparing.set(source, job);
+    }
+    await job;
+  }
+}
+
+async function prepare(source: string): Promise<void> {
+  const r = await pool.precompile(source, COMPILE_OPTIONS);
+  if ('error' in r || compiled.has(source)) return;
+  // the spec is Handlebars' own output for this source, evaluated in this realm as `compile` itself evaluates it
+  remember(source, env.template(loadSpec(r.spec, r.cache) as TemplateSpec) as Template);
+}
+
 // ---- configure-time bounds -------------------------------------------------
+
+/** checkSource without the error (which would count as a limit hit) */
+function withinLimits(source: string, limits: Limits): boolean {
+  return Buffer.byteLength(source) <= limits.template_source_bytes && nestingDepth(source) <= limits.template_nesting;
+}
 
 function checkSource(source: string, limits: Limits): void {
   const bytes = Buffer.byteLength(source);

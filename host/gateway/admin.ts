@@ -193,6 +193,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   });
   app.post('/schemas/plugins/validate', async (req) => {
     const b = bodyOf(req);
+    await core.prepare(b);
     const s = st().clone();
     s.upsert('plugins', b);
     return { message: 'schema validation successful' };
@@ -200,17 +201,26 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   app.get('/plugins/enabled', async () => ({ enabled_plugins: core.registry.names() }));
 
   /* ---------------- generic CRUD ---------------- */
-  const create = (coll: Collection, input: Rec) => core.mutate((s) => s.upsert(coll, input));
+  // a plugin's templates compile in a worker thread first: the change itself then runs on the event loop in no time
+  const prepare = (coll: Collection, input: Rec) => (coll === 'plugins' ? core.prepare(input) : undefined);
+  const create = async (coll: Collection, input: Rec) => {
+    await prepare(coll, input);
+    return core.mutate((s) => s.upsert(coll, input));
+  };
   const get = (coll: Collection, key: string) => st().mustGet(coll, key);
-  const patch = (coll: Collection, key: string, input: Rec) =>
-    core.mutate((s) => s.upsert(coll, input, { existing: s.mustGet(coll, key), partial: true }));
-  const put = (coll: Collection, key: string, input: Rec) =>
-    core.mutate((s) => {
+  const patch = async (coll: Collection, key: string, input: Rec) => {
+    await prepare(coll, input);
+    return core.mutate((s) => s.upsert(coll, input, { existing: s.mustGet(coll, key), partial: true }));
+  };
+  const put = async (coll: Collection, key: string, input: Rec) => {
+    await prepare(coll, input);
+    return core.mutate((s) => {
       const existing = s.get(coll, key);
       if (existing) return s.upsert(coll, { ...input, id: existing.id, created_at: existing.created_at }, { existing });
       const nf = coll === 'consumers' ? 'username' : coll === 'vaults' ? 'prefix' : 'name';
       return s.upsert(coll, isUuid(key) ? { ...input, id: key } : { ...input, [nf]: key });
     });
+  };
   const del = (coll: Collection, key: string) => {
     const e = st().get(coll, key);
     if (!e) return;
@@ -229,7 +239,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       return list(items.map((e) => view(coll, e)));
     });
     if (coll === 'targets') continue;
-    app.post(`/${path}`, async (req, reply) => reply.code(201).send(create(coll, bodyOf(req))));
+    app.post(`/${path}`, async (req, reply) => reply.code(201).send(await create(coll, bodyOf(req))));
     app.get(`/${path}/:key`, async (req) => view(coll, get(coll, (req.params as Params).key)));
     app.patch(`/${path}/:key`, async (req) => patch(coll, (req.params as Params).key, bodyOf(req)));
     app.put(`/${path}/:key`, async (req) => put(coll, (req.params as Params).key, bodyOf(req)));
@@ -263,7 +273,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     });
     app.post(`/${parentPath}/:parent/${childPath}`, async (req, reply) => {
       const p = parent(req);
-      return reply.code(201).send(create(childColl, { ...bodyOf(req), [field]: { id: p.id } }));
+      return reply.code(201).send(await create(childColl, { ...bodyOf(req), [field]: { id: p.id } }));
     });
     app.get(`/${parentPath}/:parent/${childPath}/:key`, async (req) => view(childColl, child(req)));
     app.patch(`/${parentPath}/:parent/${childPath}/:key`, async (req) => {

@@ -206,10 +206,14 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
     process.send?.({ type: 'error', message: (e as Error).message } satisfies Msg);
     throw e;
   }
+  // one document at a time, in the order broadcast: an apply waits for its templates to compile in a worker thread
+  let applying = Promise.resolve();
   process.on('message', (m: Msg) => {
     if (m.type === 'config') {
       const baseDir = base.configFile ? GatewayCore.baseDirOf(base.configFile) : undefined;
-      gw.core.applyDocument(m.doc, { baseDir }).catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
+      applying = applying
+        .then(() => gw.core.applyDocument(m.doc, { baseDir }))
+        .catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
     } else if (m.type === 'metrics') {
       process.send?.({ type: 'metrics-reply', id: m.id, dump: processDump(gw.core.metrics) } satisfies Msg);
     } else if (m.type === 'shutdown') {

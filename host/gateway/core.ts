@@ -18,6 +18,9 @@ import { Metrics } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
 import { Snapshot } from './snapshot.js';
 import { checkLimits, resolveLimits, type Limits } from '../limits.js';
+import { findDatakitConfigs, type FoundConfig } from '../config.js';
+import { prepareTemplates } from '../engine/templates.js';
+import { PrecompileError } from '../engine/template-precompile.js';
 import { GatewayError, State } from './state.js';
 
 export interface CoreOptions {
@@ -127,9 +130,11 @@ export class GatewayCore {
     }
     // limit errors are reported with the document's other errors, all at once
     const limitIssues = checkLimits(settings.limits).map((m) => ({ path: `settings.${m.slice(0, m.indexOf(':'))}`, message: m.slice(m.indexOf(':') + 2) }));
+    const limits = limitIssues.length ? this.limits : resolveLimits(this.opts.limits, settings.limits as Partial<Limits> | undefined);
+    await this.prepareFlows(findDatakitConfigs(doc), limits, true);
     const previousLimits = this.limits;
     // plugins are validated and compiled under the limits the document sets
-    if (!limitIssues.length) this.limits = this.env.limits = resolveLimits(this.opts.limits, settings.limits as Partial<Limits> | undefined);
+    if (!limitIssues.length) this.limits = this.env.limits = limits;
     try {
       let state: State;
       try {
@@ -143,6 +148,38 @@ export class GatewayCore {
     } catch (e) {
       this.limits = this.env.limits = previousLimits;
       throw e;
+    }
+  }
+
+  /**
+   * Compiles the handlebars templates of an Admin API plugin body ahead, off
+   * the event loop, so that the `mutate` that follows finds them compiled.
+   * (`applyDocument` does the same for a whole document.)
+   */
+  async prepare(body: unknown): Promise<void> {
+    const found = findDatakitConfigs(body);
+    // a PATCH body need not name the plugin: its config is looked at as a datakit config, harmlessly if it is not one
+    if (!found.length && isRecord(body) && isRecord(body.config)) found.push({ path: 'config', config: body.config });
+    await this.prepareFlows(found, this.limits, false);
+  }
+
+  /** Template errors are left to validation; a template the compiler cannot finish fails the change. */
+  private async prepareFlows(found: FoundConfig[], limits: Limits, document: boolean): Promise<void> {
+    for (const { path, config } of found) {
+      if (!isRecord(config) || !Array.isArray(config.nodes)) continue;
+      const flowLimits = isRecord(config.limits) ? resolveLimits(limits, config.limits as Partial<Limits>) : limits;
+      for (const [i, node] of config.nodes.entries()) {
+        if (!isRecord(node) || node.type !== 'handlebars' || typeof node.template !== 'string') continue;
+        try {
+          await prepareTemplates([node.template], flowLimits);
+        } catch (e) {
+          if (!(e instanceof PrecompileError)) throw e;
+          if (e.reason === 'busy') throw new GatewayError(503, { message: e.message });
+          const at = `${path ? path + '.' : ''}nodes[${i}].template`;
+          if (document) throw new DeclarativeError([{ path: at, message: e.message }]);
+          throw new GatewayError(400, { code: 2, name: 'schema violation', message: `schema violation (${at}: ${e.message})`, fields: { [at]: e.message } });
+        }
+      }
     }
   }
 
@@ -211,4 +248,8 @@ export class GatewayCore {
     this.instances.clear();
     await this.env.datakit?.close?.().catch(() => undefined);
   }
+}
+
+function isRecord(v: unknown): v is Rec {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
