@@ -212,6 +212,9 @@ class UpstreamWatch {
   /** undici's signal surface */
   aborted = false;
   cutBy: CutReason | undefined;
+  /** neighbours in the deadline list */
+  prev: UpstreamWatch | undefined;
+  next: UpstreamWatch | undefined;
   private listener: (() => void) | undefined;
   private readTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -274,26 +277,36 @@ class UpstreamWatch {
 /**
  * The response deadlines of the exchanges in flight, checked by one timer
  * that runs only while there are any (a timer per request costs more than
- * the deadline is worth; they are minutes long).
+ * the deadline is worth; they are minutes long). An intrusive list: a Set
+ * cost a bare route a tenth of its throughput.
  */
 class Deadlines {
-  private readonly live = new Set<UpstreamWatch>();
+  private head: UpstreamWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   static readonly TICK_MS = 200;
 
   add(w: UpstreamWatch): void {
-    this.live.add(w);
+    w.next = this.head;
+    if (this.head !== undefined) this.head.prev = w;
+    this.head = w;
     if (this.timer === undefined) this.timer = setInterval(this.sweep, Deadlines.TICK_MS).unref();
   }
 
   delete(w: UpstreamWatch): void {
-    this.live.delete(w);
+    if (w.prev !== undefined) w.prev.next = w.next;
+    else if (this.head === w) this.head = w.next;
+    if (w.next !== undefined) w.next.prev = w.prev;
+    w.prev = w.next = undefined;
   }
 
   private readonly sweep = (): void => {
     const now = performance.now();
-    for (const w of this.live) if (w.deadline <= now) w.cut('response_timeout');
-    if (this.live.size === 0) {
+    for (let w = this.head; w !== undefined; ) {
+      const next = w.next;
+      if (w.deadline <= now) w.cut('response_timeout');
+      w = next;
+    }
+    if (this.head === undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
