@@ -205,8 +205,7 @@ type Watched = ServerResponse & { [WATCH]?: UpstreamWatch };
  * has arrived (read_timeout only bounds the gap between reads), and the
  * client going away. Each aborts the undici request, which drops its
  * connection. It is also the request's abort signal, in the EventEmitter
- * shape undici accepts: an AbortController and its EventTarget per
- * request cost a fifth of a bare route's throughput.
+ * shape undici accepts (no AbortController and EventTarget per request).
  */
 class UpstreamWatch {
   /** undici's signal surface */
@@ -278,7 +277,7 @@ class UpstreamWatch {
  * The response deadlines of the exchanges in flight, checked by one timer
  * that runs only while there are any (a timer per request costs more than
  * the deadline is worth; they are minutes long). An intrusive list: a Set
- * cost a bare route a tenth of its throughput.
+ * cost a bare route about a tenth more CPU per request.
  */
 class Deadlines {
   private head: UpstreamWatch | undefined;
