@@ -655,7 +655,7 @@ export class ProxyEngine {
       }
       const proxyLatency = performance.now() - start;
       const t0 = performance.now();
-      const watch = new UpstreamWatch(res, svc.readTimeout, performance.now() + responseTimeout);
+      const watch = new UpstreamWatch(res, svc.readTimeout, t0 + responseTimeout);
       this.pool(protocol, th, tp, svc)
         .request({
           method,
