@@ -3,22 +3,14 @@
 // render is held to a time budget and an output size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTemplate, nestingDepth } from '../../host/engine/templates.js';
-import { DEFAULT_LIMITS, LimitExceeded, limitHits, resolveLimits } from '../../host/limits.js';
+import { DEFAULT_LIMITS, limitHits, resolveLimits } from '../../host/limits.js';
 import { engine } from '../helpers/engine.js';
 import { call, gateway, startUpstream, type Upstream } from '../gateway/helpers.js';
 import type { RunningGateway } from '../../host/gateway/index.js';
+import { limitError } from '../helpers/limits.js';
 
 const nest = (depth: number, open = '{{#if a}}', close = '{{/if}}') => open.repeat(depth) + 'x' + close.repeat(depth);
 
-function limitError(f: () => unknown): LimitExceeded {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LimitExceeded);
-    return e as LimitExceeded;
-  }
-  throw new Error('expected a LimitExceeded');
-}
 
 function timed<T>(f: () => T): { value: T; ms: number } {
   const t = performance.now();

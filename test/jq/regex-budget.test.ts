@@ -5,6 +5,7 @@ import { compile } from '../../host/jq/index.js';
 import { regexBudget } from '../../host/jq/regex.js';
 import { compileLinear, NotLinear } from '../../host/linear-regex.js';
 import { LimitExceeded, limitHits, DEFAULT_LIMITS } from '../../host/limits.js';
+import { limitError } from '../helpers/limits.js';
 
 const run = (filter: string, input: unknown) => compile(filter).run(input);
 
@@ -14,15 +15,6 @@ function timed<T>(f: () => T): { value: T; ms: number } {
   return { value, ms: performance.now() - t };
 }
 
-function limitError(f: () => unknown): LimitExceeded {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LimitExceeded);
-    return e as LimitExceeded;
-  }
-  throw new Error('expected a LimitExceeded');
-}
 
 describe('patterns that backtrack exponentially run in linear time', () => {
   // each of these took seconds on RegExp (1.7 s for the first)
