@@ -49,11 +49,14 @@ const JSON_CT = 'application/json; charset=utf-8';
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Reads a whole body, up to `limit` bytes. A declared length gets one
- * buffer of that size, filled as chunks arrive (no chunk list and concat
- * copy: a body costs its size once). Over the limit: rejects with
+ * Reads a whole body, up to `limit` bytes. A small declared length gets
+ * one buffer of that size, filled as chunks arrive (no chunk list and
+ * concat copy); a larger one is gathered as it arrives. Over the limit: rejects with
  * `tooLarge()` and stops reading (`onOver` drops or drains the source).
  */
+/** Largest declared body length allocated before its bytes arrive. */
+const PREALLOCATE_MAX = 256 * 1024;
+
 function readLimited(src: NodeJS.ReadableStream, declared: number | undefined, limit: number, tooLarge: () => Error, onOver: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     if (declared !== undefined && declared > limit) {
@@ -61,7 +64,10 @@ function readLimited(src: NodeJS.ReadableStream, declared: number | undefined, l
       reject(tooLarge());
       return;
     }
-    const whole = declared !== undefined && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
+    // a small declared length gets its buffer at once; a large one is only a promise
+    // (a client could declare 10 MiB on many connections and send nothing), so it
+    // is gathered in chunks as it really arrives
+    const whole = declared !== undefined && declared > 0 && declared <= PREALLOCATE_MAX ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (c: Buffer) => {

@@ -326,7 +326,10 @@ describe('upstream_response_timeout_ms', () => {
         _format_version: '3.0',
         settings: { limits: { upstream_response_timeout_ms: 600 } },
         services: [{ name: 'up', url: up.url, read_timeout: 60_000, routes: [{ name: 'bare', paths: ['/bare'] }] }],
-        routes: [flowRoute('resbody', [{ name: 'J', type: 'jq', input: 'service_response.body', output: 'response.body', jq: '{n: length}' }])],
+        routes: [
+          flowRoute('resbody', [{ name: 'J', type: 'jq', input: 'service_response.body', output: 'response.body', jq: '{n: length}' }]),
+          flowRoute('reqbody', [{ name: 'J', type: 'jq', input: 'request.body', output: 'service_request.body', jq: '{n: length}' }]),
+        ],
       },
       { logger: own.logger },
     );
@@ -367,7 +370,10 @@ describe('memory: the gateway as a child process with a 96 MB heap', () => {
       JSON.stringify({
         _format_version: '3.0',
         services: [{ name: 'up', url: up.url, routes: [{ name: 'bare', paths: ['/bare'] }] }],
-        routes: [flowRoute('resbody', [{ name: 'J', type: 'jq', input: 'service_response.body', output: 'response.body', jq: '{n: length}' }])],
+        routes: [
+          flowRoute('resbody', [{ name: 'J', type: 'jq', input: 'service_response.body', output: 'response.body', jq: '{n: length}' }]),
+          flowRoute('reqbody', [{ name: 'J', type: 'jq', input: 'request.body', output: 'service_request.body', jq: '{n: length}' }]),
+        ],
       }),
     );
     const [p, a] = [await freePort(), await freePort()];
@@ -406,4 +412,24 @@ describe('memory: the gateway as a child process with a 96 MB heap', () => {
     expect(child!.exitCode).toBeNull();
     expect(hwm() - base).toBeLessThan(150);
   }, 60_000);
+
+  it('clients that declare large request bodies and send nothing reserve no memory for them', async () => {
+    writeFileSync(`/proc/${child!.pid}/clear_refs`, '5');
+    const base = hwm();
+    const port = Number(new URL(proxy).port);
+    const sockets = await Promise.all(
+      Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.write(`POST /reqbody HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9000000\r\n\r\n[`);
+          resolve(s);
+        });
+        s.on('error', reject);
+      })),
+    );
+    await sleep(500);
+    // 40 x 9 MB would be 360 MB if declared lengths were allocated up front
+    expect(hwm() - base).toBeLessThan(100);
+    for (const s of sockets) s.destroy();
+    expect((await call(proxy, '/bare/x')).status).toBe(200);
+  }, 30_000);
 });
