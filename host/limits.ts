@@ -15,6 +15,8 @@ export interface Limits {
   jq_memory_bytes: number;
   /** evaluation steps of one jq run (a backstop behind the time budget) */
   jq_steps: number;
+  /** largest jq program accepted at configure time (compiling costs tens of µs per term, on the event loop) */
+  jq_source_bytes: number;
   /** wall-clock budget of one template render */
   template_time_ms: number;
   /** largest template source accepted at configure time */
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   jq_time_ms: 50,
   jq_memory_bytes: 64 * 1024 * 1024,
   jq_steps: 10_000_000,
+  jq_source_bytes: 32 * 1024,
   template_time_ms: 50,
   template_source_bytes: 16 * 1024,
   template_nesting: 32,
@@ -57,6 +60,7 @@ export const FLOW_LIMITS: readonly LimitName[] = [
   'jq_time_ms',
   'jq_memory_bytes',
   'jq_steps',
+  'jq_source_bytes',
   'template_time_ms',
   'template_source_bytes',
   'template_nesting',

@@ -1,5 +1,5 @@
 import { compile } from '../jq/index.js';
-import type { Limits } from '../limits.js';
+import { LimitExceeded, type Limits } from '../limits.js';
 
 /** What the host needs from a jq implementation: compile once per node at
  * configure time, run per request. Any engine with this shape can be
@@ -34,6 +34,12 @@ export interface JqCompiled {
  */
 export const nativeJq: JqEngine = {
   compile(filter, variables, limits) {
+    // compiling runs on the event loop at configure time: its size is the bound
+    const max = limits?.jq_source_bytes;
+    if (max !== undefined && filter.length * 3 > max) {
+      const size = Buffer.byteLength(filter);
+      if (size > max) throw new LimitExceeded('jq_source_bytes', `jq program is ${size} bytes; the limit is ${max} (limits.jq_source_bytes)`);
+    }
     const program = compile(filter, { variables, limits });
     return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths, simple: program.simple };
   },

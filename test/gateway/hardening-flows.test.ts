@@ -22,8 +22,8 @@ const routes = [
   jqRoute('subnormal', '[5e-324, 2.2250738585072014e-308] | [map(significand), map(logb), map(frexp)]'),
   jqRoute('regex', '.s | test("^(a+)+$")'),
   jqRoute('env', '[$ENV, env]'),
-  // building 400,000 values takes tens of ms: this flow's own limits give it room (the point here is parsing)
-  jqRoute('flat', `[${'0,'.repeat(400_000)}0] | length`, { jq_time_ms: 5_000 }),
+  // an 800 KB program and 400,000 values to build: this flow's own limits give it room (the point here is parsing)
+  jqRoute('flat', `[${'0,'.repeat(400_000)}0] | length`, { jq_time_ms: 5_000, jq_source_bytes: 1_000_000 }),
 ];
 
 beforeAll(async () => {
@@ -68,6 +68,17 @@ describe('hostile inputs through flows', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual([{}, {}]);
     expect(r.text).not.toContain('must-not-leak');
+  });
+
+  it('a jq program over jq_source_bytes is refused when configured, naming the limit, without stalling traffic', async () => {
+    const t = performance.now();
+    const r = await call(gw.adminUrl, '/plugins', {
+      method: 'POST',
+      json: { name: 'datakit', config: { nodes: [{ name: 'BIG', type: 'jq', jq: '{' + Array.from({ length: 20_000 }, (_, i) => `k${i}: .x${i}`).join(', ') + '}' }] } },
+    });
+    expect(r.status).toBe(400);
+    expect(r.text).toContain('(limits.jq_source_bytes)');
+    expect(performance.now() - t).toBeLessThan(500); // compiling it took ~0.9 s of event loop
   });
 
   it('a flat 400,000-element literal loads and runs (it is long, not deep)', async () => {
