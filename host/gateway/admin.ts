@@ -2,10 +2,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import os from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import YAML from 'yaml';
 import type { GatewayCore } from './core.js';
-import { exportState } from './declarative.js';
-import { isUuid, type Collection, type EntityRec, type Rec } from './entities.js';
+import { documentHash, exportState, parseDocument } from './declarative.js';
+import { COLLECTIONS, SCHEMAS, isUuid, type Collection, type EntityRec, type Rec } from './entities.js';
 import { GatewayError, notFound, type State } from './state.js';
 import { Metrics, type MetricsDump } from './metrics.js';
 import { GATEWAY_VERSION } from '../plugins/datakit.js';
@@ -43,9 +44,10 @@ const COLL_PATHS: Array<[string, Collection]> = [
   ['targets', 'targets'],
 ];
 
-function parseForm(text: string): Rec {
+/** Form fields (urlencoded or multipart), with Kong's dotted keys (`config.key_names`) and `[]` arrays */
+function parseForm(entries: Iterable<[string, string]>): Rec {
   const out: Rec = {};
-  for (const [rawK, v] of new URLSearchParams(text)) {
+  for (const [rawK, v] of entries) {
     const k = rawK.replace(/\[\]$/, '');
     const isArr = rawK.endsWith('[]');
     const parts = k.split('.');
@@ -62,6 +64,30 @@ function parseForm(text: string): Rec {
     } else cur[last] = val;
   }
   return out;
+}
+
+type Spec = (typeof SCHEMAS)[Collection][string];
+
+/** One field in Kong's `/schemas/{entity}` shape */
+function fieldSchema(name: string, spec: Spec): Rec {
+  const out: Rec = { type: spec.t === 'any' ? 'any' : spec.t };
+  if (name === 'id') Object.assign(out, { type: 'string', uuid: true, auto: true });
+  if (name === 'created_at' || name === 'updated_at') Object.assign(out, { timestamp: true, auto: true });
+  if (spec.required) out.required = true;
+  if ('nullable' in spec && spec.nullable === false) out.required = true;
+  if (spec.default !== undefined) out.default = spec.default;
+  if (spec.t === 'string' && spec.one_of) out.one_of = spec.one_of;
+  if (spec.t === 'integer' && spec.between) out.between = spec.between;
+  if (spec.t === 'array') out.elements = fieldSchema('', spec.of);
+  if (spec.t === 'foreign') out.reference = spec.entity;
+  return out;
+}
+
+/** The collection a route works on, for the audit log: the last fixed segment of its pattern */
+function entityOf(pattern: string): string {
+  const seg = pattern.split('/').filter((p) => p && !p.startsWith(':'));
+  const last = seg[seg.length - 1] ?? '';
+  return last === 'key-auth' || last === 'key-auths' ? 'keyauth_credentials' : last;
 }
 
 function bodyOf(req: FastifyRequest): Rec {
@@ -96,26 +122,122 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, parseForm(body as string));
+      done(null, parseForm(new URLSearchParams(body as string)));
     } catch (e) {
       done(e as Error, undefined);
+    }
+  });
+  // Kong's DB-less way to load a file: `curl -F config=@kong.yaml`; file parts arrive as text
+  const BODY_LIMIT = 32 * 1024 * 1024;
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: BODY_LIMIT, fieldSize: BODY_LIMIT, files: 4, fields: 1000, parts: 1000 },
+    async onFile(part) {
+      (part as unknown as { value: string }).value = (await part.toBuffer()).toString('utf8');
+    },
+  });
+  app.addHook('preHandler', async (req) => {
+    if (req.isMultipart() && req.body && typeof req.body === 'object') {
+      const pairs: Array<[string, string]> = [];
+      for (const [k, v] of Object.entries(req.body as Rec)) for (const x of Array.isArray(v) ? v : [v]) pairs.push([k, String(x)]);
+      req.body = parseForm(pairs);
     }
   });
   for (const ct of ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain']) {
     app.addContentTypeParser(ct, { parseAs: 'string' }, (_req, body, done) => done(null, body));
   }
 
+  // the audit trail: one line per change (never its body); the entity id of a deleted entity is looked up before it goes
+  const deletedIds = new WeakMap<FastifyRequest, string>();
+  const changedIds = new WeakMap<FastifyRequest, string>();
+  const isWrite = (m: string) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+  app.addHook('preHandler', async (req) => {
+    if (req.method !== 'DELETE') return;
+    const key = (req.params as Params).key;
+    const coll = entityOf(req.routeOptions.url ?? '');
+    if (key && (COLLECTIONS as readonly string[]).includes(coll)) {
+      const e = st().get(coll as Collection, key);
+      if (e) deletedIds.set(req, e.id);
+    }
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (isWrite(req.method) && reply.statusCode < 300 && typeof payload === 'string' && req.routeOptions.url !== '/config' && payload.length < 1_000_000) {
+      try {
+        const id = (JSON.parse(payload) as Rec).id;
+        if (typeof id === 'string') changedIds.set(req, id);
+      } catch {
+        /* not JSON: no id */
+      }
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!isWrite(req.method)) return;
+    const entity = entityOf(req.routeOptions.url ?? req.url);
+    const entityId = changedIds.get(req) ?? deletedIds.get(req);
+    // a key-auth key can be the path's last segment: it is logged as the credential's id
+    let path = req.url.split('?')[0];
+    if (entity === 'keyauth_credentials' && (req.params as Params).key) path = path.slice(0, path.lastIndexOf('/') + 1) + (entityId ?? '<key>');
+    core.logger.info(
+      {
+        method: req.method,
+        path,
+        entity,
+        ...(entityId && { entity_id: entityId }),
+        status: reply.statusCode,
+        remote: req.ip,
+        token: !!opts.token && reply.statusCode !== 401,
+      },
+      'admin change',
+    );
+  });
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof GatewayError) return reply.code(err.status).send(err.body);
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Unsupported Content-Type' });
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ message: 'Request body too large' });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return reply.code(413).send({ message: 'Request body too large' });
     if (err.statusCode === 400 || (err.code ?? '').startsWith('FST_ERR_CTP')) return reply.code(400).send({ message: 'Cannot parse JSON body' });
+    // multipart's own refusals (too many parts, not multipart): their messages carry no data
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500 && (err.code ?? '').startsWith('FST_')) return reply.code(err.statusCode).send({ message: err.message });
     core.logger.error({ err: core.secrets.mask(err.message) }, 'admin API error');
     return reply.code(500).send({ message: 'An unexpected error occurred' });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ message: 'Not found' }));
 
-  const list = (data: unknown[]) => ({ data, next: null });
+  /** Kong's pages: `size` (default 100, at most 1000), an opaque `offset`; `next` is the following page's path */
+  const list = (req: FastifyRequest, data: unknown[]) => {
+    const q = req.query as Params;
+    const size = q.size === undefined ? 100 : Number(q.size);
+    if (!Number.isInteger(size) || size < 1 || size > 1000) {
+      throw new GatewayError(400, { code: 9, name: 'invalid size', message: 'size must be an integer between 1 and 1000' });
+    }
+    let start = 0;
+    if (q.offset !== undefined) {
+      start = Number(Buffer.from(q.offset, 'base64url').toString());
+      if (!/^[A-Za-z0-9_-]+$/.test(q.offset) || !Number.isInteger(start) || start < 0) {
+        throw new GatewayError(400, { code: 7, name: 'invalid offset', message: `'${q.offset.slice(0, 100)}' is not a valid offset: bad base64 encoding` });
+      }
+    }
+    const page = data.slice(start, start + size);
+    if (start + size >= data.length) return { data: page, next: null };
+    const offset = Buffer.from(String(start + size)).toString('base64url');
+    const next = new URLSearchParams({ ...(q.size !== undefined && { size: String(size) }), ...(q.tags !== undefined && { tags: q.tags }), offset });
+    return { data: page, next: `${req.url.split('?')[0]}?${next}`, offset };
+  };
+  /** Kong's tag filter: `tags=a,b` both, `tags=a/b` either (not mixed) */
+  const tagged = (req: FastifyRequest, items: EntityRec[]): EntityRec[] => {
+    const t = (req.query as Params).tags;
+    if (t === undefined) return items;
+    if (t.includes(',') && t.includes('/')) {
+      throw new GatewayError(400, { code: 11, name: 'invalid options', message: 'invalid option (tags: invalid filter syntax)', fields: { tags: 'invalid filter syntax' } });
+    }
+    const all = t.includes(',');
+    const want = t.split(/[,/]/);
+    return items.filter((e) => {
+      const has = Array.isArray(e.tags) ? (e.tags as string[]) : [];
+      return all ? want.every((w) => has.includes(w)) : want.some((w) => has.includes(w));
+    });
+  };
   const view = (coll: Collection, e: EntityRec): Rec => {
     if (coll === 'targets') return { ...e, target: e.target };
     return e;
@@ -145,10 +267,17 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   app.get('/status', async (_req, reply) => {
     const ok = hooks.ready();
     const m = process.memoryUsage();
+    // the proxy's own counters (every worker's, in a cluster): requests answered, connections open
+    const dumps = await hooks.metrics();
+    const sum = (series: Record<string, number> | undefined) => Object.values(series ?? {}).reduce((a, b) => a + b, 0);
+    const total = dumps.reduce((n, d) => n + sum(d.counters.datakit_gateway_requests_total), 0);
+    const open = dumps.some((d) => d.gauges?.datakit_gateway_connections_open)
+      ? dumps.reduce((n, d) => n + sum(d.gauges?.datakit_gateway_connections_open), 0)
+      : ((await hooks.connections?.()) ?? 0);
     return reply.code(ok ? 200 : 503).send({
       database: { reachable: true },
       configuration_hash: core.configHash,
-      server: { connections_active: (await hooks.connections?.()) ?? 0, total_requests: 0 },
+      server: { connections_active: open, total_requests: total },
       memory: { workers_lua_vms: [{ pid: process.pid, http_allocated_gc: `${(m.heapUsed / 1048576).toFixed(2)} MiB` }], lua_shared_dicts: {} },
       ready: ok,
     });
@@ -182,9 +311,37 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       const b = bodyOf(req);
       input = typeof b.config === 'string' ? b.config : b.config && typeof b.config === 'object' && !b._format_version ? (b.config as Rec) : b;
     }
-    await core.applyDocument(input);
+    const doc = parseDocument(input);
+    const previous = core.configHash;
+    // Kong: with check_hash=1 the same configuration is not loaded again
+    if ((req.query as Params).check_hash === '1' && documentHash(doc) === previous) {
+      core.logger.info({ hash: previous }, 'configuration unchanged (check_hash)');
+      return reply.code(304).send();
+    }
+    await core.applyDocument(doc);
+    core.logger.info({ hash: core.configHash, previous_hash: previous, version: core.version }, 'configuration loaded');
     return reply.code(201).send(exportState(st()));
   });
+
+  /* ---------------- schemas and tags ---------------- */
+  app.get('/schemas/:entity', async (req) => {
+    const name = (req.params as Params).entity;
+    const coll = (COLLECTIONS as readonly string[]).includes(name) ? (name as Collection) : name === 'key-auths' ? 'keyauth_credentials' : undefined;
+    if (!coll) throw new GatewayError(404, { message: `No entity named '${name}'` });
+    return { fields: Object.entries(SCHEMAS[coll]).map(([field, spec]) => ({ [field]: fieldSchema(field, spec) })) };
+  });
+  const tagRows = (only?: string) => {
+    const rows: Rec[] = [];
+    for (const coll of COLLECTIONS) {
+      for (const e of st().list(coll)) {
+        if (!Array.isArray(e.tags)) continue;
+        for (const tag of e.tags as string[]) if (only === undefined || tag === only) rows.push({ entity_name: coll, entity_id: e.id, tag });
+      }
+    }
+    return rows;
+  };
+  app.get('/tags', async (req) => list(req, tagRows()));
+  app.get('/tags/:tag', async (req) => list(req, tagRows((req.params as Params).tag)));
 
   app.get('/schemas/plugins/:name', async (req) => {
     const def = core.registry.get((req.params as Params).name);
@@ -229,14 +386,10 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
 
   for (const [path, coll] of COLL_PATHS) {
     app.get(`/${path}`, async (req) => {
-      let items = st().list(coll);
+      let items = tagged(req, st().list(coll));
       const q = req.query as Params;
-      if (q.tags) {
-        const want = q.tags.split(/[,/]/);
-        items = items.filter((e) => Array.isArray(e.tags) && want.some((t) => (e.tags as string[]).includes(t)));
-      }
       if (coll === 'plugins' && q.name) items = items.filter((e) => e.name === q.name);
-      return list(items.map((e) => view(coll, e)));
+      return list(req, items.map((e) => view(coll, e)));
     });
     if (coll === 'targets') continue;
     app.post(`/${path}`, async (req, reply) => reply.code(201).send(await create(coll, bodyOf(req))));
@@ -269,7 +422,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     };
     app.get(`/${parentPath}/:parent/${childPath}`, async (req) => {
       const p = parent(req);
-      return list(st().list(childColl).filter((e) => (e[field] as Rec | null)?.id === p.id).map((e) => view(childColl, e)));
+      return list(req, tagged(req, st().list(childColl)).filter((e) => (e[field] as Rec | null)?.id === p.id).map((e) => view(childColl, e)));
     });
     app.post(`/${parentPath}/:parent/${childPath}`, async (req, reply) => {
       const p = parent(req);
@@ -321,7 +474,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   };
   app.get('/consumer_groups/:g/consumers', async (req) => {
     const g = get('consumer_groups', (req.params as Params).g);
-    return list(st().membersOf(g.id));
+    return list(req, st().membersOf(g.id));
   });
   app.post('/consumer_groups/:g/consumers', async (req, reply) => {
     const g = get('consumer_groups', (req.params as Params).g);
@@ -350,7 +503,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   });
   app.get('/consumers/:c/consumer_groups', async (req) => {
     const c = get('consumers', (req.params as Params).c);
-    return list(st().groupsOf(c.id));
+    return list(req, st().groupsOf(c.id));
   });
   app.post('/consumers/:c/consumer_groups', async (req, reply) => {
     const c = get('consumers', (req.params as Params).c);

@@ -12,7 +12,7 @@ import { PluginRegistry, BUNDLED } from '../plugins/registry.js';
 import { loadCustomPlugins, PluginLoadError } from '../plugins/custom.js';
 import { loadEngine } from '../plugins/datakit.js';
 import type { PluginEnv, PluginInstance } from '../plugins/types.js';
-import { buildState, documentSettings, exportState, parseDocument, DeclarativeError } from './declarative.js';
+import { buildState, documentHash, documentSettings, exportState, parseDocument, DeclarativeError, EMPTY_CONFIG_HASH } from './declarative.js';
 import type { Rec } from './entities.js';
 import { Metrics } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
@@ -47,7 +47,7 @@ export class GatewayCore {
   state: State;
   snapshot!: Snapshot;
   version = 0;
-  configHash = '00000000000000000000000000000000';
+  configHash = EMPTY_CONFIG_HASH;
   env!: PluginEnv;
   onCommit?: (doc: Rec) => void;
   private instances = new Map<string, PluginInstance>();
@@ -91,7 +91,7 @@ export class GatewayCore {
       upstreamExists: (name) => core.snapshot?.upstreams.has(name) ?? false,
     };
     if (opts.pluginPaths?.length) await core.loadPlugins(opts.pluginPaths);
-    core.commit(new State(core.state.validatePlugin));
+    core.commit(new State(core.state.validatePlugin), EMPTY_CONFIG_HASH);
     return core;
   }
 
@@ -144,7 +144,7 @@ export class GatewayCore {
         throw e;
       }
       if (limitIssues.length) throw new DeclarativeError(limitIssues);
-      this.commit(state);
+      this.commit(state, documentHash(doc));
     } catch (e) {
       this.limits = this.env.limits = previousLimits;
       throw e;
@@ -195,7 +195,8 @@ export class GatewayCore {
     return r;
   }
 
-  private commit(next: State): void {
+  /** `hash`: the loaded document's (so the same document has the same hash); otherwise that of the resulting state */
+  private commit(next: State, hash?: string): void {
     const prevVaults = this.secrets.setVaults(
       [...next.vaults.values()].map((v) => ({ id: v.id, name: String(v.name), prefix: String(v.prefix), config: v.config as Rec })),
     );
@@ -224,8 +225,9 @@ export class GatewayCore {
     this.snapshot = snap;
     this.proxy.snapshot = snap;
     this.version++;
-    this.configHash = randomUUID().replace(/-/g, '');
-    if (this.onCommit) this.onCommit(exportState(next));
+    const doc = hash === undefined || this.onCommit ? exportState(next) : undefined;
+    this.configHash = hash ?? documentHash(doc!);
+    if (this.onCommit) this.onCommit(doc!);
   }
 
   exportDocument(): Rec {

@@ -1,4 +1,5 @@
 /** Declarative configuration (`_format_version: "3.0"`): parse, load into a State, export. */
+import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { GatewayError, State, type PluginValidator } from './state.js';
 import { COLLECTIONS, type EntityRec, type Rec } from './entities.js';
@@ -62,6 +63,40 @@ export function parseDocument(input: string | Rec): Rec {
   return doc as Rec;
 }
 
+/** Kong's configuration_hash before any configuration is loaded */
+export const EMPTY_CONFIG_HASH = '00000000000000000000000000000000';
+
+/** JSON with object keys sorted, so that key order (or YAML vs JSON) does not change a hash */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as Rec).sort().filter((k) => (v as Rec)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((v as Rec)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** A document's content hash (md5 hex, as Kong's configuration_hash): the same content, the same hash */
+export function documentHash(doc: Rec): string {
+  return createHash('md5').update(canonical(doc)).digest('hex');
+}
+
+/** decK's `_info.select_tags`: tags every entity of the document gets; issues when malformed */
+function selectTags(doc: Rec, issues: DeclarativeIssue[]): string[] {
+  const info = doc._info;
+  if (info === undefined || info === null) return [];
+  if (typeof info !== 'object' || Array.isArray(info)) {
+    issues.push({ path: '_info', message: 'expected a record' });
+    return [];
+  }
+  const tags = (info as Rec).select_tags;
+  if (tags === undefined || tags === null) return [];
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
+    issues.push({ path: '_info.select_tags', message: 'expected an array of strings' });
+    return [];
+  }
+  return tags;
+}
+
 /** Gateway settings from the document (`settings:`), never secrets. */
 export function documentSettings(doc: Rec): Rec {
   const s = doc.settings;
@@ -90,11 +125,16 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
     issues.push({ path: 'settings', message: 'expected a record' });
   }
   state.settings = structuredClone(documentSettings(doc));
+  const docTags = selectTags(doc, issues);
 
   const add = (coll: (typeof COLLECTIONS)[number], input: Rec, path: string): EntityRec | undefined => {
     if (!input || typeof input !== 'object' || Array.isArray(input)) {
       issues.push({ path, message: 'expected a record' });
       return undefined;
+    }
+    // a malformed `tags` is left for the entity's validation to report
+    if (docTags.length && (input.tags === undefined || input.tags === null || Array.isArray(input.tags))) {
+      input = { ...input, tags: [...new Set([...((input.tags as unknown[] | null) ?? []), ...docTags])] };
     }
     try {
       return state.upsert(coll, input);
