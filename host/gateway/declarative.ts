@@ -1,8 +1,9 @@
 /** Declarative configuration (`_format_version: "3.0"`): parse, load into a State, export. */
 import { createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { GatewayError, State, type PluginValidator } from './state.js';
-import { COLLECTIONS, type EntityRec, type Rec } from './entities.js';
+import { COLLECTIONS, NAME_FIELD, type EntityRec, type Rec } from './entities.js';
 
 export interface DeclarativeIssue {
   path: string;
@@ -127,6 +128,7 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
   state.settings = structuredClone(documentSettings(doc));
   const docTags = selectTags(doc, issues);
 
+  const usedIds = new Set<string>();
   const add = (coll: (typeof COLLECTIONS)[number], input: Rec, path: string): EntityRec | undefined => {
     if (!input || typeof input !== 'object' || Array.isArray(input)) {
       issues.push({ path, message: 'expected a record' });
@@ -137,7 +139,7 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
       input = { ...input, tags: [...new Set([...((input.tags as unknown[] | null) ?? []), ...docTags])] };
     }
     try {
-      return state.upsert(coll, input);
+      return state.upsert(coll, input.id === undefined ? { ...input, id: stableId(coll, input, path, usedIds) } : input);
     } catch (e) {
       if (e instanceof GatewayError) {
         const b = e.body;
@@ -273,6 +275,34 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
 
   if (issues.length) throw new DeclarativeError(issues);
   return state;
+}
+
+/**
+ * An id for an entity given without one, the same every time the same document
+ * is loaded (as Kong's DB-less mode): a UUIDv5 of the collection and the
+ * entity's unique key (its name, username, key, target; a plugin's name and
+ * scope), or of its position in the document when it has none (or shares it).
+ */
+function stableId(coll: string, e: Rec, path: string, used: Set<string>): string {
+  const nf = coll === 'plugins' ? undefined : NAME_FIELD[coll as keyof typeof NAME_FIELD];
+  let key: string | undefined;
+  if (coll === 'plugins') key = JSON.stringify([e.name, e.service, e.route, e.consumer, e.consumer_group, e.instance_name]);
+  else if (nf && (typeof e[nf] === 'string' || typeof e[nf] === 'number')) key = JSON.stringify([String(e[nf]), e.upstream ?? e.consumer]);
+  else if (coll === 'consumers' && typeof e.custom_id === 'string') key = JSON.stringify(['custom_id', e.custom_id]);
+  let id = uuidV5(`${coll}:${key ?? path}`);
+  if (used.has(id)) id = uuidV5(`${coll}@${path}`);
+  used.add(id);
+  return id;
+}
+
+/** RFC 4122 version 5 (SHA-1) in the namespace of this gateway's declarative ids. */
+const ID_NAMESPACE = Buffer.from('5b2c7f0e4d1a4c9e8f3a6d2b1e0c9a47', 'hex');
+function uuidV5(name: string): string {
+  const h = createHash('sha1').update(ID_NAMESPACE).update(name).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 function flatten(fields: Rec, prefix = ''): DeclarativeIssue[] {

@@ -24,13 +24,21 @@ const HELP: Record<string, [string, string]> = {
   datakit_gateway_upstream_errors_total: ['counter', 'Upstream failures, by route and kind (connect, timeout)'],
   datakit_plugin_runs_total: ['counter', 'Datakit flow runs, by plugin id and result'],
   datakit_plugin_run_seconds: ['histogram', 'Datakit request-phase duration, by plugin id'],
-  datakit_node_failures_total: ['counter', 'Datakit node failures, by node name and type'],
-  datakit_node_runs_total: ['counter', 'Datakit node runs, by node name, type and result'],
-  datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by node name and type'],
+  datakit_node_failures_total: ['counter', 'Datakit node failures, by route, plugin, node name and type'],
+  datakit_node_runs_total: ['counter', 'Datakit node runs, by route, plugin, node name, type and result'],
+  datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by route, plugin, node name and type'],
   datakit_gateway_connections_open: ['gauge', 'Open proxy connections (summed over workers)'],
   datakit_gateway_connections_dropped_total: ['counter', 'Proxy connections closed on accept because max_connections were open'],
   datakit_gateway_client_errors_total: ['counter', 'Requests the HTTP server answered itself, by kind (timeout 408, headers_too_large 431, bad_request 400)'],
   datakit_limit_exceeded_total: ['counter', 'Limit hits (jq and template budgets, body and value sizes), by limit name'],
+};
+
+/** HELP of the gauges the admin API adds at render time (`extra`). */
+const EXTRA_HELP: Record<string, string> = {
+  datakit_gateway_config_version: 'Configuration version (increments on every change) of the process that answered the scrape',
+  datakit_gateway_routes: 'Routes in the current configuration',
+  datakit_gateway_plugins: 'Plugins in the current configuration',
+  datakit_gateway_admin_process_heap_bytes: 'V8 heap used by the process that serves the admin API, in bytes',
 };
 
 /** Label values repeat (route and node names): escape each once. */
@@ -110,20 +118,31 @@ export class Metrics implements PluginMetricsHook {
     const l = this.labels.pluginRun(pluginId, route);
     this.inc('datakit_plugin_runs_total', ok ? l.ok : l.failure);
     if (seconds > 0) this.observe('datakit_plugin_run_seconds', l.plugin, seconds);
-    if (failedNode) this.inc('datakit_node_failures_total', this.labels.node(failedNode.name, failedNode.type).node);
+    // callers with node series count failures with series.fail(); this path is for those without
+    if (failedNode) this.inc('datakit_node_failures_total', this.labels.node(route, pluginId, failedNode.name, failedNode.type).node);
   }
 
-  /** A datakit node's runs and durations (from the engine's per-node timings), resolved once: a flow keeps one per node; series appear on first use. */
-  nodeSeries(name: string, type: string): MetricSeries {
-    const l = this.labels.node(name, type);
+  /**
+   * A datakit node's runs, durations and failures (from the engine's per-node
+   * timings), labelled by route, plugin, node and type so that same-named
+   * nodes of two routes or two plugins never add up. Resolved once (a flow
+   * keeps one per route and node): recording builds no strings; series
+   * appear on first use.
+   */
+  nodeSeries(name: string, type: string, scope: { route?: string; plugin?: string } = {}): MetricSeries {
+    const l = this.labels.node(scope.route ?? '', scope.plugin ?? '', name, type);
     let ok: Cell | undefined;
     let failure: Cell | undefined;
+    let failed: Cell | undefined;
     let durations: Histo | undefined;
     return {
       record: (seconds: number, completed: boolean) => {
         const c = completed ? (ok ??= this.cell('datakit_node_runs_total', l.ok)) : (failure ??= this.cell('datakit_node_runs_total', l.failure));
         c.v++;
         observeInto((durations ??= this.histo('datakit_node_run_seconds', l.node)), seconds);
+      },
+      fail: () => {
+        (failed ??= this.cell('datakit_node_failures_total', l.node)).v++;
       },
     };
   }
@@ -167,13 +186,16 @@ export class Metrics implements PluginMetricsHook {
         for (const [l, v] of Object.entries(series)) lines.push(l ? `${name}{${l}} ${v}` : `${name} ${v}`);
       } else {
         for (const [l, h] of Object.entries(d.histograms[name] ?? {})) {
-          LATENCY_BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{${l},le="${b}"} ${h.buckets[i]}`));
-          lines.push(`${name}_bucket{${l},le="+Inf"} ${h.count}`, `${name}_sum{${l}} ${h.sum}`, `${name}_count{${l}} ${h.count}`);
+          const p = l ? `${l},` : '';
+          LATENCY_BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{${p}le="${b}"} ${h.buckets[i]}`));
+          lines.push(`${name}_bucket{${p}le="+Inf"} ${h.count}`);
+          lines.push(l ? `${name}_sum{${l}} ${h.sum}` : `${name}_sum ${h.sum}`, l ? `${name}_count{${l}} ${h.count}` : `${name}_count ${h.count}`);
         }
       }
     }
     for (const [k, v] of Object.entries(extra)) {
-      lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
+      if (HELP[k]) continue;
+      lines.push(`# HELP ${k} ${EXTRA_HELP[k] ?? k.replace(/_/g, ' ')}`, `# TYPE ${k} gauge`, `${k} ${v}`);
     }
     return lines.join('\n') + '\n';
   }
@@ -224,8 +246,9 @@ class LabelCache {
     return this.memo2(this.runs, pluginId, route, pluginRunLabels);
   }
 
-  node(name: string, type: string): { node: string; ok: string; failure: string } {
-    return this.memo2(this.nodes, name, type, nodeLabels);
+  /** a node's labels in one route and plugin (looked up when a series is resolved or a legacy failure counted) */
+  node(route: string, plugin: string, name: string, type: string): { node: string; ok: string; failure: string } {
+    return this.memo2(this.nodes, `${route}\u0000${plugin}`, `${name}\u0000${type}`, () => nodeLabels(route, plugin, name, type));
   }
 
   /** the entry for (a, b), made once; at most 10,000 entries are kept */
@@ -249,7 +272,7 @@ function pluginRunLabels(pluginId: string, route: string) {
   return { ok: `${base},result="ok"`, failure: `${base},result="failure"`, plugin: `plugin_id="${esc(pluginId)}"` };
 }
 
-function nodeLabels(name: string, type: string) {
-  const node = `node="${esc(name)}",type="${esc(type)}"`;
+function nodeLabels(route: string, plugin: string, name: string, type: string) {
+  const node = `route="${esc(route)}",plugin="${esc(plugin)}",node="${esc(name)}",type="${esc(type)}"`;
   return { node, ok: `${node},result="ok"`, failure: `${node},result="failure"` };
 }

@@ -107,7 +107,8 @@ function rankOf(p: EntityRec): number {
 }
 
 export function instanceKey(p: EntityRec): string {
-  return `${p.id}|${JSON.stringify(p.config)}`;
+  // the instance name is in the key: it labels the instance's metric series
+  return `${p.id}|${String(p.instance_name ?? '')}|${JSON.stringify(p.config)}`;
 }
 
 export class Snapshot implements KeyAuthLookup {

@@ -68,6 +68,8 @@ export function formatValidationErrors(errs: ValidationError[]): string[] {
 
 interface RunState {
   run?: FlowRunLike;
+  /** this route's node series */
+  series?: MetricSeries[];
   phase?: false | 'headers' | 'body';
   done?: boolean;
 }
@@ -103,8 +105,17 @@ export function datakitPlugin(): PluginDef {
       const { flowConfig, limits } = splitLimits(config);
       const flow: FlowLike = env.datakit.load(flowConfig, { limits: { ...env.limits, ...limits } });
       const pluginId = entity.id;
-      // node metric series by 1-based node index, resolved once
-      const series = flow.nodes.map((n) => env.metrics.nodeSeries(n.name, n.type));
+      // node metric series by 1-based node index, resolved once per route (labels: route, plugin, node, type)
+      const plugin = String(entity.instance_name ?? entity.id);
+      const seriesByRoute = new Map<string, MetricSeries[]>();
+      const seriesFor = (route: string): MetricSeries[] => {
+        let s = seriesByRoute.get(route);
+        if (s === undefined) {
+          s = flow.nodes.map((n) => env.metrics.nodeSeries(n.name, n.type, { route, plugin }));
+          if (seriesByRoute.size < 10_000) seriesByRoute.set(route, s);
+        }
+        return s;
+      };
       const self = {
         async access(ctx: RequestCtx) {
           const state = ctx.pluginData(self) as RunState;
@@ -125,6 +136,7 @@ export function datakitPlugin(): PluginDef {
           if (body !== undefined) info.body = body;
           const t0 = performance.now();
           const routeLabel = ctx.route ? String(ctx.route.name ?? ctx.route.id) : '';
+          const series = (state.series = seriesFor(routeLabel));
           let run: FlowRunLike;
           try {
             run = flow.newRequest(info, properties(ctx, self, env), { timings: true });
@@ -139,7 +151,8 @@ export function datakitPlugin(): PluginDef {
                   'datakit node failed',
                 );
               }
-              env.metrics.datakitRun(pluginId, routeLabel, !out.failure, (performance.now() - t0) / 1000, out.failure?.node);
+              if (out.failure) series[out.failure.node.index - 1]?.fail();
+              env.metrics.datakitRun(pluginId, routeLabel, !out.failure, (performance.now() - t0) / 1000);
               sendClient(ctx, out.response);
               finish(state);
               return;
@@ -173,12 +186,14 @@ export function datakitPlugin(): PluginDef {
               headers: up.headers.toRecord(),
               ...(up.body !== undefined ? { body: up.body } : {}),
             });
+            const series = state.series ?? [];
             recordTimings(series, out.timings);
             if (out.action === 'exit') {
               if (out.failure) {
                 // the engine logs the failure itself (with index/name/type) through its Logger
                 ctx.log.debug({ request_id: ctx.requestId, plugin: 'datakit', node: out.failure.node, error: env.secrets.mask(out.failure.message) }, 'datakit node failed');
-                env.metrics.datakitRun(pluginId, '', false, 0, out.failure.node);
+                series[out.failure.node.index - 1]?.fail();
+                env.metrics.datakitRun(pluginId, '', false, 0);
               }
               sendClient(ctx, out.response);
             } else {

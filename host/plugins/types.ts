@@ -33,12 +33,19 @@ export interface PluginEnv {
 
 export interface PluginMetricsHook {
   datakitRun(pluginId: string, route: string, ok: boolean, seconds: number, failedNode?: { name: string; type: string }): void;
-  /** a datakit node's runs (duration, whether it completed), as a handle resolved once per node */
-  nodeSeries(name: string, type: string): MetricSeries;
+  /**
+   * a datakit node's runs (duration, whether it completed) and failures, as a
+   * handle resolved once per node and route; `scope` labels the series with the
+   * route (name or id) and plugin (instance name or id) so that same-named nodes
+   * of two routes or plugins stay apart
+   */
+  nodeSeries(name: string, type: string, scope?: { route?: string; plugin?: string }): MetricSeries;
 }
 
 export interface MetricSeries {
   record(seconds: number, ok: boolean): void;
+  /** the node failed the request (counted in datakit_node_failures_total) */
+  fail(): void;
 }
 
 export interface PluginDef {

@@ -302,10 +302,11 @@ describe('datakit plugin adapter', () => {
     expect(r.json.message).toBe('An unexpected error occurred');
     expect(r.json.request_id).toBeTruthy();
     const m = await call(gw.adminUrl, '/metrics');
-    expect(m.text).toMatch(/datakit_node_failures_total\{node="BROKEN_CALL",type="call"\} 1/);
+    // node series are labelled by route and plugin (instance name or id) too
+    expect(m.text).toMatch(/datakit_node_failures_total\{route="fail",plugin="[^"]+",node="BROKEN_CALL",type="call"\} 1/);
     expect(m.text).toMatch(/datakit_plugin_runs_total\{plugin_id="[^"]+",route="fail",result="failure"\} 1/);
     // per-node runs and durations come from the engine's timings
-    expect(m.text).toMatch(/datakit_node_runs_total\{node="BROKEN_CALL",type="call",result="failure"\} 1/);
-    expect(m.text).toMatch(/datakit_node_run_seconds_count\{node="BROKEN_CALL",type="call"\} 1/);
+    expect(m.text).toMatch(/datakit_node_runs_total\{route="fail",plugin="[^"]+",node="BROKEN_CALL",type="call",result="failure"\} 1/);
+    expect(m.text).toMatch(/datakit_node_run_seconds_count\{route="fail",plugin="[^"]+",node="BROKEN_CALL",type="call"\} 1/);
   });
 });
