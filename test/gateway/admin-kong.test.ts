@@ -51,6 +51,15 @@ describe('Kong Admin API behaviours', () => {
     const f = await fetch(`${gw.adminUrl}/config`, { method: 'POST', body: form, headers: auth });
     expect(f.status).toBe(201);
     expect((await admin('/services/mp2')).status).toBe(200);
+    // entity writes take multipart fields as forms (curl -F name=... -F url=...)
+    const svc = new FormData();
+    svc.append('name', 'mp-form');
+    svc.append('url', `${up.url}/x`);
+    svc.append('tags[]', 'a');
+    svc.append('tags[]', 'b');
+    const created = await fetch(`${gw.adminUrl}/services`, { method: 'POST', body: svc, headers: auth });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name: 'mp-form', port: up.port, path: '/x', tags: ['a', 'b'] });
     // a bad document in a file part is reported like any other
     const bad = await postMultipart('_format_version: "3.0"\nservices: 3\n');
     expect(bad.status).toBe(400);
