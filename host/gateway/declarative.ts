@@ -1,6 +1,5 @@
 /** Declarative configuration (`_format_version: "3.0"`): parse, load into a State, export. */
 import { createHash } from 'node:crypto';
-import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { GatewayError, State, type PluginValidator } from './state.js';
 import { COLLECTIONS, NAME_FIELD, type EntityRec, type Rec } from './entities.js';
