@@ -172,7 +172,8 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (!isWrite(req.method)) return;
+    // validating against a schema changes nothing
+    if (!isWrite(req.method) || (req.routeOptions.url ?? '').startsWith('/schemas/')) return;
     const entity = entityOf(req.routeOptions.url ?? req.url);
     const entityId = changedIds.get(req) ?? deletedIds.get(req);
     // a key-auth key can be the path's last segment: it is logged as the credential's id
@@ -329,6 +330,13 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     const coll = (COLLECTIONS as readonly string[]).includes(name) ? (name as Collection) : name === 'key-auths' ? 'keyauth_credentials' : undefined;
     if (!coll) throw new GatewayError(404, { message: `No entity named '${name}'` });
     return { fields: Object.entries(SCHEMAS[coll]).map(([field, spec]) => ({ [field]: fieldSchema(field, spec) })) };
+  });
+  // Kong: validate an entity without storing it (against the current entities, for foreign keys and uniqueness)
+  app.post('/schemas/:entity/validate', async (req) => {
+    const name = (req.params as Params).entity;
+    if (!(COLLECTIONS as readonly string[]).includes(name)) throw new GatewayError(404, { message: `No entity named '${name}'` });
+    st().clone().upsert(name as Collection, bodyOf(req));
+    return { message: 'schema validation successful' };
   });
   const tagRows = (only?: string) => {
     const rows: Rec[] = [];

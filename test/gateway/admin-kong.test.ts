@@ -183,6 +183,12 @@ consumers:
     expect(routes.service).toMatchObject({ type: 'foreign', reference: 'services' });
     for (const e of ['consumers', 'plugins', 'upstreams', 'targets', 'consumer_groups', 'vaults']) expect((await admin(`/schemas/${e}`)).status).toBe(200);
     expect((await admin('/schemas/nothing')).status).toBe(404);
+    const valid = await admin('/schemas/services/validate', { method: 'POST', json: { name: 'never-stored', url: up.url } });
+    expect(valid.json).toEqual({ message: 'schema validation successful' });
+    expect((await admin('/services/never-stored')).status).toBe(404);
+    const invalid = await admin('/schemas/routes/validate', { method: 'POST', json: { paths: ['x'] } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json).toMatchObject({ code: 2, fields: { paths: ['should start with: / (fixed path) or ~/ (regex path)'] } });
     // the plugin schema route is still there
     expect((await admin('/schemas/plugins/key-auth')).status).toBe(200);
 
