@@ -127,11 +127,11 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       done(e as Error, undefined);
     }
   });
-  // Kong's DB-less way to load a file: `curl -F config=@kong.yaml`; file parts arrive as text
-  const BODY_LIMIT = 32 * 1024 * 1024;
+  // Kong's DB-less way to load a file: `curl -F config=@kong.yaml`; file parts arrive as text.
+  // One file, and text fields of 128 KiB at most (256 of them): a multipart body holds 64 MiB at most.
   await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: BODY_LIMIT, fieldSize: BODY_LIMIT, files: 4, fields: 1000, parts: 1000 },
+    attachFieldsToBody: true,
+    limits: { fileSize: 32 * 1024 * 1024, files: 1, fieldSize: 128 * 1024, fields: 256, parts: 257 },
     async onFile(part) {
       (part as unknown as { value: string }).value = (await part.toBuffer()).toString('utf8');
     },
@@ -139,7 +139,13 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   app.addHook('preHandler', async (req) => {
     if (req.isMultipart() && req.body && typeof req.body === 'object') {
       const pairs: Array<[string, string]> = [];
-      for (const [k, v] of Object.entries(req.body as Rec)) for (const x of Array.isArray(v) ? v : [v]) pairs.push([k, String(x)]);
+      for (const [k, v] of Object.entries(req.body as Rec)) {
+        for (const part of (Array.isArray(v) ? v : [v]) as Array<{ value: unknown; valueTruncated?: boolean }>) {
+          // busboy cuts a field over fieldSize short silently: a cut configuration must not load
+          if (part.valueTruncated) throw new GatewayError(413, { message: `Request body too large (form field '${k}' over 128 KiB: send it as a file)` });
+          pairs.push([k, String(part.value)]);
+        }
+      }
       req.body = parseForm(pairs);
     }
   });

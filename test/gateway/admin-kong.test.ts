@@ -60,6 +60,15 @@ describe('Kong Admin API behaviours', () => {
     const created = await fetch(`${gw.adminUrl}/services`, { method: 'POST', body: svc, headers: auth });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ name: 'mp-form', port: up.port, path: '/x', tags: ['a', 'b'] });
+    // bounded: one file, text fields of 128 KiB
+    const two = new FormData();
+    two.append('config', new Blob([yamlDoc('a')]), 'a.yaml');
+    two.append('other', new Blob([yamlDoc('b')]), 'b.yaml');
+    expect((await fetch(`${gw.adminUrl}/config`, { method: 'POST', body: two, headers: auth })).status).toBe(413);
+    const big = new FormData();
+    big.append('config', `_format_version: "3.0"\n#${'x'.repeat(200 * 1024)}\n`);
+    expect((await fetch(`${gw.adminUrl}/config`, { method: 'POST', body: big, headers: auth })).status).toBe(413);
+    expect((await admin('/services/mp-form')).status).toBe(200);
     // a bad document in a file part is reported like any other
     const bad = await postMultipart('_format_version: "3.0"\nservices: 3\n');
     expect(bad.status).toBe(400);
