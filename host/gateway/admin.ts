@@ -277,14 +277,17 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     // the proxy's own counters (every worker's, in a cluster): requests answered, connections open
     const dumps = await hooks.metrics();
     const sum = (series: Record<string, number> | undefined) => Object.values(series ?? {}).reduce((a, b) => a + b, 0);
-    const total = dumps.reduce((n, d) => n + sum(d.counters.datakit_gateway_requests_total), 0);
+    const counter = (name: string) => dumps.reduce((n, d) => n + sum(d.counters[name]), 0);
+    const total = counter('datakit_gateway_requests_total');
+    const accepted = counter('datakit_gateway_connections_accepted_total');
     const open = dumps.some((d) => d.gauges?.datakit_gateway_connections_open)
       ? dumps.reduce((n, d) => n + sum(d.gauges?.datakit_gateway_connections_open), 0)
       : ((await hooks.connections?.()) ?? 0);
     return reply.code(ok ? 200 : 503).send({
       database: { reachable: true },
       configuration_hash: core.configHash,
-      server: { connections_active: open, total_requests: total },
+      // connections closed at once for max_connections were accepted, not handled
+      server: { connections_accepted: accepted, connections_handled: accepted - counter('datakit_gateway_connections_dropped_total'), connections_active: open, total_requests: total },
       memory: { workers_lua_vms: [{ pid: process.pid, http_allocated_gc: `${(m.heapUsed / 1048576).toFixed(2)} MiB` }], lua_shared_dicts: {} },
       ready: ok,
     });

@@ -166,6 +166,8 @@ function capConnections(server: http.Server, max: number, metrics: Metrics, logg
     lastLog = Date.now();
   };
   server.on('connection', (socket: Socket) => {
+    // not rendered in /metrics: the Admin API's /status reports it (connections_accepted)
+    metrics.inc('datakit_gateway_connections_accepted_total', '');
     if (open.v >= max) {
       socket.destroy();
       metrics.inc('datakit_gateway_connections_dropped_total', '');

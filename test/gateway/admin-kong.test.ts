@@ -1,5 +1,7 @@
 /** Kong Admin API behaviours: multipart /config, check_hash, select_tags, pages, tag filters, schemas, tags, audit log, /status counters. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import net from 'node:net';
 import pino from 'pino';
 import { call, gateway, startUpstream, type Upstream } from './helpers.js';
 import type { RunningGateway } from '../../host/gateway/index.js';
@@ -233,11 +235,23 @@ consumers:
 
   it('/status counts proxied requests and open connections', async () => {
     const before = (await admin('/status')).json.server;
-    expect(before).toEqual({ connections_active: expect.any(Number), total_requests: expect.any(Number) });
-    for (let i = 0; i < 3; i++) await call(gw.proxyUrl, '/nowhere');
-    await call(gw.proxyUrl, '/tagged');
+    expect(Object.keys(before).sort()).toEqual(['connections_accepted', 'connections_active', 'connections_handled', 'total_requests']);
+    // each on a connection of its own (no pool), closed after
+    const fresh = (path: string) =>
+      new Promise<void>((resolve, reject) => {
+        http.get(`${gw.proxyUrl}${path}`, { agent: false }, (res) => res.resume().on('end', () => resolve())).on('error', reject);
+      });
+    for (const path of ['/nowhere', '/nowhere', '/nowhere', '/tagged']) await fresh(path);
     const after = (await admin('/status')).json.server;
     expect(after.total_requests).toBe(before.total_requests + 4);
-    expect(after.connections_active).toBeGreaterThanOrEqual(0);
+    expect(after.connections_accepted).toBe(before.connections_accepted + 4);
+    expect(after.connections_handled).toBe(after.connections_accepted);
+
+    // open connections: two held open, counted until they close
+    const sockets = await Promise.all([0, 1].map(() => new Promise<net.Socket>((resolve) => {
+      const s = net.connect(Number(new URL(gw.proxyUrl).port), '127.0.0.1', () => resolve(s));
+    })));
+    await expect.poll(async () => (await admin('/status')).json.server.connections_active, { timeout: 2000 }).toBeGreaterThanOrEqual(after.connections_active + 2);
+    for (const s of sockets) s.destroy();
   });
 });
