@@ -12,7 +12,7 @@ import { PluginRegistry, BUNDLED } from '../plugins/registry.js';
 import { loadCustomPlugins, PluginLoadError } from '../plugins/custom.js';
 import { loadEngine } from '../plugins/datakit.js';
 import type { PluginEnv, PluginInstance } from '../plugins/types.js';
-import { buildState, documentHash, documentSettings, exportState, parseDocument, DeclarativeError, EMPTY_CONFIG_HASH } from './declarative.js';
+import { buildState, documentHash, documentSettings, exportState, parseDocument, stateHash, DeclarativeError, EMPTY_CONFIG_HASH } from './declarative.js';
 import type { Rec } from './entities.js';
 import { Metrics } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
@@ -225,9 +225,8 @@ export class GatewayCore {
     this.snapshot = snap;
     this.proxy.snapshot = snap;
     this.version++;
-    const doc = hash === undefined || this.onCommit ? exportState(next) : undefined;
-    this.configHash = hash ?? documentHash(doc!);
-    if (this.onCommit) this.onCommit(doc!);
+    this.configHash = hash ?? stateHash(next);
+    if (this.onCommit) this.onCommit(exportState(next));
   }
 
   exportDocument(): Rec {

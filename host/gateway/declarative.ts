@@ -80,6 +80,17 @@ export function documentHash(doc: Rec): string {
   return createHash('md5').update(canonical(doc)).digest('hex');
 }
 
+/** The content hash of entities changed through the Admin API: linear in their number (an export pairs children with parents) */
+export function stateHash(state: State): string {
+  const h = createHash('md5');
+  for (const coll of COLLECTIONS) {
+    h.update(coll);
+    for (const e of state.map(coll).values()) h.update(canonical({ ...e, created_at: undefined, updated_at: undefined }));
+  }
+  h.update(canonical([...state.memberships].sort())).update(canonical(state.settings));
+  return h.digest('hex');
+}
+
 /** decK's `_info.select_tags`: tags every entity of the document gets; issues when malformed */
 function selectTags(doc: Rec, issues: DeclarativeIssue[]): string[] {
   const info = doc._info;
