@@ -6,14 +6,17 @@ import { ByteWriter } from './bytes';
 import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJsonString } from './json';
 import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_jq_simple, host_template_compile, host_template_free, takeResult } from './host';
 import { compileSimple, JqOp } from './jqsimple';
+import { didYouMean } from './suggest';
 import {
   allowedAttributes,
+  COMMON_NODE_FIELDS,
   compat,
   hostValidatedOptions,
   fixedInputs,
   fixedOutputs,
   IMPLICIT_NAMES,
   isWritableProperty,
+  NODE_TYPE_NAMES,
   nodeTypeFromName,
   NodeType,
   PortSpec,
@@ -64,6 +67,8 @@ export class PNode {
   branchElse: i32[] = [];
   phase: i32 = 0;
   config: Value = Value.obj();
+  /** an error left its ports unknown (bad `values`, `inputs`, `outputs`): connections touching it are not checked */
+  broken: bool = false;
 
   // attributes, by type
   jqHandle: i32 = 0;
@@ -141,6 +146,10 @@ export class Plan {
   responsePhase: bool = false;
   responseBody: bool = false;
   errors: ConfigError[] = [];
+  /** names of nodes that could not be read (no or unknown type): connections to them are not checked */
+  lostNames: string[] = [];
+  /** nodes with a bad name: checked (attributes, jq, templates) but not part of the graph */
+  orphans: PNode[] = [];
   /** request contexts running on this plan */
   live: i32 = 0;
 
@@ -230,6 +239,8 @@ class RawLink {
     public toNode: string,
     public toPort: string | null,
     public owner: PNode,
+    /** where the owner declares it: `input`, `inputs.PORT`, `outputs`... */
+    public field: string,
   ) {}
   fromLabel(): string {
     return this.fromPort === null ? this.fromNode : this.fromNode + '.' + this.fromPort!;
@@ -284,7 +295,7 @@ export function buildPlan(cfg: Value): Plan {
   const keys = cfg.keys!;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (k != 'nodes' && k != 'debug' && k != 'resources') plan.error(k + ': unknown field', null, k);
+    if (k != 'nodes' && k != 'debug' && k != 'resources') plan.error(k + ': unknown field' + didYouMean(k, ['nodes', 'debug', 'resources']), null, k);
   }
   const debug = cfg.get('debug');
   if (debug !== null && !debug.isNull()) {
@@ -319,19 +330,23 @@ export function buildPlan(cfg: Value): Plan {
   for (let i = 0; i < items.length; i++) {
     readNode(plan, items[i], i + 1, links);
   }
-  if (plan.errors.length > 0) return plan;
+
+  // Every stage runs, whatever the earlier ones found, so that one run
+  // reports every error; a stage skips only what an earlier error left
+  // unknown (connections to nodes that could not be read, the ports of
+  // a broken node, phases of a cyclic graph).
 
   // inputs first, then outputs: an `output:` that lands on an input some
   // node already declares is the one reported as conflicting
   for (let i = 0; i < links.length; i++) if (links[i].toNode == links[i].owner.name) resolveLink(plan, links[i]);
   for (let i = 0; i < links.length; i++) if (links[i].toNode != links[i].owner.name) resolveLink(plan, links[i]);
   resolveBranches(plan);
-  if (plan.errors.length > 0) return plan;
 
-  computeDependencies(plan);
+  // connections that failed are left out: a cycle among the rest is a real one
+  const acyclic = computeDependencies(plan);
+  if (acyclic) computePhases(plan);
+  compileNodes(plan, acyclic);
   if (plan.errors.length > 0) return plan;
-  computePhases(plan);
-  compileNodes(plan);
   layoutOutputs(plan);
   return plan;
 }
@@ -347,7 +362,7 @@ function readResources(plan: Plan, res: Value | null): void {
   res.resolve();
   const rk = res.keys!;
   for (let i = 0; i < rk.length; i++) {
-    if (rk[i] != 'vault' && rk[i] != 'cache') plan.error('resources.' + rk[i] + ': unknown field', null, 'resources.' + rk[i]);
+    if (rk[i] != 'vault' && rk[i] != 'cache') plan.error('resources.' + rk[i] + ': unknown field' + didYouMean(rk[i], ['vault', 'cache']), null, 'resources.' + rk[i]);
   }
   const cache = res.get('cache');
   if (cache !== null && !cache.isNull()) {
@@ -359,6 +374,7 @@ function readResources(plan: Plan, res: Value | null): void {
   if (v === null || v.isNull()) return;
   if (v.typeKind() != Kind.OBJ) {
     plan.error('resources.vault: expected a map of names to vault references', null, 'resources.vault');
+    vault.broken = true;
     return;
   }
   v.resolve();
@@ -367,11 +383,13 @@ function readResources(plan: Plan, res: Value | null): void {
     const ref = v.vals![i];
     if (ref.typeKind() != Kind.STR) {
       plan.error('resources.vault.' + keys[i] + ': expected a vault reference string', null, 'resources.vault.' + keys[i]);
+      vault.broken = true;
       continue;
     }
     const s = ref.resolve().s;
     if (!s.startsWith('{vault://') || !s.endsWith('}')) {
       plan.error('resources.vault.' + keys[i] + ': invalid vault reference ' + jsonQuote(s), null, 'resources.vault.' + keys[i]);
+      vault.broken = true;
       continue;
     }
     plan.vaultNames.push(keys[i]);
@@ -420,28 +438,31 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   }
   if (typeV === null || typeV.typeKind() != Kind.STR) {
     plan.error(n.label() + ': type: required field missing', n, 'type');
+    if (nameOk) plan.lostNames.push(n.name);
     return;
   }
   n.typeName = typeV.resolve().s;
   n.type = nodeTypeFromName(n.typeName);
   if (n.type < 0) {
-    plan.error(n.label() + ': type: unknown node type ' + jsonQuote(n.typeName), n, 'type');
+    plan.error(n.label() + ': type: unknown node type ' + jsonQuote(n.typeName) + didYouMean(n.typeName, NODE_TYPE_NAMES), n, 'type');
+    if (nameOk) plan.lostNames.push(n.name);
     return;
   }
-  if (!nameOk) return;
   n.inPorts = fixedInputs(n.type);
   n.outPorts = fixedOutputs(n.type);
   n.selfInType = selfInputType(n.type);
   n.selfOutType = selfOutputType(n.type);
-  plan.nodes.push(n);
+  // a node with a bad name is still checked, but nothing connects to it
+  if (nameOk) plan.nodes.push(n);
+  else plan.orphans.push(n);
 
   // unknown fields
   const allowed = allowedAttributes(n.type);
   const keys = v.keys!;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (k == 'name' || k == 'type' || k == 'input' || k == 'inputs' || k == 'output' || k == 'outputs') continue;
-    if (!allowed.includes(k)) plan.error(n.label() + ': ' + k + ': unknown field', n, k);
+    if (COMMON_NODE_FIELDS.includes(k)) continue;
+    if (!allowed.includes(k)) plan.error(n.label() + ': ' + k + ': unknown field' + didYouMean(k, allowed.concat(COMMON_NODE_FIELDS)), n, k);
   }
 
   readAttributes(plan, n, v);
@@ -452,7 +473,8 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
       for (let i = 0; i < msgs.length; i++) plan.error(n.label() + ': ' + msgs[i], n, null);
     }
   }
-  readLinks(plan, n, v, links);
+  // an orphan's connections are read for its ports (jq $variables) only
+  readLinks(plan, n, v, nameOk ? links : new Array<RawLink>());
 }
 
 function attrString(plan: Plan, n: PNode, v: Value, key: string, required: bool): string | null {
@@ -576,8 +598,10 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     const vals = v.get('values');
     if (vals === null || vals.isNull()) {
       plan.error(n.label() + ': values: required field missing', n, 'values');
+      n.broken = true;
     } else if (vals.typeKind() != Kind.OBJ) {
       plan.error(n.label() + ': values: expected an object', n, 'values');
+      n.broken = true;
     } else {
       vals.resolve();
       n.staticValue = vals;
@@ -647,7 +671,7 @@ function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
     if (input.typeKind() != Kind.STR) plan.error(n.label() + ': input: expected a string', n, 'input');
     else {
       const p = splitLabel(input.resolve().s);
-      links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, null, n));
+      links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, null, n, 'input'));
     }
   }
   const output = v.get('output');
@@ -655,7 +679,7 @@ function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
     if (output.typeKind() != Kind.STR) plan.error(n.label() + ': output: expected a string', n, 'output');
     else {
       const p = splitLabel(output.resolve().s);
-      links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n));
+      links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n, 'output'));
     }
   }
 
@@ -667,7 +691,7 @@ function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInpu
   const k = v.typeKind();
   if (k == Kind.OBJ) {
     v.resolve();
-    for (let i = 0; i < v.keys!.length; i++) addNamedLink(plan, n, v.keys![i], v.vals![i], key, isInput, links);
+    for (let i = 0; i < v.keys!.length; i++) addNamedLink(plan, n, v.keys![i], v.vals![i], key, isInput, links, key + '.' + v.keys![i]);
     return;
   }
   if (k == Kind.ARR) {
@@ -677,32 +701,35 @@ function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInpu
       const ik = it.typeKind();
       if (ik == Kind.OBJ) {
         it.resolve();
-        for (let j = 0; j < it.keys!.length; j++) addNamedLink(plan, n, it.keys![j], it.vals![j], key, isInput, links);
+        for (let j = 0; j < it.keys!.length; j++) addNamedLink(plan, n, it.keys![j], it.vals![j], key, isInput, links, key + '[' + i.toString() + '].' + it.keys![j]);
       } else if (ik == Kind.STR) {
         // a bare label: the port is named after it
         const label = it.resolve().s.trim();
-        addNamedLink(plan, n, label, Value.str(label), key, isInput, links);
+        addNamedLink(plan, n, label, Value.str(label), key, isInput, links, key + '[' + i.toString() + ']');
       } else {
         plan.error(n.label() + ': ' + key + ': invalid list value', n, key);
+        n.broken = true;
       }
     }
     return;
   }
   plan.error(n.label() + ': ' + key + ': expected a map of port names to connections', n, key);
+  n.broken = true;
 }
 
-function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: string, isInput: bool, links: RawLink[]): void {
+function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: string, isInput: bool, links: RawLink[], field: string): void {
   if (target.typeKind() != Kind.STR) {
     plan.error(n.label() + ': ' + key + '.' + port + ': expected a connection label string', n, key);
+    n.broken = true;
     return;
   }
   const p = splitLabel(target.resolve().s);
   if (isInput) {
     if (userDefinedInputs(n.type) && n.inPortIndex(port) < 0) n.inPorts.push(new PortSpec(port, PortType.ANY));
-    links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, port, n));
+    links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, port, n, field));
   } else {
     if (userDefinedOutputs(n.type) && n.outPortIndex(port) < 0) n.outPorts.push(new PortSpec(port, PortType.ANY));
-    links.push(new RawLink(n.name, port, p[0], p.length > 1 ? p[1] : null, n));
+    links.push(new RawLink(n.name, port, p[0], p.length > 1 ? p[1] : null, n, field));
   }
 }
 
@@ -710,7 +737,7 @@ function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: st
 
 function connErr(plan: Plan, l: RawLink, dst: PNode | null, msg: string): void {
   // attributed to the node whose config declares the connection
-  plan.error('invalid connection (' + jsonQuote(l.fromLabel()) + ' -> ' + jsonQuote(l.toLabel()) + '): ' + msg, l.owner, null);
+  plan.error('invalid connection (' + jsonQuote(l.fromLabel()) + ' -> ' + jsonQuote(l.toLabel()) + '): ' + msg, l.owner, l.field);
 }
 
 function connect(plan: Plan, l: RawLink, dst: PNode, port: i32, c: Conn): void {
@@ -741,11 +768,12 @@ function resolveLink(plan: Plan, l: RawLink): void {
   const si = plan.byName(l.fromNode);
   const di = plan.byName(l.toNode);
   if (si < 0) {
-    connErr(plan, l, null, 'unknown node ' + jsonQuote(l.fromNode));
+    // a node that could not be read already has its error
+    if (!plan.lostNames.includes(l.fromNode)) connErr(plan, l, null, 'unknown node ' + jsonQuote(l.fromNode) + didYouMean(l.fromNode, nodeNames(plan)));
     return;
   }
   if (di < 0) {
-    connErr(plan, l, null, 'unknown node ' + jsonQuote(l.toNode));
+    if (!plan.lostNames.includes(l.toNode)) connErr(plan, l, null, 'unknown node ' + jsonQuote(l.toNode) + didYouMean(l.toNode, nodeNames(plan)));
     return;
   }
   if (si == di) {
@@ -754,6 +782,8 @@ function resolveLink(plan: Plan, l: RawLink): void {
   }
   const src = plan.nodes[si];
   const dst = plan.nodes[di];
+  // its ports are unknown after an earlier error
+  if (src.broken || dst.broken) return;
   if (dst.inConns.length != dst.inPorts.length) {
     while (dst.inConns.length < dst.inPorts.length) dst.inConns.push(null);
   }
@@ -765,7 +795,7 @@ function resolveLink(plan: Plan, l: RawLink): void {
   if (l.fromPort !== null) {
     sp = src.outPortIndex(l.fromPort!);
     if (sp < 0) {
-      connErr(plan, l, dst, 'node ' + jsonQuote(src.name) + ' has no output ' + jsonQuote(l.fromPort!));
+      connErr(plan, l, dst, 'node ' + jsonQuote(src.name) + ' has no output ' + jsonQuote(l.fromPort!) + didYouMean(l.fromPort!, portNames(src.outPorts)));
       return;
     }
     st = src.outPorts[sp].type;
@@ -779,7 +809,7 @@ function resolveLink(plan: Plan, l: RawLink): void {
   if (l.toPort !== null) {
     dp = dst.inPortIndex(l.toPort!);
     if (dp < 0) {
-      connErr(plan, l, dst, 'node ' + jsonQuote(dst.name) + ' has no input ' + jsonQuote(l.toPort!));
+      connErr(plan, l, dst, 'node ' + jsonQuote(dst.name) + ' has no input ' + jsonQuote(l.toPort!) + didYouMean(l.toPort!, portNames(dst.inPorts)));
       return;
     }
     dt = dst.inPorts[dp].type;
@@ -819,6 +849,24 @@ function resolveLink(plan: Plan, l: RawLink): void {
   connect(plan, l, dst, dp, new Conn(si, sp, c == 1 ? dt : -1, label));
 }
 
+function nodeNames(plan: Plan): string[] {
+  const out = new Array<string>();
+  for (let i = 0; i < plan.nodes.length; i++) out.push(plan.nodes[i].name);
+  return out;
+}
+
+function userNodeNames(plan: Plan): string[] {
+  const out = new Array<string>();
+  for (let i = N_IMPLICIT; i < plan.nodes.length; i++) out.push(plan.nodes[i].name);
+  return out;
+}
+
+function portNames(ports: PortSpec[]): string[] {
+  const out = new Array<string>();
+  for (let i = 0; i < ports.length; i++) out.push(ports[i].name);
+  return out;
+}
+
 function resolveBranches(plan: Plan): void {
   for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
     const n = plan.nodes[i];
@@ -833,7 +881,9 @@ function resolveBranches(plan: Plan): void {
         const target = items[j].resolve().s;
         const ti = plan.byName(target);
         if (ti < N_IMPLICIT) {
-          plan.error(n.label() + ': ' + key + ': unknown node ' + jsonQuote(target), n, key);
+          if (!plan.lostNames.includes(target)) {
+            plan.error(n.label() + ': ' + key + ': unknown node ' + jsonQuote(target) + didYouMean(target, userNodeNames(plan)), n, key);
+          }
           continue;
         }
         if (ti == i) {
@@ -853,7 +903,8 @@ function resolveBranches(plan: Plan): void {
 
 // ------------------------------------------------------------ dependencies
 
-function computeDependencies(plan: Plan): void {
+/** Dependencies, cycles (every one reported) and the topological order; false when the graph has a cycle. */
+function computeDependencies(plan: Plan): bool {
   const nodes = plan.nodes;
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i];
@@ -878,21 +929,26 @@ function computeDependencies(plan: Plan): void {
   // cycle detection (DFS over "depends on" edges, user nodes first)
   const color = new Array<i32>(nodes.length).fill(0);
   const stack = new Array<i32>();
+  let acyclic = true;
   for (let k = 0; k < nodes.length; k++) {
     const start = (k + N_IMPLICIT) % nodes.length;
-    if (color[start] == 0 && !dfs(plan, start, color, stack)) return;
+    if (color[start] == 0 && !dfs(plan, start, color, stack)) acyclic = false;
   }
+  if (!acyclic) return false;
   // topological order (dependencies first)
   const order = new Array<i32>();
   const done = new Array<bool>(nodes.length).fill(false);
   for (let k = 0; k < nodes.length; k++) topo(plan, (k + N_IMPLICIT) % nodes.length, done, order);
   plan.order = order;
+  return true;
 }
 
+/** Depth-first search for cycles; reports each edge that closes one (once) and goes on. False when it found one. */
 function dfs(plan: Plan, i: i32, color: i32[], stack: i32[]): bool {
   color[i] = 1;
   stack.push(i);
   const n = plan.nodes[i];
+  let ok = true;
   for (let j = 0; j < n.deps.length; j++) {
     const d = n.deps[j];
     if (color[d] == 1) {
@@ -901,14 +957,18 @@ function dfs(plan: Plan, i: i32, color: i32[], stack: i32[]): bool {
       const next = at + 1 < stack.length ? stack[at + 1] : i;
       const a = plan.nodes[d];
       const b = plan.nodes[next];
-      plan.error('invalid dependency (' + a.label() + ' -> ' + b.label() + '): circular dependency', a.userIndex > 0 ? a : b, null);
-      return false;
+      const msg = 'invalid dependency (' + a.label() + ' -> ' + b.label() + '): circular dependency';
+      let seen = false;
+      for (let e = 0; e < plan.errors.length; e++) if (plan.errors[e].message == msg) seen = true;
+      if (!seen) plan.error(msg, a.userIndex > 0 ? a : b, null);
+      ok = false;
+      continue;
     }
-    if (color[d] == 0 && !dfs(plan, d, color, stack)) return false;
+    if (color[d] == 0 && !dfs(plan, d, color, stack)) ok = false;
   }
   stack.pop();
   color[i] = 2;
-  return true;
+  return ok;
 }
 
 function topo(plan: Plan, i: i32, done: bool[], order: i32[]): void {
@@ -973,43 +1033,61 @@ function readsPort(d: PNode, src: i32, port: i32): bool {
 
 // ---------------------------------------------------------------- compile
 
-function compileNodes(plan: Plan): void {
-  for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
-    const n = plan.nodes[i];
-    if (n.type == NodeType.JQ) {
-      const filter = n.config.get('jq')!.resolve().s;
-      // named inputs are also bound as $variables (3.10 configs)
-      const vars = new ByteWriter(64);
-      vars.byte(0x5b);
-      let count = 0;
-      for (let j = 0; j < n.inPorts.length; j++) {
-        const name = n.inPorts[j].name;
-        if (!isIdentifier(name)) continue;
-        if (count++ > 0) vars.byte(0x2c);
-        writeJsonString(vars, name);
-        n.jqVarNames.push(name);
-      }
-      vars.byte(0x5d);
-      const fb = String.UTF8.encode(filter);
-      const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
-      if (r > 0) {
-        n.jqHandle = r;
-        n.jqPaths = inputPathTree(r);
-        n.jqSimple = simpleProgram(r);
-      } else plan.error(n.label() + ': jq: ' + takeResult(r).text, n, 'jq');
-    } else if (n.type == NodeType.HANDLEBARS) {
-      const tb = String.UTF8.encode(n.config.get('template')!.resolve().s);
-      const r = host_template_compile(changetype<usize>(tb), tb.byteLength);
-      if (r > 0) n.tplHandle = r;
-      else plan.error(n.label() + ': template: ' + takeResult(r).text, n, 'template');
-    } else if (n.type == NodeType.PROPERTY) {
-      const sets = n.selfConn !== null;
-      if (sets && !isWritableProperty(n.property)) {
-        plan.error(n.label() + ': property: cannot set ' + jsonQuote(n.property) + ' (unknown or read-only property)', n, 'property');
-      }
-      if (sets && n.phase == 1 && (n.property == 'kong.service.target' || n.property == 'kong.service.upstream' || n.property == 'kong.service.request.scheme')) {
-        plan.error(n.label() + ': property: ' + jsonQuote(n.property) + ' can only be set before proxying', n, 'property');
-      }
+/** Compiles every jq filter and template (orphans' too, then freed); the property checks need the phases (`phased`). */
+function compileNodes(plan: Plan, phased: bool): void {
+  for (let i = N_IMPLICIT; i < plan.nodes.length; i++) compileNode(plan, plan.nodes[i], phased);
+  for (let i = 0; i < plan.orphans.length; i++) {
+    const n = plan.orphans[i];
+    compileNode(plan, n, false);
+    if (n.jqHandle > 0) host_jq_free(n.jqHandle);
+    if (n.tplHandle > 0) host_template_free(n.tplHandle);
+    n.jqHandle = 0;
+    n.tplHandle = 0;
+  }
+}
+
+function compileNode(plan: Plan, n: PNode, phased: bool): void {
+  if (n.type == NodeType.JQ) {
+    const jqV = n.config.get('jq');
+    if (jqV === null || jqV.typeKind() != Kind.STR) return; // its error is reported already
+    const filter = jqV.resolve().s;
+    // named inputs are also bound as $variables (3.10 configs)
+    const vars = new ByteWriter(64);
+    vars.byte(0x5b);
+    let count = 0;
+    for (let j = 0; j < n.inPorts.length; j++) {
+      const name = n.inPorts[j].name;
+      if (!isIdentifier(name)) continue;
+      if (count++ > 0) vars.byte(0x2c);
+      writeJsonString(vars, name);
+      n.jqVarNames.push(name);
+    }
+    vars.byte(0x5d);
+    const fb = String.UTF8.encode(filter);
+    const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
+    if (r > 0) {
+      n.jqHandle = r;
+      n.jqPaths = inputPathTree(r);
+      n.jqSimple = simpleProgram(r);
+    } else {
+      const msg = takeResult(r).text;
+      // with its inputs unreadable, its $variables are unknown: an undefined one is no news
+      if (!(n.broken && msg.includes(' is not defined'))) plan.error(n.label() + ': jq: ' + msg, n, 'jq');
+    }
+  } else if (n.type == NodeType.HANDLEBARS) {
+    const tV = n.config.get('template');
+    if (tV === null || tV.typeKind() != Kind.STR) return;
+    const tb = String.UTF8.encode(tV.resolve().s);
+    const r = host_template_compile(changetype<usize>(tb), tb.byteLength);
+    if (r > 0) n.tplHandle = r;
+    else plan.error(n.label() + ': template: ' + takeResult(r).text, n, 'template');
+  } else if (n.type == NodeType.PROPERTY) {
+    const sets = n.selfConn !== null && n.property.length > 0;
+    if (sets && !isWritableProperty(n.property)) {
+      plan.error(n.label() + ': property: cannot set ' + jsonQuote(n.property) + ' (unknown or read-only property)', n, 'property');
+    }
+    if (sets && phased && n.phase == 1 && (n.property == 'kong.service.target' || n.property == 'kong.service.upstream' || n.property == 'kong.service.request.scheme')) {
+      plan.error(n.label() + ': property: ' + jsonQuote(n.property) + ' can only be set before proxying', n, 'property');
     }
   }
 }

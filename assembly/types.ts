@@ -51,6 +51,15 @@ export const enum NodeType {
 
 export const IMPLICIT_NAMES: string[] = ['request', 'service_request', 'service_response', 'response', 'vault'];
 
+/** The node types a configuration may use, by name. */
+export const NODE_TYPE_NAMES: string[] = [
+  'static', 'jq', 'handlebars', 'call', 'exit', 'property', 'branch', 'cache',
+  'xml_to_json', 'json_to_xml', 'jwt_decode', 'jwt_sign', 'jwt_verify',
+];
+
+/** Fields every node has, besides the attributes of its type. */
+export const COMMON_NODE_FIELDS: string[] = ['name', 'type', 'input', 'inputs', 'output', 'outputs'];
+
 export function nodeTypeFromName(t: string): i32 {
   if (t == 'static') return NodeType.STATIC;
   if (t == 'jq') return NodeType.JQ;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.js';
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
+import { configErrorText } from '../jq/parser.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
 import { CallCancel, type CallRequest, type CallResponse, type CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
@@ -495,7 +496,7 @@ export class EngineInstance {
           this.jq.set(h, { program, vars });
           return h;
         } catch (e) {
-          return this.err((e as Error).message);
+          return this.err(configErrorText((e as Error).message, filter));
         }
       },
       jq_run: (handle: number, ptr: number, len: number) => {
@@ -528,7 +529,7 @@ export class EngineInstance {
           this.templates.set(h, fn);
           return h;
         } catch (e) {
-          return this.err((e as Error).message.split('\n')[0]);
+          return this.err(templateErrorText((e as Error).message));
         }
       },
       template_render: (handle: number, ptr: number, len: number) => {
@@ -711,4 +712,15 @@ export class EngineInstance {
       if (!(e instanceof EngineTrap)) hooks.crash(e as Error);
     }
   }
+}
+
+/**
+ * A template's parse error on one line, complete: Handlebars writes the
+ * position, the text around it, a caret line and what it expected on four
+ * lines (`Parse error on line 1: "Hello {{#if}}": Expecting ..., got 'EOF'`).
+ */
+function templateErrorText(message: string): string {
+  const lines = message.split('\n');
+  if (lines.length >= 4 && /^-*\^$/.test(lines[2])) return `${lines[0]} ${JSON.stringify(lines[1])}: ${lines.slice(3).join(' ')}`;
+  return lines.join(' ');
 }

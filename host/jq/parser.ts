@@ -9,6 +9,22 @@ export class JqSyntaxError extends Error {
   }
 }
 
+/**
+ * A compile error as a flow configuration shows it: jq's message without
+ * its command-line hint "(Unix shell quoting issues?)", completed with the
+ * line of the filter it points at (which jq prints below the message), so
+ * it reads on one line: `... at <top-level>, line 1: .a |`.
+ */
+export function configErrorText(message: string, filter: string): string {
+  const m = message.replace(' (Unix shell quoting issues?)', '');
+  const at = /, line (\d+):$/.exec(m);
+  if (!at) return m;
+  const head = m.slice(0, -1);
+  const text = (filter.split('\n')[Number(at[1]) - 1] ?? '').trim();
+  if (!text) return head;
+  return `${head}: ${text.length > 200 ? `${text.slice(0, 200)}...` : text}`;
+}
+
 type TokKind =
   | 'ident' // identifiers and keywords (value holds the text)
   | 'field' // .foo  (value: foo)

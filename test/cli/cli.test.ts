@@ -61,9 +61,11 @@ describe('datakit validate', () => {
     writeFileSync(bad, `nodes:\n- name: A\n  type: call\n  url: ftp://x\n- name: B\n  type: nope\n- name: C\n  type: jq\n  jq: "."\n  input: MISSING\n`);
     const r = await datakit(['validate', bad]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('2 errors');
+    // every stage in one run: the connection error is no longer hidden by the earlier ones
+    expect(r.stderr).toContain('3 errors');
     expect(r.stderr).toContain('node #1 (A): url: invalid url "ftp://x"');
     expect(r.stderr).toContain('node #2 (B): type: unknown node type "nope"');
+    expect(r.stderr).toContain('10:10: invalid connection ("MISSING" -> "C"): unknown node "MISSING"');
   });
 
   it('malformed YAML is a clear error', async () => {

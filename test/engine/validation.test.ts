@@ -268,7 +268,11 @@ describe('attributes', () => {
           { name: 'B', type: 'branch', input: 'J', then: ['NOPE'], else: ['J'] },
         ],
       }),
-    ).toEqual(['node #2 (B): then: unknown node "NOPE"']);
+    ).toEqual([
+      'node #2 (B): then: unknown node "NOPE"',
+      // reported in the same run now: B waits for J, and J (listed by B) waits for B
+      'invalid dependency (node #1 (J) -> node #2 (B)): circular dependency',
+    ]);
   });
 
   it('resources.vault takes vault references', () => {
