@@ -70,6 +70,8 @@ interface RunState {
   run?: FlowRunLike;
   /** this route's node series */
   series?: MetricSeries[];
+  /** the route's metric label (name or id) */
+  route?: string;
   phase?: false | 'headers' | 'body';
   done?: boolean;
 }
@@ -136,6 +138,7 @@ export function datakitPlugin(): PluginDef {
           if (body !== undefined) info.body = body;
           const t0 = performance.now();
           const routeLabel = ctx.route ? String(ctx.route.name ?? ctx.route.id) : '';
+          state.route = routeLabel;
           const series = (state.series = seriesFor(routeLabel));
           let run: FlowRunLike;
           try {
@@ -193,7 +196,8 @@ export function datakitPlugin(): PluginDef {
                 // the engine logs the failure itself (with index/name/type) through its Logger
                 ctx.log.debug({ request_id: ctx.requestId, plugin: 'datakit', node: out.failure.node, error: env.secrets.mask(out.failure.message) }, 'datakit node failed');
                 series[out.failure.node.index - 1]?.fail();
-                env.metrics.datakitRun(pluginId, '', false, 0);
+                // a response-phase failure: one failed run more, on the route's series
+                env.metrics.datakitRun(pluginId, state.route ?? '', false, 0);
               }
               sendClient(ctx, out.response);
             } else {

@@ -153,6 +153,19 @@ function doc(up: Upstream) {
         ],
         plugins: [{ name: 'datakit', instance_name: 'shared', config: flow(`${up.url}/three`) }],
       },
+      {
+        name: 's3',
+        url: up.url,
+        routes: [{ name: 'r5', paths: ['/r5'] }],
+        // fails in the response phase
+        plugins: [
+          {
+            name: 'datakit',
+            instance_name: 'resp',
+            config: { nodes: [{ name: 'SHAPE', type: 'jq', input: 'service_response.body', output: 'response.body', jq: 'error("boom")' }] },
+          },
+        ],
+      },
     ],
   };
 }
@@ -202,6 +215,15 @@ describe('node series by route and plugin', () => {
     expect(text).not.toMatch(/^datakit_node_\w+\{node=/m);
   });
 
+  it('a response-phase node failure is counted on the route and plugin', async () => {
+    expect((await call(gw.proxyUrl, '/r5')).status).toBe(500);
+    const text = await scrape();
+    expect(value(text, /datakit_node_failures_total\{route="r5",plugin="resp",node="SHAPE",type="jq"\}/)).toBe(1);
+    expect(value(text, /datakit_node_runs_total\{route="r5",plugin="resp",node="SHAPE",type="jq",result="failure"\}/)).toBe(1);
+    expect(text).toMatch(/^datakit_plugin_runs_total\{plugin_id="[^"]+",route="r5",result="failure"\} 1$/m);
+    expect(text).not.toMatch(/route=""/);
+  });
+
   it('a node series handle records without building label strings; scopes keep series apart', () => {
     const m = new Metrics();
     const a = m.nodeSeries('CALL', 'call', { route: 'r1', plugin: 'p' });
@@ -232,7 +254,7 @@ describe('stable ids', () => {
     const b = buildState(parseDocument(structuredClone(d)), validate);
     for (const coll of ['services', 'routes', 'plugins'] as const) {
       const ids = (s: typeof a) => s.list(coll).map((e) => e.id).sort();
-      expect(ids(a)).toHaveLength(coll === 'services' ? 2 : coll === 'routes' ? 4 : 3);
+      expect(ids(a)).toHaveLength(coll === 'services' ? 3 : coll === 'routes' ? 5 : 4);
       expect(ids(b)).toEqual(ids(a));
       for (const id of ids(a)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
