@@ -80,7 +80,7 @@ describe('template compilation off the event loop', () => {
     console.log(`admin POST, 16 KiB flat template: slowest proxied request ${m.slowestMs.toFixed(1)} ms, event-loop stall ${m.stallMs.toFixed(1)} ms, ${m.requests} requests`);
     expect(m.result.status, m.result.text).toBe(201);
     expect(m.requests).toBeGreaterThan(5);
-    expect(m.slowestMs).toBeLessThan(150);
+    expect(m.slowestMs).toBeLessThan(250); // compiling on the event loop held it for 320-480 ms; loaded 2-core machines add tens of ms
 
     const r = await call(gw.proxyUrl, '/tpl');
     expect(r.status).toBe(200);
@@ -103,7 +103,7 @@ describe('template compilation off the event loop', () => {
     const m = await duringTraffic(() => call(gw.adminUrl, '/config', { method: 'POST', json: doc }));
     console.log(`POST /config, 16 KiB flat template: slowest proxied request ${m.slowestMs.toFixed(1)} ms, event-loop stall ${m.stallMs.toFixed(1)} ms, ${m.requests} requests`);
     expect(m.result.status, m.result.text).toBe(201);
-    expect(m.slowestMs).toBeLessThan(150);
+    expect(m.slowestMs).toBeLessThan(250); // compiling on the event loop held it for 320-480 ms; loaded 2-core machines add tens of ms
     const r = await call(gw.proxyUrl, '/doc');
     expect(r.status).toBe(200);
     expect(r.text).toMatch(/^[0-9a-f-]{36}:x{3269}$/);
@@ -115,7 +115,7 @@ describe('template compilation off the event loop', () => {
     const m = await duringTraffic(() => call(gw.adminUrl, `/plugins/${plugin.id}`, { method: 'PATCH', json: { config: flow(template) } }));
     console.log(`admin PATCH, 16 KiB flat template: slowest proxied request ${m.slowestMs.toFixed(1)} ms, event-loop stall ${m.stallMs.toFixed(1)} ms`);
     expect(m.result.status, m.result.text).toBe(200);
-    expect(m.slowestMs).toBeLessThan(150);
+    expect(m.slowestMs).toBeLessThan(250); // compiling on the event loop held it for 320-480 ms; loaded 2-core machines add tens of ms
     expect((await call(gw.proxyUrl, '/doc')).text).toBe(template.slice(0, 37) + 'x'.repeat(3269));
 
     const bad = await call(gw.adminUrl, '/routes/tpl/plugins', { method: 'POST', json: { name: 'datakit', config: flow('{{#if}}') } });
