@@ -4,11 +4,15 @@
  * (a built-in format check always; `promtool check metrics` when on PATH).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../host/gateway/index.js';
 import { buildState, parseDocument } from '../../host/gateway/declarative.js';
 import { Metrics } from '../../host/gateway/metrics.js';
 import { call, gateway, startUpstream, type Upstream } from './helpers.js';
+import { buildHost, exited, freePort, serve, waitReady } from '../helpers/cli.js';
 
 /** Problems of a text exposition (format 0.0.4); empty when valid. */
 export function checkExposition(text: string): string[] {
@@ -325,4 +329,45 @@ describe('exposition', () => {
     expect(checkExposition(h('h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\n')).join()).toMatch(/_count/);
     expect(checkExposition(h('h_bucket{le="1"} 3\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n')).join()).toMatch(/cumulative/);
   });
+});
+
+describe('--workers 2', () => {
+  it('workers give the plugins of a document the same ids: the merged scrape has one series per route, plugin and node, and passes the format check', async () => {
+    buildHost();
+    const dir = mkdtempSync(join(tmpdir(), 'dk-metrics-'));
+    // JSON is YAML
+    writeFileSync(join(dir, 'gw.yaml'), JSON.stringify(doc(up)));
+    const proxy = await freePort();
+    const adminPort = await freePort();
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const { child, output } = serve([
+      '--config', join(dir, 'gw.yaml'),
+      '--proxy-listen', `127.0.0.1:${proxy}`,
+      '--admin-listen', `127.0.0.1:${adminPort}`,
+      '--workers', '2',
+      '--log-level', 'warn',
+    ]);
+    try {
+      await waitReady(admin, child);
+      const N = 24;
+      // new connections each time, so that both workers serve some
+      for (let i = 0; i < N; i++) expect((await call(`http://127.0.0.1:${proxy}`, '/r1', { headers: { connection: 'close' } })).status).toBe(200);
+      const text = (await call(admin, '/metrics')).text;
+      expect(checkExposition(text)).toEqual([]);
+      if (promtool()) {
+        const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+        expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      }
+      const runs = text.split('\n').filter((l) => l.startsWith('datakit_plugin_runs_total{') && l.includes('route="r1"'));
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatch(new RegExp(`,result="ok"\\} ${N}$`));
+      const nodes = text.split('\n').filter((l) => l.startsWith('datakit_node_runs_total{route="r1",'));
+      expect(nodes).toHaveLength(1);
+      expect(nodes[0]).toMatch(new RegExp(`node="CALL",type="call",result="ok"\\} ${N}$`));
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+    }
+    expect(output()).not.toMatch(/"level":50/);
+  }, 90_000);
 });
