@@ -849,16 +849,17 @@ function resolveLink(plan: Plan, l: RawLink): void {
   connect(plan, l, dst, dp, new Conn(si, sp, c == 1 ? dt : -1, label));
 }
 
+/** Names a connection may have meant: every node's, those that could not be read included. */
 function nodeNames(plan: Plan): string[] {
   const out = new Array<string>();
   for (let i = 0; i < plan.nodes.length; i++) out.push(plan.nodes[i].name);
-  return out;
+  return out.concat(plan.lostNames);
 }
 
 function userNodeNames(plan: Plan): string[] {
   const out = new Array<string>();
   for (let i = N_IMPLICIT; i < plan.nodes.length; i++) out.push(plan.nodes[i].name);
-  return out;
+  return out.concat(plan.lostNames);
 }
 
 function portNames(ports: PortSpec[]): string[] {
