@@ -20,9 +20,14 @@ export function configErrorText(message: string, filter: string): string {
   const at = /, line (\d+):$/.exec(m);
   if (!at) return m;
   const head = m.slice(0, -1);
-  const text = (filter.split('\n')[Number(at[1]) - 1] ?? '').trim();
-  if (!text) return head;
-  return `${head}: ${text.length > 200 ? `${text.slice(0, 200)}...` : text}`;
+  const lines = filter.split('\n');
+  const short = (t: string) => (t.length > 200 ? `${t.slice(0, 200)}...` : t);
+  const line = Number(at[1]) - 1;
+  const text = (lines[line] ?? '').trim();
+  if (text) return `${head}: ${short(text)}`;
+  // a blank line (the end of a YAML block scalar): show the last text before it
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) if (lines[i].trim()) return `${head}, after: ${short(lines[i].trim())}`;
+  return head;
 }
 
 type TokKind =

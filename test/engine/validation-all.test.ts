@@ -241,6 +241,8 @@ describe('jq compile errors are complete', () => {
         { name: 'K', type: 'jq', jq: '.a\n| $nope\n| .b' },
         { name: 'L', type: 'jq', jq: '.a | | .b' },
         { name: 'M', type: 'jq', jq: 'nosuchfn(1)' },
+        // a YAML block scalar ends with a newline: the error is on the blank line after the text
+        { name: 'N', type: 'jq', jq: '{a: 1} |\n' },
       ],
     });
     expect(errs).toEqual([
@@ -248,6 +250,7 @@ describe('jq compile errors are complete', () => {
       'node #2 (K): jq: $nope is not defined at <top-level>, line 2: | $nope',
       "node #3 (L): jq: syntax error, unexpected '|' at <top-level>, line 1: .a | | .b",
       'node #4 (M): jq: nosuchfn/1 is not defined at <top-level>, line 1: nosuchfn(1)',
+      'node #5 (N): jq: syntax error, unexpected end of file at <top-level>, line 2, after: {a: 1} |',
     ]);
     for (const e of errs) expect(e).not.toContain('Unix shell quoting issues');
   });
