@@ -28,6 +28,7 @@ const HELP: Record<string, [string, string]> = {
   datakit_node_runs_total: ['counter', 'Datakit node runs, by route, plugin, node name, type and result'],
   datakit_node_run_seconds: ['histogram', 'Datakit node durations in seconds, by route, plugin, node name and type'],
   datakit_gateway_connections_open: ['gauge', 'Open proxy connections (summed over workers)'],
+  datakit_gateway_connections_accepted_total: ['counter', 'Proxy connections accepted (summed over workers)'],
   datakit_gateway_connections_dropped_total: ['counter', 'Proxy connections closed on accept because max_connections were open'],
   datakit_gateway_client_errors_total: ['counter', 'Requests the HTTP server answered itself, by kind (timeout 408, headers_too_large 431, bad_request 400)'],
   datakit_limit_exceeded_total: ['counter', 'Limit hits (jq and template budgets, body and value sizes), by limit name'],
@@ -177,9 +178,10 @@ export class Metrics implements PluginMetricsHook {
 
   static render(d: MetricsDump, extra: Record<string, number> = {}): string {
     const lines: string[] = [];
-    const names = new Set([...Object.keys(HELP)]);
+    // families without a HELP entry (recorded elsewhere) are shown too, with HELP from their name
+    const names = new Set([...Object.keys(HELP), ...Object.keys(d.counters), ...Object.keys(d.gauges ?? {}), ...Object.keys(d.histograms)]);
     for (const name of names) {
-      const [type, help] = HELP[name];
+      const [type, help] = HELP[name] ?? [name in d.histograms ? 'histogram' : name in d.counters ? 'counter' : 'gauge', name.replace(/_/g, ' ')];
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       if (type === 'counter' || type === 'gauge') {
         const series = (type === 'counter' ? d.counters : d.gauges ?? {})[name] ?? {};

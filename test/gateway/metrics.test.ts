@@ -314,6 +314,19 @@ describe('exposition', () => {
     }
   });
 
+  it('a family recorded without a HELP entry is still shown with HELP and TYPE', () => {
+    const m = new Metrics();
+    m.inc('datakit_test_things_total', 'kind="a"');
+    m.gauge('datakit_test_level').v = 3;
+    m.observe('datakit_test_seconds', 'route="r"', 0.2);
+    const text = Metrics.render(m.dump());
+    expect(checkExposition(text)).toEqual([]);
+    expect(text).toMatch(/^# HELP datakit_test_things_total \S.*\n# TYPE datakit_test_things_total counter\ndatakit_test_things_total\{kind="a"\} 1$/m);
+    expect(text).toMatch(/^# TYPE datakit_test_level gauge\ndatakit_test_level 3$/m);
+    expect(text).toMatch(/^# TYPE datakit_test_seconds histogram$/m);
+    expect(text).toMatch(/^# HELP datakit_gateway_connections_accepted_total \S/m);
+  });
+
   it('the format check catches what it should', () => {
     const ok = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 2\n';
     expect(checkExposition(ok)).toEqual([]);
