@@ -12,7 +12,11 @@ export interface DeclarativeIssue {
 export class DeclarativeError extends GatewayError {
   constructor(readonly issues: DeclarativeIssue[]) {
     const fields: Rec = {};
-    for (const i of issues) fields[i.path] = i.message;
+    for (const i of issues) {
+      const had = fields[i.path];
+      // several errors on one field (a plugin's nodes) are kept as a list, as Kong's `fields` does
+      fields[i.path] = had === undefined ? i.message : Array.isArray(had) ? [...had, i.message] : [had, i.message];
+    }
     super(400, {
       code: 14,
       name: 'invalid declarative configuration',
@@ -320,7 +324,8 @@ function flatten(fields: Rec, prefix = ''): DeclarativeIssue[] {
   for (const [k, v] of Object.entries(fields)) {
     const p = prefix ? `${prefix}.${k}` : k;
     if (typeof v === 'string') out.push({ path: p, message: v });
-    else if (Array.isArray(v)) out.push({ path: p, message: v.map(String).join(', ') });
+    // one issue per message: a datakit plugin's node errors stay separate, each locatable
+    else if (Array.isArray(v)) for (const m of v) out.push({ path: p, message: String(m) });
     else if (v && typeof v === 'object') out.push(...flatten(v as Rec, p));
   }
   return out;

@@ -94,6 +94,26 @@ describe('datakit validate agrees with datakit serve', () => {
     expect(node?.line).toBe(12);
   });
 
+  it("a datakit plugin's errors are separate entries, each at its node", async () => {
+    const text = `_format_version: "3.0"
+plugins:
+  - name: datakit
+    config:
+      nodes:
+        - name: X
+          type: cal
+        - name: J
+          type: jq
+          jq: ".a |"
+`;
+    const errors = await validateText(text);
+    expect(errors.map((e) => [e.line, e.message.slice(0, 40)])).toEqual([
+      [7, 'plugins[0].config: node #1 (X): type: un'],
+      [10, 'plugins[0].config: node #2 (J): jq: synt'],
+    ]);
+    expect(errors.map((e) => e.message).sort()).toEqual((await serveErrors(text)).sort());
+  });
+
   it('a valid file is ok for both', async () => {
     const good = `_format_version: "3.0"\nroutes:\n  - name: r\n    paths: [/r]\n`;
     expect(await serveErrors(good)).toEqual([]);
