@@ -5,7 +5,7 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, delPaths, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
+  setPath, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
 } from './runtime.js';
 import {
   state, tick, stepCheck, work, charge, chargeSlots, chargeChars, chargeKeys, chargeValue, timeLeft, CHAR_BYTES, KEY_BYTES, SLOT_BYTES,
@@ -193,7 +193,7 @@ class Sum {
   }
 }
 vf('setpath/2', (v, path, x) => setPath(v, path, x));
-vf('delpaths/1', (v, paths) => delPaths(v, paths));
+vf('delpaths/1', (v, paths) => delPathsAll(v, paths));
 fn('getpath/1', ([f]) => (v, p, env, k) =>
   f(v, null, env, (path) => {
     let r: unknown;
@@ -1136,3 +1136,169 @@ function builtinNames(): string[] {
 }
 
 export { iterate, getPath, Path as PathT };
+
+// ---------- delpaths ----------
+// jq 1.7.1's jv_delpaths: the paths are sorted, then grouped by their first
+// key; a group whose shortest path ends at that key deletes the key (longer
+// paths in the group are moot), the others recurse into the key's value and
+// store the result back. The keys deleted from one container are removed at
+// the end in one pass (`jv_dels`), all relative to that container as it was
+// before, so `del(.[1], .[2])` removes two elements of the original array.
+// One pass per container: n paths cost O(n log n) (the sort), not n copies.
+
+/** jq's `parse_slice`: a slice key's bounds in an array of length len. */
+function delSliceBounds(len: number, k: Obj): [number, number] {
+  const s = hasOwn.call(k, 'start') ? k.start : undefined;
+  const e = hasOwn.call(k, 'end') ? k.end : undefined;
+  if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number'))
+    throw new JqError('Array/string slice indices must be integers');
+  let ds = s === null ? 0 : s;
+  let de = e === null ? len : e;
+  if (ds !== ds) ds = 0;
+  if (de !== de) de = len;
+  if (ds < 0) ds += len;
+  if (de < 0) de += len;
+  if (ds < 0) ds = 0;
+  if (ds > len) ds = len;
+  ds = Math.floor(ds);
+  if (de > len) de = len;
+  if (de < ds) de = ds;
+  let end = Math.floor(de);
+  if (end < de) end += 1;
+  if (end > len) end = len;
+  return [ds, end];
+}
+
+/** C's `(int)` of a double (truncation; values no index can reach stay out of reach). */
+function cInt(x: number): number {
+  if (x !== x) return 0;
+  if (x >= 2147483647) return 2147483647;
+  if (x <= -2147483648) return -2147483648;
+  return Math.trunc(x);
+}
+
+/** jq's `jv_dels`: t without the keys (sorted as jq sorts them), in one pass. */
+function delKeys(t: unknown, keys: unknown[]): unknown {
+  if (t === null || keys.length === 0) return t;
+  if (Array.isArray(t)) {
+    const neg: number[] = [];
+    const nonneg: number[] = [];
+    let marks: Int32Array | null = null;
+    const len = t.length;
+    for (const key of keys) {
+      if (typeof key === 'number') (key < 0 ? neg : nonneg).push(key);
+      else if (isObject(key)) {
+        const [s, e] = delSliceBounds(len, key);
+        if (marks === null) {
+          chargeSlots(len + 1);
+          marks = new Int32Array(len + 1);
+        }
+        marks[s]++;
+        marks[e]--;
+      } else throw new JqError(`Cannot delete ${typeOf(key)} element of array`);
+    }
+    work(len + keys.length);
+    chargeSlots(len);
+    const out: unknown[] = [];
+    let ni = 0;
+    let pi = 0;
+    let inSlice = 0;
+    for (let i = 0; i < len; i++) {
+      let del = false;
+      // jq's two cursors over the sorted negative and non-negative indices
+      while (ni < neg.length) {
+        const d = len + cInt(neg[ni]);
+        if (i === d) del = true;
+        if (i < d) break;
+        ni++;
+      }
+      while (pi < nonneg.length) {
+        const d = cInt(nonneg[pi]);
+        if (i === d) del = true;
+        if (i < d) break;
+        pi++;
+      }
+      if (marks !== null) inSlice += marks[i];
+      if (!del && inSlice === 0) out.push(t[i]);
+    }
+    return out;
+  }
+  if (isObject(t)) {
+    let drop: Set<string> | null = null;
+    for (const key of keys) {
+      if (typeof key !== 'string') throw new JqError(`Cannot delete ${typeOf(key)} field of object`);
+      if (hasOwn.call(t, key)) (drop ??= new Set()).add(key);
+    }
+    if (drop === null) return t;
+    const names = Object.keys(t);
+    work(names.length + keys.length);
+    chargeKeys(names.length - drop.size);
+    const o: Obj = {};
+    for (const name of names) if (!drop.has(name)) setKey(o, name, t[name]);
+    return o;
+  }
+  throw new JqError(`Cannot delete fields from ${typeOf(t)}`);
+}
+
+/** jq's `delpaths_sorted`: deletes paths[from..to) (sorted, all longer than `start`) from t. */
+function delSorted(t: unknown, paths: unknown[][], from: number, to: number, start: number): unknown {
+  const dels: unknown[] = [];
+  // t after its first change is a copy only this call holds: later changes write into it
+  let mine = false;
+  for (let i = from; i < to; ) {
+    tick();
+    const key = paths[i][start];
+    let j = i + 1;
+    while (j < to && equals(key, paths[j][start])) j++;
+    if (paths[i].length === start + 1) {
+      // the whole value at key goes: deeper paths under it do not matter
+      dels.push(key);
+    } else {
+      let sub: unknown;
+      if (Array.isArray(t) && isObject(key)) {
+        const [s, e] = delSliceBounds(t.length, key);
+        chargeSlots(e - s);
+        sub = t.slice(s, e);
+      } else sub = indexValue(t, key);
+      if (sub !== null) {
+        const nsub = delSorted(sub, paths, i, j, start + 1);
+        if (typeof key === 'string' && isObject(t)) {
+          if (!mine) {
+            t = copyObj(t);
+            mine = true;
+          }
+          setKey(t as Obj, key, nsub);
+        } else if (typeof key === 'number' && Array.isArray(t)) {
+          if (!mine) {
+            chargeSlots(t.length);
+            t = t.slice();
+            mine = true;
+          }
+          const a = t as unknown[];
+          let k = Math.floor(key);
+          if (k < 0) k += a.length;
+          a[k] = nsub;
+        } else if (Array.isArray(key) && Array.isArray(t)) {
+          throw new JqError('Cannot update field at array index of array');
+        } else {
+          t = setPath(t, [key], nsub);
+          mine = true;
+        }
+      }
+    }
+    i = j;
+  }
+  return delKeys(t, dels);
+}
+
+/** `delpaths(paths)` as jq 1.7.1 computes it, in O(n log n) for n paths. */
+export function delPathsAll(t: unknown, paths: unknown): unknown {
+  if (!Array.isArray(paths)) throw new JqError('Paths must be specified as an array');
+  chargeSlots(paths.length);
+  work(paths.length);
+  const sorted = paths.slice().sort(compare);
+  for (const p of sorted) if (!Array.isArray(p)) throw new JqError(`Path must be specified as array, not ${typeOf(p)}`);
+  if (sorted.length === 0) return t;
+  if ((sorted[0] as unknown[]).length === 0) return null;
+  return delSorted(t, sorted as unknown[][], 0, sorted.length, 0);
+}
