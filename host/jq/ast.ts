@@ -27,9 +27,11 @@ export type Node =
   | { kind: 'identity' }
   | { kind: 'recurseAll' }
   | { kind: 'literal'; value: unknown }
-  | { kind: 'index'; target: Node; key: Node }
-  | { kind: 'slice'; target: Node; from: Node | null; to: Node | null }
-  | { kind: 'iterate'; target: Node }
+  // opt: the step is followed by `?` (jq's INDEX_OPT / EACH_OPT): this step's own error
+  // yields no output; errors of the target, of the key and from later steps propagate
+  | { kind: 'index'; target: Node; key: Node; opt?: boolean }
+  | { kind: 'slice'; target: Node; from: Node | null; to: Node | null; opt?: boolean }
+  | { kind: 'iterate'; target: Node; opt?: boolean }
   | { kind: 'pipe'; left: Node; right: Node }
   | { kind: 'comma'; left: Node; right: Node }
   | { kind: 'neg'; operand: Node }

@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
-  invalidPath, badPath, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
@@ -131,6 +131,7 @@ export class Compiler {
         return () => ({ file: '<top-level>', line });
       }
       case 'index': {
+        if (n.opt) return null;
         const t = this.single(n.target, scope);
         if (!t) return null;
         if (n.key.kind === 'literal') {
@@ -152,6 +153,7 @@ export class Compiler {
         };
       }
       case 'slice': {
+        if (n.opt) return null;
         const t = this.single(n.target, scope);
         const f = n.from ? this.single(n.from, scope) : () => null;
         const to = n.to ? this.single(n.to, scope) : () => null;
@@ -424,10 +426,18 @@ export class Compiler {
         const t = this.compile(n.target, scope);
         const from = n.from ? this.compile(n.from, scope) : null;
         const to = n.to ? this.compile(n.to, scope) : null;
+        const opt = n.opt === true;
         return (v, p, env, k) => {
           const withTo = (b: unknown) => {
             const withFrom = (a: unknown) => {
               t(v, p, env, (x, xp) => {
+                if (opt) {
+                  // jq's INDEX_OPT: an invalid path still raises, the slice's own error yields nothing
+                  const np = xp === null ? null : extendPath(xp, { start: a, end: b });
+                  const r = optional(() => sliceValue(x, a, b));
+                  if (r !== NONE) k(r, np);
+                  return;
+                }
                 const r = sliceValue(x, a, b);
                 k(r, xp === null ? null : extendPath(xp, { start: a, end: b }));
               });
@@ -440,6 +450,16 @@ export class Compiler {
         };
       }
       case 'iterate': {
+        if (n.opt) {
+          // jq's EACH_OPT: a non-iterable yields nothing (an invalid path still raises)
+          const each = (x: unknown, xp: Path, k: Emit) => {
+            if (Array.isArray(x) || isObject(x)) iterate(x, xp, k);
+            else if (xp !== null && isBad(xp)) iterate([], xp, k);
+          };
+          if (n.target.kind === 'identity') return (v, p, _env, k) => each(v, p, k);
+          const t = this.compile(n.target, scope);
+          return (v, p, env, k) => t(v, p, env, (x, xp) => each(x, xp, k));
+        }
         if (n.target.kind === 'identity') return (v, p, _env, k) => iterate(v, p, k);
         const t = this.compile(n.target, scope);
         return (v, p, env, k) => t(v, p, env, (x, xp) => iterate(x, xp, k));
@@ -647,6 +667,21 @@ export class Compiler {
 
   private compileIndex(n: Extract<Node, { kind: 'index' }>, scope: Scope | null): Fn {
     const t = this.compile(n.target, scope);
+    if (n.opt) {
+      // jq's INDEX_OPT: the key is evaluated first, then the target; an invalid path still
+      // raises, the indexing's own error yields nothing (errors of key and target propagate)
+      const step = (x: unknown, xp: Path, key: unknown, k: Emit) => {
+        const np = xp === null ? null : extendPath(xp, key);
+        const r = optional(() => indexValue(x, key));
+        if (r !== NONE) k(r, np);
+      };
+      if (n.key.kind === 'literal') {
+        const key = n.key.value;
+        return (v, p, env, k) => t(v, p, env, (x, xp) => step(x, xp, key, k));
+      }
+      const kf = this.compile(n.key, scope);
+      return (v, p, env, k) => kf(v, null, env, (key) => t(v, p, env, (x, xp) => step(x, xp, key, k)));
+    }
     if (n.key.kind === 'literal') {
       const key = n.key.value;
       if (n.target.kind === 'identity')
@@ -1127,6 +1162,17 @@ function pushSlots(env: Env | null, slots: unknown[]): Env | null {
 
 function objKeyError(key: unknown): JqError {
   return new JqError(`Cannot use ${describe(key)} as object key`);
+}
+
+const NONE = Symbol('none');
+/** f's value, or NONE when it raises a jq error (the error of an optional step) */
+function optional(f: () => unknown): unknown {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof JqError) return NONE;
+    throw e;
+  }
 }
 
 function isPathCapable(n: Node): boolean {

@@ -549,11 +549,18 @@ export class Parser {
     this.expOptional = kwExp;
     for (;;) {
       const t = this.tok;
-      if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[' || t.value === '?')))) this.unexpected();
+      if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[')))) this.unexpected();
       if (t.kind === 'op' && t.value === '?') {
         this.advance();
-        if (!lastWasSuffix) this.expOptional = true;
-        term = { kind: 'try', body: term, handler: null };
+        if (lastWasSuffix && (term.kind === 'index' || term.kind === 'slice' || term.kind === 'iterate')) {
+          // jq: Term FIELD '?', Term '[' Exp ']' '?', Term '[' ']' '?' ...: only this indexing
+          // step is optional (INDEX_OPT / EACH_OPT); the term before it, the key and later steps raise
+          term = { ...term, opt: true };
+        } else {
+          // jq: Exp '?' (try Exp): no postfix or `as` after it
+          this.expOptional = true;
+          term = { kind: 'try', body: term, handler: null };
+        }
         lastWasSuffix = false;
         continue;
       }

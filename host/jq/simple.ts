@@ -47,6 +47,8 @@ function convert(n: Node, budget: { nodes: number }): SimpleForm {
       if (!isScalar(n.value)) throw NOT_SIMPLE;
       return ['v', n.value];
     case 'index':
+      // `.a?` may yield nothing
+      if (n.opt) throw NOT_SIMPLE;
       return ['i', convert(n.target, budget), convert(n.key, budget)];
     case 'pipe':
       return ['|', convert(n.left, budget), convert(n.right, budget)];
