@@ -6,10 +6,11 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
-  invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, delPaths, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
+import { delPathsAll } from './builtins.js';
 import { JqSyntaxError } from './parser.js';
 
 export interface FuncInfo {
@@ -1062,7 +1063,8 @@ export class Compiler {
           if (got) acc = setPath(acc, path, nv, owned);
           else dels.push(path);
         }
-        if (dels.length) acc = delPaths(acc, dels);
+        // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
+        if (dels.length) acc = delPathsAll(acc, dels);
         emitValue(k, p, acc);
       };
     }
@@ -1194,4 +1196,4 @@ function p0single(c: Compiler, n: Node, scope: Scope | null): SFn | null {
   return c.single(n, scope);
 }
 
-export { JqSyntaxError, opAdd, getPath, setPath, delPaths };
+export { JqSyntaxError, opAdd, getPath, setPath };

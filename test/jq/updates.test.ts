@@ -54,6 +54,11 @@ const cases: Case[] = [
   ['[1,2]', 'delpaths([[[1],1]])', { error: 'Cannot update field at array index of array' }],
   ['[1,2]', 'delpaths(1)', { error: 'Paths must be specified as an array' }],
   ['[1,2]', 'delpaths([1])', { error: 'Path must be specified as array, not number' }],
+  // `|= empty` deletes the paths whose update was empty, all at once at the end (jq's _modify)
+  ['[1,5,3,0,7]', '(.[] | select(. >= 2)) |= empty', ['[1,0]']],
+  ['[1,2,3]', '.[] |= empty', ['[]']],
+  ['{"a":1,"b":2,"c":3}', '(.a, .b) |= empty', ['{"c":3}']],
+  ['[0,1,2,3,4]', '.[1:3] |= empty', ['[0,3,4]']],
 ];
 
 function ours(input: string, filter: string): string[] | { error: string } {
@@ -90,7 +95,7 @@ describe('del/delpaths: the answers are jq-wasm\'s', () => {
 
 describe('del/delpaths scale linearly', () => {
   const unlimited: CompileOptions = { limits: { jq_time_ms: Infinity, jq_steps: Infinity, jq_memory_bytes: Infinity } };
-  const filters = ['del(.[] | select(. % 2 == 0))', 'delpaths([paths])', 'del(.[] | select(. > 3)) | length'];
+  const filters = ['del(.[] | select(. % 2 == 0))', 'delpaths([paths])', 'del(.[] | select(. > 3)) | length', '(.[] | select(. % 2 == 0)) |= empty'];
   const arr = (n: number) => Array.from({ length: n }, (_, i) => i);
   const obj = (n: number) => Object.fromEntries(arr(n).map((i) => [`k${i}`, i]));
 
