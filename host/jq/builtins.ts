@@ -5,7 +5,7 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, opAdd, lengthOf, toStringValue, splitString, arrayIndices,
+  setPath, opAdd, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds,
 } from './runtime.js';
 import {
   state, tick, stepCheck, work, charge, chargeSlots, chargeChars, chargeKeys, chargeValue, timeLeft, CHAR_BYTES, KEY_BYTES, SLOT_BYTES,
@@ -1148,25 +1148,8 @@ export { iterate, getPath, Path as PathT };
 
 /** jq's `parse_slice`: a slice key's bounds in an array of length len. */
 function delSliceBounds(len: number, k: Obj): [number, number] {
-  const s = hasOwn.call(k, 'start') ? k.start : undefined;
-  const e = hasOwn.call(k, 'end') ? k.end : undefined;
-  if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number'))
-    throw new JqError('Array/string slice indices must be integers');
-  let ds = s === null ? 0 : s;
-  let de = e === null ? len : e;
-  if (ds !== ds) ds = 0;
-  if (de !== de) de = len;
-  if (ds < 0) ds += len;
-  if (de < 0) de += len;
-  if (ds < 0) ds = 0;
-  if (ds > len) ds = len;
-  ds = Math.floor(ds);
-  if (de > len) de = len;
-  if (de < ds) de = ds;
-  let end = Math.floor(de);
-  if (end < de) end += 1;
-  if (end > len) end = len;
-  return [ds, end];
+  // a missing bound is an error here (undefined), unlike in `.[a:b]`
+  return sliceBounds(len, hasOwn.call(k, 'start') ? k.start : undefined, hasOwn.call(k, 'end') ? k.end : undefined, 'Array/string slice indices must be integers');
 }
 
 /** C's `(int)` of a double (truncation; values no index can reach stay out of reach). */

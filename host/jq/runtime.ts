@@ -125,9 +125,9 @@ export function arrayIndices(t: unknown[], k: unknown[]): unknown {
   return r;
 }
 
-function sliceBounds(len: number, s: unknown, e: unknown): [number, number] {
-  if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number'))
-    throw new JqError('Start and end indices of an array slice must be numbers');
+/** A slice's [start, end) on a length, as jq computes it; `badIndices` is the error for non-numbers (jq words it per caller). */
+export function sliceBounds(len: number, s: unknown, e: unknown, badIndices = 'Start and end indices of an array slice must be numbers'): [number, number] {
+  if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number')) throw new JqError(badIndices);
   let ds = s === null ? 0 : (s as number);
   let de = e === null ? len : (e as number);
   if (ds !== ds) ds = 0;
