@@ -5,7 +5,7 @@
 // assembly/rt/arena.ts (request arenas) before the collector's object
 // allocation (see those files for why). The patch fails the build loudly if
 // the standard library changed shape.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
@@ -53,3 +53,45 @@ if (error) {
   process.stderr.write(`${error.message ?? error}\n`);
   process.exit(1);
 }
+
+/**
+ * The ABI version as a custom section `datakit_abi` (its payload: the
+ * version in decimal ASCII), so a host can check a module before
+ * instantiating it (`WebAssembly.Module.customSections(m, 'datakit_abi')`).
+ * The version is read from assembly/index.ts, where dk_abi_version gets it.
+ */
+function abiVersion() {
+  const source = readFileSync(fileURLToPath(new URL('../assembly/index.ts', import.meta.url)), 'utf8');
+  const m = /export const ABI_VERSION: i32 = (\d+);/.exec(source);
+  if (!m) throw new Error('assembly/index.ts: expected "export const ABI_VERSION: i32 = N;"');
+  return m[1];
+}
+
+/** The output file asc wrote: --outFile, else the target's in asconfig.json. */
+function outFile(args) {
+  const at = args.indexOf('--outFile');
+  if (at >= 0) return args[at + 1];
+  const config = JSON.parse(readFileSync(fileURLToPath(new URL('../asconfig.json', import.meta.url)), 'utf8'));
+  const target = args[args.indexOf('--target') + 1] ?? 'release';
+  return config.targets[target].outFile;
+}
+
+function leb128(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** A wasm custom section (id 0): its size, then the name, then the payload. */
+function customSection(name, payload) {
+  const nameBytes = Buffer.from(name, 'utf8');
+  const content = Buffer.concat([Buffer.from(leb128(nameBytes.length)), nameBytes, Buffer.from(payload, 'utf8')]);
+  return Buffer.concat([Buffer.from([0]), Buffer.from(leb128(content.length)), content]);
+}
+
+appendFileSync(outFile(process.argv.slice(2)), customSection('datakit_abi', abiVersion()));
