@@ -4,7 +4,7 @@
 // and cancellation, and the phase results handed back to the host.
 
 import { ByteWriter, clearOverflow, equalsIgnoreCase, overflowed, setWriteLimit, writeLimitBytes } from './bytes';
-import { jsonQuote, Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString } from './json';
+import { jsonQuote, Kind, parseJson, Value, valueTypeName, writeJson, writeJsonString, writeNumber } from './json';
 import {
   host_async_cancel,
   host_phase_result,
@@ -221,38 +221,105 @@ export class Ctx {
     t.event(n.name, n.typeName, action);
   }
 
-  traceValues(i: i32): void {
+  /** `resume` or `cancel` of an async node: with the seconds since it ran. */
+  traceAsync(i: i32, action: string): void {
     const t = this.trace;
     if (t === null) return;
     const n = this.node(i);
-    const w = t.open(n.name, n.typeName, 'complete');
-    w.str(',"values":{');
-    let first = true;
-    for (let p = 0; p < n.outPorts.length; p++) {
-      const v = this.getOut(i, p);
-      if (v === null) continue;
-      if (!first) w.byte(0x2c);
-      first = false;
-      writeJsonString(w, n.outPorts[p].name);
-      this.writeTypedValue(w, v, i == N_VAULT);
-    }
-    const s = this.selfs[i];
-    if (s !== null && n.selfOutType != PortType.OBJECT && n.type != NodeType.STATIC && n.type != NodeType.VAULT) {
-      if (!first) w.byte(0x2c);
-      writeJsonString(w, '$self');
-      this.writeTypedValue(w, s, false);
-    }
-    w.byte(0x7d);
+    const w = t.open(n.name, n.typeName, action);
+    w.str(',"duration":');
+    writeNumber(w, t.durationOf(i));
     t.close();
   }
 
-  writeTypedValue(w: ByteWriter, v: Value, forceMask: bool): void {
-    w.str(':{"type":');
-    writeJsonString(w, valueTypeName(v));
-    w.str(',"value":');
-    if (forceMask) writeJsonString(w, MASK);
-    else writeMasked(w, v, this.secrets, 0);
+  /** `run`: the node's inputs as Kong lists them, and (Kong 3.15) inline as `value`. */
+  traceRun(i: i32): void {
+    const t = this.trace;
+    if (t === null) return;
+    const n = this.node(i);
+    t.runAt[i] = monoMs();
+    const w = t.open(n.name, n.typeName, 'run');
+    const inline = Value.obj();
+    let whole: Value | null = null;
+    w.str(',"values":[');
+    let count = 0;
+    for (let p = 0; p < n.inPorts.length && p < n.inConns.length; p++) {
+      const c = n.inConns[p];
+      if (c === null) continue;
+      const v = this.fetch(c);
+      const name = n.inPorts[p].name;
+      const masked = v !== null && alwaysMasked(n.type, name, true) ? Value.str(MASK) : v;
+      this.writeEntry(w, count++, name, n.inPorts[p].type, masked);
+      if (masked !== null) inline.set(name, masked);
+    }
+    const sc = n.selfConn;
+    if (sc !== null) {
+      let v = this.fetch(sc);
+      if (v !== null && alwaysMasked(n.type, '$self', true)) v = Value.str(MASK);
+      this.writeEntry(w, count++, null, n.selfInType, v);
+      whole = v;
+    }
+    w.byte(0x5d);
+    if (whole !== null && inline.keys!.length == 0) this.writeInline(w, whole!, false);
+    else if (inline.keys!.length > 0) this.writeInline(w, inline, false);
+    t.close();
+  }
+
+  /** `complete`: every output port (a value when it has one), and the output inline. */
+  traceValues(i: i32): void {
+    const t = this.trace;
+    if (t === null) return;
+    // the vault node is reported only when the flow names secrets
+    if (i == N_VAULT && this.secrets.length == 0) return;
+    const n = this.node(i);
+    const w = t.open(n.name, n.typeName, 'complete');
+    const forceMask = i == N_VAULT;
+    const inline = Value.obj();
+    w.str(',"values":[');
+    let count = 0;
+    for (let p = 0; p < n.outPorts.length; p++) {
+      let v = this.getOut(i, p);
+      const name = n.outPorts[p].name;
+      if (v !== null && alwaysMasked(n.type, name, false)) v = Value.str(MASK);
+      this.writeEntry(w, count++, name, n.outPorts[p].type, v, forceMask);
+      if (v !== null) inline.set(name, v);
+    }
+    const s = this.selfs[i];
+    const ownSelf = s !== null && n.selfOutType != PortType.OBJECT && n.type != NodeType.STATIC && n.type != NodeType.VAULT;
+    if (ownSelf) this.writeEntry(w, count++, null, n.selfOutType, s);
+    w.byte(0x5d);
+    if (ownSelf) this.writeInline(w, s!, false);
+    else if (inline.keys!.length > 0) this.writeInline(w, inline, forceMask);
+    t.close();
+  }
+
+  /** One `{"key","type","value"}` entry of an event's values; no `value` when the port has none. */
+  writeEntry(w: ByteWriter, index: i32, key: string | null, type: i32, v: Value | null, forceMask: bool = false): void {
+    if (index > 0) w.byte(0x2c);
+    w.byte(0x7b);
+    if (key !== null) {
+      w.str('"key":');
+      writeJsonString(w, key!);
+      w.byte(0x2c);
+    }
+    w.str('"type":');
+    writeJsonString(w, portTypeName(type));
+    if (v !== null) {
+      w.str(',"value":');
+      if (forceMask) writeJsonString(w, MASK);
+      else writeMasked(w, v, this.secrets, 0);
+    }
     w.byte(0x7d);
+  }
+
+  writeInline(w: ByteWriter, v: Value, forceMask: bool): void {
+    w.str(',"value":');
+    if (forceMask) {
+      // every field of the vault is a secret
+      const o = Value.obj();
+      for (let k = 0; k < v.keys!.length; k++) o.set(v.keys![k], Value.str(MASK));
+      writeMasked(w, o, this.secrets, 0);
+    } else writeMasked(w, v, this.secrets, 0);
   }
 
   /** Marks node i complete and wakes its dependants. */
@@ -272,7 +339,6 @@ export class Ctx {
     this.waiting[d]--;
     if (this.waiting[d] == 0 && this.state[d] == S_PENDING && d >= N_IMPLICIT) {
       this.ready.push(d);
-      this.traceNode(d, 'schedule');
     }
   }
 
@@ -306,7 +372,7 @@ export class Ctx {
       const i = this.ready.shift();
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
-      this.traceNode(i, 'run');
+      this.traceRun(i);
       if (this.timings) this.nodeStart[i] = clock;
       clearOverflow();
       const r = runNode(this, n);
@@ -344,7 +410,7 @@ export class Ctx {
     if (i < 0) return ACTION_NONE;
     this.tokenOf[i] = 0;
     this.inFlight--;
-    this.traceNode(i, 'resume');
+    this.traceAsync(i, 'resume');
     if (this.timings) this.nodeMs[i] = monoMs() - this.nodeStart[i];
     if (r.status == NodeResult.FAILED) return this.fail(i, r.error);
     this.complete(i);
@@ -391,7 +457,10 @@ export class Ctx {
     }
     if (this.plan.debug && headers !== null) {
       const h = headerValue(headers!, 'x-datakit-debug-trace');
-      if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) this.trace = new Trace();
+      if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) {
+        this.trace = new Trace(this.plan.nodes.length);
+        this.traceRun(N_REQUEST);
+      }
     }
     const reqHeaders = headers !== null ? headers! : Value.obj();
     this.setOut(N_REQUEST, 1, reqHeaders);
@@ -425,7 +494,6 @@ export class Ctx {
     for (let i = N_IMPLICIT; i < plan.nodes.length; i++) {
       if (this.waiting[i] == 0 && this.state[i] == S_PENDING && !this.ready.includes(i)) {
         this.ready.push(i);
-        this.traceNode(i, 'schedule');
       }
     }
     return this.pump();
@@ -469,8 +537,9 @@ export class Ctx {
     let headers = ins[1];
     let enc = body !== null ? encodeBody(body, headers) : null;
     if (i == N_RESPONSE && this.trace !== null) {
-      // a traced request answers the trace
-      this.state[N_RESPONSE] = S_DONE;
+      // a traced request answers the trace: the response node cannot run (Kong reports it skipped)
+      this.state[N_RESPONSE] = S_SKIPPED;
+      this.traceNode(N_RESPONSE, 'skip');
       enc = new EncodedBody();
       enc.bytes = this.traceReport('PLAN_COMPLETE');
       enc.contentType = 'application/json';
@@ -510,6 +579,7 @@ export class Ctx {
     const w = new ByteWriter(256);
     w.str('{"action":"continue"');
     const body = new Array<ArrayBuffer | null>();
+    this.traceRun(N_SERVICE_REQUEST);
     let err = this.writeSink(N_SERVICE_REQUEST, w, body);
     if (err === null && overflowed()) err = tooLarge();
     if (err !== null) return this.fail(N_SERVICE_REQUEST, err!);
@@ -521,6 +591,7 @@ export class Ctx {
     w.str(this.plan.responseBody || tracing ? 'true' : 'false');
     w.byte(0x7d);
     this.state[N_SERVICE_REQUEST] = S_DONE;
+    this.traceValues(N_SERVICE_REQUEST);
     // release service_response's dependency on the service request
     this.waiting[N_SERVICE_RESPONSE]--;
     this.emit(w, body[0]);
@@ -599,9 +670,20 @@ export class Ctx {
     if (msg.length > MAX_MESSAGE) msg = msg.substring(0, MAX_MESSAGE) + '...';
     this.failure = msg;
     if (this.trace !== null) {
+      // Kong lists the error among the event's values, typed "error"
       const w = this.trace!.open(n.name, n.typeName, 'fail');
       w.str(',"error":');
       writeJsonString(w, msg);
+      w.str(',"values":[{"type":"error","value":');
+      writeJsonString(w, msg);
+      w.byte(0x7d);
+      // what the node had produced (a call's non-2XX answer)
+      if (i >= N_IMPLICIT)
+        for (let p = 0, k = 1; p < n.outPorts.length; p++) {
+          const v = this.getOut(i, p);
+          if (v !== null) this.writeEntry(w, k++, n.outPorts[p].name, n.outPorts[p].type, v);
+        }
+      w.byte(0x5d);
       this.trace!.close();
     }
     this.cancelAll();
@@ -655,7 +737,7 @@ export class Ctx {
       host_async_cancel(this.id, t);
       this.tokenOf[i] = 0;
       this.state[i] = S_CANCELED;
-      this.traceNode(i, 'cancel');
+      this.traceAsync(i, 'cancel');
     }
     this.inFlight = 0;
     for (let i = N_IMPLICIT; i < this.state.length; i++) {
@@ -681,40 +763,64 @@ export class Ctx {
   traceReport(status: string): ArrayBuffer {
     const t = this.trace!;
     const w = new ByteWriter(1024 + t.events.len);
-    const ended = t.startedAt + (monoMs() - t.startMono);
+    // seconds, as Kong reports them
+    const started = t.startedAt / 1000.0;
+    const duration = t.elapsed();
     w.str('{"started_at":');
-    w.str(t.startedAt.toString());
+    writeNumber(w, started);
     w.str(',"ended_at":');
-    w.str(ended.toString());
+    writeNumber(w, started + duration);
     w.str(',"duration":');
-    w.str((Math.round((ended - t.startedAt) * 1000.0) / 1000.0).toString());
+    writeNumber(w, duration);
     w.str(',"status":"');
     w.str(status);
     w.str('","request_id":');
     writeJsonString(w, this.requestId);
     if (t.truncated) w.str(',"truncated":true');
     w.str(',"nodes":[');
-    let first = true;
-    for (let i = N_IMPLICIT; i < this.state.length; i++) {
-      const n = this.node(i);
-      if (!first) w.byte(0x2c);
-      first = false;
-      w.str('{"name":');
-      writeJsonString(w, n.name);
-      w.str(',"type":');
-      writeJsonString(w, n.typeName);
-      w.str(',"status":"');
+    let count = 0;
+    for (let i = N_IMPLICIT; i < this.state.length; i++) this.writeNodeStatus(w, i, count++);
+    // the implicit nodes the request reached; `response` cannot run when the trace is the answer
+    for (let i = 0; i < N_IMPLICIT; i++) {
       const s = this.state[i];
-      w.str(
-        s == S_DONE ? 'NODE_COMPLETE' : s == S_FAILED ? 'NODE_ERROR' : s == S_CANCELED ? 'NODE_CANCELED' : s == S_SKIPPED ? 'NODE_SKIPPED' : 'NODE_PENDING',
-      );
-      w.str('"}');
+      if (i == N_VAULT && this.secrets.length == 0) continue;
+      if (s == S_PENDING && i != N_RESPONSE) continue;
+      if (i == N_RESPONSE && s != S_FAILED) this.state[i] = S_SKIPPED;
+      this.writeNodeStatus(w, i, count++);
     }
     w.str('],"events":[');
     w.slice(t.events.buf, 0, t.events.len);
     w.str(']}');
     return w.finish();
   }
+
+  writeNodeStatus(w: ByteWriter, i: i32, index: i32): void {
+    const n = this.node(i);
+    if (index > 0) w.byte(0x2c);
+    w.str('{"name":');
+    writeJsonString(w, n.name);
+    w.str(',"type":');
+    writeJsonString(w, n.typeName);
+    w.str(',"status":"');
+    const s = this.state[i];
+    w.str(
+      s == S_DONE ? 'NODE_COMPLETE' : s == S_FAILED ? 'NODE_ERROR' : s == S_CANCELED ? 'NODE_CANCELED' : s == S_SKIPPED ? 'NODE_SKIPPED' : 'NODE_PENDING',
+    );
+    w.byte(0x22);
+    if (s == S_FAILED) {
+      w.str(',"error":');
+      writeJsonString(w, this.failure);
+    }
+    w.byte(0x7d);
+  }
+}
+
+/** Values Kong 3.15 always redacts in traces: JWTs and keys, whoever produced them. */
+function alwaysMasked(type: i32, port: string, input: bool): bool {
+  if (type == NodeType.JWT_DECODE) return input || port == 'signature';
+  if (type == NodeType.JWT_VERIFY) return input;
+  if (type == NodeType.JWT_SIGN) return input ? port == 'key' : port == 'token';
+  return false;
 }
 
 function writeNodeRef(w: ByteWriter, n: PNode): void {

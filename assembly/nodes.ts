@@ -452,8 +452,20 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
   if (m === null || m.typeKind() != Kind.OBJ) return NodeResult.failed('invalid call response metadata from host');
   let headers = m.get('headers');
   if (headers === null) headers = Value.obj();
-  if (status < 200 || status > 299) return NodeResult.failed('HTTP call failed with status ' + status.toString());
   const i = n.index;
+  if (status < 200 || status > 299) {
+    if (ctx.traceOn()) {
+      // the trace shows the answer that failed the call
+      ctx.setOut(i, 1, headers);
+      ctx.setOut(i, 2, Value.num(<f64>status));
+      if (body !== null) {
+        const b = decodeBody(body!, headerValue(headers, 'content-type'));
+        ctx.setOut(i, 0, b !== null ? b : Value.fromBytes(body!));
+      }
+    }
+    // Kong's wording
+    return NodeResult.failed('non-2XX response code: ' + status.toString());
+  }
   ctx.setOut(i, 1, headers);
   ctx.setOut(i, 2, Value.num(<f64>status));
   if (body !== null) {

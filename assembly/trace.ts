@@ -1,5 +1,7 @@
-// The X-DataKit-Debug-Trace report (spec section 7). Values are written
-// with secrets and sensitive headers masked.
+// The X-DataKit-Debug-Trace report (spec section 7) in Kong's shape: times
+// in seconds, each event's values as a list of {key, type, value}, and
+// (Kong 3.15) the event's value inline. Values are written with secrets
+// and sensitive headers masked.
 
 import { ByteWriter, lowerAscii, overflowed, restoreOverflow, writeLimitBytes } from './bytes';
 import { Kind, Value, valueTypeName, writeJsonString, writeNumber } from './json';
@@ -19,6 +21,11 @@ const SENSITIVE_HEADERS: string[] = [
   'set-cookie',
   'x-auth-token',
   'x-vault-token',
+  // Kong 3.15 masks the headers that identify a consumer too
+  'x-consumer-id',
+  'x-consumer-username',
+  'x-consumer-custom-id',
+  'x-credential-identifier',
 ];
 
 export function isSensitiveHeader(name: string): bool {
@@ -84,9 +91,23 @@ export class Trace {
   private savedOverflow: bool = false;
   private scratch: ByteWriter = new ByteWriter(64);
 
-  constructor() {
+  /** when each node started running (ms, monotonic): resume and cancel report a duration */
+  runAt: StaticArray<f64>;
+
+  constructor(nodes: i32) {
     this.startedAt = nowMs();
     this.startMono = monoMs();
+    this.runAt = new StaticArray<f64>(nodes);
+  }
+
+  /** Seconds since the trace started, to the microsecond (Kong reports seconds). */
+  elapsed(): f64 {
+    return Math.round((monoMs() - this.startMono) * 1000.0) / 1000000.0;
+  }
+
+  /** Seconds since node i started running. */
+  durationOf(i: i32): f64 {
+    return Math.round((monoMs() - this.runAt[i]) * 1000.0) / 1000000.0;
   }
 
   /** Opens an event; the caller may add fields, then calls close(). */
@@ -109,7 +130,7 @@ export class Trace {
     w.str(',"action":"');
     w.str(action);
     w.str('","at":');
-    writeNumber(w, Math.round((monoMs() - this.startMono) * 1000.0) / 1000.0);
+    writeNumber(w, this.elapsed());
     return w;
   }
 

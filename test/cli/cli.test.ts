@@ -131,7 +131,7 @@ describe('datakit bench', () => {
     const r = await datakit(['bench', flow, '-n', '20', '--mock-calls', mocks]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/failures 20/);
-    expect(r.stdout).toContain('failure x20: HTTP call failed with status 503');
+    expect(r.stdout).toContain('failure x20: non-2XX response code: 503');
   });
 });
 

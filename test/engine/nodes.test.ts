@@ -132,7 +132,7 @@ describe('call', () => {
 
   it('fails on a non-2xx status, invalid JSON, a network error and a timeout', async () => {
     const cases: Array<[object, RegExp]> = [
-      [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, /HTTP call failed with status 404/],
+      [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, /non-2XX response code: 404/],
       [{ name: 'C', type: 'call', url: `${api.url}/badjson` }, /invalid JSON in response body/],
       [{ name: 'C', type: 'call', url: 'http://127.0.0.1:1/' }, /ECONNREFUSED/],
       [{ name: 'C', type: 'call', url: `${api.url}/slow`, timeout: 50 }, /timeout after 50 ms/],

@@ -74,8 +74,10 @@ describe('scheduling', () => {
     expect(trace.status).toBe('PLAN_ERROR');
     expect(trace.nodes).toEqual([
       { name: 'SLOW', type: 'call', status: 'NODE_CANCELED' },
-      { name: 'FAILS', type: 'call', status: 'NODE_ERROR' },
+      { name: 'FAILS', type: 'call', status: 'NODE_ERROR', error: 'non-2XX response code: 503' },
       { name: 'AFTER', type: 'jq', status: 'NODE_CANCELED' },
+      { name: 'request', type: 'request', status: 'NODE_COMPLETE' },
+      { name: 'response', type: 'response', status: 'NODE_SKIPPED' },
     ]);
     // the host aborted the in-flight call
     await new Promise((r) => setTimeout(r, 100));
@@ -184,7 +186,7 @@ describe('trace', () => {
       duration: number;
       status: string;
       nodes: unknown[];
-      events: Array<{ name: string; type: string; action: string; at: number; values?: Record<string, { type: string; value: unknown }> }>;
+      events: Array<{ name: string; type: string; action: string; at: number; values?: Array<{ key?: string; type: string; value?: unknown }>; value?: unknown }>;
     };
     expect(r.response.headers['Content-Type']).toBe('application/json');
     expect(t.status).toBe('PLAN_COMPLETE');
@@ -192,11 +194,12 @@ describe('trace', () => {
     expect(t.duration).toBeGreaterThanOrEqual(0);
     expect(t.nodes).toContainEqual({ name: 'J', type: 'jq', status: 'NODE_COMPLETE' });
     const actions = new Set(t.events.map((e) => e.action));
-    for (const a of ['schedule', 'run', 'complete']) expect(actions).toContain(a);
+    for (const a of ['run', 'dispatch', 'complete', 'cancel']) expect(actions).toContain(a);
     const jDone = t.events.find((e) => e.name === 'J' && e.action === 'complete')!;
-    expect(jDone.values!.$self).toEqual({ type: 'number', value: 2 });
+    expect(jDone.values).toEqual([{ type: 'any', value: 2 }]);
+    expect(jDone.value).toBe(2);
     const sDone = t.events.find((e) => e.name === 'S' && e.action === 'complete')!;
-    expect(sDone.values!.headers).toEqual({ type: 'object', value: { Authorization: '********', 'X-Ok': 'fine' } });
+    expect(sDone.values).toContainEqual({ key: 'headers', type: 'map', value: { Authorization: '********', 'X-Ok': 'fine' } });
     for (const e of t.events) expect(typeof e.at).toBe('number');
     // the exit happened before the call answered: the call is canceled
     expect(t.nodes).toContainEqual({ name: 'C', type: 'call', status: 'NODE_CANCELED' });

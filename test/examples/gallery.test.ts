@@ -139,7 +139,7 @@ describe('third-party-auth', () => {
       expect(r.proxied).toBe(false);
       expect(r.response.status).toBe(500);
       expect(json(r.response.body)).toMatchObject({ message: 'An unexpected error occurred' });
-      expect(r.failure).toEqual({ message: 'HTTP call failed with status 401', node: { index: 4, name: 'GET_TOKEN', type: 'call' } });
+      expect(r.failure).toEqual({ message: 'non-2XX response code: 401', node: { index: 4, name: 'GET_TOKEN', type: 'call' } });
     } finally {
       await wrong.close();
     }
@@ -241,7 +241,7 @@ describe('cache-user-profile', () => {
   it('an unknown user fails the call (404): nothing is cached', async () => {
     const r = await run('cache-user-profile', (x) => ({ ...x, query: { user: '99' } }));
     expect(r.response.status).toBe(500);
-    expect(r.failure).toMatchObject({ message: 'HTTP call failed with status 404', node: { name: 'FETCH', type: 'call' } });
+    expect(r.failure).toMatchObject({ message: 'non-2XX response code: 404', node: { name: 'FETCH', type: 'call' } });
   });
 });
 
