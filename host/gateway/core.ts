@@ -16,7 +16,7 @@ import { buildState, documentHash, documentSettings, exportState, parseDocument,
 import type { Rec } from './entities.js';
 import { Metrics } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
-import { Snapshot } from './snapshot.js';
+import { OrderingCycleError, Snapshot } from './snapshot.js';
 import { checkLimits, resolveLimits, type Limits } from '../limits.js';
 import { findDatakitConfigs, type FoundConfig } from '../config.js';
 import { prepareTemplates } from '../engine/templates.js';
@@ -144,7 +144,16 @@ export class GatewayCore {
         throw e;
       }
       if (limitIssues.length) throw new DeclarativeError(limitIssues);
-      this.commit(state, documentHash(doc));
+      try {
+        this.commit(state, documentHash(doc));
+      } catch (e) {
+        // found while compiling the routes' chains: reported at the plugin that declared it
+        if (e instanceof OrderingCycleError) {
+          const at = (e.pluginId && state.sourcePaths.get(e.pluginId)) || 'plugins';
+          throw new DeclarativeError([{ path: `${at}.ordering`, message: e.reason }]);
+        }
+        throw e;
+      }
     } catch (e) {
       this.limits = this.env.limits = previousLimits;
       throw e;

@@ -275,6 +275,8 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
           return void issues.push({ path: `${fp}.config`, message: `invalid JSON: ${(e as Error).message}` });
         }
       }
+      // a filter runs with 3.10's semantics unless its config names a dialect (docs/compat.md)
+      if (config && typeof config === 'object' && !Array.isArray(config) && (config as Rec).dialect === undefined) config = { ...(config as Rec), dialect: '3.10' };
       deferredPlugins.push([{ name: 'datakit', config, enabled: chainEnabled && f.enabled !== false, ...sc }, fp]);
     });
   }
@@ -284,7 +286,8 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
       issues.push({ path, message: 'expected a record' });
       continue;
     }
-    add('plugins', p, path);
+    const plugin = add('plugins', p, path);
+    if (plugin) state.sourcePaths.set(plugin.id, path);
   }
 
   if (issues.length) throw new DeclarativeError(issues);

@@ -10,6 +10,7 @@ import { GatewayError, type State } from './state.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Entity, PluginDef, PluginEnv, PluginInstance } from '../plugins/types.js';
 import type { KeyAuthLookup } from '../plugins/key-auth.js';
+import { accessOrder, OrderingCycle, orderingSpec, type OrderingSpec } from './plugin-ordering.js';
 
 export interface Target {
   host: string;
@@ -69,6 +70,8 @@ export interface PluginSlot {
   name: string;
   priority: number;
   candidates: PluginCandidate[];
+  /** the dynamic ordering of its route-level instance (consumer-scoped instances cannot have one) */
+  ordering?: OrderingSpec;
 }
 
 export interface RouteTarget {
@@ -77,7 +80,10 @@ export interface RouteTarget {
   service: CompiledService | null;
   stripPath: boolean;
   preserveHost: boolean;
+  /** access-phase order: priority order adjusted by the plugins' `ordering` */
   chain: PluginSlot[];
+  /** whether `ordering` changed the chain (the other phases then sort by priority again) */
+  reordered: boolean;
 }
 
 function parseTarget(t: string): { host: string; port: number } {
@@ -212,15 +218,28 @@ export class Snapshot implements KeyAuthLookup {
       // a chain made only of consumer-scoped plugins can never run without an auth plugin
       const hasUnscoped = [...slots.values()].some((s) => s.candidates.some((c) => !c.consumerId && !c.groupId));
       const chain = hasUnscoped ? [...slots.values()] : [];
-      for (const s of chain) s.candidates.sort((a, b) => a.rank - b.rank);
+      for (const s of chain) {
+        s.candidates.sort((a, b) => a.rank - b.rank);
+        s.ordering = orderingSpec(s.candidates.find((c) => !c.consumerId && !c.groupId)?.entity.ordering);
+      }
       chain.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+      let accessChain = chain;
+      try {
+        accessChain = accessOrder(chain);
+      } catch (e) {
+        if (!(e instanceof OrderingCycle)) throw e;
+        const culprit = chain.find((s) => s.ordering && e.cycle.includes(s.name));
+        const entity = culprit?.candidates.find((c) => !c.consumerId && !c.groupId)?.entity;
+        throw new OrderingCycleError(e.message, entity?.id);
+      }
       const target: RouteTarget = {
         route: r,
         label: String(r.name ?? r.id),
         service,
         stripPath: r.strip_path !== false,
         preserveHost: r.preserve_host === true,
-        chain,
+        chain: accessChain,
+        reordered: accessChain.some((slot, i) => slot !== chain[i]),
       };
       this.routes.push(target);
       list.push({ route: r, target });
@@ -245,6 +264,17 @@ export class Snapshot implements KeyAuthLookup {
 
   groupsOf(consumerId: string): EntityRec[] {
     return this.groupsByConsumer.get(consumerId) ?? [];
+  }
+}
+
+/** `ordering` constraints that contradict each other on some route (a configuration error). */
+export class OrderingCycleError extends GatewayError {
+  constructor(
+    readonly reason: string,
+    /** the plugin whose `ordering` is part of the cycle */
+    readonly pluginId: string | undefined,
+  ) {
+    super(400, { code: 2, name: 'schema violation', message: `schema violation (ordering: ${reason})`, fields: { ordering: reason } });
   }
 }
 

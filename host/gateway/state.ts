@@ -1,6 +1,7 @@
 /** In-memory entity store with Kong's integrity rules (unique names, foreign keys, cascades). */
 import { routeRegex } from './router.js';
 import { randomBytes } from 'node:crypto';
+import { orderingErrors, orderingSpec } from './plugin-ordering.js';
 import type { FieldErrors } from '../plugins/types.js';
 import {
   COLLECTIONS,
@@ -80,6 +81,8 @@ export class State {
   /** `${groupId}|${consumerId}` */
   memberships = new Set<string>();
   settings: Rec = {};
+  /** where a declarative document declared each plugin (by id), for errors found later; not cloned */
+  readonly sourcePaths = new Map<string, string>();
 
   constructor(readonly validatePlugin: PluginValidator) {}
 
@@ -178,6 +181,14 @@ export class State {
     }
     if (coll === 'targets' && typeof value.target === 'string' && !errors.target) {
       value.target = normalizeTarget(value.target);
+    }
+    if (coll === 'plugins') {
+      const oe = orderingErrors(value.ordering);
+      if (oe) errors.ordering = oe;
+      // as Kong 3.8 to 3.13: the access order of consumer-scoped plugins is never rearranged
+      else if (orderingSpec(value.ordering) && (value.consumer || value.consumer_group)) {
+        errors.ordering = 'dynamic ordering is not supported for plugins scoped to a consumer or consumer group';
+      }
     }
     if (coll === 'plugins' && Object.keys(errors).length === 0) {
       const r = this.validatePlugin(value);
