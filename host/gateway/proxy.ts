@@ -34,6 +34,8 @@ export function nextRequestId(): string {
 
 export class BodyTooLarge extends Error {}
 
+const byPriority = (a: PluginCandidate, b: PluginCandidate): number => b.def.priority - a.def.priority || a.def.name.localeCompare(b.def.name);
+
 export interface ProxyOptions {
   logger: Logger;
   metrics: Metrics;
@@ -144,6 +146,7 @@ class Ctx implements RequestCtx {
     readonly route: Entity | null,
     readonly service: Entity | null,
     readonly path: string,
+    readonly rawPath: string,
     rawQuery: string,
     readonly scheme: string,
     readonly host: string,
@@ -416,7 +419,7 @@ export class ProxyEngine {
       this.forward(req, res, id, start, rt, rt.service, null, upstreamPath, qs, m.stripLen, path, undefined, maxBody);
       return;
     }
-    this.runPlugins(req, res, id, start, rt, path, upstreamPath, qs, m.stripLen, maxBody).catch((e) => {
+    this.runPlugins(req, res, id, start, rt, path, rawPath, upstreamPath, qs, m.stripLen, maxBody).catch((e) => {
       this.log.error({ request_id: id, err: (e as Error).message }, 'plugin chain failed');
       if (!res.headersSent) this.sendError(res, 500, 'An unexpected error occurred', id);
       else res.destroy();
@@ -430,6 +433,7 @@ export class ProxyEngine {
     start: number,
     rt: RouteTarget,
     path: string,
+    rawPath: string,
     upstreamPath: string,
     qs: string,
     stripLen: number,
@@ -447,6 +451,7 @@ export class ProxyEngine {
       rt.route,
       rt.service?.entity ?? null,
       path,
+      rawPath,
       qs,
       'http',
       hostOnly,
@@ -472,8 +477,10 @@ export class ProxyEngine {
     for (const slot of rt.chain) {
       const cand = pickCandidate(slot, ctx.consumer?.id, ctx.consumerGroups);
       if (!cand) continue;
+      // as Kong's collecting iterator: after an exit the rest are still collected
+      // (their response and log phases run), only their access handlers are skipped
       executed.push(cand);
-      if (!cand.instance.access) continue;
+      if (ctx.exited || !cand.instance.access) continue;
       try {
         await cand.instance.access(ctx);
       } catch (e) {
@@ -485,11 +492,12 @@ export class ProxyEngine {
           ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
         }
       }
-      if (ctx.exited) break;
     }
+    // the response and log phases run in priority order, whatever `ordering` did to access
+    if (rt.reordered) executed.sort(byPriority);
     if (ctx.exited) {
       if (!ctx.body && hasRequestBody(req)) req.resume();
-      this.sendExit(res, ctx, ctx.exited);
+      await this.exitResponsePhase(res, ctx, executed);
       this.finishLog(req, res, id, start, rt, undefined, ctx);
       return;
     }
@@ -882,7 +890,50 @@ export class ProxyEngine {
     this.finishLog(req, res, id, start, rt, upstreamLatency, ctx);
   }
 
+  /**
+   * A plugin answered the client itself: as Kong runs header_filter and
+   * body_filter on every response, the request's plugins that have a
+   * response phase still see (and may change) the exit's status, headers
+   * and body before it is sent. A handler that exits again replaces it.
+   */
+  private async exitResponsePhase(res: ServerResponse, ctx: Ctx, collected: PluginCandidate[]): Promise<void> {
+    const first = ctx.exited!;
+    const handlers = collected.filter((c) => c.instance.response && (c.instance.wantsResponse ? c.instance.wantsResponse(ctx) : 'body') !== false);
+    if (handlers.length === 0 || res.destroyed) {
+      this.sendExit(res, ctx, first);
+      return;
+    }
+    const ur = this.exitAsResponse(ctx, first);
+    ctx.upstreamResponse = ur;
+    for (const c of handlers) {
+      try {
+        await c.instance.response!(ctx);
+      } catch (e) {
+        this.log.error({ request_id: ctx.requestId, plugin: c.def.name, err: (e as Error).message }, 'plugin response handler failed');
+        ctx.exit({ status: 500, body: { message: 'An unexpected error occurred' } });
+      }
+      if (ctx.exited !== first) break;
+    }
+    if (res.destroyed) return;
+    if (ctx.exited !== first) {
+      this.sendExit(res, ctx, ctx.exited!);
+      return;
+    }
+    ur.headers.delete('content-length');
+    ur.headers.set('Content-Length', String(ur.body!.length));
+    ctx.finalStatus = ur.status;
+    if (this.writeHead(res, ur.status, ur.headers.toFlat(), ctx.requestId)) res.end(ur.body);
+  }
+
   private sendExit(res: ServerResponse, ctx: Ctx, e: ExitResponse): void {
+    const r = this.exitAsResponse(ctx, e);
+    ctx.finalStatus = r.status;
+    if (res.headersSent) res.destroy();
+    else if (this.writeHead(res, r.status, r.headers.toFlat(), ctx.requestId)) res.end(r.body);
+  }
+
+  /** An exit as the response the client gets: body encoded, gateway headers set. */
+  private exitAsResponse(ctx: Ctx, e: ExitResponse): UpstreamResponse & { body: Buffer } {
     const headers = new HeaderBag();
     if (e.headers) for (const [k, v] of Object.entries(e.headers)) headers.set(k, v);
     let body: Buffer;
@@ -902,9 +953,7 @@ export class ProxyEngine {
     headers.set('X-Datakit-Request-Id', ctx.requestId);
     headers.set('Server', 'datakit-gateway/0.1.0');
     const status = ctx.responseStatusOverride && ctx.responseSource !== 'exit' ? ctx.responseStatusOverride : e.status;
-    ctx.finalStatus = status;
-    if (res.headersSent) res.destroy();
-    else if (this.writeHead(res, status, headers.toFlat(), ctx.requestId)) res.end(body);
+    return { status, headers, body };
   }
 
   sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, id: string, extra?: Record<string, string>): void {

@@ -153,6 +153,7 @@ export function pdk(ctx: RequestCtx, instance: object, phase: string, logger: Pi
       getHost: () => ctx.host,
       getPort: () => ctx.port,
       getPath: () => ctx.path,
+      getRawPath: () => ctx.rawPath,
       getHeader: (n: string) => ctx.headers.get(n),
       getHeaders: () => ctx.headers.toRecord(),
       getQuery: () => parseQuery(ctx.query),

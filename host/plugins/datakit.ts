@@ -127,6 +127,7 @@ export function datakitPlugin(): PluginDef {
           const info: RequestInfo = {
             method: ctx.method,
             path: ctx.path,
+            rawPath: ctx.rawPath,
             scheme: ctx.scheme,
             host: ctx.host,
             port: ctx.port,
@@ -177,6 +178,8 @@ export function datakitPlugin(): PluginDef {
           }
         },
         wantsResponse(ctx: RequestCtx) {
+          // another plugin answered the client: there is no service response for the flow's response nodes
+          if (ctx.responseSource === 'exit') return false;
           return (ctx.pluginData(self) as RunState).phase ?? false;
         },
         async response(ctx: RequestCtx) {

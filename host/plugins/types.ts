@@ -99,8 +99,10 @@ export interface RequestCtx {
   readonly scheme: string;
   readonly host: string;
   readonly port: number;
-  /** path as received, without the query string */
+  /** the request path, normalized (as Kong's kong.request.get_path()), without the query string */
   readonly path: string;
+  /** the path exactly as received: percent-encodings, `//` and dot segments kept, no query string (kong.request.get_raw_path()) */
+  readonly rawPath: string;
   readonly clientIp: string;
   readonly clientPort: number;
   /** headers sent upstream (initially the client's), mutable */
