@@ -26,9 +26,9 @@ export class MemoryProperties implements PropertyProvider {
   set(name: string, value: unknown): void {
     // which properties are writable is the engine's call (rejected at configure time)
     if (name === 'kong.service.target' && (typeof value !== 'string' || !/^[^\s:]+(:\d{1,5})?$/.test(value)))
-      throw new Error(`invalid target ${JSON.stringify(value)} (expected host:port)`);
+      throw new Error(`invalid target "${String(value)}": expected host:port`); // the gateway's wording (docs/host-abi.md)
     if (name === 'kong.response.status' && !(Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599))
-      throw new Error(`invalid status ${JSON.stringify(value)}`);
+      throw new Error(`invalid status "${String(value)}"`);
     this.values.set(name, value);
     this.changes[name] = value;
   }
