@@ -132,7 +132,8 @@ export class HttpClient implements CallTransport {
   private dispatcherFor(req: CallRequest, isHttps: boolean): Dispatcher {
     const verify = req.ssl_verify !== false;
     const sni = req.ssl_server_name ?? '';
-    const proxy = isHttps ? req.https_proxy : req.http_proxy;
+    // an http:// target through http_proxy is sent to the proxy in absolute form by dispatch(), on a plain agent
+    const proxy = isHttps ? req.https_proxy : undefined;
     // the common case: no TLS options, no proxy
     if (verify && !sni && !proxy) return (this.defaultAgent ??= this.create(true, '', undefined, req));
     return this.create(verify, sni, proxy, req);
@@ -187,12 +188,14 @@ export class HttpClient implements CallTransport {
     const maxBytes = req.max_response_bytes ?? this.maxResponseBytes;
     const call = new CollectingHandler(done, cancel, origin, path, timeout, req.response_headers, maxBytes);
     try {
-      this.dispatcherFor(req, origin.startsWith('https:')).dispatch(
+      const isHttps = origin.startsWith('https:');
+      const target = !isHttps && req.http_proxy ? forwardProxyTarget(req, origin, path) : { origin, path, headers: req.headers };
+      this.dispatcherFor(req, isHttps).dispatch(
         {
-          origin,
-          path,
+          origin: target.origin,
+          path: target.path,
           method: req.method as Dispatcher.HttpMethod,
-          headers: req.headers,
+          headers: target.headers,
           body: body && body.byteLength > 0 ? body : undefined,
         },
         call,
@@ -208,6 +211,30 @@ export class HttpClient implements CallTransport {
     this.defaultAgent = undefined;
     await Promise.all(all.map((d) => d.close().catch(() => undefined)));
   }
+}
+
+/**
+ * An http:// call through `http_proxy`, as a forward proxy expects it (and as
+ * Kong's resty.http sends it): the request line carries the absolute URL
+ * (`GET http://host/path HTTP/1.1`), the connection goes to the proxy, Host
+ * names the target, credentials go in Proxy-Authorization. No CONNECT tunnel:
+ * that is for https:// targets only.
+ */
+function forwardProxyTarget(req: CallRequest, origin: string, path: string): { origin: string; path: string; headers: Record<string, string | string[]> } {
+  const proxy = splitUrl(req.http_proxy!);
+  const headers: Record<string, string | string[]> = {};
+  let hasHost = false;
+  for (const [k, v] of Object.entries(req.headers)) {
+    const lower = k.toLowerCase();
+    if (lower === 'proxy-authorization') continue;
+    if (lower === 'host') hasHost = true;
+    headers[k] = v;
+  }
+  if (!hasHost) headers.host = origin.slice(origin.indexOf('://') + 3);
+  if (req.proxy_auth_username !== undefined) {
+    headers['proxy-authorization'] = 'Basic ' + Buffer.from(`${req.proxy_auth_username}:${req.proxy_auth_password ?? ''}`).toString('base64');
+  }
+  return { origin: proxy.origin, path: origin + path, headers };
 }
 
 function isContentLength(name: Buffer): boolean {

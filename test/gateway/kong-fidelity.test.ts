@@ -46,11 +46,76 @@ function rawGet(base: string, target: string): Promise<{ status: number; body: s
   });
 }
 
+/**
+ * A forward proxy that records what it receives: absolute-form requests are
+ * forwarded, CONNECT is recorded and refused (an http:// target must never
+ * be tunnelled).
+ */
+interface Forwarded {
+  method: string;
+  target: string;
+  host: string | undefined;
+  auth: string | undefined;
+}
+async function startForwardProxy(): Promise<{ url: string; seen: Forwarded[]; connects: string[]; close(): Promise<void> }> {
+  const seen: Forwarded[] = [];
+  const connects: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method!, target: req.url!, host: req.headers.host, auth: req.headers['proxy-authorization'] });
+    if (!/^http:\/\//.test(req.url!)) {
+      res.writeHead(400);
+      res.end('absolute-form expected');
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    const out = http.request(req.url!, { method: req.method, headers }, (upRes) => {
+      res.writeHead(upRes.statusCode!, { ...upRes.headers, 'x-via-forward-proxy': '1' });
+      upRes.pipe(res);
+    });
+    out.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(out);
+  });
+  server.on('connect', (req, socket) => {
+    connects.push(req.url ?? '');
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    connects,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
 let up: Upstream;
 let gw: RunningGateway;
+let fwd: Awaited<ReturnType<typeof startForwardProxy>>;
 
 beforeAll(async () => {
   up = await startUpstream('up');
+  fwd = await startForwardProxy();
+  const proxiedCall = (auth: boolean) => ({
+    nodes: [
+      { name: 'P', type: 'static', values: { proxy: fwd.url, user: 'u', pass: 'p w' } },
+      {
+        name: 'CALL',
+        type: 'call',
+        url: `${up.url}/called?x=1`,
+        inputs: auth ? { http_proxy: 'P.proxy', proxy_auth_username: 'P.user', proxy_auth_password: 'P.pass' } : { http_proxy: 'P.proxy' },
+      },
+      { name: 'OUT', type: 'exit', status: 200, inputs: { body: 'CALL.body' } },
+    ],
+  });
   const exitFlow = { nodes: [{ name: 'EXIT', type: 'exit', status: 202, inputs: { body: 'BODY' } }, { name: 'BODY', type: 'jq', jq: '{ "from": "flow" }' }] };
   gw = await gateway(
     {
@@ -65,6 +130,8 @@ beforeAll(async () => {
             { name: 'exit-rewrite', paths: ['/exit-rewrite'], plugins: [{ name: 'datakit', config: exitFlow }, { name: 'resp-stamp', config: { rewrite: true } }] },
             { name: 'auth', paths: ['/auth'], plugins: [{ name: 'key-auth' }, { name: 'resp-stamp' }] },
             { name: 'proxied', paths: ['/proxied'], plugins: [{ name: 'resp-stamp' }] },
+            { name: 'via-proxy', paths: ['/via-proxy'], plugins: [{ name: 'datakit', config: proxiedCall(false) }] },
+            { name: 'via-proxy-auth', paths: ['/via-proxy-auth'], plugins: [{ name: 'datakit', config: proxiedCall(true) }] },
             {
               name: 'raw',
               paths: ['/raw'],
@@ -91,6 +158,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await up?.close();
+  await fwd?.close();
 });
 
 describe('Plugins: header_filter runs on every response, exits included (developer.konghq.com/gateway/entities/plugin/#plugin-contexts)', () => {
@@ -144,5 +212,30 @@ describe('proxied responses keep their response phase', () => {
     expect(r.status).toBe(200);
     expect(r.headers['x-stamped']).toBe('200 service');
     expect(echoed(r).headers['x-stamp-access']).toBe('ran');
+  });
+});
+
+describe('call node http_proxy (developer.konghq.com/plugins/datakit/ "call" node inputs: http_proxy, proxy_auth_username, proxy_auth_password)', () => {
+  it('an http:// url goes to the proxy as an absolute-form request, never a CONNECT tunnel', async () => {
+    const before = fwd.seen.length;
+    const r = await call(gw.proxyUrl, '/via-proxy');
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.url).toBe('/called?x=1');
+    expect(fwd.seen.length).toBe(before + 1);
+    const got = fwd.seen.at(-1)!;
+    expect(got.method).toBe('GET');
+    expect(got.target).toBe(`${up.url}/called?x=1`);
+    expect(got.host).toBe(new URL(up.url).host);
+    expect(got.auth).toBeUndefined();
+    expect(fwd.connects).toEqual([]);
+  });
+
+  it('proxy credentials travel in Proxy-Authorization to the proxy only', async () => {
+    const r = await call(gw.proxyUrl, '/via-proxy-auth');
+    expect(r.status, r.text).toBe(200);
+    expect(fwd.seen.at(-1)!.auth).toBe('Basic ' + Buffer.from('u:p w').toString('base64'));
+    // the proxy removed it: the target never sees the proxy's credentials
+    expect(up.seen.at(-1)!.headers['proxy-authorization']).toBeUndefined();
+    expect(fwd.connects).toEqual([]);
   });
 });
