@@ -42,15 +42,13 @@ class Host {
   constructor(module) {
     this.result = new Uint8Array(0); // the result buffer (result_read)
     this.returned = undefined; // return_data of the current export
-    this.handles = new Map(); // jq programs and templates
-    this.nextHandle = 1;
+    this.handles = new Map(); // jq programs and templates, by handle
     this.contexts = new Map(); // ctx -> request state
     this.calls = new Map(); // token -> AbortController
-    this.nextToken = 1;
+    this.nextHandle = this.nextToken = 1;
     this.cache = new Map(); // cache_get / cache_set: key -> {value, expires}
     this.templates = Handlebars.create(); // private: no helpers leak in
-    const instance = new WebAssembly.Instance(module, { datakit: this.imports() });
-    this.x = instance.exports;
+    this.x = new WebAssembly.Instance(module, { datakit: this.imports() }).exports;
     if (this.x.dk_abi_version() !== ABI_VERSION) throw new Error(`engine reports ABI ${this.x.dk_abi_version()}`);
   }
 
@@ -67,19 +65,10 @@ class Host {
     return [ptr, bytes.length];
   }
 
-  ok(data) {
-    this.result = typeof data === 'string' ? encoder.encode(data) : data;
-    return this.result.length;
-  }
-
-  fail(message) {
-    this.result = encoder.encode(String(message));
-    return -this.result.length - 1;
-  }
-
-  guard(fn) {
-    try { return fn(); } catch (e) { return this.fail(e.message); }
-  }
+  // results wait in the result buffer: r >= 0 bytes of data, or an error of -r - 1 bytes
+  ok(data) { this.result = encoder.encode(data); return this.result.length; }
+  fail(message) { this.result = encoder.encode(String(message)); return -this.result.length - 1; }
+  guard(fn) { try { return fn(); } catch (e) { return this.fail(e.message); } }
 
   imports() {
     return {
@@ -173,15 +162,8 @@ class Host {
     };
   }
 
-  handle(value) {
-    const h = this.nextHandle++;
-    this.handles.set(h, value);
-    return h;
-  }
-
-  token() {
-    return this.nextToken++;
-  }
+  handle(value) { this.handles.set(this.nextHandle, value); return this.nextHandle++; }
+  token() { return this.nextToken++; }
 
   /** cache_get / cache_set on an in-memory map (the `memory` strategy). */
   asyncOp(op, data) {
@@ -329,16 +311,12 @@ function patchHeaders(base, patch = {}) {
   return out;
 }
 
+/** `a=1&a=2&flag` -> {a: ["1", "2"], flag: null} */
 function parseQuery(q) {
   const out = {};
-  for (const part of q.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const dec = (s) => { try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; } };
-    const k = dec(eq < 0 ? part : part.slice(0, eq));
-    const v = eq < 0 ? null : dec(part.slice(eq + 1));
-    out[k] = k in out ? [].concat(out[k] ?? '', v ?? '') : v;
-  }
+  const dec = (s) => { try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; } };
+  for (const [k, v] of q.split('&').filter(Boolean).map((p) => (p.includes('=') ? p.split(/=(.*)/s).slice(0, 2).map(dec) : [dec(p), null])))
+    out[k] = Object.hasOwn(out, k) ? [].concat(out[k] ?? '', v ?? '') : v;
   return out;
 }
 
@@ -352,66 +330,48 @@ function fileBody(value, headers) {
 
 function bodyOut(body, headers) {
   const text = decoder.decode(body ?? new Uint8Array(0));
-  const ct = headers[findHeader(headers, 'content-type') ?? ''];
-  if (typeof ct === 'string' && /json/i.test(ct)) { try { return JSON.parse(text); } catch { /* text */ } }
-  return text;
+  try { return /json/i.test(headers[findHeader(headers, 'content-type')]) ? JSON.parse(text) : text; } catch { return text; }
 }
 
+/** Runs the request phase, the (canned) upstream and the response phase, as a gateway would. */
 async function runFlow(host, config, file) {
   const { plan, report } = host.configure(config);
   if (plan === 0) return { exit: 1, out: { errors: report.errors } };
   const headers = { ...(file.headers ?? {}) };
   const body = fileBody(file.body, headers);
   const query = typeof file.query === 'string' ? parseQuery(file.query) : (file.query ?? {});
-  const path = file.path ?? '/';
-  const properties = new Map(Object.entries({ 'kong.request.port': file.port ?? 8000, 'kong.client.protocol': file.scheme ?? 'http', 'kong.nginx.subsystem': 'http', ...(file.properties ?? {}) }));
   const meta = {
-    request_id: file.request_id ?? randomBytes(16).toString('hex'),
-    method: file.method ?? 'GET', scheme: file.scheme ?? 'http', port: file.port ?? 8000,
-    path, raw_path: path, version: 1.1, headers, query,
+    request_id: file.request_id ?? randomBytes(16).toString('hex'), method: file.method ?? 'GET', scheme: file.scheme ?? 'http',
+    port: file.port ?? 8000, path: file.path ?? '/', raw_path: file.path ?? '/', version: 1.1, headers, query,
   };
+  const properties = new Map(Object.entries({ 'kong.request.port': meta.port, 'kong.client.protocol': meta.scheme, 'kong.nginx.subsystem': 'http', ...file.properties }));
   const ctx = host.x.dk_request_new(plan);
   const state = { properties, changes: {} };
   host.contexts.set(ctx, state);
-  const out = {};
+  const result = {};
   try {
-    const first = await host.phase(ctx, () => {
-      const [mp, ml] = host.put(JSON.stringify(meta));
-      const [bp, bl] = host.put(report.request_body ? body : undefined);
-      return host.x.dk_on_request(ctx, mp, ml, bp, bl);
-    });
-    let final = first;
-    if (first.meta.action !== 'exit') {
-      const sent = {
-        method: meta.method, path,
-        headers: patchHeaders(headers, first.meta.headers),
-        query: first.meta.query ?? query,
-        body: first.body ?? encoder.encode(body ?? ''),
-      };
-      out.service_request = sent;
-      const u = file.upstream ?? {};
-      const upstream = { status: u.status ?? 200, headers: { ...(u.headers ?? {}) } };
-      upstream.body = fileBody(u.body, upstream.headers);
-      final = { meta: { status: upstream.status, headers: upstream.headers }, body: encoder.encode(upstream.body ?? '') };
-      if (first.meta.response_phase) {
-        const second = await host.phase(ctx, () => {
-          const [mp, ml] = host.put(JSON.stringify({ status: upstream.status, headers: upstream.headers }));
-          const [bp, bl] = host.put(upstream.body);
-          return host.x.dk_on_response(ctx, mp, ml, bp, bl);
-        });
+    let final = await host.phase(ctx, () => host.x.dk_on_request(ctx, ...host.put(JSON.stringify(meta)), ...host.put(report.request_body ? body : undefined)));
+    let sent;
+    if (final.meta.action !== 'exit') {
+      const changes = final.meta;
+      sent = { method: meta.method, path: meta.path, headers: patchHeaders(headers, changes.headers), query: changes.query ?? query, body: final.body ?? encoder.encode(body ?? '') };
+      const upstream = { status: file.upstream?.status ?? 200, headers: { ...file.upstream?.headers } };
+      const upstreamBody = fileBody(file.upstream?.body, upstream.headers);
+      final = { meta: upstream, body: encoder.encode(upstreamBody ?? '') };
+      if (changes.response_phase) {
+        const second = await host.phase(ctx, () => host.x.dk_on_response(ctx, ...host.put(JSON.stringify(upstream)), ...host.put(upstreamBody)));
         if (second.meta.action === 'exit') final = second;
-        else final = { meta: { status: second.meta.status ?? upstream.status, headers: patchHeaders(upstream.headers, second.meta.headers), failure: undefined }, body: second.body ?? final.body };
+        else final = { meta: { status: second.meta.status ?? upstream.status, headers: patchHeaders(upstream.headers, second.meta.headers) }, body: second.body ?? final.body };
       }
     }
-    const result = { status: final.meta.status, headers: final.meta.headers ?? {} };
+    Object.assign(result, { status: final.meta.status, headers: final.meta.headers ?? {} });
     result.body = bodyOut(final.body, result.headers);
-    const s = out.service_request;
-    if (s) result.service_request = { method: s.method, path: s.path, headers: s.headers, query: s.query, body: bodyOut(s.body, s.headers) };
+    if (sent) result.service_request = { ...sent, body: bodyOut(sent.body, sent.headers) };
     if (Object.keys(state.changes).length > 0) result.properties = state.changes;
     if (final.meta.failure) result.failure = final.meta.failure;
     return { exit: final.meta.failure ? 1 : 0, out: result };
   } finally {
-    host.x.dk_done(ctx);
+    host.x.dk_done(ctx); // always, exactly once per context
     host.contexts.delete(ctx);
   }
 }
@@ -425,10 +385,7 @@ function readFlow(path) {
 async function main(argv) {
   const at = argv.findIndex((a) => a === '--request' || a === '-r');
   const flowPath = argv.find((a, i) => !a.startsWith('-') && i !== at + 1);
-  if (!flowPath) {
-    process.stderr.write('usage: node examples/minimal-host.mjs FLOW.yaml [--request request.json]\n');
-    return 2;
-  }
+  if (!flowPath) { process.stderr.write('usage: node examples/minimal-host.mjs FLOW.yaml [--request request.json]\n'); return 2; }
   const file = at >= 0 ? JSON.parse(readFileSync(argv[at + 1], 'utf8')) : {};
   const wasm = process.env.DATAKIT_WASM ?? fileURLToPath(import.meta.resolve('datakit-wasm/wasm'));
   const host = new Host(loadModule(wasm));
