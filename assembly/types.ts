@@ -88,7 +88,7 @@ export function allowedAttributes(t: i32): string[] {
   if (t == NodeType.BRANCH) return ['then', 'else'];
   if (t == NodeType.CACHE) return ['ttl', 'bypass_on_error'];
   if (t == NodeType.XML_TO_JSON)
-    return ['text_block_name', 'attributes_block_name', 'attributes_name_prefix', 'root_element_name', 'recognize_type', 'xpath'];
+    return ['text_block_name', 'attributes_block_name', 'attributes_name_prefix', 'root_element_name', 'recognize_type', 'text_as_property', 'xpath'];
   if (t == NodeType.JSON_TO_XML) return ['text_block_name', 'attributes_block_name', 'attributes_name_prefix', 'root_element_name'];
   if (t == NodeType.JWT_SIGN) return ['algorithm', 'expires_in', 'not_before', 'kid', 'typ', 'static_claims'];
   if (t == NodeType.JWT_VERIFY)

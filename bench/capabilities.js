@@ -131,7 +131,7 @@ row('jwt_verify RS256 (2048-bit, PEM)', rsUs, `jwt_verify adds ~${(rsUs - jqBase
 // XML
 const xml = '<order id="7"><item sku="a">2</item><item sku="b">1</item><note>rush</note></order>';
 const xmlUs = await perRequest(
-  dk.load({ nodes: [{ name: 'X', type: 'xml_to_json', input: 'request.body' }, { name: 'EXIT', type: 'exit', inputs: { body: 'X' } }] }),
+  dk.load({ nodes: [{ name: 'X', type: 'xml_to_json', attributes_name_prefix: '@', input: 'request.body' }, { name: 'EXIT', type: 'exit', inputs: { body: 'X' } }] }),
   { ...REQUEST, method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml },
 );
 row('xml_to_json (small document)', xmlUs);

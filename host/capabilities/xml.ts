@@ -12,16 +12,18 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface XmlToJsonOptions {
-  text_block_name?: string /* default '#text' */;
+  text_block_name?: string | null /* default '#text' */;
   attributes_block_name?: string | null;
   attributes_name_prefix?: string | null;
+  /** not in Kong's schema for this node; Kong's own example sets it: accepted, no effect */
   root_element_name?: string | null;
-  recognize_type?: boolean;
+  recognize_type?: boolean | null /* default true, as Kong's schema */;
+  text_as_property?: boolean | null /* default false */;
   xpath?: string | null;
 }
 
 export interface JsonToXmlOptions {
-  text_block_name?: string;
+  text_block_name?: string | null;
   attributes_block_name?: string | null;
   attributes_name_prefix?: string | null;
   root_element_name?: string | null;
@@ -44,6 +46,80 @@ export const DEFAULT_ATTRIBUTES_PREFIX = '@';
 export const DEFAULT_ROOT_ELEMENT_NAME = 'root';
 /** Element name used for the items of a top-level JSON array. */
 export const ARRAY_ITEM_ELEMENT_NAME = 'item';
+
+// ---------------------------------------------------------------------------
+// configuration checks (run when a flow is loaded; messages name the field)
+
+/** Field -> [type, min length, max length], as Kong's plugin schema (3.13+) declares them. */
+const XML_TO_JSON_FIELDS: Record<string, [string, number, number]> = {
+  text_block_name: ['string', 1, 32],
+  attributes_block_name: ['string', 1, 32],
+  attributes_name_prefix: ['string', 1, 32],
+  root_element_name: ['string', 1, 64],
+  recognize_type: ['boolean', 0, 0],
+  text_as_property: ['boolean', 0, 0],
+  xpath: ['string', 1, 256],
+};
+const JSON_TO_XML_FIELDS: Record<string, [string, number, number]> = {
+  text_block_name: ['string', 1, 32],
+  attributes_block_name: ['string', 1, 32],
+  attributes_name_prefix: ['string', 1, 32],
+  root_element_name: ['string', 1, 64],
+};
+
+/** Kong's wording (its schema and its flow editor). */
+export const ATTRIBUTES_REQUIRED = 'At least one of attributes_block_name or attributes_name_prefix is required';
+
+function checkFields(o: Record<string, unknown>, fields: Record<string, [string, number, number]>): string[] {
+  const errors: string[] = [];
+  for (const [name, [type, min, max]] of Object.entries(fields)) {
+    const v = o[name];
+    if (v === null || v === undefined) continue;
+    if (typeof v !== type) {
+      errors.push(`${name}: expected a ${type}`);
+      continue;
+    }
+    if (type !== 'string') continue;
+    const len = [...(v as string)].length;
+    if (len < min) errors.push(`${name}: length must be at least ${min}`);
+    else if (len > max) errors.push(`${name}: length must be at most ${max}`);
+  }
+  return errors;
+}
+
+function checkAttributeNaming(o: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  if (!o.attributes_block_name && !o.attributes_name_prefix) errors.push(ATTRIBUTES_REQUIRED);
+  const text = typeof o.text_block_name === 'string' ? o.text_block_name : DEFAULT_TEXT_BLOCK_NAME;
+  if (typeof o.attributes_block_name === 'string' && o.attributes_block_name === text)
+    errors.push(`attributes_block_name: must differ from text_block_name ("${text}")`);
+  return errors;
+}
+
+/** Config-time checks of an `xml_to_json` node's fields. */
+export function validateXmlToJsonOptions(o: Record<string, unknown>): string[] {
+  const errors = checkFields(o, XML_TO_JSON_FIELDS);
+  if (errors.length > 0) return errors;
+  errors.push(...checkAttributeNaming(o));
+  if (typeof o.xpath === 'string') {
+    try {
+      compileXPath(o.xpath);
+    } catch (e) {
+      errors.push(`xpath: ${(e as Error).message}`);
+    }
+  }
+  return errors;
+}
+
+/** Config-time checks of a `json_to_xml` node's fields. */
+export function validateJsonToXmlOptions(o: Record<string, unknown>): string[] {
+  const errors = checkFields(o, JSON_TO_XML_FIELDS);
+  if (errors.length > 0) return errors;
+  errors.push(...checkAttributeNaming(o));
+  if (typeof o.root_element_name === 'string' && !isXmlName(o.root_element_name))
+    errors.push(`root_element_name: "${o.root_element_name}" is not a valid XML element name`);
+  return errors;
+}
 
 // ---------------------------------------------------------------------------
 // internal tree
@@ -217,10 +293,13 @@ interface ToJsonCtx {
   block: string | null;
   prefix: string;
   recognize: boolean;
+  textAsProperty: boolean;
 }
 
+// JSON's number grammar: "007", "+5", "0x10", ".5" and "1." stay strings
 const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
+/** recognize_type: numbers, booleans and null (Kong's example: 30, false, null). */
 function typed(s: string, ctx: ToJsonCtx): unknown {
   if (!ctx.recognize) return s;
   if (s === 'true') return true;
@@ -247,7 +326,11 @@ function elementValue(el: XElement, ctx: ToJsonCtx): unknown {
     .map((t) => t.value)
     .join('')
     .trim();
-  if (el.attrs.length === 0 && elements.length === 0) return text === '' ? {} : typed(text, ctx);
+  if (el.attrs.length === 0 && elements.length === 0) {
+    // Kong: "Empty XML tags or elements are converted into empty JSON objects"
+    if (text === '') return {};
+    if (!ctx.textAsProperty) return typed(text, ctx);
+  }
 
   const obj: Record<string, unknown> = {};
   if (el.attrs.length > 0) {
@@ -285,8 +368,10 @@ export function xmlToJson(xml: string, options: XmlToJsonOptions = {}): unknown 
   const ctx: ToJsonCtx = {
     text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
     block: options.attributes_block_name ? options.attributes_block_name : null,
+    // a flow must set the block or the prefix (checked at load); '@' serves direct callers
     prefix: options.attributes_name_prefix ?? DEFAULT_ATTRIBUTES_PREFIX,
-    recognize: options.recognize_type === true,
+    recognize: options.recognize_type !== false,
+    textAsProperty: options.text_as_property === true,
   };
   const doc = parseDocument(xml);
   const root = doc.children[0];
@@ -295,10 +380,7 @@ export function xmlToJson(xml: string, options: XmlToJsonOptions = {}): unknown 
     const nodes = evaluateXPath(compileXPath(options.xpath), doc);
     return xpathResult(nodes, ctx);
   }
-  if (options.root_element_name && root.name === options.root_element_name) {
-    // inverse of json_to_xml's root_element_name: unwrap the named root
-    return elementValue(root, ctx);
-  }
+  // the root element is always kept: {"root": {...}}, as in Kong's example
   return groupElements([root], ctx, {});
 }
 
@@ -541,10 +623,16 @@ function evaluateXPath(steps: Step[], doc: XDocument): XNode[] {
 // ---------------------------------------------------------------------------
 // JSON -> XML
 
-const XML_NAME = /^[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?$/;
+// XML 1.0 names (letters of any script), with at most one namespace prefix
+const NAME_PART = String.raw`[\p{L}_][\p{L}\p{N}\p{M}_.\-\u00B7]*`;
+const XML_NAME = new RegExp(`^${NAME_PART}(:${NAME_PART})?$`, 'u');
 // characters not allowed in XML 1.0 documents
 // eslint-disable-next-line no-control-regex
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+export function isXmlName(name: string): boolean {
+  return XML_NAME.test(name);
+}
 
 function escapeText(s: string): string {
   if (INVALID_XML_CHARS.test(s)) throw new XmlError('value contains a character that is not allowed in XML');
@@ -562,11 +650,13 @@ interface ToXmlCtx {
 }
 
 function checkName(name: string): string {
-  if (!XML_NAME.test(name) || /^xml/i.test(name)) throw new XmlError(`invalid XML element name "${name}"`);
+  if (!XML_NAME.test(name)) throw new XmlError(`invalid XML element name "${name}"`);
   return name;
 }
 
+/** A scalar as XML text; null is written as "null", as in Kong's example (xml_to_json reads it back as null). */
 function scalarText(v: unknown, what: string): string {
+  if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return v;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new XmlError(`${what}: number ${v} cannot be represented in XML`);
@@ -580,16 +670,13 @@ function scalarText(v: unknown, what: string): string {
 function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number, out: string[]): void {
   if (depth > MAX_XML_DEPTH) throw new XmlError(`JSON nesting too deep: more than ${MAX_XML_DEPTH} levels`);
   if (Array.isArray(value)) {
-    // repeated elements; nested arrays are flattened
+    // repeated elements; nested arrays are flattened; [] is an empty element (Kong)
+    if (value.length === 0) out.push(`<${checkName(name)}/>`);
     for (const item of value) emitElement(name, item, ctx, depth + 1, out);
     return;
   }
   checkName(name);
-  if (value === null || value === undefined) {
-    out.push(`<${name}/>`);
-    return;
-  }
-  if (typeof value !== 'object') {
+  if (value === null || value === undefined || typeof value !== 'object') {
     const t = scalarText(value, `element <${name}>`);
     out.push(t === '' ? `<${name}/>` : `<${name}>${escapeText(t)}</${name}>`);
     return;
@@ -598,9 +685,8 @@ function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number,
   const children: string[] = [];
   let text = '';
   const addAttr = (an: string, av: unknown) => {
-    if (av === null || av === undefined) return;
     if (!XML_NAME.test(an)) throw new XmlError(`invalid XML attribute name "${an}"`);
-    if (typeof av === 'object') throw new XmlError(`attribute "${an}" of <${name}> must be a string, number or boolean`);
+    if (av !== null && typeof av === 'object') throw new XmlError(`attribute "${an}" of <${name}> must be a string, number or boolean`);
     attrs.push(` ${an}="${escapeAttr(scalarText(av, `attribute "${an}"`))}"`);
   };
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
@@ -610,7 +696,7 @@ function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number,
         throw new XmlError(`attributes block "${k}" of <${name}> must be an object`);
       for (const [an, av] of Object.entries(v as Record<string, unknown>)) addAttr(an, av);
     } else if (k === ctx.text) {
-      if (v === null || v === undefined) continue;
+      if (v !== null && typeof v === 'object') throw new XmlError(`text "${k}" of <${name}> must be a string, number or boolean`);
       text += escapeText(scalarText(v, `text of <${name}>`));
     } else if (ctx.block === null && ctx.prefix !== '' && k.startsWith(ctx.prefix) && k.length > ctx.prefix.length) {
       addAttr(k.slice(ctx.prefix.length), v);
@@ -626,6 +712,7 @@ export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): strin
   const ctx: ToXmlCtx = {
     text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
     block: options.attributes_block_name ? options.attributes_block_name : null,
+    // a flow must set the block or the prefix (checked at load); '@' serves direct callers
     prefix: options.attributes_name_prefix ?? DEFAULT_ATTRIBUTES_PREFIX,
   };
   if (typeof value === 'string') {
@@ -642,6 +729,15 @@ export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): strin
   const out: string[] = [];
   const root = options.root_element_name || null;
   if (root !== null) checkName(root);
+  const isSpecial = (k: string) =>
+    k === ctx.text || (ctx.block !== null && k === ctx.block) || (ctx.block === null && ctx.prefix !== '' && k.startsWith(ctx.prefix));
+  // {"k": {...}}: its one ordinary key, when its value can be a single element
+  const soleKey = (v: unknown): string | undefined => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const keys = Object.keys(v);
+    if (keys.length !== 1 || isSpecial(keys[0])) return undefined;
+    return Array.isArray((v as Record<string, unknown>)[keys[0]]) ? undefined : keys[0];
+  };
 
   if (Array.isArray(value)) {
     const items: string[] = [];
@@ -649,21 +745,15 @@ export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): strin
     const name = root ?? DEFAULT_ROOT_ELEMENT_NAME;
     out.push(items.length ? `<${name}>${items.join('')}</${name}>` : `<${name}/>`);
   } else if (root !== null) {
-    emitElement(root, value, ctx, 0, out);
-  } else if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value as object);
-    const single = keys.length === 1 ? keys[0] : undefined;
-    const inner = single !== undefined ? (value as Record<string, unknown>)[single] : undefined;
-    const isSpecial = (k: string) =>
-      k === ctx.text || (ctx.block !== null && k === ctx.block) || (ctx.block === null && ctx.prefix !== '' && k.startsWith(ctx.prefix));
-    if (single !== undefined && !isSpecial(single) && !Array.isArray(inner)) {
-      // {"a": {...}} -> <a>...</a>: the single key is the document element
-      emitElement(single, inner, ctx, 0, out);
-    } else {
-      emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
-    }
+    // Kong's example: {"root": {...}} with root_element_name "root" gives one <root>, not two
+    const only = soleKey(value);
+    if (only === root) emitElement(root, (value as Record<string, unknown>)[root], ctx, 0, out);
+    else emitElement(root, value, ctx, 0, out);
   } else {
-    emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
+    const only = soleKey(value);
+    // {"a": {...}} -> <a>...</a>: the single key is the document element
+    if (only !== undefined) emitElement(only, (value as Record<string, unknown>)[only], ctx, 0, out);
+    else emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
   }
   return out.join('');
 }

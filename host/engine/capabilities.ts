@@ -1,5 +1,12 @@
 import { createCacheBackend, validateCacheResource, type CacheBackend, type CacheResourceConfig } from '../capabilities/cache.js';
-import { jsonToXml, xmlToJson, type JsonToXmlOptions, type XmlToJsonOptions } from '../capabilities/xml.js';
+import {
+  jsonToXml,
+  validateJsonToXmlOptions,
+  validateXmlToJsonOptions,
+  xmlToJson,
+  type JsonToXmlOptions,
+  type XmlToJsonOptions,
+} from '../capabilities/xml.js';
 import {
   jwtDecode,
   jwtSign,
@@ -23,25 +30,6 @@ export interface CapabilityOp {
   ttl?: number;
 }
 
-function checkTypes(options: Record<string, unknown>, types: Record<string, string>): string[] {
-  const errors: string[] = [];
-  for (const [k, v] of Object.entries(options)) {
-    if (v === null || v === undefined) continue;
-    const want = types[k];
-    if (want && typeof v !== want) errors.push(`${k}: expected a ${want}`);
-  }
-  return errors;
-}
-
-const XML_OPTION_TYPES = {
-  text_block_name: 'string',
-  attributes_block_name: 'string',
-  attributes_name_prefix: 'string',
-  root_element_name: 'string',
-  recognize_type: 'boolean',
-  xpath: 'string',
-};
-
 /** Config-time checks of capability options; messages name the field. */
 export function validateOptions(kind: string, options: unknown): string[] {
   const o = (options ?? {}) as Record<string, unknown>;
@@ -53,8 +41,9 @@ export function validateOptions(kind: string, options: unknown): string[] {
     case 'jwt_verify':
       return validateJwtVerifyOptions(o);
     case 'xml_to_json':
+      return validateXmlToJsonOptions(o);
     case 'json_to_xml':
-      return checkTypes(o, XML_OPTION_TYPES);
+      return validateJsonToXmlOptions(o);
     default:
       return [`unknown capability ${kind}`];
   }
