@@ -355,6 +355,20 @@ export class Ctx {
     }
   }
 
+  /**
+   * Takes the ready node listed first in the configuration: nodes that are
+   * ready together run in configuration order, as in Kong (a property set
+   * and a later get of it rely on that).
+   */
+  nextReady(): i32 {
+    const ready = this.ready;
+    let k = 0;
+    for (let j = 1; j < ready.length; j++) if (unchecked(ready[j]) < unchecked(ready[k])) k = j;
+    const i = ready[k];
+    ready.splice(k, 1);
+    return i;
+  }
+
   /** Applies a branch decision. */
   decide(i: i32, value: bool): void {
     const n = this.node(i);
@@ -369,7 +383,7 @@ export class Ctx {
     // one clock read per node: a node's end is the next node's start
     let clock: f64 = this.timings ? monoMs() : 0;
     while (this.ready.length > 0 && !this.finished) {
-      const i = this.ready.shift();
+      const i = this.nextReady();
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
       this.traceRun(i);

@@ -260,6 +260,19 @@ function splitLabel(s: string): string[] {
   return [node, port];
 }
 
+/** Kong's schema limits (the plugin's published schema, 3.11 to 3.15) */
+const MAX_NODES: i32 = 64;
+const MAX_BRANCH_NODES: i32 = 64;
+const MAX_VAULT_REFS: i32 = 64;
+const PROPERTY_CONTENT_TYPES: string[] = ['application/json', 'application/octet-stream', 'text/plain'];
+
+/** A string attribute longer than Kong's schema allows is an error in Kong's wording. */
+function maxLength(plan: Plan, n: PNode, v: Value, key: string, max: i32): void {
+  const a = v.get(key);
+  if (a === null || a.typeKind() != Kind.STR) return;
+  if (a.resolve().s.length > max) plan.error(n.label() + ': ' + key + ': length must be at most ' + max.toString(), n, key);
+}
+
 const NAME_OK = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
 
 function validName(name: string): bool {
@@ -326,6 +339,9 @@ export function buildPlan(cfg: Value): Plan {
   const items = nodesV.resolve().items!;
   if (items.length == 0) plan.error('nodes: at least one node is required', null, 'nodes');
 
+  // Kong's schema: nodes has at most 64 entries
+  if (items.length > MAX_NODES) plan.error('nodes: length must be at most ' + MAX_NODES.toString(), null, 'nodes');
+
   const links = new Array<RawLink>();
   for (let i = 0; i < items.length; i++) {
     readNode(plan, items[i], i + 1, links);
@@ -379,6 +395,7 @@ function readResources(plan: Plan, res: Value | null): void {
   }
   v.resolve();
   const keys = v.keys!;
+  if (keys.length > MAX_VAULT_REFS) plan.error('resources.vault: length must be at most ' + MAX_VAULT_REFS.toString(), null, 'resources.vault');
   for (let i = 0; i < keys.length; i++) {
     const ref = v.vals![i];
     if (ref.typeKind() != Kind.STR) {
@@ -461,6 +478,11 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   const keys = v.keys!;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
+    // Kong 3.11+'s jq node has no field-level outputs (only 3.10's list shape has them)
+    if (k == 'outputs' && n.type == NodeType.JQ && v.vals![i].typeKind() == Kind.OBJ) {
+      plan.error(n.label() + ': outputs: unknown field', n, k);
+      continue;
+    }
     if (COMMON_NODE_FIELDS.includes(k)) continue;
     if (!allowed.includes(k)) plan.error(n.label() + ': ' + k + ': unknown field' + didYouMean(k, allowed.concat(COMMON_NODE_FIELDS)), n, k);
   }
@@ -555,6 +577,11 @@ export function urlProblem(u: string): string | null {
 
 function readAttributes(plan: Plan, n: PNode, v: Value): void {
   const t = n.type;
+  // jwt_sign has no default algorithm in Kong's schema (the host checks its value)
+  if (t == NodeType.JWT_SIGN) {
+    const alg = v.get('algorithm');
+    if (alg === null || alg.isNull()) plan.error(n.label() + ': algorithm: required field missing', n, 'algorithm');
+  }
   if (t == NodeType.CALL) {
     const url = attrString(plan, n, v, 'url', true);
     if (url !== null) {
@@ -562,6 +589,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
       if (p !== null) plan.error(n.label() + ': url: invalid url ' + jsonQuote(url) + ': ' + p!, n, 'url');
       n.url = url;
     }
+    maxLength(plan, n, v, 'method', 32);
     const m = attrString(plan, n, v, 'method', false);
     if (m !== null) {
       let ok = m.length > 0;
@@ -577,6 +605,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     const sni = attrString(plan, n, v, 'ssl_server_name', false);
     if (sni !== null) n.sslServerName = sni;
   } else if (t == NodeType.JQ) {
+    maxLength(plan, n, v, 'jq', 10240);
     attrString(plan, n, v, 'jq', true);
   } else if (t == NodeType.HANDLEBARS) {
     attrString(plan, n, v, 'template', true);
@@ -591,7 +620,10 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
       if (p.length == 0) plan.error(n.label() + ': property: must not be empty', n, 'property');
       n.property = p;
     }
+    maxLength(plan, n, v, 'property', 255);
     const ct = attrString(plan, n, v, 'content_type', false);
+    if (ct !== null && !PROPERTY_CONTENT_TYPES.includes(ct))
+      plan.error(n.label() + ': content_type: expected one of: ' + PROPERTY_CONTENT_TYPES.join(', '), n, 'content_type');
     if (ct !== null) n.contentType = ct;
     n.nonNil = attrBool(plan, n, v, 'non_nil', false);
   } else if (t == NodeType.STATIC) {
@@ -623,6 +655,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
         continue;
       }
       const items = list.resolve().items!;
+      if (items.length > MAX_BRANCH_NODES) plan.error(n.label() + ': ' + key + ': length must be at most ' + MAX_BRANCH_NODES.toString(), n, key);
       for (let i = 0; i < items.length; i++) {
         if (items[i].typeKind() != Kind.STR) plan.error(n.label() + ': ' + key + ': expected an array of node names', n, key);
       }
@@ -742,6 +775,8 @@ function connErr(plan: Plan, l: RawLink, dst: PNode | null, msg: string): void {
 
 function connect(plan: Plan, l: RawLink, dst: PNode, port: i32, c: Conn): void {
   const existing = port == SELF ? dst.selfConn : dst.inConns[port];
+  // the same link declared on both ends (B's `inputs` and A's `outputs`) is one connection
+  if (existing !== null && existing.srcNode == c.srcNode && existing.srcPort == c.srcPort) return;
   let clash: Conn | null = existing;
   if (clash === null) {
     // node-wise any -> object/map input conflicts with field-level inputs
@@ -788,6 +823,8 @@ function resolveLink(plan: Plan, l: RawLink): void {
     while (dst.inConns.length < dst.inPorts.length) dst.inConns.push(null);
   }
   const label = jsonQuote(l.fromLabel()) + ' -> ' + jsonQuote(l.toLabel());
+  // handlebars' one output port is called `output` (Kong's port table): it is the node-wise value
+  if (src.type == NodeType.HANDLEBARS && l.fromPort !== null && l.fromPort! == 'output') l.fromPort = null;
 
   // source port
   let sp = SELF;

@@ -693,6 +693,10 @@ export function validateJwtSignOptions(o: unknown): string[] {
   }
   for (const k of ['kid', 'typ']) if (!isNil(o[k]) && (typeof o[k] !== 'string' || o[k] === '')) errs.push(`${k} must be a non-empty string`);
   if (!isNil(o.static_claims) && !isObj(o.static_claims)) errs.push('static_claims must be an object');
+  else if (isObj(o.static_claims)) {
+    // Kong's schema: a map of strings
+    for (const [k, v] of Object.entries(o.static_claims)) if (typeof v !== 'string') errs.push(`static_claims.${k}: expected a string`);
+  }
   return errs;
 }
 

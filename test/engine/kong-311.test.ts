@@ -1,0 +1,351 @@
+// Kong 3.11+ fidelity of the engine: the debug trace's shape, error texts,
+// the checks of Kong's published plugin schema, the handlebars `output`
+// port and the order of nodes that are ready together. Each test names the
+// Kong documentation it follows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Datakit } from '../../host/index.js';
+import { bodyJson, engine, text } from '../helpers/engine.js';
+import { json, startServer, type TestServer } from '../helpers/http.js';
+
+let dk: Datakit;
+let api: TestServer;
+
+beforeAll(async () => {
+  dk = await engine();
+  api = await startServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (u.pathname === '/status/403') return json(res, 403, { denied: true }, { 'X-Consumer-Id': 'consumer-1' });
+    const delay = Number(u.searchParams.get('delay') ?? 0);
+    setTimeout(() => json(res, 200, { path: u.pathname }), delay);
+  });
+});
+
+afterAll(async () => {
+  await api.close();
+  await dk.close();
+});
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The trace with its clock readings, request id and connection headers made stable; checks they are seconds first. */
+function stable(trace: Json): Json {
+  const now = Date.now() / 1000;
+  expect(Math.abs(trace.started_at - now)).toBeLessThan(30);
+  expect(trace.ended_at).toBeGreaterThanOrEqual(trace.started_at);
+  expect(trace.duration).toBeCloseTo(trace.ended_at - trace.started_at, 3);
+  expect(trace.duration).toBeLessThan(10);
+  const out = { ...trace, started_at: 'S', ended_at: 'S', duration: 'S', request_id: 'ID' };
+  out.events = trace.events.map((e: Json) => {
+    expect(e.at).toBeGreaterThanOrEqual(0);
+    expect(e.at).toBeLessThan(10);
+    const c = { ...e, at: 'S' };
+    if ('duration' in e) c.duration = 'S';
+    for (const v of c.values ?? []) if (v.key === 'headers' && v.value && typeof v.value === 'object') for (const h of ['date', 'connection', 'keep-alive']) delete v.value[h];
+    return c;
+  });
+  return out;
+}
+
+describe('Datakit plugin docs, "Debugging > Execution debug tracing"', () => {
+  it('the 403 example: PLAN_ERROR, the failed call with its answer, canceled nodes, request and response in nodes', async () => {
+    const flow = dk.load({
+      debug: true,
+      nodes: [
+        { name: 'API', type: 'call', url: `${api.url}/status/403`, inputs: { query: 'request.query' } },
+        { name: 'SLOW_API', type: 'call', url: `${api.url}/slow?delay=2000` },
+        { name: 'FILTER', type: 'jq', inputs: { a: 'API.body', b: 'SLOW_API.body' }, jq: '.' },
+      ],
+    });
+    const r = await flow.run({ method: 'GET', path: '/', query: 'b=123&a=true', headers: { 'X-DataKit-Debug-Trace': 'true' } });
+    expect(r.response.status).toBe(500);
+    const query = { key: 'query', type: 'map', value: { b: '123', a: 'true' } };
+    expect(stable(bodyJson(r.response.body))).toEqual({
+      started_at: 'S',
+      ended_at: 'S',
+      duration: 'S',
+      status: 'PLAN_ERROR',
+      request_id: 'ID',
+      nodes: [
+        { name: 'API', type: 'call', status: 'NODE_ERROR', error: 'non-2XX response code: 403' },
+        { name: 'SLOW_API', type: 'call', status: 'NODE_CANCELED' },
+        { name: 'FILTER', type: 'jq', status: 'NODE_CANCELED' },
+        { name: 'request', type: 'request', status: 'NODE_COMPLETE' },
+        { name: 'response', type: 'response', status: 'NODE_SKIPPED' },
+      ],
+      events: [
+        { name: 'request', type: 'request', action: 'run', at: 'S', values: [] },
+        {
+          name: 'request',
+          type: 'request',
+          action: 'complete',
+          at: 'S',
+          values: [
+            { key: 'body', type: 'any' },
+            { key: 'headers', type: 'map', value: { 'X-DataKit-Debug-Trace': 'true' } },
+            query,
+            { key: 'path', type: 'string', value: '/' },
+            { key: 'raw_path', type: 'string', value: '/' },
+            { key: 'port', type: 'number', value: null },
+            { key: 'method', type: 'string', value: 'GET' },
+            { key: 'scheme', type: 'string', value: 'http' },
+            { key: 'version', type: 'number', value: 1.1 },
+          ],
+          value: {
+            headers: { 'X-DataKit-Debug-Trace': 'true' },
+            query: { b: '123', a: 'true' },
+            path: '/',
+            raw_path: '/',
+            port: null,
+            method: 'GET',
+            scheme: 'http',
+            version: 1.1,
+          },
+        },
+        { name: 'API', type: 'call', action: 'run', at: 'S', values: [query], value: { query: { b: '123', a: 'true' } } },
+        { name: 'API', type: 'call', action: 'dispatch', at: 'S' },
+        { name: 'SLOW_API', type: 'call', action: 'run', at: 'S', values: [] },
+        { name: 'SLOW_API', type: 'call', action: 'dispatch', at: 'S' },
+        { name: 'API', type: 'call', action: 'resume', at: 'S', duration: 'S' },
+        {
+          name: 'API',
+          type: 'call',
+          action: 'fail',
+          at: 'S',
+          error: 'non-2XX response code: 403',
+          values: [
+            { type: 'error', value: 'non-2XX response code: 403' },
+            { key: 'body', type: 'any', value: { denied: true } },
+            // the consumer's identity is masked (Debugger for Datakit docs, "Header sanitization")
+            { key: 'headers', type: 'map', value: { 'content-type': 'application/json', 'content-length': '15', 'x-consumer-id': '********' } },
+            { key: 'status', type: 'number', value: 403 },
+          ],
+        },
+        { name: 'SLOW_API', type: 'call', action: 'cancel', at: 'S', duration: 'S' },
+        { name: 'FILTER', type: 'jq', action: 'cancel', at: 'S' },
+      ],
+    });
+  });
+
+  it('times are seconds: a call answered after 300 ms resumes with a duration of about 0.3', async () => {
+    const flow = dk.load({ debug: true, nodes: [{ name: 'C', type: 'call', url: `${api.url}/wait?delay=300` }, { name: 'E', type: 'exit', inputs: { body: 'C.body' } }] });
+    const t = bodyJson((await flow.run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'on' } })).response.body) as Json;
+    const resume = t.events.find((e: Json) => e.name === 'C' && e.action === 'resume');
+    expect(resume.duration).toBeGreaterThan(0.25);
+    expect(resume.duration).toBeLessThan(3);
+    expect(t.duration).toBeGreaterThan(0.25);
+    expect(t.duration).toBeLessThan(3);
+  });
+
+  it('a proxied request: service_request runs with its inputs, the response node is NODE_SKIPPED (the trace replaces the answer)', async () => {
+    const cfg = {
+      debug: true,
+      nodes: [
+        { name: 'H', type: 'static', values: { headers: { 'X-A': '1' } }, outputs: { headers: 'service_request.headers' } },
+        { name: 'COPY', type: 'jq', input: 'service_response.body', jq: '{got: .}', output: 'response.body' },
+      ],
+    };
+    const r = await dk.load(cfg).run(
+      { method: 'GET', path: '/p', headers: { 'X-DataKit-Debug-Trace': 'yes' } },
+      { upstream: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"up":true}' } },
+    );
+    const t = stable(bodyJson(r.response.body));
+    expect(t.status).toBe('PLAN_COMPLETE');
+    expect(t.nodes).toEqual([
+      { name: 'H', type: 'static', status: 'NODE_COMPLETE' },
+      { name: 'COPY', type: 'jq', status: 'NODE_COMPLETE' },
+      { name: 'request', type: 'request', status: 'NODE_COMPLETE' },
+      { name: 'service_request', type: 'service_request', status: 'NODE_COMPLETE' },
+      { name: 'service_response', type: 'service_response', status: 'NODE_COMPLETE' },
+      { name: 'response', type: 'response', status: 'NODE_SKIPPED' },
+    ]);
+    const of = (name: string) => t.events.filter((e: Json) => e.name === name).map((e: Json) => e.action);
+    expect(of('service_request')).toEqual(['run', 'complete']);
+    expect(t.events.find((e: Json) => e.name === 'service_request' && e.action === 'run')).toEqual({
+      name: 'service_request',
+      type: 'service_request',
+      action: 'run',
+      at: 'S',
+      values: [{ key: 'headers', type: 'map', value: { 'X-A': '1' } }],
+      value: { headers: { 'X-A': '1' } },
+    });
+    expect(t.events.find((e: Json) => e.name === 'COPY' && e.action === 'complete')).toEqual({
+      name: 'COPY',
+      type: 'jq',
+      action: 'complete',
+      at: 'S',
+      values: [{ type: 'any', value: { got: { up: true } } }],
+      value: { got: { up: true } },
+    });
+    expect(of('response')).toEqual(['skip']);
+  });
+});
+
+describe('Debugger for Datakit docs (3.15), "Redaction and sanitization"', () => {
+  it('consumer-identifying headers are masked like credentials; vault values always', async () => {
+    process.env.DK_H6_SECRET = 'hunter2-value';
+    const flow = dk.load({
+      debug: true,
+      resources: { vault: { secret: '{vault://env/dk-h6-secret}' } },
+      nodes: [
+        {
+          name: 'S',
+          type: 'static',
+          values: { headers: { 'X-Consumer-Id': 'a', 'X-Consumer-Username': 'b', 'X-Consumer-Custom-Id': 'c', 'X-Credential-Identifier': 'd', Authorization: 'e', 'X-Plain': 'f' } },
+        },
+        { name: 'J', type: 'jq', inputs: { s: 'vault.secret' }, jq: '.s' },
+        { name: 'E', type: 'exit', inputs: { headers: 'S.headers', body: 'J' } },
+      ],
+    });
+    const r = await flow.run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'true' } });
+    const raw = text(r.response.body);
+    expect(raw).not.toContain('hunter2-value');
+    const t = JSON.parse(raw);
+    const s = t.events.find((e: Json) => e.name === 'S' && e.action === 'complete');
+    const masked = { 'X-Consumer-Id': '********', 'X-Consumer-Username': '********', 'X-Consumer-Custom-Id': '********', 'X-Credential-Identifier': '********', Authorization: '********', 'X-Plain': 'f' };
+    expect(s.values).toEqual([{ key: 'headers', type: 'map', value: masked }]);
+    expect(t.events.find((e: Json) => e.name === 'vault')).toMatchObject({ action: 'complete', values: [{ key: 'secret', type: 'string', value: '********' }], value: { secret: '********' } });
+    expect(t.events.find((e: Json) => e.name === 'J' && e.action === 'run').values).toEqual([{ key: 's', type: 'any', value: '********' }]);
+    expect(t.nodes).toContainEqual({ name: 'vault', type: 'vault', status: 'NODE_COMPLETE' });
+    delete process.env.DK_H6_SECRET;
+  });
+
+  it('JWTs and keys are always redacted: jwt_sign key and token, jwt_decode token and signature', async () => {
+    const flow = dk.load({
+      debug: true,
+      nodes: [
+        { name: 'K', type: 'static', values: { key: 'a-very-secret-hmac-key-of-32-bytes!!', claims: { sub: 'u1' } } },
+        { name: 'SIGN', type: 'jwt_sign', algorithm: 'HS256', inputs: { key: 'K.key', claims: 'K.claims' } },
+        { name: 'DECODE', type: 'jwt_decode', input: 'SIGN.token' },
+        { name: 'E', type: 'exit', inputs: { body: 'DECODE.payload' } },
+      ],
+    });
+    const t = bodyJson((await flow.run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'true' } })).response.body) as Json;
+    const ev = (name: string, action: string) => t.events.find((e: Json) => e.name === name && e.action === action);
+    expect(ev('SIGN', 'run').value).toEqual({ claims: { sub: 'u1' }, key: '********' });
+    expect(ev('SIGN', 'complete').value.token).toBe('********');
+    expect(ev('DECODE', 'run').value).toBe('********');
+    expect(ev('DECODE', 'complete').value.signature).toBe('********');
+    expect(ev('DECODE', 'complete').value.payload.sub).toBe('u1');
+  });
+});
+
+describe('Datakit plugin docs, "Making node execution errors visible"', () => {
+  it('a non-2XX call answer fails the node with "non-2XX response code: 403"', async () => {
+    const r = await dk.load({ debug: true, nodes: [{ name: 'API', type: 'call', url: `${api.url}/status/403` }] }).run({ method: 'GET', path: '/', requestId: 'f5e07609d55bd66508c8315b8cf6583a' });
+    expect(r.response.status).toBe(500);
+    expect(bodyJson(r.response.body)).toEqual({
+      message: 'node execution error',
+      request_id: 'f5e07609d55bd66508c8315b8cf6583a',
+      error: 'non-2XX response code: 403',
+      node: { index: 1, name: 'API', type: 'call' },
+    });
+  });
+});
+
+const messages = (cfg: object) => dk.validate(cfg).map((e) => e.message);
+
+describe("Kong's published datakit schema (app/_schemas/gateway/plugins/3.15/Datakit.json)", () => {
+  it('nodes: at most 64', () => {
+    const node = (i: number) => ({ name: `S${i}`, type: 'static', values: { a: i } });
+    expect(messages({ nodes: Array.from({ length: 64 }, (_, i) => node(i)) })).toEqual([]);
+    expect(messages({ nodes: Array.from({ length: 65 }, (_, i) => node(i)) })).toEqual(['nodes: length must be at most 64']);
+  });
+
+  it('a jq node has no field-level outputs (3.10 list-shaped outputs stay accepted)', () => {
+    expect(messages({ nodes: [{ name: 'J', type: 'jq', jq: '.', outputs: { a: 'response.body' } }] })).toEqual(['node #1 (J): outputs: unknown field']);
+  });
+
+  it('property content_type is one of application/json, application/octet-stream, text/plain', () => {
+    for (const ct of ['application/json', 'application/octet-stream', 'text/plain']) expect(messages({ nodes: [{ name: 'P', type: 'property', property: 'kong.ctx.shared.x', content_type: ct }] })).toEqual([]);
+    expect(messages({ nodes: [{ name: 'P', type: 'property', property: 'kong.ctx.shared.x', content_type: 'text/html' }] })).toEqual([
+      'node #1 (P): content_type: expected one of: application/json, application/octet-stream, text/plain',
+    ]);
+  });
+
+  it('jwt_sign: algorithm is required (no HS256 default) and static_claims values are strings', () => {
+    expect(messages({ nodes: [{ name: 'S', type: 'jwt_sign' }] })).toEqual(['node #1 (S): algorithm: required field missing']);
+    expect(messages({ nodes: [{ name: 'S', type: 'jwt_sign', algorithm: 'HS256', static_claims: { iss: 'me', n: 1, o: { a: 1 } } }] })).toEqual([
+      'node #1 (S): static_claims.n: expected a string',
+      'node #1 (S): static_claims.o: expected a string',
+    ]);
+    expect(messages({ nodes: [{ name: 'S', type: 'jwt_sign', algorithm: 'HS256', static_claims: { iss: 'me' } }] })).toEqual([]);
+  });
+
+  it('string lengths: jq 10240, call method 32, property 255; branch then/else and resources.vault at most 64 entries', () => {
+    expect(messages({ nodes: [{ name: 'J', type: 'jq', jq: '.' + ' '.repeat(10240) }] })).toEqual(['node #1 (J): jq: length must be at most 10240']);
+    expect(messages({ nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1/', method: 'A'.repeat(33) }] })).toEqual(['node #1 (C): method: length must be at most 32']);
+    expect(messages({ nodes: [{ name: 'P', type: 'property', property: 'kong.ctx.shared.' + 'x'.repeat(240) }] })).toEqual(['node #1 (P): property: length must be at most 255']);
+    const targets = Array.from({ length: 65 }, (_, i) => ({ name: `T${i}`, type: 'static', values: { a: i } }));
+    expect(
+      messages({ nodes: [{ name: 'B', type: 'branch', input: 'request.body', then: targets.map((t) => t.name) }, ...targets] }),
+    ).toContain('node #1 (B): then: length must be at most 64');
+    const vault = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`s${i}`, `{vault://env/s${i}}`]));
+    expect(messages({ resources: { vault }, nodes: [{ name: 'J', type: 'jq', jq: '.' }] })).toEqual(['resources.vault: length must be at most 64']);
+  });
+
+  it('ranges already in Kong wording: exit status 200-599, call timeout 0-2147483646 (0 accepted)', () => {
+    expect(messages({ nodes: [{ name: 'E', type: 'exit', status: 199 }] })).toEqual(['node #1 (E): status: value should be between 200 and 599']);
+    expect(messages({ nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1/', timeout: 0 }] })).toEqual([]);
+    expect(messages({ nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1/', timeout: 2147483647 }] })).toEqual(['node #1 (C): timeout: value should be between 0 and 2147483646']);
+  });
+});
+
+describe('Datakit plugin docs, "Node types" port table', () => {
+  it('the handlebars node has an `output` port: inputs: {body: GREETING.output} works', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'GREETING', type: 'handlebars', template: 'Hello, {{q.who}}!', inputs: { q: 'request.query' } },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'GREETING.output' } },
+      ],
+    });
+    const r = await flow.run({ method: 'GET', path: '/', query: 'who=Kong' });
+    expect(text(r.response.body)).toBe('Hello, Kong!');
+  });
+
+  it('a link declared on both ends (A.outputs and B.inputs) is one connection, not a conflict', async () => {
+    const cfg = {
+      nodes: [
+        { name: 'A', type: 'static', values: { v: 'x' }, outputs: { v: 'B.v' } },
+        { name: 'B', type: 'jq', inputs: { v: 'A.v' }, jq: '.v', output: 'response.body' },
+      ],
+    };
+    expect(messages(cfg)).toEqual([]);
+    const r = await dk.load(cfg).run({ method: 'GET', path: '/' }, { upstream: { status: 200, headers: {}, body: '' } });
+    expect(text(r.response.body)).toBe('x');
+    // two different sources on one input still conflict, naming the fields
+    expect(
+      messages({ nodes: [{ name: 'A', type: 'static', values: { v: 'x', w: 'y' }, outputs: { w: 'B.v' } }, { name: 'B', type: 'jq', inputs: { v: 'A.v' }, jq: '.v' }] }),
+    ).toEqual(['invalid connection ("A.w" -> "B.v"): conflicts with existing connection ("A.v" -> "B.v")']);
+  });
+});
+
+describe('execution order: nodes ready together run in configuration order', () => {
+  it('a property set, then a get of the same property later in the list, reads what was set', async () => {
+    const flow = dk.load({
+      nodes: [
+        { name: 'VALUE', type: 'static', values: { v: 'stored' } },
+        { name: 'SET', type: 'property', property: 'kong.ctx.shared.k', input: 'VALUE.v' },
+        // GET has no inputs, so it is ready from the start; SET, listed first, runs first once VALUE is done
+        { name: 'GET', type: 'property', property: 'kong.ctx.shared.k' },
+        { name: 'EXIT', type: 'exit', inputs: { body: 'GET' } },
+      ],
+    });
+    const r = await flow.run({ method: 'GET', path: '/' });
+    expect(text(r.response.body)).toBe('stored');
+  });
+
+  it("nodes ready at the start run in the order they are listed, whatever they depend on (as the trace's run events show)", async () => {
+    const flow = dk.load({
+      debug: true,
+      nodes: [
+        { name: 'C', type: 'jq', input: 'request.path', jq: '.' },
+        { name: 'A', type: 'static', values: { a: 1 } },
+        { name: 'B', type: 'jq', inputs: { h: 'request.headers' }, jq: '1' },
+        { name: 'D', type: 'jq', jq: '2' },
+      ],
+    });
+    const t = bodyJson((await flow.run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': '1' } }, { upstream: { status: 200, headers: {}, body: '' } })).response.body) as Json;
+    const runs = t.events.filter((e: Json) => e.action === 'run' && !['request', 'service_request'].includes(e.name)).map((e: Json) => e.name);
+    expect(runs).toEqual(['C', 'A', 'B', 'D']);
+  });
+});
