@@ -5,7 +5,7 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, opAdd, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds,
+  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds,
 } from './runtime.js';
 import {
   state, tick, stepCheck, work, charge, chargeSlots, chargeChars, chargeKeys, chargeValue, timeLeft, CHAR_BYTES, KEY_BYTES, SLOT_BYTES,
@@ -14,6 +14,7 @@ import type { NativeDef, NativeTable } from './compile.js';
 import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
+import { applyFormat } from './formats.js';
 
 export class HaltSignal {
   code: number;
@@ -66,19 +67,66 @@ vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   // the parsed value is about as large as its text
   charge(2 * CHAR_BYTES * v.length);
-  return parseJsonText(v);
+  return parseJqText(v, parseJsonText);
 });
+// jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     work(v.length >>> 10);
-    const s = v.trim();
-    if (/^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s) && s === v) return Number(s);
-    if (s === 'nan' || s === 'NaN') return NaN;
-    throw new JqError(`Cannot parse '${v}' as JSON`);
+    const r = parseJqText(v, parseJsonText);
+    if (typeof r === 'number') return r;
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
+/**
+ * jq's `jv_parse` of a whole string (fromjson, tonumber): texts made only of
+ * literals and whitespace are scanned here the way jq's parser does (its
+ * literal grammar, `+4.2`, `nan`, `infinity`, and its error texts with line
+ * and column); texts with strings, arrays or objects go to the JSON parser.
+ */
+function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
+  if (/["[\]{},:]/.test(s)) return parseJson(s);
+  const fail = (msg: string): never => {
+    throw new JqError(`${msg} (while parsing '${s}')`);
+  };
+  let line = 1;
+  let column = 0;
+  let token = '';
+  let got = false;
+  let value: unknown = null;
+  const finish = (where: string) => {
+    const r = jqLiteral(token);
+    if (r.error) fail(`${r.error} ${where}line ${line}, column ${column}`);
+    token = '';
+    if (got) fail('Unexpected extra JSON values');
+    got = true;
+    value = r.value;
+  };
+  for (const ch of s) {
+    column++;
+    if (ch === '\n') {
+      line++;
+      column = 0;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
+      if (token) finish('at ');
+    } else token += ch;
+  }
+  if (token) finish('at EOF at ');
+  if (!got) fail('Expected JSON value');
+  return value;
+}
+/** One literal token as jq 1.7.1 (decNumber) reads it. */
+function jqLiteral(t: string): { value?: unknown; error?: string } {
+  const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
+  if (fixed !== null) return t === fixed ? { value: JSON.parse(t) } : { error: 'Invalid literal' };
+  const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
+  if (!m) return { error: 'Invalid numeric literal' };
+  const sign = m[1] === '-' ? -1 : 1;
+  if (m[2] !== undefined) return { value: sign * Number(m[2]) };
+  return { value: m[3] !== undefined ? sign * Infinity : NaN };
+}
 function keyList(v: unknown, sorted: boolean): unknown[] {
   if (isObject(v)) {
     const keys = Object.keys(v);
@@ -116,8 +164,9 @@ function contains(a: unknown, b: unknown): boolean {
   }
   return equals(a, b);
 }
+// jq compares kinds, and true and false are different kinds: `true|contains(false)` fails
 vf('contains/1', (a, b) => {
-  if (typeOf(a) !== typeOf(b)) throw new JqError(`${describe(a)} and ${describe(b)} cannot have their containment checked`);
+  if (typeOf(a) !== typeOf(b) || (typeof a === 'boolean' && a !== b)) throw new JqError(`${describe(a)} and ${describe(b)} cannot have their containment checked`);
   return contains(a, b);
 });
 vf('add/0', (v) => {
@@ -297,6 +346,18 @@ function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path):
     }
   }
 }
+/**
+ * range/3 is jq-defined in 1.7.1 (`if $by > 0 then $init|while(. < $upto; . + $by) elif $by < 0
+ * ...`), so non-numbers compare and add with jq's rules: `range(0;1;[])` emits 0, then fails to add.
+ */
+function rangeGeneric(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path): void {
+  const dir = compare(by, 0);
+  if (dir === 0) return;
+  for (let i = from; compare(i, upto) * dir < 0; i = opAdd(i, by)) {
+    if (++state.steps > state.stepsAt) stepCheck();
+    emitValue(k, p, i);
+  }
+}
 fn('range/1', ([n]) => (v, p, env, k) => n(v, null, env, (upto) => rangeLoop(0, upto, 1, k, p)));
 fn('range/2', ([f, t]) => (v, p, env, k) =>
   f(v, null, env, (from) => t(v, null, env, (upto) => rangeLoop(from, upto, 1, k, p))),
@@ -305,9 +366,8 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
   f(v, null, env, (from) =>
     t(v, null, env, (upto) =>
       b(v, null, env, (by) => {
-        if (typeof from !== 'number' || typeof upto !== 'number' || typeof by !== 'number')
-          throw new JqError('Range bounds must be numeric');
-        rangeLoop(from, upto, by, k, p);
+        if (typeof from === 'number' && typeof upto === 'number' && typeof by === 'number') rangeLoop(from, upto, by, k, p);
+        else rangeGeneric(from, upto, by, k, p);
       }),
     ),
   ),
@@ -385,16 +445,16 @@ fn('bsearch/1', ([tf]) => (v, p, env, k) =>
     emitValue(k, p, -1 - lo);
   }),
 );
+// jq 1.7.1: def last(f): reduce f as $x (null; $x) -- null when f is empty. In a path
+// expression the reduce keeps the path it started at, valid only if the result is still the
+// value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
 fn('last/1', ([f]) => (v, p, env, k) => {
-  let got = false;
   let last: unknown = null;
-  let lastp: Path = null;
-  f(v, p, env, (x, xp) => {
-    got = true;
+  f(v, null, env, (x) => {
     last = x;
-    lastp = xp;
   });
-  if (got) k(last, lastp);
+  if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);
+  else emitValue(k, p, last);
 });
 fn('isempty/1', ([f]) => (v, p, env, k) => {
   const token = {};
@@ -506,13 +566,19 @@ function sorted(v: unknown[]): unknown[] {
   return v.slice().sort(counted);
 }
 vf('sort/0', (v) => sorted(requireArray(v, 'sorted')));
-function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; key: unknown[] }[] {
+const NOT_BOTH_ARRAYS = 'cannot be sorted, as they are not both arrays';
+function keyed(f: Fn, v: unknown, env: Env | null, notArrays: string): { x: unknown; key: unknown[] }[] {
   if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
   if (!Array.isArray(v)) {
     // jq: _impl(map([f])) -- f runs over the values first, then the input must be an array
-    for (const x of Object.values(v as Obj)) f(x, null, env, () => {});
+    const keys = Object.values(v as Obj).map((x) => {
+      const key: unknown[] = [];
+      f(x, null, env, (y) => key.push(y));
+      return key;
+    });
+    throw new JqError(`${describe(v)} and ${describe(keys)} ${notArrays}`);
   }
-  const arr = requireArray(v, what);
+  const arr = v;
   charge((SLOT_BYTES + KEY_BYTES) * arr.length);
   return arr.map((x) => {
     tick();
@@ -525,12 +591,12 @@ function keyed(f: Fn, v: unknown, env: Env | null, what: string): { x: unknown; 
   });
 }
 fn('sort_by/1', ([f]) => (v, p, env, k) => {
-  const items = keyed(f, v, env, 'sorted');
+  const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
   items.sort(byKey);
   emitValue(k, p, items.map((i) => i.x));
 });
 fn('group_by/1', ([f]) => (v, p, env, k) => {
-  const items = keyed(f, v, env, 'grouped');
+  const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
   items.sort(byKey);
   const out: unknown[][] = [];
   let prev: unknown[] | null = null;
@@ -542,7 +608,7 @@ fn('group_by/1', ([f]) => (v, p, env, k) => {
   emitValue(k, p, out);
 });
 fn('unique_by/1', ([f]) => (v, p, env, k) => {
-  const items = keyed(f, v, env, 'grouped');
+  const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
   items.sort(byKey);
   const out: unknown[] = [];
   let prev: unknown[] | null = null;
@@ -552,8 +618,10 @@ fn('unique_by/1', ([f]) => (v, p, env, k) => {
   }
   emitValue(k, p, out);
 });
+// jq 1.7.1: def unique: group_by(.) | map(.[0]) (so its errors are group_by's)
 vf('unique/0', (v) => {
-  const s = sorted(requireArray(v, 'sorted'));
+  if (!Array.isArray(v)) keyed((x, _p, _e, k) => k(x, null), v, null, NOT_BOTH_ARRAYS);
+  const s = sorted(v as unknown[]);
   return s.filter((x, i) => i === 0 || compare(s[i - 1], x) !== 0);
 });
 function minmax(items: { x: unknown; key: unknown }[], isMax: boolean): unknown {
@@ -571,8 +639,8 @@ function requireIterable(v: unknown): unknown[] {
 }
 vf('min/0', (v) => minmax(requireIterable(v).map((x) => ({ x, key: x })), false));
 vf('max/0', (v) => minmax(requireIterable(v).map((x) => ({ x, key: x })), true));
-fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), false)));
-fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'sorted'), true)));
+fn('min_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'cannot be iterated over'), false)));
+fn('max_by/1', ([f]) => (v, p, env, k) => emitValue(k, p, minmax(keyed(f, v, env, 'cannot be iterated over'), true)));
 // jq: def reverse: [.[length - 1 - range(0;length)]];
 vf('reverse/0', (v) => {
   if (Array.isArray(v)) {
@@ -602,11 +670,18 @@ function flatten(a: unknown[], depth: number, out: unknown[]): unknown[] {
   }
   return out;
 }
-vf('flatten/0', (v) => flatten(requireArrayFlat(v), 1e9, []));
+vf('flatten/0', (v) => flatten(requireArrayFlat(v), Infinity, []));
+// jq 1.7.1: `if $x < 0 then error(...) else _flatten($x)`, where _flatten recurses with $x - 1 until
+// $x == 0: a fractional depth never reaches 0 (full flatten), nan < 0, and a string, array or
+// object depth fails to subtract at the first nested array.
 vf('flatten/1', (v, d) => {
-  if (typeof d !== 'number') throw new JqError('flatten depth must not be negative');
-  if (d < 0) throw new JqError('flatten depth must not be negative');
-  return flatten(requireArrayFlat(v), d, []);
+  if (compare(d, 0) < 0) throw new JqError('flatten depth must not be negative');
+  const items = requireArrayFlat(v);
+  if (typeof d !== 'number') {
+    if (items.some(Array.isArray)) opSub(d, 1);
+    return items.slice();
+  }
+  return flatten(items, Number.isInteger(d) ? d : Infinity, []);
 });
 function requireArrayFlat(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
@@ -676,26 +751,31 @@ fn('select/1', ([f]) => (v, p, env, k) =>
   }),
 );
 vf('indices/1', (v, i) => indicesOf(v, i));
+// jq 1.7.1 (_strindices): byte offsets into the UTF-8 text, overlapping matches, [] for ""
 function indicesOf(v: unknown, i: unknown): unknown {
   if (typeof v === 'string' && typeof i === 'string') {
-    if (i === '') return null;
     const r: number[] = [];
-    const cp = hasSur(v);
+    if (i === '') return r;
     work(v.length >>> 10);
-    let idx = v.indexOf(i);
-    while (idx >= 0) {
+    if (!/[^\x00-\x7f]/.test(v)) {
+      for (let idx = v.indexOf(i); idx >= 0; idx = v.indexOf(i, idx + 1)) {
+        chargeSlots(1);
+        r.push(idx);
+      }
+      return r;
+    }
+    const hay = Buffer.from(v, 'utf8');
+    const needle = Buffer.from(i, 'utf8');
+    for (let idx = hay.indexOf(needle); idx >= 0; idx = hay.indexOf(needle, idx + 1)) {
       chargeSlots(1);
-      r.push(cp ? strLength(v.slice(0, idx)) : idx);
-      idx = v.indexOf(i, idx + 1);
+      r.push(idx);
     }
     return r;
   }
-  if (Array.isArray(v) && Array.isArray(i)) return arrayIndices(v, i);
+  // jq 1.7.1's jv_array_indexes: an empty needle finds nothing
+  if (Array.isArray(v) && Array.isArray(i)) return i.length === 0 ? [] : arrayIndices(v, i);
   if (Array.isArray(v)) return arrayIndices(v, [i]);
   return indexValue(v, i);
-}
-function hasSur(s: string): boolean {
-  return /[\ud800-\udfff]/.test(s);
 }
 vf('index/1', (v, i) => {
   const r = indicesOf(v, i);
@@ -799,6 +879,10 @@ vf('implode/0', (v) => {
   }
   return s;
 });
+vf('format/1', (v, f) => {
+  if (typeof f !== 'string') throw new JqError(`${describe(f)} is not a valid format`);
+  return applyFormat(f, v);
+});
 vf('ascii/0', (v) => {
   if (typeof v !== 'number') throw new JqError('ascii input must be a number');
   return String.fromCharCode(v);
@@ -825,6 +909,8 @@ vf('isnan/0', (v) => {
   if (typeof v !== 'number') return false;
   return v !== v;
 });
+// jq 1.7.1: def isfinite: type == "number" and (isinfinite | not) -- nan is finite
+vf('isfinite/0', (v) => typeof v === 'number' && v !== Infinity && v !== -Infinity);
 vf('isnormal/0', (v) => {
   if (typeof v !== 'number') return false;
   return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
@@ -864,6 +950,9 @@ fn('halt_error/1', ([c]) => (v, _p, env) =>
 fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
 vf('builtins/0', () => builtinNames());
 vf('get_search_list/0', () => []);
+// no program or jq binary file: jq gives null for a program from the command line
+vf('get_jq_origin/0', () => null);
+vf('get_prog_origin/0', () => null);
 vf('splits/0', () => {
   throw new JqError('splits/0 is not defined');
 });
@@ -1008,13 +1097,13 @@ function nextafter(x: number, y: number): number {
 const math2: Record<string, (a: number, b: number) => number> = {
   pow: Math.pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
-  fdim: (a, b) => (a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
+  fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: (a, b) => a - b * rint(a / b), remainder: (a, b) => a - b * rint(a / b),
-  nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, Math.trunc(b)),
+  nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, cInt(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
 vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
-vf('ldexp/2', (_v, a, b) => scalbn(num(a), Math.trunc(num(b))));
+vf('ldexp/2', (_v, a, b) => scalbn(num(a), cInt(num(b))));
 
 for (const [k, d] of regexNatives()) natives.set(k, metered(d));
 
@@ -1107,7 +1196,7 @@ def fromdate: fromdateiso8601;
 def date: todate;
 def dateadd(u; n): . + n;
 def datesub(u; n): . - n;
-def finites: select(isinfinite or isnan | not);
+def finites: select(isfinite);
 def normals: select(isnormal);
 def error(msg; x): x | error(msg);
 def splits($re; flags): split($re; flags) | .[];
@@ -1153,11 +1242,15 @@ function delSliceBounds(len: number, k: Obj): [number, number] {
 }
 
 /** C's `(int)` of a double (truncation; values no index can reach stay out of reach). */
-function cInt(x: number): number {
+function cIndex(x: number): number {
   if (x !== x) return 0;
   if (x >= 2147483647) return 2147483647;
   if (x <= -2147483648) return -2147483648;
   return Math.trunc(x);
+}
+/** A double passed to a C `int` parameter (ldexp's exponent, jn's order) as jq's builds convert it: nan and out-of-range values become INT_MIN. */
+function cInt(x: number): number {
+  return x === x && x > -2147483649 && x < 2147483648 ? Math.trunc(x) : -2147483648;
 }
 
 /** jq's `jv_dels`: t without the keys (sorted as jq sorts them), in one pass. */
@@ -1190,13 +1283,13 @@ function delKeys(t: unknown, keys: unknown[]): unknown {
       let del = false;
       // jq's two cursors over the sorted negative and non-negative indices
       while (ni < neg.length) {
-        const d = len + cInt(neg[ni]);
+        const d = len + cIndex(neg[ni]);
         if (i === d) del = true;
         if (i < d) break;
         ni++;
       }
       while (pi < nonneg.length) {
-        const d = cInt(nonneg[pi]);
+        const d = cIndex(nonneg[pi]);
         if (i === d) del = true;
         if (i < d) break;
         pi++;

@@ -75,8 +75,11 @@ function utf8LikeJq(buf: Buffer): string {
   return buf.toString('utf8');
 }
 
+// jq's escape_string, used by @csv @tsv @sh @html, writes NUL as the two characters \0
+const NUL = /\0/g;
+
 function shQuote(v: unknown): string {
-  if (typeof v === 'string') return "'" + v.replace(/'/g, "'\\''") + "'";
+  if (typeof v === 'string') return "'" + v.replace(/'/g, "'\\''").replace(NUL, '\\0') + "'";
   if (v === null || typeof v === 'boolean' || typeof v === 'number') return dump(v);
   throw new JqError(`${describe(v)} can not be escaped for shell`);
 }
@@ -100,8 +103,8 @@ function format(name: string, v: unknown): string {
     case 'json':
       return dump(v);
     case 'html':
-      return tostr(v).replace(/[<>&'"]/g, (c) =>
-        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : '&quot;',
+      return tostr(v).replace(/[<>&'"\0]/g, (c) =>
+        c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : c === '"' ? '&quot;' : '\\0',
       );
     case 'uri': {
       // up to 9 characters per input character: charged as it grows
@@ -120,12 +123,13 @@ function format(name: string, v: unknown): string {
       if (!Array.isArray(v)) throw new JqError(`${describe(v)} cannot be ${name}-formatted, only array`);
       return v
         .map((x) => {
-          if (typeof x === 'number') return numToString(x);
+          // nan is an empty field
+          if (typeof x === 'number') return x !== x ? '' : numToString(x);
           if (typeof x === 'boolean') return x ? 'true' : 'false';
           if (x === null) return '';
           if (typeof x === 'string') {
-            if (name === 'csv') return '"' + x.replace(/"/g, '""') + '"';
-            return x.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+            if (name === 'csv') return '"' + x.replace(/"/g, '""').replace(NUL, '\\0') + '"';
+            return x.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
           }
           throw new JqError(`${describe(x)} is not valid in a csv row`);
         })

@@ -9,39 +9,45 @@ function dayOfYear(y: number, m: number, d: number): number {
   return Math.round((Date.UTC(y, m, d) - Date.UTC(y, 0, 1)) / 86400000);
 }
 
+// jq 1.7.1: the seconds are truncated to time_t, then the fraction v - floor(v) is added back to
+// tm_sec (so -1.9 is 23:59:59 plus 0.1)
 function gmtime(v: unknown): unknown[] {
-  if (typeof v !== 'number') throw new JqError('gmtime() requires a number');
-  const secs = Math.floor(v);
-  const frac = v - secs;
+  if (typeof v !== 'number') throw new JqError('gmtime() requires numeric inputs');
+  const secs = Math.trunc(v);
+  const frac = v - Math.floor(v);
   const d = new Date(secs * 1000);
-  if (isNaN(d.getTime())) throw new JqError('gmtime() requires a valid time');
+  if (isNaN(d.getTime())) throw new JqError('error converting number of seconds since epoch to datetime');
   const y = d.getUTCFullYear();
   return [y, d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds() + frac, d.getUTCDay(),
     dayOfYear(y, d.getUTCMonth(), d.getUTCDate())];
 }
 
 function localtime(v: unknown): unknown[] {
-  if (typeof v !== 'number') throw new JqError('localtime() requires a number');
-  const secs = Math.floor(v);
-  const frac = v - secs;
+  if (typeof v !== 'number') throw new JqError('localtime() requires numeric inputs');
+  const secs = Math.trunc(v);
+  const frac = v - Math.floor(v);
   const d = new Date(secs * 1000);
+  if (isNaN(d.getTime())) throw new JqError('error converting number of seconds since epoch to datetime');
   const y = d.getFullYear();
   return [y, d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds() + frac, d.getDay(),
     dayOfYear(y, d.getMonth(), d.getDate())];
 }
 
+// jq's jv2tm reads the eight fields of a broken-down time (later elements are ignored)
 function checkTm(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || v.length < 6) throw new JqError(`${what} requires parsed datetime inputs`);
-  for (const x of v) if (typeof x !== 'number') throw new JqError(`${what} requires parsed datetime inputs`);
-  return v as number[];
+  if (!Array.isArray(v) || v.length < 8) throw new JqError(`${what} requires parsed datetime inputs`);
+  for (let i = 0; i < 8; i++) if (typeof v[i] !== 'number') throw new JqError(`${what} requires parsed datetime inputs`);
+  return v.slice(0, 8) as number[];
 }
 
+// jq 1.7.1: fields are C ints (truncated), timegm normalizes them; a result of -1 is timegm's
+// error value, so 1969-12-31T23:59:59 is reported as invalid too
 function mktime(v: unknown): number {
-  if (!Array.isArray(v)) throw new JqError('mktime requires array of 6 numbers');
-  const tm = checkTm(v, 'mktime');
-  const t = Date.UTC(tm[0], tm[1], tm[2], tm[3], tm[4], Math.floor(tm[5])) / 1000;
-  if (isNaN(t)) throw new JqError('invalid gmtime representation');
-  return Math.floor(t);
+  if (!Array.isArray(v)) throw new JqError('mktime requires array inputs');
+  const tm = checkTm(v, 'mktime').map(Math.trunc);
+  const t = Date.UTC(tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]) / 1000;
+  if (isNaN(t) || t === -1) throw new JqError('invalid gmtime representation');
+  return t;
 }
 
 function pad(n: number, w: number, c = '0'): string {
@@ -187,8 +193,10 @@ function strptime(v: unknown, fmt: unknown): unknown[] {
     }
     return fail();
   };
-  for (let i = 0; i < fmt.length; i++) {
-    const c = fmt[i];
+  // glibc's %c in the C locale
+  const spec = fmt.replace(/%c/g, '%a %b %e %H:%M:%S %Y');
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i];
     if (c === ' ' || c === '\t' || c === '\n') {
       while (pos < v.length && /\s/.test(v[pos])) pos++;
       continue;
@@ -198,8 +206,8 @@ function strptime(v: unknown, fmt: unknown): unknown[] {
       pos++;
       continue;
     }
-    let f = fmt[++i];
-    if (f === 'E' || f === 'O') f = fmt[++i];
+    let f = spec[++i];
+    if (f === 'E' || f === 'O') f = spec[++i];
     switch (f) {
       case 'Y': Y = num(4, true); break;
       case 'm': M = num(2) - 1; break;
