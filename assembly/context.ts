@@ -12,6 +12,7 @@ import {
   host_secret_get,
   log,
   LOG_ERROR,
+  LOG_WARN,
   monoMs,
   takeResult,
 } from './host';
@@ -31,6 +32,7 @@ import { NodeType, PortType, portTypeName } from './types';
 import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
+import { decodeForm, DIALECT_310, lowerCaseHeaders, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
 export const S_RUNNING: i32 = 1;
@@ -378,6 +380,22 @@ export class Ctx {
     for (let j = 0; j < take.length; j++) if (this.state[take[j]] == S_PENDING) this.release(take[j]);
   }
 
+  /** A received body as a value; 3.10 decoded form-urlencoded bodies to objects. */
+  decodeBody(body: ArrayBuffer, contentType: string | null): Value | null {
+    if (this.plan.dialect == DIALECT_310 && contentType !== null && contentType!.includes('application/x-www-form-urlencoded')) return decodeForm(body);
+    return decodeBody(body, contentType);
+  }
+
+  /** 3.10 never triggered a node while a user node it reads from had left that output empty. */
+  lacksInput310(n: PNode): bool {
+    for (let p = 0; p < n.inConns.length; p++) {
+      const c = n.inConns[p];
+      if (c !== null && c.srcNode >= N_IMPLICIT && this.fetch(c) === null) return true;
+    }
+    const sc = n.selfConn;
+    return sc !== null && sc.srcNode >= N_IMPLICIT && this.fetch(sc) === null;
+  }
+
   /** Runs ready nodes until the phase finishes or waits for the host. */
   pump(): i32 {
     // one clock read per node: a node's end is the next node's start
@@ -386,6 +404,10 @@ export class Ctx {
       const i = this.nextReady();
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
+      if (this.plan.dialect == DIALECT_310 && this.lacksInput310(n)) {
+        this.skip(i);
+        continue;
+      }
       this.traceRun(i);
       if (this.timings) this.nodeStart[i] = clock;
       clearOverflow();
@@ -471,17 +493,18 @@ export class Ctx {
     }
     if (this.plan.debug && headers !== null) {
       const h = headerValue(headers!, 'x-datakit-debug-trace');
-      if (h !== null && TRUE_WORDS.includes(h!.trim().toLowerCase())) {
+      if (h !== null && (this.plan.dialect == DIALECT_310 ? traceHeaderOn310(h!) : TRUE_WORDS.includes(h!.trim().toLowerCase()))) {
         this.trace = new Trace(this.plan.nodes.length);
         this.traceRun(N_REQUEST);
       }
     }
-    const reqHeaders = headers !== null ? headers! : Value.obj();
+    let reqHeaders = headers !== null ? headers! : Value.obj();
+    if (this.plan.dialect == DIALECT_310) reqHeaders = lowerCaseHeaders(reqHeaders);
     this.setOut(N_REQUEST, 1, reqHeaders);
     this.setOut(N_REQUEST, 2, q !== null ? q : Value.obj());
     if (body !== null) {
       const ct = headerValue(reqHeaders, 'content-type');
-      const b = decodeBody(body!, ct);
+      const b = this.decodeBody(body!, ct);
       if (b === null) {
         this.state[N_REQUEST] = S_FAILED;
         return this.fail(N_REQUEST, 'invalid JSON in request body: ' + bodyError);
@@ -520,12 +543,13 @@ export class Ctx {
     const m = parseJson(meta, true);
     if (m === null || m.typeKind() != Kind.OBJ) return this.fail(N_SERVICE_RESPONSE, 'invalid response metadata from host');
     const h = m.get('headers');
-    const headers = h !== null ? h : Value.obj();
+    let headers = h !== null ? h : Value.obj();
+    if (this.plan.dialect == DIALECT_310) headers = lowerCaseHeaders(headers);
     this.setOut(N_SERVICE_RESPONSE, 1, headers);
     this.setOut(N_SERVICE_RESPONSE, 2, m.get('status'));
     if (body !== null) {
       if (this.node(N_SERVICE_RESPONSE).rawBodyUsed || this.trace !== null) this.setOut(N_SERVICE_RESPONSE, 3, Value.fromBytes(body!));
-      const b = decodeBody(body!, headerValue(headers, 'content-type'));
+      const b = this.decodeBody(body!, headerValue(headers, 'content-type'));
       if (b === null) return this.fail(N_SERVICE_RESPONSE, 'invalid JSON in service response body: ' + bodyError);
       this.setOut(N_SERVICE_RESPONSE, 0, b);
     }
@@ -657,6 +681,7 @@ export class Ctx {
   exit(n: PNode, r: NodeResult): i32 {
     this.cancelAll();
     this.finished = true;
+    if (n.bodyPhase310 && this.trace === null) return this.exitBody310(n, r);
     let body = r.body;
     let headers = r.headers;
     if (this.trace !== null) {
@@ -671,6 +696,32 @@ export class Ctx {
     w.byte(0x7d);
     this.emit(w, body);
     return ACTION_RESPOND;
+  }
+
+  /**
+   * 3.10's exit in the response-body phase: the upstream's status and headers
+   * were sent already, so only the body is replaced (none given: kept), and
+   * a status or headers it was given are dropped with a warning, once per
+   * flow unless `warn_headers_sent: false`.
+   */
+  exitBody310(n: PNode, r: NodeResult): i32 {
+    const headersIn = n.inConns.length > 1 && n.inConns[1] !== null;
+    if (n.warnHeadersSent && (n.statusSet || headersIn)) {
+      const what = n.statusSet && headersIn ? 'status or headers' : n.statusSet ? 'status' : 'headers';
+      log(LOG_WARN, "exit: node '" + n.name + "' cannot set " + what + " when processing response body, headers already sent; set 'warn_headers_sent' to false to silence this warning");
+      n.warnHeadersSent = false;
+    }
+    const hasBody = n.inConns.length > 0 && n.inConns[0] !== null && r.body.byteLength > 0;
+    const w = new ByteWriter(64);
+    w.str('{"action":"continue"');
+    if (hasBody) {
+      w.str(',"headers":{"Content-Length":"');
+      w.int(r.body.byteLength);
+      w.str('"}');
+    }
+    w.byte(0x7d);
+    this.emit(w, hasBody ? r.body : null);
+    return ACTION_CONTINUE;
   }
 
   /** A node failed: cancel the rest and answer 500. */

@@ -33,6 +33,7 @@ import {
   LENGTH_SET,
 } from './http';
 import { valueTypeName } from './trace';
+import { decodeForm, DIALECT_310, lowerCaseHeaders, withoutQuery } from './dialect';
 
 export class NodeResult {
   static readonly DONE: i32 = 0;
@@ -177,6 +178,13 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
 
 /** A jq node's outputs from its results: the first is the node's value, the k-th feeds output port k. */
 function setJqOutputs(ctx: Ctx, n: PNode, items: Value[], sensitive: bool): void {
+  // 3.10 left an output without a result empty (its readers never run)
+  if (ctx.plan.dialect == DIALECT_310) {
+    for (let k = 0; k < items.length; k++) items[k].sensitive = sensitive;
+    ctx.selfs[n.index] = items.length > 0 ? items[0] : null;
+    for (let k = 0; k < n.outPorts.length; k++) ctx.setOut(n.index, k, k < items.length ? items[k] : null);
+    return;
+  }
   const first = items.length > 0 ? items[0] : Value.nul();
   first.sensitive = sensitive;
   ctx.selfs[n.index] = first;
@@ -391,7 +399,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
     if (problem !== null) return NodeResult.failed('invalid url ' + jsonQuote(url) + ': ' + problem!);
   }
   const query = ins[2];
-  if (query !== null && !query.isNull()) url = mergeQuery(url, query);
+  // 3.10's query input replaced the url's query
+  if (query !== null && !query.isNull()) url = mergeQuery(ctx.plan.dialect == DIALECT_310 ? withoutQuery(url) : url, query);
 
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;
@@ -402,6 +411,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   }
   const body = ins[0];
   const enc = body !== null && !body.isNull() ? encodeBody(body, headers) : null;
+  // 3.10 sent a call's body with only the headers the flow gave it
+  if (enc !== null && ctx.plan.dialect == DIALECT_310) enc.contentType = '';
 
   const w = new ByteWriter(256);
   w.str('{"method":');
@@ -444,8 +455,14 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
 
 /** The host delivered a call's answer: set the call node's outputs. */
 export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer, body: ArrayBuffer | null): NodeResult {
+  const dialect310 = ctx.plan.dialect == DIALECT_310;
   if (status <= 0) {
     const msg = String.UTF8.decode(meta);
+    // 3.10: the call completes with only its `error` output (port 4) set
+    if (dialect310) {
+      ctx.setOut(n.index, 4, Value.str(msg.length > 0 ? msg : 'HTTP call failed'));
+      return NodeResult.done();
+    }
     return NodeResult.failed(msg.length > 0 ? msg : 'HTTP call failed');
   }
   const m = parseJson(meta, true);
@@ -453,7 +470,9 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
   let headers = m.get('headers');
   if (headers === null) headers = Value.obj();
   const i = n.index;
-  if (status < 200 || status > 299) {
+  // 3.10: any answer is a result, and its header names are lower-case
+  if (dialect310) headers = lowerCaseHeaders(headers);
+  else if (status < 200 || status > 299) {
     if (ctx.traceOn()) {
       // the trace shows the answer that failed the call
       ctx.setOut(i, 1, headers);
@@ -469,7 +488,8 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
   ctx.setOut(i, 1, headers);
   ctx.setOut(i, 2, Value.num(<f64>status));
   if (body !== null) {
-    const b = decodeBody(body!, headerValue(headers, 'content-type'));
+    const ct = headerValue(headers, 'content-type');
+    const b = dialect310 && ct !== null && ct!.includes('application/x-www-form-urlencoded') ? decodeForm(body!) : decodeBody(body!, ct);
     if (b === null) return NodeResult.failed('invalid JSON in response body: ' + bodyError);
     ctx.setOut(i, 0, b);
     if (n.rawBodyUsed || ctx.traceOn()) ctx.setOut(i, 3, Value.fromBytes(body!));

@@ -7,6 +7,7 @@ import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJsonString } from '
 import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_jq_simple, host_template_compile, host_template_free, takeResult } from './host';
 import { compileSimple, JqOp } from './jqsimple';
 import { didYouMean } from './suggest';
+import { DIALECT_310, DIALECT_311, jqVariableName310 } from './dialect';
 import {
   allowedAttributes,
   COMMON_NODE_FIELDS,
@@ -73,6 +74,8 @@ export class PNode {
   // attributes, by type
   jqHandle: i32 = 0;
   jqVarNames: string[] = [];
+  /** 3.10: the label a node-wise input was written with (its jq $variable's name) */
+  selfSource: string = '';
   /** the parts of its input a jq filter reads (null: all of it) */
   jqPaths: PathTree | null = null;
   /** the filter when the module can evaluate it itself (null: always the host's jq_run) */
@@ -87,6 +90,10 @@ export class PNode {
   sslServerName: string = '';
   status: i32 = 200;
   warnHeadersSent: bool = false;
+  /** exit: the config gives a status */
+  statusSet: bool = false;
+  /** 3.10: the node waits (transitively) for the upstream's body, so it ran in 3.10's response-body phase */
+  bodyPhase310: bool = false;
   property: string = '';
   nonNil: bool = false;
   /** capability nodes: their attributes as JSON, handed to the host */
@@ -129,6 +136,8 @@ export class Plan {
   id: i32 = 0;
   nodes: PNode[] = [];
   debug: bool = false;
+  /** DIALECT_310 or DIALECT_311 (assembly/dialect.ts): whose semantics the flow runs with */
+  dialect: i32 = DIALECT_311;
   vaultNames: string[] = [];
   vaultRefs: string[] = [];
   /** resources.cache as JSON, for cache nodes ('' when absent) */
@@ -308,8 +317,9 @@ export function buildPlan(cfg: Value): Plan {
   const keys = cfg.keys!;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (k != 'nodes' && k != 'debug' && k != 'resources') plan.error(k + ': unknown field' + didYouMean(k, ['nodes', 'debug', 'resources']), null, k);
+    if (k != 'nodes' && k != 'debug' && k != 'resources' && k != 'dialect') plan.error(k + ': unknown field' + didYouMean(k, ['nodes', 'debug', 'resources', 'dialect']), null, k);
   }
+  readDialect(plan, cfg);
   const debug = cfg.get('debug');
   if (debug !== null && !debug.isNull()) {
     if (debug.typeKind() != Kind.BOOL) plan.error('debug: expected a boolean', null, 'debug');
@@ -337,7 +347,8 @@ export function buildPlan(cfg: Value): Plan {
     return plan;
   }
   const items = nodesV.resolve().items!;
-  if (items.length == 0) plan.error('nodes: at least one node is required', null, 'nodes');
+  // 3.10's filter accepted an empty flow
+  if (items.length == 0 && plan.dialect != DIALECT_310) plan.error('nodes: at least one node is required', null, 'nodes');
 
   // Kong's schema: nodes has at most 64 entries
   if (items.length > MAX_NODES) plan.error('nodes: length must be at most ' + MAX_NODES.toString(), null, 'nodes');
@@ -361,10 +372,40 @@ export function buildPlan(cfg: Value): Plan {
   // connections that failed are left out: a cycle among the rest is a real one
   const acyclic = computeDependencies(plan);
   if (acyclic) computePhases(plan);
+  if (acyclic && plan.dialect == DIALECT_310) markBodyPhase310(plan);
   compileNodes(plan, acyclic);
   if (plan.errors.length > 0) return plan;
   layoutOutputs(plan);
   return plan;
+}
+
+/**
+ * The dialect: an explicit `dialect: "3.10"` or `"3.11"` wins (the gateway
+ * sets "3.10" on filters read from `filter_chains`); otherwise a config in
+ * which any node writes `inputs` or `outputs` as a list (3.10's shape) is
+ * 3.10, and every other config is 3.11+.
+ */
+function readDialect(plan: Plan, cfg: Value): void {
+  const d = cfg.get('dialect');
+  if (d !== null && !d.isNull()) {
+    const s = d.typeKind() == Kind.STR ? d.resolve().s : '';
+    if (s == '3.10') plan.dialect = DIALECT_310;
+    else if (s != '3.11') plan.error('dialect: expected "3.10" or "3.11"', null, 'dialect');
+    return;
+  }
+  const nodes = cfg.get('nodes');
+  if (nodes === null || nodes.typeKind() != Kind.ARR) return;
+  const items = nodes.resolve().items!;
+  for (let i = 0; i < items.length; i++) {
+    const n = items[i];
+    if (n.typeKind() != Kind.OBJ) continue;
+    const ins = n.get('inputs');
+    const outs = n.get('outputs');
+    if ((ins !== null && ins.typeKind() == Kind.ARR) || (outs !== null && outs.typeKind() == Kind.ARR)) {
+      plan.dialect = DIALECT_310;
+      return;
+    }
+  }
 }
 
 function readResources(plan: Plan, res: Value | null): void {
@@ -469,6 +510,8 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   n.outPorts = fixedOutputs(n.type);
   n.selfInType = selfInputType(n.type);
   n.selfOutType = selfOutputType(n.type);
+  // 3.10's call reports a failed dispatch on an `error` output instead of failing
+  if (plan.dialect == DIALECT_310 && n.type == NodeType.CALL) n.outPorts.push(new PortSpec('error', PortType.STRING));
   // a node with a bad name is still checked, but nothing connects to it
   if (nameOk) plan.nodes.push(n);
   else plan.orphans.push(n);
@@ -600,20 +643,28 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
       if (!ok) plan.error(n.label() + ': method: invalid method ' + jsonQuote(m) + ' (uppercase letters only)', n, 'method');
       n.method = m;
     }
-    n.timeout = attrInt(plan, n, v, 'timeout', -1, 0, 2147483646);
+    // 3.10's timeout is in seconds
+    if (plan.dialect == DIALECT_310) {
+      const secs = attrInt(plan, n, v, 'timeout', -1, 0, 2147483);
+      n.timeout = secs > 0 ? secs * 1000 : secs;
+    } else n.timeout = attrInt(plan, n, v, 'timeout', -1, 0, 2147483646);
     n.sslVerify = attrBool(plan, n, v, 'ssl_verify', true);
     const sni = attrString(plan, n, v, 'ssl_server_name', false);
     if (sni !== null) n.sslServerName = sni;
   } else if (t == NodeType.JQ) {
     maxLength(plan, n, v, 'jq', 10240);
-    attrString(plan, n, v, 'jq', true);
+    // 3.10's jq defaults to `.`
+    attrString(plan, n, v, 'jq', plan.dialect != DIALECT_310);
   } else if (t == NodeType.HANDLEBARS) {
     attrString(plan, n, v, 'template', true);
     const ct = attrString(plan, n, v, 'content_type', false);
     n.contentType = ct !== null ? ct : 'text/plain';
   } else if (t == NodeType.EXIT) {
-    n.status = attrInt(plan, n, v, 'status', 200, 200, 599);
-    n.warnHeadersSent = attrBool(plan, n, v, 'warn_headers_sent', false);
+    n.status = attrInt(plan, n, v, 'status', 200, plan.dialect == DIALECT_310 ? 100 : 200, 599);
+    // 3.10 warns by default when a response-body exit cannot set status or headers
+    n.warnHeadersSent = attrBool(plan, n, v, 'warn_headers_sent', plan.dialect == DIALECT_310);
+    const st = v.get('status');
+    n.statusSet = st !== null && !st.isNull();
   } else if (t == NodeType.PROPERTY) {
     const p = attrString(plan, n, v, 'property', true);
     if (p !== null) {
@@ -819,6 +870,11 @@ function resolveLink(plan: Plan, l: RawLink): void {
   const dst = plan.nodes[di];
   // its ports are unknown after an earlier error
   if (src.broken || dst.broken) return;
+  if (plan.dialect == DIALECT_310) {
+    // 3.10 names a node-wise input after the source as written (`input: CALL` is $CALL, though it reads CALL.body)
+    if (l.toPort === null) dst.selfSource = l.fromLabel();
+    portsAs310(l, src, dst);
+  }
   if (dst.inConns.length != dst.inPorts.length) {
     while (dst.inConns.length < dst.inPorts.length) dst.inConns.push(null);
   }
@@ -884,6 +940,18 @@ function resolveLink(plan: Plan, l: RawLink): void {
     return;
   }
   connect(plan, l, dst, dp, new Conn(si, sp, c == 1 ? dt : -1, label));
+}
+
+/**
+ * 3.10's port resolution: the property node's one port is called `value`,
+ * and a node-wise end on a node with fixed ports is its first port (a jq
+ * result into `call` or `exit` is the body; `input: CALL` reads its body).
+ */
+function portsAs310(l: RawLink, src: PNode, dst: PNode): void {
+  if (src.type == NodeType.PROPERTY && l.fromPort == 'value') l.fromPort = null;
+  if (dst.type == NodeType.PROPERTY && l.toPort == 'value') l.toPort = null;
+  if (l.fromPort === null && src.selfOutType == PortType.OBJECT && src.outPorts.length > 0) l.fromPort = src.outPorts[0].name;
+  if (l.toPort === null && dst.selfInType == PortType.OBJECT && dst.inPorts.length > 0) l.toPort = dst.inPorts[0].name;
 }
 
 /** Names a connection may have meant: every node's, those that could not be read included. */
@@ -1059,6 +1127,17 @@ function computePhases(plan: Plan): void {
   }
 }
 
+/** 3.10 ran a node in its response-body phase when it waited, through any path, for service_response.body. */
+function markBodyPhase310(plan: Plan): void {
+  for (let k = 0; k < plan.order.length; k++) {
+    const n = plan.nodes[plan.order[k]];
+    if (n.index < N_IMPLICIT) continue;
+    let body = readsPort(n, N_SERVICE_RESPONSE, 0);
+    for (let j = 0; j < n.deps.length && !body; j++) body = plan.nodes[n.deps[j]].bodyPhase310;
+    n.bodyPhase310 = body;
+  }
+}
+
 /** Does node `d` read output `port` of node `src` (directly or via $self)? */
 function readsPort(d: PNode, src: i32, port: i32): bool {
   for (let i = 0; i < d.inConns.length; i++) {
@@ -1087,13 +1166,16 @@ function compileNodes(plan: Plan, phased: bool): void {
 function compileNode(plan: Plan, n: PNode, phased: bool): void {
   if (n.type == NodeType.JQ) {
     const jqV = n.config.get('jq');
-    if (jqV === null || jqV.typeKind() != Kind.STR) return; // its error is reported already
-    const filter = jqV.resolve().s;
+    const dialect310 = plan.dialect == DIALECT_310;
+    if ((jqV === null || jqV.typeKind() != Kind.STR) && !(dialect310 && (jqV === null || jqV.isNull()))) return; // its error is reported already
+    const filter = jqV === null || jqV.isNull() ? '.' : jqV.resolve().s;
     // named inputs are also bound as $variables (3.10 configs)
     const vars = new ByteWriter(64);
     vars.byte(0x5b);
     let count = 0;
     for (let j = 0; j < n.inPorts.length; j++) {
+      // 3.10 binds every input, under its port's name made a variable name (the input object's keys follow)
+      if (dialect310) n.inPorts[j].name = jqVariableName310(n.inPorts[j].name);
       const name = n.inPorts[j].name;
       if (!isIdentifier(name)) continue;
       if (count++ > 0) vars.byte(0x2c);
@@ -1101,12 +1183,21 @@ function compileNode(plan: Plan, n: PNode, phased: bool): void {
       n.jqVarNames.push(name);
     }
     vars.byte(0x5d);
+    // 3.10: a node-wise input is also `$` + its source's label (`input: request.headers` -> $request_headers)
+    const selfVar = dialect310 && n.selfConn !== null ? jqVariableName310(n.selfSource) : '';
+    if (selfVar.length > 0) {
+      vars.len--;
+      vars.str(count > 0 ? ',{"input":' : '{"input":');
+      writeJsonString(vars, selfVar);
+      vars.str('}]');
+    }
     const fb = String.UTF8.encode(filter);
     const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
     if (r > 0) {
       n.jqHandle = r;
-      n.jqPaths = inputPathTree(r);
-      n.jqSimple = simpleProgram(r);
+      // the whole input is a variable too: no cutting it to what `.` reads
+      n.jqPaths = selfVar.length > 0 ? null : inputPathTree(r);
+      n.jqSimple = selfVar.length > 0 ? null : simpleProgram(r);
     } else {
       const msg = takeResult(r).text;
       // with its inputs unreadable, its $variables are unknown: an undefined one is no news

@@ -43,6 +43,11 @@ function configValue(v: unknown): unknown {
   return v;
 }
 
+/** A 3.10 datakit filter's config runs with 3.10's semantics unless it names a dialect (docs/compat.md). */
+function filterConfig(config: unknown): unknown {
+  return isObject(config) && config.dialect === undefined ? { ...config, dialect: '3.10' } : config;
+}
+
 /**
  * Finds every datakit config in a document: a bare plugin config
  * (`nodes: ...`), a plugin entry (`name: datakit, config: ...`), or a
@@ -66,7 +71,7 @@ export function findDatakitConfigs(doc: unknown): FoundConfig[] {
       if (!isObject(chain) || !Array.isArray(chain.filters)) return;
       chain.filters.forEach((f, j) => {
         if (isObject(f) && f.name === 'datakit')
-          found.push({ path: `${at}[${i}].filters[${j}].config`, config: configValue(f.config ?? {}) });
+          found.push({ path: `${at}[${i}].filters[${j}].config`, config: filterConfig(configValue(f.config ?? {})) });
       });
     });
   };

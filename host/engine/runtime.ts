@@ -79,12 +79,24 @@ export interface RuntimeOptions {
 
 const NO_VARIABLES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-/** A jq node's named inputs, bound as $variables too (3.10 configs). */
-function jqVariables(vars: string[], input: unknown): Record<string, unknown> {
+/** A jq node's named inputs, bound as $variables too (3.10 configs); `inputVar` names the whole input (a 3.10 node-wise input). */
+function jqVariables(vars: string[], input: unknown, inputVar?: string): Record<string, unknown> {
+  if (inputVar !== undefined) return { [inputVar]: input };
   if (vars.length === 0 || input === null || typeof input !== 'object') return NO_VARIABLES;
   const variables: Record<string, unknown> = {};
   for (const v of vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
   return variables;
+}
+
+/** The module's variable list: input names, and `{"input": name}` for a variable holding the whole input. */
+function splitJqVariables(list: Array<string | { input: string }>): { vars: string[]; inputVar?: string } {
+  const vars: string[] = [];
+  let inputVar: string | undefined;
+  for (const v of list) {
+    if (typeof v === 'string') vars.push(v);
+    else inputVar = v.input;
+  }
+  return { vars: inputVar !== undefined ? [...vars, inputVar] : vars, inputVar };
 }
 
 export class EngineTrap extends Error {
@@ -212,7 +224,7 @@ export class EngineInstance {
   /** a pending text result (wins over `pending` when set) */
   private pendingText: string | undefined;
   private returned: Uint8Array | undefined;
-  private readonly jq = new Map<number, { program: JqCompiled; vars: string[] }>();
+  private readonly jq = new Map<number, { program: JqCompiled; vars: string[]; inputVar?: string }>();
   private readonly templates = new Map<number, RenderFn>();
   private nextHandle = 1;
   /** in-flight async work by token (tokens are unique per instance) */
@@ -489,11 +501,11 @@ export class EngineInstance {
       },
       jq_compile: (ptr: number, len: number, varsPtr: number, varsLen: number) => {
         const filter = this.text(ptr, len);
-        const vars = varsLen > 0 ? (JSON.parse(this.text(varsPtr, varsLen)) as string[]) : [];
+        const { vars, inputVar } = splitJqVariables(varsLen > 0 ? JSON.parse(this.text(varsPtr, varsLen)) : []);
         try {
           const program = o.jq.compile(filter, vars, this.rt.configuringLimits);
           const h = this.nextHandle++;
-          this.jq.set(h, { program, vars });
+          this.jq.set(h, { program, vars, inputVar });
           return h;
         } catch (e) {
           return this.err(configErrorText((e as Error).message, filter));
@@ -504,7 +516,7 @@ export class EngineInstance {
         if (!entry) return this.err('unknown jq program');
         try {
           const input = JSON.parse(this.text(ptr, len));
-          return this.okText(JSON.stringify(entry.program.run(input, jqVariables(entry.vars, input))), 'jq result');
+          return this.okText(JSON.stringify(entry.program.run(input, jqVariables(entry.vars, input, entry.inputVar))), 'jq result');
         } catch (e) {
           return this.err((e as Error).message);
         }

@@ -1,0 +1,116 @@
+// The 3.10 dialect: where Kong's open-source 3.10 Datakit filter (a
+// proxy-wasm filter, github.com/Kong/datakit) behaves differently from the
+// 3.11+ plugin, a plan in this dialect gets 3.10's behaviour. Which plans
+// are in it is decided in plan.ts (readDialect); this module holds the
+// helpers the 3.10 behaviours need. docs/compat.md lists every difference.
+
+import { ByteWriter } from './bytes';
+import { Kind, Value } from './json';
+
+export const DIALECT_311: i32 = 0;
+export const DIALECT_310: i32 = 1;
+
+/**
+ * 3.10 named a jq input's `$variable` after its port, dots turned into
+ * underscores and `$` dropped (`request.query` -> `$request_query`,
+ * `$mycall` -> `$mycall`).
+ */
+export function jqVariableName310(port: string): string {
+  return port.replaceAll('.', '_').replaceAll('$', '');
+}
+
+/** 3.10 turned tracing on for any X-DataKit-Debug-Trace value but these. */
+export function traceHeaderOn310(value: string): bool {
+  return value != 'off' && value != 'false' && value != '0';
+}
+
+/**
+ * Header maps as 3.10 delivered them: names lower-cased; values of names
+ * that differ only in case are merged into a list (first seen first).
+ */
+export function lowerCaseHeaders(map: Value): Value {
+  if (map.typeKind() != Kind.OBJ) return map;
+  map.resolve();
+  const keys = map.keys!;
+  const vals = map.vals!;
+  let lower = true;
+  for (let i = 0; i < keys.length && lower; i++) if (keys[i] != keys[i].toLowerCase()) lower = false;
+  if (lower) return map;
+  const out = Value.obj();
+  out.sensitive = map.sensitive;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i].toLowerCase();
+    const v = vals[i];
+    const prev = out.get(k);
+    if (prev === null) {
+      out.set(k, v);
+      continue;
+    }
+    let list = prev;
+    if (prev.typeKind() != Kind.ARR) {
+      list = Value.arr();
+      list.push(prev);
+      out.set(k, list);
+    } else list = prev.resolve();
+    if (v.typeKind() == Kind.ARR) {
+      const items = v.resolve().items!;
+      for (let j = 0; j < items.length; j++) list.push(items[j]);
+    } else list.push(v);
+  }
+  return out;
+}
+
+function hexVal(c: i32): i32 {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** Percent-decodes one form component ('+' is a space); invalid escapes stay as they are. */
+function formDecode(buf: ArrayBuffer, start: i32, end: i32): string {
+  const w = new ByteWriter(end - start + 1);
+  const base = changetype<usize>(buf);
+  for (let i = start; i < end; i++) {
+    const c = <i32>load<u8>(base + <usize>i);
+    if (c == 0x2b) w.byte(0x20);
+    else if (c == 0x25 && i + 2 < end && hexVal(<i32>load<u8>(base + <usize>(i + 1))) >= 0 && hexVal(<i32>load<u8>(base + <usize>(i + 2))) >= 0) {
+      w.byte(<u8>(hexVal(<i32>load<u8>(base + <usize>(i + 1))) * 16 + hexVal(<i32>load<u8>(base + <usize>(i + 2)))));
+      i += 2;
+    } else w.byte(<u8>c);
+  }
+  return String.UTF8.decode(w.toBuffer());
+}
+
+/**
+ * An application/x-www-form-urlencoded body as 3.10 decoded it: an object
+ * of strings, a repeated name keeping its last value.
+ */
+export function decodeForm(buf: ArrayBuffer): Value {
+  const out = Value.obj();
+  const n = buf.byteLength;
+  const base = changetype<usize>(buf);
+  let start = 0;
+  while (start <= n) {
+    let end = start;
+    while (end < n && load<u8>(base + <usize>end) != 0x26) end++;
+    if (end > start) {
+      let eq = start;
+      while (eq < end && load<u8>(base + <usize>eq) != 0x3d) eq++;
+      const name = formDecode(buf, start, eq);
+      const value = eq < end ? formDecode(buf, eq + 1, end) : '';
+      out.set(name, Value.str(value));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** 3.10's call `query` input replaced the url's query (the fragment is kept). */
+export function withoutQuery(url: string): string {
+  const hash = url.indexOf('#');
+  const base = hash >= 0 ? url.substring(0, hash) : url;
+  const frag = hash >= 0 ? url.substring(hash) : '';
+  const q = base.indexOf('?');
+  return (q >= 0 ? base.substring(0, q) : base) + frag;
+}

@@ -1,0 +1,232 @@
+// The 3.10 dialect at the engine level: which configs get it, and each of
+// Kong 3.10's filter behaviours (github.com/Kong/datakit, src/) on flows run
+// through the library with a real API on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Datakit } from '../../host/index.js';
+import { MemoryProperties } from '../../host/index.js';
+import { bodyJson, engine, text } from '../helpers/engine.js';
+import { json, startServer, type TestServer } from '../helpers/http.js';
+
+let dk: Datakit;
+let api: TestServer;
+
+beforeAll(async () => {
+  dk = await engine();
+  api = await startServer((req, res) => {
+    if (req.url.startsWith('/status/')) json(res, Number(req.url.split('/')[2]), { failed: true });
+    else if (req.url.startsWith('/form')) {
+      res.writeHead(200, { 'Content-Type': 'application/x-www-form-urlencoded' });
+      res.end('a=1&b=x+y&b=last&c=%41%zz');
+    } else json(res, 200, { url: req.url, headers: req.headers, body: req.body }, { 'X-Mixed-Case': 'yes' });
+  });
+});
+
+afterAll(async () => {
+  await api.close();
+  await dk.close();
+});
+
+const run = (cfg: object, req: object = {}, props?: MemoryProperties) =>
+  dk.load(cfg).run({ method: 'GET', path: '/', ...req }, props ? { properties: props } : {});
+
+describe('which configs get the 3.10 dialect', () => {
+  // the same flow, map-shaped: 3.11+ (no $variable for an input named `request.query`)
+  const flow = (inputs: unknown, extra: object = {}) => ({
+    ...extra,
+    nodes: [
+      { name: 'J', type: 'jq', inputs, jq: '$request_query.a // "unbound"' },
+      { name: 'E', type: 'exit', inputs: { body: 'J' } },
+    ],
+  });
+
+  it('list-shaped inputs select 3.10 (src/config.rs read_links: an unnamed list input is named after its source)', async () => {
+    const r = await run(flow(['request.query']), { query: { a: 'x' } });
+    expect(text(r.response.body)).toBe('x');
+  });
+
+  it('map-shaped inputs stay 3.11+: the $variable is not defined', () => {
+    expect(dk.validate(flow({ 'request.query': 'request.query' }))[0].message).toContain('$request_query is not defined');
+  });
+
+  it('an explicit `dialect: "3.11"` wins over list-shaped inputs, and `dialect: "3.10"` over map-shaped ones', async () => {
+    expect(dk.validate(flow(['request.query'], { dialect: '3.11' }))[0].message).toContain('$request_query is not defined');
+    const r = await run(flow({ 'request.query': 'request.query' }, { dialect: '3.10' }), { query: { a: 'y' } });
+    expect(text(r.response.body)).toBe('y');
+  });
+
+  it('any other dialect value is an error', () => {
+    expect(dk.validate({ dialect: '3.9', nodes: [{ type: 'exit' }] })).toEqual([{ message: 'dialect: expected "3.10" or "3.11"', field: 'dialect' }]);
+  });
+});
+
+describe('3.10 configuration rules', () => {
+  it('`nodes: []` loads (tests/config-json-schema/valid/empty-nodes.yml) and proxies untouched', async () => {
+    const r = await run({ dialect: '3.10', nodes: [] }, {}, undefined);
+    expect(r.proxied).toBe(true);
+    expect(dk.validate({ nodes: [] })).toEqual([{ message: 'nodes: at least one node is required', field: 'nodes' }]);
+  });
+
+  it('exit status 100..599 (datakit.meta.json: "minimum": 100, "maximum": 599)', () => {
+    expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', status: 100 }] })).toEqual([]);
+    expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', status: 600 }] })[0].message).toBe('node #1 (node_1): status: value should be between 100 and 599');
+    expect(dk.validate({ nodes: [{ type: 'exit', status: 100 }] })[0].message).toBe('node #1 (node_1): status: value should be between 200 and 599');
+  });
+
+  it('`jq` defaults to `.` (src/nodes/jq.rs: get_config_value(bt, "jq").unwrap_or("."))', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'J', type: 'jq', input: 'request.query' }, { type: 'exit', input: 'J' }] }, { query: { k: 'v' } });
+    expect(bodyJson(r.response.body)).toEqual({ k: 'v' });
+    expect(dk.validate({ nodes: [{ name: 'J', type: 'jq' }] })[0].message).toBe('node #1 (J): jq: required field missing');
+  });
+
+  it('nameless nodes load', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ type: 'jq', jq: '"anonymous"', output: 'response.body' }, { type: 'exit', status: 203 }] });
+    expect(r.response.status).toBe(203);
+  });
+
+  it('the call `timeout` is in seconds (src/nodes/call.rs: Duration::from_secs)', async () => {
+    // 1 s is enough for a 0 ms answer; as milliseconds it would time out
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/x`, timeout: 1 }, { type: 'exit', inputs: { body: 'C.body' } }] });
+    expect(r.failure).toBeUndefined();
+    expect((bodyJson(r.response.body) as { url: string }).url).toBe('/x');
+  });
+});
+
+describe('3.10 ports and $variables', () => {
+  it('"`$` removed, `.` -> `_`": named list inputs `$mycall` and `request.body` are $mycall and $request_body (src/nodes/jq.rs sanitize_jq_inputs)', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'S', type: 'jq', jq: '{"bee": 1}' },
+        { name: 'J', type: 'jq', inputs: [{ $mycall: 'S' }, 'request.query'], jq: '{bee: $mycall.bee, q: $request_query.q}' },
+        { type: 'exit', inputs: { body: 'J' } },
+      ],
+    }, { query: { q: '1' } });
+    expect(bodyJson(r.response.body)).toEqual({ bee: 1, q: '1' });
+  });
+
+  it('a node-wise input is `$` + its source as written, and still `.` (`input: request.headers` -> $request_headers)', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [{ name: 'J', type: 'jq', input: 'request.headers', jq: '{v: $request_headers["x-foo"], dot: .["x-foo"]}' }, { type: 'exit', inputs: { body: 'J' } }],
+    }, { headers: { 'X-Foo': 'bar' } });
+    expect(bodyJson(r.response.body)).toEqual({ v: 'bar', dot: 'bar' });
+  });
+
+  it('a node-wise link into a fixed-port node fills its first port: a jq result into `exit` is the body', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'J', type: 'jq', jq: '{"headers": {"x": "1"}}' }, { type: 'exit', input: 'J' }] });
+    // 3.11+ would split the object into body and headers
+    expect(bodyJson(r.response.body)).toEqual({ headers: { x: '1' } });
+  });
+
+  it('`input: CALL` reads the call\'s first output (body) and is named $CALL', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'CALL', type: 'call', url: `${api.url}/first` },
+        { name: 'J', type: 'jq', input: 'CALL', jq: '$CALL.url' },
+        { type: 'exit', inputs: { body: 'J' } },
+      ],
+    });
+    expect(text(r.response.body)).toBe('/first');
+  });
+
+  it("the property node's ports are named `value` (src/nodes/property.rs: PortConfig::names(&[\"value\"]))", async () => {
+    const props = new MemoryProperties({ method: 'GET', path: '/' });
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'J', type: 'jq', jq: '"stored"', outputs: [{ value: 'SET.value' }] },
+        { name: 'SET', type: 'property', property: 'kong.ctx.shared.k' },
+        { name: 'GET', type: 'property', property: 'kong.ctx.shared.k', inputs: [] },
+        { type: 'exit', inputs: [{ body: 'SET.value' }] },
+      ],
+    }, {}, props);
+    expect(props.changes['kong.ctx.shared.k']).toBe('stored');
+    expect(text(r.response.body)).toBe('stored');
+  });
+});
+
+describe('3.10 execution', () => {
+  it('a jq node with no result leaves its dependants untriggered (src/nodes/jq.rs: 0 results => Done(vec![None]))', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'NONE', type: 'jq', jq: 'empty' },
+        { name: 'NEVER', type: 'exit', status: 418, inputs: [{ body: 'NONE' }] },
+      ],
+    });
+    expect(r.proxied).toBe(true);
+  });
+
+  it('a dispatch failure completes the call with `error` set; its body readers do not run (src/nodes/call.rs resume)', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'C', type: 'call', url: 'http://127.0.0.1:1/refused' },
+        { name: 'BODY', type: 'exit', status: 299, inputs: [{ body: 'C.body' }] },
+        { name: 'ERR', type: 'jq', inputs: [{ e: 'C.error' }], jq: '{error: ($e | type)}' },
+        { type: 'exit', status: 502, inputs: [{ body: 'ERR' }] },
+      ],
+    });
+    expect(r.response.status).toBe(502);
+    expect(bodyJson(r.response.body)).toEqual({ error: 'string' });
+  });
+
+  it('a non-2xx answer is not a failure', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, { type: 'exit', inputs: [{ body: 'C.body' }] }] });
+    expect(r.failure).toBeUndefined();
+    expect(bodyJson(r.response.body)).toEqual({ failed: true });
+  });
+
+  it('the call `query` input replaces the url\'s query (src/nodes/call.rs path_with_query); no Content-Type is added for a JSON body', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'Q', type: 'jq', jq: '{"b": "2"}' },
+        { name: 'B', type: 'jq', jq: '{"k": "v"}' },
+        { name: 'C', type: 'call', method: 'POST', url: `${api.url}/q?a=1`, inputs: [{ query: 'Q' }, { body: 'B' }] },
+        { type: 'exit', inputs: [{ body: 'C.body' }] },
+      ],
+    });
+    const seen = bodyJson(r.response.body) as { url: string; headers: Record<string, string>; body: string };
+    expect(seen.url).toBe('/q?b=2');
+    expect(seen.headers['content-type']).toBeUndefined();
+    expect(JSON.parse(seen.body)).toEqual({ k: 'v' });
+  });
+
+  it('header names are lower-cased (src/payload.rs from_pwm_headers): request, call answer', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/h` },
+        { name: 'J', type: 'jq', inputs: [{ req: 'request.headers' }, { res: 'C.headers' }], jq: '{req: ($req | keys), res: $res["x-mixed-case"]}' },
+        { type: 'exit', inputs: [{ body: 'J' }] },
+      ],
+    }, { headers: { 'X-Upper': 'a' } });
+    expect(bodyJson(r.response.body)).toEqual({ req: ['x-upper'], res: 'yes' });
+  });
+
+  it('form-urlencoded bodies decode to objects (src/payload.rs from_bytes), the last of a repeated name winning', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/form` },
+        { name: 'J', type: 'jq', inputs: [{ req: 'request.body' }, { res: 'C.body' }], jq: '{req: $req, res: $res}' },
+        { type: 'exit', inputs: [{ body: 'J' }] },
+      ],
+    }, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'x=1&y=a%20b' });
+    expect(bodyJson(r.response.body)).toEqual({ req: { x: '1', y: 'a b' }, res: { a: '1', b: 'last', c: 'A%zz' } });
+  });
+
+  it('the debug trace is on for any header value except 0/false/off (src/filter.rs header_to_bool)', async () => {
+    const cfg = { dialect: '3.10', debug: true, nodes: [{ name: 'J', type: 'jq', jq: '1' }, { type: 'exit', inputs: [{ body: 'J' }] }] };
+    const traced = async (v: string) => {
+      const r = await dk.load(cfg).run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': v } });
+      return text(r.response.body) !== '1';
+    };
+    expect(await traced('please')).toBe(true);
+    expect(await traced('off')).toBe(false);
+    expect(await traced('0')).toBe(false);
+    expect(await traced('false')).toBe(false);
+  });
+});
