@@ -42,6 +42,7 @@ const COLL_PATHS: Array<[string, Collection]> = [
   ['plugins', 'plugins'],
   ['key-auths', 'keyauth_credentials'],
   ['targets', 'targets'],
+  ['partials', 'partials'],
 ];
 
 /** Form fields (urlencoded or multipart), with Kong's dotted keys (`config.key_names`) and `[]` arrays */
@@ -400,6 +401,13 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     if (!e) return;
     core.mutate((s) => s.remove(coll, e.id));
   };
+
+  // Kong: the plugins linked to a partial, as {id, name, instance_name}, with their count
+  app.get('/partials/:key/links', async (req) => {
+    const partial = get('partials', (req.params as Params).key);
+    const links = st().linkedPlugins(partial.id).map((p) => ({ id: p.id, name: p.name, instance_name: p.instance_name ?? null }));
+    return { ...(list(req, links) as Rec), count: links.length };
+  });
 
   for (const [path, coll] of COLL_PATHS) {
     app.get(`/${path}`, async (req) => {

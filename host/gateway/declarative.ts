@@ -43,6 +43,7 @@ const TOP_LEVEL = new Set([
   'upstreams',
   'targets',
   'vaults',
+  'partials',
   'filter_chains',
 ]);
 
@@ -178,6 +179,7 @@ export function buildState(doc: Rec, validatePlugin: PluginValidator): State {
   const deferredChains: Array<[Rec, string, Rec]> = [];
 
   arr(doc, 'vaults', '', issues).forEach((v, i) => add('vaults', v, `vaults[${i}]`));
+  arr(doc, 'partials', '', issues).forEach((p, i) => add('partials', p, `partials[${i}]`));
 
   arr(doc, 'services', '', issues).forEach((s, i) => {
     const path = `services[${i}]`;
@@ -353,6 +355,7 @@ export function exportState(state: State): Rec {
     if (list.length) doc[k] = list;
   };
   put('vaults', state.list('vaults').map((v) => clean(v)));
+  put('partials', state.list('partials').map((p) => clean(p)));
   put('services', state.list('services').map((s) => clean(s)));
   put('routes', state.list('routes').map((r) => {
     const o = clean(r);
@@ -374,7 +377,7 @@ export function exportState(state: State): Rec {
   }));
   put('plugins', state.list('plugins').map((p) => {
     const o = clean(p);
-    for (const k of ['service', 'route', 'consumer', 'consumer_group']) if (o[k] === null) delete o[k];
+    for (const k of ['service', 'route', 'consumer', 'consumer_group', 'partials', 'ordering']) if (o[k] === null) delete o[k];
     return o;
   }));
   return doc;

@@ -19,6 +19,7 @@ export const COLLECTIONS = [
   'targets',
   'vaults',
   'plugins',
+  'partials',
 ] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 
@@ -157,10 +158,20 @@ export const SCHEMAS: Record<Collection, Record<string, Spec>> = {
     enabled: { t: 'boolean', default: true },
     tags,
     ordering: { t: 'any', nullable: true, default: null },
+    partials: { t: 'any', nullable: true, default: null },
     service: { t: 'foreign', entity: 'services', nullable: true, default: null },
     route: { t: 'foreign', entity: 'routes', nullable: true, default: null },
     consumer: { t: 'foreign', entity: 'consumers', nullable: true, default: null },
     consumer_group: { t: 'foreign', entity: 'consumer_groups', nullable: true, default: null },
+    created_at: { t: 'integer' },
+    updated_at: { t: 'integer' },
+  },
+  partials: {
+    id: str(),
+    name: str({ nullable: true, default: null }),
+    type: str({ required: true, one_of: ['redis-ce', 'redis-ee'] }),
+    config: { t: 'any', default: {} },
+    tags,
     created_at: { t: 'integer' },
     updated_at: { t: 'integer' },
   },
@@ -176,6 +187,9 @@ export const NAME_FIELD: Partial<Record<Collection, string>> = {
   vaults: 'prefix',
   keyauth_credentials: 'key',
   targets: 'target',
+  partials: 'name',
+  // Kong's endpoint key for plugins: /plugins/{instance_name}
+  plugins: 'instance_name',
 };
 
 export const UNIQUE: Record<Collection, string[]> = {
@@ -188,6 +202,7 @@ export const UNIQUE: Record<Collection, string[]> = {
   targets: [],
   vaults: ['prefix'],
   plugins: [],
+  partials: ['name'],
 };
 
 export function now(): number {

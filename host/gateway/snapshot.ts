@@ -169,8 +169,10 @@ export class Snapshot implements KeyAuthLookup {
 
     // plugin instances (reused when id and config are unchanged)
     const enabled: PluginCandidate[] = [];
-    for (const p of state.plugins.values()) {
-      if (p.enabled === false) continue;
+    for (const stored of state.plugins.values()) {
+      if (stored.enabled === false) continue;
+      // the linked partials' settings in place: the instance (and its key) change with them
+      const p = state.withPartials(stored) as EntityRec;
       const def = registry.get(String(p.name));
       if (!def) throw new GatewayError(400, { code: 2, name: 'schema violation', message: `plugin '${String(p.name)}' not enabled`, fields: { name: `plugin '${String(p.name)}' not enabled` } });
       if (p.service && !state.services.has((p.service as Rec).id as string)) continue;

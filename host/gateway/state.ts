@@ -2,6 +2,7 @@
 import { routeRegex } from './router.js';
 import { randomBytes } from 'node:crypto';
 import { orderingErrors, orderingSpec } from './plugin-ordering.js';
+import { checkPartialConfig, resolvePartialLinks, withPartials, type PartialLink, type PartialType } from './partials.js';
 import type { FieldErrors } from '../plugins/types.js';
 import {
   COLLECTIONS,
@@ -78,6 +79,7 @@ export class State {
   targets = new Map<string, EntityRec>();
   vaults = new Map<string, EntityRec>();
   plugins = new Map<string, EntityRec>();
+  partials = new Map<string, EntityRec>();
   /** `${groupId}|${consumerId}` */
   memberships = new Set<string>();
   settings: Rec = {};
@@ -147,7 +149,7 @@ export class State {
     let merged: Rec = raw;
     if (opts.existing && opts.partial) {
       merged = { ...opts.existing, ...raw };
-      if (coll === 'plugins' && raw.config && typeof raw.config === 'object' && opts.existing.config && typeof opts.existing.config === 'object') {
+      if ((coll === 'plugins' || coll === 'partials') && raw.config && typeof raw.config === 'object' && opts.existing.config && typeof opts.existing.config === 'object') {
         merged.config = deepMerge(opts.existing.config as Rec, raw.config as Rec);
       }
     }
@@ -190,11 +192,23 @@ export class State {
         errors.ordering = 'dynamic ordering is not supported for plugins scoped to a consumer or consumer group';
       }
     }
+    if (coll === 'partials' && !errors.type) {
+      const r = checkPartialConfig(value.type as PartialType, value.config);
+      if (r.errors) Object.assign(errors, r.errors);
+      else value.config = r.config;
+    }
+    if (coll === 'plugins' && !errors.partials) {
+      const r = resolvePartialLinks(String(value.name), value.partials, (k) => this.get('partials', k));
+      if (r.errors) errors.partials = r.errors;
+      else value.partials = r.links;
+    }
     if (coll === 'plugins' && Object.keys(errors).length === 0) {
-      const r = this.validatePlugin(value);
+      // validated with the linked partials' settings in place; stored without them
+      const own = value.config;
+      const r = this.validatePlugin(this.withPartials(value));
       if (r.errors && Object.keys(r.errors).length) Object.assign(errors, r.errors);
       else {
-        value.config = r.config ?? value.config;
+        value.config = value.partials ? own : (r.config ?? value.config);
         if (r.noConsumer && (value.consumer || value.consumer_group)) {
           errors[value.consumer ? 'consumer' : 'consumer_group'] = `value must be null`;
         }
@@ -234,6 +248,13 @@ export class State {
     }
     const entity = value as EntityRec;
     m.set(id, entity);
+    // a changed partial changes every plugin linked to it: each must stay valid (the copy is dropped otherwise)
+    if (coll === 'partials' && opts.existing) {
+      for (const plugin of this.linkedPlugins(id)) {
+        const r = this.validatePlugin(this.withPartials(plugin));
+        if (r.errors && Object.keys(r.errors).length) throw violation({ [`@plugins.${plugin.id}`]: r.errors });
+      }
+    }
     return entity;
   }
 
@@ -265,7 +286,26 @@ export class State {
       for (const k of [...this.memberships]) if (k.startsWith(`${id}|`)) this.memberships.delete(k);
     }
     if (coll === 'upstreams') for (const t of refs('targets', 'upstream')) this.targets.delete(t.id);
+    if (coll === 'partials' && this.linkedPlugins(id).length) {
+      throw new GatewayError(400, {
+        code: 4,
+        name: 'foreign key violation',
+        message: "an existing 'plugins' entity references this 'partials' entity",
+        fields: { '@referenced_by': 'plugins' },
+      });
+    }
     m.delete(id);
+  }
+
+  /** The plugins that link a partial (Kong's `/partials/{id}/links`). */
+  linkedPlugins(partialId: string): EntityRec[] {
+    return this.list('plugins').filter((p) => Array.isArray(p.partials) && (p.partials as PartialLink[]).some((l) => l.id === partialId));
+  }
+
+  /** A plugin entity with its linked partials' config in place (what it is validated and run with). */
+  withPartials(plugin: Rec): Rec {
+    if (!Array.isArray(plugin.partials) || plugin.partials.length === 0) return plugin;
+    return { ...plugin, config: withPartials(plugin.config, plugin.partials as PartialLink[], (id) => this.partials.get(id)) };
   }
 
   groupsOf(consumerId: string): EntityRec[] {
