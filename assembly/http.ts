@@ -64,6 +64,14 @@ export function isJsonMedia(mt: string): bool {
  * scalars stringified, arrays of strings for repeated headers; null values
  * are kept only when `keepNull` (patches), dropped otherwise.
  */
+/** Headers that describe one connection (RFC 9110 7.6.1): a message built from another's headers never carries them. */
+const HOP_BY_HOP: string[] = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+function isHopByHop(name: string): bool {
+  for (let i = 0; i < HOP_BY_HOP.length; i++) if (equalsIgnoreCase(name, unchecked(HOP_BY_HOP[i]))) return true;
+  return false;
+}
+
 export function writeHeaderMap(w: ByteWriter, map: Value, keepNull: bool, extraName: string | null, extraValue: string | null): void {
   w.byte(0x7b);
   let first = true;
@@ -78,6 +86,8 @@ export function writeHeaderMap(w: ByteWriter, map: Value, keepNull: bool, extraN
         continue;
       }
       if (v.kind == Kind.NULL && !keepNull) continue;
+      // a call's answer passed node-wise to an exit or the service request brings its connection headers
+      if (v.kind != Kind.NULL && isHopByHop(keys[i])) continue;
       if (!first) w.byte(0x2c);
       first = false;
       writeJsonString(w, keys[i]);

@@ -650,7 +650,12 @@ function runCache(ctx: Ctx, n: PNode): NodeResult {
 
 function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
   const xml = stringInput(ctx, n, 'XML');
-  if (xml === null) return NodeResult.failed('xml_to_json needs a string input');
+  if (xml === null) {
+    // name what arrived, in the words of the other input type checks
+    const got = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
+    if (got !== null && !got.isNull()) return NodeResult.failed('invalid value for node-wise input: expected string, got ' + valueTypeName(got));
+    return NodeResult.failed('xml_to_json needs a string input');
+  }
   const r = callHost(opJson('xml_to_json', n, ''), xml!);
   if (!r.ok) return NodeResult.failed(r.text);
   const v = rawJson(r.data);

@@ -15,6 +15,13 @@ beforeAll(async () => {
   api = await startServer((req, res) => {
     const u = new URL(req.url, 'http://x');
     if (u.pathname === '/status/403') return json(res, 403, { denied: true }, { 'X-Consumer-Id': 'consumer-1' });
+    if (u.pathname === '/chunked') {
+      // no Content-Length: the answer is chunked, with Connection and Keep-Alive from Node
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-From-Api': 'yes', Upgrade: 'h2c', Trailer: 'X-T' });
+      res.write('{"part":');
+      res.end('1}');
+      return;
+    }
     const delay = Number(u.searchParams.get('delay') ?? 0);
     setTimeout(() => json(res, 200, { path: u.pathname }), delay);
   });
@@ -316,6 +323,32 @@ describe('Datakit plugin docs, "Node types" port table', () => {
     expect(
       messages({ nodes: [{ name: 'A', type: 'static', values: { v: 'x', w: 'y' }, outputs: { w: 'B.v' } }, { name: 'B', type: 'jq', inputs: { v: 'A.v' }, jq: '.v' }] }),
     ).toEqual(['invalid connection ("A.w" -> "B.v"): conflicts with existing connection ("A.v" -> "B.v")']);
+  });
+});
+
+describe('hop-by-hop headers (RFC 9110 7.6.1) never travel node-wise from a call to another message', () => {
+  it('call -> exit and call -> service_request: the answer\'s headers without Connection, Keep-Alive, Transfer-Encoding, Upgrade, Trailer', async () => {
+    const hop = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer'];
+    const exit = await dk.load({ nodes: [{ name: 'C', type: 'call', url: `${api.url}/chunked`, output: 'E' }, { name: 'E', type: 'exit', status: 201 }] }).run({ method: 'GET', path: '/' });
+    expect(exit.response.status).toBe(201);
+    expect(exit.response.headers['x-from-api']).toBe('yes');
+    for (const h of hop) expect(Object.keys(exit.response.headers).map((k) => k.toLowerCase())).not.toContain(h);
+    expect(text(exit.response.body)).toBe('{"part":1}');
+    const proxied = await dk
+      .load({ nodes: [{ name: 'C', type: 'call', url: `${api.url}/chunked`, output: 'service_request' }] })
+      .run({ method: 'GET', path: '/' }, { upstream: { status: 200, headers: {}, body: '' } });
+    const sent = Object.keys(proxied.serviceRequest!.headers).map((k) => k.toLowerCase());
+    expect(sent).toContain('x-from-api');
+    for (const h of hop) expect(sent).not.toContain(h);
+  });
+});
+
+describe('xml_to_json takes a string', () => {
+  it('a number fails the node, naming the type it got', async () => {
+    const r = await dk
+      .load({ debug: true, nodes: [{ name: 'J', type: 'jq', jq: '5' }, { name: 'X', type: 'xml_to_json', attributes_name_prefix: '@', input: 'J' }, { name: 'E', type: 'exit', inputs: { body: 'X' } }] })
+      .run({ method: 'GET', path: '/' });
+    expect(r.failure).toEqual({ message: 'invalid value for node-wise input: expected string, got number', node: { index: 2, name: 'X', type: 'xml_to_json' } });
   });
 });
 
