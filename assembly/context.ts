@@ -769,7 +769,9 @@ export class Ctx {
     if (this.trace !== null) body = this.traceReport('PLAN_ERROR');
     else {
       const b = new ByteWriter(256);
-      if (this.plan.debug) {
+      // 3.10 answered every failure the same way, debug or not, in its own spelling
+      const dialect310 = this.plan.dialect == DIALECT_310;
+      if (this.plan.debug && !dialect310) {
         b.str('{"message":"node execution error","request_id":');
         writeJsonString(b, this.requestId);
         b.str(',"error":');
@@ -778,7 +780,7 @@ export class Ctx {
         writeNodeRef(b, n);
         b.byte(0x7d);
       } else {
-        b.str('{"message":"An unexpected error occurred","request_id":');
+        b.str(dialect310 ? '{"message":"An unexpected error ocurred","request_id":' : '{"message":"An unexpected error occurred","request_id":');
         writeJsonString(b, this.requestId);
         b.byte(0x7d);
       }

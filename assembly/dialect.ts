@@ -114,3 +114,27 @@ export function withoutQuery(url: string): string {
   const q = base.indexOf('?');
   return (q >= 0 ? base.substring(0, q) : base) + frag;
 }
+
+/**
+ * A configuration error as 3.10 worded it: `failed checking configuration:
+ * in node `NAME` of type `TYPE`: ...`, with 3.10's own text for the errors
+ * it had, and this engine's (after its node label) for the checks it adds.
+ */
+export function configError310(message: string, name: string, type: string): string {
+  let rest = message;
+  if (rest.startsWith('node #')) {
+    const at = rest.indexOf(': ');
+    if (at >= 0) rest = rest.substring(at + 2);
+  }
+  if (rest == 'type: required field missing') return 'failed parsing configuration: missing field `type`';
+  if (rest == 'inputs: invalid list value' || rest == 'outputs: invalid list value') return 'failed parsing configuration: invalid list value';
+  if (rest.startsWith('name: duplicate node name ')) return 'failed checking configuration: multiple definitions of node `' + name + '`';
+  let text = rest;
+  if (rest.startsWith('type: unknown node type')) text = 'unknown node type';
+  else if (rest.startsWith('name: ') && rest.endsWith(' is a reserved node name')) text = 'cannot use reserved node name';
+  else if (rest.endsWith('): node cannot connect to itself')) text = 'node cannot connect to itself';
+  else if (type == 'call' && rest == 'url: required field missing') text = "call: 'url' is a required attribute";
+  else if (type == 'property' && rest == 'property: required field missing') text = 'Missing `property` attribute';
+  if (name.length == 0) return 'failed checking configuration: ' + text;
+  return 'failed checking configuration: in node `' + name + '` of type `' + type + '`: ' + text;
+}

@@ -7,7 +7,7 @@ import { jsonQuote, JsonParser, Kind, parseJson, Value, writeJsonString } from '
 import { host_call, host_jq_compile, host_jq_free, host_jq_input_paths, host_jq_simple, host_template_compile, host_template_free, takeResult } from './host';
 import { compileSimple, JqOp } from './jqsimple';
 import { didYouMean } from './suggest';
-import { DIALECT_310, DIALECT_311, jqVariableName310 } from './dialect';
+import { configError310, DIALECT_310, DIALECT_311, jqVariableName310 } from './dialect';
 import {
   allowedAttributes,
   COMMON_NODE_FIELDS,
@@ -220,7 +220,7 @@ export class Plan {
       const e = this.errors[i];
       if (i > 0) w.byte(0x2c);
       w.str('{"message":');
-      writeJsonString(w, e.message);
+      writeJsonString(w, this.dialect == DIALECT_310 ? configError310(e.message, e.node !== null ? e.node!.name : '', e.node !== null ? e.node!.typeName : '') : e.message);
       if (e.node !== null) {
         const n = e.node!;
         w.str(',"node":{"index":');
@@ -467,6 +467,8 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   }
   v.resolve();
   n.config = v;
+  // 3.10 names the node and its type in a bad name's error too
+  const nameErrors = plan.errors.length;
   const nameV = v.get('name');
   const typeV = v.get('type');
   let nameOk = true;
@@ -500,6 +502,7 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
     return;
   }
   n.typeName = typeV.resolve().s;
+  if (plan.dialect == DIALECT_310) for (let k = nameErrors; k < plan.errors.length; k++) if (plan.errors[k].node === null) plan.errors[k].node = n;
   n.type = nodeTypeFromName(n.typeName);
   if (n.type < 0) {
     plan.error(n.label() + ': type: unknown node type ' + jsonQuote(n.typeName) + didYouMean(n.typeName, NODE_TYPE_NAMES), n, 'type');

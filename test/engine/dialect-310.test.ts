@@ -68,7 +68,7 @@ describe('3.10 configuration rules', () => {
 
   it('exit status 100..599 (datakit.meta.json: "minimum": 100, "maximum": 599)', () => {
     expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', status: 100 }] })).toEqual([]);
-    expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', status: 600 }] })[0].message).toBe('node #1 (node_1): status: value should be between 100 and 599');
+    expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', status: 600 }] })[0].message).toBe('failed checking configuration: in node `node_1` of type `exit`: status: value should be between 100 and 599');
     expect(dk.validate({ nodes: [{ type: 'exit', status: 100 }] })[0].message).toBe('node #1 (node_1): status: value should be between 200 and 599');
   });
 
@@ -88,6 +88,43 @@ describe('3.10 configuration rules', () => {
     const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/x`, timeout: 1 }, { type: 'exit', inputs: { body: 'C.body' } }] });
     expect(r.failure).toBeUndefined();
     expect((bodyJson(r.response.body) as { url: string }).url).toBe('/x');
+  });
+});
+
+describe("3.10's configuration error wording (src/config.rs tests)", () => {
+  const errors = (nodes: unknown[]) => dk.validate({ dialect: '3.10', nodes }).map((e) => e.message);
+
+  it('config_invalid_type: "failed checking configuration: in node `MY_NODE` of type `INVALID`: unknown node type"', () => {
+    expect(errors([{ name: 'MY_NODE', type: 'INVALID' }])).toEqual(['failed checking configuration: in node `MY_NODE` of type `INVALID`: unknown node type']);
+  });
+
+  it('config_invalid_name: "failed checking configuration: in node `response` of type `jq`: cannot use reserved node name"', () => {
+    expect(errors([{ name: 'response', type: 'jq' }])).toEqual(['failed checking configuration: in node `response` of type `jq`: cannot use reserved node name']);
+  });
+
+  it('config_invalid_loop: "failed checking configuration: in node `MY_NODE` of type `jq`: node cannot connect to itself"', () => {
+    expect(errors([{ name: 'MY_NODE', type: 'jq', inputs: { input: 'MY_NODE' } }])).toEqual([
+      'failed checking configuration: in node `MY_NODE` of type `jq`: node cannot connect to itself',
+    ]);
+  });
+
+  it('config_missing_type: "failed parsing configuration: missing field `type`"; a duplicate name: "multiple definitions of node `A`"', () => {
+    expect(errors([{ name: 'MY_NODE' }])).toEqual(['failed parsing configuration: missing field `type`']);
+    expect(errors([{ name: 'A', type: 'jq' }, { name: 'A', type: 'jq' }])).toEqual(['failed checking configuration: multiple definitions of node `A`']);
+  });
+
+  it("src/nodes/call.rs and property.rs: \"call: 'url' is a required attribute\", \"Missing `property` attribute\"; checks 3.10 lacked keep this engine's text", () => {
+    expect(errors([{ name: 'C', type: 'call' }, { name: 'P', type: 'property' }, { name: 'E', type: 'exit', status: 'x' }])).toEqual([
+      "failed checking configuration: in node `C` of type `call`: call: 'url' is a required attribute",
+      'failed checking configuration: in node `P` of type `property`: Missing `property` attribute',
+      'failed checking configuration: in node `E` of type `exit`: status: expected an integer',
+    ]);
+  });
+
+  it('src/filter.rs send_default_fail_response: a failure answers 500 "An unexpected error ocurred" (sic), debug or not', async () => {
+    const r = await run({ dialect: '3.10', debug: true, nodes: [{ name: 'J', type: 'jq', jq: 'error("boom")' }, { type: 'exit', inputs: [{ body: 'J' }] }] }, { requestId: 'rid-1' });
+    expect(r.response.status).toBe(500);
+    expect(bodyJson(r.response.body)).toEqual({ message: 'An unexpected error ocurred', request_id: 'rid-1' });
   });
 });
 
