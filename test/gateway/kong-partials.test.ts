@@ -171,6 +171,26 @@ describe('Redis Partials (developer.konghq.com/gateway/entities/partial/)', () =
     expect(r.json.fields.partials[1]).toBe("invalid path 'config.redis' for a 'redis-ee' partial of plugin 'datakit' (expected 'config.resources.cache.redis')");
   });
 
+  it('GET /config exports partials and links; loading the export again keeps them (what --workers broadcasts)', async () => {
+    const exported = (await admin('GET', '/config?format=json')).json;
+    expect(exported.partials.map((p: any) => p.name).sort()).toEqual(['ce', 'ee']);
+    const linked = await admin('POST', '/config', {
+      ...exported,
+      plugins: [...(exported.plugins ?? []), { name: 'datakit', instance_name: 'linked', route: 'two', config: cacheFlow(), partials: [{ name: 'ee' }] }].filter(
+        (p: any) => p.instance_name !== 'cache-two',
+      ),
+    });
+    expect(linked.status, JSON.stringify(linked.json)).toBe(201);
+    const again = (await admin('GET', '/config?format=json')).json;
+    const res = await admin('POST', '/config', again);
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const plugin = (await admin('GET', '/plugins/linked')).json;
+    expect(plugin.partials).toEqual([{ id: again.partials.find((p: any) => p.name === 'ee').id, name: 'ee', path: 'config.resources.cache.redis' }]);
+    expect((await call(gw.proxyUrl, '/two?k=d&v=1')).headers['x-cache']).toBe('MISS');
+    // the 'ee' partial points at the first server, database 0 (its default)
+    expect(await redisInt(redisA.port, 0, 'DBSIZE')).toBe(1);
+  });
+
   it('a declarative document: partials are entities of their own, errors at their path', async () => {
     const res = await fetch(`${gw.adminUrl}/config`, {
       method: 'POST',
