@@ -38,9 +38,35 @@ const POSIX: Record<string, string> = {
   print: '\\x20-\\x7e', graph: '\\x21-\\x7e', ascii: '\\x00-\\x7f',
 };
 
+// Oniguruma's classes are Unicode-aware (UTF-8 encoding): \w is a letter, mark, number or
+// connector punctuation, \d a decimal digit, \s White_Space. On ASCII text they are the
+// ASCII classes, so the Unicode forms are used only for input with other characters.
+const WORD = '\\p{L}\\p{M}\\p{N}\\p{Pc}';
+const SPACE = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const POSIX_UNICODE: Record<string, string> = {
+  ...POSIX,
+  alpha: '\\p{L}\\p{M}\\p{Nl}', digit: '\\p{Nd}', alnum: '\\p{L}\\p{M}\\p{Nl}\\p{Nd}', upper: '\\p{Lu}', lower: '\\p{Ll}',
+  space: SPACE, blank: ' \\t\\p{Zs}', punct: '\\p{P}\\p{S}', word: WORD, cntrl: '\\p{Cc}',
+};
+// a word boundary by Unicode word characters (lookarounds: such patterns run on RegExp)
+const W = `[${WORD}]`;
+const UNICODE_B = `(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`;
+const UNICODE_NOT_B = `(?:(?<=${W})(?=${W})|(?<!${W})(?!${W}))`;
+// Perl_NT syntax with ONIG_OPTION_SINGLELINE: $ (like \Z) also matches before a final newline
+const END_OR_FINAL_NEWLINE = '(?=\\n?$)';
+
+/** What of the input changes a pattern's translation (one compiled form per kind of input). */
+interface InputKind {
+  /** has characters beyond ASCII: \w \d \s \b and POSIX classes take their Unicode forms */
+  wide: boolean;
+  /** ends with a newline: $ and \Z need the lookahead form */
+  finalNewline: boolean;
+}
+
 const JS_SYNTAX = '^$\\.*+?()[]{}|/';
 
-function translate(src: string, extended: boolean): { pattern: string; names: (string | null)[] } {
+function translate(src: string, extended: boolean, kind: InputKind): { pattern: string; names: (string | null)[] } {
+  const { wide, finalNewline } = kind;
   let out = '';
   const names: (string | null)[] = [];
   let inClass = false;
@@ -49,17 +75,22 @@ function translate(src: string, extended: boolean): { pattern: string; names: (s
     if (c === '\\') {
       const d = src[i + 1];
       i++;
-      if (d === undefined) {
-        out += '\\\\';
-        continue;
-      }
+      if (d === undefined) throw new RegexSyntaxError('end pattern at escape');
       if (!inClass) {
         if (d === 'A') { out += '^'; continue; }
         if (d === 'z') { out += '$'; continue; }
-        if (d === 'Z') { out += '(?=\\n?$)'; continue; }
+        if (d === 'Z') { out += finalNewline ? END_OR_FINAL_NEWLINE : '$'; continue; }
+        if (wide && d === 'b') { out += UNICODE_B; continue; }
+        if (wide && d === 'B') { out += UNICODE_NOT_B; continue; }
+        if (wide && d === 'W') { out += `[^${WORD}]`; continue; }
+        if (wide && d === 'S') { out += `[^${SPACE}]`; continue; }
+        if (wide && d === 'D') { out += '\\P{Nd}'; continue; }
       }
-      if (d === 'h') { out += inClass ? '0-9a-fA-F' : '[0-9a-fA-F]'; continue; }
-      if (d === 'H') { out += inClass ? '' : '[^0-9a-fA-F]'; continue; }
+      if (wide && d === 'w') { out += inClass ? WORD : `[${WORD}]`; continue; }
+      if (wide && d === 's') { out += inClass ? SPACE : `[${SPACE}]`; continue; }
+      if (wide && d === 'd') { out += '\\p{Nd}'; continue; }
+      // the Perl_NT syntax has no \h (hex digit) escape: it is the letter, like other unknown escapes
+      if (d === 'h' || d === 'H') { out += d; continue; }
       if (d === 'x' && src[i + 1] === '{') {
         // \x{HHHH}: a code point
         const m = /^\{([0-9A-Fa-f]{1,8})\}/.exec(src.slice(i + 1));
@@ -83,7 +114,7 @@ function translate(src: string, extended: boolean): { pattern: string; names: (s
         if (end > 0) {
           const nm = src.slice(i + 2, end);
           const neg = nm.startsWith('^');
-          const cls = POSIX[neg ? nm.slice(1) : nm];
+          const cls = (wide ? POSIX_UNICODE : POSIX)[neg ? nm.slice(1) : nm];
           if (cls !== undefined && !neg) {
             out += cls;
             i = end + 1;
@@ -141,6 +172,10 @@ function translate(src: string, extended: boolean): { pattern: string; names: (s
       out += c;
       continue;
     }
+    if (c === '$') {
+      out += finalNewline ? END_OR_FINAL_NEWLINE : '$';
+      continue;
+    }
     if ((c === '+') && i > 0 && /[*+?}]/.test(src[i - 1]) && src[i - 2] !== '\\') {
       // possessive quantifier: approximate as greedy
       continue;
@@ -150,10 +185,31 @@ function translate(src: string, extended: boolean): { pattern: string; names: (s
   return { pattern: out, names };
 }
 
-function compileRegex(re: unknown, flags: unknown): Compiled {
+/** A pattern Oniguruma rejects, with Oniguruma's message. */
+class RegexSyntaxError extends Error {}
+
+// JS RegExp's messages for patterns Oniguruma also rejects, in Oniguruma's words
+const ONIG_MESSAGES: [RegExp, string][] = [
+  [/Unterminated group/, 'end pattern with unmatched parenthesis'],
+  [/Unmatched '\)'/, 'unmatched close parenthesis'],
+  [/Unterminated character class/, 'premature end of char-class'],
+  [/numbers out of order/, 'upper is smaller than lower in repeat range'],
+  [/Nothing to repeat/, 'target of repeat operator is not specified'],
+  [/\\ at end of pattern/, 'end pattern at escape'],
+  [/Range out of order in character class/, 'empty range in char class'],
+];
+
+function regexFailure(re: string, message: string): JqError {
+  const onig = ONIG_MESSAGES.find(([js]) => js.test(message))?.[1];
+  const named = /Invalid named capture referenced/.test(message) ? /\\k<([^>]*)>/.exec(re) : null;
+  return new JqError(`Regex failure: ${named ? `undefined name <${named[1]}> reference` : onig ?? message}`);
+}
+
+function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   if (typeof re !== 'string') throw new JqError(`${describe(re)} cannot be matched, as it is not a string`);
   if (flags !== null && typeof flags !== 'string') throw new JqError(`${describe(flags)} is not a string`);
-  const key = re + '\u0000' + (flags ?? '');
+  const kind: InputKind = { wide: /[^\x00-\x7f]/.test(input), finalNewline: input.endsWith('\n') };
+  const key = re + '\u0000' + (flags ?? '') + '\u0000' + (kind.wide ? 'w' : '') + (kind.finalNewline ? 'n' : '');
   const hit = cache.get(key);
   if (hit) return hit;
   let global = false;
@@ -166,14 +222,29 @@ function compileRegex(re: unknown, flags: unknown): Compiled {
       case 'i': if (!jsFlags.includes('i')) jsFlags += 'i'; break;
       case 'x': extended = true; break;
       case 'n': noEmpty = true; break;
+      // ONIG_OPTION_SINGLELINE: what the Perl_NT syntax does already
       case 's': break;
-      case 'p': if (!jsFlags.includes('s')) jsFlags += 's'; break;
+      // ONIG_OPTION_MULTILINE is Oniguruma's "dot matches newline"; p is m and s
+      case 'm': case 'p': if (!jsFlags.includes('s')) jsFlags += 's'; break;
       case 'l': break;
       default:
         throw new JqError(`${flags} is not a valid modifier string`);
     }
   }
-  const { pattern, names } = translate(re, extended);
+  // a leading (?i) applies to the whole pattern (RegExp has no inline options)
+  let src = re;
+  if (src.startsWith('(?i)')) {
+    src = src.slice(4);
+    if (!jsFlags.includes('i')) jsFlags += 'i';
+  }
+  let translated: { pattern: string; names: (string | null)[] };
+  try {
+    translated = translate(src, extended, kind);
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw new JqError(`Regex failure: ${e.message}`);
+    throw e;
+  }
+  const { pattern, names } = translated;
   const c: Compiled = { source: re, lin: null, re: null, names, global, noEmpty };
   let unicode = true;
   try {
@@ -192,7 +263,7 @@ function compileRegex(re: unknown, flags: unknown): Compiled {
     try {
       c.re = new RegExp(pattern, jsFlags + 'd' + (unicode ? 'u' : ''));
     } catch (e) {
-      throw new JqError(`${re} (at offset 0) is not a valid regex: ${(e as Error).message}`);
+      throw regexFailure(re, (e as Error).message);
     }
   }
   if (cache.size >= CACHE_SIZE) cache.clear();
@@ -274,7 +345,7 @@ function bounded<T>(source: string, fn: () => T): T {
 
 function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = false): Obj[] {
   if (typeof input !== 'string') throw new JqError(`${describe(input)} cannot be matched, as it is not a string`);
-  const c = compileRegex(re, flags);
+  const c = compileRegex(re, flags, input);
   const sur = hasSurrogates(input);
   const global = c.global || forceGlobal;
   const all = c.lin ? linearSpans(c.lin, input, global, sur) : backtrackSpans(c, input, global, sur);
@@ -282,11 +353,22 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
   for (const sp of all) {
     if (c.noEmpty && sp[0] === sp[1]) continue;
     const caps: Obj[] = [];
+    const empty = sp[0] === sp[1];
     for (let g = 1; 2 * g < sp.length; g++) {
       const name = c.names[g - 1] ?? null;
       const s0 = sp[2 * g];
+      // jq 1.7.1 reports every group of an empty match as an empty string at the match
+      // (whether it took part or not); key order as jq builds these objects
+      if (empty) {
+        caps.push({ offset: cpOffset(input, sp[0], sur), string: '', length: 0, name });
+        continue;
+      }
       if (s0 < 0) {
-        caps.push({ offset: -1, length: 0, string: null, name });
+        caps.push({ offset: -1, string: null, length: 0, name });
+        continue;
+      }
+      if (s0 === sp[2 * g + 1]) {
+        caps.push({ offset: cpOffset(input, s0, sur), string: '', length: 0, name });
         continue;
       }
       const str = input.slice(s0, sp[2 * g + 1]);
@@ -294,13 +376,45 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
     }
     const str = input.slice(sp[0], sp[1]);
     out.push({ offset: cpOffset(input, sp[0], sur), length: strLength(str), string: str, captures: caps });
+    if (global && empty && input.charCodeAt(sp[0]) >= 0x80) midCharMatches(c, input, sp[0], caps.length, out, sur);
   }
   return out;
 }
 
+/**
+ * jq 1.7.1 resumes a global search one byte after an empty match, which is inside the next
+ * character when it is not ASCII; Oniguruma then matches there too if the pattern can match
+ * empty between that character and a byte that is no character (`"é"|[match("";"g")]` has 3
+ * matches; the extra ones report the offset of the character after). Each continuation byte
+ * is such a position.
+ */
+function midCharMatches(c: Compiled, input: string, at: number, groups: number, out: Obj[], sur: boolean): void {
+  const cp = input.codePointAt(at)!;
+  const ch = String.fromCodePoint(cp);
+  const probe = ch + '\u0000';
+  let matches: boolean;
+  if (c.lin) {
+    const m = c.lin.matcher(probe);
+    matches = m.find(ch.length) && m.start(0) === ch.length && m.end(0) === ch.length;
+  } else {
+    const rx = c.re!;
+    rx.lastIndex = ch.length;
+    const m = bounded(c.source, () => rx.exec(probe));
+    matches = m !== null && m.index === ch.length && m[0] === '';
+  }
+  if (!matches) return;
+  const offset = cpOffset(input, at, sur) + 1;
+  const bytes = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  for (let k = 1; k < bytes; k++) {
+    const caps: Obj[] = [];
+    for (let g = 0; g < groups; g++) caps.push({ offset, string: '', length: 0, name: c.names[g] ?? null });
+    out.push({ offset, length: 0, string: '', captures: caps });
+  }
+}
+
 function testRe(input: unknown, re: unknown, flags: unknown): boolean {
   if (typeof input !== 'string') throw new JqError(`${describe(input)} cannot be matched, as it is not a string`);
-  const c = compileRegex(re, flags);
+  const c = compileRegex(re, flags, input);
   if (c.lin && !c.noEmpty) return c.lin.test(input);
   return matchAll(input, re, flags).length > 0;
 }

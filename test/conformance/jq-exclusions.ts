@@ -20,6 +20,4 @@ export const EXCLUDED: Record<string, string> = {
   'jq.test:1645': 'modulemeta is out of scope (reads module files)',
   'jq.test:1649': 'modulemeta is out of scope (reads module files)',
   'jq.test:1949': 'input is out of scope; the suite expects the test harness\'s own "break" error',
-  'onig.test:2': 'Oniguruma reports an empty match for a repeated group that JS RegExp reports as unmatched',
-  'onig.test:32': 'Oniguruma \\b is Unicode-aware; JS RegExp \\b is ASCII-only',
 };

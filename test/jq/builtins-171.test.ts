@@ -123,3 +123,47 @@ table('builtin edge semantics', [
   // computed numbers (jq 1.7.1 prints number literals that pass through unchanged in their own text)
   { f: '[1e17 + 1, 1.5e300 * 1, 0.1 + 0, 1e-7 * 1, 123456789012 + 0, 1e1000 * 1, 3.0 * 1] | map(tojson)', out: [['1e+17', '1.5e+300', '0.1', '1e-07', '123456789012', '1.7976931348623157e+308', '3']] },
 ]);
+
+table('regex as Oniguruma runs it in jq 1.7.1', [
+  // flags: m is Oniguruma's "dot matches newline", s (single line) is the default; $ also matches before a final newline
+  { f: '[test("^b"), test("a$"), test("a$";"s"), test("a\\\\Z"), test("a.b"), test("a.b";"m"), test("a.b";"p"), test("^b";"p"), test("^b";"s")]', in: 'a\nb', out: [[false, false, false, false, false, true, true, false, false]] },
+  { f: '[test("a$"), test("a\\\\z"), test("a\\\\Z"), test("a$";"s")]', in: 'a\n', out: [[true, false, true, true]] },
+  { f: '[match("b$").offset], [match("b\\\\Z").offset], [match("$";"g").offset]', in: 'ab\n', out: [[1], [1], [2, 3]] },
+  { f: 'sub("$";"!")', in: 'é\n', out: ['é!\n'] },
+  { f: 'try test("a"; "q") catch .', in: 'x', out: ['q is not a valid modifier string'] },
+  { f: 'try test("a"; "gq") catch .', in: 'x', out: ['gq is not a valid modifier string'] },
+  { f: 'try test("a"; 1) catch .', in: 'x', out: ['number (1) is not a string'] },
+  // Unicode classes
+  { f: '[match("\\\\w+";"g").string]', in: 'a1_é٣ b', out: [['a1_é٣', 'b']] },
+  { f: '[match("\\\\w";"g").string]', in: 'a²½Ⅻ_‿é\u0301', out: [['a', '²', '½', 'Ⅻ', '_', '‿', 'é', '\u0301']] },
+  { f: '[match("\\\\d";"g").string]', in: 'a1_é٣ b', out: [['1', '٣']] },
+  { f: '[match("\\\\s";"g").offset]', in: 'a\u0085\ufeff\u00a0\u000b', out: [[1, 3, 4]] },
+  { f: '[match("\\\\b";"g").offset]', in: 'éa bé', out: [[0, 1, 2, 3, 5]] },
+  { f: '[match("\\\\B";"g").offset]', in: 'éa bé', out: [[1, 4]] },
+  { f: '[match("\\\\b";"g").offset]', in: 'ab cd', out: [[0, 2, 3, 5]] },
+  { f: '[match(".+?\\\\b").string]', in: 'ā two-codepoint grapheme', out: [['ā']] },
+  { f: '[match("[[:alpha:]]";"g").string]', in: 'aé', out: [['a', 'é']] },
+  { f: '[match("[[:punct:]]";"g").string]', in: 'a!$+<~¡€', out: [['!', '$', '+', '<', '~', '¡', '€']] },
+  { f: '[match("[[:upper:]]";"g").string], [match("[[:lower:]]";"g").string], [match("[[:digit:]]";"g").string], [match("[[:alnum:]]";"g").string]', in: 'aÉé٣', out: [['É'], ['a', 'é'], ['٣'], ['a', 'É', 'é', '٣']] },
+  // no \h escape in the Perl_NT syntax: the letter itself
+  { f: '[match("\\\\h";"g").string], [match("\\\\H";"g").string]', in: 'h \t9a', out: [['h'], []] },
+  { f: '[match("(?i)A";"g").string]', in: 'ab', out: [['a']] },
+  { f: '[match("s|k";"gi").string]', in: 'ſ K k', out: [['ſ', 'K', 'k']] },
+  // captures: an empty match reports every group as empty there; unmatched groups are null
+  { f: '[match("( )*"; "g")] | length, .[0].captures', in: 'abc', out: [4, [{ offset: 0, string: '', length: 0, name: null }]] },
+  { f: '[match("(x)?b").captures], [match("(x)?").captures], [match("(?<n>x)?c").captures]', in: 'abc', out: [[[{ offset: -1, string: null, length: 0, name: null }]], [[{ offset: 0, string: '', length: 0, name: null }]], [[{ offset: -1, string: null, length: 0, name: 'n' }]]] },
+  { f: '[match("a(b?)c").captures[0]]', in: 'ac', out: [[{ offset: 1, string: '', length: 0, name: null }]] },
+  // after an empty match jq resumes one byte further, inside a multi-byte character
+  { f: '[match("";"g")] | length', in: 'é', out: [3] },
+  { f: '[match("";"g") | .offset]', in: 'éa', out: [[0, 1, 1, 2]] },
+  { f: 'gsub("";"-")', in: 'aé', out: ['-a-é--'] },
+  { f: '[match("(?=u)";"g") | .offset]', in: 'éuu', out: [[1, 2]] },
+  // Oniguruma's error texts
+  { f: 'try test("(") catch .', in: 'x', out: ['Regex failure: end pattern with unmatched parenthesis'] },
+  { f: 'try test(")") catch .', in: 'x', out: ['Regex failure: unmatched close parenthesis'] },
+  { f: 'try test("[a") catch .', in: 'x', out: ['Regex failure: premature end of char-class'] },
+  { f: 'try test("a{2,1}") catch .', in: 'x', out: ['Regex failure: upper is smaller than lower in repeat range'] },
+  { f: 'try test("*a") catch .', in: 'x', out: ['Regex failure: target of repeat operator is not specified'] },
+  { f: 'try test("\\\\") catch .', in: 'x', out: ['Regex failure: end pattern at escape'] },
+  { f: 'try test("(?<n>a)\\\\k<m>") catch .', in: 'x', out: ['Regex failure: undefined name <m> reference'] },
+]);

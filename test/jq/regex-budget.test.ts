@@ -92,7 +92,8 @@ describe('matches keep their meaning', () => {
     ['[scan("\\\\s")] | length', 'a\u00a0b\u2028c\td\u000be', [4]],
     ['[scan("[\\\\s,]+")]', 'a ,\u00a0b', [[' ,\u00a0']]],
     ['[scan("[[:alpha:]]+")]', 'ab1cd', [['ab', 'cd']]],
-    ['[scan("\\\\h+")]', 'xfa0z', [['fa0']]],
+    // the Perl_NT syntax has no \h escape: it is the letter h (jq 1.7.1)
+    ['[scan("\\\\h+")]', 'xfa0z', [[]]],
     ['test("\\\\Afoo\\\\z")', 'foo', [true]],
     ['[scan("\\\\x{41}")]', 'ABA', [['A', 'A']]],
     // Oniguruma escapes any punctuation
@@ -103,7 +104,8 @@ describe('matches keep their meaning', () => {
     // offsets and lengths count code points
     ['[match("b."; "g") | [.offset, .length]]', '😀b😀b', [[[1, 2]]]],
     ['[match("."; "g") | .offset]', 'a😀b', [[0, 1, 2]]],
-    ['[match(""; "g") | .offset]', '😀x', [[0, 1, 2]]],
+    // jq 1.7.1 resumes one byte after an empty match: three more inside the 4-byte emoji
+    ['[match(""; "g") | .offset]', '😀x', [[0, 1, 1, 1, 1, 2]]],
     ['[match("( )*"; "gn")]', 'abc', [[]]],
     ['capture("(?<a>[a-z]+)-(?<n>[0-9]+)")', 'xyzzy-14', [{ a: 'xyzzy', n: '14' }]],
     ['[match("foo (?<bar123>bar)? foo"; "ig") | .captures[0].offset]', 'foo bar foo foo  foo', [[4, -1]]],
@@ -119,7 +121,7 @@ describe('matches keep their meaning', () => {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(run(filter, input)).toEqual(want));
   }
   it('invalid patterns and flags keep their errors', () => {
-    expect(() => run('test("(")', 'a')).toThrow(/\( \(at offset 0\) is not a valid regex/);
+    expect(() => run('test("(")', 'a')).toThrow('Regex failure: end pattern with unmatched parenthesis');
     expect(() => run('test("a"; "q")', 'a')).toThrow('q is not a valid modifier string');
     expect(() => run('test("a")', 1)).toThrow('number (1) cannot be matched, as it is not a string');
   });
