@@ -350,6 +350,8 @@ function runHandlebars(ctx: Ctx, n: PNode): NodeResult {
     const src = ctx.node(n.selfConn!.srcNode);
     let label = src.name;
     if (n.selfConn!.srcPort >= 0) label += '_' + src.outPorts[n.selfConn!.srcPort].name;
+    // 3.10 names it after the source as written (`input: CALL` is CALL, though it reads CALL.body)
+    if (n.selfSource.length > 0) label = n.selfSource;
     if (count++ > 0) w.byte(0x2c);
     writeJsonString(w, varName(label));
     w.byte(0x3a);

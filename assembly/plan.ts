@@ -525,12 +525,13 @@ function readNode(plan: Plan, v: Value, userIndex: i32, links: RawLink[]): void 
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     // Kong 3.11+'s jq node has no field-level outputs (only 3.10's list shape has them)
-    if (k == 'outputs' && n.type == NodeType.JQ && v.vals![i].typeKind() == Kind.OBJ) {
+    if (k == 'outputs' && n.type == NodeType.JQ && v.vals![i].typeKind() == Kind.OBJ && plan.dialect != DIALECT_310) {
       plan.error(n.label() + ': outputs: unknown field', n, k);
       continue;
     }
     if (COMMON_NODE_FIELDS.includes(k)) continue;
-    if (!allowed.includes(k)) plan.error(n.label() + ': ' + k + ': unknown field' + didYouMean(k, allowed.concat(COMMON_NODE_FIELDS)), n, k);
+    // 3.10's filter ignored the attributes a node type does not know
+    if (!allowed.includes(k) && plan.dialect != DIALECT_310) plan.error(n.label() + ': ' + k + ': unknown field' + didYouMean(k, allowed.concat(COMMON_NODE_FIELDS)), n, k);
   }
 
   readAttributes(plan, n, v);
@@ -659,7 +660,8 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     // 3.10's jq defaults to `.`
     attrString(plan, n, v, 'jq', plan.dialect != DIALECT_310);
   } else if (t == NodeType.HANDLEBARS) {
-    attrString(plan, n, v, 'template', true);
+    // 3.10's template defaults to an empty one
+    attrString(plan, n, v, 'template', plan.dialect != DIALECT_310);
     const ct = attrString(plan, n, v, 'content_type', false);
     n.contentType = ct !== null ? ct : 'text/plain';
   } else if (t == NodeType.EXIT) {
@@ -676,7 +678,7 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     }
     maxLength(plan, n, v, 'property', 255);
     const ct = attrString(plan, n, v, 'content_type', false);
-    if (ct !== null && !PROPERTY_CONTENT_TYPES.includes(ct))
+    if (ct !== null && !PROPERTY_CONTENT_TYPES.includes(ct) && plan.dialect != DIALECT_310)
       plan.error(n.label() + ': content_type: expected one of: ' + PROPERTY_CONTENT_TYPES.join(', '), n, 'content_type');
     if (ct !== null) n.contentType = ct;
     n.nonNil = attrBool(plan, n, v, 'non_nil', false);
@@ -1208,8 +1210,9 @@ function compileNode(plan: Plan, n: PNode, phased: bool): void {
     }
   } else if (n.type == NodeType.HANDLEBARS) {
     const tV = n.config.get('template');
-    if (tV === null || tV.typeKind() != Kind.STR) return;
-    const tb = String.UTF8.encode(tV.resolve().s);
+    const absent310 = plan.dialect == DIALECT_310 && (tV === null || tV.isNull());
+    if (!absent310 && (tV === null || tV.typeKind() != Kind.STR)) return;
+    const tb = String.UTF8.encode(absent310 ? '' : tV!.resolve().s);
     const r = host_template_compile(changetype<usize>(tb), tb.byteLength);
     if (r > 0) n.tplHandle = r;
     else plan.error(n.label() + ': template: ' + takeResult(r).text, n, 'template');

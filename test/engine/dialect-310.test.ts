@@ -83,6 +83,29 @@ describe('3.10 configuration rules', () => {
     expect(r.response.status).toBe(203);
   });
 
+  it('attributes a node type does not know are ignored, as src/config.rs keeps them in a map nobody reads', () => {
+    expect(dk.validate({ dialect: '3.10', nodes: [{ type: 'exit', colour: 'blue' }] })).toEqual([]);
+    expect(dk.validate({ nodes: [{ type: 'exit', colour: 'blue' }] })[0].message).toBe('node #1 (node_1): colour: unknown field');
+  });
+
+  it('the handlebars `template` defaults to empty and the property `content_type` is free (src/nodes/handlebars.rs, property.rs)', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'H', type: 'handlebars' }, { name: 'P', type: 'property', property: 'kong.route_name', content_type: 'text/x-any' }, { type: 'exit', status: 201, inputs: [{ body: 'H' }] }] });
+    expect(r.response.status).toBe(201);
+    expect(text(r.response.body)).toBe('');
+  });
+
+  it('a handlebars node-wise input is named after its source as written (`input: CALL` is {{CALL.url}})', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'CALL', type: 'call', url: `${api.url}/hb` },
+        { name: 'H', type: 'handlebars', input: 'CALL', template: 'got {{CALL.url}}' },
+        { type: 'exit', inputs: [{ body: 'H' }] },
+      ],
+    });
+    expect(text(r.response.body)).toBe('got /hb');
+  });
+
   it('the call `timeout` is in seconds (src/nodes/call.rs: Duration::from_secs)', async () => {
     // 1 s is enough for a 0 ms answer; as milliseconds it would time out
     const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/x`, timeout: 1 }, { type: 'exit', inputs: { body: 'C.body' } }] });
