@@ -297,7 +297,7 @@ describe("Kong's published datakit schema (app/_schemas/gateway/plugins/3.15/Dat
   });
 });
 
-describe('Datakit plugin docs, "Node types" port table', () => {
+describe('Node ports (Kong/datakit 3.10 filter, handlebars.rs: the "output" port; plugin docs, "Node types")', () => {
   it('the handlebars node has an `output` port: inputs: {body: GREETING.output} works', async () => {
     const flow = dk.load({
       nodes: [
