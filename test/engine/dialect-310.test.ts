@@ -3,7 +3,7 @@
 // through the library with a real API on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datakit } from '../../host/index.js';
-import { MemoryProperties } from '../../host/index.js';
+import { findDatakitConfigs, MemoryProperties } from '../../host/index.js';
 import { bodyJson, engine, text } from '../helpers/engine.js';
 import { json, startServer, type TestServer } from '../helpers/http.js';
 
@@ -52,6 +52,19 @@ describe('which configs get the 3.10 dialect', () => {
     expect(dk.validate(flow(['request.query'], { dialect: '3.11' }))[0].message).toContain('$request_query is not defined');
     const r = await run(flow({ 'request.query': 'request.query' }, { dialect: '3.10' }), { query: { a: 'y' } });
     expect(text(r.response.body)).toBe('y');
+  });
+
+  it('a datakit filter found in filter_chains gets dialect "3.10" unless it names one', () => {
+    const found = findDatakitConfigs({
+      _format_version: '3.0',
+      filter_chains: [{ filters: [{ name: 'datakit', config: '{"nodes": []}' }, { name: 'datakit', config: { dialect: '3.11', nodes: [] } }] }],
+      plugins: [{ name: 'datakit', config: { nodes: [] } }],
+    });
+    expect(found.map((f) => [f.path, (f.config as { dialect?: string }).dialect])).toEqual([
+      ['plugins[0].config', undefined],
+      ['filter_chains[0].filters[0].config', '3.10'],
+      ['filter_chains[0].filters[1].config', '3.11'],
+    ]);
   });
 
   it('any other dialect value is an error', () => {
