@@ -169,9 +169,9 @@ export function selfOutputType(t: i32): i32 {
   return -1;
 }
 
-/** jq and handlebars take inputs named by the user; jq also names outputs. */
+/** jq, handlebars and json_to_xml take inputs named by the user; jq also names outputs. */
 export function userDefinedInputs(t: i32): bool {
-  return t == NodeType.JQ || t == NodeType.HANDLEBARS;
+  return t == NodeType.JQ || t == NodeType.HANDLEBARS || t == NodeType.JSON_TO_XML;
 }
 
 export function userDefinedOutputs(t: i32): bool {

@@ -158,6 +158,15 @@ const XML_UPSTREAM = {
   ],
 };
 
+/** json_to_xml with named `inputs` (Kong's schema: an `inputs` map), converted as one object of those fields. */
+const NAMED_INPUTS = {
+  nodes: [
+    { name: 'CONST', type: 'static', values: { ref: 'R-1', '@version': 2 } },
+    { name: 'X', type: 'json_to_xml', attributes_name_prefix: '@', root_element_name: 'lookup', inputs: { '@version': 'CONST.@version', ref: 'CONST.ref', query: 'request.query' } },
+    { name: 'EXIT', type: 'exit', status: 200, inputs: { body: 'X' } },
+  ],
+};
+
 beforeAll(async () => {
   soap = await startSoapService();
   gw = await gateway({ _format_version: '3.0' });
@@ -175,6 +184,7 @@ describe('Kong examples through the gateway', () => {
       'and-back': kongJsonToXmlAndBack(),
       add: soapFacade(),
       proxied: XML_UPSTREAM,
+      fields: NAMED_INPUTS,
     });
   });
 
@@ -239,6 +249,13 @@ describe('Kong examples through the gateway', () => {
     expect(sent[0].body).toBe('<request v="2"><user>ada</user><roles>admin</roles><roles>dev</roles><active>true</active></request>');
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.json).toEqual({ request: { '@v': 2, user: 'ada', roles: ['admin', 'dev'], active: true } });
+  });
+
+  it('json_to_xml with named inputs (Kong schema: "inputs": JSON string or table): the fields become one object', async () => {
+    const r = await call(gw.proxyUrl, '/fields?q=5&lang=en');
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers['content-type']).toBe('application/xml');
+    expect(r.text).toBe('<lookup version="2"><ref>R-1</ref><query><q>5</q><lang>en</lang></query></lookup>');
   });
 });
 
