@@ -32,7 +32,7 @@ import { NodeType, PortType, portTypeName } from './types';
 import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
-import { decodeForm, DIALECT_310, lowerCaseHeaders, traceHeaderOn310 } from './dialect';
+import { decodeForm, DIALECT_310, lowerCaseHeaders, query310, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
 export const S_RUNNING: i32 = 1;
@@ -501,7 +501,7 @@ export class Ctx {
     let reqHeaders = headers !== null ? headers! : Value.obj();
     if (this.plan.dialect == DIALECT_310) reqHeaders = lowerCaseHeaders(reqHeaders);
     this.setOut(N_REQUEST, 1, reqHeaders);
-    this.setOut(N_REQUEST, 2, q !== null ? q : Value.obj());
+    this.setOut(N_REQUEST, 2, q === null ? Value.obj() : this.plan.dialect == DIALECT_310 ? query310(q!) : q!);
     if (body !== null) {
       const ct = headerValue(reqHeaders, 'content-type');
       const b = this.decodeBody(body!, ct);

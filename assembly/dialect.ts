@@ -138,3 +138,22 @@ export function configError310(message: string, name: string, type: string): str
   if (name.length == 0) return 'failed checking configuration: ' + text;
   return 'failed checking configuration: in node `' + name + '` of type `' + type + '`: ' + text;
 }
+
+/**
+ * `request.query` as 3.10 decoded it: one string per name (a repeated name
+ * keeps its last value, a name without `=` is "").
+ */
+export function query310(q: Value): Value {
+  if (q.typeKind() != Kind.OBJ) return q;
+  q.resolve();
+  const out = Value.obj();
+  for (let i = 0; i < q.keys!.length; i++) {
+    let v = q.vals![i];
+    if (v.typeKind() == Kind.ARR) {
+      const items = v.resolve().items!;
+      v = items.length > 0 ? items[items.length - 1] : Value.str('');
+    }
+    out.set(q.keys![i], v.isNull() ? Value.str('') : v);
+  }
+  return out;
+}

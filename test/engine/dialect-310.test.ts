@@ -279,6 +279,11 @@ describe('3.10 execution', () => {
     expect(bodyJson(r.response.body)).toEqual({ req: ['x-upper'], res: 'yes' });
   });
 
+  it('request.query has one string per name: the last of a repeated one, "" for a bare one (src/filter.rs set_query_data)', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'J', type: 'jq', inputs: ['request.query'], jq: '$request_query' }, { type: 'exit', inputs: [{ body: 'J' }] }] }, { query: 'a=1&flag&z=x&z=y' });
+    expect(bodyJson(r.response.body)).toEqual({ a: '1', flag: '', z: 'y' });
+  });
+
   it('form-urlencoded bodies decode to objects (src/payload.rs from_bytes), the last of a repeated name winning', async () => {
     const r = await run({
       dialect: '3.10',
