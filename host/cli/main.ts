@@ -13,6 +13,8 @@ commands:
                                       start the gateway
   bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]
                                       measure a flow through the library API
+  graph FLOW [--format mermaid|dot|svg|json] [-o FILE]
+                                      draw a flow: nodes, ports, connections, branches, phases
   --version                           print the version
 `;
 
@@ -34,6 +36,8 @@ export async function main(argv: string[]): Promise<number | void> {
       return (await import('../gateway/cli.js')).serveCli(rest);
     case 'bench':
       return (await import('./bench.js')).benchCli(rest);
+    case 'graph':
+      return (await import('./graph.js')).graphCli(rest);
     case '--version':
     case '-V':
       process.stdout.write(`datakit ${version()}\n`);
