@@ -1196,6 +1196,11 @@ function compileNode(plan: Plan, n: PNode, phased: bool): void {
       writeJsonString(vars, selfVar);
       vars.str('}]');
     }
+    // 3.10's jq was jaq: its syntax is accepted too (host/jq: the `jaq` syntax)
+    if (dialect310) {
+      vars.len--;
+      vars.str(vars.len > 1 ? ',{"syntax":"jaq"}]' : '{"syntax":"jaq"}]');
+    }
     const fb = String.UTF8.encode(filter);
     const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);
     if (r > 0) {

@@ -1,4 +1,5 @@
 import { compile } from '../jq/index.js';
+import type { JqSyntax } from '../jq/parser.js';
 import { LimitExceeded, type Limits } from '../limits.js';
 
 /** What the host needs from a jq implementation: compile once per node at
@@ -6,7 +7,7 @@ import { LimitExceeded, type Limits } from '../limits.js';
  * plugged in (`Datakit.create({ jq })`), e.g. a reference implementation. */
 export interface JqEngine {
   /** `limits`: the budgets every run of this program is held to (jq_time_ms, jq_memory_bytes, jq_steps) */
-  compile(filter: string, variables: string[], limits?: Limits): JqCompiled;
+  compile(filter: string, variables: string[], limits?: Limits, syntax?: JqSyntax): JqCompiled;
 }
 
 export interface JqCompiled {
@@ -33,14 +34,14 @@ export interface JqCompiled {
  * `env` are empty: flows never see the process environment.
  */
 export const nativeJq: JqEngine = {
-  compile(filter, variables, limits) {
+  compile(filter, variables, limits, syntax) {
     // compiling runs on the event loop at configure time: its size is the bound
     const max = limits?.jq_source_bytes;
     if (max !== undefined && filter.length * 3 > max) {
       const size = Buffer.byteLength(filter);
       if (size > max) throw new LimitExceeded('jq_source_bytes', `jq program is ${size} bytes; the limit is ${max} (limits.jq_source_bytes)`);
     }
-    const program = compile(filter, { variables, limits });
+    const program = compile(filter, { variables, limits, syntax });
     return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths, simple: program.simple };
   },
 };

@@ -88,15 +88,17 @@ function jqVariables(vars: string[], input: unknown, inputVar?: string): Record<
   return variables;
 }
 
-/** The module's variable list: input names, and `{"input": name}` for a variable holding the whole input. */
-function splitJqVariables(list: Array<string | { input: string }>): { vars: string[]; inputVar?: string } {
+/** The module's variable list: input names, `{"input": name}` for a variable holding the whole input, `{"syntax": "jaq"}` for 3.10's jq syntax. */
+function splitJqVariables(list: Array<string | { input?: string; syntax?: 'jaq' }>): { vars: string[]; inputVar?: string; syntax?: 'jaq' } {
   const vars: string[] = [];
   let inputVar: string | undefined;
+  let syntax: 'jaq' | undefined;
   for (const v of list) {
     if (typeof v === 'string') vars.push(v);
-    else inputVar = v.input;
+    else if (v.input !== undefined) inputVar = v.input;
+    else if (v.syntax === 'jaq') syntax = 'jaq';
   }
-  return { vars: inputVar !== undefined ? [...vars, inputVar] : vars, inputVar };
+  return { vars: inputVar !== undefined ? [...vars, inputVar] : vars, inputVar, syntax };
 }
 
 export class EngineTrap extends Error {
@@ -501,9 +503,9 @@ export class EngineInstance {
       },
       jq_compile: (ptr: number, len: number, varsPtr: number, varsLen: number) => {
         const filter = this.text(ptr, len);
-        const { vars, inputVar } = splitJqVariables(varsLen > 0 ? JSON.parse(this.text(varsPtr, varsLen)) : []);
+        const { vars, inputVar, syntax } = splitJqVariables(varsLen > 0 ? JSON.parse(this.text(varsPtr, varsLen)) : []);
         try {
-          const program = o.jq.compile(filter, vars, this.rt.configuringLimits);
+          const program = o.jq.compile(filter, vars, this.rt.configuringLimits, syntax);
           const h = this.nextHandle++;
           this.jq.set(h, { program, vars, inputVar });
           return h;

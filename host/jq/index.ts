@@ -1,7 +1,7 @@
 // Public API of the jq engine: compile once, run many times.
 import { inputPaths } from './paths.js';
 import { simpleForm, type SimpleForm } from './simple.js';
-import { Parser, JqSyntaxError } from './parser.js';
+import { Parser, JqSyntaxError, type JqSyntax } from './parser.js';
 import { Compiler, CompileError, RecursionError, type Scope } from './compile.js';
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
 import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
@@ -42,6 +42,8 @@ export interface CompileOptions {
   limits?: JqLimits;
   /** what `$ENV` and `env` see (default: nothing, `{}`); the CLI passes process.env */
   env?: Record<string, string | undefined>;
+  /** `jaq`: also accept the object values jaq 1.x accepts (Kong 3.10 configs; docs/compat.md) */
+  syntax?: JqSyntax;
 }
 
 export interface RunOptions {
@@ -212,7 +214,7 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   let scope: Scope | null = base;
   for (const name of varNames) scope = { kind: 'var', name, next: scope };
   try {
-    const ast = Parser.parse(filter);
+    const ast = Parser.parse(filter, options?.syntax);
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
     return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)));

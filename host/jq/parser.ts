@@ -97,18 +97,23 @@ const BINOPS: Record<string, { prec: number; assoc: 'left' | 'right' | 'none' }>
   '%': { prec: 9, assoc: 'left' },
 };
 
+/** `jaq`: object values as jaq 1.x (Kong 3.10's jq) reads them: any filter without a top-level comma (`{"k": $x // "d"}`) */
+export type JqSyntax = 'jq' | 'jaq';
+
 export class Parser {
   private src: string;
   private pos = 0;
   private tok!: Token;
+  private jaqObjectValues = false;
 
   constructor(src: string) {
     this.src = src;
     this.advance();
   }
 
-  static parse(src: string): Node {
+  static parse(src: string, syntax: JqSyntax = 'jq'): Node {
     const p = new Parser(src);
+    p.jaqObjectValues = syntax === 'jaq';
     p.skipModuleDirectives();
     const node = p.parsePipe();
     if (p.tok.kind !== 'eof') p.unexpected();
@@ -836,6 +841,7 @@ export class Parser {
 
   // ExpD: ExpD '|' ExpD | '-' ExpD | Term
   private parseObjVal(): Node {
+    if (this.jaqObjectValues) return this.parseObjValJaq();
     let left: Node;
     for (const kw of ['if', 'reduce', 'foreach', 'try', 'label', 'def']) if (this.isKw(kw)) this.unexpected();
     if (this.isOp('-')) {
@@ -850,6 +856,14 @@ export class Parser {
       return { kind: 'pipe', left, right };
     }
     return left;
+  }
+
+  // jaq: any operators but `,` (then `|` and another such value)
+  private parseObjValJaq(): Node {
+    const left = this.parseBinaryWithDefs(BINOPS[','].prec + 1);
+    if (!this.isOp('|')) return left;
+    this.advance();
+    return { kind: 'pipe', left, right: this.parseObjValJaq() };
   }
 
   // Parses a string literal starting at the current 'str' token; handles \( ) interpolation.

@@ -219,6 +219,27 @@ describe('3.10 ports and $variables', () => {
   });
 });
 
+describe("3.10's jq syntax (docs/datakit.md: \"processed using the jaq implementation\")", () => {
+  it('jaq reads an object value up to the next comma: `{"k": $request_query.y // "d"}` loads without parentheses', async () => {
+    const flow = (dialect: string) => ({
+      dialect,
+      nodes: [
+        { name: 'J', type: 'jq', inputs: [{ request_query: 'request.query' }], jq: '{"k": $request_query.y // "d", "n": .request_query.n | length, "if": if true then 1 else 2 end}' },
+        { type: 'exit', inputs: [{ body: 'J' }] },
+      ],
+    });
+    const r = await run(flow('3.10'), { query: { n: 'abc' } });
+    expect(bodyJson(r.response.body)).toEqual({ k: 'd', n: 3, if: 1 });
+    expect(dk.validate(flow('3.11'))[0].message).toMatch(/^node #1 \(J\): jq: syntax error/);
+  });
+
+  it('jq 1.7 programs mean the same in both (a pipe in an object value)', async () => {
+    const flow = { dialect: '3.10', nodes: [{ name: 'J', type: 'jq', input: 'request.query', jq: '{a: .x | ascii_upcase, b: [.x, .x] | length}' }, { type: 'exit', inputs: [{ body: 'J' }] }] };
+    const r = await run(flow, { query: { x: 'q' } });
+    expect(bodyJson(r.response.body)).toEqual({ a: 'Q', b: 2 });
+  });
+});
+
 describe('3.10 execution', () => {
   it('a jq node with no result leaves its dependants untriggered (src/nodes/jq.rs: 0 results => Done(vec![None]))', async () => {
     const r = await run({
