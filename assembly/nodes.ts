@@ -400,6 +400,7 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
     const problem = urlProblem(url);
     if (problem !== null) return NodeResult.failed('invalid url ' + jsonQuote(url) + ': ' + problem!);
   }
+  if (url.length == 0) return NodeResult.failed('no url: the url input is null and the node sets no url attribute');
   const query = ins[2];
   // 3.10's query input replaced the url's query
   if (query !== null && !query.isNull()) url = mergeQuery(ctx.plan.dialect == DIALECT_310 ? withoutQuery(url) : url, query);
@@ -668,19 +669,6 @@ function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
 
 function runJsonToXml(ctx: Ctx, n: PNode): NodeResult {
   let v = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
-  if (v === null && n.inPorts.length > 0) {
-    // named `inputs` (Kong's schema): converted as one object of those fields
-    const ins = new Array<Value | null>();
-    const err = ctx.gather(n, ins);
-    if (err !== null) return NodeResult.failed(err!);
-    v = Value.obj();
-    for (let p = 0; p < n.inPorts.length; p++) {
-      const f = ins[p];
-      v.keys!.push(n.inPorts[p].name);
-      v.vals!.push(f === null ? Value.nul() : f);
-    }
-    v.sensitive = anySensitive(ins, null);
-  }
   if (v === null) v = Value.nul();
   const r = callHost(opJson('json_to_xml', n, ''), v.toJson());
   if (!r.ok) return NodeResult.failed(r.text);

@@ -630,7 +630,10 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     if (alg === null || alg.isNull()) plan.error(n.label() + ': algorithm: required field missing', n, 'algorithm');
   }
   if (t == NodeType.CALL) {
-    const url = attrString(plan, n, v, 'url', true);
+    // Kong 3.13+: the url may come from the `url` input instead
+    const urlIn = v.get('inputs');
+    const dynamicUrl = urlIn !== null && urlIn.typeKind() == Kind.OBJ && urlIn.get('url') !== null;
+    const url = attrString(plan, n, v, 'url', !dynamicUrl);
     if (url !== null) {
       const p = urlProblem(url);
       if (p !== null) plan.error(n.label() + ': url: invalid url ' + jsonQuote(url) + ': ' + p!, n, 'url');
@@ -1195,11 +1198,6 @@ function compileNode(plan: Plan, n: PNode, phased: bool): void {
       vars.str(count > 0 ? ',{"input":' : '{"input":');
       writeJsonString(vars, selfVar);
       vars.str('}]');
-    }
-    // 3.10's jq was jaq: its syntax is accepted too (host/jq: the `jaq` syntax)
-    if (dialect310) {
-      vars.len--;
-      vars.str(vars.len > 1 ? ',{"syntax":"jaq"}]' : '{"syntax":"jaq"}]');
     }
     const fb = String.UTF8.encode(filter);
     const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);

@@ -290,6 +290,23 @@ describe("Kong's published datakit schema (app/_schemas/gateway/plugins/3.15/Dat
     expect(messages({ resources: { vault }, nodes: [{ name: 'J', type: 'jq', jq: '.' }] })).toEqual(['resources.vault: length must be at most 64']);
   });
 
+  it('call url: required unless the url input is connected (3.13+ dynamic url); a null url input then fails the node', async () => {
+    expect(messages({ nodes: [{ name: 'C', type: 'call' }] })).toEqual(['node #1 (C): url: required field missing']);
+    const cfg = (u: unknown) => ({
+      debug: true,
+      nodes: [
+        { name: 'U', type: 'jq', jq: JSON.stringify(u) },
+        { name: 'C', type: 'call', inputs: { url: 'U' } },
+        { name: 'E', type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    expect(messages(cfg(null))).toEqual([]);
+    const ok = await dk.load(cfg(`${api.url}/dynamic`)).run({ method: 'GET', path: '/' });
+    expect(bodyJson(ok.response.body)).toEqual({ path: '/dynamic' });
+    const none = await dk.load(cfg(null)).run({ method: 'GET', path: '/' });
+    expect(none.failure).toEqual({ message: 'no url: the url input is null and the node sets no url attribute', node: { index: 2, name: 'C', type: 'call' } });
+  });
+
   it('ranges already in Kong wording: exit status 200-599, call timeout 0-2147483646 (0 accepted)', () => {
     expect(messages({ nodes: [{ name: 'E', type: 'exit', status: 199 }] })).toEqual(['node #1 (E): status: value should be between 200 and 599']);
     expect(messages({ nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1/', timeout: 0 }] })).toEqual([]);
