@@ -5,8 +5,9 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds,
+  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, recurseLoop, DepthError,
 } from './runtime.js';
+export { DepthError };
 import {
   state, tick, stepCheck, work, charge, chargeSlots, chargeChars, chargeKeys, chargeValue, timeLeft, CHAR_BYTES, KEY_BYTES, SLOT_BYTES,
 } from './budget.js';
@@ -15,6 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
+import { erf, erfc, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -310,25 +312,7 @@ fn('recurse/0', () => (v, p, _env, k) => {
     }
   }
 });
-fn('recurse/1', ([f]) => (v, p, env, k) => {
-  const rec = (x: unknown, xp: Path): void => {
-    if (++state.steps > state.stepsAt) stepCheck();
-    if (++state.depth > state.budget.depth) {
-      state.depth--;
-      throw new DepthError();
-    }
-    try {
-      k(x, xp);
-      f(x, xp, env, rec);
-    } finally {
-      state.depth--;
-    }
-  };
-  rec(v, p);
-});
-export class DepthError {
-  message = 'jq recursion depth limit exceeded';
-}
+fn('recurse/1', ([f]) => (v, p, env, k) => recurseLoop(f, v, p, env, k));
 
 // ---------- generators ----------
 function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path): void {
@@ -1011,32 +995,6 @@ function scalb(x: number, n: number): number {
   if (Math.trunc(n) !== n) return NaN;
   return scalbn(x, Math.max(-65000, Math.min(65000, n)));
 }
-function gammaLn(x: number): number {
-  // near 0, lgamma(x) = -log|x| - 0.5772...x + O(x^2); the reflection below would divide by a subnormal
-  if (Math.abs(x) < 1e-17) return -Math.log(Math.abs(x));
-  // Lanczos approximation
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - gammaLn(1 - x);
-  const g = 7;
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  x -= 1;
-  let a = c[0];
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-function tgamma(x: number): number {
-  if (Number.isInteger(x) && x <= 0) return NaN;
-  if (x < 0.5) return Math.PI / (Math.sin(Math.PI * x) * tgamma(1 - x));
-  if (Number.isInteger(x) && x <= 171) {
-    let r = 1;
-    for (let i = 2; i < x; i++) r *= i;
-    return r;
-  }
-  return Math.exp(gammaLn(x));
-}
 function rint(x: number): number {
   if (!isFinite(x)) return x;
   const r = Math.round(x);
@@ -1057,28 +1015,16 @@ const math1: Record<string, (x: number) => unknown> = {
     return m * 2;
   },
   logb: (x) => (x === 0 ? -Infinity : !isFinite(x) ? Math.abs(x) : frexp(x)[1] - 1),
-  gamma: (x) => gammaLn(x), lgamma: (x) => gammaLn(x), tgamma, lgamma_r: (x) => [gammaLn(x), tgamma(x) < 0 ? -1 : 1],
+  // gamma is glibc's name for lgamma (the reference jq-wasm build, on musl, lacks it)
+  gamma: lgamma, lgamma, tgamma, lgamma_r: lgammaR, erf, erfc, pow10: (x) => Math.pow(10, x),
   frexp: (x) => frexp(x),
   modf: (x) => {
     if (!isFinite(x)) return [x !== x ? x : 0 * Math.sign(x), x];
     const i = Math.trunc(x);
     return [x - i, i];
   },
-  j0: (x) => besselJ(0, x), j1: (x) => besselJ(1, x), y0: () => NaN, y1: () => NaN,
-  ceil10: Math.ceil,
+  j0, j1, y0, y1,
 };
-delete math1.ceil10;
-function besselJ(n: number, x: number): number {
-  // numerical integration of Bessel's integral
-  const N = 2000;
-  let s = 0;
-  for (let i = 0; i <= N; i++) {
-    const t = (Math.PI * i) / N;
-    const w = i === 0 || i === N ? 0.5 : 1;
-    s += w * Math.cos(n * t - x * Math.sin(t));
-  }
-  return s / N;
-}
 for (const [name, f] of Object.entries(math1)) vf(`${name}/0`, (v) => f(num(v)));
 vf('abs/0', (v) => (typeof v === 'number' ? (v < 0 ? -v : v === 0 ? 0 : v) : v));
 vf('toarray/0', (v) => (Array.isArray(v) ? v : [v]));
@@ -1103,6 +1049,18 @@ const math2: Record<string, (a: number, b: number) => number> = {
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
 vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
+// the order is a C int
+// recurrences of |n| steps: counted as work (a step per 1024)
+vf('jn/2', (_v, n, x) => {
+  const order = cInt(num(n));
+  work(Math.abs(order) >>> 10);
+  return jn(order, num(x));
+});
+vf('yn/2', (_v, n, x) => {
+  const order = cInt(num(n));
+  work(Math.abs(order) >>> 10);
+  return yn(order, num(x));
+});
 vf('ldexp/2', (_v, a, b) => scalbn(num(a), cInt(num(b))));
 
 for (const [k, d] of regexNatives()) natives.set(k, metered(d));
