@@ -1193,11 +1193,17 @@ function compileNode(plan: Plan, n: PNode, phased: bool): void {
     vars.byte(0x5d);
     // 3.10: a node-wise input is also `$` + its source's label (`input: request.headers` -> $request_headers)
     const selfVar = dialect310 && n.selfConn !== null ? jqVariableName310(n.selfSource) : '';
+    // (entries starting with `@` are requests to the host, never jq variable names: a host that does not know them binds a variable nobody reads)
     if (selfVar.length > 0) {
       vars.len--;
-      vars.str(count > 0 ? ',{"input":' : '{"input":');
-      writeJsonString(vars, selfVar);
-      vars.str('}]');
+      if (count++ > 0) vars.byte(0x2c);
+      writeJsonString(vars, '@input:' + selfVar);
+      vars.byte(0x5d);
+    }
+    // 3.10's jq was jaq: its syntax is accepted too (host/jq: the `jaq` syntax)
+    if (dialect310) {
+      vars.len--;
+      vars.str(count > 0 ? ',"@syntax:jaq"]' : '"@syntax:jaq"]');
     }
     const fb = String.UTF8.encode(filter);
     const r = host_jq_compile(changetype<usize>(fb), fb.byteLength, vars.ptr, vars.len);

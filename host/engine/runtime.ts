@@ -88,15 +88,15 @@ function jqVariables(vars: string[], input: unknown, inputVar?: string): Record<
   return variables;
 }
 
-/** The module's variable list: input names, `{"input": name}` for a variable holding the whole input, `{"syntax": "jaq"}` for 3.10's jq syntax. */
-function splitJqVariables(list: Array<string | { input?: string; syntax?: 'jaq' }>): { vars: string[]; inputVar?: string; syntax?: 'jaq' } {
+/** The module's variable list: input names, `@input:NAME` for a variable holding the whole input, `@syntax:jaq` for 3.10's jq syntax. */
+function splitJqVariables(list: string[]): { vars: string[]; inputVar?: string; syntax?: 'jaq' } {
   const vars: string[] = [];
   let inputVar: string | undefined;
   let syntax: 'jaq' | undefined;
   for (const v of list) {
-    if (typeof v === 'string') vars.push(v);
-    else if (v.input !== undefined) inputVar = v.input;
-    else if (v.syntax === 'jaq') syntax = 'jaq';
+    if (v.startsWith('@input:')) inputVar = v.slice(7);
+    else if (v === '@syntax:jaq') syntax = 'jaq';
+    else vars.push(v);
   }
   return { vars: inputVar !== undefined ? [...vars, inputVar] : vars, inputVar, syntax };
 }
