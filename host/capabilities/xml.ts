@@ -6,8 +6,9 @@
  * XML entities and numeric character references. DOCTYPE declarations are
  * rejected outright, so neither external entities (XXE) nor internal entity
  * expansion (billion laughs) can ever happen. Input size and nesting depth
- * are bounded. See docs/capabilities.md for the conversion rules and the
- * supported XPath subset.
+ * are bounded. The conversions follow Kong 3.13+'s node reference, examples
+ * and plugin schema (docs/compat.md#xml); docs/capabilities.md has the rules
+ * and the supported XPath subset.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
@@ -42,6 +43,7 @@ export const MAX_XML_SIZE = 10 * 1024 * 1024;
 export const MAX_XML_DEPTH = 256;
 
 export const DEFAULT_TEXT_BLOCK_NAME = '#text';
+/** for direct library callers only: a flow must set the block or the prefix */
 export const DEFAULT_ATTRIBUTES_PREFIX = '@';
 export const DEFAULT_ROOT_ELEMENT_NAME = 'root';
 /** Element name used for the items of a top-level JSON array. */
