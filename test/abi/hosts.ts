@@ -62,24 +62,27 @@ export function libraryHost(): HostAdapter {
 
 const MINIMAL_HOST = fileURLToPath(new URL('../../examples/minimal-host.mjs', import.meta.url));
 
-/** The minimal host, spawned: the flow and the request go through files, the result comes on stdout. */
-export function minimalHost(): HostAdapter {
-  const dir = mkdtempSync(join(tmpdir(), 'dk-minimal-host-'));
+/**
+ * Any host as a command: `COMMAND... FLOW.json --request REQ.json` prints
+ * the result as JSON on stdout (the environment carries the case's `env`).
+ */
+export function commandHost(name: string, command: string[], capabilities: readonly string[]): HostAdapter {
+  const dir = mkdtempSync(join(tmpdir(), 'dk-host-'));
   let n = 0;
   return {
-    name: 'examples/minimal-host.mjs',
-    capabilities: ['cache', 'jwt_decode'],
+    name,
+    capabilities,
     run({ flow, request, env }: HostInput): Promise<HostResult> {
       const flowFile = join(dir, `flow-${++n}.json`);
       const requestFile = join(dir, `request-${n}.json`);
       writeFileSync(flowFile, JSON.stringify(flow));
       writeFileSync(requestFile, JSON.stringify(request));
       return new Promise((resolve, reject) => {
-        execFile(process.execPath, [MINIMAL_HOST, flowFile, '--request', requestFile], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+        execFile(command[0], [...command.slice(1), flowFile, '--request', requestFile], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
           try {
             resolve(JSON.parse(stdout) as HostResult);
           } catch {
-            reject(new Error(`minimal host: ${error?.message ?? 'no JSON output'}\n${stderr}`));
+            reject(new Error(`${name}: ${error?.message ?? 'no JSON output'}\n${stderr}`));
           }
         });
       });
@@ -88,4 +91,9 @@ export function minimalHost(): HostAdapter {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The minimal host, spawned as a user runs it. */
+export function minimalHost(): HostAdapter {
+  return commandHost('examples/minimal-host.mjs', [process.execPath, MINIMAL_HOST], ['cache', 'jwt_decode']);
 }

@@ -120,6 +120,13 @@ function substitute<T>(value: T, origins: Record<string, string>): T {
   return JSON.parse(text) as T;
 }
 
+/** Connection-level headers: whether a call's answer carries them to the client depends on the transport, not on the flow. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+function withoutHopByHop(headers: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+}
+
 /** Trace times differ from run to run; their shape does not. */
 function zeroTimes(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(zeroTimes);
@@ -234,6 +241,7 @@ export async function runCase(adapter: HostAdapter, abiCase: AbiCase): Promise<C
     }
     const { calls: expectedCalls, trace, ...expected } = substitute(abiCase.expect, origins);
     const actual: Record<string, unknown> = { ...result };
+    if (actual.headers) actual.headers = withoutHopByHop(actual.headers as Record<string, unknown>);
     if (trace) {
       // the trace's times, and so its length, change from run to run
       actual.body = zeroTimes(actual.body);
