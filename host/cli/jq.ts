@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { compile, JqCompileError, JqRuntimeError } from '../jq/index.js';
 import { parseJsonText, splitJson } from '../jq/json.js';
-import { dump, dumpPretty } from '../jq/values.js';
+import { dump, dumpPretty, setKey, type Obj } from '../jq/values.js';
 
 export interface JqCliIo {
   stdin: NodeJS.ReadableStream;
@@ -26,10 +26,14 @@ options:
   --argjson NAME JSON      $NAME is the JSON value
   --slurpfile NAME FILE    $NAME is an array of the JSON values in FILE
   --rawfile NAME FILE      $NAME is the text of FILE
+  --args                   the remaining arguments are strings, in $ARGS.positional
+  --jsonargs               the remaining arguments are JSON texts, in $ARGS.positional
+  --                       no options after this
   -h, --help               this help
 
-Short options combine (-cr). Exit: 0, 2 usage or input error, 3 compile
-error, 5 runtime error (as jq).
+A name given twice keeps its first value. $ARGS is {"positional": [...],
+"named": {...}} (the named arguments). Short options combine (-cr). Exit: 0,
+2 usage or input error, 3 compile error, 5 runtime error (as jq).
 `;
 
 /** jq's own command-line conventions: combined short flags and two-value options, which node:util parseArgs cannot express. */
@@ -39,7 +43,10 @@ interface JqArgs {
   nullInput: boolean;
   slurp: boolean;
   exitStatus: boolean;
-  vars: Record<string, unknown>;
+  /** named arguments (--arg, --argjson, --slurpfile, --rawfile), first definition of a name wins */
+  vars: Obj;
+  /** --args / --jsonargs values */
+  positional: unknown[];
   filter: string;
   file?: string;
 }
@@ -52,20 +59,43 @@ const FLAGS: Record<string, keyof Pick<JqArgs, 'compact' | 'raw' | 'nullInput' |
 class JqUsage extends Error {}
 
 async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
-  const a: JqArgs = { compact: false, raw: false, nullInput: false, slurp: false, exitStatus: false, vars: {}, filter: '' };
+  const a: JqArgs = { compact: false, raw: false, nullInput: false, slurp: false, exitStatus: false, vars: {}, positional: [], filter: '' };
   const positional: string[] = [];
+  // as jq 1.7.1's main: after --args / --jsonargs, arguments after the filter are values, not files
+  let further: 'files' | 'strings' | 'json' = 'files';
+  let optionsDone = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (optionsDone || arg === '-' || !arg.startsWith('-') || /^-\d/.test(arg)) {
+      if (positional.length === 0 || further === 'files') positional.push(arg);
+      else if (further === 'strings') a.positional.push(arg);
+      else {
+        try {
+          a.positional.push(parseJsonText(arg));
+        } catch {
+          throw new JqUsage('invalid JSON text passed to --jsonargs');
+        }
+      }
+      continue;
+    }
+    if (arg === '--') {
+      optionsDone = true;
+      continue;
+    }
+    if (arg === '--args' || arg === '--jsonargs') {
+      further = arg === '--args' ? 'strings' : 'json';
+      continue;
+    }
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--arg' || arg === '--argjson' || arg === '--slurpfile' || arg === '--rawfile') {
       if (i + 2 >= argv.length) throw new JqUsage(`${arg} takes two parameters (e.g. ${arg} varname ${arg === '--arg' ? 'value' : arg === '--argjson' ? 'text' : 'filename'})`);
       const name = argv[++i];
       const value = argv[++i];
-      if (name in a.vars) continue; // jq keeps the first definition
-      if (arg === '--arg') a.vars[name] = value;
+      if (Object.prototype.hasOwnProperty.call(a.vars, name)) continue; // jq keeps the first definition
+      if (arg === '--arg') setKey(a.vars, name, value);
       else if (arg === '--argjson') {
         try {
-          a.vars[name] = parseJsonText(value);
+          setKey(a.vars, name, parseJsonText(value));
         } catch {
           throw new JqUsage(`invalid JSON text passed to --argjson`);
         }
@@ -76,11 +106,11 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
         } catch (e) {
           throw new JqUsage(`error: Could not open ${value}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
         }
-        if (arg === '--rawfile') a.vars[name] = text;
+        if (arg === '--rawfile') setKey(a.vars, name, text);
         else {
           const { values, error } = splitJson(text);
           if (error) throw new JqUsage(`Bad JSON in --slurpfile ${name} ${value}: ${error.msg}`);
-          a.vars[name] = values.map((v) => parseJsonText(v.text));
+          setKey(a.vars, name, values.map((v) => parseJsonText(v.text)));
         }
       }
     } else if (FLAGS[arg]) a[FLAGS[arg]] = true;
@@ -89,8 +119,7 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
         if (!FLAGS[f]) throw new JqUsage(`Unknown option: ${arg}`);
         a[FLAGS[f]] = true;
       }
-    } else if (arg.startsWith('--') || (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg))) throw new JqUsage(`Unknown option: ${arg}`);
-    else positional.push(arg);
+    } else throw new JqUsage(`Unknown option: ${arg}`);
   }
   if (positional.length === 0) throw new JqUsage('no filter given');
   if (positional.length > 2) throw new JqUsage('only one input file is supported');
@@ -117,7 +146,11 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
     io.stdout.write(JQ_HELP);
     return 0;
   }
-  const { compact, raw, nullInput, slurp, exitStatus, vars, filter, file } = args;
+  const { compact, raw, nullInput, slurp, exitStatus, filter, file } = args;
+  // $ARGS: the positional values and the named ones (a name ARGS given as --arg is replaced, as in jq)
+  const vars: Obj = { ...args.vars };
+  const named: Obj = { ...args.vars };
+  setKey(vars, 'ARGS', { positional: args.positional, named });
   let prog;
   try {
     // like jq: the real environment, and no time, memory or step budget (Ctrl-C ends a runaway filter)

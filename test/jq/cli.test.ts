@@ -36,6 +36,30 @@ describe('datakit jq', () => {
     expect((await run(['-rc', '.[]'], '["s",{"k":1}]')).out).toBe('s\n{"k":1}\n');
     expect((await run(['-n', '--arg', 'who', 'me', '"hi \\($who)"'])).out).toBe('"hi me"\n');
   });
+  // expected outputs from jq 1.7.1 (jq-wasm)
+  it('a name given twice keeps its first value, for --arg and --argjson alike', async () => {
+    const r = await run(['-c', '-n', '--arg', 'x', '1', '--arg', 'x', '2', '--argjson', 'y', '{"a":1}', '--argjson', 'y', '2', '[$x, $y, $ARGS]']);
+    expect(r.out).toBe('["1",{"a":1},{"positional":[],"named":{"x":"1","y":{"a":1}}}]\n');
+  });
+  it('$ARGS: positional values after --args (strings) and --jsonargs (JSON)', async () => {
+    expect((await run(['-c', '-n', '$ARGS'])).out).toBe('{"positional":[],"named":{}}\n');
+    expect((await run(['-c', '-n', '--args', '$ARGS', 'a', 'b'])).out).toBe('{"positional":["a","b"],"named":{}}\n');
+    expect((await run(['-c', '-n', '--jsonargs', '$ARGS.positional', '1', '{"a":[2]}'])).out).toBe('[1,{"a":[2]}]\n');
+    // a named argument called ARGS is listed, but $ARGS stays the arguments object
+    expect((await run(['-c', '-n', '--args', '--arg', 'ARGS', 'v', '$ARGS', 'a'])).out).toBe('{"positional":["a"],"named":{"ARGS":"v"}}\n');
+    // switching mode midway: later values are read the new way
+    expect((await run(['-c', '-n', '--args', '$ARGS.positional', 'a', '--jsonargs', '1'])).out).toBe('["a",1]\n');
+    const bad = await run(['-n', '--jsonargs', '.', '{']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('invalid JSON text passed to --jsonargs');
+  });
+  it('-- ends the options: a filter may start with a dash', async () => {
+    expect((await run(['-n', '--', '-1'])).out).toBe('-1\n');
+    expect((await run(['-c', '--', '.', '-'], '[1]')).out).toBe('[1]\n');
+  });
+  it('named arguments are plain keys (no prototype names)', async () => {
+    expect((await run(['-c', '-n', '--arg', 'constructor', 'c', '--arg', '__proto__', 'p', '[$constructor, $__proto__]'])).out).toBe('["c","p"]\n');
+  });
   it('processes every JSON value of the input in turn', async () => {
     const r = await run(['-c', '.+1'], '1 2\n3');
     expect(r.out).toBe('2\n3\n4\n');
