@@ -7,18 +7,10 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { compile, JqCompileError, JqRuntimeError } from '../../host/jq/index.js';
 import { parseJsonText } from '../../host/jq/json.js';
 import { ReferenceJq } from './jqwasm.js';
+import { mulberry32 } from './fuzz/random.js';
 
-// ---- deterministic PRNG ----
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- deterministic PRNG (shared with the fuzzer, test/jq/fuzz/) ----
+export { mulberry32 };
 export const rnd = mulberry32(process.env.JQ_DIFF_SEED ? Number(process.env.JQ_DIFF_SEED) : 0x5eed1);
 export const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
 

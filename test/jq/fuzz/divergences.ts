@@ -1,0 +1,72 @@
+// Where jq-wasm is not the jq 1.7.1 we follow, or where two correct jq 1.7.1
+// builds may print different things. A disagreement matching an entry is
+// counted under the entry's id and not reported. Every entry needs evidence
+// (jq 1.7.1's own test suite, its source or manual); a bug of ours is never
+// an entry: fix it, or list it as KNOWN_OPEN in test/jq/fuzz.test.ts.
+import type { DisagreementKind, OursOutcome } from './compare.js';
+import type { Outcome } from './outcome.js';
+
+export interface Divergence {
+  id: string;
+  why: string;
+  evidence: string;
+  matches(c: { filter: string; input: string; kind: DisagreementKind; ours: OursOutcome; ref: Outcome }): boolean;
+}
+
+/** Numbers in two JSON texts at the same places, the rest of the texts equal. */
+function numbersOnlyDiffer(a: string, b: string, close: (x: number, y: number) => boolean): boolean {
+  const NUM = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+  if (a.replace(NUM, '#') !== b.replace(NUM, '#')) return false;
+  const xs = a.match(NUM) ?? [];
+  const ys = b.match(NUM) ?? [];
+  return xs.length === ys.length && xs.every((x, i) => close(Number(x), Number(ys[i])));
+}
+
+// the libm functions that need not be correctly rounded (sqrt, floor, ldexp, fmod, frexp ... are exact)
+const LIBM = /\b(a?sinh?|a?cosh?|a?tanh?|atan2|exp(2|10|m1)?|log(2|10|1p)?|pow|pow10|cbrt|[lt]?gamma|lgamma_r|[jy][01n]|hypot)\b/;
+
+/** within 4 units in the last place, and not the same number spelled differently */
+function closeUlps(x: number, y: number): boolean {
+  if (x === y) return true;
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
+  const ulp = Math.max(Number.EPSILON * Math.max(Math.abs(x), Math.abs(y)), Number.MIN_VALUE);
+  return Math.abs(x - y) <= 4 * ulp;
+}
+
+export const DIVERGENCES: Divergence[] = [
+  {
+    id: 'libm-function-missing-in-jq-wasm',
+    why: 'jq-wasm was built without gamma (its libm lacks it), so jq answers "Error: gamma/0 not found at build time"; a jq 1.7.1 built on glibc has it',
+    evidence: 'jq 1.7.1 src/builtin.c: LIBM_DD_NO(name) defines the function as that error when configure did not find it in libm',
+    matches: ({ ref }) => ref.status === 'error' && /^Error: \w+\/\d not found at build time$/.test(ref.message),
+  },
+  {
+    id: 'time-beyond-libc-range',
+    why:
+      'seconds beyond what a JS Date holds (±8.64e12): jq 1.7.1 converts the double to time_t and calls gmtime_r/timegm, ' +
+      'so the answer is the C library\'s (musl in jq-wasm prints year 1900 for 2^53, glibc a year near 285 million); ' +
+      'we fail with jq\'s own "error converting number of seconds since epoch to datetime"',
+    evidence: 'jq 1.7.1 src/builtin.c f_gmtime: time_t secs = fsecs; gmtime_r(&secs, ...); C17 6.3.1.4: an out-of-range conversion is undefined',
+    matches: ({ filter, input, ours }) =>
+      ours.status === 'error' &&
+      ours.message === 'error converting number of seconds since epoch to datetime' &&
+      (`${filter} ${input}`.match(/\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g) ?? []).some((n) => Math.abs(Number(n)) >= 8.64e12),
+  },
+  {
+    id: 'libm-last-digits',
+    why:
+      'transcendental functions (sin, pow, exp, log, lgamma, j0 ...) are not correctly rounded: musl (jq-wasm), glibc ' +
+      '(a distribution jq) and V8 (ours) may differ in the last bits, which %.17g shows',
+    evidence: 'C17 7.12 leaves their accuracy implementation-defined; jq 1.7.1 calls the platform libm (src/builtin.c LIBM_DD)',
+    matches: ({ filter, kind, ours, ref }) =>
+      kind === 'outputs' &&
+      LIBM.test(filter) &&
+      ours.outputs.some((o, i) => o !== ref.outputs[i]) &&
+      ours.outputs.length === ref.outputs.length &&
+      ours.outputs.every((o, i) => numbersOnlyDiffer(o, ref.outputs[i], closeUlps)),
+  },
+];
+
+export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {
+  return DIVERGENCES.find((d) => d.matches(c));
+}
