@@ -13,7 +13,7 @@ commands:
                                       start the gateway
   bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]
                                       measure a flow through the library API
-  graph FLOW [--format mermaid|dot|svg|json] [-o FILE]
+  graph FLOW [--format mermaid|dot|svg|json] [-o FILE] [--at PATH]
                                       draw a flow: nodes, ports, connections, branches, phases
   --version                           print the version
 `;

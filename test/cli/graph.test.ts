@@ -410,6 +410,27 @@ describe('datakit graph', () => {
     expect(r.err).toContain('NOPE');
   });
 
+  it('a declarative file: its only datakit plugin, or the one --at names', async () => {
+    const decl = join(dir, 'kong.yaml');
+    const plugin = (status: number) => `
+      - name: datakit
+        config:
+          nodes:
+            - name: ANSWER
+              type: exit
+              status: ${status}`;
+    writeFileSync(decl, `_format_version: "3.0"\nroutes:\n  - name: r\n    paths: [/r]\n    plugins:${plugin(201)}${plugin(202)}\n`);
+    const both = await graph([decl]);
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('2 datakit plugins; choose one with --at: routes[0].plugins[0].config, routes[0].plugins[1].config');
+    const second = await graph([decl, '--at', 'routes[0].plugins[1].config', '-f', 'json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.out).nodes.map((n: { name: string }) => n.name)).toEqual(['ANSWER']);
+    const missing = await graph([decl, '--at', 'routes[0].plugins[5].config']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('no datakit plugin at routes[0].plugins[5].config');
+  });
+
   it('an unknown format is a usage error (exit 2)', async () => {
     const r = await graph([flowFile, '--format', 'png']);
     expect(r.code).toBe(2);
