@@ -79,6 +79,19 @@ export function generateCase(seed: number): GeneratedCase {
   return { ast, filter, input };
 }
 
+/**
+ * How a case disagrees, without its values: the kind, both statuses and both messages with strings, value
+ * dumps and numbers masked. Shrinking keeps it, so a repro does not drift into another bug of the same kind.
+ */
+function shape(e: Extract<Evaluation, { skipped: null }>): string {
+  const mask = (o: OursOutcome | Outcome) =>
+    ('message' in o ? o.message : '')
+      .replace(/"(?:[^"\\]|\\.)*"/g, '"')
+      .replace(/ \(.*?\)(?= |$)/g, ' ()')
+      .replace(/[-+.\deE]*\d[-+.\deE]*/g, '#');
+  return `${e.kind} ${e.ours.status} ${e.ref.status}\n${mask(e.ours)}\n${mask(e.ref)}`;
+}
+
 function signature(e: Extract<Evaluation, { skipped: null }>): string {
   const msg = (o: OursOutcome | Outcome) => ('message' in o ? o.message : '');
   let i = 0;
@@ -141,9 +154,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzStats> {
       let input = c.input;
       let final = e;
       if (opts.shrink !== false) {
+        const wanted = shape(e);
         const stillFails = async (f: string, inp: string) => {
           const x = await evaluate(ref, f, inp);
-          return !x.skipped && x.kind === kind && !x.accepted;
+          return !x.skipped && x.kind === kind && !x.accepted && shape(x) === wanted;
         };
         const s = await shrink(c.ast, c.filter, c.input, stillFails);
         filter = s.filter;
