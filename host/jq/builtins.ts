@@ -356,11 +356,17 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
     ),
   ),
 );
+// jq 1.7.1: if $n > 0 then (a foreach counting $n down) elif $n == 0 then empty else exp end,
+// with jq's comparisons: a non-number above 0 fails to subtract at the first output, null runs exp
 fn('limit/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
-    if (typeof n !== 'number') throw new JqError('Invalid limit: must be a number');
-    if (n <= 0) {
-      if (n < 0) f(v, p, env, k);
+    if (typeof n !== 'number') {
+      if (compare(n, 0) <= 0) f(v, p, env, k);
+      else f(v, null, env, () => opSub(n, 1));
+      return;
+    }
+    if (!(n > 0)) {
+      if (n !== 0) f(v, p, env, k);
       return;
     }
     let c = 0;
@@ -685,27 +691,24 @@ vf('to_entries/0', (v) => {
   charge(ENTRY_BYTES * keys.length);
   return keys.map((key) => ({ key, value: v[key] }));
 });
+// jq 1.7.1: def from_entries: map({(.key // .Key // .name // .Name): (if has("value") then .value else .Value end)}) | add | .//={};
 vf('from_entries/0', (v) => {
   const out: Obj = {};
   const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : null;
   if (items === null) throw new JqError(`Cannot iterate over ${describe(v)}`);
   chargeKeys(items.length);
   for (const x of items) {
-    let key: unknown;
-    const kk = indexValue(x, 'key');
-    if (kk === null) {
-      key = indexValue(x, 'k');
-      for (const alt of ['name', 'Name', 'K', 'Key']) {
-        if (truthy(key)) break;
-        key = indexValue(x, alt);
-      }
-    } else key = kk;
-    if (typeof key !== 'string') throw new JqError(`Cannot use ${describe(key)} as object key`);
+    let key = indexValue(x, 'key');
+    for (const alt of ['Key', 'name', 'Name']) {
+      if (truthy(key)) break;
+      key = indexValue(x, alt);
+    }
     let val: unknown;
-    if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : hasOwn.call(x, 'Value') ? x.Value : indexValue(x, 'v');
+    if (isObject(x)) val = hasOwn.call(x, 'value') ? x.value : hasOwn.call(x, 'Value') ? x.Value : null;
     else if (x === null) val = null;
     else throw new JqError(`Cannot check whether ${typeOf(x)} has a string key`);
-    setKey(out, key as string, val);
+    if (typeof key !== 'string') throw new JqError(`Cannot use ${describe(key)} as object key`);
+    setKey(out, key, val);
   }
   return out;
 });
@@ -1026,7 +1029,12 @@ const math1: Record<string, (x: number) => unknown> = {
   j0, j1, y0, y1,
 };
 for (const [name, f] of Object.entries(math1)) vf(`${name}/0`, (v) => f(num(v)));
-vf('abs/0', (v) => (typeof v === 'number' ? (v < 0 ? -v : v === 0 ? 0 : v) : v));
+// jq 1.7.1: def abs: if . < 0 then - . else . end (jq's order: null and booleans are below 0)
+vf('abs/0', (v) => {
+  if (compare(v, 0) >= 0) return v;
+  if (typeof v !== 'number') throw new JqError(`${describe(v)} cannot be negated`);
+  return -v;
+});
 vf('toarray/0', (v) => (Array.isArray(v) ? v : [v]));
 function nextafter(x: number, y: number): number {
   if (x !== x || y !== y) return NaN;

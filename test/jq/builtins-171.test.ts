@@ -109,6 +109,16 @@ table('builtin edge semantics', [
   { f: 'try ("a"|implode) catch .', out: ['implode input must be an array'] },
   { f: 'try getpath(["a","b"]) catch .', in: { a: 1 }, out: ['Cannot index number with string "b"'] },
   { f: 'try getpath("a") catch .', in: { a: 1 }, out: ['Path must be specified as an array'] },
+  // from_entries as jq 1.7.1 defines it: .key // .Key // .name // .Name, then has("value")
+  { f: 'from_entries', in: [{ key: 'a', value: 1 }, { name: 'c', value: 3 }, { Key: 'd', Value: 4 }, { key: null, name: 'e', value: 5 }, { key: false, Name: 'f' }], out: [{ a: 1, c: 3, d: 4, e: 5, f: null }] },
+  { f: 'from_entries', in: [{ key: 'a', value: null, Value: 3 }, { key: 'b', Value: 3 }], out: [{ a: null, b: 3 }] },
+  { f: 'try from_entries catch .', in: [{ k: 'b', v: 2 }], out: ['Cannot use null (null) as object key'] },
+  { f: 'try from_entries catch .', in: [{ key: 1, value: 1 }], out: ['Cannot use number (1) as object key'] },
+  { f: 'try from_entries catch .', in: [1], out: ['Cannot index number with string "key"'] },
+  { f: 'from_entries', in: { a: { key: 'x' } }, out: [{ x: null }] },
+  // limit/2 and abs/0 as jq-defined in 1.7.1
+  { f: '[limit(0;1,2)], [limit(-1;1,2)], (try [limit("a";1,2)] catch .), [limit(null;1,2)], [limit(1.5;1,2,3)], [limit(nan;1,2)], [limit("a";empty)], (try [limit([];1)] catch .)', out: [[], [1, 2], 'string ("a") and number (1) cannot be subtracted', [1, 2], [1, 2], [1, 2], [], 'array ([]) and number (1) cannot be subtracted'] },
+  { f: '[(-1|abs), ("a"|abs), (try (null|abs) catch .), (try (false|abs) catch .), (try (true|abs) catch .), ([]|abs)]', out: [[1, 'a', 'null (null) cannot be negated', 'boolean (false) cannot be negated', 'boolean (true) cannot be negated', []]] },
   { f: '[0,-1,1.9,-1.9,1425599621.25] | map(gmtime)', out: [[[1970, 0, 1, 0, 0, 0, 4, 0], [1969, 11, 31, 23, 59, 59, 3, 364], [1970, 0, 1, 0, 0, 1.9, 4, 0], [1969, 11, 31, 23, 59, 59.1, 3, 364], [2015, 2, 5, 23, 53, 41.25, 4, 63]]] },
   { f: '[1425599621,0,1.5,-1] | map(todate)', out: [['2015-03-05T23:53:41Z', '1970-01-01T00:00:00Z', '1970-01-01T00:00:01Z', '1969-12-31T23:59:59Z']] },
   { f: 'try (-1|gmtime|mktime) catch .', out: ['invalid gmtime representation'] },
