@@ -129,12 +129,6 @@ const KNOWN_OPEN: KnownOpen[] = [
         (d.kind === 'outputs' && d.ours.outputs.length > d.ref.outputs.length)),
   },
   {
-    id: 'abs-non-numbers',
-    reason: "abs on booleans and null: jq 1.7.1 compares with 0 and negates ('boolean (true) cannot be negated'); we fail differently",
-    repro: { filter: 'abs', input: 'true', kind: 'outputs' },
-    covers: (d) => /\babs\b/.test(d.filter) && / cannot be negated$/.test(message(d.ref)),
-  },
-  {
     id: 'invalid-escape-text',
     reason: "a truncated escape in a string literal (\"\\u): jq says 'Invalid \\uXXXX escape' or a syntax error, we 'Invalid escape' at another column",
     repro: { filter: '"\\u', input: '1', kind: 'error-text' },

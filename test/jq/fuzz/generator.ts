@@ -28,8 +28,8 @@ const NULLARY = [
   'todateiso8601', 'fromdateiso8601', 'gmtime', 'mktime', 'significand', 'gamma', 'lgamma', 'tgamma', 'lgamma_r', 'frexp',
   'modf', 'logb', 'nearbyint', 'trunc', 'round', 'ceil', 'fabs', 'rint', 'cbrt', 'exp', 'exp10', 'exp2', 'expm1', 'log',
   'log10', 'log1p', 'log2', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh',
-  'atanh', 'j0', 'j1', 'y0', 'y1', 'pow10', 'recurse', 'to_entries', 'ascii', 'getpath([])', 'splits',
-].filter((n) => n !== 'ascii' && n !== 'getpath([])' && n !== 'splits'); // kept out: not 1.7.1 builtins / need arguments
+  'atanh', 'j0', 'j1', 'y0', 'y1', 'pow10', 'recurse',
+];
 const MATH2 = ['pow', 'atan2', 'fmin', 'fmax', 'fmod', 'ldexp', 'scalb', 'scalbln', 'drem', 'copysign', 'fdim', 'hypot', 'nextafter', 'nexttoward', 'remainder'];
 // jn(n; x), yn(n; x): musl's take O(n) steps, so n stays small for jq-wasm's sake
 const BESSEL_N = ['jn', 'yn'];
@@ -139,8 +139,7 @@ export class Generator {
     ];
     if (scope.vars.length) choices.push([5, () => ({ k: 'var', name: r.pick(scope.vars) })]);
     if (scope.labels.length) choices.push([1, () => ({ k: 'break', name: r.pick(scope.labels) })]);
-    const callable = scope.funcs.filter((f) => f.params.every((p) => !p.startsWith('$')) || true);
-    if (callable.length) choices.push([3, () => this.userCall(scope, r.pick(callable), 0)]);
+    if (scope.funcs.length) choices.push([3, () => this.userCall(scope, r.pick(scope.funcs), 0)]);
     return r.weighted(choices)();
   }
 
