@@ -393,15 +393,17 @@ fn('first/1', ([f]) => (v, p, env, k) => {
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
   }
 });
+// jq 1.7.1: if $n < 0 then error(...) else (a foreach counting $n + 1 down) -- jq's order (nan and
+// null sort below 0), and $n + 1 with jq's addition
 fn('nth/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
-    if (typeof n !== 'number') throw new JqError('Cannot index number with number');
-    if (n < 0) throw new JqError("nth doesn't support negative indices");
+    if (compare(n, 0) < 0) throw new JqError("nth doesn't support negative indices");
+    const nth = typeof n === 'number' ? n : (opAdd(n, 1) as number) - 1;
     let c = 0;
     const token = {};
     try {
       f(v, p, env, (x, xp) => {
-        if (c++ >= n) {
+        if (c++ >= nth) {
           k(x, xp);
           throw new BreakSignal(token);
         }
@@ -411,30 +413,38 @@ fn('nth/2', ([nf, f]) => (v, p, env, k) =>
     }
   }),
 );
+// jq 1.7.1's jq-defined bsearch, step for step (so unsorted input gives the same answer)
 fn('bsearch/1', ([tf]) => (v, p, env, k) =>
-  tf(v, null, env, (target) => {
-    if (!Array.isArray(v)) {
-      if (lengthOf(v) === 0) {
-        emitValue(k, p, -1);
-        return;
-      }
-      throw new JqError(`${describe(v)} cannot be searched from`);
-    }
-    let lo = 0;
-    let hi = v.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = compare(v[mid], target);
-      if (c === 0) {
-        emitValue(k, p, mid);
-        return;
-      }
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    emitValue(k, p, -1 - lo);
-  }),
+  tf(v, null, env, (target) => emitValue(k, p, bsearch(v, target))),
 );
+function bsearch(v: unknown, target: unknown): number {
+  const n = lengthOf(v) as number;
+  if (n === 0) return -1;
+  if (!Array.isArray(v)) indexValue(v, 0); // throws jq's "Cannot index ... with number"
+  const a = v as unknown[];
+  if (n === 1) {
+    const c = compare(target, a[0]);
+    return c === 0 ? 0 : c < 0 ? -1 : -2;
+  }
+  let start = 0;
+  let end = n - 1;
+  let found: number | null = null;
+  while (start <= end) {
+    tick();
+    if (found !== null) {
+      end = -1;
+      continue;
+    }
+    const mid = Math.floor((start + end) / 2);
+    const c = compare(a[mid], target);
+    if (c === 0) found = mid;
+    else if (start === end) end = -1;
+    else if (c < 0) start = mid + 1;
+    else end = mid - 1;
+  }
+  if (found !== null) return found;
+  return compare(start < n ? a[start] : null, target) < 0 ? -2 - start : -1 - start;
+}
 // jq 1.7.1: def last(f): reduce f as $x (null; $x) -- null when f is empty. In a path
 // expression the reduce keeps the path it started at, valid only if the result is still the
 // value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
@@ -882,7 +892,8 @@ fn('env/0', () => (_v, p, _env, k) => emitValue(k, p, envObject()));
 export function envObject(): Obj {
   return copyObj(state.budget.env);
 }
-vf('input_line_number/0', () => null);
+// no input lines are read here: jq's count of newlines read so far
+vf('input_line_number/0', () => 0);
 vf('have_literal_numbers/0', () => false);
 vf('have_decnum/0', () => false);
 vf('now/0', () => Date.now() / 1000);
@@ -1137,12 +1148,12 @@ def last: .[-1];
 def nth($n): .[$n];
 def paths(node_filter): . as $dot | paths | select(. as $p | $dot | getpath($p) | node_filter);
 def leaf_paths: paths(scalars);
-def any: reduce .[] as $x (false; . or $x);
-def all: reduce .[] as $x (true; . and $x);
-def any(f): reduce (.[] | f) as $x (false; . or $x);
-def all(f): reduce (.[] | f) as $x (true; . and $x);
-def any(g; cond): isempty(first(g | cond | select(.))) | not;
-def all(g; cond): isempty(first(g | cond | select(. | not)));
+def any(g; cond): isempty(first(g | cond or empty)) | not;
+def all(g; cond): isempty(first(g | cond and empty));
+def any(f): any(.[]; f);
+def all(f): all(.[]; f);
+def any: any(.[]; .);
+def all: all(.[]; .);
 def del(f): delpaths([path(f)]);
 def transpose: [range(0; map(length) | max // 0) as $i | [.[][$i]]];
 def tostream: path(def r: (.[]?|r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p+$q]);
@@ -1168,7 +1179,7 @@ def error(msg; x): x | error(msg);
 def splits($re; flags): split($re; flags) | .[];
 def splits($re): splits($re; null);
 def ascii(i): [i] | implode;
-def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row|idx_expr|tostring] |= $row);
+def INDEX(stream; idx_expr): reduce stream as $row ({}; .[$row|idx_expr|tostring] = $row);
 def INDEX(idx_expr): INDEX(.[]; idx_expr);
 def IN(s): any(s == .; .);
 def IN(src; s): any(src == s; .);

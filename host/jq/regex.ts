@@ -479,19 +479,20 @@ export function regexNatives(): [string, NativeDef][] {
       for (const m of matchAll(v, re, fl)) emitV(k, p, captureObj(m));
     }),
   );
+  // jq 1.7.1 adds "g" to the flags with jq's +, so non-string flags fail as an addition
   const scan = (v: unknown, re: unknown, fl: unknown, k: Emit, p: Path) => {
-    for (const m of matchAll(v, re, fl, true)) {
+    for (const m of matchAll(v, re, opAdd('g', fl), true)) {
       const caps = m.captures as Obj[];
       emitV(k, p, caps.length > 0 ? caps.map((c) => c.string) : m.string);
     }
   };
   fn('scan/1', ([r]) => (v, p, env, k) => r(v, null, env, (re) => scan(v, re, null, k, p)));
   fn('scan/2', ([r, f]) => (v, p, env, k) => f(v, null, env, (fl) => r(v, null, env, (re) => scan(v, re, fl, k, p))));
-  vf('split/2', (v, re, fl) => splitRe(v, re, fl));
+  vf('split/2', (v, re, fl) => splitRe(v, re, opAdd('g', fl)));
   const sub = (global: boolean, withFlags: boolean): ((args: Fn[]) => Fn) => (args) => (v, p, env, k) => {
     const [r, s, f] = args;
     const run = (re: unknown, fl: unknown) => {
-      const flags = ((fl as string | null) ?? '') + (global ? 'g' : '');
+      const flags = global ? opAdd(fl, 'g') : fl;
       if (typeof v !== 'string') throw new JqError(`${describe(v)} cannot be matched, as it is not a string`);
       const ms = matchAll(v, re, flags);
       // the pieces of each output, joined once at the end (linear in the output, not quadratic)

@@ -119,6 +119,24 @@ table('builtin edge semantics', [
   // limit/2 and abs/0 as jq-defined in 1.7.1
   { f: '[limit(0;1,2)], [limit(-1;1,2)], (try [limit("a";1,2)] catch .), [limit(null;1,2)], [limit(1.5;1,2,3)], [limit(nan;1,2)], [limit("a";empty)], (try [limit([];1)] catch .)', out: [[], [1, 2], 'string ("a") and number (1) cannot be subtracted', [1, 2], [1, 2], [1, 2], [], 'array ([]) and number (1) cannot be subtracted'] },
   { f: '[(-1|abs), ("a"|abs), (try (null|abs) catch .), (try (false|abs) catch .), (try (true|abs) catch .), ([]|abs)]', out: [[1, 'a', 'null (null) cannot be negated', 'boolean (false) cannot be negated', 'boolean (true) cannot be negated', []]] },
+  // any/all short-circuit (jq-defined with isempty(first(...)))
+  { f: 'any(if . == 1 then true else error end), all(if . == 1 then false else error end)', in: [1, 2], out: [true, false] },
+  { f: '[any, all], ([] | [any, all]), ([null, 1] | [any, all])', in: [true, false], out: [[true, false], [false, true], [true, false]] },
+  { f: '(try [nth(null; 1,2)] catch .), [nth(0.5; 1,2,3)]', out: ["nth doesn't support negative indices", [2]] },
+  { f: 'try [nth(nan; 1,2)] catch ., try [nth("a"; 1,2)] catch ., try [nth([]; empty)] catch .', out: ["nth doesn't support negative indices", 'string ("a") and number (1) cannot be added', 'array ([]) and number (1) cannot be added'] },
+  // "g" + flags with jq's addition
+  { f: 'try [splits("a"; 1)] catch ., try [scan("a"; 1)] catch ., try gsub("a";"b";1) catch ., try sub("a";"b";1) catch .', in: 'ab', out: ['string ("g") and number (1) cannot be added', 'string ("g") and number (1) cannot be added', 'number (1) and string ("g") cannot be added', 'number (1) is not a string'] },
+  { f: '[scan("A";"i")], gsub("A";"x";"i"), sub("a";"x";null), gsub("a";"x";null)', in: 'ab', out: [['a'], 'xb', 'xb', 'xb'] },
+  // bsearch as jq-defined, also on unsorted input
+  { f: '[bsearch(0,1,2,3,4,5,6,7,8,2.5,6.5)]', in: [1, 2, 3, 4, 5, 6, 7], out: [[-1, 0, 1, 2, 3, 4, 5, 6, -8, -3, -7]] },
+  { f: '[bsearch(0,1,2,3,4,5,6,7,8,9,10)]', in: [5, 1, 4, 2, 3, 9, 0], out: [[-1, 1, 3, 4, -6, -6, -6, -6, -6, 5, -8]] },
+  { f: '[bsearch([1,2],[2],[3,4],[9])]', in: [[1, 2], [3, 4]], out: [[0, -2, 1, -3]] },
+  { f: 'try bsearch(1) catch .', in: 'a', out: ['Cannot index string with number'] },
+  { f: 'try bsearch(1) catch .', in: { a: 1 }, out: ['Cannot index object with number'] },
+  { f: 'try bsearch(1) catch .', in: true, out: ['boolean (true) has no length'] },
+  { f: 'bsearch(1)', in: {}, out: [-1] },
+  { f: 'INDEX(.a) | keys', in: [{ a: 1 }, { a: 2 }], out: [['1', '2']] },
+  { f: '[input_line_number]', out: [[0]] },
   { f: '[0,-1,1.9,-1.9,1425599621.25] | map(gmtime)', out: [[[1970, 0, 1, 0, 0, 0, 4, 0], [1969, 11, 31, 23, 59, 59, 3, 364], [1970, 0, 1, 0, 0, 1.9, 4, 0], [1969, 11, 31, 23, 59, 59.1, 3, 364], [2015, 2, 5, 23, 53, 41.25, 4, 63]]] },
   { f: '[1425599621,0,1.5,-1] | map(todate)', out: [['2015-03-05T23:53:41Z', '1970-01-01T00:00:00Z', '1970-01-01T00:00:01Z', '1969-12-31T23:59:59Z']] },
   { f: 'try (-1|gmtime|mktime) catch .', out: ['invalid gmtime representation'] },
