@@ -81,20 +81,23 @@ class Host {
       return_data: (ptr, len) => { this.returned = this.text(ptr, len); },
       jq_compile: (ptr, len, vptr, vlen) => this.guard(() => {
         const filter = this.text(ptr, len);
-        const vars = vlen > 0 ? JSON.parse(this.text(vptr, vlen)) : [];
+        const list = vlen > 0 ? JSON.parse(this.text(vptr, vlen)) : [];
+        // `@` entries are 3.10 requests: `@input:NAME` ($NAME is the whole input), `@syntax:jaq`
+        const vars = list.filter((v) => !v.startsWith('@'));
+        const whole = list.find((v) => v.startsWith('@input:'))?.slice(7);
         let program;
-        try { program = compileJq(filter, { variables: vars }); } catch (e) { return this.fail(jqCompileError(e.message, filter)); }
-        return this.handle({ program, vars });
+        try { program = compileJq(filter, { variables: whole ? [...vars, whole] : vars, syntax: list.includes('@syntax:jaq') ? 'jaq' : undefined }); } catch (e) { return this.fail(jqCompileError(e.message, filter)); }
+        return this.handle({ program, vars, whole });
       }),
       jq_run: (h, ptr, len) => this.guard(() => {
-        const { program, vars } = this.handles.get(h);
+        const { program, vars, whole } = this.handles.get(h);
         const input = JSON.parse(this.text(ptr, len));
         const variables = {};
-        for (const v of vars) variables[v] = input !== null && typeof input === 'object' ? (input[v] ?? null) : null;
+        if (whole) variables[whole] = input;
+        else for (const v of vars) variables[v] = input !== null && typeof input === 'object' ? (input[v] ?? null) : null;
         return this.ok(JSON.stringify(program.run(input, { variables })));
       }),
-      jq_input_paths: () => this.ok('null'), // optional optimisations: "cannot tell"
-      jq_simple: () => this.ok('null'),
+      jq_input_paths: () => this.ok('null'), jq_simple: () => this.ok('null'), // optimisations: "cannot tell"
       jq_free: (h) => this.handles.delete(h),
       template_compile: (ptr, len) => {
         try {
@@ -156,8 +159,7 @@ class Host {
       },
       phase_timings: () => {}, // only sent when the request metadata asks for "timings"
       phase_result: (ctx, ptr, len, bptr, blen) => {
-        const state = this.contexts.get(ctx);
-        state.outcome = { meta: JSON.parse(this.text(ptr, len)), body: blen >= 0 ? this.bytes(bptr, blen) : undefined };
+        this.contexts.get(ctx).outcome = { meta: JSON.parse(this.text(ptr, len)), body: blen >= 0 ? this.bytes(bptr, blen) : undefined };
       },
     };
   }
@@ -199,8 +201,7 @@ class Host {
 
   configure(config) {
     this.returned = undefined;
-    const [p, l] = this.put(JSON.stringify(config));
-    const plan = this.x.dk_configure(p, l);
+    const plan = this.x.dk_configure(...this.put(JSON.stringify(config)));
     return { plan, report: JSON.parse(this.returned) };
   }
 }
