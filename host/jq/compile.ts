@@ -8,7 +8,7 @@ import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
   invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
-import { state, stepCheck, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
+import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
 import { delPathsAll } from './builtins.js';
 import { JqSyntaxError } from './parser.js';
@@ -16,8 +16,28 @@ import { JqSyntaxError } from './parser.js';
 export interface FuncInfo {
   name: string;
   arity: number;
+  params: { name: string; isVar: boolean }[];
   fn: Fn | null;
+  /**
+   * Set when every recursive call of the body that sits in tail position can
+   * be run as a loop (see compileTail): (input, env of the parameter
+   * closures, emit); value mode only.
+   */
+  loop: ((v: unknown, env: Env | null, k: Emit) => void) | null;
 }
+
+/**
+ * A def's body compiled for the tail-call loop: it either emits its outputs
+ * (returning null) or, reaching a call of the def itself in tail position,
+ * returns that call's input and environment instead of making it.
+ */
+type TailFn = (v: unknown, env: Env | null, k: Emit) => TailCall | null;
+interface TailCall {
+  v: unknown;
+  env: Env | null;
+}
+/** runs a def's loop from a tail call to the end */
+type Resume = (call: TailCall, k: Emit) => void;
 
 export type Scope =
   | { kind: 'var'; name: string; next: Scope | null }
@@ -61,6 +81,10 @@ export class Compiler {
   natives: NativeTable;
   src: string;
   private singles = new WeakMap<Node, SFn | null>();
+  // a node is compiled in one scope only; a def's body is compiled both as a
+  // function and as a loop (compileTail), which share their sub-expressions
+  private fns = new WeakMap<Node, Fn>();
+  private defScopes = new WeakMap<Node, Scope | null>();
 
   constructor(natives: NativeTable, src: string) {
     this.natives = natives;
@@ -389,6 +413,15 @@ export class Compiler {
 
   // ---- general compilation ----
   compile(n: Node, scope: Scope | null): Fn {
+    let f = this.fns.get(n);
+    if (f === undefined) {
+      f = this.compile0(n, scope);
+      this.fns.set(n, f);
+    }
+    return f;
+  }
+
+  private compile0(n: Node, scope: Scope | null): Fn {
     const s = this.single(n, scope);
     if (s) {
       // value mode: fast path; path mode: general implementation
@@ -558,6 +591,12 @@ export class Compiler {
         const c = this.compile(n.cond, scope);
         const t = this.compile(n.then, scope);
         const e = n.else ? this.compile(n.else, scope) : null;
+        const cs = this.single(n.cond, scope);
+        if (cs) {
+          // one condition value: no continuation (a frame less per level of a recursive def)
+          if (e) return (v, p, env, k) => (truthy(cs(v, env)) ? t(v, p, env, k) : e(v, p, env, k));
+          return (v, p, env, k) => (truthy(cs(v, env)) ? t(v, p, env, k) : k(v, p));
+        }
         return (v, p, env, k) =>
           c(v, null, env, (x) => {
             if (truthy(x)) t(v, p, env, k);
@@ -629,6 +668,7 @@ export class Compiler {
       case 'defs': {
         let s = scope;
         for (const def of n.defs) s = this.compileDef(def, s);
+        this.defScopes.set(n, s);
         return this.compile(n.body, s);
       }
       case 'call':
@@ -767,24 +807,149 @@ export class Compiler {
   }
 
   compileDef(def: FuncDef, scope: Scope | null): Scope {
-    const info: FuncInfo = { name: def.name, arity: def.params.length, fn: null };
-    const fscope: Scope = { kind: 'func', name: def.name, arity: def.params.length, info, next: scope };
+    const params = def.params;
+    const info: FuncInfo = { name: def.name, arity: params.length, params, fn: null, loop: null };
+    const fscope: Scope = { kind: 'func', name: def.name, arity: params.length, info, next: scope };
     let bscope: Scope = fscope;
-    for (const prm of def.params) bscope = { kind: 'closure', name: prm.name, next: bscope };
-    // $params: `def f($a): body` == `def f(a): a as $a | body`
-    let body = def.body;
-    for (let i = def.params.length - 1; i >= 0; i--) {
-      const prm = def.params[i];
-      if (prm.isVar)
-        body = {
-          kind: 'bind',
-          source: { kind: 'call', name: prm.name, args: [], pos: 0 },
-          patterns: [{ kind: 'pvar', name: prm.name }],
-          body,
-        };
+    for (const prm of params) bscope = { kind: 'closure', name: prm.name, next: bscope };
+    // $params: `def f($a; $b): body` == `def f(a; b): a as $a | b as $b | body`
+    const varIdx: number[] = [];
+    let iscope: Scope = bscope;
+    for (let i = 0; i < params.length; i++)
+      if (params[i].isVar) {
+        varIdx.push(i);
+        iscope = { kind: 'var', name: params[i].name, next: iscope };
+      }
+    const inner = this.compile(def.body, iscope);
+    const bind = varIdx.length === 0 ? null : paramBinder(params.length, varIdx);
+    info.fn = bind === null ? inner : (v, p, e, k) => bind(v, e, (ei) => inner(v, p, ei, k));
+    let tail: TailFn | null = null;
+    const resume: Resume = (call, k) => {
+      let next: TailCall | null = call;
+      while (next !== null) {
+        if (++state.steps > state.stepsAt) stepCheck();
+        next = tail!(next.v, next.env, k);
+      }
+    };
+    tail = this.compileTail(def.body, iscope, info, resume);
+    if (tail !== null) {
+      const t = tail;
+      const run = (v: unknown, e: Env | null, k: Emit): void => {
+        const next = t(v, e, k);
+        if (next !== null) resume(next, k);
+      };
+      info.loop = bind === null ? run : (v, e, k) => bind(v, e, (ei) => run(v, ei, k));
     }
-    info.fn = this.compile(body, bscope);
     return fscope;
+  }
+
+  /**
+   * The def's body as a loop body (TailFn), or null when no call of the def
+   * itself sits in tail position. Tail positions: the whole body, both
+   * branches of an `if` whose condition has one value, the right side of a
+   * pipe or `as` binding whose left side has one value. There the call is
+   * the last thing the body does with its one input, so jq (which has tail
+   * calls) and a loop give the same outputs; recursion depth stays 1.
+   */
+  private compileTail(n: Node, scope: Scope | null, self: FuncInfo, resume: Resume): TailFn | null {
+    switch (n.kind) {
+      case 'call':
+        return this.tailCall(n, scope, self);
+      case 'pipe': {
+        const rt = this.compileTail(n.right, scope, self, resume);
+        if (!rt) return null;
+        const ls = this.single(n.left, scope);
+        if (ls) return (v, env, k) => rt(ls(v, env), env, k);
+        return lastInTail(this.compile(n.left, scope), (_v, x, env, k) => rt(x, env, k), resume);
+      }
+      case 'comma': {
+        const rt = this.compileTail(n.right, scope, self, resume);
+        if (!rt) return null;
+        const l = this.compile(n.left, scope);
+        return (v, env, k) => {
+          l(v, null, env, k);
+          return rt(v, env, k);
+        };
+      }
+      case 'bind': {
+        if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar') return null;
+        const bt = this.compileTail(n.body, { kind: 'var', name: n.patterns[0].name, next: scope }, self, resume);
+        if (!bt) return null;
+        const ss = this.single(n.source, scope);
+        if (ss) return (v, env, k) => bt(v, { v: ss(v, env), next: env }, k);
+        return lastInTail(this.compile(n.source, scope), (v, x, env, k) => bt(v, { v: x, next: env }, k), resume);
+      }
+      case 'if': {
+        const tt = this.compileTail(n.then, scope, self, resume);
+        const et = n.else ? this.compileTail(n.else, scope, self, resume) : null;
+        if (!tt && !et) return null;
+        const t = tt ?? this.plainTail(n.then, scope);
+        const e = et ?? (n.else ? this.plainTail(n.else, scope) : identityTail);
+        const cs = this.single(n.cond, scope);
+        if (cs) return (v, env, k) => (truthy(cs(v, env)) ? t(v, env, k) : e(v, env, k));
+        return lastInTail(this.compile(n.cond, scope), (v, c, env, k) => (truthy(c) ? t(v, env, k) : e(v, env, k)), resume);
+      }
+      case 'defs': {
+        const inner = this.defScopes.get(n);
+        return inner === undefined ? null : this.compileTail(n.body, inner, self, resume);
+      }
+    }
+    return null;
+  }
+
+  private plainTail(n: Node, scope: Scope | null): TailFn {
+    const f = this.compile(n, scope);
+    return (v, env, k) => {
+      f(v, null, env, k);
+      return null;
+    };
+  }
+
+  /**
+   * A call of `self` in tail position: the callee's environment is built
+   * here (parameter closures, then the $params' values) and returned to the
+   * loop. $-arguments must have one value; they are evaluated now, as the
+   * callee's `a as $a` would first thing. A bare filter parameter passed on
+   * (`f(g)` inside `def f(g)`) passes its closure, so nothing grows per round.
+   */
+  private tailCall(n: Extract<Node, { kind: 'call' }>, scope: Scope | null, self: FuncInfo): TailFn | null {
+    const found = this.lookupFunc(scope, n.name, n.args.length);
+    if (!found || found.kind !== 'func' || found.info !== self) return null;
+    const d = found.dist;
+    const m = n.args.length;
+    type Arg = { value: SFn } | { closureAt: number } | { fn: Fn };
+    const args: Arg[] = [];
+    for (let i = 0; i < m; i++) {
+      const a = n.args[i];
+      if (self.params[i].isVar) {
+        const s = this.single(a, scope);
+        if (!s) return null;
+        args.push({ value: s });
+        continue;
+      }
+      const passed = a.kind === 'call' && a.args.length === 0 ? this.lookupFunc(scope, a.name, 0) : null;
+      if (passed && passed.kind === 'closure') args.push({ closureAt: passed.dist });
+      else args.push({ fn: this.compile(a, scope) });
+    }
+    const varIdx: number[] = [];
+    for (let i = 0; i < m; i++) if (self.params[i].isVar) varIdx.push(i);
+    return (v, env, _k) => {
+      const vals: unknown[] = new Array(m);
+      for (let i = 0; i < m; i++) {
+        const a = args[i];
+        if ('value' in a) vals[i] = a.value(v, env);
+        else if ('closureAt' in a) {
+          let e = env!;
+          for (let j = 0; j < a.closureAt; j++) e = e.next!;
+          vals[i] = e.v;
+        } else vals[i] = { fn: a.fn, env } as Closure;
+      }
+      let e = env;
+      for (let i = 0; i < d; i++) e = e!.next;
+      for (let i = 0; i < m; i++) e = { v: 'value' in args[i] ? constClosure(vals[i]) : vals[i], next: e };
+      for (const i of varIdx) e = { v: vals[i], next: e };
+      return { v, env: e };
+    };
   }
 
   private compileCall(n: Extract<Node, { kind: 'call' }>, scope: Scope | null): Fn {
@@ -813,7 +978,14 @@ export class Compiler {
           throw new RecursionError();
         }
         try {
-          info.fn!(v, p, e, k);
+          if (p === null && info.loop !== null) info.loop(v, e, k);
+          else info.fn!(v, p, e, k);
+        } catch (err) {
+          // the JS stack ran out before the depth limit: the same error, at the frame that can build it
+          // (no regex here: compiling one without stack fails with a SyntaxError; a RangeError
+          // raised by this check itself goes to the next frame up, which has more room)
+          if (err instanceof RangeError && err.message.indexOf('call stack') >= 0) throw new RecursionError();
+          throw err;
         } finally {
           state.depth--;
         }
@@ -1144,6 +1316,73 @@ function joinCharged(parts: string[]): string {
   const s = parts.join('');
   chargeChars(s.length);
   return s;
+}
+
+/**
+ * `gen | body` in tail position: every output of `gen` but the last runs
+ * `body` to the end at once (its own tail calls included); the last one's
+ * tail call goes back to the loop. Running an output when the next one
+ * arrives keeps the order of outputs; an error (or break, halt) of `gen`
+ * itself first runs the output before it, as jq would have.
+ */
+function lastInTail(
+  gen: Fn,
+  body: (v: unknown, x: unknown, env: Env | null, k: Emit) => TailCall | null,
+  resume: Resume,
+): TailFn {
+  return (v, env, k) => {
+    let pending: unknown = NONE;
+    let downstream = false;
+    const runFully = (x: unknown): void => {
+      const c = body(v, x, env, k);
+      if (c !== null) resume(c, k);
+    };
+    try {
+      gen(v, null, env, (x) => {
+        if (pending !== NONE) {
+          const y = pending;
+          pending = x;
+          downstream = true;
+          runFully(y);
+          downstream = false;
+        } else pending = x;
+      });
+    } catch (e) {
+      if (!downstream && pending !== NONE && !(e instanceof BudgetError) && !(e instanceof RangeError)) runFully(pending);
+      throw e;
+    }
+    return pending === NONE ? null : body(v, pending, env, k);
+  };
+}
+
+const identityTail: TailFn = (v, _env, k) => {
+  k(v, null);
+  return null;
+};
+
+function constClosure(x: unknown): Closure {
+  return { fn: (_v, p, _env, k) => emitValue(k, p, x), env: null };
+}
+
+/**
+ * Binds a def's $params in the callee: `a as $a | b as $b | ...` over the
+ * parameter closures of `e` (the last parameter's is first), then calls
+ * `body` with the extended environment once per combination.
+ */
+function paramBinder(arity: number, varIdx: number[]): (v: unknown, e: Env | null, body: (e: Env | null) => void) => void {
+  return (v, e, body) => {
+    const step = (j: number, cur: Env | null): void => {
+      if (j === varIdx.length) {
+        body(cur);
+        return;
+      }
+      let ce = e!;
+      for (let t = arity - 1 - varIdx[j]; t > 0; t--) ce = ce.next!;
+      const c = ce.v as Closure;
+      c.fn(v, null, c.env, (x) => step(j + 1, { v: x, next: cur }));
+    };
+    step(0, e);
+  };
 }
 
 export class RecursionError {

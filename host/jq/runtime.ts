@@ -3,7 +3,7 @@ import {
   JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
-import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, CHAR_BYTES, SLOT_BYTES } from './budget.js';
+import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
 export type Emit = (v: unknown, p: Path) => void;
@@ -431,4 +431,64 @@ export function lengthOf(v: unknown): unknown {
 
 export function toStringValue(v: unknown): string {
   return typeof v === 'string' ? v : dump(v);
+}
+
+/** Raised when a run nests deeper than its budget's recursion depth. */
+export class DepthError {
+  message = 'jq recursion depth limit exceeded';
+}
+
+/**
+ * `recurse(f)`, which jq defines as `def r: ., (f | r); r` and runs with a
+ * tail call: the last output of `f` continues the loop, the outputs before
+ * it recurse (run when the next one arrives, which keeps the order; an
+ * error or break of `f` itself first runs the output before it). A chain
+ * (`recurse(if . < 100000 then . + 1 else empty end)`) costs no stack.
+ */
+export function recurseLoop(f: Fn, v: unknown, p: Path, env: Env | null, k: Emit): void {
+  const nested = (x: unknown, xp: Path): void => {
+    if (++state.depth > state.budget.depth) {
+      state.depth--;
+      throw new DepthError();
+    }
+    try {
+      loop(x, xp);
+    } finally {
+      state.depth--;
+    }
+  };
+  const loop = (x: unknown, xp: Path): void => {
+    for (;;) {
+      if (++state.steps > state.stepsAt) stepCheck();
+      k(x, xp);
+      let has = false;
+      let pending: unknown = null;
+      let pendingPath: Path = null;
+      let downstream = false;
+      try {
+        f(x, xp, env, (y, yp) => {
+          if (has) {
+            const py = pending;
+            const pp = pendingPath;
+            pending = y;
+            pendingPath = yp;
+            downstream = true;
+            nested(py, pp);
+            downstream = false;
+          } else {
+            has = true;
+            pending = y;
+            pendingPath = yp;
+          }
+        });
+      } catch (e) {
+        if (!downstream && has && !(e instanceof BudgetError) && !(e instanceof RangeError)) nested(pending, pendingPath);
+        throw e;
+      }
+      if (!has) return;
+      x = pending;
+      xp = pendingPath;
+    }
+  };
+  loop(v, p);
 }
