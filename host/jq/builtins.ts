@@ -948,6 +948,11 @@ fn('halt_error/1', ([c]) => (v, _p, env) =>
 fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
 vf('builtins/0', () => builtinNames());
 vf('get_search_list/0', () => []);
+// no modules here: every name is a module jq would not find
+vf('modulemeta/0', (v) => {
+  if (typeof v !== 'string') throw new JqError('modulemeta input module name must be a string');
+  throw new JqError(`module not found: ${v}`);
+});
 // no program or jq binary file: jq gives null for a program from the command line
 vf('get_jq_origin/0', () => null);
 vf('get_prog_origin/0', () => null);
