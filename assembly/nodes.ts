@@ -561,7 +561,8 @@ function runProperty(ctx: Ctx, n: PNode): NodeResult {
   if (overflowed()) return NodeResult.failed(tooLarge());
   const r = takeResult(host_property_set(ctx.id, changetype<usize>(name), name.byteLength, w.ptr, w.len));
   if (!r.ok) return NodeResult.failed('could not set property ' + n.property + ': ' + r.text);
-  ctx.selfs[n.index] = out;
+  // 3.10's set has no output: nodes reading it never run
+  if (ctx.plan.dialect != DIALECT_310) ctx.selfs[n.index] = out;
   return NodeResult.done();
 }
 

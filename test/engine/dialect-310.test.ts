@@ -203,18 +203,20 @@ describe('3.10 ports and $variables', () => {
     expect(text(r.response.body)).toBe('/first');
   });
 
-  it("the property node's ports are named `value` (src/nodes/property.rs: PortConfig::names(&[\"value\"]))", async () => {
+  it("the property node's ports are named `value` (src/nodes/property.rs: PortConfig::names(&[\"value\"])); a set has no output", async () => {
     const props = new MemoryProperties({ method: 'GET', path: '/' });
     const r = await run({
       dialect: '3.10',
       nodes: [
         { name: 'J', type: 'jq', jq: '"stored"', outputs: [{ value: 'SET.value' }] },
         { name: 'SET', type: 'property', property: 'kong.ctx.shared.k' },
-        { name: 'GET', type: 'property', property: 'kong.ctx.shared.k', inputs: [] },
-        { type: 'exit', inputs: [{ body: 'SET.value' }] },
+        { name: 'NEVER', type: 'exit', status: 418, inputs: [{ body: 'SET.value' }] },
+        { name: 'GET', type: 'property', property: 'kong.ctx.shared.k', outputs: [{ value: 'E.body' }] },
+        { name: 'E', type: 'exit' },
       ],
     }, {}, props);
     expect(props.changes['kong.ctx.shared.k']).toBe('stored');
+    expect(r.response.status).toBe(200);
     expect(text(r.response.body)).toBe('stored');
   });
 });

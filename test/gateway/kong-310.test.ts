@@ -112,10 +112,68 @@ const flows: Record<string, Flow> = {
 beforeAll(async () => {
   up = await startUpstream('up');
   api = await startServer((req, res) => {
-    const text = JSON.stringify({ url: req.url, headers: req.headers, body: req.body });
+    let text = JSON.stringify({ url: req.url, headers: req.headers, body: req.body });
+    if (req.url === '/weather') text = JSON.stringify({ fact: 'it rains', length: 8 });
+    else if (req.url === '/quote') text = JSON.stringify({ value: 'stay curious', id: 'q1' });
+    else if (req.url === '/postcode') text = JSON.stringify({ country: 'Brazil', places: [{ 'place name': 'Sapucaia do Sul', state: 'Rio Grande do Sul', latitude: '-29.8', longitude: '-51.1' }] });
     res.writeHead(req.url.startsWith('/missing') ? 404 : 200, { 'Content-Type': 'application/json', 'X-API': 'yes' });
     res.end(text);
   });
+  // flows in the shape of Kong/datakit's examples/*/config/demo.yml, against local servers
+  flows.callheaders = {
+    debug: true,
+    nodes: [
+      { name: 'PICK', type: 'jq', inputs: [{ req: 'request.headers' }], jq: '{\n  "X-Forwarded-Key": $req.apikey // "default value"\n}' },
+      { name: 'CALL', type: 'call', inputs: [{ headers: 'PICK' }], url: `${api.url}/anything` },
+      { name: 'EXIT', type: 'exit', inputs: [{ body: 'CALL.body' }], status: 200 },
+    ],
+  };
+  flows.facts = {
+    debug: true,
+    nodes: [
+      { name: 'WEATHER', type: 'call', url: `${api.url}/weather` },
+      { name: 'QUOTE', type: 'call', url: `${api.url}/quote` },
+      { name: 'JOIN', type: 'jq', inputs: [{ w: 'WEATHER.body' }, { q: 'QUOTE.body' }], jq: '{\n  "weather_fact": $w.fact,\n  "quote": $q.value,\n}' },
+      { name: 'EXIT', type: 'exit', inputs: [{ body: 'JOIN' }], status: 200 },
+    ],
+  };
+  flows.servicerequest = {
+    debug: true,
+    nodes: [
+      { name: 'FIRST', type: 'call', url: `${api.url}/postcode` },
+      { name: 'MY_HEADERS', type: 'jq', inputs: [{ first: 'FIRST.body' }], output: 'service_request.headers', jq: '{"X-Hello": "World", "X-Country": $first.country}' },
+      {
+        name: 'MY_BODY',
+        type: 'handlebars',
+        content_type: 'text/plain',
+        inputs: [{ first: 'FIRST.body' }],
+        output: 'service_request.body',
+        template: 'Coordinates for {{ first.places.0.[place name] }}, {{ first.country }} are ({{ first.places.0.latitude }}, {{ first.places.0.longitude }}).',
+      },
+    ],
+  };
+  flows.props = {
+    nodes: [
+      { name: 'ROUTE_NAME', type: 'property', property: 'kong.route_name' },
+      { name: 'MESSAGE', type: 'jq', jq: '"my string"' },
+      { name: 'SET_PLAIN', type: 'property', input: 'MESSAGE', property: 'kong.ctx.shared.my_string' },
+      { name: 'SET_ENCODED', type: 'property', input: 'MESSAGE', property: 'kong.ctx.shared.my_encoded', content_type: 'application/json' },
+      { name: 'UNSET', type: 'property', property: 'kong.ctx.shared.nothing_here' },
+      // ready at once but listed after the sets: they run after them
+      { name: 'GET_PLAIN', type: 'property', property: 'kong.ctx.shared.my_string' },
+      { name: 'GET_ENCODED', type: 'property', property: 'kong.ctx.shared.my_encoded' },
+      { name: 'GET_DECODED', type: 'property', property: 'kong.ctx.shared.my_encoded', content_type: 'application/json' },
+      {
+        name: 'BODY',
+        type: 'jq',
+        inputs: { ROUTE_NAME: 'ROUTE_NAME', UNSET: 'UNSET', PLAIN: 'GET_PLAIN', ENCODED: 'GET_ENCODED', DECODED: 'GET_DECODED' },
+        jq: '{ROUTE_NAME: $ROUTE_NAME, UNSET: $UNSET, PLAIN: $PLAIN, ENCODED: $ENCODED, DECODED: $DECODED,}',
+      },
+      { name: 'exit', type: 'exit', inputs: { body: 'BODY' } },
+      // src/nodes/property.rs: a set has no output, so this never runs
+      { name: 'NEVER', type: 'exit', status: 418, inputs: { body: 'SET_PLAIN' } },
+    ],
+  };
   (flows.notfound.nodes as Flow[])[0].url = `${api.url}/missing`;
   (flows.query.nodes as Flow[])[2].url = `${api.url}/list?page=1&sort=asc`;
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
@@ -210,6 +268,35 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     ]);
     await call(gw.proxyUrl, '/bodyexit');
     expect(logs.filter((l) => l.level === 40 && l.msg.startsWith('exit: '))).toHaveLength(1);
+  });
+
+  it('examples/call_headers: a jq node builds the call\'s headers from $req (request.headers), `$req.apikey // "default value"` unparenthesised', async () => {
+    const withKey = await call(gw.proxyUrl, '/callheaders', { headers: { apikey: 'k-1' } });
+    expect(withKey.status).toBe(200);
+    expect(withKey.json.headers['x-forwarded-key']).toBe('k-1');
+    const without = await call(gw.proxyUrl, '/callheaders');
+    expect(without.json.headers['x-forwarded-key']).toBe('default value');
+  });
+
+  it('examples/facts: two calls joined by a jq node reading $cat-style variables (a trailing comma in the object)', async () => {
+    const r = await call(gw.proxyUrl, '/facts');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ weather_fact: 'it rains', quote: 'stay curious' });
+  });
+
+  it('examples/service_request: jq sets service_request.headers and handlebars service_request.body from a call', async () => {
+    const r = await call(gw.proxyUrl, '/servicerequest');
+    expect(r.status).toBe(200);
+    const seen = echoed(r);
+    expect(seen.headers['x-hello']).toBe('World');
+    expect(seen.headers['x-country']).toBe('Brazil');
+    expect(seen.body).toBe('Coordinates for Sapucaia do Sul, Brazil are (-29.8, -51.1).');
+  });
+
+  it('examples/property: properties read and written, map-shaped inputs read as $variables in a filter chain, an unset one is null, a set one has no output', async () => {
+    const r = await call(gw.proxyUrl, '/props');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ ROUTE_NAME: 'props', UNSET: null, PLAIN: 'my string', ENCODED: '"my string"', DECODED: 'my string' });
   });
 
   it('src/nodes/exit.rs: `warn_headers_sent: false` silences that warning', async () => {
