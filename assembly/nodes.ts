@@ -509,6 +509,8 @@ function runExit(ctx: Ctx, n: PNode): NodeResult {
   const ins = new Array<Value | null>();
   const err = ctx.gather(n, ins);
   if (err !== null) return NodeResult.failed(err!);
+  // 3.10's schema allows 100-199, but an informational status cannot be a request's final answer (a client would wait on)
+  if (n.status < 200 && !n.bodyPhase310) return NodeResult.failed('exit status ' + n.status.toString() + ' is informational (1xx) and cannot end a request');
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;
   if (headers !== null) {

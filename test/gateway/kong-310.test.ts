@@ -82,6 +82,7 @@ const flows: Record<string, Flow> = {
     ],
   },
   none: { nodes: [] },
+  informational: { nodes: [{ type: 'exit', status: 150 }] },
   form: {
     nodes: [
       { name: 'J', type: 'jq', inputs: [{ form: 'request.body' }], jq: '$form' },
@@ -237,6 +238,12 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     const r = await call(gw.proxyUrl, '/none/x');
     expect(r.status).toBe(200);
     expect(echoed(r).url).toBe('/x');
+  });
+
+  it('datakit.meta.json: an exit `status` of 100..199 loads, but answers 500 rather than leave the client waiting for a final status', async () => {
+    const r = await call(gw.proxyUrl, '/informational');
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ message: 'An unexpected error ocurred', request_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 
   it('src/payload.rs from_bytes: a form-urlencoded request body is an object', async () => {
