@@ -135,6 +135,7 @@ export function configError310(message: string, name: string, type: string): str
   else if (rest.endsWith('): node cannot connect to itself')) text = 'node cannot connect to itself';
   else if (type == 'call' && rest == 'url: required field missing') text = "call: 'url' is a required attribute";
   else if (type == 'property' && rest == 'property: required field missing') text = 'Missing `property` attribute';
+  else if (rest.startsWith('inputs: too many inputs declared')) text = rest.substring(8);
   if (name.length == 0) return 'failed checking configuration: ' + text;
   return 'failed checking configuration: in node `' + name + '` of type `' + type + '`: ' + text;
 }

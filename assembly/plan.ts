@@ -788,6 +788,7 @@ function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInpu
   }
   if (k == Kind.ARR) {
     const items = v.resolve().items!;
+    let bare = 0;
     for (let i = 0; i < items.length; i++) {
       const it = items[i];
       const ik = it.typeKind();
@@ -797,7 +798,18 @@ function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInpu
       } else if (ik == Kind.STR) {
         // a bare label: the port is named after it
         const label = it.resolve().s.trim();
-        addNamedLink(plan, n, label, Value.str(label), key, isInput, links, key + '[' + i.toString() + ']');
+        const field = key + '[' + i.toString() + ']';
+        // 3.10: on a node with fixed ports, the k-th bare input fills its k-th port, a bare output reads its first
+        const fixed = isInput ? !userDefinedInputs(n.type) : !userDefinedOutputs(n.type);
+        if (plan.dialect == DIALECT_310 && fixed) {
+          const p = splitLabel(label);
+          if (!isInput) links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n, field));
+          else if (bare >= n.inPorts.length) plan.error(n.label() + ': ' + key + ': too many inputs declared (node type supports ' + n.inPorts.length.toString() + ' inputs)', n, key);
+          else links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, n.inPorts[bare].name, n, field));
+          bare++;
+          continue;
+        }
+        addNamedLink(plan, n, label, Value.str(label), key, isInput, links, field);
       } else {
         plan.error(n.label() + ': ' + key + ': invalid list value', n, key);
         n.broken = true;

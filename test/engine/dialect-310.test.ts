@@ -191,6 +191,25 @@ describe('3.10 ports and $variables', () => {
     expect(bodyJson(r.response.body)).toEqual({ headers: { x: '1' } });
   });
 
+  it('src/config.rs create_or_get_input: the k-th unnamed list input of a fixed-port node fills its k-th port; an unnamed output reads its first', async () => {
+    const r = await run({
+      dialect: '3.10',
+      nodes: [
+        { name: 'B', type: 'jq', jq: '{"from": "B"}' },
+        { name: 'H', type: 'jq', jq: '{"x-from": "H"}' },
+        { name: 'E', type: 'exit', status: 201, inputs: ['B', 'H'] },
+      ],
+    });
+    expect(r.response.status).toBe(201);
+    expect(bodyJson(r.response.body)).toEqual({ from: 'B' });
+    expect(r.response.headers['x-from']).toBe('H');
+    const out = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/out`, outputs: ['J'] }, { name: 'J', type: 'jq', jq: '.url' }, { type: 'exit', inputs: [{ body: 'J' }] }] });
+    expect(text(out.response.body)).toBe('/out');
+    expect(dk.validate({ dialect: '3.10', nodes: [{ name: 'E', type: 'exit', inputs: ['request.body', 'request.headers', 'request.query'] }] }).map((e) => e.message)).toEqual([
+      'failed checking configuration: in node `E` of type `exit`: too many inputs declared (node type supports 2 inputs)',
+    ]);
+  });
+
   it('`input: CALL` reads the call\'s first output (body) and is named $CALL', async () => {
     const r = await run({
       dialect: '3.10',
