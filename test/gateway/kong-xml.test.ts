@@ -185,6 +185,12 @@ describe('Kong examples through the gateway', () => {
       add: soapFacade(),
       proxied: XML_UPSTREAM,
       fields: NAMED_INPUTS,
+      'text-prop': {
+        nodes: [
+          { name: 'X', type: 'xml_to_json', attributes_name_prefix: '-', text_as_property: true, recognize_type: false, input: 'request.body' },
+          { name: 'EXIT', type: 'exit', status: 200, inputs: { body: 'X' } },
+        ],
+      },
     });
   });
 
@@ -249,6 +255,12 @@ describe('Kong examples through the gateway', () => {
     expect(sent[0].body).toBe('<request v="2"><user>ada</user><roles>admin</roles><roles>dev</roles><active>true</active></request>');
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.json).toEqual({ request: { '@v': 2, user: 'ada', roles: ['admin', 'dev'], active: true } });
+  });
+
+  it('text_as_property and recognize_type: false load from a gateway config (Kong schema fields) and apply', async () => {
+    const r = await call(gw.proxyUrl, '/text-prop', { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<p id="7"><name>Ada</name><age>36</age></p>' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ p: { '-id': '7', name: { '#text': 'Ada' }, age: { '#text': '36' } } });
   });
 
   it('json_to_xml with named inputs (Kong schema: "inputs": JSON string or table): the fields become one object', async () => {
