@@ -65,13 +65,51 @@ interface InputKind {
 
 const JS_SYNTAX = '^$\\.*+?()[]{}|/';
 
-function translate(src: string, extended: boolean, kind: InputKind): { pattern: string; names: (string | null)[] } {
+/** Both cases of a letter, for a case-insensitive part of a pattern (RegExp has no inline options). */
+function bothCases(c: string, inClass: boolean): string {
+  const lo = c.toLowerCase();
+  const up = c.toUpperCase();
+  if (lo === up || lo.length !== 1 || up.length !== 1) return c;
+  return inClass ? lo + up : `[${lo}${up}]`;
+}
+
+/** The options in force inside a group: Oniguruma's inline (?imx) and (?imx:...) */
+interface Inline {
+  ci: boolean;
+  /** (?s) */
+  dotAll: boolean;
+  /** (?m): ^ and $ at every line */
+  multiline: boolean;
+  extended: boolean;
+}
+
+function translate(src: string, extended: boolean, kind: InputKind, ignoreCase = false): { pattern: string; names: (string | null)[] } {
   const { wide, finalNewline } = kind;
   let out = '';
   const names: (string | null)[] = [];
+  // named groups are written as plain groups (the names are kept here), so a name may repeat as
+  // Oniguruma allows; only a pattern with \k<name> needs RegExp's named groups
+  const namedRefs = src.includes('\\k<');
   let inClass = false;
+  let opts: Inline = { ci: false, dotAll: false, multiline: false, extended };
+  const saved: Inline[] = [];
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
+    extended = opts.extended;
+    if (opts.ci && !ignoreCase && /\p{L}/u.test(c) && !(c === '\\')) {
+      if (inClass && src[i + 1] === '-' && src[i + 2] !== undefined && src[i + 2] !== ']' && /[A-Za-z]/.test(c) && /[A-Za-z]/.test(src[i + 2])) {
+        // a letter range: both cases of it
+        const a = c;
+        const b = src[i + 2];
+        out += `${a.toLowerCase()}-${b.toLowerCase()}${a.toUpperCase()}-${b.toUpperCase()}`;
+        i += 2;
+        continue;
+      }
+      if (!(extended && !inClass && c === '#')) {
+        out += bothCases(c, inClass);
+        continue;
+      }
+    }
     if (c === '\\') {
       const d = src[i + 1];
       i++;
@@ -151,18 +189,35 @@ function translate(src: string, extended: boolean, kind: InputKind): { pattern: 
       continue;
     }
     if (c === '(') {
+      saved.push(opts);
       if (src[i + 1] === '?') {
         const rest = src.slice(i + 2);
         const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
         if (m) {
           names.push(m[1]);
-          out += '(?<' + m[1] + '>';
+          out += namedRefs ? '(?<' + m[1] + '>' : '(';
           i += 1 + m[0].length;
           continue;
         }
         if (rest.startsWith('>')) {
           out += '(?:';
           i += 2;
+          continue;
+        }
+        const o = /^([imsx]*)(?:-([imsx]*))?(:|\))/.exec(rest);
+        if (o && (o[1] || o[2] !== undefined)) {
+          const next: Inline = { ...opts };
+          for (const f of o[1]) set(next, f, true);
+          for (const f of o[2] ?? '') set(next, f, false);
+          i += 1 + o[0].length;
+          if (o[3] === ':') {
+            opts = next;
+            out += '(?:';
+          } else {
+            // (?i) alone: to the end of the enclosing group
+            saved.pop();
+            opts = next;
+          }
           continue;
         }
         out += c;
@@ -172,8 +227,21 @@ function translate(src: string, extended: boolean, kind: InputKind): { pattern: 
       out += c;
       continue;
     }
+    if (c === ')') {
+      opts = saved.pop() ?? opts;
+      out += c;
+      continue;
+    }
+    if (c === '.' && opts.dotAll) {
+      out += '[\\s\\S]';
+      continue;
+    }
     if (c === '$') {
-      out += finalNewline ? END_OR_FINAL_NEWLINE : '$';
+      out += opts.multiline ? '(?=\\n|$)' : finalNewline ? END_OR_FINAL_NEWLINE : '$';
+      continue;
+    }
+    if (c === '^' && opts.multiline) {
+      out += '(?:^|(?<=\\n))';
       continue;
     }
     if ((c === '+') && i > 0 && /[*+?}]/.test(src[i - 1]) && src[i - 2] !== '\\') {
@@ -183,6 +251,14 @@ function translate(src: string, extended: boolean, kind: InputKind): { pattern: 
     out += c;
   }
   return { pattern: out, names };
+}
+
+// inline options as the Perl_NT syntax reads them (unlike jq's flag m, (?m) is about lines)
+function set(o: Inline, flag: string, on: boolean): void {
+  if (flag === 'i') o.ci = on;
+  else if (flag === 's') o.dotAll = on;
+  else if (flag === 'm') o.multiline = on;
+  else o.extended = on;
 }
 
 /** A pattern Oniguruma rejects, with Oniguruma's message. */
@@ -239,7 +315,7 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   }
   let translated: { pattern: string; names: (string | null)[] };
   try {
-    translated = translate(src, extended, kind);
+    translated = translate(src, extended, kind, jsFlags.includes('i'));
   } catch (e) {
     if (e instanceof RegexSyntaxError) throw new JqError(`Regex failure: ${e.message}`);
     throw e;

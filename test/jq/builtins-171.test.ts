@@ -210,6 +210,15 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[match("\\\\h";"g").string], [match("\\\\H";"g").string]', in: 'h \t9a', out: [['h'], []] },
   { f: '[match("(?i)A";"g").string]', in: 'ab', out: [['a']] },
   { f: '[match("s|k";"gi").string]', in: 'ſ K k', out: [['ſ', 'K', 'k']] },
+  // inline options: (?i) (?i:...) (?-i), (?s) dot matches newline, (?m) lines, (?x)
+  { f: '[match("(?i:a)B";"g").string], [match("a(?i)bc";"g").string], [match("(?i)a(?-i)B";"g").string], [match("(?i:[a-b])c";"g").string]', in: 'ABc aBC', out: [['AB', 'aB'], ['aBC'], ['AB', 'aB'], ['Bc']] },
+  { f: '[match("(?i)é";"g").string], [match("(?i:é)";"g").string], [match("(?i:A|B)";"g").string]', in: 'xÉéab', out: [['É', 'é'], ['É', 'é'], ['a', 'b']] },
+  { f: '[test("(?s)a.b"), test("(?s:a.)b"), test("(?m)^b"), test("(?m)a$"), test("(?m:a$)"), test("^b";"m"), test("(?m)a.b"), test("(?m:^b)"), test("(?m:b)^b")]', in: 'a\nb', out: [[true, true, true, true, true, false, false, true, false]] },
+  { f: '[match("(?m)^a";"g").offset], [match("(?m)b$";"g").offset]', in: 'x\nab\nab', out: [[2, 5], [3, 6]] },
+  { f: '[test("(?x) a B"), test("(?x) A B"), test("(?x: A )B")]', in: 'AB', out: [[false, true, true]] },
+  // a group name may repeat
+  { f: '[match("(?<x>a)|(?<x>b)";"g") | .captures | map(.string)], capture("(?<x>a)|(?<x>b)")', in: 'abc', out: [[['a', null], [null, 'b']], { x: null }] },
+  { f: '[match("(?<x>a)b\\\\k<x>").string]', in: 'abab', out: [['aba']] },
   // captures: an empty match reports every group as empty there; unmatched groups are null
   { f: '[match("( )*"; "g")] | length, .[0].captures', in: 'abc', out: [4, [{ offset: 0, string: '', length: 0, name: null }]] },
   { f: '[match("(x)?b").captures], [match("(x)?").captures], [match("(?<n>x)?c").captures]', in: 'abc', out: [[[{ offset: -1, string: null, length: 0, name: null }]], [[{ offset: 0, string: '', length: 0, name: null }]], [[{ offset: -1, string: null, length: 0, name: 'n' }]]] },
