@@ -21,6 +21,8 @@ export interface FuncDef {
 export interface ObjEntry {
   key: Node;
   value: Node;
+  // `{"\(k)"}`, `{@fmt "..."}`: the value is `.[key]` of each key the string yields (not all of them)
+  shorthand?: boolean;
 }
 
 export type Node =

@@ -64,6 +64,8 @@ export const state = {
   /** performance.now() deadline; 0 until the first checkpoint starts the clock */
   deadline: 0,
   depth: 0,
+  /** labels entered so far (jq numbers them per run: `{"__jq": n}`) */
+  labels: 0,
   /** the run in progress */
   budget: IDLE,
 };
@@ -88,6 +90,7 @@ export function begin(b: Budget): Saved | null {
   state.bytesAt = b.firstBytesAt;
   state.deadline = 0;
   state.depth = 0;
+  state.labels = 0;
   return outer;
 }
 

@@ -461,9 +461,10 @@ export class Compiler {
         const from = n.from ? this.compile(n.from, scope) : null;
         const to = n.to ? this.compile(n.to, scope) : null;
         const opt = n.opt === true;
+        // jq's order: every end bound (inner) for each start bound (outer)
         return (v, p, env, k) => {
-          const withTo = (b: unknown) => {
-            const withFrom = (a: unknown) => {
+          const withFrom = (a: unknown) => {
+            const withTo = (b: unknown) => {
               t(v, p, env, (x, xp) => {
                 if (opt) {
                   // jq's INDEX_OPT: an invalid path still raises, the slice's own error yields nothing
@@ -476,11 +477,11 @@ export class Compiler {
                 k(r, xp === null ? null : extendPath(xp, { start: a, end: b }));
               });
             };
-            if (from) from(v, null, env, withFrom);
-            else withFrom(null);
+            if (to) to(v, null, env, withTo);
+            else withTo(null);
           };
-          if (to) to(v, null, env, withTo);
-          else withTo(null);
+          if (from) from(v, null, env, withFrom);
+          else withFrom(null);
         };
       }
       case 'iterate': {
@@ -624,7 +625,6 @@ export class Compiler {
               throw e;
             }
             if (!(e instanceof JqError)) throw e;
-            if ((e as JqError & { isBreak?: boolean }).isBreak) throw e;
             if (handler) {
               handler(e.value, null, env, p === null ? k : (x) => k(x, badPath(x)));
             }
@@ -680,13 +680,18 @@ export class Compiler {
       case 'foreach':
         return this.compileForeach(n, scope);
       case 'label': {
+        // jq 1.7.1: a label is a fresh {"__jq": n} (n counts the labels a run has entered) and
+        // `break $l` raises it as an error: `try` catches it, and the label ends its body on
+        // any error carrying that value (`error({"__jq": 0})` too)
         const body = this.compile(n.body, { kind: 'label', name: n.name, next: scope });
         return (v, p, env, k) => {
-          const token = {};
+          const id = state.labels++;
+          const token: Obj = { __jq: id };
           try {
             body(v, p, { v: token, next: env }, k);
           } catch (e) {
-            if (e instanceof BreakSignal && e.token === token) return;
+            const err = e instanceof Passthrough ? e.err : e;
+            if (err instanceof JqError && isObject(err.value) && err.value.__jq === id && Object.keys(err.value).length === 1) return;
             throw e;
           }
         };
@@ -697,7 +702,7 @@ export class Compiler {
         return (_v, _p, env) => {
           let e = env!;
           for (let i = 0; i < d; i++) e = e.next!;
-          throw new BreakSignal(e.v as object);
+          throw new JqError(e.v);
         };
       }
       case 'assign':
@@ -755,6 +760,10 @@ export class Compiler {
         this.fail(`Cannot use ${typeOf(e.key.value)} (${dump(e.key.value)}) as object key`, 0);
       }
       ks.push(this.compile(e.key, scope));
+      if (e.shorthand) {
+        vs.push(null as unknown as Fn);
+        continue;
+      }
       vs.push(this.compile(e.value, scope));
     }
     return (v, p, env, k) => {
@@ -770,6 +779,12 @@ export class Compiler {
         }
         ks[i](v, null, env, (key) => {
           if (typeof key !== 'string') throw objKeyError(key);
+          if (vs[i] === null) {
+            keys[i] = key;
+            vals[i] = indexValue(v, key);
+            step(i + 1);
+            return;
+          }
           vs[i](v, null, env, (val) => {
             keys[i] = key;
             vals[i] = val;
@@ -1189,7 +1204,10 @@ export class Compiler {
         src(v, null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
           bind(x, v, env, (env2) => {
-            upd(acc, accp, env2, (u, up) => {
+            // jq 1.7.1 moves the state out (LOADVN): an update without outputs leaves null
+            const cur = acc;
+            acc = null;
+            upd(cur, accp, env2, (u, up) => {
               acc = u;
               accp = up;
               if (ext) ext(u, up, env2, k);

@@ -418,8 +418,10 @@ export class Parser {
 
   private parseUnary(): Node {
     if (this.isOp('-')) {
+      // jq's `'-' Exp` has the precedence of binary `-`: it takes a `*`, `/`, `%` chain
+      // (`-a % b` is `-(a % b)`), and `+`, `-` and everything looser apply to its result
       this.advance();
-      const operand = this.parseUnary();
+      const operand = this.parseBinary(BINOPS['*'].prec);
       return { kind: 'neg', operand };
     }
     return this.parsePostfixWithAs();
@@ -823,12 +825,12 @@ export class Parser {
       if (!this.isOp(':')) this.unexpected();
     } else if (t.kind === 'str') {
       key = this.parseString(null);
-      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
+      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key }, shorthand: true };
     } else if (t.kind === 'format') {
       this.advance();
       if (this.tok.kind === 'str') key = this.parseString(t.value);
       else key = { kind: 'format', name: t.value };
-      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
+      if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key }, shorthand: true };
     } else if (this.isOp('(')) {
       this.advance();
       key = this.parsePipe();
@@ -844,18 +846,23 @@ export class Parser {
     if (this.jaqObjectValues) return this.parseObjValJaq();
     let left: Node;
     for (const kw of ['if', 'reduce', 'foreach', 'try', 'label', 'def']) if (this.isKw(kw)) this.unexpected();
-    if (this.isOp('-')) {
-      this.advance();
-      left = { kind: 'neg', operand: this.parseObjVal() };
-      return left;
-    }
-    left = this.parsePostfix();
+    // ExpD '|' ExpD is looser than '-' ExpD: `{x: -. | abs}` is `{x: (-.) | abs}`
+    left = this.parseObjValUnary();
     if (this.isOp('|')) {
       this.advance();
       const right = this.parseObjVal();
       return { kind: 'pipe', left, right };
     }
     return left;
+  }
+
+  private parseObjValUnary(): Node {
+    for (const kw of ['if', 'reduce', 'foreach', 'try', 'label', 'def']) if (this.isKw(kw)) this.unexpected();
+    if (this.isOp('-')) {
+      this.advance();
+      return { kind: 'neg', operand: this.parseObjValUnary() };
+    }
+    return this.parsePostfix();
   }
 
   // jaq: any operators but `,` (then `|` and another such value)
@@ -886,40 +893,30 @@ export class Parser {
         break;
       }
       if (c === 92) {
-        const e = s[p + 1];
-        switch (e) {
-          case '"': buf += '"'; p += 2; break;
-          case '\\': buf += '\\'; p += 2; break;
-          case '/': buf += '/'; p += 2; break;
-          case 'b': buf += '\b'; p += 2; break;
-          case 'f': buf += '\f'; p += 2; break;
-          case 'n': buf += '\n'; p += 2; break;
-          case 'r': buf += '\r'; p += 2; break;
-          case 't': buf += '\t'; p += 2; break;
-          case 'u': {
-            const hex = s.slice(p + 2, p + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(`Invalid escape at line 1, column ${p - strStart + 2} (while parsing '${s.slice(strStart, p + 2)}')`, p);
-            buf += String.fromCharCode(parseInt(hex, 16));
-            p += 6;
-            break;
-          }
-          case '(': {
-            if (buf) parts.push(buf);
-            buf = '';
-            this.pos = p + 2;
-            this.advance();
-            const e2 = this.parsePipe();
-            if (!this.isOp(')')) this.unexpected();
-            p = this.tok.end;
-            parts.push(e2);
-            break;
-          }
-          default: {
-            const endq = s.indexOf('"', p + 2);
-            const lit = s.slice(strStart, endq < 0 ? s.length : endq + 1);
-            this.fail(`Invalid escape at line 1, column ${p - strStart + 3} (while parsing '${lit}')`, p);
-          }
+        if (s[p + 1] === '(') {
+          if (buf) parts.push(buf);
+          buf = '';
+          this.pos = p + 2;
+          this.advance();
+          const e2 = this.parsePipe();
+          if (!this.isOp(')')) this.unexpected();
+          p = this.tok.end;
+          parts.push(e2);
+          continue;
         }
+        // as jq's lexer: a run of escapes is one JSON string to unescape (errors name the run)
+        let q = p;
+        while (s.charCodeAt(q) === 92 && s[q + 1] !== '(') {
+          if (s[q + 1] === 'u') {
+            q += 2;
+            for (let n = 0; n < 4 && /[a-zA-Z0-9]/.test(s[q] ?? ''); n++) q++;
+          } else q += Math.min(2, s.length - q);
+        }
+        const run = s.slice(p, q);
+        const r = unescapeRun(run);
+        if (typeof r !== 'string') this.fail(`${r.error} at line 1, column ${run.length + 2} (while parsing '"${run}"')`, p);
+        buf += r;
+        p = q;
         continue;
       }
       buf += s[p];
@@ -989,4 +986,40 @@ function makeBinary(op: string, left: Node, right: Node): Node {
     default:
       return { kind: 'binop', op, left, right };
   }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+function hex4(s: string, i: number): number {
+  const h = s.slice(i, i + 4);
+  return /^[0-9a-fA-F]{4}$/.test(h) ? parseInt(h, 16) : -1;
+}
+
+/** A run of backslash escapes as jq's JSON parser unescapes it, or its error. */
+function unescapeRun(run: string): string | { error: string } {
+  let out = '';
+  let i = 0;
+  while (i < run.length) {
+    const e = run[i + 1];
+    if (e !== 'u') {
+      const c = e === undefined ? undefined : SIMPLE_ESCAPES[e];
+      if (c === undefined) return { error: 'Invalid escape' };
+      out += c;
+      i += 2;
+      continue;
+    }
+    i += 2;
+    if (i + 4 > run.length) return { error: 'Invalid \\uXXXX escape' };
+    let cp = hex4(run, i);
+    if (cp < 0) return { error: 'Invalid characters in \\uXXXX escape' };
+    i += 4;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      const low = run[i] === '\\' && run[i + 1] === 'u' && i + 6 <= run.length ? hex4(run, i + 2) : -1;
+      if (!(low >= 0xdc00 && low <= 0xdfff)) return { error: 'Invalid \\uXXXX\\uXXXX surrogate pair escape' };
+      i += 6;
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+    } else if (cp >= 0xdc00 && cp <= 0xdfff) cp = 0xfffd;
+    out += String.fromCodePoint(cp);
+  }
+  return out;
 }

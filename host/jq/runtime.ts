@@ -85,7 +85,8 @@ export function indexValue(t: unknown, k: unknown): unknown {
   } else if (typeof k === 'number') {
     if (Array.isArray(t)) {
       if (k !== k) return null;
-      let i = Math.floor(k);
+      // jq casts to int: truncation toward zero (.[-2.8] is .[-2])
+      let i = Math.trunc(k);
       if (i < 0) i += t.length;
       return i >= 0 && i < t.length ? t[i] : null;
     }
@@ -105,7 +106,7 @@ export function indexValue(t: unknown, k: unknown): unknown {
 }
 
 export function arrayIndices(t: unknown[], k: unknown[]): unknown {
-  if (k.length === 0) return null;
+  if (k.length === 0) return [];
   const r: number[] = [];
   for (let i = 0; i + k.length <= t.length; i++) {
     let ok = true;
@@ -364,7 +365,10 @@ export function opDiv(a: unknown, b: unknown): unknown {
 
 function toIntmax(x: number): bigint {
   if (x !== x) return 0n;
-  if (x >= 9.223372036854776e18) return 9223372036854775807n;
+  // jq 1.7.1's dtoi clamps beyond the range, but 2^63 itself goes through the C cast,
+  // which gives INTMAX_MIN on the reference build
+  if (x === 9.223372036854776e18) return -9223372036854775808n;
+  if (x > 9.223372036854776e18) return 9223372036854775807n;
   if (x <= -9.223372036854776e18) return -9223372036854775808n;
   return BigInt(Math.trunc(x));
 }

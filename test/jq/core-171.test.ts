@@ -1,0 +1,155 @@
+// Core language edge cases as jq 1.7.1 answers them (expected values checked
+// with jq-wasm, a jq 1.7.1 build): foreach with an empty update, break as an
+// error value, the order of several slice bounds, object value precedence,
+// string-key shorthand, fractional indices, `%` at 2^63, string escapes.
+import { describe, it, expect } from 'vitest';
+import { compile, JqCompileError, JqRuntimeError } from '../../host/jq/index.js';
+
+const run = (filter: string, input: unknown = null) => compile(filter).run(input);
+
+function compileError(filter: string): string {
+  try {
+    compile(filter);
+  } catch (e) {
+    expect(e).toBeInstanceOf(JqCompileError);
+    return (e as Error).message;
+  }
+  throw new Error(`expected ${filter} not to compile`);
+}
+
+describe('foreach', () => {
+  it('an update without outputs leaves the state null (jq moves the state out first)', () => {
+    expect(run('[foreach (1,2,3) as $x (10; if $x == 2 then empty else . + $x end)]')).toEqual([[11, 3]]);
+    expect(run('[foreach (1,2,3) as $x (10; if $x == 1 then empty else . + $x end)]')).toEqual([[2, 5]]);
+    expect(run('[foreach (1,2,3) as $x (0; if $x == 2 then empty else . + $x end; [$x, .])]')).toEqual([[[1, 1], [3, 3]]]);
+  });
+  it('several update outputs: each is extracted, the last is the state', () => {
+    expect(run('[foreach (1,2,3) as $x (10; if $x == 2 then (.+100, .+200) else . + $x end)]')).toEqual([[11, 111, 211, 214]]);
+  });
+  it('reduce keeps its jq 1.7.1 answers', () => {
+    expect(run('reduce (1,2,3) as $x (10; if $x == 2 then empty else . + $x end)')).toEqual([3]);
+    expect(run('reduce (1,2,3) as $x (10; if $x == 3 then empty else . + $x end)')).toEqual([null]);
+  });
+});
+
+describe('label and break', () => {
+  it('break raises the label value {"__jq": n}, which try catches', () => {
+    expect(run('[label $y | try break $y catch .]')).toEqual([[{ __jq: 0 }]]);
+    expect(run('[range(3) | label $f | try break $f catch .]')).toEqual([[{ __jq: 0 }, { __jq: 1 }, { __jq: 2 }]]);
+    expect(run('[label $a | label $b | try break $b catch .]')).toEqual([[{ __jq: 1 }]]);
+    expect(run('[label $a | label $b | try break $a catch .]')).toEqual([[{ __jq: 0 }]]);
+    expect(run('[label $f | 1, (try break $f catch .), 3]')).toEqual([[1, { __jq: 0 }, 3]]);
+  });
+  it('? swallows a break; an error carrying the label value breaks', () => {
+    expect(run('[label $f | 1, (break $f)?, 3]')).toEqual([[1, 3]]);
+    expect(run('[label $f | 1, error({__jq: 0}), 3]')).toEqual([[1]]);
+    expect(run('[label $f | 1, ((break $f) // 2), 3]')).toEqual([[1]]);
+    expect(run('[label $f | 1, (try error("x") catch break $f), 3]')).toEqual([[1]]);
+  });
+  it('breaks still stop generators and pass through try downstream', () => {
+    expect(run('[label $f | range(5) | if . == 2 then break $f else . end]')).toEqual([[0, 1]]);
+    expect(run('[label $f | (try (1, 2) catch "c") | if . == 2 then break $f else . end]')).toEqual([[1]]);
+    expect(run('[.[] | label $f | ., break $f]', [1, 2])).toEqual([[1, 2]]);
+    expect(run('[first(range(10;0;-1))], [limit(2; 1, 2, 3)]')).toEqual([[10], [1, 2]]);
+  });
+});
+
+describe('several index and slice bounds', () => {
+  it('iterate start bounds outside, end bounds inside', () => {
+    expect(run('[.[1,2:3,4]]', [0, 1, 2, 3, 4, 5])).toEqual([
+      [
+        [1, 2],
+        [1, 2, 3],
+        [2],
+        [2, 3],
+      ],
+    ]);
+    expect(run('[path(.a[1,2:3,4])]')).toEqual([
+      [
+        ['a', { start: 1, end: 3 }],
+        ['a', { start: 1, end: 4 }],
+        ['a', { start: 2, end: 3 }],
+        ['a', { start: 2, end: 4 }],
+      ],
+    ]);
+    expect(run('[.[1,2]]', [0, 1, 2])).toEqual([[1, 2]]);
+    expect(run('[.["a","b"]]', { a: 1, b: 2 })).toEqual([[1, 2]]);
+  });
+});
+
+describe('object construction', () => {
+  it('a value is jq ExpD: unary minus binds tighter than |', () => {
+    expect(run('{x: -. | abs}', -3)).toEqual([{ x: 3 }]);
+    expect(run('{x: -1 | abs}')).toEqual([{ x: 1 }]);
+    expect(run('{x: - - 2 | tostring}')).toEqual([{ x: '2' }]);
+  });
+  it('other operators in a value still need parentheses', () => {
+    expect(compileError('{x: 1 + 2 | tostring}')).toMatch(/^syntax error, unexpected '\+'/);
+  });
+  it('a string key shorthand indexes by each key it yields', () => {
+    expect(run('[{"\\(.a,.b)"}]', { a: 'x', b: 'y' })).toEqual([[{ x: null }, { y: null }]]);
+    expect(run('[{"\\("x","y")"}]', { x: 1, y: 2 })).toEqual([[{ x: 1 }, { y: 2 }]]);
+    expect(run('[{"\\("x","y")": 1}]')).toEqual([[{ x: 1 }, { y: 1 }]]);
+    expect(run('{"a", $__loc__, b}', { a: 1, b: 2 })).toEqual([{ a: 1, __loc__: { file: '<top-level>', line: 1 }, b: 2 }]);
+  });
+});
+
+describe('unary minus', () => {
+  it('has the precedence of binary minus: -a % b is -(a % b)', () => {
+    expect(run('[-1 + 2, -2 - 1, -2 * 3, -5 % 3, 1 - -1, -.[0] + 1]', [4])).toEqual([[1, -3, -6, -2, 2, -3]]);
+    expect(run('[-1e19 % 7] | tojson')).toEqual(['[-0]']);
+    expect(run('-9223372036854775808 % 7')).toEqual([1]);
+    expect(run('try (-"a" * 2) catch .')).toEqual(['string ("aa") cannot be negated']);
+  });
+});
+
+describe('indices', () => {
+  it('fractional indices truncate toward zero', () => {
+    expect(run('[.[-2.8], .[-1.5], .[-0.5], .[-3.5], .[1.7]]', [1, 2, 3])).toEqual([[2, 3, 1, 1, 2]]);
+    expect(run('[.[1.1,1.5,1.7]]', [0, 1, 2])).toEqual([[1, 1, 1]]);
+  });
+  it('an empty array index finds nothing', () => {
+    expect(run('.[[]]', [1, 2, 1])).toEqual([[]]);
+    expect(run('.[[1]], .[[1,2]]', [1, 2, 1, 2])).toEqual([
+      [0, 2],
+      [0, 2],
+    ]);
+  });
+});
+
+describe('% on large numbers (intmax_t as jq 1.7.1 casts)', () => {
+  it('2^63 itself is INTMAX_MIN, beyond it clamps', () => {
+    expect(run('[9223372036854775807 % 2, 9223372036854775808 % 3, 1e19 % 7]')).toEqual([[0, -2, 0]]);
+    expect(run('[(infinite, -infinite) % (1, -1, infinite)]')).toEqual([[0, 0, 0, 0, 0, -1]]);
+    expect(run('[5 % infinite, infinite % 5, 5 % -infinite, 1e300 % 7, 5 % -1, 5.9 % 3.9]')).toEqual([[5, 2, 5, 0, 0, 2]]);
+    expect(run('[nan % 1, 1 % nan | isnan]')).toEqual([[true, true]]);
+    expect(() => run('5 % 0.5')).toThrow('number (5) and number (0.5) cannot be divided (remainder) because the divisor is zero');
+  });
+});
+
+describe('string escapes in the program', () => {
+  it.each([
+    ['"\\q"', 'Invalid escape at line 1, column 4 (while parsing \'"\\q"\')'],
+    ['"ab\\q"', 'Invalid escape at line 1, column 4 (while parsing \'"\\q"\')'],
+    ['"\\n\\qz\\q"', 'Invalid escape at line 1, column 6 (while parsing \'"\\n\\q"\')'],
+    ['"x\\(1)\\q"', 'Invalid escape at line 1, column 4 (while parsing \'"\\q"\')'],
+    ['"\\u12"', 'Invalid \\uXXXX escape at line 1, column 6 (while parsing \'"\\u12"\')'],
+    ['"\\u"', 'Invalid \\uXXXX escape at line 1, column 4 (while parsing \'"\\u"\')'],
+    ['"\\u12x"', 'Invalid \\uXXXX escape at line 1, column 7 (while parsing \'"\\u12x"\')'],
+    ['"\\u12xy"', 'Invalid characters in \\uXXXX escape at line 1, column 8 (while parsing \'"\\u12xy"\')'],
+    ['"\\ud83dx"', 'Invalid \\uXXXX\\uXXXX surrogate pair escape at line 1, column 8 (while parsing \'"\\ud83d"\')'],
+    ['"\\ud83d\\u0041"', 'Invalid \\uXXXX\\uXXXX surrogate pair escape at line 1, column 14 (while parsing \'"\\ud83d\\u0041"\')'],
+  ])('%s', (filter, message) => {
+    expect(compileError(filter)).toBe(`${message} at <top-level>, line 1:`);
+  });
+  it('valid escapes, surrogate pairs and a lone low surrogate (U+FFFD)', () => {
+    expect(run('"\\u00e9\\ud83d\\ude00\\n\\t\\/\\"" | explode')).toEqual([[233, 128512, 10, 9, 47, 34]]);
+    expect(run('"\\udc00" | explode')).toEqual([[65533]]);
+  });
+});
+
+describe('errors stay JqRuntimeError', () => {
+  it('an uncaught error value', () => {
+    expect(() => run('error({a: 1})')).toThrow(JqRuntimeError);
+  });
+});
