@@ -48,6 +48,11 @@ const POSIX_UNICODE: Record<string, string> = {
   alpha: '\\p{L}\\p{M}\\p{Nl}', digit: '\\p{Nd}', alnum: '\\p{L}\\p{M}\\p{Nl}\\p{Nd}', upper: '\\p{Lu}', lower: '\\p{Ll}',
   space: SPACE, blank: ' \\t\\p{Zs}', punct: '\\p{P}\\p{S}', word: WORD, cntrl: '\\p{Cc}',
 };
+// [:^name:] inside brackets, where no [^...] can nest: complements that agree with Oniguruma on
+// ASCII text and on the Unicode classes
+const POSIX_NEGATED: Record<string, string> = {
+  alpha: '\\P{L}', digit: '\\P{Nd}', upper: '\\P{Lu}', lower: '\\P{Ll}', space: '\\P{White_Space}', punct: '\\P{P}',
+};
 // a word boundary by Unicode word characters (lookarounds: such patterns run on RegExp)
 const W = `[${WORD}]`;
 const UNICODE_B = `(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`;
@@ -127,8 +132,36 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       if (wide && d === 'w') { out += inClass ? WORD : `[${WORD}]`; continue; }
       if (wide && d === 's') { out += inClass ? SPACE : `[${SPACE}]`; continue; }
       if (wide && d === 'd') { out += '\\p{Nd}'; continue; }
-      // the Perl_NT syntax has no \h (hex digit) escape: it is the letter, like other unknown escapes
-      if (d === 'h' || d === 'H') { out += d; continue; }
+      // the Perl_NT syntax has no \h (hex digit) nor \u escape: the letter, like other unknown escapes
+      if (d === 'h' || d === 'H' || d === 'u') { out += d; continue; }
+      if (d === 'e') { out += '\\x1b'; continue; }
+      if (d === 'a') { out += '\\x07'; continue; }
+      if (d === 'p' && src[i + 1] === '{' && src[i + 2] === '^') {
+        // \p{^X} is \P{X}
+        out += '\\P{';
+        i += 2;
+        continue;
+      }
+      if (!inClass) {
+        if (d === 'R') { out += '(?:\\r\\n|[\\n\\v\\f\\r\\x85\\u2028\\u2029])'; continue; }
+        if (d === 'N') { out += '[^\\n]'; continue; }
+        if (d === 'O') { out += '[\\s\\S]'; continue; }
+        // an extended grapheme cluster, approximated as a character and its combining marks
+        if (d === 'X') { out += '(?:\\r\\n|\\P{M}\\p{M}*)'; continue; }
+        if (d === 'K' && saved.length === 0 && !src.slice(0, i).includes('|')) {
+          // \K (keep): what came before only has to precede the match
+          out = `(?<=${out})`;
+          continue;
+        }
+        if (d === 'Q') {
+          // \Q...\E: literal text
+          const end = src.indexOf('\\E', i + 1);
+          const lit = src.slice(i + 1, end < 0 ? src.length : end);
+          out += lit.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&');
+          i = end < 0 ? src.length : end + 1;
+          continue;
+        }
+      }
       if (d === 'x' && src[i + 1] === '{') {
         // \x{HHHH}: a code point
         const m = /^\{([0-9A-Fa-f]{1,8})\}/.exec(src.slice(i + 1));
@@ -152,8 +185,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
         if (end > 0) {
           const nm = src.slice(i + 2, end);
           const neg = nm.startsWith('^');
-          const cls = (wide ? POSIX_UNICODE : POSIX)[neg ? nm.slice(1) : nm];
-          if (cls !== undefined && !neg) {
+          const cls = neg ? POSIX_NEGATED[nm.slice(1)] : (wide ? POSIX_UNICODE : POSIX)[nm];
+          if (cls !== undefined) {
             out += cls;
             i = end + 1;
             continue;
@@ -202,6 +235,13 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
         if (rest.startsWith('>')) {
           out += '(?:';
           i += 2;
+          continue;
+        }
+        if (rest.startsWith('#')) {
+          // (?#comment)
+          saved.pop();
+          const end = src.indexOf(')', i + 2);
+          i = end < 0 ? src.length : end;
           continue;
         }
         const o = /^([imsx]*)(?:-([imsx]*))?(:|\))/.exec(rest);

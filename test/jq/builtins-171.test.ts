@@ -216,6 +216,16 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[test("(?s)a.b"), test("(?s:a.)b"), test("(?m)^b"), test("(?m)a$"), test("(?m:a$)"), test("^b";"m"), test("(?m)a.b"), test("(?m:^b)"), test("(?m:b)^b")]', in: 'a\nb', out: [[true, true, true, true, true, false, false, true, false]] },
   { f: '[match("(?m)^a";"g").offset], [match("(?m)b$";"g").offset]', in: 'x\nab\nab', out: [[2, 5], [3, 6]] },
   { f: '[test("(?x) a B"), test("(?x) A B"), test("(?x: A )B")]', in: 'AB', out: [[false, true, true]] },
+  // more Oniguruma escapes and constructs
+  { f: '[match("\\\\p{Alpha}";"g").string], [match("\\\\p{^L}";"g").string], [match("\\\\P{L}";"g").string]', in: 'aB1_é-', out: [['a', 'B', 'é'], ['1', '_', '-'], ['1', '_', '-']] },
+  { f: '[match("\\\\x41";"g").string], [match("\\\\101";"g").string], [match("\\\\u0041";"g").string]', in: 'AAA', out: [['A', 'A', 'A'], ['A', 'A', 'A'], []] },
+  { f: '[match("\\\\cA";"g").offset], [match("\\\\e";"g").offset], [match("\\\\a";"g").offset]', in: 'a\u0001\u001b\u0007b', out: [[1], [2], [3]] },
+  { f: '[match("\\\\R";"g").offset], [match("\\\\N";"g").offset]', in: 'a\r\nb\nc', out: [[1, 4], [0, 1, 3, 5]] },
+  { f: '[match("\\\\X";"g").string], [match("\\\\O";"g").string]', in: 'aé', out: [['a', 'é'], ['a', 'é']] },
+  { f: '[match("(?#comment)b").string], [match("(?<!a)c").string], [match("a\\\\Kb").string]', in: 'abc', out: [['b'], ['c'], ['b']] },
+  { f: '[match("a+\\\\Kb";"g").offset], gsub("a\\\\Kb";"X")', in: 'aab ab', out: [[2, 5], 'aaX aX'] },
+  { f: '[match("\\\\Qa.\\\\E").string]', in: 'a.b', out: [['a.']] },
+  { f: '[match("[[:word:]]";"g").string], [match("[[:^space:]]";"g").string], [match("[^[:space:]]";"g").string]', in: 'a b', out: [['a', 'b'], ['a', 'b'], ['a', 'b']] },
   // a group name may repeat
   { f: '[match("(?<x>a)|(?<x>b)";"g") | .captures | map(.string)], capture("(?<x>a)|(?<x>b)")', in: 'abc', out: [[['a', null], [null, 'b']], { x: null }] },
   { f: '[match("(?<x>a)b\\\\k<x>").string]', in: 'abab', out: [['aba']] },
