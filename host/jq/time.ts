@@ -168,6 +168,7 @@ function strptime(v: unknown, fmt: unknown): unknown[] {
   const fail = (): never => {
     throw new JqError(`date "${v}" does not match format "${fmt}"`);
   };
+  const inRange = (n: number, lo: number, hi: number): number => (n < lo || n > hi ? fail() : n);
   const num = (maxLen: number, allowSign = false): number => {
     const re = new RegExp(`^${allowSign ? '[+-]?' : ''}\\d{1,${maxLen}}`);
     const mm = re.exec(v.slice(pos));
@@ -209,14 +210,15 @@ function strptime(v: unknown, fmt: unknown): unknown[] {
     let f = spec[++i];
     if (f === 'E' || f === 'O') f = spec[++i];
     switch (f) {
-      case 'Y': Y = num(4, true); break;
-      case 'm': M = num(2) - 1; break;
-      case 'd': case 'e': while (v[pos] === ' ') pos++; D = num(2); break;
-      case 'H': case 'k': while (v[pos] === ' ') pos++; h = num(2); break;
-      case 'I': case 'l': while (v[pos] === ' ') pos++; h = num(2); break;
-      case 'M': m = num(2); break;
-      case 'S': s = num(2); break;
-      case 'j': ydaySet = num(3) - 1; break;
+      // glibc's field ranges: a number outside them does not match
+      case 'Y': Y = num(4); break;
+      case 'm': M = inRange(num(2), 1, 12) - 1; break;
+      case 'd': case 'e': while (v[pos] === ' ') pos++; D = inRange(num(2), 1, 31); break;
+      case 'H': case 'k': while (v[pos] === ' ') pos++; h = inRange(num(2), 0, 23); break;
+      case 'I': case 'l': while (v[pos] === ' ') pos++; h = inRange(num(2), 1, 12); break;
+      case 'M': m = inRange(num(2), 0, 59); break;
+      case 'S': s = inRange(num(2), 0, 61); break;
+      case 'j': ydaySet = inRange(num(3), 1, 366) - 1; break;
       case 'y': { const yy = num(2); Y = yy < 69 ? 2000 + yy : 1900 + yy; break; }
       case 'C': Y = num(2) * 100 + (Y % 100); break;
       case 'a': case 'A': wdaySet = word(DAYS); break;
@@ -253,18 +255,21 @@ function strptime(v: unknown, fmt: unknown): unknown[] {
       default: fail();
     }
   }
-  if (pos !== v.length) fail();
+  // jq accepts trailing whitespace and appends what is left to the result
+  const rest = v.slice(pos);
+  if (rest !== '' && !/^\s/.test(rest)) fail();
   if (pm !== null) {
     if (pm && h < 12) h += 12;
     if (!pm && h === 12) h = 0;
   }
   void tz;
-  if (epoch !== null) return gmtime(epoch);
+  const withRest = (tm: unknown[]) => (rest === '' ? tm : [...tm, rest]);
+  if (epoch !== null) return withRest(gmtime(epoch));
   const wday = new Date(Date.UTC(Y, M, D)).getUTCDay();
   const yday = dayOfYear(Y, M, D);
   void wdaySet;
   void ydaySet;
-  return [Y, M, D, h, m, s, wday, yday];
+  return withRest([Y, M, D, h, m, s, wday, yday]);
 }
 
 export function timeNatives(): [string, NativeDef][] {

@@ -172,6 +172,10 @@ table('builtin edge semantics', [
   { f: '[input_line_number]', out: [[0]] },
   { f: '[0,-1,1.9,-1.9,1425599621.25] | map(gmtime)', out: [[[1970, 0, 1, 0, 0, 0, 4, 0], [1969, 11, 31, 23, 59, 59, 3, 364], [1970, 0, 1, 0, 0, 1.9, 4, 0], [1969, 11, 31, 23, 59, 59.1, 3, 364], [2015, 2, 5, 23, 53, 41.25, 4, 63]]] },
   { f: '[1425599621,0,1.5,-1] | map(todate)', out: [['2015-03-05T23:53:41Z', '1970-01-01T00:00:00Z', '1970-01-01T00:00:01Z', '1969-12-31T23:59:59Z']] },
+  // strptime: trailing whitespace is accepted and what is left is appended; fields out of range do not match
+  { f: 'strptime("%Y-%m-%dT%H:%M:%SZ")', in: '2015-03-05T23:51:47Z  x', out: [[2015, 2, 5, 23, 51, 47, 4, 63, '  x']] },
+  { f: 'fromdate', in: '2015-03-05T23:51:47Z ', out: [1425599507] },
+  { f: '.[] | try fromdate catch .', in: ['2015-13-05T23:51:47Z', '2015-02-30T25:61:61Z', '2015-03-05T23:51:47Zx'], out: ['date "2015-13-05T23:51:47Z" does not match format "%Y-%m-%dT%H:%M:%SZ"', 'date "2015-02-30T25:61:61Z" does not match format "%Y-%m-%dT%H:%M:%SZ"', 'date "2015-03-05T23:51:47Zx" does not match format "%Y-%m-%dT%H:%M:%SZ"'] },
   { f: 'try (-1|gmtime|mktime) catch .', out: ['invalid gmtime representation'] },
   { f: '[2015,2,5,23,51,47.9,4,63] | mktime', out: [1425599507] },
   { f: '[2015,2,5,23,51,47,0,0,"x"] | mktime', out: [1425599507] },
