@@ -46,7 +46,7 @@ const WITH_ARGS: [string, ArgKind[]][] = [
   ['test', ['re']], ['test', ['re', 'flags']], ['match', ['re']], ['match', ['re', 'flags']], ['capture', ['re']],
   ['capture', ['re', 'flags']], ['scan', ['re']], ['scan', ['re', 'flags']], ['sub', ['re', 'str']], ['sub', ['re', 'f', 'flags']],
   ['gsub', ['re', 'str']], ['gsub', ['re', 'f', 'flags']], ['ascii_downcase', []],
-  ['min_by', ['f']], ['max_by', ['f']], ['group_by', ['f']], ['unique_by', ['f']], ['sort_by', ['f']], ['sort_by', ['f', 'f']],
+  ['min_by', ['f']], ['max_by', ['f']], ['group_by', ['f']], ['unique_by', ['f']], ['sort_by', ['f']],
   ['getpath', ['patharr']], ['setpath', ['patharr', 'f']], ['delpaths', ['f']], ['del', ['path']], ['paths', ['cond']],
   ['pick', ['path']], ['path', ['path']], ['to_entries', []], ['from_entries', []],
   ['flatten', ['nat']], ['flatten', ['num']], ['any', ['cond']], ['all', ['cond']], ['any', ['f', 'cond']], ['all', ['f', 'cond']],
