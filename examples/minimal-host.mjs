@@ -373,6 +373,7 @@ async function runFlow(host, config, file) {
     return { exit: final.meta.failure ? 1 : 0, out: result };
   } finally {
     host.x.dk_done(ctx); // always, exactly once per context
+    // one request, then exit: a long-running host also calls dk_collect between exports (docs/host-abi.md)
     host.contexts.delete(ctx);
   }
 }
