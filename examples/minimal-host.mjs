@@ -386,7 +386,7 @@ function readFlow(path) {
 
 async function main(argv) {
   const at = argv.findIndex((a) => a === '--request' || a === '-r');
-  const flowPath = argv.find((a, i) => !a.startsWith('-') && i !== at + 1);
+  const flowPath = argv.find((a, i) => !a.startsWith('-') && (at < 0 || i !== at + 1));
   if (!flowPath) { process.stderr.write('usage: node examples/minimal-host.mjs FLOW.yaml [--request request.json]\n'); return 2; }
   const file = at >= 0 ? JSON.parse(readFileSync(argv[at + 1], 'utf8')) : {};
   const wasm = process.env.DATAKIT_WASM ?? fileURLToPath(import.meta.resolve('datakit-wasm/wasm'));
