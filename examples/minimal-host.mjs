@@ -9,9 +9,9 @@
 // request.json: {method, path, scheme, port, headers, query, body,
 // properties, upstream: {status, headers, body}, request_id}; all optional.
 //
-// Capabilities: calls (undici), jq (datakit-wasm/jq), Handlebars, `env`
-// vault references, an in-memory cache and jwt_decode. XML and JWT signing
-// or verifying are refused at configure time (host_call validate).
+// Capabilities: calls (undici; no proxies, no ssl_* options), jq (datakit-wasm/jq),
+// Handlebars, `env` vault references, an in-memory cache and jwt_decode. XML and
+// JWT signing or verifying are refused at configure time (host_call validate).
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
