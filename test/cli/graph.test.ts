@@ -1,9 +1,10 @@
 // `datakit graph`: a small flow drawn as Mermaid, DOT and JSON (exact
 // fixtures) and as SVG (structure: valid XML, one <g> per node, one path
 // per connection), and the errors of an invalid flow or a bad format.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -429,6 +430,25 @@ describe('datakit graph', () => {
     const missing = await graph([decl, '--at', 'routes[0].plugins[5].config']);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('no datakit plugin at routes[0].plugins[5].config');
+  });
+
+  it('every gallery flow draws in every format: as many <g> as JSON nodes, an edge per connection', async () => {
+    const gallery = fileURLToPath(new URL('../../examples/flows/', import.meta.url));
+    const flows = readdirSync(gallery).filter((f) => f.endsWith('.yaml'));
+    expect(flows.length).toBeGreaterThan(10);
+    for (const f of flows) {
+      const file = join(gallery, f);
+      const json = await graph([file, '-f', 'json']);
+      expect(json.code, f).toBe(0);
+      const laid = JSON.parse(json.out) as { nodes: Array<{ name: string }>; edges: Array<{ from: { node: string }; to: { node: string }; points: unknown[] }> };
+      const names = new Set(laid.nodes.map((n) => n.name));
+      expect(laid.edges.every((e) => names.has(e.from.node) && names.has(e.to.node) && e.points.length >= 2), f).toBe(true);
+      const svg = await graph([file, '-f', 'svg']);
+      expect(XMLValidator.validate(svg.out), f).toBe(true);
+      expect(svg.out.match(/<g class="node/g)?.length, f).toBe(laid.nodes.length);
+      expect(svg.out.match(/<path class="edge/g)?.length, f).toBe(laid.edges.length);
+      for (const format of ['mermaid', 'dot']) expect((await graph([file, '-f', format])).code, `${f} ${format}`).toBe(0);
+    }
   });
 
   it('an unknown format is a usage error (exit 2)', async () => {
