@@ -70,6 +70,9 @@ interface InputKind {
 
 const JS_SYNTAX = '^$\\.*+?()[]{}|/';
 
+/** The name of a group the translation adds (atomic groups): not reported as a capture. */
+const HIDDEN = '\u0000';
+
 /** Both cases of a letter, for a case-insensitive part of a pattern (RegExp has no inline options). */
 function bothCases(c: string, inClass: boolean): string {
   const lo = c.toLowerCase();
@@ -97,10 +100,31 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
   const namedRefs = src.includes('\\k<');
   let inClass = false;
   let opts: Inline = { ci: false, dotAll: false, multiline: false, extended };
-  const saved: Inline[] = [];
+  // per open group: the options to restore, where the group starts, and its atomic group name
+  const saved: { opts: Inline; start: number; groups: number; atomic: string | null }[] = [];
+  // the last atom (where it starts in `out`, how many groups precede it), for possessive quantifiers
+  let atomStart = 0;
+  let atomGroups = 0;
+  // atomic groups become (?=(?<n>X))\k<n>: no backtracking into X. Numbered backreferences would
+  // count the added group, so patterns with them keep the plain-group approximation.
+  const emulateAtomic = !/\\[1-9]/.test(src);
+  let atomics = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     extended = opts.extended;
+    if (!inClass && c === '{') {
+      // a repeat count is part of the quantifier, not an atom
+      const q = /^\{\d*,?\d*\}/.exec(src.slice(i));
+      if (q) {
+        out += q[0];
+        i += q[0].length - 1;
+        continue;
+      }
+    }
+    if (!inClass && !'*+?{)|'.includes(c)) {
+      atomStart = out.length;
+      atomGroups = names.length;
+    }
     if (opts.ci && !ignoreCase && /\p{L}/u.test(c) && !(c === '\\')) {
       if (inClass && src[i + 1] === '-' && src[i + 2] !== undefined && src[i + 2] !== ']' && /[A-Za-z]/.test(c) && /[A-Za-z]/.test(src[i + 2])) {
         // a letter range: both cases of it
@@ -222,7 +246,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       continue;
     }
     if (c === '(') {
-      saved.push(opts);
+      saved.push({ opts, start: out.length, groups: names.length, atomic: null });
       if (src[i + 1] === '?') {
         const rest = src.slice(i + 2);
         const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
@@ -233,7 +257,12 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
           continue;
         }
         if (rest.startsWith('>')) {
-          out += '(?:';
+          if (emulateAtomic) {
+            const name = `ǂ${++atomics}`;
+            saved[saved.length - 1].atomic = name;
+            names.push(HIDDEN);
+            out += `(?=(?<${name}>`;
+          } else out += '(?:';
           i += 2;
           continue;
         }
@@ -268,7 +297,16 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       continue;
     }
     if (c === ')') {
-      opts = saved.pop() ?? opts;
+      const group = saved.pop();
+      if (group) {
+        opts = group.opts;
+        atomStart = group.start;
+        atomGroups = group.groups;
+        if (group.atomic) {
+          out += `))\\k<${group.atomic}>`;
+          continue;
+        }
+      }
       out += c;
       continue;
     }
@@ -285,7 +323,12 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       continue;
     }
     if ((c === '+') && i > 0 && /[*+?}]/.test(src[i - 1]) && src[i - 2] !== '\\') {
-      // possessive quantifier: approximate as greedy
+      // possessive quantifier: the atom and its quantifier as an atomic group
+      if (emulateAtomic) {
+        const name = `ǂ${++atomics}`;
+        out = `${out.slice(0, atomStart)}(?=(?<${name}>${out.slice(atomStart)}))\\k<${name}>`;
+        names.splice(atomGroups, 0, HIDDEN);
+      }
       continue;
     }
     out += c;
@@ -472,6 +515,7 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
     const empty = sp[0] === sp[1];
     for (let g = 1; 2 * g < sp.length; g++) {
       const name = c.names[g - 1] ?? null;
+      if (name === HIDDEN) continue;
       const s0 = sp[2 * g];
       // jq 1.7.1 reports every group of an empty match as an empty string at the match
       // (whether it took part or not); key order as jq builds these objects
@@ -492,7 +536,7 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
     }
     const str = input.slice(sp[0], sp[1]);
     out.push({ offset: cpOffset(input, sp[0], sur), length: strLength(str), string: str, captures: caps });
-    if (global && empty && input.charCodeAt(sp[0]) >= 0x80) midCharMatches(c, input, sp[0], caps.length, out, sur);
+    if (global && empty && input.charCodeAt(sp[0]) >= 0x80) midCharMatches(c, input, sp[0], out, sur);
   }
   return out;
 }
@@ -504,7 +548,7 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
  * matches; the extra ones report the offset of the character after). Each continuation byte
  * is such a position.
  */
-function midCharMatches(c: Compiled, input: string, at: number, groups: number, out: Obj[], sur: boolean): void {
+function midCharMatches(c: Compiled, input: string, at: number, out: Obj[], sur: boolean): void {
   const cp = input.codePointAt(at)!;
   const ch = String.fromCodePoint(cp);
   const probe = ch + '\u0000';
@@ -523,7 +567,7 @@ function midCharMatches(c: Compiled, input: string, at: number, groups: number, 
   const bytes = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   for (let k = 1; k < bytes; k++) {
     const caps: Obj[] = [];
-    for (let g = 0; g < groups; g++) caps.push({ offset, string: '', length: 0, name: c.names[g] ?? null });
+    for (const name of c.names) if (name !== HIDDEN) caps.push({ offset, string: '', length: 0, name });
     out.push({ offset, length: 0, string: '', captures: caps });
   }
 }

@@ -230,6 +230,12 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[match("a+\\\\Kb";"g").offset], gsub("a\\\\Kb";"X")', in: 'aab ab', out: [[2, 5], 'aaX aX'] },
   { f: '[match("\\\\Qa.\\\\E").string]', in: 'a.b', out: [['a.']] },
   { f: '[match("[[:word:]]";"g").string], [match("[[:^space:]]";"g").string], [match("[^[:space:]]";"g").string]', in: 'a b', out: [['a', 'b'], ['a', 'b'], ['a', 'b']] },
+  // atomic groups and possessive quantifiers do not give back
+  { f: '[match("(?>a+)a").string], [match("a++a").string], [match("a*+";"g").length], [match("(?>a|ab)c").string]', in: 'aaa', out: [[], [], [3, 0], []] },
+  { f: '[match("a++b").string], [match("(a)++b").captures[0].offset], [match("(?>(a)+)b").captures[0].offset], [match("x?+a").string]', in: 'aaab', out: [['aaab'], [2], [2], ['a']] },
+  { f: '[match("(?>(?<n>a)b)(c)").captures | map(.name, .string)]', in: 'abc', out: [[['n', 'a', null, 'c']]] },
+  { f: '[match("(?>a{1,2}+)b").string], [match("a{2}+b").string]', in: 'aab', out: [['aab'], ['aab']] },
+  { f: '[match("(?>abc)+";"g").string], gsub("(?>b)";"X")', in: 'abcabc', out: [['abcabc'], 'aXcaXc'] },
   // a group name may repeat
   { f: '[match("(?<x>a)|(?<x>b)";"g") | .captures | map(.string)], capture("(?<x>a)|(?<x>b)")', in: 'abc', out: [[['a', null], [null, 'b']], { x: null }] },
   { f: '[match("(?<x>a)b\\\\k<x>").string]', in: 'abab', out: [['aba']] },
