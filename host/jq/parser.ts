@@ -58,6 +58,7 @@ const KEYWORDS = new Set([
 const OPS3 = ['?//', '//='];
 const OPS2 = ['!=', '==', '//', '|=', '+=', '-=', '*=', '/=', '%=', '<=', '>=', '..', '?/'];
 const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
+const OPENER: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
@@ -105,6 +106,8 @@ export class Parser {
   private pos = 0;
   private tok!: Token;
   private jaqObjectValues = false;
+  // open brackets, as jq's lexer tracks them: a closer that matches none is INVALID_CHARACTER
+  private brackets: string[] = [];
 
   constructor(src: string) {
     this.src = src;
@@ -115,8 +118,11 @@ export class Parser {
     const p = new Parser(src);
     p.jaqObjectValues = syntax === 'jaq';
     p.skipModuleDirectives();
+    // an empty program is valid jq (bison reduces it by default), so a token that cannot
+    // start one, or anything after a complete one, is reported as expecting the end
+    if (!p.canStartExp()) p.unexpected('end of file');
     const node = p.parsePipe();
-    if (p.tok.kind !== 'eof') p.unexpected();
+    if (p.tok.kind !== 'eof') p.unexpected('end of file');
     return node;
   }
 
@@ -211,7 +217,13 @@ export class Parser {
     }
     if (OPS1.includes(s[start])) {
       this.pos++;
-      return { kind: 'op', value: s[start], start, end: this.pos };
+      const ch = s[start];
+      if (ch === '(' || ch === '[' || ch === '{') this.brackets.push(ch);
+      else if (ch === ')' || ch === ']' || ch === '}') {
+        if (this.brackets[this.brackets.length - 1] !== OPENER[ch]) return { kind: 'invalid', value: ch, start, end: this.pos };
+        this.brackets.pop();
+      }
+      return { kind: 'op', value: ch, start, end: this.pos };
     }
     this.pos++;
     return { kind: 'invalid', value: s[start], start, end: this.pos };
@@ -240,7 +252,7 @@ export class Parser {
       case 'field':
         return 'FIELD';
       case 'var':
-        return '$';
+        return t.value === '__loc__' ? '$__loc__' : 'BINDING';
       case 'format':
         return 'FORMAT';
       case 'ident':
@@ -248,11 +260,8 @@ export class Parser {
       case 'op':
         if (t.value.length === 1) return `'${t.value}'`;
         return (
-          {
-            '!=': 'NEQ', '==': 'EQ', '//': '"//"', '|=': 'SETPIPE', '+=': 'SETPLUS', '-=': 'SETMINUS',
-            '*=': 'SETMULT', '/=': 'SETDIV', '%=': 'SETMOD', '<=': 'LESSEQ', '>=': 'GREATEREQ',
-            '..': 'REC', '?//': '"?//"', '//=': 'SETDEFINEDOR',
-          } as Record<string, string>
+          // bison prints a token's alias ("==" for EQ) without its quotes
+          {} as Record<string, string>
         )[t.value] ?? t.value;
     }
   }
@@ -269,14 +278,21 @@ export class Parser {
     );
   }
 
+  private canStartExp(): boolean {
+    const t = this.tok;
+    if (t.kind === 'op') return ['.', '[', '{', '(', '-', '$', '..'].includes(t.value);
+    if (t.kind === 'ident') return !['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or'].includes(t.value);
+    return t.kind !== 'invalid' && t.kind !== 'eof';
+  }
+
   private isOp(v: string): boolean {
     return this.tok.kind === 'op' && this.tok.value === v;
   }
   private isKw(v: string): boolean {
     return this.tok.kind === 'ident' && this.tok.value === v;
   }
-  private expectOp(v: string): void {
-    if (!this.isOp(v)) this.unexpected();
+  private expectOp(v: string, expecting?: string): void {
+    if (!this.isOp(v)) this.unexpected(expecting);
     this.advance();
   }
   private expectKw(v: string): void {
@@ -333,7 +349,7 @@ export class Parser {
 
   private parseFuncDef(): FuncDef {
     this.expectKw('def');
-    if (this.tok.kind !== 'ident') this.unexpected();
+    if (this.tok.kind !== 'ident') this.unexpected('IDENT');
     const name = this.tok.value;
     this.advance();
     const params: { name: string; isVar: boolean }[] = [];
@@ -348,11 +364,11 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp(')');
+        this.expectOp(')', "';' or ')'");
         break;
       }
-    }
-    this.expectOp(':');
+      this.expectOp(':', "':'");
+    } else this.expectOp(':', "'(' or ':'");
     const body = this.parsePipe();
     this.expectOp(';');
     return { name, params, body };
@@ -431,10 +447,10 @@ export class Parser {
     // keyword-led expressions that extend to the right
     if (this.isKw('label')) {
       this.advance();
-      if (this.tok.kind !== 'var') this.unexpected();
+      if (this.tok.kind !== 'var') this.unexpected('BINDING');
       const name = this.tok.value;
       this.advance();
-      this.expectOp('|');
+      this.expectOp('|', "'|'");
       const body = this.parsePipe();
       return { kind: 'label', name, body };
     }
@@ -460,7 +476,7 @@ export class Parser {
         this.advance();
         patterns.push(this.parsePattern());
       }
-      this.expectOp('|');
+      this.expectOp('|', "'|'");
       const body = this.parsePipe();
       return { kind: 'bind', source: term, patterns, body };
     }
@@ -540,7 +556,7 @@ export class Parser {
       key = this.parsePipe();
       this.expectOp(')');
     } else this.unexpected();
-    this.expectOp(':');
+    this.expectOp(':', "':'");
     return { key, value: this.parsePattern() };
   }
 
@@ -695,7 +711,7 @@ export class Parser {
         const source = this.parsePostfix();
         this.expectKw('as');
         const pattern = this.parsePattern();
-        this.expectOp('(');
+        this.expectOp('(', "'('");
         const init = this.parsePipe();
         this.expectOp(';');
         const update = this.parsePipe();
@@ -707,7 +723,7 @@ export class Parser {
         const source = this.parsePostfix();
         this.expectKw('as');
         const pattern = this.parsePattern();
-        this.expectOp('(');
+        this.expectOp('(', "'('");
         const init = this.parsePipe();
         this.expectOp(';');
         const update = this.parsePipe();
@@ -725,7 +741,7 @@ export class Parser {
         return this.parsePostfixWithAs();
       case 'break': {
         this.advance();
-        if (this.tok.kind !== 'var') this.unexpected();
+        if (this.tok.kind !== 'var') this.unexpected('BINDING');
         const name = this.tok.value;
         const pos = this.tok.start;
         this.advance();
@@ -790,7 +806,7 @@ export class Parser {
         }
         continue;
       }
-      this.expectOp('}');
+      this.expectOp('}', "'}'");
       break;
     }
     return { kind: 'object', entries };
@@ -835,7 +851,7 @@ export class Parser {
       this.advance();
       key = this.parsePipe();
       this.expectOp(')');
-      if (!this.isOp(':')) this.unexpected();
+      if (!this.isOp(':')) this.unexpected("':'");
     } else this.unexpected();
     this.expectOp(':');
     return { key, value: this.parseObjVal() };
@@ -885,7 +901,7 @@ export class Parser {
       if (p >= s.length) {
         this.pos = p;
         this.tok = { kind: 'eof', value: '', start: p, end: p };
-        this.unexpected();
+        this.unexpected('QQSTRING_TEXT or QQSTRING_INTERP_START or QQSTRING_END');
       }
       const c = s.charCodeAt(p);
       if (c === 34) {
@@ -897,6 +913,7 @@ export class Parser {
           if (buf) parts.push(buf);
           buf = '';
           this.pos = p + 2;
+          this.brackets.push('(');
           this.advance();
           const e2 = this.parsePipe();
           if (!this.isOp(')')) this.unexpected();

@@ -27,12 +27,13 @@ function runtimeError(filter: string, input: unknown = null, opts = {}): JqRunti
 describe('compile errors carry jq messages and positions', () => {
   it('invalid character', () => {
     const e = compileError('.a | }');
-    expect(e.message).toBe('syntax error, unexpected INVALID_CHARACTER (Unix shell quoting issues?) at <top-level>, line 1:'.replace('INVALID_CHARACTER', "'}'"));
+    // jq's lexer makes a closer that matches no opener an INVALID_CHARACTER
+    expect(e.message).toBe('syntax error, unexpected INVALID_CHARACTER (Unix shell quoting issues?) at <top-level>, line 1:');
     expect(e.position).toBe(5);
   });
   it('unexpected invalid character', () => {
     const e = compileError('.a ^ 1');
-    expect(e.message).toBe('syntax error, unexpected INVALID_CHARACTER (Unix shell quoting issues?) at <top-level>, line 1:');
+    expect(e.message).toBe('syntax error, unexpected INVALID_CHARACTER, expecting end of file (Unix shell quoting issues?) at <top-level>, line 1:');
     expect(e.position).toBe(3);
   });
   it('end of file and line numbers', () => {
