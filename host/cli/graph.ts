@@ -8,11 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseCommand, readInput, UsageError } from './args.js';
 import { findDatakitConfigs, parseConfigText } from '../config.js';
 import { Datakit, DatakitConfigError } from '../flow.js';
-import { flowGraph, type FlowGraph } from '../graph/model.js';
-import { layoutGraph } from '../graph/layout.js';
-import { renderMermaid } from '../graph/render-mermaid.js';
-import { renderDot } from '../graph/render-dot.js';
-import { renderSvg } from '../graph/render-svg.js';
+import { flowGraph, layoutGraph, renderDot, renderMermaid, renderSvg, type FlowGraph } from '../graph/index.js';
 
 export const GRAPH_HELP = `usage: datakit graph FLOW [--format mermaid|dot|svg|json] [-o FILE] [--at PATH]
 
