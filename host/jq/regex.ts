@@ -6,7 +6,9 @@ import { JqError, describe, hasSurrogates, strLength, setKey, type Obj } from '.
 import type { NativeDef } from './compile.js';
 import type { Fn, Emit, Path } from './runtime.js';
 import { badPath, sliceValue, opAdd } from './runtime.js';
-import { compileLinear, NotLinear, type RE2JS } from '../linear-regex.js';
+import { RE2JS } from 're2js';
+import { compileLinear, toRe2, NotLinear } from '../linear-regex.js';
+import { work } from './budget.js';
 import { DEFAULT_LIMITS, LimitExceeded } from '../limits.js';
 
 interface Compiled {
@@ -19,6 +21,8 @@ interface Compiled {
   names: (string | null)[];
   global: boolean;
   noEmpty: boolean;
+  /** flag l: a leftmost-longest matcher, to find the longest match of the whole search (null: not linear) */
+  longest: RE2JS | null;
 }
 
 /**
@@ -375,6 +379,7 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   let noEmpty = false;
   let jsFlags = 'g';
   let extended = false;
+  let longest = false;
   for (const f of (flags as string | null) ?? '') {
     switch (f) {
       case 'g': global = true; break;
@@ -385,7 +390,7 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
       case 's': break;
       // ONIG_OPTION_MULTILINE is Oniguruma's "dot matches newline"; p is m and s
       case 'm': case 'p': if (!jsFlags.includes('s')) jsFlags += 's'; break;
-      case 'l': break;
+      case 'l': longest = true; break;
       default:
         throw new JqError(`${flags} is not a valid modifier string`);
     }
@@ -404,7 +409,7 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
     throw e;
   }
   const { pattern, names } = translated;
-  const c: Compiled = { source: re, lin: null, re: null, names, global, noEmpty };
+  const c: Compiled = { source: re, lin: null, re: null, names, global, noEmpty, longest: null };
   let unicode = true;
   try {
     new RegExp(pattern, 'u');
@@ -413,7 +418,12 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   }
   if (unicode) {
     try {
-      c.lin = compileLinear(pattern, { unicode, ignoreCase: jsFlags.includes('i'), dotAll: jsFlags.includes('s') });
+      const options = { unicode, ignoreCase: jsFlags.includes('i'), dotAll: jsFlags.includes('s') };
+      c.lin = compileLinear(pattern, options);
+      if (longest) {
+        const { source, lookbehind } = toRe2(pattern, options);
+        c.longest = RE2JS.compile(source, RE2JS.LONGEST_MATCH | (lookbehind ? RE2JS.LOOKBEHINDS : 0));
+      }
     } catch (e) {
       if (!(e instanceof NotLinear)) throw e;
     }
@@ -441,6 +451,39 @@ type Spans = number[];
 function advance(input: string, start: number, end: number, sur: boolean): number {
   if (end > start) return end;
   return end + (sur && input.codePointAt(end)! > 0xffff ? 2 : 1);
+}
+
+/**
+ * Flag l (ONIG_OPTION_FIND_LONGEST): the longest match anywhere in what is left to search (the
+ * first of equally long ones), not the leftmost; with g, the search goes on after it. Every
+ * start position is tried, so each search costs a scan per position (counted as work).
+ */
+function longestSpans(lin: RE2JS, input: string, global: boolean, sur: boolean): Spans[] {
+  const out: Spans[] = [];
+  const m = lin.matcher(input);
+  const groups = m.groupCount();
+  let from = 0;
+  while (from <= input.length) {
+    let best: Spans | null = null;
+    let bestBytes = -1;
+    for (let pos = from; pos <= input.length && m.find(pos); ) {
+      work(((input.length - pos) >>> 10) + 1);
+      const start = m.start(0);
+      // Oniguruma compares lengths in UTF-8 bytes
+      const bytes = Buffer.byteLength(input.slice(start, m.end(0)));
+      if (bytes > bestBytes) {
+        bestBytes = bytes;
+        best = [];
+        for (let g = 0; g <= groups; g++) best.push(m.start(g), m.end(g));
+      }
+      pos = start + (sur && input.codePointAt(start)! > 0xffff ? 2 : 1);
+    }
+    if (best === null) break;
+    out.push(best);
+    if (!global) break;
+    from = advance(input, best[0], best[1], sur);
+  }
+  return out;
 }
 
 function linearSpans(lin: RE2JS, input: string, global: boolean, sur: boolean): Spans[] {
@@ -507,7 +550,11 @@ function matchAll(input: unknown, re: unknown, flags: unknown, forceGlobal = fal
   const c = compileRegex(re, flags, input);
   const sur = hasSurrogates(input);
   const global = c.global || forceGlobal;
-  const all = c.lin ? linearSpans(c.lin, input, global, sur) : backtrackSpans(c, input, global, sur);
+  const all = c.longest
+    ? longestSpans(c.longest, input, global, sur)
+    : c.lin
+      ? linearSpans(c.lin, input, global, sur)
+      : backtrackSpans(c, input, global, sur);
   const out: Obj[] = [];
   for (const sp of all) {
     if (c.noEmpty && sp[0] === sp[1]) continue;

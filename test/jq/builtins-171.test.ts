@@ -236,6 +236,11 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[match("(?>(?<n>a)b)(c)").captures | map(.name, .string)]', in: 'abc', out: [[['n', 'a', null, 'c']]] },
   { f: '[match("(?>a{1,2}+)b").string], [match("a{2}+b").string]', in: 'aab', out: [['aab'], ['aab']] },
   { f: '[match("(?>abc)+";"g").string], gsub("(?>b)";"X")', in: 'abcabc', out: [['abcabc'], 'aXcaXc'] },
+  // flag l: the longest match of the search, not the leftmost
+  { f: '[match("a+";"l")|.offset,.length], [match("a+";"gl")|.offset,.length], test("a+";"l")', in: 'ab aaa a', out: [[3, 3], [3, 3, 7, 1], true] },
+  { f: '[match("a|ab|abc";"l").string], [match("a|ab|abc").string], [match("b|bc|abc";"l").string]', in: 'abcd', out: [['abc'], ['a'], ['abc']] },
+  { f: '[match("(a)+(b)?";"gl")|[.offset,.length,(.captures|map(.string))]], sub("a+";"X";"l"), [scan("a+";"l")]', in: 'xaa ab aaab', out: [[[7, 4, ['a', 'b']]], 'xaa ab Xb', ['aaa']] },
+  { f: '[match("a+|é";"l")|.offset]', in: 'é aa', out: [[0]] },
   // a group name may repeat
   { f: '[match("(?<x>a)|(?<x>b)";"g") | .captures | map(.string)], capture("(?<x>a)|(?<x>b)")', in: 'abc', out: [[['a', null], [null, 'b']], { x: null }] },
   { f: '[match("(?<x>a)b\\\\k<x>").string]', in: 'abab', out: [['aba']] },
