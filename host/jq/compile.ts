@@ -18,26 +18,42 @@ export interface FuncInfo {
   arity: number;
   params: { name: string; isVar: boolean }[];
   fn: Fn | null;
+  /** the body after its $params are bound (environment: parameters, then $params) */
+  inner: Fn | null;
+  /** the body as a loop body, when it ends in calls of defs (compileTail) */
+  tail: TailFn | null;
   /**
-   * Set when every recursive call of the body that sits in tail position can
-   * be run as a loop (see compileTail): (input, env of the parameter
-   * closures, emit); value mode only.
+   * Set with `tail`: runs the body and every call it ends with in one loop
+   * (input, env of the parameter closures, emit); value mode only.
    */
   loop: ((v: unknown, env: Env | null, k: Emit) => void) | null;
 }
 
 /**
  * A def's body compiled for the tail-call loop: it either emits its outputs
- * (returning null) or, reaching a call of the def itself in tail position,
- * returns that call's input and environment instead of making it.
+ * (returning null) or, reaching a call of a def in tail position, returns
+ * that call (the def, its input and environment) instead of making it.
  */
 type TailFn = (v: unknown, env: Env | null, k: Emit) => TailCall | null;
 interface TailCall {
+  fn: FuncInfo;
   v: unknown;
   env: Env | null;
 }
-/** runs a def's loop from a tail call to the end */
-type Resume = (call: TailCall, k: Emit) => void;
+
+/** Runs tail calls one after the other until a body ends without one. */
+function resume(call: TailCall, k: Emit): void {
+  let next: TailCall | null = call;
+  while (next !== null) {
+    if (++state.steps > state.stepsAt) stepCheck();
+    const f: FuncInfo = next.fn;
+    if (f.tail !== null) next = f.tail(next.v, next.env, k);
+    else {
+      f.inner!(next.v, null, next.env, k);
+      next = null;
+    }
+  }
+}
 
 export type Scope =
   | { kind: 'var'; name: string; next: Scope | null }
@@ -823,7 +839,7 @@ export class Compiler {
 
   compileDef(def: FuncDef, scope: Scope | null): Scope {
     const params = def.params;
-    const info: FuncInfo = { name: def.name, arity: params.length, params, fn: null, loop: null };
+    const info: FuncInfo = { name: def.name, arity: params.length, params, fn: null, inner: null, tail: null, loop: null };
     const fscope: Scope = { kind: 'func', name: def.name, arity: params.length, info, next: scope };
     let bscope: Scope = fscope;
     for (const prm of params) bscope = { kind: 'closure', name: prm.name, next: bscope };
@@ -836,21 +852,14 @@ export class Compiler {
         iscope = { kind: 'var', name: params[i].name, next: iscope };
       }
     const inner = this.compile(def.body, iscope);
+    info.inner = inner;
     const bind = varIdx.length === 0 ? null : paramBinder(params.length, varIdx);
     info.fn = bind === null ? inner : (v, p, e, k) => bind(v, e, (ei) => inner(v, p, ei, k));
-    let tail: TailFn | null = null;
-    const resume: Resume = (call, k) => {
-      let next: TailCall | null = call;
-      while (next !== null) {
-        if (++state.steps > state.stepsAt) stepCheck();
-        next = tail!(next.v, next.env, k);
-      }
-    };
-    tail = this.compileTail(def.body, iscope, info, resume);
+    const tail = this.compileTail(def.body, iscope);
     if (tail !== null) {
-      const t = tail;
+      info.tail = tail;
       const run = (v: unknown, e: Env | null, k: Emit): void => {
-        const next = t(v, e, k);
+        const next = tail(v, e, k);
         if (next !== null) resume(next, k);
       };
       info.loop = bind === null ? run : (v, e, k) => bind(v, e, (ei) => run(v, ei, k));
@@ -859,26 +868,27 @@ export class Compiler {
   }
 
   /**
-   * The def's body as a loop body (TailFn), or null when no call of the def
-   * itself sits in tail position. Tail positions: the whole body, both
-   * branches of an `if` whose condition has one value, the right side of a
-   * pipe or `as` binding whose left side has one value. There the call is
-   * the last thing the body does with its one input, so jq (which has tail
-   * calls) and a loop give the same outputs; recursion depth stays 1.
+   * The def's body as a loop body (TailFn), or null when no call of a def
+   * (itself, or another: mutual recursion through nested defs) sits in tail
+   * position. Tail positions: the whole body, both branches of an `if`, the
+   * right side of a pipe, `,` or `as` binding (a left side with several
+   * values goes through lastInTail). There the call is the last thing the
+   * body does, so jq (which has tail calls) and a loop give the same
+   * outputs; recursion depth stays 1.
    */
-  private compileTail(n: Node, scope: Scope | null, self: FuncInfo, resume: Resume): TailFn | null {
+  private compileTail(n: Node, scope: Scope | null): TailFn | null {
     switch (n.kind) {
       case 'call':
-        return this.tailCall(n, scope, self);
+        return this.tailCall(n, scope);
       case 'pipe': {
-        const rt = this.compileTail(n.right, scope, self, resume);
+        const rt = this.compileTail(n.right, scope);
         if (!rt) return null;
         const ls = this.single(n.left, scope);
         if (ls) return (v, env, k) => rt(ls(v, env), env, k);
-        return lastInTail(this.compile(n.left, scope), (_v, x, env, k) => rt(x, env, k), resume);
+        return lastInTail(this.compile(n.left, scope), (_v, x, env, k) => rt(x, env, k));
       }
       case 'comma': {
-        const rt = this.compileTail(n.right, scope, self, resume);
+        const rt = this.compileTail(n.right, scope);
         if (!rt) return null;
         const l = this.compile(n.left, scope);
         return (v, env, k) => {
@@ -888,25 +898,25 @@ export class Compiler {
       }
       case 'bind': {
         if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar') return null;
-        const bt = this.compileTail(n.body, { kind: 'var', name: n.patterns[0].name, next: scope }, self, resume);
+        const bt = this.compileTail(n.body, { kind: 'var', name: n.patterns[0].name, next: scope });
         if (!bt) return null;
         const ss = this.single(n.source, scope);
         if (ss) return (v, env, k) => bt(v, { v: ss(v, env), next: env }, k);
-        return lastInTail(this.compile(n.source, scope), (v, x, env, k) => bt(v, { v: x, next: env }, k), resume);
+        return lastInTail(this.compile(n.source, scope), (v, x, env, k) => bt(v, { v: x, next: env }, k));
       }
       case 'if': {
-        const tt = this.compileTail(n.then, scope, self, resume);
-        const et = n.else ? this.compileTail(n.else, scope, self, resume) : null;
+        const tt = this.compileTail(n.then, scope);
+        const et = n.else ? this.compileTail(n.else, scope) : null;
         if (!tt && !et) return null;
         const t = tt ?? this.plainTail(n.then, scope);
         const e = et ?? (n.else ? this.plainTail(n.else, scope) : identityTail);
         const cs = this.single(n.cond, scope);
         if (cs) return (v, env, k) => (truthy(cs(v, env)) ? t(v, env, k) : e(v, env, k));
-        return lastInTail(this.compile(n.cond, scope), (v, c, env, k) => (truthy(c) ? t(v, env, k) : e(v, env, k)), resume);
+        return lastInTail(this.compile(n.cond, scope), (v, c, env, k) => (truthy(c) ? t(v, env, k) : e(v, env, k)));
       }
       case 'defs': {
         const inner = this.defScopes.get(n);
-        return inner === undefined ? null : this.compileTail(n.body, inner, self, resume);
+        return inner === undefined ? null : this.compileTail(n.body, inner);
       }
     }
     return null;
@@ -921,15 +931,16 @@ export class Compiler {
   }
 
   /**
-   * A call of `self` in tail position: the callee's environment is built
+   * A call of a def in tail position: the callee's environment is built
    * here (parameter closures, then the $params' values) and returned to the
    * loop. $-arguments must have one value; they are evaluated now, as the
    * callee's `a as $a` would first thing. A bare filter parameter passed on
    * (`f(g)` inside `def f(g)`) passes its closure, so nothing grows per round.
    */
-  private tailCall(n: Extract<Node, { kind: 'call' }>, scope: Scope | null, self: FuncInfo): TailFn | null {
+  private tailCall(n: Extract<Node, { kind: 'call' }>, scope: Scope | null): TailFn | null {
     const found = this.lookupFunc(scope, n.name, n.args.length);
-    if (!found || found.kind !== 'func' || found.info !== self) return null;
+    if (!found || found.kind !== 'func') return null;
+    const self = found.info;
     const d = found.dist;
     const m = n.args.length;
     type Arg = { value: SFn } | { closureAt: number } | { fn: Fn };
@@ -963,7 +974,7 @@ export class Compiler {
       for (let i = 0; i < d; i++) e = e!.next;
       for (let i = 0; i < m; i++) e = { v: 'value' in args[i] ? constClosure(vals[i]) : vals[i], next: e };
       for (const i of varIdx) e = { v: vals[i], next: e };
-      return { v, env: e };
+      return { fn: self, v, env: e };
     };
   }
 
@@ -1343,11 +1354,7 @@ function joinCharged(parts: string[]): string {
  * arrives keeps the order of outputs; an error (or break, halt) of `gen`
  * itself first runs the output before it, as jq would have.
  */
-function lastInTail(
-  gen: Fn,
-  body: (v: unknown, x: unknown, env: Env | null, k: Emit) => TailCall | null,
-  resume: Resume,
-): TailFn {
+function lastInTail(gen: Fn, body: (v: unknown, x: unknown, env: Env | null, k: Emit) => TailCall | null): TailFn {
   return (v, env, k) => {
     let pending: unknown = NONE;
     let downstream = false;

@@ -35,6 +35,14 @@ describe('tail calls are loops', () => {
     ['stopped by first', 'first(def f: if . > 50000 then . else . + 1 | f end; 0 | f)', null, [50001]],
     ['stopped by a label', 'label $out | def f: if . > 100000 then ., break $out else . + 1 | f end; 0 | f', null, [100001]],
     ['its error caught', 'try (def f: if . > 100000 then error("big") else . + 1 | f end; 0 | f) catch .', null, ['big']],
+    ['mutual recursion through a nested def', 'def f: def g: if . >= 100000 then . else . + 1 | f end; g; 0 | f', null, [100000]],
+    [
+      'even/odd',
+      'def e: if . == 0 then true else . - 1 | def o: if . == 0 then false else . - 1 | e end; o end; 100001 | e',
+      null,
+      [false],
+    ],
+    ['a tail call of another def', 'def g: . * 2; def f: if . > 1000 then . else g | f end; 1 | f', null, [1024]],
   ])('%s', (_name, filter, input, expected) => {
     expect(run(filter, input)).toEqual(expected);
   });
