@@ -5,7 +5,7 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, recurseLoop, DepthError,
+  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
 } from './runtime.js';
 export { DepthError };
 import {
@@ -16,7 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
-import { erf, erfc, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -88,7 +88,6 @@ vf('tonumber/0', (v) => {
  * and column); texts with strings, arrays or objects go to the JSON parser.
  */
 function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
-  if (/["[\]{},:]/.test(s)) return parseJson(s);
   const fail = (msg: string): never => {
     throw new JqError(`${msg} (while parsing '${s}')`);
   };
@@ -97,6 +96,7 @@ function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
   let token = '';
   let got = false;
   let value: unknown = null;
+  // a literal is checked where it ends (whitespace, a string or structure character, the end)
   const finish = (where: string) => {
     const r = jqLiteral(token);
     if (r.error) fail(`${r.error} ${where}line ${line}, column ${column}`);
@@ -113,6 +113,10 @@ function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
     }
     if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
       if (token) finish('at ');
+    } else if ('"[]{},:'.includes(ch)) {
+      if (token) jqLiteral(token).error && finish('at ');
+      // strings, arrays, objects: the JSON parser
+      return parseJson(s);
     } else token += ch;
   }
   if (token) finish('at EOF at ');
@@ -774,13 +778,15 @@ function indicesOf(v: unknown, i: unknown): unknown {
   if (Array.isArray(v)) return arrayIndices(v, [i]);
   return indexValue(v, i);
 }
+// jq 1.7.1: def index($i): indices($i) | .[0]; def rindex($i): indices($i) | .[-1:][0];
+// (on an object, indices is .[$i], and its value is indexed in turn)
 vf('index/1', (v, i) => {
   const r = indicesOf(v, i);
-  return Array.isArray(r) ? (r.length ? r[0] : null) : null;
+  return Array.isArray(r) ? (r.length ? r[0] : null) : indexValue(r, 0);
 });
 vf('rindex/1', (v, i) => {
   const r = indicesOf(v, i);
-  return Array.isArray(r) ? (r.length ? r[r.length - 1] : null) : null;
+  return Array.isArray(r) ? (r.length ? r[r.length - 1] : null) : indexValue(sliceValue(r, -1, null), 0);
 });
 
 // ---------- strings ----------
@@ -1021,7 +1027,7 @@ function rint(x: number): number {
   return r;
 }
 const math1: Record<string, (x: number) => unknown> = {
-  floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp: Math.exp, exp2: (x) => Math.pow(2, x),
+  floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp: Math.exp, exp2,
   exp10: (x) => Math.pow(10, x), log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p,
   expm1: Math.expm1, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
   sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,

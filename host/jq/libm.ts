@@ -43,6 +43,17 @@ function erfcFraction(x: number): number {
   return (INV_SQRT_PI * Math.exp(-x * x)) / f;
 }
 
+/** 2^x: the integer part scales exactly, so only 2^fraction rounds. */
+export function exp2(x: number): number {
+  if (x !== x || !isFinite(x)) return Math.pow(2, x);
+  const n = Math.floor(x);
+  const f = x - n;
+  if (f === 0) return Math.pow(2, n);
+  // two steps so that 2^n itself cannot overflow or underflow
+  const h = Math.trunc(n / 2);
+  return Math.pow(2, f) * Math.pow(2, h) * Math.pow(2, n - h);
+}
+
 export function erf(x: number): number {
   if (x !== x) return x;
   if (x === 0) return x;
@@ -81,7 +92,10 @@ for (let k = 2; k <= 40; k++) {
   const N = 50;
   let s = 0;
   for (let n = N - 1; n >= 2; n--) s += Math.pow(n, -k);
-  s += Math.pow(N, 1 - k) / (k - 1) + Math.pow(N, -k) / 2 + (k * Math.pow(N, -k - 1)) / 12 - (k * (k + 1) * (k + 2) * Math.pow(N, -k - 3)) / 720;
+  // Euler-Maclaurin tail: integral + f(N)/2 - sum B(2j)/(2j)! f^(2j-1)(N), to B8
+  const r = (a: number, n: number) => { let p = 1; for (let j = 0; j < n; j++) p *= a + j; return p; };
+  s += Math.pow(N, 1 - k) / (k - 1) + Math.pow(N, -k) / 2 + (k * Math.pow(N, -k - 1)) / 12 - (r(k, 3) * Math.pow(N, -k - 3)) / 720
+    + (r(k, 5) * Math.pow(N, -k - 5)) / 30240 - (r(k, 7) * Math.pow(N, -k - 7)) / 1209600;
   ZETA_MINUS_1[k] = s;
 }
 
