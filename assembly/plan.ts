@@ -659,7 +659,6 @@ function readAttributes(plan: Plan, n: PNode, v: Value): void {
     const sni = attrString(plan, n, v, 'ssl_server_name', false);
     if (sni !== null) n.sslServerName = sni;
   } else if (t == NodeType.JQ) {
-    maxLength(plan, n, v, 'jq', 10240);
     // 3.10's jq defaults to `.`
     attrString(plan, n, v, 'jq', plan.dialect != DIALECT_310);
   } else if (t == NodeType.HANDLEBARS) {
