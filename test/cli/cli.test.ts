@@ -99,7 +99,7 @@ describe('datakit run', () => {
     expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(r.stdout);
     expect(t.status).toBe('PLAN_COMPLETE');
-    expect(t.nodes.map((n: { name: string }) => n.name)).toEqual(['S', 'E']);
+    expect(t.nodes.map((n: { name: string }) => n.name)).toEqual(['S', 'E', 'request', 'response']);
   });
 });
 
