@@ -742,13 +742,17 @@ export class Ctx {
       w.str(',"values":[{"type":"error","value":');
       writeJsonString(w, msg);
       w.byte(0x7d);
-      // what the node had produced (a call's non-2XX answer)
+      // what the node had produced (a call's non-2XX answer), listed and (3.15) inline
+      const partial = Value.obj();
       if (i >= N_IMPLICIT)
         for (let p = 0, k = 1; p < n.outPorts.length; p++) {
           const v = this.getOut(i, p);
-          if (v !== null) this.writeEntry(w, k++, n.outPorts[p].name, n.outPorts[p].type, v);
+          if (v === null) continue;
+          this.writeEntry(w, k++, n.outPorts[p].name, n.outPorts[p].type, v);
+          partial.set(n.outPorts[p].name, v);
         }
       w.byte(0x5d);
+      if (partial.keys!.length > 0) this.writeInline(w, partial, false);
       this.trace!.close();
     }
     this.cancelAll();

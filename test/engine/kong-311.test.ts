@@ -47,7 +47,11 @@ function stable(trace: Json): Json {
     expect(e.at).toBeLessThan(10);
     const c = { ...e, at: 'S' };
     if ('duration' in e) c.duration = 'S';
-    for (const v of c.values ?? []) if (v.key === 'headers' && v.value && typeof v.value === 'object') for (const h of ['date', 'connection', 'keep-alive']) delete v.value[h];
+    const perConnection = (h: Json) => {
+      for (const k of ['date', 'connection', 'keep-alive']) delete h[k];
+    };
+    for (const v of c.values ?? []) if (v.key === 'headers' && v.value && typeof v.value === 'object') perConnection(v.value);
+    if (c.value?.headers && typeof c.value.headers === 'object') perConnection(c.value.headers);
     return c;
   });
   return out;
@@ -126,6 +130,11 @@ describe('Datakit plugin docs, "Debugging > Execution debug tracing"', () => {
             { key: 'headers', type: 'map', value: { 'content-type': 'application/json', 'content-length': '15', 'x-consumer-id': '********' } },
             { key: 'status', type: 'number', value: 403 },
           ],
+          value: {
+            body: { denied: true },
+            headers: { 'content-type': 'application/json', 'content-length': '15', 'x-consumer-id': '********' },
+            status: 403,
+          },
         },
         { name: 'SLOW_API', type: 'call', action: 'cancel', at: 'S', duration: 'S' },
         { name: 'FILTER', type: 'jq', action: 'cancel', at: 'S' },

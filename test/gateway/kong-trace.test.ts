@@ -163,6 +163,18 @@ describe('Datakit plugin docs, "Debugging > Execution debug tracing", through th
             { key: 'headers', type: 'map', value: { 'content-type': 'application/json', 'x-upstream': 'up', 'transfer-encoding': 'chunked' } },
             { key: 'status', type: 'number', value: 403 },
           ],
+          value: {
+            body: {
+              upstream: 'up',
+              method: 'GET',
+              url: '/status/403',
+              headers: { host: 'UPSTREAM', connection: 'keep-alive' },
+              rawHeaders: ['host', 'UPSTREAM', 'connection', 'keep-alive'],
+              body: '',
+            },
+            headers: { 'content-type': 'application/json', 'x-upstream': 'up', 'transfer-encoding': 'chunked' },
+            status: 403,
+          },
         },
       ],
     });
