@@ -854,7 +854,7 @@ export class Ctx {
     // the implicit nodes the request reached; `response` cannot run when the trace is the answer
     for (let i = 0; i < N_IMPLICIT; i++) {
       const s = this.state[i];
-      if (i == N_VAULT && this.secrets.length == 0) continue;
+      if (i == N_VAULT && this.secrets.length == 0 && s != S_FAILED) continue;
       if (s == S_PENDING && i != N_RESPONSE) continue;
       if (i == N_RESPONSE && s != S_FAILED) this.state[i] = S_SKIPPED;
       this.writeNodeStatus(w, i, count++);

@@ -225,6 +225,16 @@ describe('Debugger for Datakit docs (3.15), "Redaction and sanitization"', () =>
     delete process.env.DK_H6_SECRET;
   });
 
+  it('a secret that cannot be resolved: vault is listed NODE_ERROR with its error', async () => {
+    const flow = dk.load({ debug: true, resources: { vault: { nope: '{vault://env/dk-h6-not-set}' } }, nodes: [{ name: 'J', type: 'jq', input: 'vault.nope', jq: '.' }] });
+    const t = bodyJson((await flow.run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'true' } })).response.body) as Json;
+    expect(t.status).toBe('PLAN_ERROR');
+    const vault = t.nodes.find((n: Json) => n.name === 'vault');
+    expect(vault).toMatchObject({ type: 'vault', status: 'NODE_ERROR' });
+    expect(vault.error).toMatch(/^could not resolve secret "nope": /);
+    expect(t.nodes.find((n: Json) => n.name === 'J')).toEqual({ name: 'J', type: 'jq', status: 'NODE_CANCELED' });
+  });
+
   it('JWTs and keys are always redacted: jwt_sign key and token, jwt_decode token and signature', async () => {
     const flow = dk.load({
       debug: true,
