@@ -251,13 +251,8 @@ vf('setpath/2', (v, path, x) => setPath(v, path, x));
 vf('delpaths/1', (v, paths) => delPathsAll(v, paths));
 fn('getpath/1', ([f]) => (v, p, env, k) =>
   f(v, null, env, (path) => {
-    let r: unknown;
-    try {
-      r = getPath(v, path);
-    } catch (e) {
-      if (p !== null && e instanceof JqError && Array.isArray(path)) r = null;
-      else throw e;
-    }
+    // jq 1.7.1: getpath's own error comes first, also in a path expression
+    const r = getPath(v, path);
     let np: Path = null;
     if (p !== null) {
       np = p;

@@ -89,8 +89,15 @@ function lineOf(src: string, pos: number): number {
   return line;
 }
 
-function emitValue(k: Emit, p: Path, x: unknown): void {
-  k(x, p === null ? null : badPath(x));
+/**
+ * A value made by a non-path expression while paths are tracked: an invalid
+ * path, unless it is jq's jv_identical to the value at the current path `v`
+ * (same null or boolean, or the same container), which keeps the path
+ * (`path(. = .x)` on null is `[]`, `path(.a | null)` on {"a":null} is ["a"]).
+ */
+function emitValue(k: Emit, p: Path, x: unknown, v?: unknown): void {
+  if (p === null) k(x, null);
+  else k(x, x === v && (x === null || typeof x === 'boolean' || typeof x === 'object') ? p : badPath(x));
 }
 
 export class Compiler {
@@ -448,10 +455,7 @@ export class Compiler {
           else g(v, p, env, k);
         };
       }
-      return (v, p, env, k) => {
-        const x = s(v, env);
-        k(x, p === null ? null : badPath(x));
-      };
+      return (v, p, env, k) => emitValue(k, p, s(v, env), v);
     }
     return this.compileGeneral(n, scope);
   }
@@ -464,7 +468,7 @@ export class Compiler {
         return this.compileCall({ kind: 'call', name: 'recurse', args: [], pos: 0 }, scope);
       case 'literal': {
         const val = n.value;
-        return (_v, p, _env, k) => emitValue(k, p, val);
+        return (v, p, _env, k) => emitValue(k, p, val, v);
       }
       case 'loc': {
         const line = n.line;
@@ -587,8 +591,8 @@ export class Compiler {
         return (v, p, env, k) =>
           l(v, null, env, (a) => {
             const ta = truthy(a);
-            if (isAnd ? !ta : ta) emitValue(k, p, !isAnd);
-            else r(v, null, env, (b) => emitValue(k, p, truthy(b)));
+            if (isAnd ? !ta : ta) emitValue(k, p, !isAnd, v);
+            else r(v, null, env, (b) => emitValue(k, p, truthy(b), v));
           });
       }
       case 'alt': {
@@ -675,10 +679,13 @@ export class Compiler {
           return (_v, p, _env, k) => emitValue(k, p, g());
         }
         const d = r.dist;
-        return (_v, p, env, k) => {
+        return (v, p, env, k) => {
           let e = env!;
           for (let i = 0; i < d; i++) e = e.next!;
-          emitValue(k, p, e.v);
+          // a variable holding the value at the path is that value (jv_identical), whatever its type
+          const x = e.v;
+          if (p !== null && x === v) k(x, p);
+          else emitValue(k, p, x);
         };
       }
       case 'defs': {
@@ -1266,7 +1273,7 @@ export class Compiler {
         }
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
         if (dels.length) acc = delPathsAll(acc, dels);
-        emitValue(k, p, acc);
+        emitValue(k, p, acc, v);
       };
     }
     if (n.op === '=') {
@@ -1276,7 +1283,7 @@ export class Compiler {
           let acc = v;
           const owned = ownedSet(paths);
           for (const path of paths) acc = setPath(acc, path, val, owned);
-          emitValue(k, p, acc);
+          emitValue(k, p, acc, v);
         });
     }
     const op = n.op === '//=' ? (a: unknown, b: unknown) => (truthy(a) ? a : b) : binop(n.op.slice(0, -1));
@@ -1290,7 +1297,7 @@ export class Compiler {
           disown(owned, old);
           acc = setPath(acc, path, op(old, val), owned);
         }
-        emitValue(k, p, acc);
+        emitValue(k, p, acc, v);
       });
   }
 }
@@ -1451,6 +1458,7 @@ function isPathCapable(n: Node): boolean {
     case 'alt':
       return true;
     case 'call':
+    case 'var':
       return true;
   }
   return false;

@@ -245,3 +245,30 @@ describe('syntax error texts', () => {
     expect(compileError(filter)).toBe(message);
   });
 });
+
+describe('path expressions', () => {
+  it('a value identical to the one at the path keeps the path (jv_identical: null, booleans, the same container)', () => {
+    expect(run('path(. = .x)')).toEqual([[]]);
+    expect(run('path(null)')).toEqual([[]]);
+    expect(run('path(.a | null)', { a: null })).toEqual([['a']]);
+    expect(run('[path(.a | true)]', { a: true })).toEqual([[['a']]]);
+    expect(run('path(. as $x | $x)', 'a')).toEqual([[]]);
+    expect(run('[path(.a | . as $x | $x | .[0])]', { a: [1] })).toEqual([[['a', 0]]]);
+    expect(run('path(null | getpath(["a"]))')).toEqual([['a']]);
+  });
+  it('anything else is still an invalid path', () => {
+    expect(() => run('path(1)', 1)).toThrow('Invalid path expression with result 1');
+    expect(() => run('path(null)', {})).toThrow('Invalid path expression with result null');
+    expect(() => run('path(.a | {})', { a: {} })).toThrow('Invalid path expression with result {}');
+    expect(() => run('path(.a = 1)')).toThrow('Invalid path expression with result {"a":1}');
+    expect(() => run('[1] as $x | path($x.[0])')).toThrow('Invalid path expression near attempt to access element 0 of [1]');
+  });
+  it("getpath's own error comes first", () => {
+    expect(() => run('path(1 | getpath(["a"]))')).toThrow('Cannot index number with string "a"');
+    expect(() => run('path(getpath(["a","b"]))', { a: 1 })).toThrow('Cannot index number with string "b"');
+    expect(run('.[] | try (getpath(["a",0,"b"]) |= 5) catch .', [{ a: 0 }, { a: [{ c: 3 }] }])).toEqual([
+      'Cannot index number with number',
+      { a: [{ c: 3, b: 5 }] },
+    ]);
+  });
+});
