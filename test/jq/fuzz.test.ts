@@ -81,8 +81,8 @@ const KNOWN_OPEN: KnownOpen[] = [
   },
   {
     id: 'syntax-error-texts',
-    reason: "syntax error texts differ: no ', expecting ...' part; an unmatched ']' is jq's INVALID_CHARACTER",
-    repro: { filter: '. end', input: '1', kind: 'error-text' },
+    reason: "syntax error texts differ in their ', expecting ...' part (an unmatched ']' is jq's INVALID_CHARACTER, with none)",
+    repro: { filter: '.][0]', input: '1', kind: 'error-text' },
     covers: (d) => d.kind === 'error-text' && /^syntax error, /.test(message(d.ref)) && /^syntax error, /.test(message(d.ours)),
   },
   {

@@ -126,6 +126,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzStats> {
       stats.cases++;
       if (e.skipped) {
         stats.skipped[e.skipped.reason] = (stats.skipped[e.skipped.reason] ?? 0) + 1;
+        // jq-wasm aborting or hanging is worth a look (a jq bug, or a program the generator should not make)
+        if (e.skipped.reason === 'ref-crash' || e.skipped.reason === 'ref-timeout')
+          log(`skipped (${e.skipped.reason}${e.skipped.detail ? `: ${e.skipped.detail.slice(0, 120)}` : ''}): ${c.filter}  on ${inputText}`);
         continue;
       }
       const failedAlike = e.bothFailed || e.kind === 'error-text';
