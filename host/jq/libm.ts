@@ -146,6 +146,8 @@ export function lgammaR(x: number): [number, number] {
   if (x === Infinity || x === -Infinity) return [Infinity, 1];
   if (x === 0) return [Infinity, Object.is(x, -0) ? -1 : 1];
   if (x > 0) return [lnGammaPositive(x), 1];
+  // near 0, ln|Gamma(x)| = -ln|x| - 0.5772...x (sin(pi x) would underflow)
+  if (x > -1e-17) return [-Math.log(-x), -1];
   const s = sinPi(x);
   if (s === 0) return [Infinity, 1];
   // reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x)

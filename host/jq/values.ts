@@ -68,22 +68,29 @@ export function objKeys(o: Obj): string[] {
   return Object.keys(o);
 }
 
-// ---------- number formatting (jq 1.7.1: 17 significant digits, %.17g style) ----------
+// ---------- number formatting (jq 1.7.1's jvp_dtoa_fmt) ----------
+// The shortest digits that read back to the same double (as JS and jq's dtoa mode 0 give them),
+// placed as jq places them: exponential when the decimal point would sit 4 or more places before
+// the digits or more than 15 places after them (1e-05, 1e+16, but 12000000000000000 and
+// 4505170185988091700000), else plain; exponents have at least two digits.
 export function numToString(n: number): string {
   if (n !== n) return 'null';
   if (n === Infinity) return '1.7976931348623157e+308';
   if (n === -Infinity) return '-1.7976931348623157e+308';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  if (Number.isInteger(n) && Math.abs(n) < 1e17) return String(n);
-  const e = n.toExponential(); // shortest round-trip digits
+  const e = n.toExponential(); // shortest round-trip digits: d.ddde±x
+  const sign = n < 0 ? '-' : '';
   const idx = e.indexOf('e');
-  const mant = e.slice(0, idx);
-  const exp = parseInt(e.slice(idx + 1), 10);
-  if (exp < -5 || exp >= 17) {
-    const a = Math.abs(exp);
-    return `${mant}e${exp < 0 ? '-' : '+'}${a < 10 ? '0' + a : a}`;
+  const digits = e.slice(sign.length, idx).replace('.', '');
+  const decpt = parseInt(e.slice(idx + 1), 10) + 1;
+  if (decpt <= -4 || decpt > digits.length + 15) {
+    const x = decpt - 1;
+    const a = Math.abs(x);
+    return `${sign}${digits[0]}${digits.length > 1 ? '.' + digits.slice(1) : ''}e${x < 0 ? '-' : '+'}${a < 10 ? '0' + a : a}`;
   }
-  return String(n);
+  if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${digits}`;
+  if (decpt >= digits.length) return sign + digits + '0'.repeat(decpt - digits.length);
+  return `${sign}${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
 }
 
 // ---------- JSON dump ----------

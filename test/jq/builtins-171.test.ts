@@ -193,6 +193,9 @@ table('builtin edge semantics', [
   { f: '[0,nan,infinite,-infinite,1,8,0.1] | map(logb)', out: [[-MAX, null, MAX, MAX, 0, 3, -4]] },
   // computed numbers (jq 1.7.1 prints number literals that pass through unchanged in their own text)
   { f: '[1e17 + 1, 1.5e300 * 1, 0.1 + 0, 1e-7 * 1, 123456789012 + 0, 1e1000 * 1, 3.0 * 1] | map(tojson)', out: [['1e+17', '1.5e+300', '0.1', '1e-07', '123456789012', '1.7976931348623157e+308', '3']] },
+  // jq's dtoa placement: exponential when the point is 4+ places before the digits or 16+ after them
+  { f: '[1e15, 1e16, 2e16, 12e15, 123e16, 0.0001, 0.00012, 1e-5, 1.5e-5, 5e-324, -1e16, 4.5051701859880917e21, 123456789e15, 12345678901234567890] | map(. * 1 | tojson)', out: [['1000000000000000', '1e+16', '2e+16', '12000000000000000', '1.23e+18', '0.0001', '0.00012', '1e-05', '1.5e-05', '5e-324', '-1e+16', '4505170185988091700000', '123456789000000000000000', '12345678901234567000']] },
+  { f: '1e20 | lgamma | tostring', out: ['4505170185988091700000'] },
 ]);
 
 table('regex as Oniguruma runs it in jq 1.7.1', [
