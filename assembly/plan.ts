@@ -273,6 +273,7 @@ function splitLabel(s: string): string[] {
 const MAX_NODES: i32 = 64;
 const MAX_BRANCH_NODES: i32 = 64;
 const MAX_VAULT_REFS: i32 = 64;
+const MAX_LABEL: i32 = 255;
 const PROPERTY_CONTENT_TYPES: string[] = ['application/json', 'application/octet-stream', 'text/plain'];
 
 /** A string attribute longer than Kong's schema allows is an error in Kong's wording. */
@@ -761,16 +762,18 @@ function readLinks(plan: Plan, n: PNode, v: Value, links: RawLink[]): void {
   if (input !== null && !input.isNull()) {
     if (input.typeKind() != Kind.STR) plan.error(n.label() + ': input: expected a string', n, 'input');
     else {
-      const p = splitLabel(input.resolve().s);
-      links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, null, n, 'input'));
+      const s = input.resolve().s;
+      const p = splitLabel(s);
+      if (!labelTooLong(plan, n, s, 'input')) links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, null, n, 'input'));
     }
   }
   const output = v.get('output');
   if (output !== null && !output.isNull()) {
     if (output.typeKind() != Kind.STR) plan.error(n.label() + ': output: expected a string', n, 'output');
     else {
-      const p = splitLabel(output.resolve().s);
-      links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n, 'output'));
+      const s = output.resolve().s;
+      const p = splitLabel(s);
+      if (!labelTooLong(plan, n, s, 'output')) links.push(new RawLink(n.name, null, p[0], p.length > 1 ? p[1] : null, n, 'output'));
     }
   }
 
@@ -820,13 +823,22 @@ function readLinkList(plan: Plan, n: PNode, v: Value | null, key: string, isInpu
   n.broken = true;
 }
 
+/** Kong's schema: a connection label is 1 to 255 characters. */
+function labelTooLong(plan: Plan, n: PNode, label: string, field: string): bool {
+  if (label.length <= MAX_LABEL) return false;
+  plan.error(n.label() + ': ' + field + ': length must be at most ' + MAX_LABEL.toString(), n, field);
+  return true;
+}
+
 function addNamedLink(plan: Plan, n: PNode, port: string, target: Value, key: string, isInput: bool, links: RawLink[], field: string): void {
   if (target.typeKind() != Kind.STR) {
     plan.error(n.label() + ': ' + key + '.' + port + ': expected a connection label string', n, key);
     n.broken = true;
     return;
   }
-  const p = splitLabel(target.resolve().s);
+  const label = target.resolve().s;
+  if (labelTooLong(plan, n, label, field)) return;
+  const p = splitLabel(label);
   if (isInput) {
     if (userDefinedInputs(n.type) && n.inPortIndex(port) < 0) n.inPorts.push(new PortSpec(port, PortType.ANY));
     links.push(new RawLink(p[0], p.length > 1 ? p[1] : null, n.name, port, n, field));

@@ -310,6 +310,25 @@ describe("Kong's published datakit schema (app/_schemas/gateway/plugins/3.15/Dat
     expect(messages({ resources: { vault }, nodes: [{ name: 'J', type: 'jq', jq: '.' }] })).toEqual(['resources.vault: length must be at most 64']);
   });
 
+  it('connection labels: at most 255 characters, in input, output, inputs and outputs', () => {
+    const long = 'A.' + 'x'.repeat(254);
+    expect(
+      messages({
+        nodes: [
+          { name: 'A', type: 'static', values: { v: 1 } },
+          { name: 'J', type: 'jq', jq: '.', input: long },
+          { name: 'K', type: 'jq', jq: '.', inputs: { a: long } },
+          { name: 'L', type: 'jq', jq: '.', output: 'response.' + 'b'.repeat(250) },
+        ],
+      }),
+    ).toEqual([
+      'node #2 (J): input: length must be at most 255',
+      'node #3 (K): inputs.a: length must be at most 255',
+      'node #4 (L): output: length must be at most 255',
+    ]);
+    expect(messages({ nodes: [{ name: 'A', type: 'static', values: { ['x'.repeat(253)]: 1 } }, { name: 'J', type: 'jq', jq: '.', input: 'A.' + 'x'.repeat(253) }] })).toEqual([]);
+  });
+
   it('call url: required unless the url input is connected (3.13+ dynamic url); a null url input then fails the node', async () => {
     expect(messages({ nodes: [{ name: 'C', type: 'call' }] })).toEqual(['node #1 (C): url: required field missing']);
     const cfg = (u: unknown) => ({
