@@ -1185,26 +1185,24 @@ export class Compiler {
     const init = this.compile(n.init, scope);
     const { names, bind } = this.compileBinder([n.pattern], scope);
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
+    // in a path expression, jq restores the path of init whenever it backtracks: every
+    // update and the result start from it, valid only while the state is still init's value
     return (v, p, env, k) =>
       init(v, p, env, (acc0, accp0) => {
         let acc: unknown = acc0;
-        let accp: Path = accp0;
         src(v, null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
           bind(x, v, env, (env2) => {
             let last: unknown = null;
-            let lastp: Path = p === null ? null : accp;
             let got = false;
-            upd(acc, accp, env2, (u, up) => {
+            upd(acc, p === null ? null : statePath(acc, acc0, accp0), env2, (u) => {
               last = u;
-              lastp = up;
               got = true;
             });
             acc = got ? last : null;
-            accp = got ? lastp : accp;
           });
         });
-        k(acc, p === null ? null : accp);
+        k(acc, p === null ? null : statePath(acc, acc0, accp0));
       });
   }
 
@@ -1218,16 +1216,15 @@ export class Compiler {
     return (v, p, env, k) =>
       init(v, p, env, (acc0, accp0) => {
         let acc: unknown = acc0;
-        let accp: Path = accp0;
         src(v, null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
           bind(x, v, env, (env2) => {
             // jq 1.7.1 moves the state out (LOADVN): an update without outputs leaves null
             const cur = acc;
             acc = null;
-            upd(cur, accp, env2, (u, up) => {
+            // paths: as reduce, each update starts from init's path (jq restores it on backtracking)
+            upd(cur, p === null ? null : statePath(cur, acc0, accp0), env2, (u, up) => {
               acc = u;
-              accp = up;
               if (ext) ext(u, up, env2, k);
               else k(u, up);
             });
@@ -1308,6 +1305,11 @@ export class Compiler {
  */
 function ownedSet(paths: unknown[][]): Set<object> | null {
   return paths.length > 1 ? new Set<object>() : null;
+}
+
+/** The path of a reduce/foreach state: init's, while the state is still init's value. */
+function statePath(acc: unknown, acc0: unknown, accp0: Path): Path {
+  return acc === acc0 ? accp0 : badPath(acc);
 }
 
 /** A value handed to the right-hand side may end up referenced twice: nothing is owned any more. */

@@ -272,3 +272,21 @@ describe('path expressions', () => {
     ]);
   });
 });
+
+describe('reduce and foreach in path expressions', () => {
+  // jq restores init's path whenever it backtracks to the next source value
+  it('each update starts from the path of init', () => {
+    expect(run('[path(reduce (1,2) as $k (.a; .))]', { a: { b: 1 } })).toEqual([[['a']]]);
+    expect(run('[path(foreach (1,2) as $k (.a; .; .b))]', { a: { b: 1 } })).toEqual([[['a', 'b'], ['a', 'b']]]);
+    expect(run('[path(foreach ("a") as $k (.; .[$k]))]', { a: { b: 1 } })).toEqual([[['a']]]);
+    expect(run('[path(reduce ("a","b") as $k (.; .[$k]))]')).toEqual([[[]]]);
+    expect(run('[path(foreach ("a","b") as $k (.; .[$k]))]')).toEqual([[['a'], ['b']]]);
+  });
+  it('a state that is no longer init value is not a path', () => {
+    expect(() => run('path(reduce ("a") as $k (.; .[$k]))', { a: { b: 1 } })).toThrow('Invalid path expression with result {"b":1}');
+    expect(() => run('[path(reduce ("a","b") as $k (.; .[$k]))]', { a: { b: 1 } })).toThrow(
+      'Invalid path expression near attempt to access element "b" of {"b":1}',
+    );
+    expect(() => run('[path(foreach (1,2) as $k (.a; .b))]', { a: { b: 1 } })).toThrow('Invalid path expression near attempt to access element "b" of 1');
+  });
+});
