@@ -369,7 +369,7 @@ function regexFailure(re: string, message: string): JqError {
 }
 
 function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
-  if (typeof re !== 'string') throw new JqError(`${describe(re)} cannot be matched, as it is not a string`);
+  if (typeof re !== 'string') throw new JqError(`${describe(re)} is not a string`);
   if (flags !== null && typeof flags !== 'string') throw new JqError(`${describe(flags)} is not a string`);
   const kind: InputKind = { wide: /[^\x00-\x7f]/.test(input), finalNewline: input.endsWith('\n') };
   const key = re + '\u0000' + (flags ?? '') + '\u0000' + (kind.wide ? 'w' : '') + (kind.finalNewline ? 'n' : '');

@@ -262,6 +262,8 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[match("";"g") | .offset]', in: 'éa', out: [[0, 1, 1, 2]] },
   { f: 'gsub("";"-")', in: 'aé', out: ['-a-é--'] },
   { f: '[match("(?=u)";"g") | .offset]', in: 'éuu', out: [[1, 2]] },
+  { f: '[try test(1; null) catch ., try match(1; "g") catch ., try sub(1; "x") catch ., try split(1; null) catch ., try [scan(1)] catch ., try test({}) catch .]', in: 'a', out: [['number (1) is not a string', 'number (1) is not a string', 'number (1) is not a string', 'number (1) is not a string', 'number (1) is not a string', 'object not a string or array']] },
+  { f: '[try test("a") catch ., try split("a";null) catch .]', in: 1, out: [['number (1) cannot be matched, as it is not a string', 'number (1) cannot be matched, as it is not a string']] },
   // Oniguruma's error texts
   { f: 'try test("(") catch .', in: 'x', out: ['Regex failure: end pattern with unmatched parenthesis'] },
   { f: 'try test(")") catch .', in: 'x', out: ['Regex failure: unmatched close parenthesis'] },
