@@ -106,7 +106,9 @@ function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
     value = r.value;
   };
   for (const ch of s) {
-    column++;
+    // jq's parser counts columns in bytes
+    const cp = ch.codePointAt(0)!;
+    column += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     if (ch === '\n') {
       line++;
       column = 0;

@@ -119,6 +119,7 @@ table('builtin edge semantics', [
   { f: '["+4.2", "nul", "1 2", "0x10"][] | try fromjson catch .', out: [4.2, "Invalid literal at EOF at line 1, column 3 (while parsing 'nul')", "Unexpected extra JSON values (while parsing '1 2')", "Invalid numeric literal at EOF at line 1, column 4 (while parsing '0x10')"] },
   // a literal is checked where it ends, also before a string or structure character
   { f: '.[] | try fromjson catch .', in: ['2015-03-05T23:51:47Z', '1x:', 'ab [', 'a\nbc:', '1 x]', 'tru,', 'x"a"'], out: ["Invalid numeric literal at line 1, column 14 (while parsing '2015-03-05T23:51:47Z')", "Invalid numeric literal at line 1, column 3 (while parsing '1x:')", "Invalid numeric literal at line 1, column 3 (while parsing 'ab [')", "Invalid numeric literal at line 2, column 0 (while parsing 'a\nbc:')", "Invalid numeric literal at line 1, column 4 (while parsing '1 x]')", "Invalid literal at line 1, column 4 (while parsing 'tru,')", "Invalid numeric literal at line 1, column 2 (while parsing 'x\"a\"')"] },
+  { f: 'try tonumber catch .', in: 'é', out: ["Invalid numeric literal at EOF at line 1, column 2 (while parsing 'é')"] },
   // index/rindex are indices | .[0] and indices | .[-1:][0]
   { f: '[index("a"), rindex("a")]', in: { a: [5, 6] }, out: [[5, 6]] },
   { f: 'try index("a") catch ., try rindex("a") catch .', in: { a: 1 }, out: ['Cannot index number with number', 'Cannot index number with object'] },
