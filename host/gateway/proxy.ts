@@ -793,6 +793,12 @@ export class ProxyEngine {
    * (a plugin set a name or value HTTP forbids: the gateway's fault).
    */
   private writeHead(res: ServerResponse, status: number, headers: Record<string, string | string[]> | string[], id: string): boolean {
+    // a 1xx (or out-of-range) status is not a final answer: sent as one, the client would wait forever
+    if (!Number.isInteger(status) || status < 200 || status > 999) {
+      this.log.error({ request_id: id, status }, 'invalid response status (set by a plugin or flow)');
+      this.sendError(res, 500, 'An unexpected error occurred', id);
+      return false;
+    }
     try {
       res.writeHead(status, headers as Record<string, string | string[]>);
       return true;

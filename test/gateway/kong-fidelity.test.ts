@@ -18,7 +18,7 @@ function stampPlugin(): string {
     `export const name = 'resp-stamp';
 export const priority = 700;
 export const version = '1.0.0';
-export const schema = { name: 'resp-stamp', type: 'object', properties: { rewrite: { type: 'boolean' } } };
+export const schema = { name: 'resp-stamp', type: 'object', properties: { rewrite: { type: 'boolean' }, status: { type: 'integer' } } };
 export async function access(kong) { kong.serviceRequest.setHeader('X-Stamp-Access', 'ran'); }
 export async function response(kong, config) {
   kong.response.setHeader('X-Stamped', String(kong.response.getStatus()) + ' ' + kong.response.getSource());
@@ -26,6 +26,7 @@ export async function response(kong, config) {
     kong.response.setStatus(418);
     kong.response.setBody(JSON.stringify({ wrapped: JSON.parse(kong.response.getBody()) }));
   }
+  if (config.status) kong.response.setStatus(config.status);
 }
 `,
   );
@@ -128,6 +129,7 @@ beforeAll(async () => {
           routes: [
             { name: 'exit', paths: ['/exit'], plugins: [{ name: 'datakit', config: exitFlow }, { name: 'resp-stamp' }] },
             { name: 'exit-rewrite', paths: ['/exit-rewrite'], plugins: [{ name: 'datakit', config: exitFlow }, { name: 'resp-stamp', config: { rewrite: true } }] },
+            { name: 'exit-1xx', paths: ['/exit-1xx'], plugins: [{ name: 'datakit', config: exitFlow }, { name: 'resp-stamp', config: { status: 101 } }] },
             { name: 'auth', paths: ['/auth'], plugins: [{ name: 'key-auth' }, { name: 'resp-stamp' }] },
             { name: 'proxied', paths: ['/proxied'], plugins: [{ name: 'resp-stamp' }] },
             { name: 'via-proxy', paths: ['/via-proxy'], plugins: [{ name: 'datakit', config: proxiedCall(false) }] },
@@ -176,6 +178,13 @@ describe('Plugins: header_filter runs on every response, exits included (develop
     expect(r.status).toBe(418);
     expect(r.json).toEqual({ wrapped: { from: 'flow' } });
     expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.text));
+  });
+
+  it('a 1xx status set by a plugin is not sent as the final answer (the client would wait forever): 500 with the request id', async () => {
+    const r = await call(gw.proxyUrl, '/exit-1xx');
+    expect(r.status).toBe(500);
+    expect(r.json).toMatchObject({ message: 'An unexpected error occurred' });
+    expect(typeof (r.json as { request_id?: unknown }).request_id).toBe('string');
   });
 
   it("key-auth's 401 gets the response phase too (as response-transformer headers on Kong's auth errors)", async () => {
