@@ -1,5 +1,6 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
+import { typeOf, dump } from './values.js';
 
 export class JqSyntaxError extends Error {
   position: number;
@@ -314,7 +315,7 @@ export class Parser {
       const at = this.tok.start;
       const isInclude = this.tok.value === 'include';
       this.advance();
-      if (this.tok.kind !== 'str') this.unexpected();
+      if (this.tok.kind !== 'str') this.unexpected('FORMAT or QQSTRING_START');
       const pathNode = this.parseString(null);
       if (pathNode.kind !== 'literal') this.fail('Import path must be constant', at);
       if (!isInclude) {
@@ -836,6 +837,8 @@ export class Parser {
         return { key, value: { kind: 'index', target: { kind: 'identity' }, key } };
       }
     } else if (t.kind === 'num') {
+      // jq's grammar has no number keys (jaq reports them at compile time)
+      if (!this.jaqObjectValues) this.unexpected();
       this.advance();
       key = { kind: 'literal', value: t.num };
       if (!this.isOp(':')) this.unexpected();
@@ -849,8 +852,12 @@ export class Parser {
       if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key }, shorthand: true };
     } else if (this.isOp('(')) {
       this.advance();
+      const at = this.tok.start;
       key = this.parsePipe();
       this.expectOp(')');
+      // as jq, a constant key that is not a string fails when the pair is read
+      if (key.kind === 'literal' && typeof key.value !== 'string')
+        this.fail(`Cannot use ${typeOf(key.value)} (${dump(key.value)}) as object key`, at);
       if (!this.isOp(':')) this.unexpected("':'");
     } else this.unexpected();
     this.expectOp(':');

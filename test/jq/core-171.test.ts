@@ -158,6 +158,11 @@ describe('errors stay JqRuntimeError', () => {
 // ` @N:` stands for ` (Unix shell quoting issues?) at <top-level>, line N:`,
 // ` @@N:` for ` at <top-level>, line N:`.
 const SYNTAX_ERRORS: [string, string][] = [
+    ["{1:2}", "syntax error, unexpected LITERAL @1:"],
+    ["{(1):2", "Cannot use number (1) as object key @@1:"],
+    ["{(null):1}", "Cannot use null (null) as object key @@1:"],
+    ["import", "syntax error, unexpected end of file, expecting FORMAT or QQSTRING_START @1:"],
+    ["include", "syntax error, unexpected end of file, expecting FORMAT or QQSTRING_START @1:"],
     ["{x: 1 + 2}", "syntax error, unexpected '+', expecting '}' @1:"],
     ["{(.a,.b)}", "syntax error, unexpected '}', expecting ':' @1:"],
     [".a |", "syntax error, unexpected end of file @1:"],
