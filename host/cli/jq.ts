@@ -1,6 +1,7 @@
 // `datakit jq [OPTIONS] FILTER [FILE]`: a jq-compatible command line.
 import { readFile } from 'node:fs/promises';
 import { compile, JqCompileError, JqRuntimeError } from '../jq/index.js';
+import { setInputSource } from '../jq/builtins.js';
 import { parseJsonText, splitJson } from '../jq/json.js';
 import { dump, dumpPretty, setKey, type Obj } from '../jq/values.js';
 
@@ -168,7 +169,8 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   }
   const where = file === undefined || file === '-' ? '<stdin>' : file;
   let text = '';
-  if (!nullInput) {
+  // with -n the input is read only for a filter that asks for it (input, inputs), as jq reads lazily
+  if (!nullInput || /\binputs?\b/.test(filter)) {
     try {
       text = file !== undefined && file !== '-' ? await readFile(file, 'utf8') : await readAll(io.stdin);
     } catch (e) {
@@ -206,27 +208,46 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   };
   // -e: the last output decides, unless an error did
   const finish = (): number => (exit !== 0 || !exitStatus ? exit : last === undefined ? 4 : last.value === null || last.value === false ? 1 : 0);
-  if (nullInput) {
-    runOne(null, 0);
-    return finish();
-  }
   const { values, error } = splitJson(text);
-  const inputs: unknown[] = [];
-  for (const { text: t, line } of values) {
-    let input: unknown;
+  // the values not processed yet: the main loop and the filter's input/inputs take from the front
+  let next = 0;
+  const parse = (t: string, line: number): unknown => {
     try {
-      input = parseJsonText(t);
+      return parseJsonText(t);
     } catch (e) {
-      io.stderr.write(`jq: error (at ${where}:${line}): Cannot parse input: ${(e as Error).message}\n`);
+      throw new JqUsage(`jq: error (at ${where}:${line}): Cannot parse input: ${(e as Error).message}`);
+    }
+  };
+  if (!slurp) {
+    setInputSource(() => {
+      if (next >= values.length) return null;
+      const { text: t, line } = values[next++];
+      return { value: parse(t, line) };
+    });
+  }
+  try {
+    if (nullInput) {
+      runOne(null, 0);
+      return finish();
+    }
+    const inputs: unknown[] = [];
+    while (next < values.length) {
+      const { text: t, line } = values[next++];
+      const input = parse(t, line);
+      if (slurp) inputs.push(input);
+      else if (!runOne(input, line)) return exit;
+    }
+    if (error) {
+      io.stderr.write(`jq: error (at ${where}:${error.line}): ${error.msg}\n`);
       return 2;
     }
-    if (slurp) inputs.push(input);
-    else if (!runOne(input, line)) return exit;
-  }
-  if (error) {
-    io.stderr.write(`jq: error (at ${where}:${error.line}): ${error.msg}\n`);
+    if (slurp) runOne(inputs, values.at(-1)?.line ?? 0);
+    return finish();
+  } catch (e) {
+    if (!(e instanceof JqUsage)) throw e;
+    io.stderr.write(e.message + '\n');
     return 2;
+  } finally {
+    setInputSource(null);
   }
-  if (slurp) runOne(inputs, values.at(-1)?.line ?? 0);
-  return finish();
 }

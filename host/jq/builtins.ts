@@ -916,10 +916,25 @@ vf('isnormal/0', (v) => {
   if (typeof v !== 'number') return false;
   return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
 });
-fn('input/0', () => () => {
-  throw new JqError('No more inputs');
+/**
+ * Where input/inputs read further input values from: nowhere for a flow's jq (one input per
+ * run), the values the command line has not processed yet for `datakit jq`.
+ */
+type InputSource = () => { value: unknown } | null;
+let inputSource: InputSource | null = null;
+export function setInputSource(source: InputSource | null): void {
+  inputSource = source;
+}
+fn('input/0', () => (_v, p, _env, k) => {
+  const next = inputSource?.() ?? null;
+  // jq 1.7.1's f_input: the error "break" (which inputs stops at) when there is none
+  if (next === null) throw new JqError('break');
+  emitValue(k, p, next.value);
 });
-fn('inputs/0', () => () => {});
+// jq: def inputs: try repeat(input) catch if . == "break" then empty else error end;
+fn('inputs/0', () => (_v, p, _env, k) => {
+  for (let next = inputSource?.() ?? null; next !== null; next = inputSource?.() ?? null) emitValue(k, p, next.value);
+});
 let debugSink: (msg: string) => void = (msg) => process.stderr.write(msg + '\n');
 export function setDebugSink(f: (msg: string) => void): void {
   debugSink = f;

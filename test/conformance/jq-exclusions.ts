@@ -19,5 +19,4 @@ export const EXCLUDED: Record<string, string> = {
   'jq.test:1641': 'modulemeta is out of scope (reads module files)',
   'jq.test:1645': 'modulemeta is out of scope (reads module files)',
   'jq.test:1649': 'modulemeta is out of scope (reads module files)',
-  'jq.test:1949': 'input is out of scope; the suite expects the test harness\'s own "break" error',
 };

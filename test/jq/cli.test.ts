@@ -53,6 +53,21 @@ describe('datakit jq', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('invalid JSON text passed to --jsonargs');
   });
+  // jq 1.7.1 (jq-wasm): input past the last value fails with "break"
+  it('input and inputs read the values not processed yet, as in jq', async () => {
+    expect((await run(['-c', '-n', '[inputs]'], '1 2 3')).out).toBe('[1,2,3]\n');
+    expect((await run(['-c', '-n', 'reduce inputs as $x (0; . + $x)'], '1 2 3')).out).toBe('6\n');
+    expect((await run(['-c', '[., input]'], '1 2 3 4')).out).toBe('[1,2]\n[3,4]\n');
+    const odd = await run(['-c', '[., input]'], '1 2 3');
+    expect(odd.out).toBe('[1,2]\n');
+    expect(odd.err).toBe('jq: error (at <stdin>:1): break\n');
+    expect(odd.code).toBe(5);
+    expect((await run(['-c', '-n', 'input, (try input catch .)'], '7')).out).toBe('7\n"break"\n');
+    expect((await run(['-c', '-s', '., (try input catch .)'], '1 2')).out).toBe('[1,2]\n"break"\n');
+    // a flow's jq (the library) never has further inputs
+    const { compile } = await import('../../host/jq/index.js');
+    expect(compile('[inputs], (try input catch .)').run(1)).toEqual([[], 'break']);
+  });
   it('-- ends the options: a filter may start with a dash', async () => {
     expect((await run(['-n', '--', '-1'])).out).toBe('-1\n');
     expect((await run(['-c', '--', '.', '-'], '[1]')).out).toBe('[1]\n');
