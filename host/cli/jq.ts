@@ -218,13 +218,17 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
       throw new JqUsage(`jq: error (at ${where}:${line}): Cannot parse input: ${(e as Error).message}`);
     }
   };
-  if (!slurp) {
-    setInputSource(() => {
-      if (next >= values.length) return null;
-      const { text: t, line } = values[next++];
-      return { value: parse(t, line) };
-    });
-  }
+  const filename = file === undefined || file === '-' ? null : file;
+  setInputSource(
+    slurp
+      ? null
+      : () => {
+          if (next >= values.length) return null;
+          const { text: t, line } = values[next++];
+          return { value: parse(t, line) };
+        },
+    filename,
+  );
   try {
     if (nullInput) {
       runOne(null, 0);

@@ -922,9 +922,13 @@ vf('isnormal/0', (v) => {
  */
 type InputSource = () => { value: unknown } | null;
 let inputSource: InputSource | null = null;
-export function setInputSource(source: InputSource | null): void {
+let inputFilename: string | null = null;
+/** `filename`: what input_filename gives (null: standard input, or a flow's input). */
+export function setInputSource(source: InputSource | null, filename: string | null = null): void {
   inputSource = source;
+  inputFilename = filename;
 }
+vf('input_filename/0', () => inputFilename);
 fn('input/0', () => (_v, p, _env, k) => {
   const next = inputSource?.() ?? null;
   // jq 1.7.1's f_input: the error "break" (which inputs stops at) when there is none
@@ -1209,7 +1213,6 @@ def IN(src; s): any(src == s; .);
 def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];
 def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
 def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
-def input_filename: null;
 `;
 
 export function getNatives(): NativeTable {

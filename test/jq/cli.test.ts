@@ -84,6 +84,8 @@ describe('datakit jq', () => {
     const f = path.join(dir, 'in.json');
     writeFileSync(f, '{"x": 42}');
     expect((await run(['.x', f])).out).toBe('42\n');
+    expect((await run(['input_filename', f])).out).toBe(JSON.stringify(f) + '\n');
+    expect((await run(['input_filename'], '1')).out).toBe('null\n');
     expect((await run(['.x', path.join(dir, 'missing.json')])).code).toBe(2);
   });
   it('runtime errors exit 5 with jq-style messages and keep going', async () => {
