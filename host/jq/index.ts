@@ -72,7 +72,7 @@ function getPreludeScope(): Scope | null {
     kind: 'special',
     name: 'ENV',
     getter: envObject,
-    next: { kind: 'special', name: '__prog_args', getter: () => [], next: null },
+    next: null,
   };
   const ast = Parser.parse(PRELUDE + ' .');
   const compiler = new Compiler(natives, PRELUDE);

@@ -58,6 +58,8 @@ table('missing builtins', [
   { f: 'try format("foo") catch .', in: [1], out: ['foo is not a valid format'] },
   { f: 'try format(1) catch .', in: [1], out: ['number (1) is not a valid format'] },
   { f: '[get_jq_origin, get_prog_origin]', out: [[null, null]] },
+  // jq 1.7.1 has no $__prog_args
+  { f: '$__prog_args', err: '$__prog_args is not defined' },
   // no module system: modulemeta finds no module
   { f: 'try modulemeta catch .', in: 'a', out: ['module not found: a'] },
   { f: 'try modulemeta catch .', in: 1, out: ['modulemeta input module name must be a string'] },
