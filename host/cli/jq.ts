@@ -152,6 +152,8 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   const vars: Obj = { ...args.vars };
   const named: Obj = { ...args.vars };
   setKey(vars, 'ARGS', { positional: args.positional, named });
+  // jq 1.7.1 describes its build here (unless a named argument took the name)
+  if (!Object.prototype.hasOwnProperty.call(vars, 'JQ_BUILD_CONFIGURATION')) setKey(vars, 'JQ_BUILD_CONFIGURATION', 'datakit-wasm jq engine (TypeScript)');
   let prog;
   try {
     // like jq: the real environment, and no time, memory or step budget (Ctrl-C ends a runaway filter)

@@ -47,6 +47,8 @@ describe('datakit jq', () => {
     expect((await run(['-c', '-n', '--jsonargs', '$ARGS.positional', '1', '{"a":[2]}'])).out).toBe('[1,{"a":[2]}]\n');
     // a named argument called ARGS is listed, but $ARGS stays the arguments object
     expect((await run(['-c', '-n', '--args', '--arg', 'ARGS', 'v', '$ARGS', 'a'])).out).toBe('{"positional":["a"],"named":{"ARGS":"v"}}\n');
+    expect((await run(['-n', '$JQ_BUILD_CONFIGURATION | type'])).out).toBe('"string"\n');
+    expect((await run(['-n', '--arg', 'JQ_BUILD_CONFIGURATION', 'x', '$JQ_BUILD_CONFIGURATION'])).out).toBe('"x"\n');
     // switching mode midway: later values are read the new way
     expect((await run(['-c', '-n', '--args', '$ARGS.positional', 'a', '--jsonargs', '1'])).out).toBe('["a",1]\n');
     const bad = await run(['-n', '--jsonargs', '.', '{']);
