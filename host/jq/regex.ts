@@ -408,7 +408,15 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
     if (e instanceof RegexSyntaxError) throw new JqError(`Regex failure: ${e.message}`);
     throw e;
   }
-  const { pattern, names } = translated;
+  let { pattern, names } = translated;
+  if (noEmpty && !/\\[1-9]/.test(re)) {
+    // flag n (ONIG_OPTION_FIND_NOT_EMPTY): an empty match is refused during matching, so the
+    // engine looks on for a non-empty one. The rest of the input is captured at the start and
+    // must not be all that is left at the end. (Numbered backreferences would count the added
+    // group: such patterns only drop empty matches afterwards.)
+    pattern = `(?=(?<ǂrest>[\\s\\S]*))(?:${pattern})(?!\\k<ǂrest>$)`;
+    names = [HIDDEN, ...names];
+  }
   const c: Compiled = { source: re, lin: null, re: null, names, global, noEmpty, longest: null };
   let unicode = true;
   try {

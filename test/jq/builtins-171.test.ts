@@ -253,6 +253,10 @@ table('regex as Oniguruma runs it in jq 1.7.1', [
   { f: '[match("a|ab|abc";"l").string], [match("a|ab|abc").string], [match("b|bc|abc";"l").string]', in: 'abcd', out: [['abc'], ['a'], ['abc']] },
   { f: '[match("(a)+(b)?";"gl")|[.offset,.length,(.captures|map(.string))]], sub("a+";"X";"l"), [scan("a+";"l")]', in: 'xaa ab aaab', out: [[[7, 4, ['a', 'b']]], 'xaa ab Xb', ['aaa']] },
   { f: '[match("a+|é";"l")|.offset]', in: 'é aa', out: [[0]] },
+  // flag n refuses empty matches while matching: a non-empty one at the same place is found
+  { f: '[match("a*";"gn")|.offset], [match("|b";"gn")|.string], [match("x*|b";"gn")|.string]', in: 'abc', out: [[0], ['b'], ['b']] },
+  { f: '[match("a*?";"gn")|.string], [match("a??";"gn")|.string], test("x*";"n"), test("";"n")', in: 'aaa', out: [['a', 'a', 'a'], ['a', 'a', 'a'], false, false] },
+  { f: '[match("( )*"; "gn")], [match("(a)|b*";"gn")|.captures|map(.string)]', in: 'abc', out: [[], [['a'], [null]]] },
   // a group name may repeat
   { f: '[match("(?<x>a)|(?<x>b)";"g") | .captures | map(.string)], capture("(?<x>a)|(?<x>b)")', in: 'abc', out: [[['a', null], [null, 'b']], { x: null }] },
   { f: '[match("(?<x>a)b\\\\k<x>").string]', in: 'abab', out: [['aba']] },
