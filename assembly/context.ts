@@ -32,6 +32,7 @@ import { NodeType, PortType, portTypeName } from './types';
 import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bodyError, rawJson, writeMessageHeaders, LENGTH_NONE, LENGTH_SET } from './http';
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
+import { traceFail310, traceReport310, traceResponse310, traceResume310, traceRun310, traceValues310, traceWait310 } from './trace310';
 import { decodeForm, DIALECT_310, lowerCaseHeaders, query310, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
@@ -83,6 +84,8 @@ export class Ctx {
   finished: bool = false;
   requestId: string = '';
   trace: Trace | null = null;
+  /** the trace is in Kong 3.10's shape (a 3.10-dialect plan) */
+  trace310: bool = false;
   secrets: string[] = [];
   /** the response status the client gets (for traces of proxied requests) */
   failedNode: i32 = -1;
@@ -219,6 +222,11 @@ export class Ctx {
   traceNode(i: i32, action: string): void {
     const t = this.trace;
     if (t === null) return;
+    if (this.trace310) {
+      // 3.10 traced a dispatch as `wait`; it had no skip or cancel
+      if (action == 'dispatch') traceWait310(this, t, i);
+      return;
+    }
     const n = this.node(i);
     t.event(n.name, n.typeName, action);
   }
@@ -227,6 +235,10 @@ export class Ctx {
   traceAsync(i: i32, action: string): void {
     const t = this.trace;
     if (t === null) return;
+    if (this.trace310) {
+      if (action == 'resume') traceResume310(this, t, i);
+      return;
+    }
     const n = this.node(i);
     const w = t.open(n.name, n.typeName, action);
     w.str(',"duration":');
@@ -238,8 +250,12 @@ export class Ctx {
   traceRun(i: i32): void {
     const t = this.trace;
     if (t === null) return;
-    const n = this.node(i);
     t.runAt[i] = monoMs();
+    if (this.trace310) {
+      traceRun310(this, t, i);
+      return;
+    }
+    const n = this.node(i);
     const w = t.open(n.name, n.typeName, 'run');
     const inline = Value.obj();
     let whole: Value | null = null;
@@ -271,6 +287,10 @@ export class Ctx {
   traceValues(i: i32): void {
     const t = this.trace;
     if (t === null) return;
+    if (this.trace310) {
+      traceValues310(this, t, i);
+      return;
+    }
     // the vault node is reported only when the flow names secrets
     if (i == N_VAULT && this.secrets.length == 0) return;
     const n = this.node(i);
@@ -495,6 +515,7 @@ export class Ctx {
       const h = headerValue(headers!, 'x-datakit-debug-trace');
       if (h !== null && (this.plan.dialect == DIALECT_310 ? traceHeaderOn310(h!) : TRUE_WORDS.includes(h!.trim().toLowerCase()))) {
         this.trace = new Trace(this.plan.nodes.length);
+        this.trace310 = this.plan.dialect == DIALECT_310;
         this.traceRun(N_REQUEST);
       }
     }
@@ -578,6 +599,7 @@ export class Ctx {
       // a traced request answers the trace: the response node cannot run (Kong reports it skipped)
       this.state[N_RESPONSE] = S_SKIPPED;
       this.traceNode(N_RESPONSE, 'skip');
+      if (this.trace310) traceResponse310(this, this.trace!, body !== null);
       enc = new EncodedBody();
       enc.bytes = this.traceReport('PLAN_COMPLETE');
       enc.contentType = 'application/json';
@@ -734,7 +756,8 @@ export class Ctx {
     let msg = maskSecrets(error, this.secrets);
     if (msg.length > MAX_MESSAGE) msg = msg.substring(0, MAX_MESSAGE) + '...';
     this.failure = msg;
-    if (this.trace !== null) {
+    if (this.trace !== null && this.trace310) traceFail310(this, this.trace!, i, msg);
+    else if (this.trace !== null) {
       // Kong lists the error among the event's values, typed "error"
       const w = this.trace!.open(n.name, n.typeName, 'fail');
       w.str(',"error":');
@@ -833,6 +856,7 @@ export class Ctx {
 
   traceReport(status: string): ArrayBuffer {
     const t = this.trace!;
+    if (this.trace310) return traceReport310(t);
     const w = new ByteWriter(1024 + t.events.len);
     // seconds, as Kong reports them
     const started = t.startedAt / 1000.0;
@@ -887,7 +911,7 @@ export class Ctx {
 }
 
 /** Values Kong 3.15 always redacts in traces: JWTs and keys, whoever produced them. */
-function alwaysMasked(type: i32, port: string, input: bool): bool {
+export function alwaysMasked(type: i32, port: string, input: bool): bool {
   if (type == NodeType.JWT_DECODE) return input || port == 'signature';
   if (type == NodeType.JWT_VERIFY) return input;
   if (type == NodeType.JWT_SIGN) return input ? port == 'key' : port == 'token';

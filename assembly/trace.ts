@@ -110,8 +110,8 @@ export class Trace {
     return Math.round((monoMs() - this.runAt[i]) * 1000.0) / 1000000.0;
   }
 
-  /** Opens an event; the caller may add fields, then calls close(). */
-  open(name: string, type: string, action: string): ByteWriter {
+  /** Starts an event's object where it goes (the scratch writer once the trace is full). */
+  private begin(): ByteWriter {
     this.savedOverflow = overflowed();
     // half the limit for events leaves room for the report around them
     let w = this.events;
@@ -123,6 +123,44 @@ export class Trace {
     this.w = w;
     this.mark = w.len;
     if (this.count++ > 0) w.byte(0x2c);
+    return w;
+  }
+
+  /**
+   * Opens an event in Kong 3.10's shape (src/debug.rs: `action`, `name`,
+   * `type` for run and resume); the caller adds `values` and ends it with
+   * closeAt() or closeDuration().
+   */
+  open310(action: string, name: string, type: string | null): ByteWriter {
+    const w = this.begin();
+    w.str('{"action":"');
+    w.str(action);
+    w.str('","name":');
+    writeJsonString(w, name);
+    if (type !== null) {
+      w.str(',"type":');
+      writeJsonString(w, type);
+    }
+    return w;
+  }
+
+  /** Ends a 3.10 event with its `at` (seconds since the trace started). */
+  closeAt(): void {
+    this.w.str(',"at":');
+    writeNumber(this.w, this.elapsed());
+    this.close();
+  }
+
+  /** Ends a 3.10 `resume` event with the seconds since node i ran. */
+  closeDuration(i: i32): void {
+    this.w.str(',"duration":');
+    writeNumber(this.w, this.durationOf(i));
+    this.close();
+  }
+
+  /** Opens an event; the caller may add fields, then calls close(). */
+  open(name: string, type: string, action: string): ByteWriter {
+    const w = this.begin();
     w.str('{"name":');
     writeJsonString(w, name);
     w.str(',"type":');

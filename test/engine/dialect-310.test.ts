@@ -350,3 +350,155 @@ describe('3.10 execution', () => {
     expect(await traced('false')).toBe(false);
   });
 });
+
+describe('the 3.10 debug trace (src/debug.rs get_trace: a list of run/resume/value/wait/fail actions)', () => {
+  type Action = { action: string; name: string; type?: string; values?: Array<{ data_type: string; value: unknown }>; at?: number; duration?: number };
+
+  /** The actions with their clock readings checked (seconds, never decreasing) and made stable. */
+  const stable = (body: Uint8Array | undefined): Action[] => {
+    const actions = bodyJson(body) as Action[];
+    let last = 0;
+    return actions.map((a) => {
+      const out = { ...a };
+      if (a.at !== undefined) {
+        expect(a.at).toBeGreaterThanOrEqual(last);
+        expect(a.at).toBeLessThan(10);
+        last = a.at;
+        out.at = 0;
+      }
+      if (a.duration !== undefined) {
+        expect(a.duration).toBeGreaterThanOrEqual(0);
+        expect(a.duration).toBeLessThan(10);
+        out.duration = 0;
+      }
+      return out;
+    });
+  };
+  const traced = (cfg: object, req: object = {}, options: object = {}) =>
+    dk.load({ dialect: '3.10', debug: true, ...cfg }).run({ method: 'GET', path: '/', ...req, headers: { 'X-DataKit-Debug-Trace': 'on', ...(req as { headers?: object }).headers } }, options);
+
+  it('a request answered by an exit: the request\'s filled ports as `value`s (`none` for ports nobody reads), then run and value per node', async () => {
+    const r = await traced({
+      nodes: [
+        { name: 'J', type: 'jq', inputs: [{ h: 'request.headers' }], jq: '{who: $h["x-who"]}' },
+        { name: 'H', type: 'handlebars', inputs: [{ j: 'J' }], template: 'hi {{j.who}}' },
+        { name: 'X', type: 'exit', status: 201, inputs: [{ body: 'H' }] },
+      ],
+    }, { headers: { 'X-Who': 'kong' } });
+    expect(r.response.status).toBe(201);
+    expect(r.response.headers['Content-Type']).toBe('application/json');
+    expect(stable(r.response.body)).toEqual([
+      {
+        action: 'value',
+        name: 'request',
+        values: [
+          { data_type: 'none', value: null },
+          { data_type: 'application/json', value: { 'x-who': 'kong', 'x-datakit-debug-trace': 'on' } },
+          { data_type: 'none', value: null },
+        ],
+        at: 0,
+      },
+      { action: 'run', name: 'J', type: 'jq', at: 0 },
+      { action: 'value', name: 'J', values: [{ data_type: 'application/json', value: { who: 'kong' } }], at: 0 },
+      { action: 'run', name: 'H', type: 'handlebars', at: 0 },
+      { action: 'value', name: 'H', values: [{ data_type: 'raw', value: 'hi kong' }], at: 0 },
+      { action: 'run', name: 'X', type: 'exit', at: 0 },
+      { action: 'value', name: 'X', values: [{ data_type: 'none', value: null }], at: 0 },
+    ]);
+  });
+
+  it('each request port read is a `value` of its own, cumulative: headers, then query, then body (a text body is `raw`)', async () => {
+    const r = await traced({
+      nodes: [
+        { name: 'J', type: 'jq', inputs: [{ b: 'request.body' }, { q: 'request.query' }, { h: 'request.headers' }], jq: '[$b, $q.k, $h["content-type"]]' },
+        { type: 'exit', inputs: [{ body: 'J' }] },
+      ],
+    }, { method: 'POST', query: { k: 'v' }, headers: { 'Content-Type': 'text/plain' }, body: 'plain words' });
+    const request = stable(r.response.body).filter((a) => a.name === 'request');
+    const headers = { data_type: 'application/json', value: { 'content-type': 'text/plain', 'x-datakit-debug-trace': 'on' } };
+    const query = { data_type: 'application/json', value: { k: 'v' } };
+    const none = { data_type: 'none', value: null };
+    expect(request.map((a) => a.values)).toEqual([
+      [none, headers, none],
+      [none, headers, query],
+      [{ data_type: 'raw', value: 'plain words' }, headers, query],
+    ]);
+  });
+
+  it('a call: run, wait, resume (with its duration) and its body, headers and error ports', async () => {
+    const r = await traced({
+      nodes: [
+        { name: 'C', type: 'call', url: `${api.url}/traced` },
+        { type: 'exit', inputs: [{ body: 'C.body' }] },
+      ],
+    });
+    const actions = stable(r.response.body);
+    expect(actions.slice(0, 4)).toEqual([
+      { action: 'run', name: 'C', type: 'call', at: 0 },
+      { action: 'wait', name: 'C', at: 0 },
+      { action: 'resume', name: 'C', type: 'call', duration: 0 },
+      {
+        action: 'value',
+        name: 'C',
+        values: [
+          { data_type: 'application/json', value: expect.objectContaining({ url: '/traced' }) },
+          { data_type: 'application/json', value: expect.objectContaining({ 'content-type': 'application/json', 'x-mixed-case': 'yes' }) },
+          { data_type: 'none', value: null },
+        ],
+        at: 0,
+      },
+    ]);
+    expect(actions.slice(4).map((a) => [a.action, a.name])).toEqual([['run', 'node_2'], ['value', 'node_2']]);
+  });
+
+  it('a proxied request: service_response\'s ports, and the `response` with the service\'s body when no node gives one; the status is the service\'s', async () => {
+    const r = await traced(
+      { nodes: [{ name: 'J', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '{"x-n": ($up.n + 1 | tostring)}', outputs: [{ value: 'response.headers' }] }] },
+      {},
+      { upstream: { status: 202, headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"n":1}') } },
+    );
+    expect(r.response.status).toBe(202);
+    expect(stable(r.response.body)).toEqual([
+      { action: 'value', name: 'service_response', values: [{ data_type: 'application/json', value: { n: 1 } }, { data_type: 'none', value: null }], at: 0 },
+      { action: 'run', name: 'J', type: 'jq', at: 0 },
+      { action: 'value', name: 'J', values: [{ data_type: 'application/json', value: { 'x-n': '2' } }], at: 0 },
+      { action: 'value', name: 'response', values: [{ data_type: 'application/json', value: { n: 1 } }, { data_type: 'none', value: null }], at: 0 },
+    ]);
+  });
+
+  it('a failing node: `fail` with its error as a `fail` value; nothing is listed for the nodes that never ran', async () => {
+    const r = await traced({
+      nodes: [
+        { name: 'J', type: 'jq', jq: 'error("no luck")' },
+        { name: 'X', type: 'exit', inputs: [{ body: 'J' }] },
+      ],
+    });
+    expect(r.response.status).toBe(500);
+    expect(stable(r.response.body)).toEqual([
+      { action: 'run', name: 'J', type: 'jq', at: 0 },
+      { action: 'fail', name: 'J', values: [{ data_type: 'fail', value: 'no luck' }], at: 0 },
+    ]);
+  });
+
+  it('a property read without a JSON content_type is `raw`; a set and an exit hold `none`', async () => {
+    const props = new MemoryProperties(undefined, { 'kong.route_name': 'r1' });
+    const r = await traced({
+      nodes: [
+        { name: 'GET', type: 'property', property: 'kong.route_name' },
+        { name: 'SET', type: 'property', property: 'kong.ctx.shared.copy', input: 'GET' },
+        { name: 'X', type: 'exit', inputs: [{ body: 'GET' }] },
+      ],
+    }, {}, { properties: props });
+    const values = Object.fromEntries(stable(r.response.body).filter((a) => a.action === 'value').map((a) => [a.name, a.values]));
+    expect(values).toEqual({
+      GET: [{ data_type: 'raw', value: 'r1' }],
+      SET: [{ data_type: 'none', value: null }],
+      X: [{ data_type: 'none', value: null }],
+    });
+  });
+
+  it('3.11+ flows keep 3.11+\'s trace object', async () => {
+    const r = await dk.load({ debug: true, nodes: [{ name: 'J', type: 'jq', jq: '1' }, { type: 'exit', inputs: { body: 'J' } }] }).run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'on' } });
+    expect(bodyJson(r.response.body)).toMatchObject({ status: 'PLAN_COMPLETE', nodes: expect.any(Array), events: expect.any(Array) });
+  });
+});
