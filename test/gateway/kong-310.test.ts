@@ -96,6 +96,10 @@ const flows: Record<string, Flow> = {
       { type: 'exit', status: 200, inputs: [{ body: 'J' }] },
     ],
   },
+  traceproxy: {
+    debug: true,
+    nodes: [{ name: 'SEEN', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '$up.upstream' }],
+  },
   bodyexit: {
     nodes: [
       { name: 'SHAPE', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '{replaced: $up.upstream}' },
@@ -260,6 +264,39 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
       const off = await call(gw.proxyUrl, '/trace', { headers: { 'x-datakit-debug-trace': v } });
       expect(off.text).toBe('traced?');
     }
+  });
+
+  it('src/debug.rs get_trace: the trace is 3.10\'s list of actions, answered with the exit\'s status as application/json', async () => {
+    const r = await call(gw.proxyUrl, '/trace', { headers: { 'x-datakit-debug-trace': 'please' } });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    const actions = (r.json as Array<{ at: number }>).map((a) => {
+      expect(typeof a.at).toBe('number');
+      return { ...a, at: 0 };
+    });
+    expect(actions).toEqual([
+      { action: 'run', name: 'J', type: 'jq', at: 0 },
+      { action: 'value', name: 'J', values: [{ data_type: 'application/json', value: 'traced?' }], at: 0 },
+      { action: 'run', name: 'node_2', type: 'exit', at: 0 },
+      { action: 'value', name: 'node_2', values: [{ data_type: 'none', value: null }], at: 0 },
+    ]);
+  });
+
+  it('src/filter.rs debug_done: a traced proxied request answers the service\'s status with the trace as its body, the service\'s body traced as `response`', async () => {
+    const r = await call(gw.proxyUrl, '/traceproxy', { headers: { 'x-datakit-debug-trace': 'yes' } });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.text));
+    const actions = r.json as Array<{ action: string; name: string; values?: Array<{ data_type: string; value: { upstream?: string } | null }> }>;
+    expect(actions.map((a) => [a.action, a.name])).toEqual([
+      ['value', 'service_response'],
+      ['run', 'SEEN'],
+      ['value', 'SEEN'],
+      ['value', 'response'],
+    ]);
+    expect(actions[2].values).toEqual([{ data_type: 'application/json', value: 'up' }]);
+    expect(actions[3].values![0]).toMatchObject({ data_type: 'application/json', value: { upstream: 'up' } });
+    expect(actions[3].values![1]).toEqual({ data_type: 'none', value: null });
   });
 
   it('src/nodes/exit.rs: an exit in the response-body phase replaces only the body, and warns once that it cannot set the status', async () => {
