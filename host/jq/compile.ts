@@ -1367,9 +1367,21 @@ function lastInTail(gen: Fn, body: (v: unknown, x: unknown, env: Env | null, k: 
   return (v, env, k) => {
     let pending: unknown = NONE;
     let downstream = false;
+    // an output before the last nests: it counts against the depth limit like a call
     const runFully = (x: unknown): void => {
-      const c = body(v, x, env, k);
-      if (c !== null) resume(c, k);
+      if (++state.depth > state.budget.depth) {
+        state.depth--;
+        throw new RecursionError();
+      }
+      try {
+        const c = body(v, x, env, k);
+        if (c !== null) resume(c, k);
+      } catch (err) {
+        if (err instanceof RangeError && err.message.indexOf('call stack') >= 0) throw new RecursionError();
+        throw err;
+      } finally {
+        state.depth--;
+      }
     };
     try {
       gen(v, null, env, (x) => {

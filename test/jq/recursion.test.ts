@@ -110,6 +110,8 @@ describe('recursion that nests', () => {
       'def f: if . == 0 then 0 else (. - 1 | f) + 1 end; 100000 | f',
       'def f(x): if . == 0 then 0 else (. - 1 | f(x)) + 1 end; 100000 | f(1)',
       'def f: [f]; f',
+      // each first output of the generator nests before the last one loops
+      'def f: (1, 2) | f; f',
     ]) {
       const e = failure(filter);
       expect(e, filter).toBeInstanceOf(JqRuntimeError);
