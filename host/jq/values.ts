@@ -78,6 +78,9 @@ export function numToString(n: number): string {
   if (n === Infinity) return '1.7976931348623157e+308';
   if (n === -Infinity) return '-1.7976931348623157e+308';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  // between 1e-4 and 1e16 jq's placement is always plain, as JS writes these numbers
+  const a = n < 0 ? -n : n;
+  if (a >= 1e-4 && a < 1e16) return String(n);
   const e = n.toExponential(); // shortest round-trip digits: d.ddde±x
   const sign = n < 0 ? '-' : '';
   const idx = e.indexOf('e');
