@@ -15,6 +15,7 @@ commands:
                                       measure a flow through the library API
   graph FLOW [--format mermaid|dot|svg|json] [-o FILE] [--at PATH]
                                       draw a flow: nodes, ports, connections, branches, phases
+  studio [FLOW] [--listen HOST:PORT]  serve the flow studio page (see, edit and run flows in a browser)
   --version                           print the version
 `;
 
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number | void> {
       return (await import('./bench.js')).benchCli(rest);
     case 'graph':
       return (await import('./graph.js')).graphCli(rest);
+    case 'studio':
+      return (await import('./studio.js')).studioCli(rest);
     case '--version':
     case '-V':
       process.stdout.write(`datakit ${version()}\n`);

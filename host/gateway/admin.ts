@@ -10,6 +10,7 @@ import { COLLECTIONS, SCHEMAS, isUuid, type Collection, type EntityRec, type Rec
 import { GatewayError, notFound, type State } from './state.js';
 import { Metrics, type MetricsDump } from './metrics.js';
 import { GATEWAY_VERSION } from '../plugins/datakit.js';
+import { registerStudio, studioToken } from '../studio/serve.js';
 
 export interface AdminHooks {
   /** true once the proxy listener accepts traffic */
@@ -116,7 +117,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     const want = digest(opts.token);
     // every route, /status and /metrics included, as Kong's RBAC protects the whole admin listener
     app.addHook('onRequest', async (req, reply) => {
-      const got = req.headers['kong-admin-token'];
+      const got = req.headers['kong-admin-token'] ?? studioToken(req.url);
       if (typeof got !== 'string' || !timingSafeEqual(digest(got), want)) return reply.code(401).send(INVALID_CREDENTIALS);
     });
   }
@@ -548,6 +549,9 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
     return reply.code(204).send();
   });
+
+  // the flow studio page (host/studio), behind the same access rules
+  registerStudio(app);
 
   return app;
 }

@@ -238,8 +238,8 @@ async function runSample(): Promise<void> {
   }
   overlay = runOverlay(first, values);
   showResponse(first);
-  setStatus(first.failure ? `failed: ${first.failure.message}` : `ran: ${first.status}`, first.failure ? 'error' : 'info');
   await draw();
+  setStatus(first.failure ? `failed: ${first.failure.message}` : `ran: ${first.status}`, first.failure ? 'error' : 'info');
 }
 
 /** Status and time from the run's own timings; values, errors and implicit nodes from the trace. */
@@ -272,8 +272,8 @@ async function overlayTrace(text: string): Promise<void> {
     return setStatus(`trace: ${(e as Error).message}`, 'error');
   }
   const failed = Object.entries(overlay).filter(([, o]) => o.status === 'error').length;
-  setStatus(`trace loaded: ${Object.keys(overlay).length} nodes${failed ? `, ${failed} failed` : ''}`, failed ? 'error' : 'info');
   await draw(pinnedErrors());
+  setStatus(`trace loaded: ${Object.keys(overlay).length} nodes${failed ? `, ${failed} failed` : ''}`, failed ? 'error' : 'info');
 }
 
 function pinnedErrors(): PinnedError[] {
