@@ -33,7 +33,7 @@ import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bo
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 import { traceFail310, traceReport310, traceResponse310, traceResume310, traceRun310, traceValues310, traceWait310 } from './trace310';
-import { decodeForm, DIALECT_310, lowerCaseHeaders, query310, traceHeaderOn310 } from './dialect';
+import { decodeForm, DIALECT_310, KEPT_REQUEST_HEADERS_310, KEPT_RESPONSE_HEADERS_310, lowerCaseHeaders, query310, replacingHeaders310, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
 export const S_RUNNING: i32 = 1;
@@ -612,6 +612,12 @@ export class Ctx {
       // the flow's fault, not the upstream's: name the node that produced the header
       const hp = headerCharProblem(headers!);
       if (hp !== null) return hp! + ' set by node ' + jsonQuote(this.headersSource(i));
+    }
+    if (headers !== null && this.plan.dialect == DIALECT_310 && !(i == N_RESPONSE && this.trace !== null)) {
+      // 3.10 replaced every header of the message with the map
+      headers = i == N_SERVICE_REQUEST
+        ? replacingHeaders310(headers!, this.getOut(N_REQUEST, 1), KEPT_REQUEST_HEADERS_310)
+        : replacingHeaders310(headers!, this.getOut(N_SERVICE_RESPONSE, 1), KEPT_RESPONSE_HEADERS_310);
     }
     if (headers !== null || enc !== null) {
       w.str(',"headers":');

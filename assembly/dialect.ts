@@ -4,7 +4,8 @@
 // are in it is decided in plan.ts (readDialect); this module holds the
 // helpers the 3.10 behaviours need. docs/compat.md lists every difference.
 
-import { ByteWriter } from './bytes';
+import { ByteWriter, equalsIgnoreCase } from './bytes';
+import { headerIndex } from './http';
 import { Kind, Value } from './json';
 
 export const DIALECT_311: i32 = 0;
@@ -157,4 +158,32 @@ export function query310(q: Value): Value {
     out.set(q.keys![i], v.isNull() ? Value.str('') : v);
   }
   return out;
+}
+
+/** What a 3.10 header map leaves of a service request's headers: the gateway sets Host and frames the body itself. */
+export const KEPT_REQUEST_HEADERS_310: string[] = ['host', 'content-length', 'transfer-encoding'];
+/** What a 3.10 header map leaves of a response's headers: the body's framing, which the gateway recomputes. */
+export const KEPT_RESPONSE_HEADERS_310: string[] = ['content-length', 'transfer-encoding'];
+
+/**
+ * 3.10 replaced every header of a message with a header map
+ * (set_http_request_headers, set_http_response_headers): the map as a patch
+ * that also removes (null) each header of `current` it does not name, but
+ * for those in `kept`.
+ */
+export function replacingHeaders310(map: Value, current: Value | null, kept: string[]): Value {
+  if (current === null || current.typeKind() != Kind.OBJ) return map;
+  current.resolve();
+  const names = current.keys!;
+  let out: Value | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    let isKept = false;
+    for (let k = 0; k < kept.length && !isKept; k++) if (equalsIgnoreCase(name, kept[k])) isKept = true;
+    if (isKept || headerIndex(map, name) >= 0) continue;
+    if (out === null) out = map.shallowCopy();
+    else if (headerIndex(out!, name) >= 0) continue; // the same name in another case
+    out!.set(name, Value.nul());
+  }
+  return out !== null ? out! : map;
 }

@@ -1134,6 +1134,9 @@ function computePhases(plan: Plan): void {
   }
   // the body is decoded by its content-type; a debug plan looks for the trace header (and traces show both)
   if (plan.needsRequestBody || plan.debug) plan.needsRequestHeaders = true;
+  // a 3.10 header map into service_request replaces the request's headers: their names are needed to remove them
+  const sr = nodes[N_SERVICE_REQUEST];
+  if (plan.dialect == DIALECT_310 && sr.inConns.length > 1 && sr.inConns[1] !== null) plan.needsRequestHeaders = true;
   if (plan.debug) plan.needsRequestQuery = true;
   const resp = nodes[N_SERVICE_RESPONSE];
   for (let i = 0; i < resp.dependants.length; i++) {

@@ -502,3 +502,35 @@ describe('the 3.10 debug trace (src/debug.rs get_trace: a list of run/resume/val
     expect(bodyJson(r.response.body)).toMatchObject({ status: 'PLAN_COMPLETE', nodes: expect.any(Array), events: expect.any(Array) });
   });
 });
+
+describe('3.10 header maps replace every header (src/filter.rs set_http_request_headers, set_http_response_headers)', () => {
+  it('into service_request.headers: the request keeps only the map\'s headers, Host and its body framing', async () => {
+    const cfg = (dialect: string) => ({
+      dialect,
+      nodes: [{ name: 'H', type: 'jq', jq: '{"X-New": "n", "accept": "text/plain"}', output: 'service_request.headers' }],
+    });
+    const req = { method: 'POST', headers: { Host: 'api.test', 'User-Agent': 'ua', Accept: 'application/json', 'Content-Length': '2', 'Content-Type': 'text/plain', 'X-Old': ['a', 'b'] }, body: 'hi' };
+    const r310 = await run(cfg('3.10'), req);
+    expect(r310.serviceRequest!.headers).toEqual({ Host: 'api.test', 'Content-Length': '2', 'X-New': 'n', accept: 'text/plain' });
+    expect(text(r310.serviceRequest!.body)).toBe('hi');
+    const r311 = await run(cfg('3.11'), req);
+    expect(r311.serviceRequest!.headers).toEqual({ ...req.headers, Accept: undefined, accept: 'text/plain', 'X-New': 'n' });
+  });
+
+  it('into response.headers: the response keeps only the map\'s headers and its body framing; the body is the upstream\'s', async () => {
+    const upstream = { status: 200, headers: { 'Content-Type': 'application/json', 'Content-Length': '7', 'X-Upstream': 'u', Server: 'up' }, body: Buffer.from('{"a":1}') };
+    const cfg = (dialect: string) => ({ dialect, nodes: [{ name: 'H', type: 'jq', jq: '{"x-flow": "f"}', output: 'response.headers' }] });
+    const r310 = await dk.load(cfg('3.10')).run({ method: 'GET', path: '/' }, { upstream });
+    expect(r310.response.headers).toEqual({ 'Content-Length': '7', 'x-flow': 'f' });
+    expect(text(r310.response.body)).toBe('{"a":1}');
+    const r311 = await dk.load(cfg('3.11')).run({ method: 'GET', path: '/' }, { upstream });
+    expect(r311.response.headers).toEqual({ ...upstream.headers, 'x-flow': 'f' });
+  });
+
+  it('a map with a null value removes that header too; a flow that gives no map changes nothing', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'H', type: 'jq', jq: '{"x-a": null, "x-b": "b"}', output: 'service_request.headers' }] }, { headers: { 'X-A': 'a', 'X-C': 'c' } });
+    expect(r.serviceRequest!.headers).toEqual({ 'x-b': 'b' });
+    const none = await run({ dialect: '3.10', nodes: [{ name: 'H', type: 'jq', jq: 'empty', output: 'service_request.headers' }] }, { headers: { 'X-A': 'a' } });
+    expect(none.serviceRequest!.headers).toEqual({ 'X-A': 'a' });
+  });
+});

@@ -96,6 +96,9 @@ const flows: Record<string, Flow> = {
       { type: 'exit', status: 200, inputs: [{ body: 'J' }] },
     ],
   },
+  responseheaders: {
+    nodes: [{ name: 'H', type: 'jq', jq: '{"x-flow": "f"}', outputs: [{ value: 'response.headers' }] }],
+  },
   traceproxy: {
     debug: true,
     nodes: [{ name: 'SEEN', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '$up.upstream' }],
@@ -335,6 +338,26 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     expect(seen.headers['x-hello']).toBe('World');
     expect(seen.headers['x-country']).toBe('Brazil');
     expect(seen.body).toBe('Coordinates for Sapucaia do Sul, Brazil are (-29.8, -51.1).');
+  });
+
+  it('src/filter.rs set_http_request_headers: that header map replaces the client\'s headers; Host, the body\'s framing and the gateway\'s proxy headers are the gateway\'s', async () => {
+    const r = await call(gw.proxyUrl, '/servicerequest', { headers: { 'user-agent': 'tester', 'x-client': 'c', accept: 'text/html' } });
+    const seen = echoed(r);
+    expect(Object.keys(seen.headers).filter((k) => !k.startsWith('x-forwarded-')).sort()).toEqual(
+      ['connection', 'content-length', 'content-type', 'host', 'x-country', 'x-datakit-request-id', 'x-hello', 'x-real-ip'],
+    );
+  });
+
+  it('src/filter.rs set_http_response_headers: a header map into response.headers replaces the service\'s headers; the body, its framing and the gateway\'s own headers stay', async () => {
+    const r = await call(gw.proxyUrl, '/responseheaders');
+    expect(r.status).toBe(200);
+    expect(r.headers['x-flow']).toBe('f');
+    expect(r.headers['x-upstream']).toBeUndefined();
+    expect(r.headers['content-type']).toBeUndefined();
+    expect(echoed(r).upstream).toBe('up');
+    // the service answered chunked: the framing kept is its transfer-encoding; the gateway's own headers come after the flow
+    expect(r.headers['transfer-encoding']).toBe('chunked');
+    expect(r.headers.via).toMatch(/datakit-gateway/);
   });
 
   it('examples/property: properties read and written, map-shaped inputs read as $variables in a filter chain, an unset one is null, a set one has no output', async () => {
