@@ -17,7 +17,8 @@ const at = process.argv.indexOf('--outdir');
 const out = at > 0 ? process.argv[at + 1] : join(root, 'build', 'studio');
 const require = createRequire(import.meta.url);
 
-// host/jq imports node:vm (regex time budget); the page gets a stand-in.
+// host/jq imports node:vm (regex time budget); the page gets a stand-in
+// (and Buffer, below).
 // Templates use Handlebars' own browser build.
 const browserAliases = {
   name: 'studio-browser-aliases',
@@ -38,6 +39,8 @@ const result = await build({
   metafile: true,
   legalComments: 'none',
   plugins: [browserAliases],
+  // host/jq uses Node's Buffer global
+  inject: [join(studio, 'shims', 'buffer.ts')],
   logLevel: 'warning',
 });
 

@@ -6,7 +6,7 @@
  * Served at /studio by the gateway's Admin listener and by `datakit studio`.
  */
 import YAML from 'yaml';
-import { BrowserHost, type CannedAnswer, type ConfigureError, type ConfigureReport, type RunResult, type SampleRequest } from './browser-host.js';
+import { BrowserHost, type CannedAnswer, type ConfigureError, type ConfigureReport, type RunOptions, type RunResult, type SampleRequest } from './browser-host.js';
 import { readFlowSource, type FlowSource } from './source-map.js';
 import { overlayFromTrace, type Overlay } from './trace.js';
 import { flowGraph, type ReportedNode } from '../graph/model.js';
@@ -369,6 +369,8 @@ async function main(): Promise<void> {
   });
   await loadPluginList();
   await setEditor(await initialFlow());
+  // for scripts driving the page (the host conformance kit runs its cases through it)
+  (window as unknown as { datakitStudio: unknown }).datakitStudio = { run: (flow: Record<string, unknown>, sample: SampleRequest, options: RunOptions) => host.run(flow, sample, options) };
   document.body.dataset.ready = 'true';
 }
 

@@ -34,8 +34,9 @@ describe('studio bundle', () => {
     expect(inputs).toContain('node_modules/handlebars/dist/handlebars.js');
     expect(inputs).toContain('host/graph/layout.ts');
     expect(inputs.some((p) => p.startsWith('node_modules/elkjs/'))).toBe(true);
-    // node:vm is replaced by the page's stand-in; no other Node built-in is reached
+    // node:vm is replaced by the page's stand-in, Buffer by the buffer package; no Node built-in is reached
     expect(inputs).toContain('host/studio/shims/vm.ts');
+    expect(inputs).toContain('node_modules/buffer/index.js');
     expect(inputs.filter((p) => p.startsWith('node:'))).toEqual([]);
   });
 
