@@ -654,6 +654,14 @@ function runCache(ctx: Ctx, n: PNode): NodeResult {
   return dispatchAsync(ctx, w, payload);
 }
 
+/**
+ * Inputs from these sizes are converted in a host worker thread (async), not
+ * inline: about 2 ms of conversion (host/capabilities/xml-worker.ts has the
+ * same numbers and the measurements).
+ */
+const XML_TO_JSON_WORKER_BYTES: i32 = 16 * 1024;
+const JSON_TO_XML_WORKER_BYTES: i32 = 64 * 1024;
+
 function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
   const xml = stringInput(ctx, n, 'XML');
   if (xml === null) {
@@ -662,9 +670,14 @@ function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
     if (got !== null && !got.isNull()) return NodeResult.failed('invalid value for node-wise input: expected string, got ' + valueTypeName(got));
     return NodeResult.failed('xml_to_json needs a string input');
   }
+  if (xml!.byteLength >= XML_TO_JSON_WORKER_BYTES) return dispatchAsync(ctx, opJson('xml_to_json', n, ''), xml);
   const r = callHost(opJson('xml_to_json', n, ''), xml!);
   if (!r.ok) return NodeResult.failed(r.text);
-  const v = rawJson(r.data);
+  return xmlToJsonDone(ctx, n, r.data);
+}
+
+function xmlToJsonDone(ctx: Ctx, n: PNode, data: ArrayBuffer): NodeResult {
+  const v = rawJson(data);
   if (v === null) return NodeResult.failed('xml_to_json: invalid result from host');
   ctx.selfs[n.index] = v;
   return NodeResult.done();
@@ -673,11 +686,21 @@ function runXmlToJson(ctx: Ctx, n: PNode): NodeResult {
 function runJsonToXml(ctx: Ctx, n: PNode): NodeResult {
   let v = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
   if (v === null) v = Value.nul();
-  const r = callHost(opJson('json_to_xml', n, ''), v.toJson());
+  const json = v.toJson();
+  if (json.byteLength >= JSON_TO_XML_WORKER_BYTES) {
+    // the input waits in the node's slot until the answer: its sensitivity carries over
+    ctx.selfs[n.index] = v;
+    return dispatchAsync(ctx, opJson('json_to_xml', n, ''), json);
+  }
+  const r = callHost(opJson('json_to_xml', n, ''), json);
   if (!r.ok) return NodeResult.failed(r.text);
-  const out = Value.fromBytes(r.data);
+  return jsonToXmlDone(ctx, n, r.data, v.sensitive);
+}
+
+function jsonToXmlDone(ctx: Ctx, n: PNode, data: ArrayBuffer, sensitive: bool): NodeResult {
+  const out = Value.fromBytes(data);
   out.ctype = 'application/xml';
-  out.sensitive = v.sensitive;
+  out.sensitive = sensitive;
   ctx.selfs[n.index] = out;
   return NodeResult.done();
 }
@@ -737,6 +760,13 @@ export function asyncAnswered(ctx: Ctx, n: PNode, ok: bool, data: ArrayBuffer): 
       return NodeResult.done();
     }
     return setObjectOutputs(ctx, n, data, false);
+  }
+  if (n.type == NodeType.XML_TO_JSON || n.type == NodeType.JSON_TO_XML) {
+    const input = ctx.selfs[n.index];
+    ctx.selfs[n.index] = null;
+    if (!ok) return NodeResult.failed(String.UTF8.decode(data));
+    if (n.type == NodeType.XML_TO_JSON) return xmlToJsonDone(ctx, n, data);
+    return jsonToXmlDone(ctx, n, data, input !== null && input.sensitive);
   }
   if (!ok) return NodeResult.failed(String.UTF8.decode(data));
   // jwt_sign's token and claims stay sensitive if the key was

@@ -35,6 +35,12 @@ export interface Limits {
   value_bytes: number;
   /** an upstream's whole answer (headers and body) must arrive within this, however slowly it drips (504 before the headers went out) */
   upstream_response_timeout_ms: number;
+  /** largest XML document an xml_to_json node converts */
+  xml_input_bytes: number;
+  /** deepest element nesting xml_to_json accepts (and JSON nesting json_to_xml writes) */
+  xml_depth: number;
+  /** wall-clock budget of one XML conversion run in the worker thread (large inputs); the worker is stopped past it */
+  xml_time_ms: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -51,6 +57,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   call_response_body_bytes: 10 * 1024 * 1024,
   value_bytes: 16 * 1024 * 1024,
   upstream_response_timeout_ms: 300_000,
+  xml_input_bytes: 10 * 1024 * 1024,
+  xml_depth: 256,
+  xml_time_ms: 10_000,
 });
 
 export type LimitName = keyof Limits;
@@ -67,6 +76,9 @@ export const FLOW_LIMITS: readonly LimitName[] = [
   'template_output_bytes',
   'call_response_body_bytes',
   'value_bytes',
+  'xml_input_bytes',
+  'xml_depth',
+  'xml_time_ms',
 ];
 
 /**

@@ -6,11 +6,16 @@
  * XML entities and numeric character references. DOCTYPE declarations are
  * rejected outright, so neither external entities (XXE) nor internal entity
  * expansion (billion laughs) can ever happen. Input size and nesting depth
- * are bounded. The conversions follow Kong 3.13+'s node reference, examples
- * and plugin schema (docs/compat.md#xml); docs/capabilities.md has the rules
- * and the supported XPath subset.
+ * are bounded (limits.xml_input_bytes, limits.xml_depth). The conversions
+ * follow Kong 3.13+'s node reference, examples and plugin schema
+ * (docs/compat.md#xml); docs/capabilities.md has the rules and the supported
+ * XPath subset. Large inputs run this same code in a worker (xml-worker.ts).
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
+
+/** The limits a conversion checks (`limits.xml_input_bytes`, `limits.xml_depth`). */
+export type XmlLimits = Pick<Limits, 'xml_input_bytes' | 'xml_depth'>;
 
 export interface XmlToJsonOptions {
   text_block_name?: string | null /* default '#text' */;
@@ -37,10 +42,10 @@ export class XmlError extends Error {
   }
 }
 
-/** Largest accepted XML document (characters). */
-export const MAX_XML_SIZE = 10 * 1024 * 1024;
-/** Deepest accepted element nesting (and JSON nesting for json_to_xml). */
-export const MAX_XML_DEPTH = 256;
+/** Default largest XML document (bytes): `limits.xml_input_bytes`. */
+export const MAX_XML_SIZE = DEFAULT_LIMITS.xml_input_bytes;
+/** Default deepest element nesting (and JSON nesting for json_to_xml): `limits.xml_depth`. */
+export const MAX_XML_DEPTH = DEFAULT_LIMITS.xml_depth;
 
 export const DEFAULT_TEXT_BLOCK_NAME = '#text';
 /** for direct library callers only: a flow must set the block or the prefix */
@@ -170,7 +175,7 @@ function decodeEntities(s: string): string {
   });
 }
 
-const parser = new XMLParser({
+const PARSER_OPTIONS = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -183,24 +188,45 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   removeNSPrefix: false,
-  maxNestedTags: MAX_XML_DEPTH,
-});
+} as const;
 
-function parseDocument(xml: unknown): XDocument {
+/** One parser per depth limit in use (the parser's own nesting check is a backstop behind quickDepth). */
+const parsers = new Map<number, XMLParser>();
+function parserFor(depth: number): XMLParser {
+  let p = parsers.get(depth);
+  if (!p) {
+    p = new XMLParser({ ...PARSER_OPTIONS, maxNestedTags: depth });
+    parsers.set(depth, p);
+  }
+  return p;
+}
+
+function tooDeep(what: 'XML' | 'JSON', depth: number): LimitExceeded {
+  return new LimitExceeded('xml_depth', `${what} nesting too deep: more than ${depth} levels (limits.xml_depth)`);
+}
+
+function checkInputSize(bytes: number, limit: number): void {
+  if (bytes > limit) {
+    throw new LimitExceeded('xml_input_bytes', `XML document too large: ${bytes} bytes (limit ${limit}, limits.xml_input_bytes)`);
+  }
+}
+
+function parseDocument(xml: unknown, limits: XmlLimits, knownBytes?: number): XDocument {
   if (typeof xml !== 'string') {
-    if (xml instanceof Uint8Array) xml = new TextDecoder().decode(xml);
-    else throw new XmlError(`xml_to_json expects a string, got ${xml === null ? 'null' : typeof xml}`);
+    if (xml instanceof Uint8Array) {
+      checkInputSize(xml.byteLength, limits.xml_input_bytes);
+      knownBytes = xml.byteLength;
+      xml = new TextDecoder().decode(xml);
+    } else throw new XmlError(`xml_to_json expects a string, got ${xml === null ? 'null' : typeof xml}`);
   }
   const text = xml as string;
-  if (text.length > MAX_XML_SIZE) {
-    throw new XmlError(`XML document too large: ${text.length} characters (limit ${MAX_XML_SIZE})`);
-  }
+  checkInputSize(knownBytes ?? Buffer.byteLength(text, 'utf8'), limits.xml_input_bytes);
+  const maxDepth = limits.xml_depth;
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlError('DOCTYPE and ENTITY declarations are not allowed (entity expansion is disabled)');
   }
   if (text.trim() === '') throw new XmlError('invalid XML: empty document');
-  const depth = quickDepth(text);
-  if (depth > MAX_XML_DEPTH) throw new XmlError(`XML nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+  if (quickDepth(text, maxDepth) > maxDepth) throw tooDeep('XML', maxDepth);
 
   const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (v !== true) {
@@ -209,10 +235,10 @@ function parseDocument(xml: unknown): XDocument {
   }
   let ordered: unknown[];
   try {
-    ordered = parser.parse(text) as unknown[];
+    ordered = parserFor(maxDepth).parse(text) as unknown[];
   } catch (e) {
     const msg = (e as Error).message;
-    if (/nested tags/i.test(msg)) throw new XmlError(`XML nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+    if (/nested tags/i.test(msg)) throw tooDeep('XML', maxDepth);
     throw new XmlError(`invalid XML: ${msg}`);
   }
   let order = 0;
@@ -253,7 +279,7 @@ function parseDocument(xml: unknown): XDocument {
  * Cheap upper bound of the element nesting depth, computed before any
  * recursive processing so a hostile document cannot exhaust the stack.
  */
-function quickDepth(s: string): number {
+function quickDepth(s: string, stopAbove: number): number {
   let depth = 0;
   let max = 0;
   let i = s.indexOf('<');
@@ -278,6 +304,7 @@ function quickDepth(s: string): number {
       if (s.charCodeAt(gt - 1) !== 47) {
         depth++;
         if (depth > max) max = depth;
+        if (max > stopAbove) return max;
       }
       i = s.indexOf('<', gt);
       continue;
@@ -366,7 +393,11 @@ function groupElements(elements: XElement[], ctx: ToJsonCtx, into: Record<string
   return into;
 }
 
-export function xmlToJson(xml: string, options: XmlToJsonOptions = {}): unknown {
+export function xmlToJson(xml: string | Uint8Array, options: XmlToJsonOptions = {}, limits: XmlLimits = DEFAULT_LIMITS): unknown {
+  return xmlToJsonParsed(parseDocument(xml, limits), options);
+}
+
+function xmlToJsonParsed(doc: XDocument, options: XmlToJsonOptions): unknown {
   const ctx: ToJsonCtx = {
     text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
     block: options.attributes_block_name ? options.attributes_block_name : null,
@@ -375,7 +406,6 @@ export function xmlToJson(xml: string, options: XmlToJsonOptions = {}): unknown 
     recognize: options.recognize_type !== false,
     textAsProperty: options.text_as_property === true,
   };
-  const doc = parseDocument(xml);
   const root = doc.children[0];
 
   if (options.xpath !== undefined && options.xpath !== null && options.xpath !== '') {
@@ -649,6 +679,7 @@ interface ToXmlCtx {
   text: string;
   block: string | null;
   prefix: string;
+  maxDepth: number;
 }
 
 function checkName(name: string): string {
@@ -670,7 +701,7 @@ function scalarText(v: unknown, what: string): string {
 }
 
 function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number, out: string[]): void {
-  if (depth > MAX_XML_DEPTH) throw new XmlError(`JSON nesting too deep: more than ${MAX_XML_DEPTH} levels`);
+  if (depth > ctx.maxDepth) throw tooDeep('JSON', ctx.maxDepth);
   if (Array.isArray(value)) {
     // repeated elements; nested arrays are flattened; [] is an empty element (Kong)
     if (value.length === 0) out.push(`<${checkName(name)}/>`);
@@ -710,8 +741,9 @@ function emitElement(name: string, value: unknown, ctx: ToXmlCtx, depth: number,
   out.push(body === '' ? `<${name}${attrs.join('')}/>` : `<${name}${attrs.join('')}>${body}</${name}>`);
 }
 
-export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): string {
+export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}, limits: Pick<Limits, 'xml_depth'> = DEFAULT_LIMITS): string {
   const ctx: ToXmlCtx = {
+    maxDepth: limits.xml_depth,
     text: options.text_block_name || DEFAULT_TEXT_BLOCK_NAME,
     block: options.attributes_block_name ? options.attributes_block_name : null,
     // a flow must set the block or the prefix (checked at load); '@' serves direct callers
@@ -758,4 +790,41 @@ export function jsonToXml(value: unknown, options: JsonToXmlOptions = {}): strin
     else emitElement(DEFAULT_ROOT_ELEMENT_NAME, value, ctx, 0, out);
   }
   return out.join('');
+}
+
+// ---------------------------------------------------------------------------
+// the conversions as the engine asks for them: bytes in, bytes out
+
+export type XmlOperation = 'xml_to_json' | 'json_to_xml';
+
+export function isXmlOperation(op: string): op is XmlOperation {
+  return op === 'xml_to_json' || op === 'json_to_xml';
+}
+
+/** The checks that need no parsing (the document's size), so a worker is not handed a document it would refuse. */
+export function checkXmlInput(op: XmlOperation, data: Uint8Array, limits: XmlLimits): void {
+  if (op === 'xml_to_json') checkInputSize(data.byteLength, limits.xml_input_bytes);
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/**
+ * One conversion on the bytes the engine sends: the XML text or the JSON
+ * value, answering JSON text or XML text. The inline path and the worker
+ * thread both run this, so their answers are the same bytes.
+ */
+export function runXmlOperation(op: XmlOperation, data: Uint8Array | undefined, options: Record<string, unknown>, limits: XmlLimits): Uint8Array {
+  const input = data ?? new Uint8Array(0);
+  checkXmlInput(op, input, limits);
+  if (op === 'xml_to_json') {
+    const text = fromUtf8.decode(input);
+    const doc = xmlToJsonText(text, options as XmlToJsonOptions, limits, input.byteLength);
+    return utf8.encode(doc);
+  }
+  return utf8.encode(jsonToXml(JSON.parse(fromUtf8.decode(input)), options as JsonToXmlOptions, limits));
+}
+
+function xmlToJsonText(text: string, options: XmlToJsonOptions, limits: XmlLimits, bytes: number): string {
+  return JSON.stringify(xmlToJsonParsed(parseDocument(text, limits, bytes), options) ?? null);
 }

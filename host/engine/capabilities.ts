@@ -1,12 +1,7 @@
 import { createCacheBackend, validateCacheResource, type CacheBackend, type CacheResourceConfig } from '../capabilities/cache.js';
-import {
-  jsonToXml,
-  validateJsonToXmlOptions,
-  validateXmlToJsonOptions,
-  xmlToJson,
-  type JsonToXmlOptions,
-  type XmlToJsonOptions,
-} from '../capabilities/xml.js';
+import { checkXmlInput, isXmlOperation, runXmlOperation, validateJsonToXmlOptions, validateXmlToJsonOptions } from '../capabilities/xml.js';
+import { XmlWorkerPool, type XmlWorkerPoolOptions } from '../capabilities/xml-worker.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import {
   jwtDecode,
   jwtSign,
@@ -55,17 +50,28 @@ export function validateOptions(kind: string, options: unknown): string[] {
  */
 export class Capabilities {
   private readonly caches = new Map<string, CacheBackend>();
+  private xmlPool?: XmlWorkerPool;
 
-  /** host_call: synchronous operations. Returns the result bytes; throws with the message. */
-  sync(op: CapabilityOp, data: Uint8Array | undefined): Uint8Array {
+  constructor(private readonly options: { xmlWorkers?: XmlWorkerPoolOptions } = {}) {}
+
+  /** XML conversion worker threads running now (started on the first large conversion). */
+  get xmlWorkers(): number {
+    return this.xmlPool?.workers ?? 0;
+  }
+
+  /**
+   * host_call: synchronous operations. Returns the result bytes; throws with
+   * the message. `limits` are the running request's (the flow's own).
+   */
+  sync(op: CapabilityOp, data: Uint8Array | undefined, limits: Limits = DEFAULT_LIMITS): Uint8Array {
     const options = (op.options ?? {}) as Record<string, unknown>;
     switch (op.op) {
       case 'validate':
         return encoder.encode(JSON.stringify(validateOptions(op.kind ?? '', op.options)));
       case 'xml_to_json':
-        return encoder.encode(JSON.stringify(xmlToJson(decoder.decode(data), options as XmlToJsonOptions) ?? null));
       case 'json_to_xml':
-        return encoder.encode(jsonToXml(JSON.parse(decoder.decode(data)), options as JsonToXmlOptions));
+        // small inputs: inline costs less than a worker round trip
+        return runXmlOperation(op.op, data, options, limits);
       case 'jwt_decode':
         return encoder.encode(JSON.stringify(jwtDecode(decoder.decode(data))));
       default:
@@ -83,8 +89,15 @@ export class Capabilities {
     return c;
   }
 
-  /** async_dispatch: operations that wait (cache backends, JWT crypto). */
-  async async(op: CapabilityOp, data: Uint8Array | undefined): Promise<Uint8Array> {
+  /** async_dispatch: operations that wait (cache backends, JWT crypto, large XML conversions). */
+  async async(op: CapabilityOp, data: Uint8Array | undefined, limits: Limits = DEFAULT_LIMITS): Promise<Uint8Array> {
+    if (isXmlOperation(op.op)) {
+      const input = data ?? new Uint8Array(0);
+      // refused before the copy to the worker
+      checkXmlInput(op.op, input, limits);
+      this.xmlPool ??= new XmlWorkerPool(this.options.xmlWorkers);
+      return this.xmlPool.convert(op.op, input, (op.options ?? {}) as Record<string, unknown>, limits);
+    }
     switch (op.op) {
       case 'cache_get': {
         const r = await this.cache(op.cache!).get(op.key!);
@@ -114,6 +127,8 @@ export class Capabilities {
   async close(): Promise<void> {
     const all = [...this.caches.values()];
     this.caches.clear();
-    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
+    const pool = this.xmlPool;
+    this.xmlPool = undefined;
+    await Promise.all([...all.map((c) => c.close().catch(() => undefined)), pool?.close()]);
   }
 }

@@ -331,11 +331,16 @@ export class EngineInstance {
     }
   }
 
-  /** value_bytes of the request the running export acts for (the configuring limits outside requests) */
-  private resultLimit(): number {
+  /** the limits of the request the running export acts for (the configuring limits outside requests) */
+  private activeLimits(): Limits {
     const ctx = this.active.length > 0 ? this.active[this.active.length - 1] : 0;
     const hooks = ctx !== 0 ? this.contexts.get(ctx) : undefined;
-    return valueBytes(hooks !== undefined ? hooks.limits : this.rt.configuringLimits);
+    return hooks !== undefined ? hooks.limits : this.rt.configuringLimits;
+  }
+
+  /** value_bytes of the request the running export acts for */
+  private resultLimit(): number {
+    return valueBytes(this.activeLimits());
   }
 
   private ok(data: Uint8Array, what: string): number {
@@ -624,13 +629,14 @@ export class EngineInstance {
       host_call: (ptr: number, len: number, dptr: number, dlen: number) => {
         try {
           const op = JSON.parse(this.text(ptr, len)) as CapabilityOp;
-          return this.ok(o.capabilities.sync(op, dlen >= 0 ? this.copyOut(dptr, dlen) : undefined), `${op.op} result`);
+          return this.ok(o.capabilities.sync(op, dlen >= 0 ? this.copyOut(dptr, dlen) : undefined, this.activeLimits()), `${op.op} result`);
         } catch (e) {
           return this.err((e as Error).message);
         }
       },
       async_dispatch: (ctx: number, ptr: number, len: number, dptr: number, dlen: number) => {
-        if (!this.contexts.has(ctx)) return this.err('unknown request context');
+        const hooks = this.contexts.get(ctx);
+        if (!hooks) return this.err('unknown request context');
         let op: CapabilityOp;
         try {
           op = JSON.parse(this.text(ptr, len)) as CapabilityOp;
@@ -641,7 +647,7 @@ export class EngineInstance {
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
         this.calls.set(token, { ctx, cancel: new CallCancel() });
-        o.capabilities.async(op, data).then(
+        o.capabilities.async(op, data, hooks.limits).then(
           (result) => {
             if (!this.calls.delete(token)) return;
             this.deliverAsync(ctx, token, 1, result, `${op.op} result`);

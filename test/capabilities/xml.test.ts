@@ -247,7 +247,7 @@ describe('xmlToJson', () => {
 
     it('bounds the input size', () => {
       const huge = '<a>' + 'x'.repeat(MAX_XML_SIZE) + '</a>';
-      expect(() => xmlToJson(huge, {})).toThrow(/^XML document too large: \d+ characters \(limit 10485760\)$/);
+      expect(() => xmlToJson(huge, {})).toThrow(/^XML document too large: \d+ bytes \(limit 10485760, limits.xml_input_bytes\)$/);
     });
 
     it('bounds the nesting depth (no stack overflow, no hang)', () => {
