@@ -46,7 +46,13 @@ export async function startStudio(opts: { flowFile?: string; listen?: string }):
   return { app, url: `http://${shownHost}:${bound}/studio` };
 }
 
-export async function studioCli(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number | void> {
+/** `started` receives the running server (tests close it; the command itself runs until interrupted). */
+export async function studioCli(
+  args: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  started?: (app: FastifyInstance) => void,
+): Promise<number | void> {
   const parsed = parseCommand({ help: STUDIO_HELP, operands: { min: 0, max: 1 }, options: { listen: { type: 'string' } } }, args, out, err);
   if (typeof parsed === 'number') return parsed;
   const flowFile = parsed.operands[0];
@@ -55,7 +61,8 @@ export async function studioCli(args: string[], out: NodeJS.WritableStream = pro
     const listen = parsed.values.listen;
     if (listen !== undefined) parseListen(listen);
     if (!studioPagePath()) err.write('datakit studio: build/studio/index.html is missing (node scripts/build-studio.mjs); the page answers 503 until it is built\n');
-    const { url } = await startStudio({ flowFile, listen });
+    const { app, url } = await startStudio({ flowFile, listen });
+    started?.(app);
     const host = new URL(url).hostname;
     if (!LOOPBACK.has(host)) err.write(`datakit studio: listening on ${host}, beyond loopback: anyone who can connect can use the page\n`);
     out.write(`flow studio: ${url}\n`);
