@@ -33,7 +33,7 @@ import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bo
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 import { traceFail310, traceReport310, traceResponse310, traceResume310, traceRun310, traceValues310, traceWait310 } from './trace310';
-import { decodeForm, DIALECT_310, KEPT_REQUEST_HEADERS_310, KEPT_RESPONSE_HEADERS_310, lowerCaseHeaders, query310, replacingHeaders310, traceHeaderOn310 } from './dialect';
+import { decodeForm, DIALECT_310, KEPT_REQUEST_HEADERS_310, KEPT_RESPONSE_HEADERS_310, lowerCaseHeaders, query310, queryValues310, replacingHeaders310, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
 export const S_RUNNING: i32 = 1;
@@ -625,7 +625,7 @@ export class Ctx {
     }
     if (i == N_SERVICE_REQUEST && ins[2] !== null) {
       w.str(',"query":');
-      writeJson(w, ins[2]!);
+      writeJson(w, this.plan.dialect == DIALECT_310 ? queryValues310(ins[2]!) : ins[2]!);
     }
     bodyOut.push(enc !== null ? enc.bytes : null);
     return null;

@@ -187,3 +187,34 @@ export function replacingHeaders310(map: Value, current: Value | null, kept: str
   }
   return out !== null ? out! : map;
 }
+
+/**
+ * A query map as 3.10 wrote it to a url (src/payload.rs to_pwm_query):
+ * strings as they are, `null` as the bare name, any other value (`true`,
+ * numbers, objects; a list's non-string items, `null` included) as its
+ * JSON text, so `{"flag": true}` is `flag=true`.
+ */
+export function queryValues310(q: Value): Value {
+  if (q.typeKind() != Kind.OBJ) return q;
+  q.resolve();
+  const out = Value.obj();
+  out.sensitive = q.sensitive;
+  for (let i = 0; i < q.keys!.length; i++) {
+    const v = q.vals![i];
+    const k = v.typeKind();
+    if (k == Kind.STR || k == Kind.NULL) out.set(q.keys![i], v);
+    else if (k == Kind.ARR) {
+      const items = v.resolve().items!;
+      const list = Value.arr();
+      for (let j = 0; j < items.length; j++) list.push(items[j].typeKind() == Kind.STR ? items[j] : jsonText(items[j]));
+      out.set(q.keys![i], list);
+    } else out.set(q.keys![i], jsonText(v));
+  }
+  return out;
+}
+
+function jsonText(v: Value): Value {
+  const s = Value.str(v.toJsonString());
+  s.sensitive = v.sensitive;
+  return s;
+}

@@ -33,7 +33,7 @@ import {
   LENGTH_SET,
 } from './http';
 import { valueTypeName } from './trace';
-import { decodeForm, DIALECT_310, lowerCaseHeaders, withoutQuery } from './dialect';
+import { decodeForm, DIALECT_310, lowerCaseHeaders, queryValues310, withoutQuery } from './dialect';
 
 export class NodeResult {
   static readonly DONE: i32 = 0;
@@ -109,6 +109,8 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
     if (n.selfConn !== null) {
       input = self === null ? Value.nul() : self;
       sensitive = self !== null && self.sensitive;
+    } else if (unconnected310(ctx, n)) {
+      input = Value.nul();
     } else {
       input = Value.obj();
       for (let p = 0; p < n.inPorts.length; p++) {
@@ -141,6 +143,8 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
       else writeJson(w, v);
       sensitive = v.sensitive;
     }
+  } else if (unconnected310(ctx, n)) {
+    w.str('null');
   } else {
     // named inputs: an object whose keys are the input names (only those the filter reads, when it says)
     w.byte(0x7b);
@@ -174,6 +178,11 @@ function runJq(ctx: Ctx, n: PNode): NodeResult {
   if (arr === null || arr.kind != Kind.ARR) return NodeResult.failed('jq: invalid result from host');
   setJqOutputs(ctx, n, arr.items!, sensitive);
   return NodeResult.done();
+}
+
+/** 3.10 ran every filter on a null input (src/nodes/jq.rs): without inputs, `.` is null rather than an empty object. */
+function unconnected310(ctx: Ctx, n: PNode): bool {
+  return ctx.plan.dialect == DIALECT_310 && n.selfConn === null && n.inPorts.length == 0;
 }
 
 /** A jq node's outputs from its results: the first is the node's value, the k-th feeds output port k. */
@@ -402,8 +411,8 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   }
   if (url.length == 0) return NodeResult.failed('no url: the url input is null and the node sets no url attribute');
   const query = ins[2];
-  // 3.10's query input replaced the url's query
-  if (query !== null && !query.isNull()) url = mergeQuery(ctx.plan.dialect == DIALECT_310 ? withoutQuery(url) : url, query);
+  // 3.10's query input replaced the url's query, its values written as 3.10 wrote them
+  if (query !== null && !query.isNull()) url = ctx.plan.dialect == DIALECT_310 ? mergeQuery(withoutQuery(url), queryValues310(query)) : mergeQuery(url, query);
 
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;

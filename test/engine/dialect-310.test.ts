@@ -534,3 +534,39 @@ describe('3.10 header maps replace every header (src/filter.rs set_http_request_
     expect(none.serviceRequest!.headers).toEqual({ 'X-A': 'a' });
   });
 });
+
+describe('3.10 query maps written to a url (src/payload.rs to_pwm_query)', () => {
+  it('into a call\'s query: `flag=true`, numbers as JSON text, null the bare name (3.11+: `true` is the bare name)', async () => {
+    const cfg = (dialect: string) => ({
+      dialect,
+      nodes: [
+        { name: 'Q', type: 'jq', jq: '{flag: true, n: 2, bare: null}' },
+        { name: 'C', type: 'call', url: `${api.url}/q?old=1`, inputs: { query: 'Q' } },
+        { type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    expect((bodyJson((await run(cfg('3.10'))).response.body) as { url: string }).url).toBe('/q?flag=true&n=2&bare');
+    expect((bodyJson((await run(cfg('3.11'))).response.body) as { url: string }).url).toBe('/q?old=1&flag&n=2&bare');
+  });
+
+  it('into service_request.query: `true` and numbers as their JSON text (`flag=true`), null the bare name, a list\'s non-strings as JSON text', async () => {
+    const cfg = (dialect: string) => ({ dialect, nodes: [{ name: 'Q', type: 'jq', jq: '{flag: true, off: false, n: 2, none: null, s: "x", list: ["a", null, 1]}', output: 'service_request.query' }] });
+    const r310 = await run(cfg('3.10'));
+    expect(r310.serviceRequest!.query).toEqual({ flag: 'true', off: 'false', n: '2', none: null, s: 'x', list: ['a', 'null', '1'] });
+    const r311 = await run(cfg('3.11'));
+    expect(r311.serviceRequest!.query).toEqual({ flag: true, off: false, n: 2, none: null, s: 'x', list: ['a', null, 1] });
+  });
+});
+
+describe('3.10 jq input (src/nodes/jq.rs exec: `let input = Val::Null`)', () => {
+  it('a jq node without inputs runs on null; 3.11+ gives it an empty object', async () => {
+    const cfg = (dialect: string) => ({ dialect, nodes: [{ name: 'J', type: 'jq', jq: '[., type]' }, { type: 'exit', inputs: { body: 'J' } }] });
+    expect(bodyJson((await run(cfg('3.10'))).response.body)).toEqual([null, 'null']);
+    expect(bodyJson((await run(cfg('3.11'))).response.body)).toEqual([{}, 'object']);
+  });
+
+  it('also for a filter simple enough to run in the engine', async () => {
+    const r = await run({ dialect: '3.10', nodes: [{ name: 'J', type: 'jq', jq: '.' }, { name: 'K', type: 'jq', inputs: [{ v: 'J' }], jq: '[$v]' }, { type: 'exit', inputs: { body: 'K' } }] });
+    expect(bodyJson(r.response.body)).toEqual([null]);
+  });
+});

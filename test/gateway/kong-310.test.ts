@@ -96,6 +96,9 @@ const flows: Record<string, Flow> = {
       { type: 'exit', status: 200, inputs: [{ body: 'J' }] },
     ],
   },
+  queryflags: {
+    nodes: [{ name: 'Q', type: 'jq', jq: '{flag: true, n: 2, bare: null}', outputs: [{ value: 'service_request.query' }] }],
+  },
   responseheaders: {
     nodes: [{ name: 'H', type: 'jq', jq: '{"x-flow": "f"}', outputs: [{ value: 'response.headers' }] }],
   },
@@ -346,6 +349,12 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     expect(Object.keys(seen.headers).filter((k) => !k.startsWith('x-forwarded-')).sort()).toEqual(
       ['connection', 'content-length', 'content-type', 'host', 'x-country', 'x-datakit-request-id', 'x-hello', 'x-real-ip'],
     );
+  });
+
+  it('src/payload.rs to_pwm_query: a query map\'s `true` and numbers reach the service as their JSON text, `null` as the bare name', async () => {
+    const r = await call(gw.proxyUrl, '/queryflags?old=1');
+    expect(r.status).toBe(200);
+    expect(echoed(r).url).toBe('/?flag=true&n=2&bare');
   });
 
   it('src/filter.rs set_http_response_headers: a header map into response.headers replaces the service\'s headers; the body, its framing and the gateway\'s own headers stay', async () => {
