@@ -251,6 +251,8 @@ function runOverlay(run: RunResult, traced: Overlay): Overlay {
     if (t?.status === 'error' && run.failure?.node?.name === n.name) out[n.name].error = run.failure.message;
   }
   for (const [name, o] of Object.entries(traced)) if (!out[name]) out[name] = o;
+  // the traced run answered with its trace, so its response node never ran; this run's did
+  if (out.response && !run.failure) out.response = { ...out.response, status: 'complete' };
   return out;
 }
 
