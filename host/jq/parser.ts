@@ -109,6 +109,9 @@ export class Parser {
   private jaqObjectValues = false;
   // open brackets, as jq's lexer tracks them: a closer that matches none is INVALID_CHARACTER
   private brackets: string[] = [];
+  private prevTok: Token | null = null;
+  // open `if ... end` and `def ...;` (brackets count the rest), for the `expecting` texts
+  private keywordNesting = 0;
 
   constructor(src: string) {
     this.src = src;
@@ -123,7 +126,11 @@ export class Parser {
     // start one, or anything after a complete one, is reported as expecting the end
     if (!p.canStartExp()) p.unexpected('end of file');
     const node = p.parsePipe();
-    if (p.tok.kind !== 'eof') p.unexpected('end of file');
+    if (p.tok.kind !== 'eof') {
+      // after a bare `.` bison is still in a state with many choices (FIELD, string, '['): no list
+      const prev = p.prevTok;
+      p.unexpected(prev !== null && prev.kind === 'op' && prev.value === '.' ? undefined : 'end of file');
+    }
     return node;
   }
 
@@ -231,6 +238,7 @@ export class Parser {
   }
 
   private advance(): void {
+    this.prevTok = this.tok;
     this.tok = this.lex();
   }
 
@@ -277,6 +285,14 @@ export class Parser {
       `syntax error, unexpected ${this.tokName(t)}${expecting ? `, expecting ${expecting}` : ''} (Unix shell quoting issues?)`,
       t.start,
     );
+  }
+
+  /** bison's list after a complete expression at the top (no bracket open): the end only */
+  private atTop(): string | undefined {
+    // (the current token, already lexed, may itself be an opener)
+    const t = this.tok;
+    const own = t.kind === 'op' && (t.value === '(' || t.value === '[' || t.value === '{') ? 1 : 0;
+    return this.brackets.length - own === 0 && this.keywordNesting === 0 ? 'end of file' : undefined;
   }
 
   private canStartExp(): boolean {
@@ -370,7 +386,9 @@ export class Parser {
       }
       this.expectOp(':', "':'");
     } else this.expectOp(':', "'(' or ':'");
+    this.keywordNesting++;
     const body = this.parsePipe();
+    this.keywordNesting--;
     this.expectOp(';');
     return { name, params, body };
   }
@@ -444,7 +462,8 @@ export class Parser {
     return this.parsePostfixWithAs();
   }
 
-  private parsePostfixWithAs(): Node {
+  /** termOnly: a jq Term/PostTerm is required (try bodies): an `Exp '?'` is left to the caller */
+  private parsePostfixWithAs(termOnly = false): Node {
     // keyword-led expressions that extend to the right
     if (this.isKw('label')) {
       this.advance();
@@ -463,14 +482,21 @@ export class Parser {
         this.advance();
         handler = this.parsePostTry();
       }
-      return { kind: 'try', body, handler };
+      // `try .?` is `(try .)?`: the `?` belongs to the try expression (jq: Exp '?')
+      let node: Node = { kind: 'try', body, handler };
+      while (this.isOp('?')) {
+        this.advance();
+        node = { kind: 'try', body: node, handler: null };
+        this.expOptional = true;
+      }
+      return node;
     }
     if (this.isKw('def')) {
       return this.parsePipe();
     }
-    const term = this.parsePostfix();
+    const term = this.parsePostfix(termOnly);
     if (this.isKw('as')) {
-      if (this.expOptional) this.unexpected();
+      if (this.expOptional) this.unexpected(this.atTop());
       this.advance();
       const patterns: Pattern[] = [this.parsePattern()];
       while (this.isOp('?//')) {
@@ -490,7 +516,7 @@ export class Parser {
       this.advance();
       return { kind: 'neg', operand: this.parsePostTry() };
     }
-    return this.parsePostfixWithAs();
+    return this.parsePostfixWithAs(true);
   }
 
   private parsePattern(): Pattern {
@@ -502,7 +528,7 @@ export class Parser {
     if (this.isOp('[')) {
       this.advance();
       const elems: Pattern[] = [];
-      if (this.isOp(']')) this.unexpected("'$' or '[' or '{'");
+      if (this.isOp(']')) this.unexpected("BINDING or '[' or '{'");
       for (;;) {
         elems.push(this.parsePattern());
         if (this.isOp(',')) {
@@ -529,7 +555,7 @@ export class Parser {
       }
       return { kind: 'pobject', entries };
     }
-    this.unexpected("'$' or '[' or '{'");
+    this.unexpected("BINDING or '[' or '{'");
   }
 
   private parsePatternEntry(): PatternEntry {
@@ -564,7 +590,8 @@ export class Parser {
   /** set when the last parsed postfix term ended in `?` applied to a non-suffix term (jq: Exp '?') */
   private expOptional = false;
 
-  private parsePostfix(): Node {
+  /** termOnly: stop before a `?` that would make an `Exp '?'` (not allowed where jq wants a Term) */
+  private parsePostfix(termOnly = false): Node {
     const kwExp = this.isKw('if') || this.isKw('reduce') || this.isKw('foreach');
     const paren = this.isOp('(');
     let term = this.parsePrimary();
@@ -573,13 +600,15 @@ export class Parser {
     this.expOptional = kwExp;
     for (;;) {
       const t = this.tok;
-      if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[')))) this.unexpected();
+      if (this.expOptional && (t.kind === 'field' || (t.kind === 'op' && (t.value === '.' || t.value === '[')))) this.unexpected(this.atTop());
       if (t.kind === 'op' && t.value === '?') {
+        const step = lastWasSuffix && (term.kind === 'index' || term.kind === 'slice' || term.kind === 'iterate');
+        if (!step && termOnly) break;
         this.advance();
-        if (lastWasSuffix && (term.kind === 'index' || term.kind === 'slice' || term.kind === 'iterate')) {
+        if (step) {
           // jq: Term FIELD '?', Term '[' Exp ']' '?', Term '[' ']' '?' ...: only this indexing
           // step is optional (INDEX_OPT / EACH_OPT); the term before it, the key and later steps raise
-          term = { ...term, opt: true };
+          term = { ...(term as Extract<Node, { kind: 'index' | 'slice' | 'iterate' }>), opt: true };
         } else {
           // jq: Exp '?' (try Exp): no postfix or `as` after it
           this.expOptional = true;
@@ -709,7 +738,8 @@ export class Parser {
         return this.parseIf();
       case 'reduce': {
         this.advance();
-        const source = this.parsePostfix();
+        const source = this.parsePostfix(true);
+        if (this.isOp('?')) this.unexpected("FIELD or as or '.' or '['");
         this.expectKw('as');
         const pattern = this.parsePattern();
         this.expectOp('(', "'('");
@@ -721,7 +751,8 @@ export class Parser {
       }
       case 'foreach': {
         this.advance();
-        const source = this.parsePostfix();
+        const source = this.parsePostfix(true);
+        if (this.isOp('?')) this.unexpected("FIELD or as or '.' or '['");
         this.expectKw('as');
         const pattern = this.parsePattern();
         this.expectOp('(', "'('");
@@ -763,7 +794,7 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp(')');
+        this.expectOp(')', "';' or ')'");
         break;
       }
     }
@@ -771,6 +802,15 @@ export class Parser {
   }
 
   private parseIf(): Node {
+    this.keywordNesting++;
+    try {
+      return this.parseIfBody();
+    } finally {
+      this.keywordNesting--;
+    }
+  }
+
+  private parseIfBody(): Node {
     this.expectKw('if');
     const cond = this.parsePipe();
     this.expectKw('then');
@@ -885,7 +925,7 @@ export class Parser {
       this.advance();
       return { kind: 'neg', operand: this.parseObjValUnary() };
     }
-    return this.parsePostfix();
+    return this.parsePostfix(true);
   }
 
   // jaq: any operators but `,` (then `|` and another such value)

@@ -158,6 +158,20 @@ describe('errors stay JqRuntimeError', () => {
 // ` @N:` stands for ` (Unix shell quoting issues?) at <top-level>, line N:`,
 // ` @@N:` for ` at <top-level>, line N:`.
 const SYNTAX_ERRORS: [string, string][] = [
+    [".][0]", "syntax error, unexpected INVALID_CHARACTER @1:"],
+    [". 1", "syntax error, unexpected LITERAL @1:"],
+    [".[0] 1", "syntax error, unexpected LITERAL, expecting end of file @1:"],
+    ["{a: .?}", "syntax error, unexpected '?', expecting '}' @1:"],
+    ["{a: (.)?}", "syntax error, unexpected '?', expecting '}' @1:"],
+    ["reduce .? as $x (.;.)", "syntax error, unexpected '?', expecting FIELD or as or '.' or '[' @1:"],
+    ["try .? catch .", "syntax error, unexpected catch, expecting end of file @1:"],
+    ["e(3", "syntax error, unexpected end of file, expecting ';' or ')' @1:"],
+    ["path(..a)", "syntax error, unexpected IDENT, expecting ';' or ')' @1:"],
+    [".? as [$k, $z] | .", "syntax error, unexpected as, expecting end of file @1:"],
+    ["if .? as [$z] | . then . end", "syntax error, unexpected as @1:"],
+    [".?[:0.5]", "syntax error, unexpected '[', expecting end of file @1:"],
+    [". as [$a, $] | .", "syntax error, unexpected '$', expecting BINDING or '[' or '{' @1:"],
+    ["reduce . as 1 (0;1)", "syntax error, unexpected LITERAL, expecting BINDING or '[' or '{' @1:"],
     ["{1:2}", "syntax error, unexpected LITERAL @1:"],
     ["{(1):2", "Cannot use number (1) as object key @@1:"],
     ["{(null):1}", "Cannot use null (null) as object key @@1:"],
@@ -293,5 +307,15 @@ describe('reduce and foreach in path expressions', () => {
       'Invalid path expression near attempt to access element "b" of {"b":1}',
     );
     expect(() => run('[path(foreach (1,2) as $k (.a; .b))]', { a: { b: 1 } })).toThrow('Invalid path expression near attempt to access element "b" of 1');
+  });
+});
+
+describe('Exp ? where jq wants a term', () => {
+  it('still parses where an expression may stand', () => {
+    expect(run('[try error("x")?]')).toEqual([[]]);
+    expect(run('try .?', 1)).toEqual([1]);
+    expect(run('try . catch .?', 1)).toEqual([1]);
+    expect(run('{a: .b?}', { b: 2 })).toEqual([{ a: 2 }]);
+    expect(run('[reduce .[]? as $x (0; . + $x)]', [1, 2])).toEqual([[3]]);
   });
 });

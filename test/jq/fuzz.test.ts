@@ -80,18 +80,6 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
   },
   {
-    id: 'syntax-error-texts',
-    reason: "syntax error texts differ in their ', expecting ...' part (an unmatched ']' is jq's INVALID_CHARACTER, with none)",
-    repro: { filter: '.][0]', input: '1', kind: 'error-text' },
-    covers: (d) => d.kind === 'error-text' && /^syntax error, /.test(message(d.ref)) && /^syntax error, /.test(message(d.ours)),
-  },
-  {
-    id: 'postfix-optional-grammar',
-    reason: "jq 1.7.1 rejects '?' after a term in object values, reduce/foreach sources and before catch ({a: .?}, reduce .? as $x (.;.), try .? catch .); we accept it",
-    repro: { filter: '{a: .?}', input: '1', kind: 'compile-only-ref' },
-    covers: (d) => d.kind === 'compile-only-ref' && /^syntax error, unexpected ('\?'|catch)/.test(message(d.ref)),
-  },
-  {
     id: 'unused-definitions',
     reason: 'jq 1.7.1 drops definitions nothing calls before binding names, so an undefined name inside one is no error; we report it',
     repro: { filter: 'def f: nosuch; .', input: '1', kind: 'compile-only-ours' },
