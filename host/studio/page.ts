@@ -282,15 +282,16 @@ function pinnedErrors(): PinnedError[] {
   return (report?.errors ?? []).map((e) => ({ ...e }));
 }
 
-/** A trace from a route: the request with X-DataKit-Debug-Trace (the route must allow this page's origin). */
+/** A trace from a route: the server sends the request with X-DataKit-Debug-Trace (the route's plugin needs debug: true). */
 async function fetchTrace(): Promise<void> {
   const url = $<HTMLInputElement>('trace-url').value.trim();
   if (!url) return;
   try {
-    const res = await fetch(url, { headers: { 'X-DataKit-Debug-Trace': 'true' } });
-    const text = await res.text();
-    $<HTMLTextAreaElement>('trace').value = text;
-    await overlayTrace(text);
+    const res = await studioFetch(`/studio/trace?url=${encodeURIComponent(url)}`);
+    const answer = (await res.json()) as { status?: number; body?: string; message?: string };
+    if (!res.ok || answer.body === undefined) throw new Error(answer.message ?? `HTTP ${res.status}`);
+    $<HTMLTextAreaElement>('trace').value = answer.body;
+    await overlayTrace(answer.body);
   } catch (e) {
     setStatus(`could not fetch the trace: ${(e as Error).message}`, 'error');
   }

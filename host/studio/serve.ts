@@ -1,8 +1,8 @@
 /**
  * Serves the flow studio page on a Fastify instance: the page
  * (build/studio/index.html, made by scripts/build-studio.mjs), the engine
- * it runs (build/datakit.wasm) and, for `datakit studio FLOW.yaml`, the
- * flow to open. The gateway mounts it on the Admin listener, behind the
+ * it runs (build/datakit.wasm), for `datakit studio FLOW.yaml` the flow to
+ * open, and a route's debug trace fetched on the page's behalf. The gateway mounts it on the Admin listener, behind the
  * Admin API's own access rules.
  */
 import { existsSync } from 'node:fs';
@@ -52,6 +52,23 @@ export function registerStudio(app: FastifyInstance, opts: StudioOptions = {}): 
     const path = wasmPath();
     if (!path || !existsSync(path)) return reply.code(503).send({ message: 'build/datakit.wasm is missing: run npm run build:wasm' });
     return reply.type('application/wasm').header('Cache-Control', 'no-store').send(await readFile(path));
+  });
+  // a route's debug trace, fetched here: the page cannot read another origin's answer (CORS)
+  app.get('/studio/trace', async (req, reply) => {
+    const { url, method } = req.query as { url?: string; method?: string };
+    let target: URL;
+    try {
+      target = new URL(url ?? '');
+    } catch {
+      return reply.code(400).send({ message: 'url must be an http(s) URL' });
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') return reply.code(400).send({ message: 'url must be an http(s) URL' });
+    try {
+      const res = await fetch(target, { method: method ?? 'GET', headers: { 'X-DataKit-Debug-Trace': 'true' }, redirect: 'manual' });
+      return reply.code(200).type('application/json').send({ status: res.status, body: await res.text() });
+    } catch (e) {
+      return reply.code(502).send({ message: `could not fetch ${target.origin}${target.pathname}: ${(e as Error).message}` });
+    }
   });
   app.get('/studio/flow', async (_req, reply) => {
     if (!opts.flowText) return reply.code(404).send({ message: 'no flow given' });

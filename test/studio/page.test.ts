@@ -165,4 +165,18 @@ describe('flow studio page', () => {
     expect(await page.textContent('#details')).toContain('"upstream": "echo"');
     await shot('5-trace');
   });
+
+  it('fetches a trace from a route and overlays it', async () => {
+    await page.click('#clear-overlay');
+    await page.fill('#trace', '');
+    await page.fill('#trace-url', `${gw.proxyUrl}/flow`);
+    await page.click('#fetch-trace');
+    await expect.poll(() => page.textContent('#status')).toMatch(/^trace loaded/);
+    expect(JSON.parse(await page.inputValue('#trace')).status).toBe('PLAN_COMPLETE');
+    for (const n of ['USER', 'HEADERS', 'WRAP']) expect(await status(n)).toBe('complete');
+    // a URL that is not http(s) is refused by the server, and the page says so
+    await page.fill('#trace-url', 'file:///etc/passwd');
+    await page.click('#fetch-trace');
+    await expect.poll(() => page.textContent('#status')).toBe('could not fetch the trace: url must be an http(s) URL');
+  });
 });
