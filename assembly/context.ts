@@ -86,6 +86,8 @@ export class Ctx {
   trace: Trace | null = null;
   /** the trace is in Kong 3.10's shape (a 3.10-dialect plan) */
   trace310: bool = false;
+  /** every result of each jq node, for the 3.10 trace (its outputs keep only as many as it has ports) */
+  jqResults310: Map<i32, Array<Value>> = new Map<i32, Array<Value>>();
   secrets: string[] = [];
   /** the response status the client gets (for traces of proxied requests) */
   failedNode: i32 = -1;
@@ -710,6 +712,16 @@ export class Ctx {
     this.cancelAll();
     this.finished = true;
     if (n.bodyPhase310 && this.trace === null) return this.exitBody310(n, r);
+    if (n.bodyPhase310) {
+      // 3.10: the service's status and headers went out before this exit ran; the trace replaces the body
+      const trace = this.traceReport('PLAN_COMPLETE');
+      const cw = new ByteWriter(128);
+      cw.str('{"action":"continue","headers":{"Content-Type":"application/json","Content-Length":"');
+      cw.int(trace.byteLength);
+      cw.str('"}}');
+      this.emit(cw, trace);
+      return ACTION_CONTINUE;
+    }
     let body = r.body;
     let headers = r.headers;
     if (this.trace !== null) {

@@ -190,6 +190,7 @@ function setJqOutputs(ctx: Ctx, n: PNode, items: Value[], sensitive: bool): void
   // 3.10 left an output without a result empty (its readers never run)
   if (ctx.plan.dialect == DIALECT_310) {
     for (let k = 0; k < items.length; k++) items[k].sensitive = sensitive;
+    if (ctx.trace310) ctx.jqResults310.set(n.index, items);
     ctx.selfs[n.index] = items.length > 0 ? items[0] : null;
     for (let k = 0; k < n.outPorts.length; k++) ctx.setOut(n.index, k, k < items.length ? items[k] : null);
     return;

@@ -69,6 +69,15 @@ function writeImplicitSnapshot(ctx: Ctx, t: Trace, i: i32, filled: StaticArray<b
   const w = t.open310('value', n.name, null);
   w.str(',"values":[');
   let count = 0;
+  if (ctx.jqResults310.has(i)) {
+    // 3.10 listed a jq node's results, however many ports it had (none: one empty value)
+    const results = ctx.jqResults310.get(i);
+    for (let k = 0; k < results.length; k++) writePortValue(ctx, w, count++, n, '', results[k], false);
+    if (count == 0) writePortValue(ctx, w, count++, n, '', null, false);
+    w.byte(0x5d);
+    t.closeAt();
+    return;
+  }
   for (let p = 0; p < n.outPorts.length; p++) {
     if (p >= implicitPorts310(i) && !filled[p]) continue;
     writePortValue(ctx, w, count++, n, n.outPorts[p].name, filled[p] ? ctx.getOut(i, p) : null, false);
@@ -136,6 +145,15 @@ export function traceValues310(ctx: Ctx, t: Trace, i: i32): void {
   const w = t.open310('value', n.name, null);
   w.str(',"values":[');
   let count = 0;
+  if (ctx.jqResults310.has(i)) {
+    // 3.10 listed a jq node's results, however many ports it had (none: one empty value)
+    const results = ctx.jqResults310.get(i);
+    for (let k = 0; k < results.length; k++) writePortValue(ctx, w, count++, n, '', results[k], false);
+    if (count == 0) writePortValue(ctx, w, count++, n, '', null, false);
+    w.byte(0x5d);
+    t.closeAt();
+    return;
+  }
   for (let p = 0; p < n.outPorts.length; p++) {
     const name = n.outPorts[p].name;
     // a call's status and raw body are this engine's: listed only when read

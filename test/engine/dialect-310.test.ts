@@ -497,6 +497,31 @@ describe('the 3.10 debug trace (src/debug.rs get_trace: a list of run/resume/val
     });
   });
 
+  it('a jq node lists every result (src/nodes/jq.rs: Done(results)), one `none` when it has none', async () => {
+    const r = await traced({
+      nodes: [
+        { name: 'MANY', type: 'jq', jq: '1, "two"' },
+        { name: 'NONE', type: 'jq', jq: 'empty' },
+        { type: 'exit', inputs: [{ body: 'MANY' }] },
+      ],
+    });
+    const values = Object.fromEntries(stable(r.response.body).filter((a) => a.action === 'value').map((a) => [a.name, a.values]));
+    expect(values.MANY).toEqual([{ data_type: 'application/json', value: 1 }, { data_type: 'application/json', value: 'two' }]);
+    expect(values.NONE).toEqual([{ data_type: 'none', value: null }]);
+  });
+
+  it('an exit on the service\'s body (it runs after the service\'s status was sent) leaves the service\'s status: the trace replaces the body', async () => {
+    const r = await traced(
+      { nodes: [{ name: 'J', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '$up' }, { name: 'X', type: 'exit', status: 150, inputs: [{ body: 'J' }] }] },
+      {},
+      { upstream: { status: 203, headers: { 'Content-Type': 'application/json', 'X-Up': 'u' }, body: Buffer.from('{"n":1}') } },
+    );
+    expect(r.response.status).toBe(203);
+    expect(r.response.headers['X-Up']).toBe('u');
+    expect(r.response.headers['Content-Type']).toBe('application/json');
+    expect(stable(r.response.body).map((a) => [a.action, a.name])).toEqual([['value', 'service_response'], ['run', 'J'], ['value', 'J'], ['run', 'X'], ['value', 'X']]);
+  });
+
   it('3.11+ flows keep 3.11+\'s trace object', async () => {
     const r = await dk.load({ debug: true, nodes: [{ name: 'J', type: 'jq', jq: '1' }, { type: 'exit', inputs: { body: 'J' } }] }).run({ method: 'GET', path: '/', headers: { 'X-DataKit-Debug-Trace': 'on' } });
     expect(bodyJson(r.response.body)).toMatchObject({ status: 'PLAN_COMPLETE', nodes: expect.any(Array), events: expect.any(Array) });
