@@ -66,6 +66,13 @@ interface Reply {
   limit?: LimitName;
 }
 
+/** A request gone away: its conversion is dropped (the engine's CallCancel has this shape). */
+export interface ConversionCancel {
+  readonly aborted: boolean;
+  once(event: 'abort', fn: () => void): unknown;
+  off(event: 'abort', fn: () => void): unknown;
+}
+
 interface Job {
   id: number;
   op: XmlOperation;
@@ -75,6 +82,8 @@ interface Job {
   resolve(out: Uint8Array): void;
   reject(e: Error): void;
   timer?: NodeJS.Timeout;
+  cancel?: ConversionCancel;
+  onCancel?: () => void;
 }
 
 interface Slot {
@@ -123,10 +132,26 @@ export class XmlWorkerPool {
    * `data` is handed over: when it spans its whole buffer, that buffer moves
    * to the worker (it is empty here afterwards).
    */
-  convert(op: XmlOperation, data: Uint8Array, options: Record<string, unknown>, limits: Job['limits']): Promise<Uint8Array> {
+  convert(op: XmlOperation, data: Uint8Array, options: Record<string, unknown>, limits: Job['limits'], cancel?: ConversionCancel): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new Error(`${op}: the XML converter was stopped`));
+    if (cancel?.aborted) return Promise.reject(new Error(`${op}: canceled`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, op, data, options, limits, resolve, reject });
+      const job: Job = { id: this.nextId++, op, data, options, limits, resolve, reject, cancel };
+      if (cancel) {
+        // waiting: leave the queue; running: stop the worker, whose work nobody will read
+        job.onCancel = () => {
+          const queued = this.queue.indexOf(job);
+          if (queued !== -1) {
+            this.queue.splice(queued, 1);
+            this.settle(job, new Error(`${op}: canceled`));
+            return;
+          }
+          const slot = this.slots.find((s) => s.job === job);
+          if (slot) this.lose(slot, new Error(`${op}: canceled`));
+        };
+        cancel.once('abort', job.onCancel);
+      }
+      this.queue.push(job);
       this.dispatch();
     });
   }
@@ -194,6 +219,7 @@ export class XmlWorkerPool {
 
   private settle(job: Job, outcome: Uint8Array | Error): void {
     clearTimeout(job.timer);
+    if (job.onCancel) job.cancel!.off('abort', job.onCancel);
     if (outcome instanceof Error) job.reject(outcome);
     else job.resolve(outcome);
   }

@@ -1,6 +1,6 @@
 import { createCacheBackend, validateCacheResource, type CacheBackend, type CacheResourceConfig } from '../capabilities/cache.js';
 import { checkXmlInput, isXmlOperation, runXmlOperation, validateJsonToXmlOptions, validateXmlToJsonOptions } from '../capabilities/xml.js';
-import { XmlWorkerPool, type XmlWorkerPoolOptions } from '../capabilities/xml-worker.js';
+import { XmlWorkerPool, type ConversionCancel, type XmlWorkerPoolOptions } from '../capabilities/xml-worker.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import {
   jwtDecode,
@@ -90,13 +90,13 @@ export class Capabilities {
   }
 
   /** async_dispatch: operations that wait (cache backends, JWT crypto, large XML conversions). */
-  async async(op: CapabilityOp, data: Uint8Array | undefined, limits: Limits = DEFAULT_LIMITS): Promise<Uint8Array> {
+  async async(op: CapabilityOp, data: Uint8Array | undefined, limits: Limits = DEFAULT_LIMITS, cancel?: ConversionCancel): Promise<Uint8Array> {
     if (isXmlOperation(op.op)) {
       const input = data ?? new Uint8Array(0);
       // refused before the copy to the worker
       checkXmlInput(op.op, input, limits);
       this.xmlPool ??= new XmlWorkerPool(this.options.xmlWorkers);
-      return this.xmlPool.convert(op.op, input, (op.options ?? {}) as Record<string, unknown>, limits);
+      return this.xmlPool.convert(op.op, input, (op.options ?? {}) as Record<string, unknown>, limits, cancel);
     }
     switch (op.op) {
       case 'cache_get': {

@@ -646,8 +646,9 @@ export class EngineInstance {
         const data = dlen >= 0 ? this.copyOut(dptr, dlen) : undefined;
         const token = this.nextToken++;
         if (this.nextToken > 0x7ffffff0) this.nextToken = 1;
-        this.calls.set(token, { ctx, cancel: new CallCancel() });
-        o.capabilities.async(op, data, hooks.limits).then(
+        const cancel = new CallCancel();
+        this.calls.set(token, { ctx, cancel });
+        o.capabilities.async(op, data, hooks.limits, cancel).then(
           (result) => {
             if (!this.calls.delete(token)) return;
             this.deliverAsync(ctx, token, 1, result, `${op.op} result`);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runXmlOperation, type XmlOperation } from '../../host/capabilities/xml.js';
 import { JSON_TO_XML_WORKER_BYTES, XML_TO_JSON_WORKER_BYTES, XmlWorkerPool } from '../../host/capabilities/xml-worker.js';
 import { Capabilities } from '../../host/engine/capabilities.js';
+import { CallCancel } from '../../host/engine/http-client.js';
 import type { RunningGateway } from '../../host/gateway/index.js';
 import { DEFAULT_LIMITS, LimitExceeded, limitHits, resolveLimits } from '../../host/limits.js';
 import { call, gateway, startUpstream, type Upstream } from '../gateway/helpers.js';
@@ -184,6 +185,36 @@ describe('a worker that dies or runs over its time fails its conversion only', (
       expect(err?.message).toMatch(/^xml_to_json: the XML conversion worker (failed|exited)/);
       const ok = await pool.convert('json_to_xml', utf8.encode('{"a":{"b":[1,2]}}'), {}, DEFAULT_LIMITS);
       expect(text(ok)).toBe('<a><b>1</b><b>2</b></a>');
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('a request gone away drops its conversion', () => {
+  it('a waiting conversion leaves the queue; a running one stops its worker', async () => {
+    const pool = new XmlWorkerPool({ size: 1 });
+    try {
+      const running = new CallCancel();
+      const waiting = new CallCancel();
+      const t0 = Date.now();
+      const first = pool.convert('xml_to_json', utf8.encode(recordsOfSize(5_000_000)), { attributes_name_prefix: '@' }, DEFAULT_LIMITS, running).then(
+        () => 'converted',
+        (e: Error) => e.message,
+      );
+      const second = pool.convert('xml_to_json', utf8.encode('<a>1</a>'), {}, DEFAULT_LIMITS, waiting).then(
+        () => 'converted',
+        (e: Error) => e.message,
+      );
+      waiting.abort();
+      expect(await second).toBe('xml_to_json: canceled');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(pool.workers).toBe(1);
+      running.abort();
+      expect(await first).toBe('xml_to_json: canceled');
+      expect(Date.now() - t0).toBeLessThan(500);
+      expect(pool.workers).toBe(0);
+      expect(text(await pool.convert('xml_to_json', utf8.encode('<a>1</a>'), {}, DEFAULT_LIMITS, new CallCancel()))).toBe('{"a":1}');
     } finally {
       await pool.close();
     }
