@@ -49,6 +49,8 @@ export interface RunOptions {
   calls?: Record<string, CannedAnswer>;
   /** calls without a canned answer go out with fetch (otherwise they fail) */
   fetchCalls?: boolean;
+  /** answers of an earlier run, given again to the same calls (method and url, in order) before anything else */
+  replay?: CallRecord[];
 }
 
 export interface ConfigureError {
@@ -114,6 +116,8 @@ interface Context {
   calls: CallRecord[];
   /** answers already given to each call node in this run (same-url nodes take turns) */
   answered: Set<string>;
+  /** what is left of options.replay */
+  replay: CallRecord[];
   timings: Record<string, NodeTiming>;
   outcome?: { meta: Record<string, unknown>; body?: Uint8Array };
   wake?: (outcome: { meta: Record<string, unknown>; body?: Uint8Array }) => void;
@@ -341,8 +345,15 @@ export class BrowserHost {
     const canned = node !== undefined ? state.options.calls?.[node] : undefined;
     const record: CallRecord = { node, method: call.method, url: call.url, source: 'none', status: 0 };
     state.calls.push(record);
+    const replayed = state.replay.findIndex((r) => r.method === call.method && r.url === call.url);
     let answer: CallAnswer;
-    if (canned) {
+    if (replayed >= 0) {
+      const [earlier] = state.replay.splice(replayed, 1);
+      record.source = earlier.source;
+      answer = earlier.answer
+        ? { status: earlier.answer.status ?? 200, headers: earlier.answer.headers, body: encoder.encode(String(earlier.answer.body ?? '')) }
+        : { status: 0, error: earlier.error ?? 'call failed' };
+    } else if (canned) {
       record.source = 'canned';
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(canned.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -434,7 +445,7 @@ export class BrowserHost {
     };
     const properties = new Map<string, unknown>(Object.entries({ 'kong.request.port': meta.port, 'kong.client.protocol': meta.scheme, 'kong.nginx.subsystem': 'http', ...(sample.properties ?? {}) }));
     const ctx = this.x.dk_request_new(plan);
-    const state: Context = { properties, changes: {}, env: sample.env ?? {}, options, config, report, calls: [], answered: new Set(), timings: {} };
+    const state: Context = { properties, changes: {}, env: sample.env ?? {}, options, config, report, calls: [], answered: new Set(), replay: [...(options.replay ?? [])], timings: {} };
     this.contexts.set(ctx, state);
     try {
       let final = await this.phase(ctx, () => this.x.dk_on_request(ctx, ...this.put(JSON.stringify(meta)), ...this.put(report.request_body ? body : undefined)));

@@ -225,9 +225,11 @@ async function runSample(): Promise<void> {
   const fetchCalls = $<HTMLInputElement>('fetch-calls').checked;
   const first = await host.run(source.config, sample, { calls, fetchCalls });
   if ('errors' in first) return setStatus('the engine refused the flow', 'error');
-  const replay: Record<string, CannedAnswer> = { ...calls };
-  for (const c of first.calls) if (c.node && c.answer) replay[c.node] = c.answer;
-  const traced = await host.run({ ...source.config, debug: true }, { ...sample, request_id: sample.request_id ?? 'studio', headers: { ...sample.headers, 'X-DataKit-Debug-Trace': 'true' } }, { calls: replay });
+  const traced = await host.run(
+    { ...source.config, debug: true },
+    { ...sample, request_id: sample.request_id ?? 'studio', headers: { ...sample.headers, 'X-DataKit-Debug-Trace': 'true' } },
+    { calls, replay: first.calls },
+  );
   let values: Overlay = {};
   if (!('errors' in traced)) {
     try {
@@ -287,7 +289,7 @@ async function fetchTrace(): Promise<void> {
   const url = $<HTMLInputElement>('trace-url').value.trim();
   if (!url) return;
   try {
-    const res = await studioFetch(`/studio/trace?url=${encodeURIComponent(url)}`);
+    const res = await studioFetch(`/studio/trace?url=${encodeURIComponent(url)}`, { headers: { 'X-DataKit-Studio': '1' } });
     const answer = (await res.json()) as { status?: number; body?: string; message?: string };
     if (!res.ok || answer.body === undefined) throw new Error(answer.message ?? `HTTP ${res.status}`);
     $<HTMLTextAreaElement>('trace').value = answer.body;

@@ -55,6 +55,8 @@ export function registerStudio(app: FastifyInstance, opts: StudioOptions = {}): 
   });
   // a route's debug trace, fetched here: the page cannot read another origin's answer (CORS)
   app.get('/studio/trace', async (req, reply) => {
+    // a custom header: another site's page cannot send it without a CORS preflight, which fails here
+    if (req.headers['x-datakit-studio'] !== '1') return reply.code(403).send({ message: 'X-DataKit-Studio: 1 is required' });
     const { url, method } = req.query as { url?: string; method?: string };
     let target: URL;
     try {

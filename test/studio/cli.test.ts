@@ -49,6 +49,22 @@ describe('datakit studio', () => {
     expect((await fetch(`${url}/flow`)).status).toBe(404);
   });
 
+  it("/studio/trace fetches a route's trace only for the page (its header), only over http(s)", async () => {
+    const { app, url } = await startStudio({ listen: '127.0.0.1:0' });
+    closers.push(() => app.close());
+    const target = `${url}/flow`; // any http URL: here the studio's own 404
+    // what another site could make a browser send: a plain GET, without the header
+    expect((await fetch(`${url}/trace?url=${encodeURIComponent(target)}`)).status).toBe(403);
+    const page = { headers: { 'X-DataKit-Studio': '1' } };
+    const ok = await fetch(`${url}/trace?url=${encodeURIComponent(target)}`, page);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 404, body: '{"message":"no flow given"}' });
+    expect((await fetch(`${url}/trace?url=${encodeURIComponent('file:///etc/passwd')}`, page)).status).toBe(400);
+    const refused = await fetch(`${url}/trace?url=${encodeURIComponent('http://127.0.0.1:1/x')}`, page);
+    expect(refused.status).toBe(502);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/^could not fetch http:\/\/127\.0\.0\.1:1\/x: /);
+  });
+
   it('prints the URL, and refuses a bad --listen or a missing flow file', async () => {
     const out = capture();
     const err = capture();
