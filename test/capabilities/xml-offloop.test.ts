@@ -349,7 +349,7 @@ describe('gateway: a 5 MB conversion does not stall other requests', () => {
       const plainDuring = during(plain, 'start').map((p) => p.ms);
       console.log(
         `5 MB xml_to_json through the gateway: ${took.toFixed(0)} ms, converting ${(w.end! - w.start).toFixed(0)} ms; ` +
-          `${plainDuring.length} plain requests meanwhile, slowest ${Math.max(...plainDuring).toFixed(1)} ms; ` +
+          `${plainDuring.length} plain requests meanwhile, median ${percentile(plainDuring, 0.5).toFixed(1)} ms, slowest ${Math.max(...plainDuring).toFixed(1)} ms; ` +
           `event loop: longest stall ${Math.max(...stallsDuring).toFixed(1)} ms while converting, ${Math.max(...stalls.map((s) => s.ms)).toFixed(1)} ms over the whole request (body in and out of the engine)`,
       );
       // the conversion lasted long enough for plain requests to overlap it
