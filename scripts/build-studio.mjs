@@ -5,7 +5,7 @@
 // bundle's import graph is kept in build/studio/meta.json (the browser host
 // must not reach host/engine or host/flow.ts: test/studio/bundle.test.ts).
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -50,6 +50,12 @@ const html = readFileSync(join(studio, 'index.html'), 'utf8')
   .replace('/*STUDIO_CSS*/', () => css)
   .replace('/*STUDIO_JS*/', () => js);
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'index.html'), html);
-writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));
+// written whole, then renamed: a server reading the page never sees half of it
+const write = (name, text) => {
+  const tmp = join(out, `.${name}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(out, name));
+};
+write('index.html', html);
+write('meta.json', JSON.stringify(result.metafile));
 console.log(`${join(out, 'index.html')}: ${(html.length / 1024).toFixed(0)} KiB`);

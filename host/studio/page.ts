@@ -370,7 +370,7 @@ async function main(): Promise<void> {
   $('fetch-trace').addEventListener('click', () => void fetchTrace());
   $('clear-overlay').addEventListener('click', () => {
     overlay = undefined;
-    void draw(pinnedErrors());
+    void draw(pinnedErrors()).then(() => setStatus('overlay cleared'));
   });
   await loadPluginList();
   await setEditor(await initialFlow());

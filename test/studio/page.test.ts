@@ -153,7 +153,8 @@ describe('flow studio page', () => {
     expect(traced.status).toBe(200);
     expect(traced.json.status).toBe('PLAN_COMPLETE');
     await page.click('#clear-overlay');
-    await expect.poll(() => status('USER')).toBe('');
+    await expect.poll(() => page.textContent('#status')).toBe('overlay cleared');
+    expect(await status('USER')).toBe('');
     await page.fill('#trace', traced.text);
     await page.click('#overlay-trace');
     await expect.poll(() => page.textContent('#status')).toMatch(/^trace loaded/);
@@ -168,6 +169,7 @@ describe('flow studio page', () => {
 
   it('fetches a trace from a route and overlays it', async () => {
     await page.click('#clear-overlay');
+    await expect.poll(() => page.textContent('#status')).toBe('overlay cleared');
     await page.fill('#trace', '');
     await page.fill('#trace-url', `${gw.proxyUrl}/flow`);
     await page.click('#fetch-trace');
