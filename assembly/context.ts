@@ -86,6 +86,8 @@ export class Ctx {
   trace: Trace | null = null;
   /** the trace is in Kong 3.10's shape (a 3.10-dialect plan) */
   trace310: bool = false;
+  /** a node failed in a traced 3.10 request: no node runs any more, the request goes on */
+  halted310: bool = false;
   /** every result of each jq node, for the 3.10 trace (its outputs keep only as many as it has ports) */
   jqResults310: Map<i32, Array<Value>> = new Map<i32, Array<Value>>();
   secrets: string[] = [];
@@ -422,7 +424,7 @@ export class Ctx {
   pump(): i32 {
     // one clock read per node: a node's end is the next node's start
     let clock: f64 = this.timings ? monoMs() : 0;
-    while (this.ready.length > 0 && !this.finished) {
+    while (this.ready.length > 0 && !this.finished && !this.halted310) {
       const i = this.nextReady();
       if (this.state[i] != S_PENDING) continue;
       const n = this.node(i);
@@ -440,7 +442,7 @@ export class Ctx {
       }
       if (this.finished) return ACTION_RESPOND;
       if (r.status == NodeResult.FAILED) {
-        return this.fail(i, r.error);
+        return this.failNode(i, r.error);
       }
       if (r.status == NodeResult.RUNNING) {
         this.state[i] = S_RUNNING;
@@ -470,7 +472,7 @@ export class Ctx {
     this.inFlight--;
     this.traceAsync(i, 'resume');
     if (this.timings) this.nodeMs[i] = monoMs() - this.nodeStart[i];
-    if (r.status == NodeResult.FAILED) return this.fail(i, r.error);
+    if (r.status == NodeResult.FAILED) return this.failNode(i, r.error);
     this.complete(i);
     return this.pump();
   }
@@ -764,9 +766,23 @@ export class Ctx {
     return ACTION_CONTINUE;
   }
 
-  /** A node failed: cancel the rest and answer 500. */
-  fail(i: i32, error: string): i32 {
-    if (this.finished) return ACTION_RESPOND;
+  /**
+   * A user node failed. A traced 3.10 request went on (src/filter.rs
+   * run_nodes sends no failure answer while tracing): no node runs any
+   * more, the request goes to the service, and the trace is the body of the
+   * service's answer.
+   */
+  failNode(i: i32, error: string): i32 {
+    if (!this.trace310 || this.finished) return this.fail(i, error);
+    const msg = this.recordFailure(i, error);
+    traceFail310(this, this.trace!, i, msg);
+    this.halted310 = true;
+    this.cancelAll();
+    return this.endPhase();
+  }
+
+  /** Marks node i failed and logs why; returns the message, masked and cut to size. */
+  recordFailure(i: i32, error: string): string {
     const n = this.node(i);
     this.state[i] = S_FAILED;
     this.failedNode = i;
@@ -774,6 +790,24 @@ export class Ctx {
     let msg = maskSecrets(error, this.secrets);
     if (msg.length > MAX_MESSAGE) msg = msg.substring(0, MAX_MESSAGE) + '...';
     this.failure = msg;
+    // the full error goes to the log with node index, name and type
+    const lw = new ByteWriter(256);
+    lw.str('{"msg":"node execution error","request_id":');
+    writeJsonString(lw, this.requestId);
+    lw.str(',"error":');
+    writeJsonString(lw, msg);
+    lw.str(',"node":');
+    writeNodeRef(lw, n);
+    lw.byte(0x7d);
+    log(LOG_ERROR, lw.toString());
+    return msg;
+  }
+
+  /** A node failed: cancel the rest and answer 500. */
+  fail(i: i32, error: string): i32 {
+    if (this.finished) return ACTION_RESPOND;
+    const n = this.node(i);
+    const msg = this.recordFailure(i, error);
     if (this.trace !== null && this.trace310) traceFail310(this, this.trace!, i, msg);
     else if (this.trace !== null) {
       // Kong lists the error among the event's values, typed "error"
@@ -798,17 +832,6 @@ export class Ctx {
     }
     this.cancelAll();
     this.finished = true;
-
-    // the full error goes to the log with node index, name and type
-    const lw = new ByteWriter(256);
-    lw.str('{"msg":"node execution error","request_id":');
-    writeJsonString(lw, this.requestId);
-    lw.str(',"error":');
-    writeJsonString(lw, msg);
-    lw.str(',"node":');
-    writeNodeRef(lw, n);
-    lw.byte(0x7d);
-    log(LOG_ERROR, lw.toString());
 
     let body: ArrayBuffer;
     if (this.trace !== null) body = this.traceReport('PLAN_ERROR');

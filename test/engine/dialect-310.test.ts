@@ -466,18 +466,39 @@ describe('the 3.10 debug trace (src/debug.rs get_trace: a list of run/resume/val
     ]);
   });
 
-  it('a failing node: `fail` with its error as a `fail` value; nothing is listed for the nodes that never ran', async () => {
-    const r = await traced({
+  it('a failing node: `fail` with its error as a `fail` value; no node runs any more and the request goes on to the service (src/filter.rs run_nodes: no failure answer while tracing)', async () => {
+    const cfg = {
       nodes: [
+        { name: 'OK', type: 'jq', jq: '{"x-ok": "1"}', output: 'service_request.headers' },
         { name: 'J', type: 'jq', jq: 'error("no luck")' },
         { name: 'X', type: 'exit', inputs: [{ body: 'J' }] },
+        { name: 'LATER', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '$up' },
       ],
+    };
+    let sent: Record<string, unknown> = {};
+    const r = await traced(cfg, {}, {
+      upstream: async (req: { headers: Record<string, unknown> }) => {
+        sent = req.headers;
+        return { status: 201, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('from the service') };
+      },
     });
-    expect(r.response.status).toBe(500);
+    expect(sent).toEqual({ 'x-ok': '1' });
+    expect(r.response.status).toBe(201);
+    expect(r.response.headers['Content-Type']).toBe('application/json');
     expect(stable(r.response.body)).toEqual([
+      { action: 'run', name: 'OK', type: 'jq', at: 0 },
+      { action: 'value', name: 'OK', values: [{ data_type: 'application/json', value: { 'x-ok': '1' } }], at: 0 },
       { action: 'run', name: 'J', type: 'jq', at: 0 },
       { action: 'fail', name: 'J', values: [{ data_type: 'fail', value: 'no luck' }], at: 0 },
+      { action: 'value', name: 'service_response', values: [{ data_type: 'raw', value: 'from the service' }, { data_type: 'none', value: null }], at: 0 },
+      { action: 'value', name: 'response', values: [{ data_type: 'raw', value: 'from the service' }, { data_type: 'none', value: null }], at: 0 },
     ]);
+  });
+
+  it('untraced, the same failure answers 3.10\'s 500', async () => {
+    const r = await dk.load({ dialect: '3.10', debug: true, nodes: [{ name: 'J', type: 'jq', jq: 'error("no luck")' }, { type: 'exit', inputs: [{ body: 'J' }] }] }).run({ method: 'GET', path: '/' });
+    expect(r.response.status).toBe(500);
+    expect(bodyJson(r.response.body)).toEqual({ message: 'An unexpected error ocurred', request_id: expect.any(String) });
   });
 
   it('a property read without a JSON content_type is `raw`; a set and an exit hold `none`', async () => {

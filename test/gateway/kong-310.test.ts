@@ -102,6 +102,13 @@ const flows: Record<string, Flow> = {
   responseheaders: {
     nodes: [{ name: 'H', type: 'jq', jq: '{"x-flow": "f"}', outputs: [{ value: 'response.headers' }] }],
   },
+  tracefail: {
+    debug: true,
+    nodes: [
+      { name: 'BAD', type: 'jq', jq: 'error("no luck")' },
+      { name: 'NEVER', type: 'exit', status: 418, inputs: [{ body: 'BAD' }] },
+    ],
+  },
   traceproxy: {
     debug: true,
     nodes: [{ name: 'SEEN', type: 'jq', inputs: [{ up: 'service_response.body' }], jq: '$up.upstream' }],
@@ -303,6 +310,19 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     expect(actions[2].values).toEqual([{ data_type: 'application/json', value: 'up' }]);
     expect(actions[3].values![0]).toMatchObject({ data_type: 'application/json', value: { upstream: 'up' } });
     expect(actions[3].values![1]).toEqual({ data_type: 'none', value: null });
+  });
+
+  it('src/filter.rs run_nodes: a node failing in a traced request stops the flow, the request goes to the service, and the trace is its answer\'s body', async () => {
+    const r = await call(gw.proxyUrl, '/tracefail', { headers: { 'x-datakit-debug-trace': 'yes' } });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-upstream']).toBe('up');
+    expect(r.headers['content-type']).toBe('application/json');
+    const actions = r.json as Array<{ action: string; name: string; values?: Array<{ data_type: string; value: unknown }> }>;
+    expect(actions.map((a) => [a.action, a.name])).toEqual([['run', 'BAD'], ['fail', 'BAD'], ['value', 'response']]);
+    expect(actions[1].values).toEqual([{ data_type: 'fail', value: 'no luck' }]);
+    expect(actions[2].values![0]).toMatchObject({ data_type: 'application/json', value: { upstream: 'up' } });
+    const untraced = await call(gw.proxyUrl, '/tracefail');
+    expect(untraced.status).toBe(500);
   });
 
   it('src/nodes/exit.rs: an exit in the response-body phase replaces only the body, and warns once that it cannot set the status', async () => {
