@@ -113,8 +113,21 @@ async function validate(): Promise<void> {
   }
   renderErrors(errors);
   renderGutter(new Map(errors.filter((e) => e.line).map((e) => [e.line!, e.message])));
+  if (report?.ok) offerCallAnswers(report);
   setStatus(errors.length === 0 ? 'valid' : `${errors.length} error${errors.length > 1 ? 's' : ''}`, errors.length === 0 ? 'info' : 'error');
   await draw(errors);
+}
+
+/** the canned answers the page last filled in itself (replaced while the user has not edited them) */
+let offeredCalls = '{}';
+
+/** A canned answer to edit for each call node of the flow. */
+function offerCallAnswers(r: ConfigureReport): void {
+  const box = $<HTMLTextAreaElement>('calls');
+  if (box.value.trim() !== offeredCalls.trim()) return;
+  const calls = Object.fromEntries((r.nodes ?? []).filter((n) => n.type === 'call').map((n) => [n.name, { status: 200, headers: { 'Content-Type': 'application/json' }, body: {} }]));
+  offeredCalls = JSON.stringify(calls, null, 2);
+  box.value = offeredCalls;
 }
 
 // -------------------------------------------------------------- graph
@@ -357,7 +370,7 @@ async function main(): Promise<void> {
     return setStatus(`cannot load the engine: ${(e as Error).message}`, 'error');
   }
   $<HTMLTextAreaElement>('sample').value = JSON.stringify(SAMPLE, null, 2);
-  $<HTMLTextAreaElement>('calls').value = '{}';
+  $<HTMLTextAreaElement>('calls').value = offeredCalls;
   const editor = $<HTMLTextAreaElement>('editor');
   let timer: ReturnType<typeof setTimeout> | undefined;
   editor.addEventListener('input', () => {

@@ -88,6 +88,8 @@ describe('flow studio page', () => {
     expect(await page.locator('#graph path.edge.field').count()).toBeGreaterThan(0);
     expect(await page.locator('#graph path.edge.node').count()).toBeGreaterThan(0);
     expect(await page.textContent('#status')).toBe('valid');
+    // a canned answer to fill in for each call node
+    expect(Object.keys(JSON.parse(await page.inputValue('#calls')))).toEqual(['USER']);
     expect(errors).toEqual([]);
     await shot('1-loaded');
   });
