@@ -616,3 +616,11 @@ describe('3.10 jq input (src/nodes/jq.rs exec: `let input = Val::Null`)', () => 
     expect(bodyJson(r.response.body)).toEqual([null]);
   });
 });
+
+describe('limits 3.10 did not have', () => {
+  it('64 nodes at most in both dialects (3.10: datakit.meta.json gives `nodes` no maxItems; kept here as the engine\'s bound)', () => {
+    const nodes = Array.from({ length: 65 }, (_, i) => ({ name: `N${i}`, type: 'jq', jq: '1' }));
+    expect(dk.validate({ dialect: '3.10', nodes })).toEqual([{ message: 'failed checking configuration: nodes: length must be at most 64', field: 'nodes' }]);
+    expect(dk.validate({ dialect: '3.10', nodes: nodes.slice(0, 64) })).toEqual([]);
+  });
+});
