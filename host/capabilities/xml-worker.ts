@@ -159,7 +159,7 @@ export class XmlWorkerPool {
   /** Stops the workers; conversions running or waiting fail. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error(`${job.op}: the XML converter was stopped`));
+    for (const job of this.queue.splice(0)) this.settle(job, new Error(`${job.op}: the XML converter was stopped`));
     const slots = this.slots.splice(0);
     for (const s of slots) if (s.job) this.settle(s.job, new Error(`${s.job.op}: the XML converter was stopped`));
     await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -221,6 +221,20 @@ describe('a request gone away drops its conversion', () => {
   });
 });
 
+describe('closing', () => {
+  it('fails the conversions running and waiting, and refuses new ones', async () => {
+    const pool = new XmlWorkerPool({ size: 1 });
+    const outcome = (p: Promise<Uint8Array>) => p.then(() => 'converted', (e: Error) => e.message);
+    const running = outcome(pool.convert('xml_to_json', utf8.encode(recordsOfSize(2_000_000)), {}, DEFAULT_LIMITS));
+    const waiting = outcome(pool.convert('json_to_xml', utf8.encode('{"a":1}'), {}, DEFAULT_LIMITS));
+    await pool.close();
+    expect(await running).toBe('xml_to_json: the XML converter was stopped');
+    expect(await waiting).toBe('json_to_xml: the XML converter was stopped');
+    expect(await outcome(pool.convert('xml_to_json', utf8.encode('<a/>'), {}, DEFAULT_LIMITS))).toBe('xml_to_json: the XML converter was stopped');
+    expect(pool.workers).toBe(0);
+  });
+});
+
 describe('gateway: a 5 MB conversion does not stall other requests', () => {
   let up: Upstream;
   let gw: RunningGateway;
