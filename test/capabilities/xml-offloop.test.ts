@@ -221,6 +221,29 @@ describe('a request gone away drops its conversion', () => {
   });
 });
 
+describe('a request that ends while its document converts', () => {
+  it('stops the conversion (the engine cancels its token)', async () => {
+    const dk = await engine();
+    try {
+      const flow = dk.load({
+        nodes: [
+          { name: 'CONVERT', type: 'xml_to_json', attributes_name_prefix: '@', input: 'request.body' },
+          { name: 'EXIT', type: 'exit', inputs: { body: 'CONVERT' } },
+        ],
+      });
+      const run = flow.newRequest({ method: 'POST', path: '/', headers: { 'content-type': 'application/xml' }, body: utf8.encode(recordsOfSize(3_000_000)) });
+      void run.request().catch(() => undefined);
+      for (let i = 0; i < 100 && dk.capabilities.xmlWorkers === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(dk.capabilities.xmlWorkers).toBe(1);
+      run.done();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(dk.capabilities.xmlWorkers).toBe(0);
+    } finally {
+      await dk.close();
+    }
+  });
+});
+
 describe('closing', () => {
   it('fails the conversions running and waiting, and refuses new ones', async () => {
     const pool = new XmlWorkerPool({ size: 1 });
