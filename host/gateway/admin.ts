@@ -397,10 +397,10 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       return s.upsert(coll, isUuid(key) ? { ...input, id: key } : { ...input, [nf]: key });
     });
   };
-  const del = (coll: Collection, key: string) => {
+  const del = async (coll: Collection, key: string) => {
     const e = st().get(coll, key);
     if (!e) return;
-    core.mutate((s) => s.remove(coll, e.id));
+    await core.mutate((s) => s.remove(coll, e.id));
   };
 
   // Kong: the plugins linked to a partial, as {id, name, instance_name}, with their count
@@ -423,7 +423,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     app.patch(`/${path}/:key`, async (req) => patch(coll, (req.params as Params).key, bodyOf(req)));
     app.put(`/${path}/:key`, async (req) => put(coll, (req.params as Params).key, bodyOf(req)));
     app.delete(`/${path}/:key`, async (_req, reply) => {
-      del(coll, (_req.params as Params).key);
+      await del(coll, (_req.params as Params).key);
       return reply.code(204).send();
     });
   }
@@ -466,7 +466,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     });
     app.delete(`/${parentPath}/:parent/${childPath}/:key`, async (req, reply) => {
       const c = child(req);
-      core.mutate((s) => s.remove(childColl, c.id));
+      await core.mutate((s) => s.remove(childColl, c.id));
       return reply.code(204).send();
     });
   };
@@ -510,12 +510,12 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       if (!c) throw new GatewayError(404, { message: `Consumer '${r}' not found` });
       return c;
     });
-    core.mutate((s) => consumers.forEach((c) => s.memberships.add(`${g.id}|${c.id}`)));
+    await core.mutate((s) => consumers.forEach((c) => s.memberships.add(`${g.id}|${c.id}`)));
     return reply.code(201).send({ consumer_group: g, consumers });
   });
   app.delete('/consumer_groups/:g/consumers', async (req, reply) => {
     const g = get('consumer_groups', (req.params as Params).g);
-    core.mutate((s) => {
+    await core.mutate((s) => {
       for (const k of [...s.memberships]) if (k.startsWith(`${g.id}|`)) s.memberships.delete(k);
     });
     return reply.code(204).send();
@@ -524,7 +524,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     const g = get('consumer_groups', (req.params as Params).g);
     const c = get('consumers', (req.params as Params).c);
     if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
-    core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
+    await core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
     return reply.code(204).send();
   });
   app.get('/consumers/:c/consumer_groups', async (req) => {
@@ -539,14 +539,14 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       if (!g) throw new GatewayError(404, { message: `Consumer group '${r}' not found` });
       return g;
     });
-    core.mutate((s) => groups.forEach((g) => s.memberships.add(`${g.id}|${c.id}`)));
+    await core.mutate((s) => groups.forEach((g) => s.memberships.add(`${g.id}|${c.id}`)));
     return reply.code(201).send({ consumer: c, consumer_groups: groups });
   });
   app.delete('/consumers/:c/consumer_groups/:g', async (req, reply) => {
     const g = get('consumer_groups', (req.params as Params).g);
     const c = get('consumers', (req.params as Params).c);
     if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
-    core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
+    await core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
     return reply.code(204).send();
   });
 

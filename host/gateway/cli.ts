@@ -17,6 +17,7 @@ import type { Rec } from './entities.js';
 
 interface ServeArgs {
   config?: string;
+  database?: string;
   proxyListen?: string;
   adminListen?: string;
   workers: number;
@@ -30,7 +31,7 @@ interface ServeArgs {
   keepAliveTimeoutMs?: number;
 }
 
-export const SERVE_USAGE = `usage: datakit serve --config FILE [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN]
+export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://) [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN]
        [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log] [--max-connections 10000]
        [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
 durations: 500ms, 60s, 5m; a bare number is seconds`;
@@ -40,7 +41,9 @@ const SERVE_HELP = `${SERVE_USAGE}
 Starts the gateway: the proxy listener, the Admin API, and the datakit engine,
 on a declarative configuration file (YAML or JSON, _format_version "3.0").
 
-  -c, --config FILE              the declarative file (env DATAKIT_CONFIG)
+  -c, --config FILE              DB-less: the declarative file (env DATAKIT_CONFIG)
+  -d, --database DIR|memory://   database mode: entities in an embedded PostgreSQL (PGlite) in DIR,
+                                 kept across restarts (env DATAKIT_DATABASE)
   --proxy-listen HOST:PORT       proxy listener (default 127.0.0.1:8000; env DATAKIT_PROXY_LISTEN)
   --admin-listen HOST:PORT|off   Admin API listener (default 127.0.0.1:8001; env DATAKIT_ADMIN_LISTEN)
   --admin-token TOKEN            require Kong-Admin-Token on the Admin API (env DATAKIT_ADMIN_TOKEN)
@@ -78,6 +81,7 @@ function parseServeOptions(argv: string[]) {
     strict: true,
     options: {
       config: { type: 'string', short: 'c' },
+      database: { type: 'string', short: 'd' },
       'proxy-listen': { type: 'string' },
       'admin-listen': { type: 'string' },
       'admin-token': { type: 'string' },
@@ -96,6 +100,7 @@ function parseServeOptions(argv: string[]) {
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   const a: ServeArgs = {
     config: env.DATAKIT_CONFIG,
+    database: env.DATAKIT_DATABASE || undefined,
     proxyListen: env.DATAKIT_PROXY_LISTEN,
     adminListen: env.DATAKIT_ADMIN_LISTEN,
     workers: env.DATAKIT_WORKERS ? Number(env.DATAKIT_WORKERS) : 1,
@@ -118,6 +123,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const v = parsed.values;
   if (parsed.positionals.length) throw new Error(`unexpected operand ${JSON.stringify(parsed.positionals[0])}\n${SERVE_USAGE}`);
   if (v.config !== undefined) a.config = v.config;
+  if (v.database !== undefined) a.database = v.database;
   if (v['proxy-listen'] !== undefined) a.proxyListen = v['proxy-listen'];
   if (v['admin-listen'] !== undefined) a.adminListen = v['admin-listen'];
   if (v['admin-token'] !== undefined) {
@@ -150,10 +156,12 @@ export async function serveCli(argv: string[]): Promise<number | void> {
     return 0;
   }
   const args = parseServeArgs(argv);
-  if (!args.config) throw new Error(`--config FILE is required (or DATAKIT_CONFIG)\n${SERVE_USAGE}`);
+  if (!args.config && !args.database) throw new Error(`--config FILE or --database DIR is required (or DATAKIT_CONFIG, DATAKIT_DATABASE)\n${SERVE_USAGE}`);
+  if (args.config && args.database) throw new Error(`--config and --database exclude each other: import the file with 'datakit config db_import FILE --database DIR'`);
   const logger = pino({ level: args.logLevel, base: { pid: process.pid, role: cluster.isWorker ? 'worker' : 'primary' } });
   const base: GatewayOptions = {
     configFile: args.config,
+    database: args.database,
     proxyListen: args.proxyListen,
     adminListen: args.adminListen,
     pluginsDir: args.pluginsDir,
@@ -201,7 +209,8 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
   // the primary already validated the file; the worker loads it (and later broadcasts) too
   let gw: RunningGateway;
   try {
-    gw = await startGateway({ ...base, adminListen: false, demoUpstream: false });
+    // the primary owns the database (PGlite is one process's); a worker starts empty and gets the primary's document
+    gw = await startGateway({ ...base, database: undefined, adminListen: false, demoUpstream: false });
   } catch (e) {
     process.send?.({ type: 'error', message: (e as Error).message } satisfies Msg);
     throw e;

@@ -22,6 +22,7 @@ import { findDatakitConfigs, type FoundConfig } from '../config.js';
 import { prepareTemplates } from '../engine/templates.js';
 import { PrecompileError } from '../engine/template-precompile.js';
 import { GatewayError, State } from './state.js';
+import type { EntityStore } from '../db/entity-store.js';
 
 export interface CoreOptions {
   logger: Logger;
@@ -35,6 +36,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv;
   /** gateway-wide limits (startGateway's `limits`); a document's `settings.limits` go over them */
   limits?: Partial<Limits>;
+  /** database mode: entities live here; a change is committed to it before it is served */
+  store?: EntityStore;
 }
 
 export class GatewayCore {
@@ -55,6 +58,8 @@ export class GatewayCore {
   private settings: Rec;
   /** the limits in force: defaults, startGateway's, then the document's `settings.limits` */
   limits: Limits;
+  /** configuration changes, one at a time: each starts from the state the previous one left */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly opts: CoreOptions) {
     this.logger = opts.logger;
@@ -114,8 +119,35 @@ export class GatewayCore {
     this.settings.plugins = ['bundled', ...names.filter((n) => !BUNDLED.has(n))];
   }
 
-  /** Loads a whole declarative document atomically; the old config keeps serving on error. */
-  async applyDocument(input: string | Rec, opts: { baseDir?: string } = {}): Promise<void> {
+  get store(): EntityStore | undefined {
+    return this.opts.store;
+  }
+
+  /** Runs configuration changes one after the other (a database write may be in progress). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Serves the entities stored in the database (at start): no write, their timestamps kept. */
+  async loadFromStore(): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return;
+    const state = await store.load(this.state.validatePlugin);
+    await this.applyDocument(exportState(state), { loaded: state });
+  }
+
+  /**
+   * Loads a whole declarative document atomically; the old config keeps serving on error.
+   * In database mode the document replaces the stored entities first. `loaded`: the
+   * document's entities as the database holds them (start), served as they are.
+   */
+  applyDocument(input: string | Rec, opts: { baseDir?: string; loaded?: State } = {}): Promise<void> {
+    return this.serial(() => this.applyDocumentNow(input, opts));
+  }
+
+  private async applyDocumentNow(input: string | Rec, opts: { baseDir?: string; loaded?: State }): Promise<void> {
     const doc = parseDocument(input);
     const settings = documentSettings(doc);
     const paths = Array.isArray(settings.plugins) ? settings.plugins : settings.plugins_dir ? [settings.plugins_dir] : [];
@@ -138,14 +170,14 @@ export class GatewayCore {
     try {
       let state: State;
       try {
-        state = buildState(doc, this.state.validatePlugin);
+        state = opts.loaded ?? buildState(doc, this.state.validatePlugin);
       } catch (e) {
         if (e instanceof DeclarativeError && limitIssues.length) throw new DeclarativeError([...limitIssues, ...e.issues]);
         throw e;
       }
       if (limitIssues.length) throw new DeclarativeError(limitIssues);
       try {
-        this.commit(state, documentHash(doc));
+        await this.commitDurable(this.state, state, opts.loaded ? 'none' : 'replace', documentHash(doc));
       } catch (e) {
         // found while compiling the routes' chains: reported at the plugin that declared it
         if (e instanceof OrderingCycleError) {
@@ -196,27 +228,69 @@ export class GatewayCore {
     return dirname(resolve(file));
   }
 
-  /** Applies a change to a copy of the state; commits it only when it compiles. */
-  mutate<T>(fn: (state: State) => T): T {
-    const next = this.state.clone();
-    const r = fn(next);
-    this.commit(next);
-    return r;
+  /**
+   * Applies a change to a copy of the state; commits it only when it compiles
+   * and, in database mode, once the database has committed it.
+   */
+  mutate<T>(fn: (state: State) => T): Promise<T> {
+    return this.serial(async () => {
+      const prev = this.state;
+      const next = prev.clone();
+      const r = fn(next);
+      await this.commitDurable(prev, next, 'changes');
+      return r;
+    });
+  }
+
+  /** Builds the snapshot (throws when invalid), writes to the database, then swaps. */
+  private async commitDurable(prev: State, next: State, write: 'changes' | 'replace' | 'none', hash?: string): Promise<void> {
+    const built = this.build(next);
+    const store = this.opts.store;
+    if (store && write !== 'none') {
+      try {
+        if (write === 'replace') await store.replaceAll(next);
+        else await store.applyChanges(prev, next);
+      } catch (e) {
+        this.discard(built);
+        throw e;
+      }
+    }
+    this.install(next, built, hash);
   }
 
   /** `hash`: the loaded document's (so the same document has the same hash); otherwise that of the resulting state */
   private commit(next: State, hash?: string): void {
+    this.install(next, this.build(next), hash);
+  }
+
+  private build(next: State): { snap: Snapshot; prevVaults: ReturnType<SecretManager['setVaults']> } {
     const prevVaults = this.secrets.setVaults(
       [...next.vaults.values()].map((v) => ({ id: v.id, name: String(v.name), prefix: String(v.prefix), config: v.config as Rec })),
     );
-    let snap: Snapshot;
     try {
-      snap = Snapshot.build(next, this.registry, this.env, this.instances);
+      return { snap: Snapshot.build(next, this.registry, this.env, this.instances), prevVaults };
     } catch (e) {
       this.secrets.restoreVaults(prevVaults);
       if (e instanceof GatewayError) throw e;
       throw new GatewayError(400, { message: (e as Error).message });
     }
+  }
+
+  /** A built snapshot that will not be served: its vaults go back, its new plugin instances close. */
+  private discard(built: { snap: Snapshot; prevVaults: ReturnType<SecretManager['setVaults']> }): void {
+    this.secrets.restoreVaults(built.prevVaults);
+    for (const [k, inst] of built.snap.instances) {
+      if (this.instances.get(k) === inst) continue;
+      try {
+        inst.close?.();
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+
+  private install(next: State, built: { snap: Snapshot }, hash?: string): void {
+    const snap = built.snap;
     for (const [k, inst] of this.instances) {
       if (!snap.instances.has(k) && inst.close) {
         // let requests in flight finish with it
@@ -257,6 +331,7 @@ export class GatewayCore {
     }
     this.instances.clear();
     await this.env.datakit?.close?.().catch(() => undefined);
+    await this.opts.store?.close().catch(() => undefined);
   }
 }
 

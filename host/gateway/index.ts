@@ -11,6 +11,7 @@ import { buildAdmin } from './admin.js';
 import { parseDocument, documentSettings } from './declarative.js';
 import type { Rec } from './entities.js';
 import { startDemoUpstream } from './demo.js';
+import { EntityStore } from '../db/entity-store.js';
 import { processDump, type Metrics, type MetricsDump } from './metrics.js';
 
 export { GatewayCore } from './core.js';
@@ -22,6 +23,11 @@ export interface GatewayOptions {
   configFile?: string;
   /** a declarative document (object or YAML/JSON text); used when configFile is absent */
   config?: string | Rec;
+  /**
+   * database mode: the embedded database's directory (created and bootstrapped
+   * when new), or `memory://`; entities persist there. Not with configFile/config.
+   */
+  database?: string;
   /** "host:port" (default 127.0.0.1:8000; port 0 picks a free one) */
   proxyListen?: string;
   /** "host:port" (default 127.0.0.1:8001); false: no Admin API (cluster workers) */
@@ -216,7 +222,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   const proxyAddr = parseListen(opts.proxyListen, 8000);
   const server = serverLimits(opts);
   if (opts.adminToken !== undefined && (typeof opts.adminToken !== 'string' || !opts.adminToken)) throw new Error('adminToken must be a non-empty string');
+  if (opts.database !== undefined && (opts.configFile !== undefined || opts.config !== undefined)) {
+    throw new Error("a database and a declarative config cannot be used together: import the file with 'datakit config db_import FILE --database DIR'");
+  }
+  const store = opts.database !== undefined ? await EntityStore.open(opts.database) : undefined;
   const core = await GatewayCore.create({
+    store,
     logger,
     pluginPaths,
     maxBodySize: opts.maxBodySize,
@@ -229,11 +240,20 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
       proxy_listen: opts.proxyListen ?? '127.0.0.1:8000',
       admin_listen: opts.adminListen === false ? 'off' : opts.adminListen ?? '127.0.0.1:8001',
       router_flavor: 'traditional_compatible',
-      database: 'off',
+      database: store ? 'postgres' : 'off',
       nginx_http_client_max_body_size: opts.maxBodySize ?? 10 * 1024 * 1024,
     },
   });
 
+  if (store) {
+    try {
+      await core.loadFromStore();
+    } catch (e) {
+      await core.close();
+      throw e;
+    }
+    logger.info({ database: store.db.location, version: core.version }, 'entities loaded from the database');
+  }
   const { doc, baseDir } = await loadConfigInput(opts);
   let demo: http.Server | undefined;
   if (doc) {

@@ -1,0 +1,167 @@
+/**
+ * Entities in the database: loading them into a State, and writing what an
+ * Admin API change did (the difference between the state before and after,
+ * cascades included) in one transaction. The in-memory State keeps Kong's
+ * integrity rules; the database enforces uniqueness and foreign keys again,
+ * so a write that slipped past (another writer) is refused at commit.
+ */
+import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
+import { State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
+import { bootstrap, migrationStatus, NEEDS_BOOTSTRAP, NEEDS_UP } from './migrate.js';
+import { DatabaseError, openDatabase, type SqlClient, type SqlRunner } from './sql.js';
+
+const refId = (field: string) => (e: Rec) => ((e[field] as Rec | null | undefined)?.id as string | undefined) ?? null;
+const text = (field: string) => (e: Rec) => (e[field] === undefined || e[field] === null ? null : String(e[field]));
+
+/** the typed columns of each table, read from the entity */
+const COLUMNS: Record<Collection, Record<string, (e: Rec) => unknown>> = {
+  services: { name: text('name') },
+  routes: { name: text('name'), service_id: refId('service') },
+  consumers: { username: text('username'), custom_id: text('custom_id') },
+  consumer_groups: { name: text('name') },
+  keyauth_credentials: { key: text('key'), consumer_id: refId('consumer') },
+  upstreams: { name: text('name') },
+  targets: { target: text('target'), upstream_id: refId('upstream') },
+  vaults: { prefix: text('prefix') },
+  partials: { name: text('name') },
+  plugins: {
+    name: text('name'),
+    service_id: refId('service'),
+    route_id: refId('route'),
+    consumer_id: refId('consumer'),
+    consumer_group_id: refId('consumer_group'),
+  },
+};
+
+function upsertSql(coll: Collection): string {
+  const cols = ['id', 'tags', 'created_at', 'updated_at', 'entity', ...Object.keys(COLUMNS[coll])];
+  const params = cols.map((_, i) => `$${i + 1}`);
+  const set = cols.slice(1).map((c) => `${c} = EXCLUDED.${c}`);
+  return `INSERT INTO ${coll} (${cols.join(', ')}) VALUES (${params.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${set.join(', ')}`;
+}
+const UPSERT = Object.fromEntries(COLLECTIONS.map((c) => [c, upsertSql(c)])) as Record<Collection, string>;
+
+function rowParams(coll: Collection, e: EntityRec): unknown[] {
+  const tags = Array.isArray(e.tags) ? e.tags : null;
+  const num = (v: unknown) => (typeof v === 'number' ? Math.trunc(v) : null);
+  return [e.id, tags, num(e.created_at) ?? 0, num(e.updated_at), JSON.stringify(e), ...Object.values(COLUMNS[coll]).map((f) => f(e))];
+}
+
+/** Kong's 409 for a unique violation the database found: "Key (name)=(x) already exists." */
+function translate(e: unknown): unknown {
+  const err = e as { code?: string; detail?: string };
+  if (err?.code !== '23505') return e;
+  const m = /^Key \((.+)\)=\((.*)\) already exists\.?$/.exec(err.detail ?? '');
+  if (!m) return uniqueViolation({});
+  const names = m[1].split(', ');
+  const values = m[2].split(', ');
+  if (names.length !== values.length) return uniqueViolation({ [names.join(',')]: m[2] });
+  return uniqueViolation(Object.fromEntries(names.map((n, i) => [n.replace(/_id$/, ''), n.endsWith('_id') ? { id: values[i] } : values[i]])));
+}
+
+export class EntityStore {
+  private constructor(readonly db: SqlClient) {}
+
+  /** Opens the database; a new one is bootstrapped, one with pending migrations is refused. */
+  static async open(location: string, opts: { autoBootstrap?: boolean } = {}): Promise<EntityStore> {
+    const db = await openDatabase(location);
+    try {
+      const s = await migrationStatus(db);
+      if (!s.bootstrapped) {
+        if (opts.autoBootstrap === false) throw new DatabaseError(NEEDS_BOOTSTRAP);
+        await bootstrap(db);
+      } else if (s.pending.length) throw new DatabaseError(`${NEEDS_UP} (pending: ${s.pending.join(', ')})`);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return new EntityStore(db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  /** Every entity, in the order created. */
+  async load(validatePlugin: PluginValidator): Promise<State> {
+    const state = new State(validatePlugin);
+    for (const coll of COLLECTIONS) {
+      const rows = await this.db.query<{ entity: EntityRec }>(`SELECT entity FROM ${coll} ORDER BY seq`);
+      const m = state.map(coll);
+      for (const r of rows.rows) m.set(r.entity.id, r.entity);
+    }
+    const members = await this.db.query<{ g: string; c: string }>(
+      'SELECT consumer_group_id AS g, consumer_id AS c FROM consumer_group_members ORDER BY seq',
+    );
+    for (const r of members.rows) state.memberships.add(`${r.g}|${r.c}`);
+    const settings = await this.db.query<{ value: Rec }>(`SELECT value FROM gateway_settings WHERE key = 'document'`);
+    if (settings.rows[0]) state.settings = settings.rows[0].value;
+    return state;
+  }
+
+  /** Writes what changed from `prev` to `next`, in one transaction; resolves once committed. */
+  async applyChanges(prev: State, next: State): Promise<void> {
+    await this.write(async (tx) => {
+      for (const coll of [...COLLECTIONS].reverse()) {
+        const gone = [...prev.map(coll).keys()].filter((id) => !next.map(coll).has(id));
+        if (gone.length) await tx.query(`DELETE FROM ${coll} WHERE id = ANY($1::uuid[])`, [gone]);
+      }
+      for (const coll of COLLECTIONS) {
+        const before = prev.map(coll);
+        for (const [id, e] of next.map(coll)) {
+          const old = before.get(id);
+          if (old === e || (old && JSON.stringify(old) === JSON.stringify(e))) continue;
+          await tx.query(UPSERT[coll], rowParams(coll, e));
+        }
+      }
+      for (const k of prev.memberships) if (!next.memberships.has(k)) await this.removeMember(tx, k);
+      for (const k of next.memberships) if (!prev.memberships.has(k)) await this.addMember(tx, k);
+      if (JSON.stringify(prev.settings) !== JSON.stringify(next.settings)) await this.writeSettings(tx, next.settings);
+    });
+  }
+
+  /** Replaces every entity with `state`'s (db_import, POST /config), in one transaction. */
+  async replaceAll(state: State): Promise<void> {
+    await this.write(async (tx) => {
+      await tx.exec(`DELETE FROM consumer_group_members; ${[...COLLECTIONS].reverse().map((c) => `DELETE FROM ${c};`).join(' ')}`);
+      for (const coll of COLLECTIONS) for (const e of state.map(coll).values()) await tx.query(UPSERT[coll], rowParams(coll, e));
+      for (const k of state.memberships) await this.addMember(tx, k);
+      await this.writeSettings(tx, state.settings);
+    });
+  }
+
+  /** How many entities of each kind (for logs and `db_import`'s summary). */
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const coll of COLLECTIONS) {
+      const r = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${coll}`);
+      out[coll] = r.rows[0].n;
+    }
+    return out;
+  }
+
+  private async write(fn: (tx: SqlRunner) => Promise<void>): Promise<void> {
+    try {
+      await this.db.transaction(fn);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+
+  private addMember(tx: SqlRunner, key: string) {
+    const [g, c] = key.split('|');
+    return tx.query('INSERT INTO consumer_group_members (consumer_group_id, consumer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [g, c]);
+  }
+
+  private removeMember(tx: SqlRunner, key: string) {
+    const [g, c] = key.split('|');
+    return tx.query('DELETE FROM consumer_group_members WHERE consumer_group_id = $1 AND consumer_id = $2', [g, c]);
+  }
+
+  private writeSettings(tx: SqlRunner, settings: Rec) {
+    return tx.query(
+      `INSERT INTO gateway_settings (key, value) VALUES ('document', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [JSON.stringify(settings ?? {})],
+    );
+  }
+}
