@@ -1236,17 +1236,26 @@ export class Compiler {
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
     const lhs = this.compile(n.left, scope);
     const rhs = this.compile(n.right, scope);
-    const collectPaths = (v: unknown, env: Env | null): unknown[][] => {
+    // jq's `reduce path(paths) as $p (.; ...)` updates each path as it is generated, so an
+    // error while generating a later path comes after the updates of the earlier ones: the
+    // paths are collected (one fast loop over them), a generating error is kept for the end
+    const collectPaths = (v: unknown, env: Env | null): { paths: unknown[][]; error: JqError | null } => {
       const paths: unknown[][] = [];
-      lhs(v, [], env, (_x, xp) => {
-        chargeSlots(1);
-        paths.push(checkPath(xp as unknown[]));
-      });
-      return paths;
+      let error: JqError | null = null;
+      try {
+        lhs(v, [], env, (_x, xp) => {
+          chargeSlots(1);
+          paths.push(checkPath(xp as unknown[]));
+        });
+      } catch (e) {
+        if (!(e instanceof JqError)) throw e;
+        error = e;
+      }
+      return { paths, error };
     };
     if (n.op === '|=') {
       return (v, p, env, k) => {
-        const paths = collectPaths(v, env);
+        const { paths, error } = collectPaths(v, env);
         let acc = v;
         const owned = ownedSet(paths);
         const dels: unknown[][] = [];
@@ -1268,6 +1277,7 @@ export class Compiler {
           if (got) acc = setPath(acc, path, nv, owned);
           else dels.push(path);
         }
+        if (error !== null) throw error;
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
         if (dels.length) acc = delPathsAll(acc, dels);
         emitValue(k, p, acc, v);
@@ -1276,17 +1286,18 @@ export class Compiler {
     if (n.op === '=') {
       return (v, p, env, k) =>
         rhs(v, null, env, (val) => {
-          const paths = collectPaths(v, env);
+          const { paths, error } = collectPaths(v, env);
           let acc = v;
           const owned = ownedSet(paths);
           for (const path of paths) acc = setPath(acc, path, val, owned);
+          if (error !== null) throw error;
           emitValue(k, p, acc, v);
         });
     }
     const op = n.op === '//=' ? (a: unknown, b: unknown) => (truthy(a) ? a : b) : binop(n.op.slice(0, -1));
     return (v, p, env, k) =>
       rhs(v, null, env, (val) => {
-        const paths = collectPaths(v, env);
+        const { paths, error } = collectPaths(v, env);
         let acc = v;
         const owned = ownedSet(paths);
         for (const path of paths) {
@@ -1294,6 +1305,7 @@ export class Compiler {
           disown(owned, old);
           acc = setPath(acc, path, op(old, val), owned);
         }
+        if (error !== null) throw error;
         emitValue(k, p, acc, v);
       });
   }

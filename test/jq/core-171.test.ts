@@ -319,3 +319,12 @@ describe('Exp ? where jq wants a term', () => {
     expect(run('[reduce .[]? as $x (0; . + $x)]', [1, 2])).toEqual([[3]]);
   });
 });
+
+describe('assignments', () => {
+  it("an update's error comes before the error of generating a later path (jq updates each path as it comes)", () => {
+    expect(() => run('(., .[2]) %= .', true)).toThrow('boolean (true) and boolean (true) cannot be divided (remainder)');
+    expect(() => run('(.a, .[0]) |= error("first")', {})).toThrow('first');
+    expect(() => run('(.a, .[0]) = 1', {})).toThrow('Cannot index object with number');
+    expect(() => run('(.[], .x) += 1', [1, 2])).toThrow('Cannot index array with string "x"');
+  });
+});
