@@ -302,9 +302,11 @@ export class Compiler {
               o[lk] = vs[i](v, env);
               continue;
             }
+            // jq: key, then value, then the key's type is checked as the pair is inserted
             const key = ks[i](v, env);
+            const val = vs[i](v, env);
             if (typeof key !== 'string') throw objKeyError(key);
-            setKey(o, key, vs[i](v, env));
+            setKey(o, key, val);
           }
           return o;
         };
@@ -801,14 +803,16 @@ export class Compiler {
           return;
         }
         ks[i](v, null, env, (key) => {
-          if (typeof key !== 'string') throw objKeyError(key);
           if (vs[i] === null) {
+            if (typeof key !== 'string') throw objKeyError(key);
             keys[i] = key;
             vals[i] = indexValue(v, key);
             step(i + 1);
             return;
           }
           vs[i](v, null, env, (val) => {
+            // jq checks the key's type when it inserts the pair, after the value
+            if (typeof key !== 'string') throw objKeyError(key);
             keys[i] = key;
             vals[i] = val;
             step(i + 1);

@@ -896,8 +896,9 @@ export class Parser {
       key = this.parsePipe();
       this.expectOp(')');
       // as jq, a constant key that is not a string fails when the pair is read
-      if (key.kind === 'literal' && typeof key.value !== 'string')
-        this.fail(`Cannot use ${typeOf(key.value)} (${dump(key.value)}) as object key`, at);
+      const constant = constantKey(key);
+      if (constant !== undefined && typeof constant !== 'string')
+        this.fail(`Cannot use ${typeOf(constant)} (${dump(constant)}) as object key`, at);
       if (!this.isOp(':')) this.unexpected("':'");
     } else this.unexpected();
     this.expectOp(':');
@@ -1013,6 +1014,25 @@ function isConst(n: Node): boolean {
       return false;
   }
 }
+/** The value of a constant key jq folds at compile time (a literal, `{}`, an array of literals), else undefined. */
+function constantKey(n: Node): unknown {
+  if (n.kind === 'literal') return n.value;
+  if (n.kind === 'object' && n.entries.length === 0) return {};
+  if (n.kind === 'array') {
+    if (n.body === null) return [];
+    const items: unknown[] = [];
+    const stack: Node[] = [n.body];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (x.kind === 'comma') stack.push(x.right, x.left);
+      else if (x.kind === 'literal') items.push(x.value);
+      else return undefined;
+    }
+    return items;
+  }
+  return undefined;
+}
+
 function isConstObject(n: Node): boolean {
   return n.kind === 'object' && n.entries.every((e) => e.key.kind === 'literal' && isConst(e.value));
 }

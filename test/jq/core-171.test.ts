@@ -158,6 +158,8 @@ describe('errors stay JqRuntimeError', () => {
 // ` @N:` stands for ` (Unix shell quoting issues?) at <top-level>, line N:`,
 // ` @@N:` for ` at <top-level>, line N:`.
 const SYNTAX_ERRORS: [string, string][] = [
+    ["{({}): .}", "Cannot use object ({}) as object key @@1:"],
+    ["{([1,2]): 1}", "Cannot use array ([1,2]) as object key @@1:"],
     [".][0]", "syntax error, unexpected INVALID_CHARACTER @1:"],
     [". 1", "syntax error, unexpected LITERAL @1:"],
     [".[0] 1", "syntax error, unexpected LITERAL, expecting end of file @1:"],
@@ -326,5 +328,15 @@ describe('assignments', () => {
     expect(() => run('(.a, .[0]) |= error("first")', {})).toThrow('first');
     expect(() => run('(.a, .[0]) = 1', {})).toThrow('Cannot index object with number');
     expect(() => run('(.[], .x) += 1', [1, 2])).toThrow('Cannot index array with string "x"');
+  });
+});
+
+describe('object construction order', () => {
+  it("the value is evaluated before the key's type is checked (jq checks it on insert)", () => {
+    expect(() => run('{(255, .): .[]}', '')).toThrow('Cannot iterate over string ("")');
+    expect(() => run('{(.): has(4)}', {})).toThrow('Cannot check whether object has a number key');
+    expect(() => run('{(1,"a"): (3,4)}', {})).toThrow('Cannot use number (1) as object key');
+    expect(run('[{("a","b"): (1,2)}]')).toEqual([[{ a: 1 }, { a: 2 }, { b: 1 }, { b: 2 }]]);
+    expect(run('{([1,.]): 1}?')).toEqual([]);
   });
 });
