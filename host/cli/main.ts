@@ -9,8 +9,12 @@ commands:
                                       run a flow once against a request described in JSON
   jq [-c] [-r] [-n] [--arg name value] FILTER [FILE]
                                       run a jq filter with the built-in engine
-  serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR]
-                                      start the gateway
+  serve (--config FILE | --database DIR) [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR]
+                                      start the gateway: DB-less on a file, or on an embedded database
+  migrations bootstrap|up|status --database DIR
+                                      the embedded database's schema, as kong migrations
+  config db_import FILE | db_export [FILE] --database DIR
+                                      declarative file <-> database
   bench FLOW [--request REQ.json] [-n N] [-c C] [--mock-calls FILE]
                                       measure a flow through the library API
   graph FLOW [--format mermaid|dot|svg|json] [-o FILE] [--at PATH]
@@ -35,6 +39,10 @@ export async function main(argv: string[]): Promise<number | void> {
       return (await import('./jq.js')).jqCli(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     case 'serve':
       return (await import('../gateway/cli.js')).serveCli(rest);
+    case 'migrations':
+      return (await import('../db/cli.js')).migrationsCli(rest);
+    case 'config':
+      return (await import('../db/cli.js')).configCli(rest);
     case 'bench':
       return (await import('./bench.js')).benchCli(rest);
     case 'graph':
