@@ -695,6 +695,19 @@ function xmlToJsonDone(ctx: Ctx, n: PNode, data: ArrayBuffer): NodeResult {
 
 function runJsonToXml(ctx: Ctx, n: PNode): NodeResult {
   let v = n.selfConn !== null ? ctx.fetch(n.selfConn!) : null;
+  if (v === null && n.inPorts.length > 0) {
+    // named `inputs` (Kong's schema): converted as one object of those fields
+    const ins = new Array<Value | null>();
+    const err = ctx.gather(n, ins);
+    if (err !== null) return NodeResult.failed(err!);
+    v = Value.obj();
+    for (let p = 0; p < n.inPorts.length; p++) {
+      const f = ins[p];
+      v.keys!.push(n.inPorts[p].name);
+      v.vals!.push(f === null ? Value.nul() : f);
+    }
+    v.sensitive = anySensitive(ins, null);
+  }
   if (v === null) v = Value.nul();
   const json = v.toJson();
   if (json.byteLength >= JSON_TO_XML_WORKER_BYTES) {
