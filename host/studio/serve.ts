@@ -66,8 +66,14 @@ export function registerStudio(app: FastifyInstance, opts: StudioOptions = {}): 
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return reply.code(400).send({ message: 'url must be an http(s) URL' });
     try {
-      const res = await fetch(target, { method: method ?? 'GET', headers: { 'X-DataKit-Debug-Trace': 'true' }, redirect: 'manual' });
-      return reply.code(200).type('application/json').send({ status: res.status, body: await res.text() });
+      // bounded like any other outbound exchange: a route that never answers or answers without end cannot hold this
+      const res = await fetch(target, {
+        method: method ?? 'GET',
+        headers: { 'X-DataKit-Debug-Trace': 'true' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(TRACE_FETCH_TIMEOUT_MS),
+      });
+      return reply.code(200).type('application/json').send({ status: res.status, body: await readCapped(res, TRACE_FETCH_MAX_BYTES) });
     } catch (e) {
       return reply.code(502).send({ message: `could not fetch ${target.origin}${target.pathname}: ${(e as Error).message}` });
     }
@@ -87,4 +93,22 @@ export function studioToken(url: string): string | undefined {
   if (!/^\/studio(\/|\?|$)/.test(url)) return undefined;
   const q = url.indexOf('?');
   return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined);
+}
+
+/** How long /studio/trace waits for a route's traced answer, and how much of it it reads. */
+const TRACE_FETCH_TIMEOUT_MS = 30_000;
+const TRACE_FETCH_MAX_BYTES = 16 * 1024 * 1024;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.byteLength;
+    if (size > max) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`the answer is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -65,6 +65,28 @@ describe('datakit studio', () => {
     expect(((await refused.json()) as { message: string }).message).toMatch(/^could not fetch http:\/\/127\.0\.0\.1:1\/x: /);
   });
 
+  it('/studio/trace reads at most 16 MiB of the answer (a route answering without end cannot fill the process)', async () => {
+    const { app, url } = await startStudio({ listen: '127.0.0.1:0' });
+    closers.push(() => app.close());
+    const http = await import('node:http');
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const endless = http.createServer((_req, res) => {
+      res.writeHead(200);
+      const write = () => {
+        while (res.write(chunk)) if (res.writableLength > 4 * chunk.length) break;
+      };
+      res.on('drain', write);
+      res.on('close', () => res.off('drain', write));
+      write();
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => { endless.closeAllConnections(); endless.close(() => r(undefined)); }));
+    const target = `http://127.0.0.1:${(endless.address() as { port: number }).port}/big`;
+    const r = await fetch(`${url}/trace?url=${encodeURIComponent(target)}`, { headers: { 'X-DataKit-Studio': '1' } });
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { message: string }).message).toMatch(/larger than 16777216 bytes/);
+  });
+
   it('prints the URL, and refuses a bad --listen or a missing flow file', async () => {
     const out = capture();
     const err = capture();
