@@ -1,6 +1,6 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
-import { typeOf, dump } from './values.js';
+import { describe } from './values.js';
 
 export class JqSyntaxError extends Error {
   position: number;
@@ -112,6 +112,8 @@ export class Parser {
   private prevTok: Token | null = null;
   // open `if ... end` and `def ...;` (brackets count the rest), for the `expecting` texts
   private keywordNesting = 0;
+  // [open brackets, keyword nesting] inside each call's argument list being read
+  private callParens: [number, number][] = [];
 
   constructor(src: string) {
     this.src = src;
@@ -292,7 +294,11 @@ export class Parser {
     // (the current token, already lexed, may itself be an opener)
     const t = this.tok;
     const own = t.kind === 'op' && (t.value === '(' || t.value === '[' || t.value === '{') ? 1 : 0;
-    return this.brackets.length - own === 0 && this.keywordNesting === 0 ? 'end of file' : undefined;
+    const open = this.brackets.length - own;
+    if (open === 0 && this.keywordNesting === 0) return 'end of file';
+    const call = this.callParens[this.callParens.length - 1];
+    if (call !== undefined && call[0] === open && call[1] === this.keywordNesting) return "';' or ')'";
+    return undefined;
   }
 
   private canStartExp(): boolean {
@@ -629,7 +635,7 @@ export class Parser {
           term = { kind: 'index', target: term, key };
         } else if (this.isOp('[')) {
           term = this.parseBracketSuffix(term);
-        } else this.unexpected();
+        } else this.unexpected("FORMAT or QQSTRING_START or '['");
       } else if (t.kind === 'op' && t.value === '[') {
         term = this.parseBracketSuffix(term);
       } else break;
@@ -692,6 +698,11 @@ export class Parser {
         this.unexpected();
     }
     switch (t.value) {
+      case '$':
+        // a `$` without a name: jq's grammar reads `$$$$name` here, so it wants another `$`
+        this.advance();
+        this.unexpected("'$'");
+      // falls through (unexpected throws)
       case '.': {
         this.advance();
         if (this.tok.kind === 'str') {
@@ -699,6 +710,12 @@ export class Parser {
           return { kind: 'index', target: { kind: 'identity' }, key };
         }
         if (this.isOp('[') ) return this.parseBracketSuffix({ kind: 'identity' });
+        if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) {
+          // `. name`: jq's grammar recovers (`try .["field"] instead of .field`) and reports
+          // the token after the name first
+          this.advance();
+          this.unexpected();
+        }
         return { kind: 'identity' };
       }
       case '..':
@@ -739,8 +756,8 @@ export class Parser {
       case 'reduce': {
         this.advance();
         const source = this.parsePostfix(true);
-        if (this.isOp('?')) this.unexpected("FIELD or as or '.' or '['");
-        this.expectKw('as');
+        if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
+        this.advance();
         const pattern = this.parsePattern();
         this.expectOp('(', "'('");
         const init = this.parsePipe();
@@ -752,8 +769,8 @@ export class Parser {
       case 'foreach': {
         this.advance();
         const source = this.parsePostfix(true);
-        if (this.isOp('?')) this.unexpected("FIELD or as or '.' or '['");
-        this.expectKw('as');
+        if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
+        this.advance();
         const pattern = this.parsePattern();
         this.expectOp('(', "'('");
         const init = this.parsePipe();
@@ -788,12 +805,14 @@ export class Parser {
     const args: Node[] = [];
     if (this.isOp('(')) {
       this.advance();
+      this.callParens.push([this.brackets.length - (this.isOp('(') || this.isOp('[') || this.isOp('{') ? 1 : 0), this.keywordNesting]);
       for (;;) {
         args.push(this.parsePipe());
         if (this.isOp(';')) {
           this.advance();
           continue;
         }
+        this.callParens.pop();
         this.expectOp(')', "';' or ')'");
         break;
       }
@@ -898,7 +917,7 @@ export class Parser {
       // as jq, a constant key that is not a string fails when the pair is read
       const constant = constantKey(key);
       if (constant !== undefined && typeof constant !== 'string')
-        this.fail(`Cannot use ${typeOf(constant)} (${dump(constant)}) as object key`, at);
+        this.fail(`Cannot use ${describe(constant)} as object key`, at);
       if (!this.isOp(':')) this.unexpected("':'");
     } else this.unexpected();
     this.expectOp(':');
@@ -1014,21 +1033,41 @@ function isConst(n: Node): boolean {
       return false;
   }
 }
-/** The value of a constant key jq folds at compile time (a literal, `{}`, an array of literals), else undefined. */
+/** The value of a constant jq folds at compile time (literals, arrays and objects of them, `$__loc__`), else undefined. */
 function constantKey(n: Node): unknown {
-  if (n.kind === 'literal') return n.value;
-  if (n.kind === 'object' && n.entries.length === 0) return {};
-  if (n.kind === 'array') {
-    if (n.body === null) return [];
-    const items: unknown[] = [];
-    const stack: Node[] = [n.body];
-    while (stack.length) {
-      const x = stack.pop()!;
-      if (x.kind === 'comma') stack.push(x.right, x.left);
-      else if (x.kind === 'literal') items.push(x.value);
-      else return undefined;
+  switch (n.kind) {
+    case 'literal':
+      return n.value;
+    case 'loc':
+      return { file: '<top-level>', line: n.line };
+    case 'string':
+      return n.format === null && n.parts.every((p) => typeof p === 'string') ? n.parts.join('') : undefined;
+    case 'array': {
+      if (n.body === null) return [];
+      const items: unknown[] = [];
+      const stack: Node[] = [n.body];
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (x.kind === 'comma') {
+          stack.push(x.right, x.left);
+          continue;
+        }
+        const v = constantKey(x);
+        if (v === undefined) return undefined;
+        items.push(v);
+      }
+      return items;
     }
-    return items;
+    case 'object': {
+      const o: Record<string, unknown> = {};
+      for (const e of n.entries) {
+        if (e.key.kind !== 'literal' || typeof e.key.value !== 'string' || e.key.value === '__proto__') return undefined;
+        const v = constantKey(e.value);
+        if (v === undefined) return undefined;
+        o[e.key.value] = v;
+      }
+      return o;
+    }
   }
   return undefined;
 }

@@ -199,6 +199,8 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
     }
     return;
   }
+  // jq checks the path before the type (path((null | .[])) names the path)
+  if (p !== null && isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
   throw new JqError(`Cannot iterate over ${describe(v)}`);
 }
 

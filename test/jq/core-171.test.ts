@@ -158,6 +158,18 @@ describe('errors stay JqRuntimeError', () => {
 // ` @N:` stands for ` (Unix shell quoting issues?) at <top-level>, line N:`,
 // ` @@N:` for ` at <top-level>, line N:`.
 const SYNTAX_ERRORS: [string, string][] = [
+    ["$<=", "syntax error, unexpected <=, expecting '$' @1:"],
+    ["$", "syntax error, unexpected end of file, expecting '$' @1:"],
+    ["path(.?.if)", "syntax error, unexpected FIELD, expecting ';' or ')' @1:"],
+    ["del((3)?.x)", "syntax error, unexpected FIELD, expecting ';' or ')' @1:"],
+    ["foreach ..a as $x (0; .)", "syntax error, unexpected IDENT, expecting FIELD or as or '.' or '[' @1:"],
+    ["reduce t{", "syntax error, unexpected '{', expecting FIELD or as or '.' or '[' @1:"],
+    ["n.(", "syntax error, unexpected '(', expecting FORMAT or QQSTRING_START or '[' @1:"],
+    [". e}", "syntax error, unexpected INVALID_CHARACTER @1:"],
+    [". n$d", "syntax error, unexpected BINDING @1:"],
+    ["if(3)then. n|", "syntax error, unexpected '|' @1:"],
+    [". n", "syntax error, unexpected end of file @1:"],
+    [". if", "syntax error, unexpected if @1:"],
     ["{({}): .}", "Cannot use object ({}) as object key @@1:"],
     ["{([1,2]): 1}", "Cannot use array ([1,2]) as object key @@1:"],
     [".][0]", "syntax error, unexpected INVALID_CHARACTER @1:"],
