@@ -208,10 +208,8 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
 export function getPath(t: unknown, path: unknown): unknown {
   if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
   let cur = t;
-  for (let i = 0; i < path.length; i++) {
-    if (cur === null) return null;
-    cur = indexValue(cur, path[i]);
-  }
+  // (null indexed by a string, number or slice is null; by anything else an error, as jq's jv_get)
+  for (let i = 0; i < path.length; i++) cur = indexValue(cur, path[i]);
   return cur;
 }
 

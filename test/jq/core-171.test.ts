@@ -352,3 +352,11 @@ describe('object construction order', () => {
     expect(run('{([1,.]): 1}?')).toEqual([]);
   });
 });
+
+describe('getpath', () => {
+  it('null indexed by a key that is not a string, number or slice fails, as jq jv_get', () => {
+    expect(() => run('getpath([null])')).toThrow('Cannot index null with null');
+    expect(() => run('getpath(["a",[1]])', { a: null })).toThrow('Cannot index null with array');
+    expect(run('getpath(["a",0,"b"]), getpath(["a",{"start":0,"end":1}])')).toEqual([null, null]);
+  });
+});

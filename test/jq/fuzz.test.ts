@@ -98,16 +98,6 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => d.kind === 'error-text' && message(d.ref) === 'Array/string slice indices must be integers',
   },
   {
-    id: 'getpath-unindexable',
-    reason:
-      "getpath where the value cannot be indexed by the key (getpath([null]) on null; path(getpath([\"a\"])) on 1): jq fails ('Cannot index null with null'), we return null or the path",
-    repro: { filter: 'getpath([null])', input: 'null', kind: 'outputs' },
-    covers: (d) =>
-      /getpath/.test(d.filter) &&
-      ((/^Cannot index /.test(message(d.ref)) && message(d.ours) !== message(d.ref)) ||
-        (d.kind === 'outputs' && d.ours.outputs.length > d.ref.outputs.length)),
-  },
-  {
     id: 'bessel-accuracy',
     reason: 'y0/y1/j0/j1/jn/yn differ from libm by more than a few units in the last place (y0(10): 0.05567116728359948 vs 0.055671167283599395)',
     repro: { filter: 'y0', input: '10', kind: 'outputs' },
