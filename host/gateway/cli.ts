@@ -145,6 +145,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 type Msg =
   | { type: 'config'; doc: Rec }
   | { type: 'ready' }
+  | { type: 'applied' }
   | { type: 'metrics'; id: number }
   | { type: 'metrics-reply'; id: number; dump: MetricsDump }
   | { type: 'shutdown' }
@@ -222,6 +223,9 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
       const baseDir = base.configFile ? GatewayCore.baseDirOf(base.configFile) : undefined;
       applying = applying
         .then(() => gw.core.applyDocument(m.doc, { baseDir }))
+        .then(() => {
+          process.send?.({ type: 'applied' } satisfies Msg);
+        })
         .catch((e) => logger.error({ err: (e as Error).message }, 'worker could not apply the configuration'));
     } else if (m.type === 'metrics') {
       process.send?.({ type: 'metrics-reply', id: m.id, dump: processDump(gw.core.metrics) } satisfies Msg);
@@ -237,6 +241,8 @@ async function runWorker(base: GatewayOptions, logger: pino.Logger): Promise<voi
 async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger): Promise<void> {
   const workers = new Set<Worker>();
   const ready = new Set<number>();
+  /** workers that listen for configuration (not yet ready in database mode until they applied the first) */
+  const started = new Set<number>();
   let stopping = false;
   let metricsSeq = 0;
   const pending = new Map<number, { dumps: MetricsDump[]; left: number; done: (d: MetricsDump[]) => void }>();
@@ -248,9 +254,12 @@ async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger):
     workers.add(w);
     w.on('message', (m: Msg) => {
       if (m.type === 'ready') {
-        ready.add(w.id);
-        // a worker forked after a change must catch up
+        started.add(w.id);
+        // a worker forked after a change must catch up; in database mode it starts empty, so it counts as ready once it has
         if (lastDoc) w.send({ type: 'config', doc: lastDoc } satisfies Msg);
+        if (!base.database || !lastDoc) ready.add(w.id);
+      } else if (m.type === 'applied') {
+        ready.add(w.id);
       } else if (m.type === 'metrics-reply') {
         const p = pending.get(m.id);
         if (p) {
@@ -265,6 +274,7 @@ async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger):
     w.on('exit', (code) => {
       workers.delete(w);
       ready.delete(w.id);
+      started.delete(w.id);
       if (!stopping) {
         logger.warn({ worker: w.id, code }, 'worker exited; restarting');
         setTimeout(fork, 200);
@@ -303,7 +313,7 @@ async function runPrimary(base: GatewayOptions, n: number, logger: pino.Logger):
   lastDoc = gw.core.exportDocument();
   gw.core.onCommit = (doc) => {
     lastDoc = doc;
-    for (const w of workers) if (ready.has(w.id)) w.send({ type: 'config', doc } satisfies Msg);
+    for (const w of workers) if (started.has(w.id)) w.send({ type: 'config', doc } satisfies Msg);
   };
   for (let i = 0; i < n; i++) fork();
 

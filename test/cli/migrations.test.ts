@@ -173,6 +173,27 @@ describe('datakit serve --database DIR', () => {
     }
   }, 240_000);
 
+  it('--workers 2: the primary opens the database, every worker serves its entities', async () => {
+    const db = join(dir, 'workers');
+    const file = join(dir, 'guarded.json');
+    writeFileSync(file, JSON.stringify({ _format_version: '3.0', routes: [{ name: 'guarded', paths: ['/guarded'], plugins: [{ name: 'key-auth' }] }] }));
+    expect((await runCli(['config', 'db_import', file, '--database', db])).code).toBe(0);
+    const [p, a] = [await freePort(), await freePort()];
+    const g = serve(['--database', db, '--workers', '2', '--proxy-listen', `127.0.0.1:${p}`, '--admin-listen', `127.0.0.1:${a}`, '--log-level', 'warn']);
+    try {
+      await waitReady(`http://127.0.0.1:${a}`, g.child, 60_000);
+      // new connections, spread over both workers: the route exists in each (401 from key-auth, not 404)
+      for (let i = 0; i < 6; i++) {
+        const r = await call(`http://127.0.0.1:${p}`, '/guarded', { headers: { connection: 'close' } });
+        expect(r.status, g.output()).toBe(401);
+      }
+      expect((await call(`http://127.0.0.1:${a}`, '/consumers', { method: 'POST', json: { username: 'w' } })).status).toBe(201);
+    } finally {
+      g.child.kill('SIGTERM');
+      await exited(g.child);
+    }
+  }, 240_000);
+
   it('--config and --database together are refused', async () => {
     const r = await runCli(['serve', '--config', 'examples/demo.yaml', '--database', join(dir, 'x')]);
     expect(r.code).toBe(1);
