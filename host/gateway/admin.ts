@@ -159,6 +159,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   const deletedIds = new WeakMap<FastifyRequest, string>();
   const changedIds = new WeakMap<FastifyRequest, string>();
   const isWrite = (m: string) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
+  let warnedVolatile = false;
   app.addHook('preHandler', async (req) => {
     if (req.method !== 'DELETE') return;
     const key = (req.params as Params).key;
@@ -199,6 +200,13 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       },
       'admin change',
     );
+    // DB-less: say once that these changes will not outlive the process (Kong refuses them; this gateway keeps them in memory)
+    if (!core.store && !warnedVolatile && reply.statusCode < 300 && req.routeOptions.url !== '/config') {
+      warnedVolatile = true;
+      core.logger.warn(
+        'DB-less mode: Admin API changes are kept in memory only and are lost when the gateway stops; start with --database DIR to keep them (docs/cluster.md)',
+      );
+    }
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {

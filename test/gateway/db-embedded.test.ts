@@ -131,3 +131,23 @@ describe('the database enforces uniqueness and keeps secrets as references', () 
     }
   });
 });
+
+describe('DB-less mode (--config)', () => {
+  it('warns once, at the first Admin API change, that changes are lost at restart', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const { default: pino } = await import('pino');
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const gw = await gateway({ _format_version: '3.0' }, { logger });
+    try {
+      expect((await call(gw.adminUrl, '/consumers', { method: 'POST', json: { username: 'a' } })).status).toBe(201);
+      expect((await call(gw.adminUrl, '/consumers', { method: 'POST', json: { username: 'b' } })).status).toBe(201);
+      const warnings = lines.filter((l) => l.level === 40 && l.msg.startsWith('DB-less mode'));
+      expect(warnings.map((w) => w.msg)).toEqual([
+        'DB-less mode: Admin API changes are kept in memory only and are lost when the gateway stops; start with --database DIR to keep them (docs/cluster.md)',
+      ]);
+      expect((await call(gw.adminUrl, '/')).json.configuration.database).toBe('off');
+    } finally {
+      await gw.close();
+    }
+  });
+});
