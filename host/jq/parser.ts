@@ -60,6 +60,7 @@ const OPS3 = ['?//', '//='];
 const OPS2 = ['!=', '==', '//', '|=', '+=', '-=', '*=', '/=', '%=', '<=', '>=', '..', '?/'];
 const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
 const OPENER: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+const NO_PROGRAM = 'Top-level program not given (try ".")';
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
@@ -110,6 +111,8 @@ export class Parser {
   // open brackets, as jq's lexer tracks them: a closer that matches none is INVALID_CHARACTER
   private brackets: string[] = [];
   private prevTok: Token | null = null;
+  // the next parsePipe reads the whole program
+  private programStart = false;
   // open `if ... end` and `def ...;` (brackets count the rest), for the `expecting` texts
   private keywordNesting = 0;
   // [open brackets, keyword nesting] inside each call's argument list being read
@@ -126,9 +129,12 @@ export class Parser {
     p.skipModuleDirectives();
     // an empty program is valid jq (bison reduces it by default), so a token that cannot
     // start one, or anything after a complete one, is reported as expecting the end
+    // jq's own check before its parser: nothing but blanks and comments
+    if (p.tok.kind === 'eof') throw new JqSyntaxError(NO_PROGRAM, 0);
     if (!p.canStartExp()) p.unexpected('end of file');
+    p.programStart = true;
     const node = p.parsePipe();
-    if (p.tok.kind !== 'eof') {
+    if ((p.tok as Token).kind !== 'eof') {
       // after a bare `.` bison is still in a state with many choices (FIELD, string, '['): no list
       const prev = p.prevTok;
       p.unexpected(prev !== null && prev.kind === 'op' && prev.value === '.' ? undefined : 'end of file');
@@ -361,9 +367,13 @@ export class Parser {
 
   // ---------- grammar ----------
   parsePipe(): Node {
+    const programStart = this.programStart;
+    this.programStart = false;
     if (this.isKw('def')) {
       const defs: FuncDef[] = [];
       while (this.isKw('def')) defs.push(this.parseFuncDef());
+      // only definitions: jq has no program to run
+      if (programStart && this.tok.kind === 'eof') throw new JqSyntaxError(NO_PROGRAM, this.tok.start);
       const body = this.parsePipe();
       return { kind: 'defs', defs, body };
     }

@@ -74,7 +74,8 @@ export function checkPath(p: unknown[]): unknown[] {
 
 // ---------- indexing ----------
 function keyDesc(k: unknown): string {
-  if (typeof k === 'string') return `string ${dump(k)}`;
+  // jq formats the key with C's %s: raw, up to a NUL
+  if (typeof k === 'string') return `string "${k.split('\0')[0]}"`;
   return typeOf(k);
 }
 

@@ -360,3 +360,13 @@ describe('getpath', () => {
     expect(run('getpath(["a",0,"b"]), getpath(["a",{"start":0,"end":1}])')).toEqual([null, null]);
   });
 });
+
+describe('programs with nothing to run', () => {
+  it.each(['', '  ', '# only a comment', 'def f: 1;', 'def f: 1; def g: 2;'])('%j', (filter) => {
+    expect(compileError(filter)).toBe('Top-level program not given (try ".")');
+  });
+  it('index errors write a string key raw, up to a NUL, as jq does', () => {
+    expect(() => run('.["a\\"b"]', 1)).toThrow('Cannot index number with string "a"b"');
+    expect(() => run('.["a\\u0000b"]', 1)).toThrow('Cannot index number with string "a"');
+  });
+});

@@ -116,21 +116,6 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => /\bmodf\b/.test(d.filter) && d.kind === 'outputs' && d.ref.outputs.some((o) => /\[-0,/.test(o)),
   },
   {
-    id: 'raw-strings-in-index-errors',
-    reason: 'jq writes the key of "Cannot index X with string "k"" raw, up to a NUL (C %s); we escape it as JSON',
-    repro: { filter: '.["\\u007f"]', input: '1', kind: 'error-text' },
-    covers: (d) =>
-      d.kind === 'error-text' &&
-      message(d.ours).replace(/string "((?:[^"\\]|\\.)*)"$/, (_m, s: string) => `string "${(JSON.parse(`"${s}"`) as string).split('\0')[0]}"`) ===
-        message(d.ref),
-  },
-  {
-    id: 'empty-program',
-    reason: "an empty program: jq 1.7.1 says 'Top-level program not given (try \".\")'",
-    repro: { filter: '', input: '1', kind: 'error-text' },
-    covers: (d) => d.kind === 'error-text' && message(d.ref) === 'Top-level program not given (try ".")',
-  },
-  {
     id: 'fromjson-error-text',
     reason: "fromjson on invalid JSON: jq's parser message ('Expected value before ',' at line 1, column 1 (while parsing ...)')",
     repro: { filter: 'fromjson', input: '","', kind: 'error-text' },
