@@ -1036,6 +1036,34 @@ function scalb(x: number, n: number): number {
   if (Math.trunc(n) !== n) return NaN;
   return scalbn(x, Math.max(-65000, Math.min(65000, n)));
 }
+/**
+ * IEEE 754 remainder, exact as libm computes it (x - n*y with n the nearest integer to x/y, ties to even, the
+ * sign of a zero result from x): x - y*rint(x/y) rounds twice and gave 0 for remainder(1; 0.1).
+ */
+function ieeeRemainder(x: number, y: number): number {
+  if (x !== x || y !== y || !isFinite(x) || y === 0) return NaN;
+  if (!isFinite(y)) return x;
+  const negative = x < 0 || Object.is(x, -0);
+  const p = Math.abs(y);
+  let a = Math.abs(x);
+  if (p <= Number.MAX_VALUE / 2) a = a % (p + p); // exact: now a < 2p
+  if (a === p) return negative ? -0 : 0;
+  if (p < 4.450147717014403e-308) {
+    // 2^-1021: p / 2 would lose a bit, compare doubled values instead
+    if (a + a > p) {
+      a -= p;
+      if (a + a >= p) a -= p;
+    }
+  } else {
+    const half = 0.5 * p;
+    if (a > half) {
+      a -= p;
+      if (a >= half) a -= p;
+    }
+  }
+  return negative ? -a : a;
+}
+
 function rint(x: number): number {
   if (!isFinite(x)) return x;
   const r = Math.round(x);
@@ -1062,7 +1090,9 @@ const math1: Record<string, (x: number) => unknown> = {
   modf: (x) => {
     if (!isFinite(x)) return [x !== x ? x : 0 * Math.sign(x), x];
     const i = Math.trunc(x);
-    return [x - i, i];
+    // C's modf: the fraction keeps x's sign, so -1 gives -0
+    const frac = x - i;
+    return [frac === 0 && x < 0 ? -0 : frac, i];
   },
   j0, j1, y0, y1,
 };
@@ -1090,7 +1120,7 @@ const math2: Record<string, (a: number, b: number) => number> = {
   pow: Math.pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
-  drem: (a, b) => a - b * rint(a / b), remainder: (a, b) => a - b * rint(a / b),
+  drem: ieeeRemainder, remainder: ieeeRemainder,
   nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, cInt(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
@@ -1173,7 +1203,7 @@ def walk(f): def w: if type == "object" then map_values(w) elif type == "array" 
 def first: .[0];
 def last: .[-1];
 def nth($n): .[$n];
-def paths(node_filter): . as $dot | paths | select(. as $p | $dot | getpath($p) | node_filter);
+def paths(node_filter): path(recurse | select(node_filter)) | select(length > 0);
 def leaf_paths: paths(scalars);
 def any(g; cond): isempty(first(g | cond or empty)) | not;
 def all(g; cond): isempty(first(g | cond and empty));

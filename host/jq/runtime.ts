@@ -95,7 +95,7 @@ export function indexValue(t: unknown, k: unknown): unknown {
   } else if (isObject(k) && (Array.isArray(t) || typeof t === 'string' || t === null)) {
     if (t === null) return null;
     if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end'))
-      throw new JqError('Start and end indices of an array slice must be numbers');
+      throw new JqError('Array/string slice indices must be integers');
     const s = k.start;
     const e = k.end;
     return sliceValue(t, s, e);
@@ -128,7 +128,7 @@ export function arrayIndices(t: unknown[], k: unknown[]): unknown {
 }
 
 /** A slice's [start, end) on a length, as jq computes it; `badIndices` is the error for non-numbers (jq words it per caller). */
-export function sliceBounds(len: number, s: unknown, e: unknown, badIndices = 'Start and end indices of an array slice must be numbers'): [number, number] {
+export function sliceBounds(len: number, s: unknown, e: unknown, badIndices = 'Array/string slice indices must be integers'): [number, number] {
   if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number')) throw new JqError(badIndices);
   let ds = s === null ? 0 : (s as number);
   let de = e === null ? len : (e as number);

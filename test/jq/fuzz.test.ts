@@ -86,34 +86,10 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => d.kind === 'compile-only-ours' && /is not defined/.test(message(d.ours)) && /\bdef\b/.test(d.filter),
   },
   {
-    id: 'base32-formats',
-    reason: "@base32/@base32d: jq-wasm (1.7.1) and Debian's jq 1.6 fail with 'base32 is not a valid format'; we encode and decode",
-    repro: { filter: '@base32', input: '"a"', kind: 'outputs' },
-    covers: (d) => /@base32/.test(d.filter) || /^base32d? is not a valid format$/.test(message(d.ref)),
-  },
-  {
-    id: 'slice-index-text',
-    reason: "a slice with non-number bounds: jq says 'Array/string slice indices must be integers'",
-    repro: { filter: '.[:"a"]', input: '""', kind: 'error-text' },
-    covers: (d) => d.kind === 'error-text' && message(d.ref) === 'Array/string slice indices must be integers',
-  },
-  {
     id: 'bessel-accuracy',
     reason: 'y0/y1/j0/j1/jn/yn differ from libm by more than a few units in the last place (y0(10): 0.05567116728359948 vs 0.055671167283599395)',
     repro: { filter: 'y0', input: '10', kind: 'outputs' },
     covers: (d) => /\b(j0|j1|y0|y1|jn|yn)\b/.test(d.filter) && sameApartFromNumbers(d),
-  },
-  {
-    id: 'paths-filter-on-root',
-    reason: 'paths(f) applies f to the input itself too in jq 1.7.1 (path(..|select(f))), so paths(.[]) on 1 fails there; we skip the root',
-    repro: { filter: 'paths(.[])', input: '1', kind: 'error-only-ref' },
-    covers: (d) => /\bpaths\(/.test(d.filter) && d.ref.status === 'error' && message(d.ours) !== message(d.ref),
-  },
-  {
-    id: 'modf-negative-zero',
-    reason: 'modf of a negative integer: jq gives a -0 fraction ([-0,-1]), we 0',
-    repro: { filter: 'modf', input: '-1', kind: 'outputs' },
-    covers: (d) => /\bmodf\b/.test(d.filter) && d.kind === 'outputs' && d.ref.outputs.some((o) => /\[-0,/.test(o)),
   },
   {
     id: 'fromjson-error-text',
