@@ -61,8 +61,12 @@ export async function loadFlowConfig(file: string): Promise<Record<string, unkno
   return cfg as Record<string, unknown>;
 }
 
-function bodyOut(body: Uint8Array, headers: HeaderMap): unknown {
-  const text = Buffer.from(body).toString('utf8');
+/** A body as `run` prints it: parsed when its Content-Type says JSON and it parses, else text. */
+export function bodyOut(body: Uint8Array, headers: Record<string, unknown>): unknown {
+  return bodyTextOut(Buffer.from(body).toString('utf8'), headers);
+}
+
+export function bodyTextOut(text: string, headers: Record<string, unknown>): unknown {
   const ct = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
   if (typeof ct === 'string' && /json/i.test(ct)) {
     try {

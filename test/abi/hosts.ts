@@ -11,23 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { Datakit, DatakitConfigError } from '../../host/flow.js';
 import { EnvSecretResolver } from '../../host/secrets/env.js';
 import { MemoryProperties } from '../../host/properties.js';
-import { toRequestInfo, toUpstream } from '../../host/cli/run.js';
+import { bodyOut, toRequestInfo, toUpstream } from '../../host/cli/run.js';
 import type { HostAdapter, HostInput, HostResult } from './runner.js';
 
 const quiet = { log() {} };
-
-function bodyOut(body: Uint8Array, headers: Record<string, unknown>): unknown {
-  const text = Buffer.from(body).toString('utf8');
-  const ct = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-  if (typeof ct === 'string' && /json/i.test(ct)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
 
 /** The library host: Datakit.create / load / flow.run, properties in memory. */
 export function libraryHost(): HostAdapter {

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudio } from '../../host/cli/studio.js';
+import { bodyTextOut } from '../../host/cli/run.js';
 import type { RunResult } from '../../host/studio/browser-host.js';
 import { loadCases, runCase, type HostAdapter, type HostInput, type HostResult } from '../abi/runner.js';
 
@@ -47,17 +48,7 @@ let browser: Browser;
 let page: Page;
 let pageOrigin: string;
 
-function bodyOut(text: string, headers: Record<string, unknown>): unknown {
-  const ct = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-  if (typeof ct === 'string' && /json/i.test(ct)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
+const bodyOut = bodyTextOut;
 
 const browserHost: HostAdapter = {
   name: 'browser host (host/studio/browser-host.ts, in chromium)',
