@@ -33,7 +33,7 @@ import { decodeBody, EncodedBody, encodeBody, headerCharProblem, headerValue, bo
 import { maskSecrets, MASK, Trace, writeMasked } from './trace';
 import { runNode, NodeResult } from './nodes';
 import { traceFail310, traceReport310, traceResponse310, traceResume310, traceRun310, traceValues310, traceWait310 } from './trace310';
-import { decodeForm, DIALECT_310, KEPT_REQUEST_HEADERS_310, KEPT_RESPONSE_HEADERS_310, lowerCaseHeaders, query310, queryValues310, replacingHeaders310, traceHeaderOn310 } from './dialect';
+import { decodeForm, DIALECT_310, jqVariableName310, KEPT_REQUEST_HEADERS_310, KEPT_RESPONSE_HEADERS_310, lowerCaseHeaders, query310, queryValues310, replacingHeaders310, traceHeaderOn310 } from './dialect';
 
 export const S_PENDING: i32 = 0;
 export const S_RUNNING: i32 = 1;
@@ -90,6 +90,8 @@ export class Ctx {
   halted310: bool = false;
   /** every result of each jq node, for the 3.10 trace (its outputs keep only as many as it has ports) */
   jqResults310: Map<i32, Array<Value>> = new Map<i32, Array<Value>>();
+  /** 3.10: a request body declared JSON that is not: request.body holds this failure (its parse error) instead of failing the request. */
+  requestBodyFailure310: Value | null = null;
   secrets: string[] = [];
   /** the response status the client gets (for traces of proxied requests) */
   failedNode: i32 = -1;
@@ -207,6 +209,26 @@ export class Ctx {
       }
     }
     return null;
+  }
+
+  /**
+   * 3.10: the failure a node gets for reading a request.body that was not
+   * valid JSON (null when it reads none); jq named the input variable, a
+   * handlebars template renders the failure's text (as 3.10's did).
+   */
+  failedInput310(n: PNode): string | null {
+    const failure = this.requestBodyFailure310;
+    if (failure === null || n.type == NodeType.HANDLEBARS) return null;
+    let port: string | null = null;
+    for (let p = 0; p < n.inConns.length && port === null; p++) {
+      const c = n.inConns[p];
+      if (c !== null && c.srcNode == N_REQUEST && c.srcPort == 0) port = n.inPorts[p].name;
+    }
+    const sc = n.selfConn;
+    if (port === null && sc !== null && sc.srcNode == N_REQUEST && sc.srcPort == 0) port = 'request.body';
+    if (port === null) return null;
+    if (n.type == NodeType.JQ) return 'jq: input error at ' + jqVariableName310(port!) + ': ' + failure.s;
+    return failure.s;
   }
 
   selfInput(n: PNode): Value | null {
@@ -530,11 +552,16 @@ export class Ctx {
     if (body !== null) {
       const ct = headerValue(reqHeaders, 'content-type');
       const b = this.decodeBody(body!, ct);
-      if (b === null) {
+      if (b === null && this.plan.dialect == DIALECT_310) {
+        // 3.10 kept the parse error as the port's value: the request goes on, and readers of request.body fail (failedInput310)
+        const failure = Value.str(bodyError);
+        this.requestBodyFailure310 = failure;
+        this.setOut(N_REQUEST, 0, failure);
+      } else if (b === null) {
         this.state[N_REQUEST] = S_FAILED;
         return this.fail(N_REQUEST, 'invalid JSON in request body: ' + bodyError);
       }
-      this.setOut(N_REQUEST, 0, b);
+      else this.setOut(N_REQUEST, 0, b);
     }
     this.complete(N_REQUEST);
 

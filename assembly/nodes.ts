@@ -62,6 +62,10 @@ export class NodeResult {
 
 export function runNode(ctx: Ctx, n: PNode): NodeResult {
   const t = n.type;
+  if (ctx.requestBodyFailure310 !== null) {
+    const failure = ctx.failedInput310(n);
+    if (failure !== null) return NodeResult.failed(failure!);
+  }
   if (t == NodeType.STATIC) return runStatic(ctx, n);
   if (t == NodeType.JQ) return runJq(ctx, n);
   if (t == NodeType.HANDLEBARS) return runHandlebars(ctx, n);

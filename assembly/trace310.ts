@@ -48,7 +48,8 @@ function writePortValue(ctx: Ctx, w: ByteWriter, index: i32, n: PNode, port: str
     return;
   }
   w.str('{"data_type":');
-  writeJsonString(w, dataType(n, port, v));
+  // a request body that failed to parse: 3.10 listed the Payload::Error as `fail`
+  writeJsonString(w, v === ctx.requestBodyFailure310 ? 'fail' : dataType(n, port, v));
   w.str(',"value":');
   if (mask) writeJsonString(w, MASK);
   else writeMasked(w, v, ctx.secrets, 0);

@@ -287,6 +287,61 @@ describe('3.10 execution', () => {
     expect(bodyJson(r.response.body)).toEqual({ error: 'string' });
   });
 
+  describe('a request body declared JSON that is not JSON (src/payload.rs from_bytes: Payload::Error, the request goes on)', () => {
+    const bad = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a": tru' };
+    const parseError = 'invalid literal at byte 6';
+
+    it('the request is proxied; a handlebars template renders the parse error as text', async () => {
+      const untouched = await run({ dialect: '3.10', nodes: [{ name: 'J', type: 'jq', jq: '1' }] }, bad);
+      expect(untouched.proxied).toBe(true);
+      const r = await run({
+        dialect: '3.10',
+        nodes: [
+          { name: 'H', type: 'handlebars', inputs: [{ b: 'request.body' }], template: 'got: {{b}}' },
+          { type: 'exit', status: 200, inputs: [{ body: 'H' }] },
+        ],
+      }, bad);
+      expect(r.response.status).toBe(200);
+      expect(text(r.response.body)).toBe(`got: ${parseError}`);
+    });
+
+    it('a jq node reading it fails with "jq: input error at VAR: ..." (untraced: 3.10\'s 500)', async () => {
+      const r = await run({
+        dialect: '3.10',
+        nodes: [
+          { name: 'J', type: 'jq', inputs: ['request.body'], jq: '$request_body' },
+          { type: 'exit', inputs: [{ body: 'J' }] },
+        ],
+      }, bad);
+      expect(r.response.status).toBe(500);
+      expect(bodyJson(r.response.body)).toEqual({ message: 'An unexpected error ocurred', request_id: expect.any(String) });
+    });
+
+    it('the trace lists request.body as a `fail` value and the jq node\'s failure names its variable', async () => {
+      const r = await dk.load({
+        dialect: '3.10',
+        debug: true,
+        nodes: [
+          { name: 'J', type: 'jq', inputs: [{ b: 'request.body' }], jq: '$b' },
+          { type: 'exit', inputs: [{ body: 'J' }] },
+        ],
+      }).run({ path: '/', ...bad, headers: { ...bad.headers, 'X-DataKit-Debug-Trace': 'on' } }, { upstream: { status: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('up') } });
+      const actions = (bodyJson(r.response.body) as Array<{ action: string; name: string; values?: unknown[] }>).map(({ action, name, values }) => ({ action, name, values }));
+      expect(r.proxied).toBe(true);
+      expect(actions).toEqual([
+        { action: 'value', name: 'request', values: [{ data_type: 'fail', value: parseError }, { data_type: 'none', value: null }, { data_type: 'none', value: null }] },
+        { action: 'run', name: 'J', values: undefined },
+        { action: 'fail', name: 'J', values: [{ data_type: 'fail', value: `jq: input error at b: ${parseError}` }] },
+        { action: 'value', name: 'response', values: [{ data_type: 'raw', value: 'up' }, { data_type: 'none', value: null }] },
+      ]);
+    });
+
+    it('3.11+ flows still fail the request', async () => {
+      const r = await run({ nodes: [{ name: 'J', type: 'jq', inputs: { b: 'request.body' }, jq: '.b' }, { type: 'exit', inputs: { body: 'J' } }] }, bad);
+      expect(r.response.status).toBe(500);
+    });
+  });
+
   it('a non-2xx answer is not a failure', async () => {
     const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, { type: 'exit', inputs: [{ body: 'C.body' }] }] });
     expect(r.failure).toBeUndefined();
