@@ -107,13 +107,66 @@ export function decodeForm(buf: ArrayBuffer): Value {
   return out;
 }
 
-/** 3.10's call `query` input replaced the url's query (the fragment is kept). */
-export function withoutQuery(url: string): string {
+/**
+ * 3.10's call `query` input replaced the url's query with the query as 3.10
+ * wrote it (src/nodes/call.rs path_with_query: the path, `?`, then
+ * formQuery310; an empty map leaves a bare `?`). The fragment is kept.
+ */
+export function withQuery310(url: string, query: Value): string {
   const hash = url.indexOf('#');
   const base = hash >= 0 ? url.substring(0, hash) : url;
   const frag = hash >= 0 ? url.substring(hash) : '';
   const q = base.indexOf('?');
-  return (q >= 0 ? base.substring(0, q) : base) + frag;
+  return (q >= 0 ? base.substring(0, q) : base) + '?' + formQuery310(query) + frag;
+}
+
+const HEX_UPPER = '0123456789ABCDEF';
+
+/**
+ * One name or value as 3.10's form serializer escaped it (the url crate's
+ * form_urlencoded::byte_serialize): letters, digits and `*-._` as they are,
+ * a space as `+`, every other byte as `%XX`.
+ */
+function formEscape(w: ByteWriter, s: string): void {
+  const b = String.UTF8.encode(s);
+  const base = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    const c = <i32>load<u8>(base + <usize>i);
+    const plain = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 0x2a || c == 0x2d || c == 0x2e || c == 0x5f;
+    if (plain) w.byte(<u8>c);
+    else if (c == 0x20) w.byte(0x2b);
+    else {
+      w.byte(0x25);
+      w.byte(<u8>HEX_UPPER.charCodeAt(c >> 4));
+      w.byte(<u8>HEX_UPPER.charCodeAt(c & 15));
+    }
+  }
+}
+
+/**
+ * A query map as 3.10 wrote it (src/payload.rs to_pwm_query): its values
+ * per queryValues310, `&`-joined and form-escaped. (The query port takes
+ * only maps here; 3.10's bare-name form of other values cannot arise.)
+ */
+export function formQuery310(q: Value): string {
+  const w = new ByteWriter(64);
+  if (q.typeKind() == Kind.OBJ) {
+    const m = queryValues310(q);
+    let first = true;
+    for (let i = 0; i < m.keys!.length; i++) {
+      const v = m.vals![i];
+      const items: Value[] = v.typeKind() == Kind.ARR ? v.resolve().items! : [v];
+      for (let j = 0; j < items.length; j++) {
+        if (!first) w.byte(0x26);
+        first = false;
+        formEscape(w, m.keys![i]);
+        if (items[j].isNull()) continue;
+        w.byte(0x3d);
+        formEscape(w, items[j].resolve().s);
+      }
+    }
+  }
+  return w.toString();
 }
 
 /**

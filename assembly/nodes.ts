@@ -33,7 +33,7 @@ import {
   LENGTH_SET,
 } from './http';
 import { valueTypeName } from './trace';
-import { decodeForm, DIALECT_310, lowerCaseHeaders, queryValues310, withoutQuery } from './dialect';
+import { decodeForm, DIALECT_310, lowerCaseHeaders, withQuery310 } from './dialect';
 
 export class NodeResult {
   static readonly DONE: i32 = 0;
@@ -417,7 +417,7 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   if (url.length == 0) return NodeResult.failed('no url: the url input is null and the node sets no url attribute');
   const query = ins[2];
   // 3.10's query input replaced the url's query, its values written as 3.10 wrote them
-  if (query !== null && !query.isNull()) url = ctx.plan.dialect == DIALECT_310 ? mergeQuery(withoutQuery(url), queryValues310(query)) : mergeQuery(url, query);
+  if (query !== null && !query.isNull()) url = ctx.plan.dialect == DIALECT_310 ? withQuery310(url, query) : mergeQuery(url, query);
 
   let headers = ins[1];
   if (headers !== null && headers.isNull()) headers = null;

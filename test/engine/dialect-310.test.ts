@@ -650,6 +650,22 @@ describe('3.10 query maps written to a url (src/payload.rs to_pwm_query)', () =>
     expect((bodyJson((await run(cfg('3.11'))).response.body) as { url: string }).url).toBe('/q?old=1&flag&n=2&bare');
   });
 
+  it('into a call\'s query, escaped by 3.10\'s form serializer (form_urlencoded: a space is `+`, only letters, digits and `*-._` stay as they are)', async () => {
+    const cfg = (dialect: string, jq: string) => ({
+      dialect,
+      nodes: [
+        { name: 'Q', type: 'jq', jq },
+        { name: 'C', type: 'call', url: `${api.url}/q?old=1#frag`, inputs: { query: 'Q' } },
+        { type: 'exit', inputs: { body: 'C.body' } },
+      ],
+    });
+    const url = async (dialect: string, jq: string) => (bodyJson((await run(cfg(dialect, jq))).response.body) as { url: string }).url;
+    const jq = `{"a b": "x y~*!'()-._", "é": "1/2", "k": ["p&q", 3]}`;
+    expect(await url('3.10', jq)).toBe("/q?a+b=x+y%7E*%21%27%28%29-._&%C3%A9=1%2F2&k=p%26q&k=3");
+    // 3.11+: appended, escaped as RFC 3986 (only unreserved characters stay)
+    expect(await url('3.11', jq)).toBe('/q?old=1&a%20b=x%20y~%2A%21%27%28%29-._&%C3%A9=1%2F2&k=p%26q&k=3');
+  });
+
   it('into service_request.query: `true` and numbers as their JSON text (`flag=true`), null the bare name, a list\'s non-strings as JSON text', async () => {
     const cfg = (dialect: string) => ({ dialect, nodes: [{ name: 'Q', type: 'jq', jq: '{flag: true, off: false, n: 2, none: null, s: "x", list: ["a", null, 1]}', output: 'service_request.query' }] });
     const r310 = await run(cfg('3.10'));
