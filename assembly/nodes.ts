@@ -384,14 +384,18 @@ function runHandlebars(ctx: Ctx, n: PNode): NodeResult {
   const r = takeResult(host_template_render(n.tplHandle, w.ptr, w.len));
   if (!r.ok) return NodeResult.failed(r.text);
   let out: Value;
-  if (mediaType(n.contentType) == 'application/json' || mediaType(n.contentType).endsWith('+json')) {
+  // 3.10 (src/payload.rs from_bytes) parsed any content_type containing application/json, and kept the rest as raw bytes
+  const is310 = ctx.plan.dialect == DIALECT_310;
+  const json = is310 ? n.contentType.includes('application/json') : mediaType(n.contentType) == 'application/json' || mediaType(n.contentType).endsWith('+json');
+  if (json) {
     const v = rawJson(r.data);
     if (v === null) return NodeResult.failed('rendered template is not valid JSON: ' + bodyError);
     out = v;
   } else {
     out = Value.fromBytes(r.data);
   }
-  out.ctype = n.contentType;
+  // 3.10 gave only a JSON payload a Content-Type (Payload::content_type): a raw body reaches exit, service_request and response without one
+  out.ctype = is310 ? (json ? 'application/json' : '') : n.contentType;
   out.sensitive = anySensitive(ins, self);
   ctx.selfs[n.index] = out;
   return NodeResult.done();

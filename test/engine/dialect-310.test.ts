@@ -342,6 +342,25 @@ describe('3.10 execution', () => {
     });
   });
 
+  it('a handlebars output carries a Content-Type only when it is JSON (src/payload.rs: only Payload::Json has a content_type; 3.11+ flows: the node\'s content_type)', async () => {
+    const cfg = (dialect: string, contentType?: string) => ({
+      dialect,
+      nodes: [
+        { name: 'H', type: 'handlebars', template: '{"n": 1}', ...(contentType ? { content_type: contentType } : {}) },
+        { type: 'exit', inputs: { body: 'H' } },
+      ],
+    });
+    const plain = await run(cfg('3.10'));
+    expect(text(plain.response.body)).toBe('{"n": 1}');
+    expect(plain.response.headers['Content-Type']).toBeUndefined();
+    const html = await run(cfg('3.10', 'text/html'));
+    expect(html.response.headers['Content-Type']).toBeUndefined();
+    const json = await run(cfg('3.10', 'application/json; charset=utf-8'));
+    expect(json.response.headers['Content-Type']).toBe('application/json');
+    expect(bodyJson(json.response.body)).toEqual({ n: 1 });
+    expect((await run(cfg('3.11', 'text/html'))).response.headers['Content-Type']).toBe('text/html');
+  });
+
   it('a non-2xx answer is not a failure', async () => {
     const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, { type: 'exit', inputs: [{ body: 'C.body' }] }] });
     expect(r.failure).toBeUndefined();

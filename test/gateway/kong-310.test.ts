@@ -367,7 +367,8 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     const r = await call(gw.proxyUrl, '/servicerequest', { headers: { 'user-agent': 'tester', 'x-client': 'c', accept: 'text/html' } });
     const seen = echoed(r);
     expect(Object.keys(seen.headers).filter((k) => !k.startsWith('x-forwarded-')).sort()).toEqual(
-      ['connection', 'content-length', 'content-type', 'host', 'x-country', 'x-datakit-request-id', 'x-hello', 'x-real-ip'],
+      // no content-type: the map removed the client's, and a text handlebars body has none (src/payload.rs: only Payload::Json has one)
+      ['connection', 'content-length', 'host', 'x-country', 'x-datakit-request-id', 'x-hello', 'x-real-ip'],
     );
   });
 
