@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import YAML from 'yaml';
 import type { GatewayCore } from './core.js';
 import { documentHash, exportState, parseDocument } from './declarative.js';
+import { operationUnsupported, type AdminWrites } from './db-less.js';
 import { COLLECTIONS, SCHEMAS, isUuid, type Collection, type EntityRec, type Rec } from './entities.js';
 import { GatewayError, notFound, type State } from './state.js';
 import { Metrics, type MetricsDump } from './metrics.js';
@@ -26,6 +27,8 @@ export interface AdminOptions {
   token?: string;
   /** the proxy listener's client timeouts, applied here too */
   server?: { clientHeaderTimeoutMs: number; clientRequestTimeoutMs: number; keepAliveTimeoutMs: number; checkIntervalMs: number };
+  /** without a database: 'refuse' entity writes as Kong's DB-less mode does (default), or keep them in 'memory' until the process stops */
+  adminWrites?: AdminWrites;
 }
 
 /** Kong's answer to a missing or wrong admin token */
@@ -160,6 +163,11 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   const changedIds = new WeakMap<FastifyRequest, string>();
   const isWrite = (m: string) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS';
   let warnedVolatile = false;
+  // DB-less (no database): the declarative configuration is the truth; entity writes answer Kong's 405 unless kept in memory on request
+  const inMemoryWrites = !core.store && opts.adminWrites === 'memory';
+  const refuseEntityWrite = (req: FastifyRequest, entity: string, key?: string) => {
+    if (!core.store && !inMemoryWrites) throw new GatewayError(405, { ...operationUnsupported(req.method, entity, key) });
+  };
   app.addHook('preHandler', async (req) => {
     if (req.method !== 'DELETE') return;
     const key = (req.params as Params).key;
@@ -201,7 +209,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       'admin change',
     );
     // DB-less: say once that these changes will not outlive the process (Kong refuses them; this gateway keeps them in memory)
-    if (!core.store && !warnedVolatile && reply.statusCode < 300 && req.routeOptions.url !== '/config') {
+    if (inMemoryWrites && !warnedVolatile && reply.statusCode < 300 && req.routeOptions.url !== '/config') {
       warnedVolatile = true;
       core.logger.warn(
         'DB-less mode: Admin API changes are kept in memory only and are lost when the gateway stops; start with --database DIR to keep them (docs/cluster.md)',
@@ -426,12 +434,22 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       return list(req, items.map((e) => view(coll, e)));
     });
     if (coll === 'targets') continue;
-    app.post(`/${path}`, async (req, reply) => reply.code(201).send(await create(coll, bodyOf(req))));
+    app.post(`/${path}`, async (req, reply) => {
+      refuseEntityWrite(req, coll);
+      return reply.code(201).send(await create(coll, bodyOf(req)));
+    });
     app.get(`/${path}/:key`, async (req) => view(coll, get(coll, (req.params as Params).key)));
-    app.patch(`/${path}/:key`, async (req) => patch(coll, (req.params as Params).key, bodyOf(req)));
-    app.put(`/${path}/:key`, async (req) => put(coll, (req.params as Params).key, bodyOf(req)));
-    app.delete(`/${path}/:key`, async (_req, reply) => {
-      await del(coll, (_req.params as Params).key);
+    app.patch(`/${path}/:key`, async (req) => {
+      refuseEntityWrite(req, coll, (req.params as Params).key);
+      return patch(coll, (req.params as Params).key, bodyOf(req));
+    });
+    app.put(`/${path}/:key`, async (req) => {
+      refuseEntityWrite(req, coll, (req.params as Params).key);
+      return put(coll, (req.params as Params).key, bodyOf(req));
+    });
+    app.delete(`/${path}/:key`, async (req, reply) => {
+      refuseEntityWrite(req, coll, (req.params as Params).key);
+      await del(coll, (req.params as Params).key);
       return reply.code(204).send();
     });
   }
@@ -460,20 +478,24 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     });
     app.post(`/${parentPath}/:parent/${childPath}`, async (req, reply) => {
       const p = parent(req);
+      refuseEntityWrite(req, childColl);
       return reply.code(201).send(await create(childColl, { ...bodyOf(req), [field]: { id: p.id } }));
     });
     app.get(`/${parentPath}/:parent/${childPath}/:key`, async (req) => view(childColl, child(req)));
     app.patch(`/${parentPath}/:parent/${childPath}/:key`, async (req) => {
       const c = child(req);
+      refuseEntityWrite(req, childColl, (req.params as Params).key);
       return patch(childColl, c.id, bodyOf(req));
     });
     app.put(`/${parentPath}/:parent/${childPath}/:key`, async (req) => {
       const p = parent(req);
       const key = (req.params as Params).key;
+      refuseEntityWrite(req, childColl, key);
       return put(childColl, key, { ...bodyOf(req), [field]: { id: p.id } });
     });
     app.delete(`/${parentPath}/:parent/${childPath}/:key`, async (req, reply) => {
       const c = child(req);
+      refuseEntityWrite(req, childColl, (req.params as Params).key);
       await core.mutate((s) => s.remove(childColl, c.id));
       return reply.code(204).send();
     });
@@ -512,6 +534,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   });
   app.post('/consumer_groups/:g/consumers', async (req, reply) => {
     const g = get('consumer_groups', (req.params as Params).g);
+    refuseEntityWrite(req, 'consumer_group_consumers');
     const refs = memberRefs(bodyOf(req), 'consumer');
     const consumers = refs.map((r) => {
       const c = st().get('consumers', r);
@@ -523,6 +546,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   });
   app.delete('/consumer_groups/:g/consumers', async (req, reply) => {
     const g = get('consumer_groups', (req.params as Params).g);
+    refuseEntityWrite(req, 'consumer_group_consumers');
     await core.mutate((s) => {
       for (const k of [...s.memberships]) if (k.startsWith(`${g.id}|`)) s.memberships.delete(k);
     });
@@ -532,6 +556,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     const g = get('consumer_groups', (req.params as Params).g);
     const c = get('consumers', (req.params as Params).c);
     if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
+    refuseEntityWrite(req, 'consumer_group_consumers');
     await core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
     return reply.code(204).send();
   });
@@ -541,6 +566,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
   });
   app.post('/consumers/:c/consumer_groups', async (req, reply) => {
     const c = get('consumers', (req.params as Params).c);
+    refuseEntityWrite(req, 'consumer_group_consumers');
     const refs = memberRefs(bodyOf(req), 'group');
     const groups = refs.map((r) => {
       const g = st().get('consumer_groups', r);
@@ -554,6 +580,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
     const g = get('consumer_groups', (req.params as Params).g);
     const c = get('consumers', (req.params as Params).c);
     if (!st().memberships.has(`${g.id}|${c.id}`)) throw notFound();
+    refuseEntityWrite(req, 'consumer_group_consumers');
     await core.mutate((s) => s.memberships.delete(`${g.id}|${c.id}`));
     return reply.code(204).send();
   });

@@ -1,6 +1,6 @@
 /**
  * `datakit serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR] ...` (SERVE_USAGE)
- * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_ADMIN_TOKEN, DATAKIT_WORKERS,
+ * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_ADMIN_TOKEN, DATAKIT_ADMIN_WRITES, DATAKIT_WORKERS,
  * DATAKIT_PLUGINS_DIR, DATAKIT_LOG_LEVEL, DATAKIT_ACCESS_LOG, DATAKIT_MAX_CONNECTIONS,
  * DATAKIT_CLIENT_HEADER_TIMEOUT, DATAKIT_CLIENT_REQUEST_TIMEOUT, DATAKIT_KEEPALIVE_TIMEOUT.
  * With --workers N > 1 the primary runs the Admin API and N node:cluster
@@ -14,6 +14,7 @@ import { startGateway, type GatewayOptions, type RunningGateway } from './index.
 import { GatewayCore } from './core.js';
 import { processDump, type MetricsDump } from './metrics.js';
 import type { Rec } from './entities.js';
+import { ADMIN_WRITES_VALUES, type AdminWrites } from './db-less.js';
 
 interface ServeArgs {
   config?: string;
@@ -25,13 +26,14 @@ interface ServeArgs {
   logLevel: string;
   accessLog: boolean;
   adminToken?: string;
+  adminWrites?: AdminWrites;
   maxConnections?: number;
   clientHeaderTimeoutMs?: number;
   clientRequestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
 }
 
-export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://) [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN]
+export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://) [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN] [--admin-writes refuse|memory]
        [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log] [--max-connections 10000]
        [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
 durations: 500ms, 60s, 5m; a bare number is seconds`;
@@ -47,6 +49,8 @@ on a declarative configuration file (YAML or JSON, _format_version "3.0").
   --proxy-listen HOST:PORT       proxy listener (default 127.0.0.1:8000; env DATAKIT_PROXY_LISTEN)
   --admin-listen HOST:PORT|off   Admin API listener (default 127.0.0.1:8001; env DATAKIT_ADMIN_LISTEN)
   --admin-token TOKEN            require Kong-Admin-Token on the Admin API (env DATAKIT_ADMIN_TOKEN)
+  --admin-writes refuse|memory   DB-less: Admin API entity writes answer Kong's 405 (refuse, default)
+                                 or are kept in memory until the gateway stops (env DATAKIT_ADMIN_WRITES)
   -w, --workers N                N worker processes share the proxy port (env DATAKIT_WORKERS)
   --plugins-dir DIR              custom plugins (repeatable; env DATAKIT_PLUGINS_DIR)
   --log-level LEVEL              trace, debug, info, warn, error, silent (env DATAKIT_LOG_LEVEL)
@@ -60,6 +64,11 @@ on a declarative configuration file (YAML or JSON, _format_version "3.0").
 Budgets and buffer limits (jq, templates, bodies) are set in the file's
 settings.limits; see docs/SECURITY.md.
 `;
+
+function parseAdminWrites(v: string, what: string): AdminWrites {
+  if (!(ADMIN_WRITES_VALUES as readonly string[]).includes(v)) throw new Error(`${what}: expected ${ADMIN_WRITES_VALUES.join(' or ')}, got "${v}"`);
+  return v as AdminWrites;
+}
 
 /** `500ms`, `60s`, `5m`, or a bare number of seconds (as nginx), to milliseconds. */
 export function parseDuration(v: string, what: string): number {
@@ -85,6 +94,7 @@ function parseServeOptions(argv: string[]) {
       'proxy-listen': { type: 'string' },
       'admin-listen': { type: 'string' },
       'admin-token': { type: 'string' },
+      'admin-writes': { type: 'string' },
       'max-connections': { type: 'string' },
       'client-header-timeout': { type: 'string' },
       'client-request-timeout': { type: 'string' },
@@ -109,6 +119,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     accessLog: env.DATAKIT_ACCESS_LOG !== 'off',
     // empty means unset, so `DATAKIT_ADMIN_TOKEN=` cannot silently mean "no token" by accident of quoting
     adminToken: env.DATAKIT_ADMIN_TOKEN || undefined,
+    adminWrites: env.DATAKIT_ADMIN_WRITES ? parseAdminWrites(env.DATAKIT_ADMIN_WRITES, 'DATAKIT_ADMIN_WRITES') : undefined,
     maxConnections: env.DATAKIT_MAX_CONNECTIONS ? parseCount(env.DATAKIT_MAX_CONNECTIONS, 'DATAKIT_MAX_CONNECTIONS') : undefined,
     clientHeaderTimeoutMs: env.DATAKIT_CLIENT_HEADER_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_HEADER_TIMEOUT, 'DATAKIT_CLIENT_HEADER_TIMEOUT') : undefined,
     clientRequestTimeoutMs: env.DATAKIT_CLIENT_REQUEST_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_REQUEST_TIMEOUT, 'DATAKIT_CLIENT_REQUEST_TIMEOUT') : undefined,
@@ -130,6 +141,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!v['admin-token']) throw new Error('--admin-token must not be empty');
     a.adminToken = v['admin-token'];
   }
+  if (v['admin-writes'] !== undefined) a.adminWrites = parseAdminWrites(v['admin-writes'], '--admin-writes');
   if (v['max-connections'] !== undefined) a.maxConnections = parseCount(v['max-connections'], '--max-connections');
   if (v['client-header-timeout'] !== undefined) a.clientHeaderTimeoutMs = parseDuration(v['client-header-timeout'], '--client-header-timeout');
   if (v['client-request-timeout'] !== undefined) a.clientRequestTimeoutMs = parseDuration(v['client-request-timeout'], '--client-request-timeout');
@@ -169,6 +181,7 @@ export async function serveCli(argv: string[]): Promise<number | void> {
     logger,
     accessLog: args.accessLog,
     adminToken: args.adminToken,
+    adminWrites: args.adminWrites,
     maxConnections: args.maxConnections,
     clientHeaderTimeoutMs: args.clientHeaderTimeoutMs,
     clientRequestTimeoutMs: args.clientRequestTimeoutMs,

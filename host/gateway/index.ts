@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { GatewayCore } from './core.js';
 import { buildAdmin } from './admin.js';
+import type { AdminWrites } from './db-less.js';
 import { parseDocument, documentSettings } from './declarative.js';
 import type { Rec } from './entities.js';
 import { startDemoUpstream } from './demo.js';
@@ -55,6 +56,13 @@ export interface GatewayOptions {
   maxConnections?: number;
   /** require this token in the Kong-Admin-Token header on every Admin API request (401 otherwise) */
   adminToken?: string;
+  /**
+   * DB-less only (a declarative config, no database): 'refuse' (default) answers
+   * Admin API entity writes with Kong's 405 `cannot create 'consumers' entities
+   * when not using a database`; 'memory' accepts them until the process stops
+   * (development, embedding). POST /config replaces the configuration either way.
+   */
+  adminWrites?: AdminWrites;
   /** start settings.demo_upstream when the config asks for it (default true) */
   demoUpstream?: boolean;
   /** how long close() waits for requests in flight (default 30 s) */
@@ -333,7 +341,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
         connections: () =>
           new Promise<number>((resolve) => (proxyServer ? proxyServer.getConnections((_e, n) => resolve(n ?? 0)) : resolve(0))),
       },
-      { token: opts.adminToken, server },
+      { token: opts.adminToken, server, adminWrites: opts.adminWrites },
     );
     await admin.listen({ host: adminAddr.host, port: adminAddr.port });
     const a = admin.server.address() as AddressInfo;

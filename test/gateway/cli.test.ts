@@ -28,7 +28,7 @@ describe('datakit serve (CLI)', () => {
     const proxy = await freePort();
     const adminPort = await freePort();
     const admin = `http://127.0.0.1:${adminPort}`;
-    const { child, output } = serve(['--config', join(dir, 'gw.yaml'), '--proxy-listen', `127.0.0.1:${proxy}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--log-level', 'warn']);
+    const { child, output } = serve(['--config', join(dir, 'gw.yaml'), '--proxy-listen', `127.0.0.1:${proxy}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--admin-writes', 'memory', '--log-level', 'warn']);
     try {
       await waitReady(admin, child);
       const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);

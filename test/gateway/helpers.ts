@@ -53,6 +53,7 @@ export async function startUpstream(name = 'up'): Promise<Upstream> {
   };
 }
 
+/** A DB-less gateway on free ports. Its Admin API keeps entity writes in memory (tests build state through it); pass adminWrites: 'refuse' for Kong's refusal. */
 export async function gateway(config: string | Record<string, unknown>, extra: GatewayOptions = {}): Promise<RunningGateway> {
   return startGateway({
     config,
@@ -60,6 +61,7 @@ export async function gateway(config: string | Record<string, unknown>, extra: G
     adminListen: '127.0.0.1:0',
     logLevel: 'silent',
     accessLog: false,
+    adminWrites: 'memory',
     ...extra,
   });
 }
