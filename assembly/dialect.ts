@@ -271,3 +271,29 @@ function jsonText(v: Value): Value {
   s.sensitive = v.sensitive;
   return s;
 }
+
+/** 3.10's failure text for a call the host could not dispatch (call.rs: `call error: {:?}` of the proxy-wasm status ngx_wasm_module returns). */
+export const CALL_DISPATCH_ERROR_310 = 'call error: InternalFailure';
+
+const BROKEN_CONNECTION_CODES: string[] = ['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'];
+const RESOLVER_CODES: string[] = ['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'];
+const TLS_MARKERS: string[] = ['ERR_TLS_', 'ERR_SSL_', 'CERT_', 'SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY', 'UNABLE_TO_GET_ISSUER', 'EPROTO'];
+
+/**
+ * A failed call's `error` output as 3.10 had it: the `:dispatch_status` of
+ * ngx_wasm_module's answer (its socket status words: `timeout`, `broken
+ * connection`, `resolver failure`, `tls handshake failure`, `reader
+ * failure`), classified from the host's message; a failure 3.10 had no
+ * word for (a limit of this engine) keeps the host's message.
+ */
+export function dispatchStatus310(message: string): string {
+  if (message.startsWith('timeout')) return 'timeout';
+  const failed = message.indexOf(' failed: ');
+  if (!message.startsWith('call to ') || failed < 0) return message;
+  const cause = message.substring(failed + 9);
+  for (let i = 0; i < BROKEN_CONNECTION_CODES.length; i++) if (cause.startsWith(BROKEN_CONNECTION_CODES[i] + ' ')) return 'broken connection';
+  for (let i = 0; i < RESOLVER_CODES.length; i++) if (cause.startsWith(RESOLVER_CODES[i] + ' ')) return 'resolver failure';
+  for (let i = 0; i < TLS_MARKERS.length; i++) if (cause.startsWith(TLS_MARKERS[i]) || cause.includes(' ' + TLS_MARKERS[i])) return 'tls handshake failure';
+  if (cause.startsWith('HPE_') || cause.startsWith('UND_ERR_INFO') || cause.startsWith('UND_ERR_RES')) return 'reader failure';
+  return message;
+}

@@ -33,7 +33,7 @@ import {
   LENGTH_SET,
 } from './http';
 import { valueTypeName } from './trace';
-import { decodeForm, DIALECT_310, lowerCaseHeaders, withQuery310 } from './dialect';
+import { CALL_DISPATCH_ERROR_310, decodeForm, DIALECT_310, dispatchStatus310, lowerCaseHeaders, withQuery310 } from './dialect';
 
 export class NodeResult {
   static readonly DONE: i32 = 0;
@@ -467,7 +467,10 @@ function runCall(ctx: Ctx, n: PNode): NodeResult {
   const r = enc !== null
     ? host_http_dispatch(ctx.id, w.ptr, w.len, changetype<usize>(enc.bytes), enc.bytes.byteLength)
     : host_http_dispatch(ctx.id, w.ptr, w.len, 0, -1);
-  if (r <= 0) return NodeResult.failed('could not dispatch HTTP call: ' + takeResult(r).text);
+  if (r <= 0) {
+    const text = takeResult(r).text;
+    return NodeResult.failed(ctx.plan.dialect == DIALECT_310 ? CALL_DISPATCH_ERROR_310 : 'could not dispatch HTTP call: ' + text);
+  }
   const res = new NodeResult();
   res.status = NodeResult.RUNNING;
   res.token = r;
@@ -481,7 +484,7 @@ export function callAnswered(ctx: Ctx, n: PNode, status: i32, meta: ArrayBuffer,
     const msg = String.UTF8.decode(meta);
     // 3.10: the call completes with only its `error` output (port 4) set
     if (dialect310) {
-      ctx.setOut(n.index, 4, Value.str(msg.length > 0 ? msg : 'HTTP call failed'));
+      ctx.setOut(n.index, 4, Value.str(msg.length > 0 ? dispatchStatus310(msg) : 'internal failure'));
       return NodeResult.done();
     }
     return NodeResult.failed(msg.length > 0 ? msg : 'HTTP call failed');

@@ -361,6 +361,42 @@ describe('3.10 execution', () => {
     expect((await run(cfg('3.11', 'text/html'))).response.headers['Content-Type']).toBe('text/html');
   });
 
+  describe('a failed call\'s `error` output in 3.10\'s words (src/nodes/call.rs resume: ngx_wasm_module\'s :dispatch_status)', () => {
+    const errorOf = async (url: string, extra: object = {}) => {
+      const r = await run({
+        dialect: '3.10',
+        nodes: [
+          { name: 'C', type: 'call', url, ...extra },
+          { type: 'exit', status: 502, inputs: [{ body: 'C.error' }] },
+        ],
+      });
+      expect(r.response.status).toBe(502);
+      return text(r.response.body);
+    };
+
+    it('a refused connection is "broken connection"', async () => {
+      expect(await errorOf('http://127.0.0.1:1/refused')).toBe('broken connection');
+    });
+
+    it('no answer within `timeout` (seconds) is "timeout"', async () => {
+      const silent = await startServer(() => { /* never answers */ });
+      try {
+        expect(await errorOf(`${silent.url}/slow`, { timeout: 1 })).toBe('timeout');
+      } finally {
+        await silent.close();
+      }
+    });
+
+    it('a name that does not resolve is "resolver failure"', async () => {
+      expect(await errorOf('http://no-such-host.invalid/')).toBe('resolver failure');
+    });
+
+    it('3.11+ flows keep this engine\'s texts: the node fails', async () => {
+      const r = await dk.load({ nodes: [{ name: 'C', type: 'call', url: 'http://127.0.0.1:1/refused' }, { type: 'exit', inputs: { body: 'C.body' } }] }).run({ method: 'GET', path: '/' });
+      expect(r.response.status).toBe(500);
+    });
+  });
+
   it('a non-2xx answer is not a failure', async () => {
     const r = await run({ dialect: '3.10', nodes: [{ name: 'C', type: 'call', url: `${api.url}/status/404` }, { type: 'exit', inputs: [{ body: 'C.body' }] }] });
     expect(r.failure).toBeUndefined();
