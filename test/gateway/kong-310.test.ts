@@ -53,6 +53,14 @@ const flows: Record<string, Flow> = {
       { name: 'DONE', type: 'exit', status: 200 },
     ],
   },
+  // src/payload.rs from_bytes: a body that says JSON but is not is a Payload::Error, and the request goes on
+  badjson: {
+    nodes: [
+      { name: 'H', type: 'handlebars', inputs: [{ b: 'request.body' }], template: 'got: {{b}}' },
+      { type: 'exit', status: 200, inputs: [{ body: 'H' }] },
+    ],
+  },
+  badjsonjq: { nodes: [{ name: 'J', type: 'jq', inputs: [{ b: 'request.body' }], jq: '$b' }, { type: 'exit', inputs: [{ body: 'J' }] }] },
   callerror: {
     nodes: [
       { name: 'C', type: 'call', url: 'http://127.0.0.1:1/refused' },
@@ -228,6 +236,18 @@ describe('3.10 filter_chains configs (Kong/datakit docs/datakit.md, src/)', () =
     const r = await call(gw.proxyUrl, '/callerror');
     expect(r.status).toBe(502);
     expect(r.json).toEqual({ failed: true });
+  });
+
+  it('src/payload.rs from_bytes: a request body that says JSON but is not reaches a template as its parse error; a jq node reading it fails with 3.10\'s 500', async () => {
+    const bad = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": tru' };
+    const r = await call(gw.proxyUrl, '/badjson', bad);
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('got: invalid literal at byte 6');
+    // a text handlebars output gives the exit no Content-Type (only Payload::Json has one)
+    expect(r.headers['content-type']).toBeUndefined();
+    const failed = await call(gw.proxyUrl, '/badjsonjq', bad);
+    expect(failed.status).toBe(500);
+    expect(failed.json).toEqual({ message: 'An unexpected error ocurred', request_id: expect.any(String) });
   });
 
   it('src/nodes/call.rs: a non-2xx answer is a result like any other, with lower-case header names', async () => {
