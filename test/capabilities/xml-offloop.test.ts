@@ -393,8 +393,9 @@ describe('gateway: a 5 MB conversion does not stall other requests', () => {
       expect(w.end! - w.start).toBeGreaterThan(300);
       expect(plainDuring.length).toBeGreaterThan(5);
       // typical: a plain request is as fast as on an idle gateway, the loop runs its 2 ms timer on time
-      expect(percentile(plainDuring, 0.5)).toBeLessThan(20);
-      expect(percentile(stallsDuring, 0.95)).toBeLessThan(20);
+      // (bounds with room for the other test files sharing the 2 cores: inline, every stall is the whole conversion)
+      expect(percentile(plainDuring, 0.5)).toBeLessThan(25);
+      expect(percentile(stallsDuring, 0.95)).toBeLessThan(40);
       // worst: this 2-core machine is shared, and an idle event loop beside a busy thread already
       // sees 30-50 ms scheduling stalls; inline, the same conversion stalls it for its whole length
       expect(Math.max(...plainDuring)).toBeLessThan(WORST_MS);
