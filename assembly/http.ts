@@ -59,11 +59,6 @@ export function isJsonMedia(mt: string): bool {
   return mt == 'application/json' || mt.endsWith('+json');
 }
 
-/**
- * Writes a header map as JSON for the host: string values as they are,
- * scalars stringified, arrays of strings for repeated headers; null values
- * are kept only when `keepNull` (patches), dropped otherwise.
- */
 /** Headers that describe one connection (RFC 9110 7.6.1): a message built from another's headers never carries them. */
 const HOP_BY_HOP: string[] = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
@@ -72,6 +67,11 @@ function isHopByHop(name: string): bool {
   return false;
 }
 
+/**
+ * Writes a header map as JSON for the host: string values as they are,
+ * scalars stringified, arrays of strings for repeated headers; null values
+ * are kept only when `keepNull` (patches), dropped otherwise.
+ */
 export function writeHeaderMap(w: ByteWriter, map: Value, keepNull: bool, extraName: string | null, extraValue: string | null): void {
   w.byte(0x7b);
   let first = true;
@@ -133,12 +133,17 @@ export function headerMapProblem(map: Value): string | null {
 
 const TOKEN_PUNCT = "!#$%&'*+-.^_`|~";
 
+function isTokenPunct(c: i32): bool {
+  for (let j = 0; j < TOKEN_PUNCT.length; j++) if (TOKEN_PUNCT.charCodeAt(j) == c) return true;
+  return false;
+}
+
 function isToken(s: string): bool {
   if (s.length == 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) continue;
-    if (c < 0x80 && TOKEN_PUNCT.indexOf(String.fromCharCode(c)) >= 0) continue;
+    if (c < 0x80 && isTokenPunct(c)) continue;
     return false;
   }
   return true;

@@ -62,6 +62,20 @@ function implicitPorts310(i: i32): i32 {
 }
 
 /**
+ * A jq node's `values`: 3.10 listed its results, however many ports it had
+ * (none: one empty value). Closes the action; false when `i` kept no results.
+ */
+function writeJqResults(ctx: Ctx, t: Trace, w: ByteWriter, i: i32, n: PNode): bool {
+  if (!ctx.jqResults310.has(i)) return false;
+  const results = ctx.jqResults310.get(i);
+  for (let k = 0; k < results.length; k++) writePortValue(ctx, w, k, n, '', results[k], false);
+  if (results.length == 0) writePortValue(ctx, w, 0, n, '', null, false);
+  w.byte(0x5d);
+  t.closeAt();
+  return true;
+}
+
+/**
  * One `value` action of an implicit node: its 3.10 ports, then this engine's
  * other ports some node reads; ports not (yet) filled are `none`.
  */
@@ -70,15 +84,6 @@ function writeImplicitSnapshot(ctx: Ctx, t: Trace, i: i32, filled: StaticArray<b
   const w = t.open310('value', n.name, null);
   w.str(',"values":[');
   let count = 0;
-  if (ctx.jqResults310.has(i)) {
-    // 3.10 listed a jq node's results, however many ports it had (none: one empty value)
-    const results = ctx.jqResults310.get(i);
-    for (let k = 0; k < results.length; k++) writePortValue(ctx, w, count++, n, '', results[k], false);
-    if (count == 0) writePortValue(ctx, w, count++, n, '', null, false);
-    w.byte(0x5d);
-    t.closeAt();
-    return;
-  }
   for (let p = 0; p < n.outPorts.length; p++) {
     if (p >= implicitPorts310(i) && !filled[p]) continue;
     writePortValue(ctx, w, count++, n, n.outPorts[p].name, filled[p] ? ctx.getOut(i, p) : null, false);
@@ -146,15 +151,7 @@ export function traceValues310(ctx: Ctx, t: Trace, i: i32): void {
   const w = t.open310('value', n.name, null);
   w.str(',"values":[');
   let count = 0;
-  if (ctx.jqResults310.has(i)) {
-    // 3.10 listed a jq node's results, however many ports it had (none: one empty value)
-    const results = ctx.jqResults310.get(i);
-    for (let k = 0; k < results.length; k++) writePortValue(ctx, w, count++, n, '', results[k], false);
-    if (count == 0) writePortValue(ctx, w, count++, n, '', null, false);
-    w.byte(0x5d);
-    t.closeAt();
-    return;
-  }
+  if (writeJqResults(ctx, t, w, i, n)) return;
   for (let p = 0; p < n.outPorts.length; p++) {
     const name = n.outPorts[p].name;
     // a call's status and raw body are this engine's: listed only when read

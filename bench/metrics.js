@@ -38,18 +38,26 @@ function handWritten() {
   };
 }
 
-/** prom-client with the same families; node children resolved once per route, the rest by label values per request (as one would write it) */
-function promClient() {
+/** The gateway's metric families as prom-client objects in a fresh registry. */
+function promFamilies() {
   const registry = new client.Registry();
   const c = (name, labelNames) => new client.Counter({ name, help: name, labelNames, registers: [registry] });
   const h = (name, labelNames) => new client.Histogram({ name, help: name, labelNames, buckets: BUCKETS, registers: [registry] });
-  const requests = c('datakit_gateway_requests_total', ['route', 'status']);
-  const latency = h('datakit_gateway_request_latency_seconds', ['route']);
-  const upstream = h('datakit_gateway_upstream_latency_seconds', ['route']);
-  const runs = c('datakit_plugin_runs_total', ['plugin_id', 'route', 'result']);
-  const runSeconds = h('datakit_plugin_run_seconds', ['plugin_id']);
-  const nodeRuns = c('datakit_node_runs_total', ['route', 'plugin', 'node', 'type', 'result']);
-  const nodeSeconds = h('datakit_node_run_seconds', ['route', 'plugin', 'node', 'type']);
+  return {
+    registry,
+    requests: c('datakit_gateway_requests_total', ['route', 'status']),
+    latency: h('datakit_gateway_request_latency_seconds', ['route']),
+    upstream: h('datakit_gateway_upstream_latency_seconds', ['route']),
+    runs: c('datakit_plugin_runs_total', ['plugin_id', 'route', 'result']),
+    runSeconds: h('datakit_plugin_run_seconds', ['plugin_id']),
+    nodeRuns: c('datakit_node_runs_total', ['route', 'plugin', 'node', 'type', 'result']),
+    nodeSeconds: h('datakit_node_run_seconds', ['route', 'plugin', 'node', 'type']),
+  };
+}
+
+/** prom-client with the same families; node children resolved once per route, the rest by label values per request (as one would write it) */
+function promClient() {
+  const { registry, requests, latency, upstream, runs, runSeconds, nodeRuns, nodeSeconds } = promFamilies();
   const series = new Map(
     ROUTES.map((r) => [r, nodeNames.map(([n, t]) => ({ ok: nodeRuns.labels(r, PLUGIN_ID, n, t, 'ok'), seconds: nodeSeconds.labels(r, PLUGIN_ID, n, t) }))]),
   );
@@ -73,16 +81,7 @@ function promClient() {
 
 /** prom-client at its cheapest: every child (labels) resolved once and kept, as the hand-written registry's handles */
 function promClientChildren() {
-  const registry = new client.Registry();
-  const c = (name, labelNames) => new client.Counter({ name, help: name, labelNames, registers: [registry] });
-  const h = (name, labelNames) => new client.Histogram({ name, help: name, labelNames, buckets: BUCKETS, registers: [registry] });
-  const requests = c('datakit_gateway_requests_total', ['route', 'status']);
-  const latency = h('datakit_gateway_request_latency_seconds', ['route']);
-  const upstream = h('datakit_gateway_upstream_latency_seconds', ['route']);
-  const runs = c('datakit_plugin_runs_total', ['plugin_id', 'route', 'result']);
-  const runSeconds = h('datakit_plugin_run_seconds', ['plugin_id']);
-  const nodeRuns = c('datakit_node_runs_total', ['route', 'plugin', 'node', 'type', 'result']);
-  const nodeSeconds = h('datakit_node_run_seconds', ['route', 'plugin', 'node', 'type']);
+  const { registry, requests, latency, upstream, runs, runSeconds, nodeRuns, nodeSeconds } = promFamilies();
   const perRoute = new Map(
     ROUTES.map((r) => [
       r,

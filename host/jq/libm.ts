@@ -198,11 +198,14 @@ export function tgamma(x: number): number {
 
 // ---------- Bessel functions of the first and second kind ----------
 
-/** J_0(x) .. J_n(x) (normalized) by Miller's backward recurrence, for 0 < x <= 25 or n >= x. */
-function besselJMiller(x: number, upTo: number): number[] {
+/**
+ * J_from(x) .. J_upTo(x) (normalized) by Miller's backward recurrence, for 0 < x <= 25 or upTo >= x;
+ * only the orders asked for are kept (jn asks for one: no array as long as its order).
+ */
+function besselJMiller(x: number, upTo: number, from = 0): number[] {
   let start = Math.max(upTo, Math.ceil(x)) + Math.ceil(Math.sqrt(160 * Math.max(upTo, x, 1))) + 20;
   if (start % 2) start++;
-  const out = new Array<number>(upTo + 1).fill(0);
+  const out = new Array<number>(upTo - from + 1).fill(0);
   let next = 0;
   let cur = 1e-300;
   let sum = 0;
@@ -215,39 +218,20 @@ function besselJMiller(x: number, upTo: number): number[] {
       cur *= 1e-250;
       next *= 1e-250;
       sum *= 1e-250;
-      for (let i = 0; i <= upTo; i++) out[i] *= 1e-250;
+      for (let i = 0; i < out.length; i++) out[i] *= 1e-250;
     }
-    if (k - 1 <= upTo) out[k - 1] = cur;
+    if (k - 1 <= upTo && k - 1 >= from) out[k - 1 - from] = cur;
     if ((k - 1) % 2 === 0 && k - 1 > 0) sum += 2 * cur;
   }
   sum += cur; // J_0 + 2 (J_2 + J_4 + ...) = 1
   return out.map((j) => j / sum);
 }
 
-/** J_n(x) alone by Miller's backward recurrence (for n >= x), without keeping the other orders. */
+/** J_n(x) alone (for n >= x). */
 function besselJnMiller(x: number, n: number): number {
   // (e x / 2n)^n / sqrt(2 pi n) bounds J_n(x) for n > x: below the smallest double it is 0
   if (n > 1.4 * x && n * Math.log((Math.E * x) / (2 * n)) - 0.5 * Math.log(2 * Math.PI * n) < -760) return 0;
-  let start = n + Math.ceil(Math.sqrt(160 * n)) + 20;
-  if (start % 2) start++;
-  let next = 0;
-  let cur = 1e-300;
-  let sum = 0;
-  let at = 0;
-  for (let k = start; k > 0; k--) {
-    const prev = ((2 * k) / x) * cur - next;
-    next = cur;
-    cur = prev;
-    if (Math.abs(cur) > 1e250) {
-      cur *= 1e-250;
-      next *= 1e-250;
-      sum *= 1e-250;
-      at *= 1e-250;
-    }
-    if (k - 1 === n) at = cur;
-    if ((k - 1) % 2 === 0 && k - 1 > 0) sum += 2 * cur;
-  }
-  return at / (sum + cur);
+  return besselJMiller(x, n, n)[0];
 }
 
 /** Hankel's asymptotic expansion for order 0 or 1, x > 25: [J, Y]. */
