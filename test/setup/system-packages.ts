@@ -1,5 +1,5 @@
 /**
- * vitest global setup: the suite runs real servers (redis-server), so a fresh
+ * vitest global setup: the suite runs real servers (redis-server, PostgreSQL), so a fresh
  * machine must have them. As root with apt-get, missing Debian packages are
  * installed once; otherwise the run stops with the exact command to type.
  */
@@ -8,10 +8,16 @@ import { spawnSync } from 'node:child_process';
 /** program the tests start -> the Debian package that ships it */
 const NEEDED: Record<string, string> = {
   'redis-server': 'redis-server',
+  initdb: 'postgresql',
+  psql: 'postgresql',
 };
 
+/** Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin */
+const PROGRAM_DIRS = '/usr/lib/postgresql/*/bin';
+
 function has(program: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+  const script = `command -v ${program} || ls ${PROGRAM_DIRS}/${program}`;
+  return spawnSync('sh', ['-c', script], { stdio: 'ignore' }).status === 0;
 }
 
 export default function setup(): void {
