@@ -129,3 +129,19 @@ export function countLimitHit(limit: string): void {
 export function limitHits(): Record<string, number> {
   return Object.fromEntries(hits);
 }
+
+/**
+ * Bounds on the PostgreSQL server connection (`--database postgres://...`):
+ * a slow or unreachable server must neither pile up connections nor hang an
+ * Admin API change. Not document settings: they hold for the process.
+ */
+export const DATABASE_LIMITS = Object.freeze({
+  /** connections one gateway process keeps to the server for reads and writes (the LISTEN connection is one more) */
+  pool_size: 4,
+  /** a connection attempt gives up after this; the change is answered 503 */
+  connect_timeout_ms: 5_000,
+  /** the server cancels one statement running longer than this (PostgreSQL's statement_timeout) */
+  statement_timeout_ms: 10_000,
+  /** longest wait between two reconnection attempts while the server is unreachable (the wait doubles from 100 ms) */
+  reconnect_backoff_max_ms: 2_000,
+});

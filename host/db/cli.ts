@@ -12,14 +12,14 @@ import { EntityStore } from './entity-store.js';
 import { bootstrap, migrationStatus, up, NEEDS_BOOTSTRAP } from './migrate.js';
 import { openDatabase } from './sql.js';
 
-export const MIGRATIONS_USAGE = `usage: datakit migrations bootstrap|up|status --database DIR|memory://
+export const MIGRATIONS_USAGE = `usage: datakit migrations bootstrap|up|status --database DIR|memory://|postgres://USER@HOST:PORT/DB
   bootstrap   a new database: create the schema (refused when already bootstrapped)
   up          run the migrations not run yet
   status      which migrations ran, which are pending (exit 1 when not up to date)
 env DATAKIT_DATABASE stands for --database`;
 
-export const CONFIG_USAGE = `usage: datakit config db_import FILE --database DIR
-       datakit config db_export [FILE] --database DIR
+export const CONFIG_USAGE = `usage: datakit config db_import FILE --database DIR|postgres://...
+       datakit config db_export [FILE] --database DIR|postgres://...
   db_import   validate a declarative file and make it the database's entities (all of them, replaced in one transaction)
   db_export   write the database's entities as a declarative file (YAML; JSON when FILE ends in .json; standard output without FILE)
 env DATAKIT_DATABASE stands for --database`;
@@ -46,7 +46,7 @@ export async function migrationsCli(argv: string[], io: Io = processIo, env: Nod
   if (a.help) return io.stdout(MIGRATIONS_USAGE + '\n'), 0;
   const [command, ...extra] = a.positionals;
   if (!['bootstrap', 'up', 'status'].includes(command ?? '') || extra.length) return io.stderr(MIGRATIONS_USAGE + '\n'), 2;
-  if (!a.database) return io.stderr(`--database DIR is required\n${MIGRATIONS_USAGE}\n`), 2;
+  if (!a.database) return io.stderr(`--database DIR|postgres://... is required\n${MIGRATIONS_USAGE}\n`), 2;
   const db = await openDatabase(a.database);
   try {
     if (command === 'bootstrap') {
@@ -78,7 +78,7 @@ export async function configCli(argv: string[], io: Io = processIo, env: NodeJS.
   if (a.help) return io.stdout(CONFIG_USAGE + '\n'), 0;
   const [command, file, ...extra] = a.positionals;
   if (extra.length || !(command === 'db_export' || (command === 'db_import' && file))) return io.stderr(CONFIG_USAGE + '\n'), 2;
-  if (!a.database) return io.stderr(`--database DIR is required\n${CONFIG_USAGE}\n`), 2;
+  if (!a.database) return io.stderr(`--database DIR|postgres://... is required\n${CONFIG_USAGE}\n`), 2;
   // a database with no schema yet is bootstrapped on import, refused on export
   const store = await EntityStore.open(a.database, { autoBootstrap: command === 'db_import' });
   const logger = pino({ level: 'silent' });
@@ -92,7 +92,7 @@ export async function configCli(argv: string[], io: Io = processIo, env: NodeJS.
       io.stdout(`parse successful\nimport successful: ${counts.map(([k, n]) => `${n} ${k}`).join(', ') || 'no entities'}\n`);
       return 0;
     }
-    const state = await store.load(core.state.validatePlugin);
+    const { state } = await store.load(core.state.validatePlugin);
     const doc = exportState(state);
     const text = file?.endsWith('.json') ? JSON.stringify(doc, null, 2) + '\n' : YAML.stringify(doc);
     if (file) {

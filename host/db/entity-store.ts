@@ -6,7 +6,7 @@
  * so a write that slipped past (another writer) is refused at commit.
  */
 import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
-import { State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
+import { GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
 import { bootstrap, migrationStatus, NEEDS_BOOTSTRAP, NEEDS_UP } from './migrate.js';
 import { DatabaseError, openDatabase, type SqlClient, type SqlRunner } from './sql.js';
 
@@ -33,13 +33,26 @@ const COLUMNS: Record<Collection, Record<string, (e: Rec) => unknown>> = {
   },
 };
 
-function upsertSql(coll: Collection): string {
+function insertSql(coll: Collection): string {
   const cols = ['id', 'tags', 'created_at', 'updated_at', 'entity', ...Object.keys(COLUMNS[coll])];
-  const params = cols.map((_, i) => `$${i + 1}`);
-  const set = cols.slice(1).map((c) => `${c} = EXCLUDED.${c}`);
-  return `INSERT INTO ${coll} (${cols.join(', ')}) VALUES (${params.join(', ')}) ON CONFLICT (id) DO UPDATE SET ${set.join(', ')}`;
+  return `INSERT INTO ${coll} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`;
 }
-const UPSERT = Object.fromEntries(COLLECTIONS.map((c) => [c, upsertSql(c)])) as Record<Collection, string>;
+const INSERT = Object.fromEntries(COLLECTIONS.map((c) => [c, insertSql(c)])) as Record<Collection, string>;
+
+/**
+ * A changed row is updated, never re-created (a row another gateway deleted
+ * stays deleted), and only when the stored one is not newer: last writer by
+ * `updated_at` wins, a write based on an older row is refused.
+ */
+function updateSql(coll: Collection): string {
+  const cols = ['id', 'tags', 'created_at', 'updated_at', 'entity', ...Object.keys(COLUMNS[coll])];
+  const set = cols.slice(1).map((c, i) => `${c} = $${i + 2}`);
+  return `UPDATE ${coll} SET ${set.join(', ')} WHERE id = $1 AND coalesce(updated_at, 0) <= coalesce($4, 0) RETURNING id`;
+}
+const UPDATE = Object.fromEntries(COLLECTIONS.map((c) => [c, updateSql(c)])) as Record<Collection, string>;
+
+/** the NOTIFY channel a committed change is announced on (payload: the new configuration version) */
+export const CONFIG_CHANNEL = 'datakit_config';
 
 function rowParams(coll: Collection, e: EntityRec): unknown[] {
   const tags = Array.isArray(e.tags) ? e.tags : null;
@@ -57,6 +70,11 @@ function translate(e: unknown): unknown {
   const values = m[2].split(', ');
   if (names.length !== values.length) return uniqueViolation({ [names.join(',')]: m[2] });
   return uniqueViolation(Object.fromEntries(names.map((n, i) => [n.replace(/_id$/, ''), n.endsWith('_id') ? { id: values[i] } : values[i]])));
+}
+
+async function readVersion(r: SqlRunner): Promise<number> {
+  const v = await r.query<{ version: string | number }>('SELECT version FROM config_version');
+  return Number(v.rows[0]?.version ?? 0);
 }
 
 export class EntityStore {
@@ -82,26 +100,39 @@ export class EntityStore {
     return this.db.close();
   }
 
-  /** Every entity, in the order created. */
-  async load(validatePlugin: PluginValidator): Promise<State> {
-    const state = new State(validatePlugin);
-    for (const coll of COLLECTIONS) {
-      const rows = await this.db.query<{ entity: EntityRec }>(`SELECT entity FROM ${coll} ORDER BY seq`);
-      const m = state.map(coll);
-      for (const r of rows.rows) m.set(r.entity.id, r.entity);
-    }
-    const members = await this.db.query<{ g: string; c: string }>(
-      'SELECT consumer_group_id AS g, consumer_id AS c FROM consumer_group_members ORDER BY seq',
-    );
-    for (const r of members.rows) state.memberships.add(`${r.g}|${r.c}`);
-    const settings = await this.db.query<{ value: Rec }>(`SELECT value FROM gateway_settings WHERE key = 'document'`);
-    if (settings.rows[0]) state.settings = settings.rows[0].value;
-    return state;
+  /** Every entity, in the order created, and the configuration version they are at: one consistent read. */
+  async load(validatePlugin: PluginValidator): Promise<{ state: State; version: number }> {
+    return this.db.transaction(async (tx) => {
+      // every table as of one moment, even while other gateways write
+      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const version = await readVersion(tx);
+      const state = new State(validatePlugin);
+      for (const coll of COLLECTIONS) {
+        const rows = await tx.query<{ entity: EntityRec }>(`SELECT entity FROM ${coll} ORDER BY seq`);
+        const m = state.map(coll);
+        for (const r of rows.rows) m.set(r.entity.id, r.entity);
+      }
+      const members = await tx.query<{ g: string; c: string }>(
+        'SELECT consumer_group_id AS g, consumer_id AS c FROM consumer_group_members ORDER BY seq',
+      );
+      for (const r of members.rows) state.memberships.add(`${r.g}|${r.c}`);
+      const settings = await tx.query<{ value: Rec }>(`SELECT value FROM gateway_settings WHERE key = 'document'`);
+      if (settings.rows[0]) state.settings = settings.rows[0].value;
+      return { state, version };
+    });
   }
 
-  /** Writes what changed from `prev` to `next`, in one transaction; resolves once committed. */
-  async applyChanges(prev: State, next: State): Promise<void> {
-    await this.write(async (tx) => {
+  /** The configuration version the database is at (bumped by every committed change). */
+  version(): Promise<number> {
+    return readVersion(this.db);
+  }
+
+  /**
+   * Writes what changed from `prev` to `next` (only the rows the change touched),
+   * in one transaction; resolves once committed, with the new configuration version.
+   */
+  applyChanges(prev: State, next: State): Promise<number> {
+    return this.write(async (tx) => {
       for (const coll of [...COLLECTIONS].reverse()) {
         const gone = [...prev.map(coll).keys()].filter((id) => !next.map(coll).has(id));
         if (gone.length) await tx.query(`DELETE FROM ${coll} WHERE id = ANY($1::uuid[])`, [gone]);
@@ -111,7 +142,8 @@ export class EntityStore {
         for (const [id, e] of next.map(coll)) {
           const old = before.get(id);
           if (old === e || (old && JSON.stringify(old) === JSON.stringify(e))) continue;
-          await tx.query(UPSERT[coll], rowParams(coll, e));
+          if (!old) await tx.query(INSERT[coll], rowParams(coll, e));
+          else if (!(await tx.query(UPDATE[coll], rowParams(coll, e))).rows.length) await this.refuseStaleUpdate(tx, coll, id);
         }
       }
       for (const k of prev.memberships) if (!next.memberships.has(k)) await this.removeMember(tx, k);
@@ -121,10 +153,10 @@ export class EntityStore {
   }
 
   /** Replaces every entity with `state`'s (db_import, POST /config), in one transaction. */
-  async replaceAll(state: State): Promise<void> {
-    await this.write(async (tx) => {
+  replaceAll(state: State): Promise<number> {
+    return this.write(async (tx) => {
       await tx.exec(`DELETE FROM consumer_group_members; ${[...COLLECTIONS].reverse().map((c) => `DELETE FROM ${c};`).join(' ')}`);
-      for (const coll of COLLECTIONS) for (const e of state.map(coll).values()) await tx.query(UPSERT[coll], rowParams(coll, e));
+      for (const coll of COLLECTIONS) for (const e of state.map(coll).values()) await tx.query(INSERT[coll], rowParams(coll, e));
       for (const k of state.memberships) await this.addMember(tx, k);
       await this.writeSettings(tx, state.settings);
     });
@@ -140,12 +172,30 @@ export class EntityStore {
     return out;
   }
 
-  private async write(fn: (tx: SqlRunner) => Promise<void>): Promise<void> {
+  /**
+   * One transaction: the version row is bumped first (its lock makes writers
+   * take turns, across gateways too), then `fn` writes, then NOTIFY announces
+   * the new version, delivered to listeners only if the transaction commits.
+   */
+  private async write(fn: (tx: SqlRunner) => Promise<void>): Promise<number> {
     try {
-      await this.db.transaction(fn);
+      return await this.db.transaction(async (tx) => {
+        const bumped = await tx.query<{ version: string }>('UPDATE config_version SET version = version + 1 RETURNING version');
+        const version = Number(bumped.rows[0].version);
+        await fn(tx);
+        await tx.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
+        return version;
+      });
     } catch (e) {
       throw translate(e);
     }
+  }
+
+  /** A changed row the database no longer has (deleted) or has newer (updated_at) than the change was based on. */
+  private async refuseStaleUpdate(tx: SqlRunner, coll: Collection, id: string): Promise<never> {
+    const row = await tx.query(`SELECT 1 FROM ${coll} WHERE id = $1`, [id]);
+    if (!row.rows.length) throw new GatewayError(404, { message: 'Not found' });
+    throw new GatewayError(409, { message: `the ${coll} entity ${id} was changed by another gateway meanwhile (a newer updated_at); nothing was written: read it again and retry` });
   }
 
   private addMember(tx: SqlRunner, key: string) {

@@ -1,12 +1,17 @@
 /**
- * The one small interface the entity store talks to. PGlite (embedded,
- * in-process PostgreSQL) implements it today; a PostgreSQL server client can
- * implement the same three calls, and the store's SQL is plain PostgreSQL.
+ * The one small interface the entity store talks to: PGlite (embedded,
+ * in-process PostgreSQL) and a PostgreSQL server (`postgres://`, host/db/postgres.ts)
+ * implement it, and the store's SQL is plain PostgreSQL for both.
  */
 export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   /** several statements, no parameters */
   exec(sql: string): Promise<void>;
+}
+
+/** a LISTEN subscription; `close` ends it */
+export interface Notifications {
+  close(): Promise<void>;
 }
 
 export interface SqlClient extends SqlRunner {
@@ -15,14 +20,27 @@ export interface SqlClient extends SqlRunner {
   close(): Promise<void>;
   /** where the data lives, for logs (never a password) */
   readonly location: string;
+  /** other processes may write to the same database (a server): changes must be looked for */
+  readonly shared: boolean;
+  /**
+   * Server only: NOTIFY payloads on `channel`, on a connection of its own.
+   * `lost` is called once when that connection goes; listen again to resume.
+   */
+  listen?(channel: string, on: { notify(payload: string): void; lost(err: Error): void }): Promise<Notifications>;
 }
 
 export class DatabaseError extends Error {}
 
-/** `memory://` (gone at exit) or a directory (created when missing). */
+/** The server cannot be reached (refused, dropped, timed out): the operation may succeed later. */
+export class DatabaseUnreachable extends DatabaseError {}
+
+const isServerUrl = (location: string) => /^postgres(ql)?:\/\//i.test(location);
+
+/** `postgres://...` (a server), `memory://` (gone at exit) or a directory (created when missing). */
 export async function openDatabase(location: string): Promise<SqlClient> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new DatabaseError('a PostgreSQL server database (postgres://...) is not available yet: use a directory (embedded database) or memory://');
+  if (isServerUrl(location)) {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres(location);
   }
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;
@@ -40,6 +58,7 @@ export async function openDatabase(location: string): Promise<SqlClient> {
   return {
     ...runner(db),
     location,
+    shared: false,
     transaction: (fn) => db.transaction((tx) => fn(runner(tx))),
     close: () => db.close(),
   };

@@ -302,7 +302,7 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       ? dumps.reduce((n, d) => n + sum(d.gauges?.datakit_gateway_connections_open), 0)
       : ((await hooks.connections?.()) ?? 0);
     return reply.code(ok ? 200 : 503).send({
-      database: { reachable: true },
+      database: { reachable: core.databaseReachable },
       configuration_hash: core.configHash,
       // connections closed at once for max_connections were accepted, not handled
       server: { connections_accepted: accepted, connections_handled: accepted - counter('datakit_gateway_connections_dropped_total'), connections_active: open, total_requests: total },

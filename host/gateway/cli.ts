@@ -31,9 +31,10 @@ interface ServeArgs {
   clientHeaderTimeoutMs?: number;
   clientRequestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  dbUpdateFrequency?: number;
 }
 
-export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://) [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN] [--admin-writes refuse|memory]
+export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://|postgres://...) [--db-update-frequency 5] [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN] [--admin-writes refuse|memory]
        [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log] [--max-connections 10000]
        [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
 durations: 500ms, 60s, 5m; a bare number is seconds`;
@@ -46,6 +47,10 @@ on a declarative configuration file (YAML or JSON, _format_version "3.0").
   -c, --config FILE              DB-less: the declarative file (env DATAKIT_CONFIG)
   -d, --database DIR|memory://   database mode: entities in an embedded PostgreSQL (PGlite) in DIR,
                                  kept across restarts (env DATAKIT_DATABASE)
+  -d, --database postgres://USER:PASSWORD@HOST:PORT/DB
+                                 database mode on a PostgreSQL server that several gateways may share
+  --db-update-frequency SECONDS  PostgreSQL server: how often the configuration version is checked,
+                                 behind LISTEN/NOTIFY (default 5; env DATAKIT_DB_UPDATE_FREQUENCY)
   --proxy-listen HOST:PORT       proxy listener (default 127.0.0.1:8000; env DATAKIT_PROXY_LISTEN)
   --admin-listen HOST:PORT|off   Admin API listener (default 127.0.0.1:8001; env DATAKIT_ADMIN_LISTEN)
   --admin-token TOKEN            require Kong-Admin-Token on the Admin API (env DATAKIT_ADMIN_TOKEN)
@@ -77,6 +82,11 @@ export function parseDuration(v: string, what: string): number {
   return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
 }
 
+function parseSeconds(v: string, what: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(Number(v) > 0)) throw new Error(`${what} must be a positive number of seconds (got "${v}")`);
+  return Number(v);
+}
+
 function parseCount(v: string, what: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new Error(`${what} must be a positive integer (got "${v}")`);
   return Number(v);
@@ -99,6 +109,7 @@ function parseServeOptions(argv: string[]) {
       'client-header-timeout': { type: 'string' },
       'client-request-timeout': { type: 'string' },
       'keepalive-timeout': { type: 'string' },
+      'db-update-frequency': { type: 'string' },
       workers: { type: 'string', short: 'w' },
       'plugins-dir': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
@@ -124,6 +135,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     clientHeaderTimeoutMs: env.DATAKIT_CLIENT_HEADER_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_HEADER_TIMEOUT, 'DATAKIT_CLIENT_HEADER_TIMEOUT') : undefined,
     clientRequestTimeoutMs: env.DATAKIT_CLIENT_REQUEST_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_REQUEST_TIMEOUT, 'DATAKIT_CLIENT_REQUEST_TIMEOUT') : undefined,
     keepAliveTimeoutMs: env.DATAKIT_KEEPALIVE_TIMEOUT ? parseDuration(env.DATAKIT_KEEPALIVE_TIMEOUT, 'DATAKIT_KEEPALIVE_TIMEOUT') : undefined,
+    dbUpdateFrequency: env.DATAKIT_DB_UPDATE_FREQUENCY ? parseSeconds(env.DATAKIT_DB_UPDATE_FREQUENCY, 'DATAKIT_DB_UPDATE_FREQUENCY') : undefined,
   };
   let parsed: ReturnType<typeof parseServeOptions>;
   try {
@@ -146,6 +158,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (v['client-header-timeout'] !== undefined) a.clientHeaderTimeoutMs = parseDuration(v['client-header-timeout'], '--client-header-timeout');
   if (v['client-request-timeout'] !== undefined) a.clientRequestTimeoutMs = parseDuration(v['client-request-timeout'], '--client-request-timeout');
   if (v['keepalive-timeout'] !== undefined) a.keepAliveTimeoutMs = parseDuration(v['keepalive-timeout'], '--keepalive-timeout');
+  if (v['db-update-frequency'] !== undefined) a.dbUpdateFrequency = parseSeconds(v['db-update-frequency'], '--db-update-frequency');
   if (v.workers !== undefined) a.workers = Number(v.workers);
   if (v['plugins-dir']) a.pluginsDir.push(...v['plugins-dir']);
   if (v['log-level'] !== undefined) a.logLevel = v['log-level'];
@@ -186,6 +199,7 @@ export async function serveCli(argv: string[]): Promise<number | void> {
     clientHeaderTimeoutMs: args.clientHeaderTimeoutMs,
     clientRequestTimeoutMs: args.clientRequestTimeoutMs,
     keepAliveTimeoutMs: args.keepAliveTimeoutMs,
+    dbUpdateFrequency: args.dbUpdateFrequency,
   };
 
   if (cluster.isWorker) return runWorker(base, logger);

@@ -23,6 +23,7 @@ import { prepareTemplates } from '../engine/templates.js';
 import { PrecompileError } from '../engine/template-precompile.js';
 import { GatewayError, State } from './state.js';
 import type { EntityStore } from '../db/entity-store.js';
+import { DatabaseUnreachable } from '../db/sql.js';
 
 export interface CoreOptions {
   logger: Logger;
@@ -53,6 +54,12 @@ export class GatewayCore {
   configHash = EMPTY_CONFIG_HASH;
   env!: PluginEnv;
   onCommit?: (doc: Rec) => void;
+  /** database mode: the configuration version (config_version) the served snapshot is at */
+  dbVersion = 0;
+  /** database mode: false while the server cannot be reached (writes answer 503; host/gateway/db-sync.ts reconnects) */
+  databaseReachable = true;
+  /** called once when a database operation finds the server gone */
+  onDatabaseLost?: (err: Error) => void;
   private instances = new Map<string, PluginInstance>();
   private loadedPluginPaths = new Set<string>();
   private settings: Rec;
@@ -134,8 +141,49 @@ export class GatewayCore {
   async loadFromStore(): Promise<void> {
     const store = this.opts.store;
     if (!store) return;
-    const state = await store.load(this.state.validatePlugin);
-    await this.applyDocument(exportState(state), { loaded: state });
+    await this.serial(async () => {
+      const { state, version } = await store.load(this.state.validatePlugin);
+      await this.applyDocumentNow(exportState(state), { loaded: state });
+      this.dbVersion = version;
+    });
+  }
+
+  /**
+   * A database shared with other gateways: reloads it when it is at a newer
+   * version than the served snapshot (validated and swapped as at start).
+   * Resolves true when it did. Runs in turn with the changes.
+   */
+  reloadFromStore(): Promise<boolean> {
+    return this.serial(() => this.catchUpNow());
+  }
+
+  private async catchUpNow(): Promise<boolean> {
+    const store = this.opts.store;
+    if (!store?.db.shared) return false;
+    try {
+      if ((await store.version()) <= this.dbVersion) return false;
+      const { state, version } = await store.load(this.state.validatePlugin);
+      if (version <= this.dbVersion) return false;
+      await this.applyDocumentNow(exportState(state), { loaded: state });
+      this.dbVersion = version;
+      return true;
+    } catch (e) {
+      throw this.databaseFailure(e);
+    }
+  }
+
+  /** The server is gone: reported once (until db-sync finds it back). */
+  databaseLost(err: Error): void {
+    if (!this.databaseReachable) return;
+    this.databaseReachable = false;
+    this.onDatabaseLost?.(err);
+  }
+
+  /** An unreachable database becomes the Admin API's 503; other errors pass. */
+  private databaseFailure(e: unknown): unknown {
+    if (!(e instanceof DatabaseUnreachable)) return e;
+    this.databaseLost(e);
+    return databaseUnreachable();
   }
 
   /**
@@ -234,6 +282,9 @@ export class GatewayCore {
    */
   mutate<T>(fn: (state: State) => T): Promise<T> {
     return this.serial(async () => {
+      if (this.opts.store && !this.databaseReachable) throw databaseUnreachable();
+      // validated against the latest stored configuration, not a stale snapshot
+      await this.catchUpNow();
       const prev = this.state;
       const next = prev.clone();
       const r = fn(next);
@@ -246,16 +297,19 @@ export class GatewayCore {
   private async commitDurable(prev: State, next: State, write: 'changes' | 'replace' | 'none', hash?: string): Promise<void> {
     const built = this.build(next);
     const store = this.opts.store;
+    let version: number | undefined;
     if (store && write !== 'none') {
       try {
-        if (write === 'replace') await store.replaceAll(next);
-        else await store.applyChanges(prev, next);
+        if (!this.databaseReachable) throw databaseUnreachable();
+        version = write === 'replace' ? await store.replaceAll(next) : await store.applyChanges(prev, next);
       } catch (e) {
         this.discard(built);
-        throw e;
+        throw this.databaseFailure(e);
       }
     }
     this.install(next, built, hash);
+    // a version skipped means another gateway committed in between: its notification (or the poll) reloads
+    if (version !== undefined && (write === 'replace' || version === this.dbVersion + 1)) this.dbVersion = version;
   }
 
   /** `hash`: the loaded document's (so the same document has the same hash); otherwise that of the resulting state */
@@ -333,6 +387,11 @@ export class GatewayCore {
     await this.env.datakit?.close?.().catch(() => undefined);
     await this.opts.store?.close().catch(() => undefined);
   }
+}
+
+/** Admin API writes while the database server cannot be reached */
+export function databaseUnreachable(): GatewayError {
+  return new GatewayError(503, { message: 'the database is unreachable: writes are refused until it is back' });
 }
 
 function isRecord(v: unknown): v is Rec {

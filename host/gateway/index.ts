@@ -13,6 +13,7 @@ import { parseDocument, documentSettings } from './declarative.js';
 import type { Rec } from './entities.js';
 import { startDemoUpstream } from './demo.js';
 import { EntityStore } from '../db/entity-store.js';
+import { DatabaseSync, DEFAULT_DB_UPDATE_FREQUENCY } from './db-sync.js';
 import { processDump, type Metrics, type MetricsDump } from './metrics.js';
 
 export { GatewayCore } from './core.js';
@@ -26,9 +27,12 @@ export interface GatewayOptions {
   config?: string | Rec;
   /**
    * database mode: the embedded database's directory (created and bootstrapped
-   * when new), or `memory://`; entities persist there. Not with configFile/config.
+   * when new), `memory://`, or a PostgreSQL server `postgres://user:pass@host:port/db`
+   * that several gateways may share; entities persist there. Not with configFile/config.
    */
   database?: string;
+  /** PostgreSQL server: seconds between two checks of the configuration version, behind LISTEN/NOTIFY (default 5; Kong's db_update_frequency) */
+  dbUpdateFrequency?: number;
   /** "host:port" (default 127.0.0.1:8000; port 0 picks a free one) */
   proxyListen?: string;
   /** "host:port" (default 127.0.0.1:8001); false: no Admin API (cluster workers) */
@@ -85,6 +89,8 @@ export interface RunningGateway {
   core: GatewayCore;
   proxyServer?: http.Server;
   admin?: FastifyInstance;
+  /** a PostgreSQL server shared with other gateways: what keeps this one in step */
+  sync?: DatabaseSync;
   close(): Promise<void>;
 }
 
@@ -233,6 +239,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   if (opts.database !== undefined && (opts.configFile !== undefined || opts.config !== undefined)) {
     throw new Error("a database and a declarative config cannot be used together: import the file with 'datakit config db_import FILE --database DIR'");
   }
+  const dbUpdateFrequency = opts.dbUpdateFrequency ?? DEFAULT_DB_UPDATE_FREQUENCY;
+  if (typeof dbUpdateFrequency !== 'number' || !(dbUpdateFrequency > 0)) throw new Error(`dbUpdateFrequency must be a positive number of seconds (got ${dbUpdateFrequency})`);
   const store = opts.database !== undefined ? await EntityStore.open(opts.database) : undefined;
   const core = await GatewayCore.create({
     store,
@@ -249,18 +257,23 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
       admin_listen: opts.adminListen === false ? 'off' : opts.adminListen ?? '127.0.0.1:8001',
       router_flavor: 'traditional_compatible',
       database: store ? 'postgres' : 'off',
+      ...(store?.db.shared ? { db_update_frequency: dbUpdateFrequency } : {}),
       nginx_http_client_max_body_size: opts.maxBodySize ?? 10 * 1024 * 1024,
     },
   });
 
+  let sync: DatabaseSync | undefined;
   if (store) {
     try {
       await core.loadFromStore();
+      sync = new DatabaseSync(core, store, logger, dbUpdateFrequency);
+      await sync.start();
     } catch (e) {
+      await sync?.stop();
       await core.close();
       throw e;
     }
-    logger.info({ database: store.db.location, version: core.version }, 'entities loaded from the database');
+    logger.info({ database: store.db.location, version: core.dbVersion }, 'entities loaded from the database');
   }
   const { doc, baseDir } = await loadConfigInput(opts);
   let demo: http.Server | undefined;
@@ -379,10 +392,11 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
       }
       if (admin) await admin.close();
       if (demo) await new Promise<void>((r) => demo!.close(() => r()));
+      await sync?.stop();
       await core.close();
     })();
     return closing;
   };
 
-  return { proxyUrl, adminUrl, core, proxyServer, admin, close };
+  return { proxyUrl, adminUrl, core, proxyServer, admin, sync, close };
 }

@@ -79,7 +79,7 @@ describe('datakit migrations', () => {
     expect(r.stderr).toContain('needs bootstrapping');
     r = await runCli(['migrations', 'bootstrap', '--database', db]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('Bootstrapping database...\nmigrating 001_entities\n1 migration(s) executed\nDatabase is up-to-date\n');
+    expect(r.stdout).toBe('Bootstrapping database...\nmigrating 001_entities\nmigrating 002_config_version\n2 migration(s) executed\nDatabase is up-to-date\n');
     r = await runCli(['migrations', 'bootstrap', '--database', db]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('Database already bootstrapped\n');
@@ -90,7 +90,7 @@ describe('datakit migrations', () => {
     }
     r = await runCli(['migrations', 'status'], undefined, { ...process.env, DATAKIT_DATABASE: db });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('Executed migrations:\n  001_entities\nDatabase is up-to-date\n');
+    expect(r.stdout).toBe('Executed migrations:\n  001_entities\n  002_config_version\nDatabase is up-to-date\n');
     r = await runCli(['migrations', 'sideways', '--database', db]);
     expect(r.code).toBe(2);
   }, 240_000);

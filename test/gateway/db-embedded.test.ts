@@ -102,7 +102,7 @@ describe('the database enforces uniqueness and keeps secrets as references', () 
       );
       expect(err?.status).toBe(409);
       expect(err?.body.message).toBe(`UNIQUE violation detected on '{username="carol"}'`);
-      expect((await store.load(validate)).list('consumers').map((c) => c.username)).toEqual(['carol']);
+      expect((await store.load(validate)).state.list('consumers').map((c) => c.username)).toEqual(['carol']);
     } finally {
       await store.close();
     }
