@@ -1,0 +1,223 @@
+/**
+ * Database mode on a real PostgreSQL server shared by several gateways:
+ * entities survive a restart, a change on one gateway is served by the
+ * others within a second, the database settles races, and an outage leaves
+ * the proxy serving while writes are refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import pino from 'pino';
+import { call, gateway, startUpstream, type Upstream } from './helpers.js';
+import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import type { GatewayOptions, RunningGateway } from '../../host/gateway/index.js';
+import { startGateway } from '../../host/gateway/index.js';
+import { configCli, migrationsCli } from '../../host/db/cli.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** polls until `check` is true; returns how long it took (ms), fails past `timeoutMs` */
+async function within(timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`not true within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  return { logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }), lines };
+}
+
+const node = (url: string, extra: GatewayOptions = {}) =>
+  gateway(undefined as never, { config: undefined, database: url, dbUpdateFrequency: 0.5, ...extra });
+
+describe('PostgreSQL server (--database postgres://...)', () => {
+  let server: PostgresHandle;
+  let up: Upstream;
+  const open: RunningGateway[] = [];
+  const start = async (extra: GatewayOptions = {}) => {
+    const gw = await node(server.url, extra);
+    open.push(gw);
+    return gw;
+  };
+  const sql = async (text: string, params?: unknown[]) => {
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    try {
+      return (await c.query(text, params)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    up = await startUpstream('pg');
+  }, 60_000);
+  afterAll(async () => {
+    for (const gw of open) await gw.close();
+    await up.close();
+    await server.stop();
+  });
+
+  it('keeps what was written across a restart of the gateway', async () => {
+    let a = await start();
+    expect((await call(a.adminUrl, '/services', { method: 'POST', json: { name: 'keep', url: up.url } })).status).toBe(201);
+    expect((await call(a.adminUrl, '/services/keep/routes', { method: 'POST', json: { name: 'keep-r', paths: ['/keep'] } })).status).toBe(201);
+    const alice = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'alice', tags: ['t'] } });
+    expect(alice.status).toBe(201);
+    const before = (await call(a.adminUrl, '/config?format=json')).json;
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+
+    a = await start();
+    expect((await call(a.adminUrl, '/consumers/alice')).json).toEqual(alice.json);
+    expect((await call(a.adminUrl, '/config?format=json')).json).toEqual(before);
+    expect((await call(a.proxyUrl, '/keep/x')).status).toBe(200);
+    expect((await call(a.adminUrl, '/')).json.configuration.db_update_frequency).toBe(0.5);
+  }, 60_000);
+
+  it('serves a change made on gateway A through gateway B within a second (routing and plugins)', async () => {
+    const [a, b] = [await start(), await start()];
+    expect((await call(a.adminUrl, '/services', { method: 'POST', json: { name: 'prop', url: up.url } })).status).toBe(201);
+    expect((await call(a.adminUrl, '/services/prop/routes', { method: 'POST', json: { name: 'prop-r', paths: ['/prop'] } })).status).toBe(201);
+    const routed = await within(1000, async () => (await call(b.proxyUrl, '/prop/x')).status === 200);
+    expect(routed).toBeLessThan(1000);
+
+    const plugin = await call(a.adminUrl, '/routes/prop-r/plugins', { method: 'POST', json: { name: 'key-auth' } });
+    expect(plugin.status).toBe(201);
+    expect(await within(1000, async () => (await call(b.proxyUrl, '/prop/x')).status === 401)).toBeLessThan(1000);
+    // and back the other way: B deletes the plugin, A stops asking for a key
+    expect((await call(b.adminUrl, `/plugins/${plugin.json.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await within(1000, async () => (await call(a.proxyUrl, '/prop/x')).status === 200)).toBeLessThan(1000);
+    expect(b.core.dbVersion).toBe(a.core.dbVersion);
+  }, 60_000);
+
+  it('settles a race for the same username: one 201, one 409 with Kong text, both gateways agree', async () => {
+    const [a, b] = [await start(), await start()];
+    for (let i = 0; i < 3; i++) {
+      const username = `racer-${i}`;
+      const answers = await Promise.all([a, b].map((g) => call(g.adminUrl, '/consumers', { method: 'POST', json: { username } })));
+      expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+      const lost = answers.find((r) => r.status === 409)!;
+      expect(lost.json).toEqual({
+        code: 5,
+        name: 'unique constraint violation',
+        message: `UNIQUE violation detected on '{username="${username}"}'`,
+        fields: { username },
+      });
+      const won = answers.find((r) => r.status === 201)!.json;
+      for (const g of [a, b]) await within(1000, async () => (await call(g.adminUrl, `/consumers/${username}`)).json.id === won.id);
+    }
+    expect((await sql(`SELECT count(*)::int AS n FROM consumers WHERE username LIKE 'racer-%'`))[0].n).toBe(3);
+  }, 60_000);
+
+  it('does not bring back a row another gateway deleted, and leaves the other rows alone', async () => {
+    const [a, b] = [await start(), await start()];
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'gone' } })).status).toBe(201);
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'other', custom_id: 'o1' } })).status).toBe(201);
+    await within(1000, async () => (await call(b.adminUrl, '/consumers/gone')).status === 200);
+    // B stops hearing about changes: its snapshot falls behind
+    b.sync!.requestReload = () => undefined;
+    expect((await call(a.adminUrl, '/consumers/gone', { method: 'DELETE' })).status).toBe(204);
+    expect((await call(a.adminUrl, '/consumers/other', { method: 'PATCH', json: { custom_id: 'o2' } })).status).toBe(200);
+    expect((await call(b.adminUrl, '/consumers/gone')).status).toBe(200);
+    // a write on B first reloads what the database holds, so the PATCH finds nothing to change
+    expect((await call(b.adminUrl, '/consumers/gone', { method: 'PATCH', json: { custom_id: 'back' } })).status).toBe(404);
+    expect((await sql(`SELECT username FROM consumers WHERE username IN ('gone', 'other')`)).map((r) => r.username)).toEqual(['other']);
+    expect((await call(b.adminUrl, '/consumers/other')).json.custom_id).toBe('o2');
+  }, 60_000);
+
+  it('coalesces reloads: a burst of requests runs one reload and at most one more', async () => {
+    const [a, b] = [await start(), await start()];
+    const real = b.core.reloadFromStore.bind(b.core);
+    let calls = 0;
+    b.core.reloadFromStore = () => {
+      calls++;
+      return real();
+    };
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'burst' } })).status).toBe(201);
+    for (let i = 0; i < 100; i++) b.sync!.requestReload();
+    await within(2000, async () => (await call(b.adminUrl, '/consumers/burst')).status === 200);
+    await sleep(200);
+    expect(calls).toBeLessThanOrEqual(3);
+  }, 60_000);
+
+  it('a PostgreSQL server the gateway cannot reach: start fails clearly, without the password', async () => {
+    const closed = `postgres://user:s3cret@127.0.0.1:${server.port + 1 === 65536 ? 1 : server.port + 1}/postgres`;
+    const err = await startGateway({ database: closed, proxyListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logLevel: 'silent' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/^the database at postgres:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/postgres is unreachable: /);
+    expect((err as Error).message).not.toContain('s3cret');
+  }, 60_000);
+
+  it('datakit migrations and config db_import/db_export work against the server', async () => {
+    await sql('CREATE DATABASE cli_check');
+    const url = server.url.replace(/\/[^/]*$/, '/cli_check');
+    const out: string[] = [];
+    const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s) };
+    expect(await migrationsCli(['status', '--database', url], io, {})).toBe(1);
+    expect(await migrationsCli(['bootstrap', '--database', url], io, {})).toBe(0);
+    expect(await migrationsCli(['status', '--database', url], io, {})).toBe(0);
+    expect(out.join('')).toContain('Executed migrations:\n  001_entities\n  002_config_version\nDatabase is up-to-date\n');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'dk-pgcli-'));
+    writeFileSync(join(dir, 'in.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's1', url: up.url, routes: [{ name: 'r1', paths: ['/s1'] }] }], consumers: [{ username: 'imported' }] }));
+    expect(await configCli(['db_import', join(dir, 'in.json'), '--database', url], io, {})).toBe(0);
+    expect(await configCli(['db_export', join(dir, 'out.json'), '--database', url], io, {})).toBe(0);
+    const { readFileSync, rmSync } = await import('node:fs');
+    const exported = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+    expect(exported.services.map((s: { name: string }) => s.name)).toEqual(['s1']);
+    expect(exported.consumers.map((c: { username: string }) => c.username)).toEqual(['imported']);
+    rmSync(dir, { recursive: true, force: true });
+    // a gateway on the imported database serves it
+    const gw = await node(url);
+    open.push(gw);
+    expect((await call(gw.proxyUrl, '/s1/x')).status).toBe(200);
+  }, 120_000);
+
+  // last: stops and restarts the server
+  it('an outage: the proxy keeps serving, writes answer 503, /status says unreachable, one log line; then catch-up', async () => {
+    const { logger, lines } = capture();
+    const a = await start({ logger, logLevel: undefined });
+    const b = await start();
+    expect((await call(a.adminUrl, '/services', { method: 'POST', json: { name: 'out', url: up.url } })).status).toBe(201);
+    expect((await call(a.adminUrl, '/services/out/routes', { method: 'POST', json: { name: 'out-r', paths: ['/out'] } })).status).toBe(201);
+    await within(1000, async () => (await call(b.proxyUrl, '/out/x')).status === 200);
+
+    server.kill();
+    await within(2000, async () => (await call(a.adminUrl, '/status')).json.database.reachable === false);
+    for (let i = 0; i < 3; i++) {
+      expect((await call(a.proxyUrl, '/out/x')).status).toBe(200);
+      expect((await call(b.proxyUrl, '/out/x')).status).toBe(200);
+      const w = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: `during-${i}` } });
+      expect(w.status).toBe(503);
+      expect(w.json).toEqual({ message: 'the database is unreachable: writes are refused until it is back' });
+      // reads answer from the served snapshot
+      expect((await call(a.adminUrl, '/services/out')).status).toBe(200);
+    }
+    const status = await call(a.adminUrl, '/status');
+    expect(status.status).toBe(200);
+    expect(status.json.database).toEqual({ reachable: false });
+    expect(lines.filter((l) => /the database is unreachable/.test(String(l.msg)))).toHaveLength(1);
+
+    await server.restart();
+    // reconnection waits at most 2 s between attempts
+    for (const g of [a, b]) await within(4000, async () => (await call(g.adminUrl, '/status')).json.database.reachable === true);
+    expect(lines.filter((l) => /reachable again/.test(String(l.msg)))).toHaveLength(1);
+    const after = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'after' } });
+    expect(after.status).toBe(201);
+    // B listens again: the change arrives by notification, well before a poll would matter
+    expect(await within(1000, async () => (await call(b.adminUrl, '/consumers/after')).status === 200)).toBeLessThan(1000);
+
+    // a change made in the database directly, without NOTIFY: the poll (every 0.5 s here) finds it
+    await sql(`DELETE FROM routes WHERE name = 'out-r'`);
+    await sql('UPDATE config_version SET version = version + 1');
+    for (const g of [a, b]) await within(2000, async () => (await call(g.proxyUrl, '/out/x')).status === 404);
+    expect((await call(b.adminUrl, '/routes/out-r')).status).toBe(404);
+  }, 120_000);
+});
