@@ -12,6 +12,8 @@ import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 import type { GatewayOptions, RunningGateway } from '../../host/gateway/index.js';
 import { startGateway } from '../../host/gateway/index.js';
 import { configCli, migrationsCli } from '../../host/db/cli.js';
+import { EntityStore } from '../../host/db/entity-store.js';
+import { GatewayError } from '../../host/gateway/state.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,20 +81,19 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(a.adminUrl, '/')).json.configuration.db_update_frequency).toBe(0.5);
   }, 60_000);
 
-  it('serves a change made on gateway A through gateway B within a second (routing and plugins)', async () => {
-    const [a, b] = [await start(), await start()];
+  it('serves a change made on gateway A through gateways B and C within a second (routing and plugins)', async () => {
+    const [a, b, c] = [await start(), await start(), await start()];
     expect((await call(a.adminUrl, '/services', { method: 'POST', json: { name: 'prop', url: up.url } })).status).toBe(201);
     expect((await call(a.adminUrl, '/services/prop/routes', { method: 'POST', json: { name: 'prop-r', paths: ['/prop'] } })).status).toBe(201);
-    const routed = await within(1000, async () => (await call(b.proxyUrl, '/prop/x')).status === 200);
-    expect(routed).toBeLessThan(1000);
+    for (const g of [b, c]) expect(await within(1000, async () => (await call(g.proxyUrl, '/prop/x')).status === 200)).toBeLessThan(1000);
 
     const plugin = await call(a.adminUrl, '/routes/prop-r/plugins', { method: 'POST', json: { name: 'key-auth' } });
     expect(plugin.status).toBe(201);
-    expect(await within(1000, async () => (await call(b.proxyUrl, '/prop/x')).status === 401)).toBeLessThan(1000);
+    for (const g of [b, c]) expect(await within(1000, async () => (await call(g.proxyUrl, '/prop/x')).status === 401)).toBeLessThan(1000);
     // and back the other way: B deletes the plugin, A stops asking for a key
     expect((await call(b.adminUrl, `/plugins/${plugin.json.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect(await within(1000, async () => (await call(a.proxyUrl, '/prop/x')).status === 200)).toBeLessThan(1000);
-    expect(b.core.dbVersion).toBe(a.core.dbVersion);
+    for (const g of [a, c]) expect(await within(1000, async () => (await call(g.proxyUrl, '/prop/x')).status === 200)).toBeLessThan(1000);
+    expect([b.core.dbVersion, c.core.dbVersion]).toEqual([a.core.dbVersion, a.core.dbVersion]);
   }, 60_000);
 
   it('settles a race for the same username: one 201, one 409 with Kong text, both gateways agree', async () => {
@@ -128,6 +129,46 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(b.adminUrl, '/consumers/gone', { method: 'PATCH', json: { custom_id: 'back' } })).status).toBe(404);
     expect((await sql(`SELECT username FROM consumers WHERE username IN ('gone', 'other')`)).map((r) => r.username)).toEqual(['other']);
     expect((await call(b.adminUrl, '/consumers/other')).json.custom_id).toBe('o2');
+  }, 60_000);
+
+  it('last writer wins per row by updated_at: a change based on an older row is refused, a deleted row is not re-created', async () => {
+    const store = await EntityStore.open(server.url);
+    try {
+      const validate = () => ({});
+      const { state: base } = await store.load(validate);
+      const seeded = base.clone();
+      const kept = seeded.upsert('consumers', { username: 'lww-kept', custom_id: 'v1' });
+      const dropped = seeded.upsert('consumers', { username: 'lww-dropped' });
+      await store.applyChanges(base, seeded);
+      const stale = (await store.load(validate)).state;
+      // another writer: kept updated one second later, dropped deleted
+      const other = stale.clone();
+      other.map('consumers').set(kept.id, { ...kept, custom_id: 'newer', updated_at: Number(kept.updated_at) + 1 });
+      other.map('consumers').delete(dropped.id);
+      await store.applyChanges(stale, other);
+
+      // a writer still on the stale state changes both rows, with its (older) clock
+      const late = stale.clone();
+      late.map('consumers').set(dropped.id, { ...dropped, custom_id: 'again' });
+      const refusedDeleted = await store.applyChanges(stale, late).catch((e: GatewayError) => e);
+      expect(refusedDeleted).toBeInstanceOf(GatewayError);
+      expect((refusedDeleted as GatewayError).status).toBe(404);
+      const older = stale.clone();
+      older.map('consumers').set(kept.id, { ...kept, custom_id: 'older' });
+      const refusedOlder = await store.applyChanges(stale, older).catch((e: GatewayError) => e);
+      expect((refusedOlder as GatewayError).status).toBe(409);
+      expect((refusedOlder as GatewayError).body.message).toMatch(/changed by another gateway meanwhile/);
+      const rows = await sql(`SELECT username, custom_id FROM consumers WHERE username LIKE 'lww-%'`);
+      expect(rows).toEqual([{ username: 'lww-kept', custom_id: 'newer' }]);
+      // a write with the same or a later updated_at wins
+      const { state: fresh } = await store.load(validate);
+      const latest = fresh.clone();
+      latest.map('consumers').set(kept.id, { ...fresh.map('consumers').get(kept.id)!, custom_id: 'latest' });
+      await store.applyChanges(fresh, latest);
+      expect((await sql(`SELECT custom_id FROM consumers WHERE username = 'lww-kept'`))[0].custom_id).toBe('latest');
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 
   it('coalesces reloads: a burst of requests runs one reload and at most one more', async () => {
