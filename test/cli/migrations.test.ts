@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHost, exited, freePort, runCli, serve, waitReady } from '../helpers/cli.js';
 import { call, gateway } from '../gateway/helpers.js';
+import { startPostgres } from '../helpers/postgres.js';
 
 let dir: string;
 beforeAll(() => {
@@ -199,4 +200,34 @@ describe('datakit serve --database DIR', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--config and --database exclude each other');
   }, 60_000);
+});
+
+describe('datakit serve --database postgres://...', () => {
+  it('--workers 2: the primary listens for changes made by another gateway and hands them to every worker', async () => {
+    const server = await startPostgres();
+    const [p, a] = [await freePort(), await freePort()];
+    const g = serve(['--database', server.url, '--workers', '2', '--db-update-frequency', '0.5', '--proxy-listen', `127.0.0.1:${p}`, '--admin-listen', `127.0.0.1:${a}`, '--log-level', 'warn']);
+    const other = await gateway(undefined as never, { config: undefined, database: server.url });
+    try {
+      await waitReady(`http://127.0.0.1:${a}`, g.child, 60_000);
+      expect((await call(`http://127.0.0.1:${a}`, '/')).json.configuration.db_update_frequency).toBe(0.5);
+      // the change is made on another gateway sharing the server
+      const r = await call(other.adminUrl, '/routes', { method: 'POST', json: { name: 'shared', paths: ['/shared'] } });
+      expect(r.status).toBe(201);
+      expect((await call(other.adminUrl, '/routes/shared/plugins', { method: 'POST', json: { name: 'key-auth' } })).status).toBe(201);
+      const t0 = Date.now();
+      // new connections, spread over both workers: each has the route and its plugin (401 from key-auth, not 404)
+      let seen = 0;
+      while (seen < 6) {
+        const res = await call(`http://127.0.0.1:${p}`, '/shared', { headers: { connection: 'close' } });
+        seen = res.status === 401 ? seen + 1 : 0;
+        expect(Date.now() - t0, g.output()).toBeLessThan(3000);
+      }
+    } finally {
+      await other.close();
+      g.child.kill('SIGTERM');
+      await exited(g.child);
+      await server.stop();
+    }
+  }, 240_000);
 });
