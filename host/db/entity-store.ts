@@ -6,7 +6,7 @@
  * so a write that slipped past (another writer) is refused at commit.
  */
 import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
-import { GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
+import { foreignViolation, GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
 import { bootstrap, migrationStatus, NEEDS_BOOTSTRAP, NEEDS_UP } from './migrate.js';
 import { DatabaseError, openDatabase, type SqlClient, type SqlRunner } from './sql.js';
 
@@ -60,9 +60,17 @@ function rowParams(coll: Collection, e: EntityRec): unknown[] {
   return [e.id, tags, num(e.created_at) ?? 0, num(e.updated_at), JSON.stringify(e), ...Object.values(COLUMNS[coll]).map((f) => f(e))];
 }
 
-/** Kong's 409 for a unique violation the database found: "Key (name)=(x) already exists." */
+/**
+ * Kong's answers for what the database refused: a unique violation ("Key (name)=(x)
+ * already exists.") is a 409, a reference to a row gone meanwhile (another
+ * gateway deleted it: "Key (service_id)=(...) is not present in table "services".") a 400.
+ */
 function translate(e: unknown): unknown {
   const err = e as { code?: string; detail?: string };
+  if (err?.code === '23503') {
+    const m = /^Key \((\w+)_id\)=\(([^)]*)\) is not present in table "(\w+)"/.exec(err.detail ?? '');
+    if (m) return foreignViolation(m[1], m[3], { id: m[2] });
+  }
   if (err?.code !== '23505') return e;
   const m = /^Key \((.+)\)=\((.*)\) already exists\.?$/.exec(err.detail ?? '');
   if (!m) return uniqueViolation({});

@@ -171,6 +171,34 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     }
   }, 60_000);
 
+  it("a reference to a row another gateway deleted meanwhile is refused with Kong's foreign key error", async () => {
+    const store = await EntityStore.open(server.url);
+    try {
+      const validate = () => ({});
+      const { state: base } = await store.load(validate);
+      const withService = base.clone();
+      const svc = withService.upsert('services', { name: 'fk-gone', url: up.url });
+      await store.applyChanges(base, withService);
+      const stale = (await store.load(validate)).state;
+      const other = stale.clone();
+      other.map('services').delete(svc.id);
+      await store.applyChanges(stale, other);
+      const late = stale.clone();
+      late.upsert('routes', { name: 'fk-route', paths: ['/fk'], service: { id: svc.id } });
+      const err = (await store.applyChanges(stale, late).catch((e: GatewayError) => e)) as GatewayError;
+      expect(err.status).toBe(400);
+      expect(err.body).toEqual({
+        code: 3,
+        name: 'foreign key violation',
+        message: `the foreign key '{id="${svc.id}"}' does not reference an existing 'services' entity.`,
+        fields: { service: { id: svc.id } },
+      });
+      expect(await sql(`SELECT id FROM routes WHERE name = 'fk-route'`)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('coalesces reloads: a burst of requests runs one reload and at most one more', async () => {
     const [a, b] = [await start(), await start()];
     const real = b.core.reloadFromStore.bind(b.core);
