@@ -19,7 +19,8 @@
 //              from the PostgreSQL server, the three gateways measured in
 //              turn (THROUGHPUT_ROUNDS (5) rounds of BENCH_DURATION (5) s each,
 //              BENCH_CONNECTIONS (50)): median req/s and gateway CPU per
-//              request, and their ratio to DB-less.
+//              request, and the median over rounds of each round's ratio to
+//              DB-less.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,16 +185,15 @@ async function throughput() {
     }
   }
   const out = { rounds, duration, connections };
-  const base = { rps: median(results['db-less'].map((x) => x.rps)), cpu: median(results['db-less'].map((x) => x.cpuUsPerReq)) };
+  // ratios are taken within a round (the same minutes of a shared machine), then their median
+  const ratio = (m, key) => round(median(results[m].map((x, i) => x[key] / results['db-less'][i][key])), 3);
   for (const m of modes) {
-    const rps = median(results[m].map((x) => x.rps));
-    const cpu = median(results[m].map((x) => x.cpuUsPerReq));
     out[m] = {
-      rps: Math.round(rps),
+      rps: Math.round(median(results[m].map((x) => x.rps))),
       p99: median(results[m].map((x) => x.p99)),
-      cpuUsPerReq: round(cpu),
-      rpsVsDbLess: round(rps / base.rps, 3),
-      cpuVsDbLess: round(cpu / base.cpu, 3),
+      cpuUsPerReq: round(median(results[m].map((x) => x.cpuUsPerReq))),
+      rpsVsDbLess: ratio(m, 'rps'),
+      cpuVsDbLess: ratio(m, 'cpuUsPerReq'),
       allRps: results[m].map((x) => Math.round(x.rps)),
     };
   }
