@@ -112,8 +112,8 @@ export class DatabaseSync {
       this.lastReloadError = '';
       this.logger.info({ from_version: from, version: this.core.dbVersion }, 'configuration reloaded from the database');
     } catch (e) {
-      // unreachable: already logged once for the outage, and the reconnection reloads
-      if (!this.core.databaseReachable) return;
+      // unreachable: already logged once for the outage, and the reconnection reloads; stopping: the pool is closing
+      if (!this.core.databaseReachable || this.stopped) return;
       const message = (e as Error).message;
       if (message !== this.lastReloadError) {
         this.lastReloadError = message;

@@ -242,11 +242,16 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     const exported = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
     expect(exported.services.map((s: { name: string }) => s.name)).toEqual(['s1']);
     expect(exported.consumers.map((c: { username: string }) => c.username)).toEqual(['imported']);
-    rmSync(dir, { recursive: true, force: true });
     // a gateway on the imported database serves it
     const gw = await node(url);
     open.push(gw);
     expect((await call(gw.proxyUrl, '/s1/x')).status).toBe(200);
+    // an import while it runs is a change like any other: announced, and served within a second
+    writeFileSync(join(dir, 'in2.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's2', url: up.url, routes: [{ name: 'r2', paths: ['/s2'] }] }] }));
+    expect(await configCli(['db_import', join(dir, 'in2.json'), '--database', url], io, {})).toBe(0);
+    expect(await within(1000, async () => (await call(gw.proxyUrl, '/s2/x')).status === 200)).toBeLessThan(1000);
+    expect((await call(gw.proxyUrl, '/s1/x')).status).toBe(404);
+    rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   // last: stops and restarts the server
