@@ -254,6 +254,27 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
+  it('a configuration in the database this node cannot build: it keeps serving the last one, logs once, and recovers when fixed', async () => {
+    const { logger, lines } = capture();
+    const a = await start({ logger, logLevel: undefined });
+    expect((await call(a.adminUrl, '/services', { method: 'POST', json: { name: 'good', url: up.url } })).status).toBe(201);
+    expect((await call(a.adminUrl, '/services/good/routes', { method: 'POST', json: { name: 'good-r', paths: ['/good'] } })).status).toBe(201);
+    const id = '00000000-0000-4000-8000-00000000bad1';
+    const entity = { id, name: 'no-such-plugin', config: {}, enabled: true, protocols: ['http', 'https'], created_at: 1, updated_at: 1 };
+    await sql('INSERT INTO plugins (id, created_at, updated_at, entity, name) VALUES ($1, 1, 1, $2, $3)', [id, JSON.stringify(entity), entity.name]);
+    await sql('UPDATE config_version SET version = version + 1');
+    const failures = () => lines.filter((l) => /cannot be served/.test(String(l.msg)));
+    await within(2000, async () => failures().length > 0);
+    await sleep(1200); // two more polls
+    expect(failures()).toHaveLength(1);
+    expect((await call(a.proxyUrl, '/good/x')).status).toBe(200);
+    expect((await call(a.adminUrl, `/plugins/${id}`)).status).toBe(404);
+    await sql('DELETE FROM plugins WHERE id = $1', [id]);
+    await sql('UPDATE config_version SET version = version + 1');
+    await within(2000, async () => lines.some((l) => /reloaded from the database/.test(String(l.msg))));
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'fixed' } })).status).toBe(201);
+  }, 60_000);
+
   // last: stops and restarts the server
   it('an outage: the proxy keeps serving, writes answer 503, /status says unreachable, one log line; then catch-up', async () => {
     const { logger, lines } = capture();
@@ -293,5 +314,14 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     await sql('UPDATE config_version SET version = version + 1');
     for (const g of [a, b]) await within(2000, async () => (await call(g.proxyUrl, '/out/x')).status === 404);
     expect((await call(b.adminUrl, '/routes/out-r')).status).toBe(404);
+  }, 120_000);
+
+  it('a server restarted (clean shutdown): every node reconnects, and a change on one reaches the other', async () => {
+    const [a, b] = [await start(), await start()];
+    await server.restart();
+    for (const g of [a, b]) await within(4000, async () => (await call(g.adminUrl, '/status')).json.database.reachable === true);
+    // the pool's connections ended by the shutdown were dropped with it: the first write works
+    expect((await call(b.adminUrl, '/consumers', { method: 'POST', json: { username: 'after-restart' } })).status).toBe(201);
+    expect(await within(1000, async () => (await call(a.adminUrl, '/consumers/after-restart')).status === 200)).toBeLessThan(1000);
   }, 120_000);
 });
