@@ -284,7 +284,11 @@ export class GatewayCore {
     return this.serial(async () => {
       if (this.opts.store && !this.databaseReachable) throw databaseUnreachable();
       // validated against the latest stored configuration, not a stale snapshot
-      await this.catchUpNow();
+      await this.catchUpNow().catch((e) => {
+        if (e instanceof GatewayError && e.status === 503) throw e;
+        const reason = e instanceof GatewayError && typeof e.body.message === 'string' ? e.body.message : (e as Error).message;
+        throw new GatewayError(503, { message: `the configuration in the database cannot be served (${reason}): writes are refused until it is fixed` });
+      });
       const prev = this.state;
       const next = prev.clone();
       const r = fn(next);

@@ -269,6 +269,9 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect(failures()).toHaveLength(1);
     expect((await call(a.proxyUrl, '/good/x')).status).toBe(200);
     expect((await call(a.adminUrl, `/plugins/${id}`)).status).toBe(404);
+    const refused = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'while-broken' } });
+    expect(refused.status).toBe(503);
+    expect(refused.json.message).toBe("the configuration in the database cannot be served (plugin 'no-such-plugin' not enabled): writes are refused until it is fixed");
     await sql('DELETE FROM plugins WHERE id = $1', [id]);
     await sql('UPDATE config_version SET version = version + 1');
     await within(2000, async () => lines.some((l) => /reloaded from the database/.test(String(l.msg))));
