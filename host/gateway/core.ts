@@ -225,7 +225,10 @@ export class GatewayCore {
       }
       if (limitIssues.length) throw new DeclarativeError(limitIssues);
       try {
-        await this.commitDurable(this.state, state, opts.loaded ? 'none' : 'replace', documentHash(doc));
+        // entities loaded from a database, or written to a shared one, get the hash of their state
+        // (as after an Admin API change), so that gateways sharing a database report the same
+        const byState = opts.loaded || this.opts.store?.db.shared;
+        await this.commitDurable(this.state, state, opts.loaded ? 'none' : 'replace', byState ? undefined : documentHash(doc));
       } catch (e) {
         // found while compiling the routes' chains: reported at the plugin that declared it
         if (e instanceof OrderingCycleError) {

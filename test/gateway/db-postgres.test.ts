@@ -94,6 +94,9 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(b.adminUrl, `/plugins/${plugin.json.id}`, { method: 'DELETE' })).status).toBe(204);
     for (const g of [a, c]) expect(await within(1000, async () => (await call(g.proxyUrl, '/prop/x')).status === 200)).toBeLessThan(1000);
     expect([b.core.dbVersion, c.core.dbVersion]).toEqual([a.core.dbVersion, a.core.dbVersion]);
+    // /status's configuration_hash agrees once they serve the same version
+    const hashes = await Promise.all([a, b, c].map(async (g) => (await call(g.adminUrl, '/status')).json.configuration_hash));
+    expect(new Set(hashes).size).toBe(1);
   }, 60_000);
 
   it('settles a race for the same username: one 201, one 409 with Kong text, both gateways agree', async () => {
@@ -251,6 +254,12 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect(await configCli(['db_import', join(dir, 'in2.json'), '--database', url], io, {})).toBe(0);
     expect(await within(1000, async () => (await call(gw.proxyUrl, '/s2/x')).status === 200)).toBeLessThan(1000);
     expect((await call(gw.proxyUrl, '/s1/x')).status).toBe(404);
+    // POST /config on one gateway: the other reports the same configuration_hash once it reloaded
+    const peer = await node(url);
+    open.push(peer);
+    expect((await call(peer.adminUrl, '/config', { method: 'POST', json: { _format_version: '3.0', consumers: [{ username: 'by-config' }] } })).status).toBe(201);
+    await within(1000, async () => (await call(gw.adminUrl, '/consumers/by-config')).status === 200);
+    expect((await call(gw.adminUrl, '/status')).json.configuration_hash).toBe((await call(peer.adminUrl, '/status')).json.configuration_hash);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
