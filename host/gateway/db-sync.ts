@@ -47,6 +47,8 @@ export class DatabaseSync {
     if (!this.store.db.shared || !this.store.db.listen) return;
     this.core.onDatabaseLost = (err) => this.lost(err);
     await this.subscribe();
+    // a change committed between the load at start and LISTEN was not heard: look now, not at the first poll
+    this.check();
     this.poll = setInterval(() => this.check(), this.updateFrequencySeconds * 1000);
     this.poll.unref();
   }
