@@ -72,6 +72,8 @@ export async function openPostgres(url: string): Promise<SqlClient> {
     // a server that stops answering (paused, network gone) must not hold a change forever
     query_timeout: DATABASE_LIMITS.statement_timeout_ms + DATABASE_LIMITS.connect_timeout_ms,
     keepAlive: true,
+    // a peer gone without a word (network cut) is noticed by the LISTEN connection within about a minute, not hours
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'datakit',
   };
   const pool = new pg.Pool({ ...config, max: DATABASE_LIMITS.pool_size, idleTimeoutMillis: 30_000 });
@@ -118,8 +120,10 @@ export async function openPostgres(url: string): Promise<SqlClient> {
     async listen(channel, on): Promise<Notifications> {
       const client = new pg.Client(config);
       let closed = false;
+      // before LISTEN is on, a failure is the rejection below, not `lost`
+      let ready = false;
       const lost = (e: unknown) => {
-        if (closed) return;
+        if (closed || !ready) return;
         closed = true;
         client.end().catch(ignore);
         on.lost(wrap(e) as Error);
@@ -132,6 +136,7 @@ export async function openPostgres(url: string): Promise<SqlClient> {
       try {
         await client.connect();
         await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        ready = true;
       } catch (e) {
         closed = true;
         await client.end().catch(ignore);

@@ -61,7 +61,7 @@ export class DatabaseSync {
   }
 
   private async subscribe(): Promise<void> {
-    const listener = await this.store.db.listen!(CONFIG_CHANNEL, {
+    const listener: Notifications = await this.store.db.listen!(CONFIG_CHANNEL, {
       notify: (payload) => {
         // a version this snapshot already has (this gateway's own write) needs nothing
         if (!(Number(payload) <= this.core.dbVersion)) this.requestReload();

@@ -287,6 +287,17 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'fixed' } })).status).toBe(201);
   }, 60_000);
 
+  it('a LISTEN connection cut by the server is opened again, and changes keep arriving', async () => {
+    const { logger, lines } = capture();
+    const [a, b] = [await start(), await start({ logger, logLevel: undefined })];
+    const cut = await sql(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'datakit' AND query LIKE 'LISTEN%'`);
+    expect(cut.length).toBeGreaterThanOrEqual(2);
+    await within(2000, async () => lines.some((l) => /reachable again/.test(String(l.msg))));
+    for (const g of [a, b]) await within(2000, async () => (await call(g.adminUrl, '/status')).json.database.reachable === true);
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'after-cut' } })).status).toBe(201);
+    expect(await within(1000, async () => (await call(b.adminUrl, '/consumers/after-cut')).status === 200)).toBeLessThan(1000);
+  }, 60_000);
+
   // last: stops and restarts the server
   it('an outage: the proxy keeps serving, writes answer 503, /status says unreachable, one log line; then catch-up', async () => {
     const { logger, lines } = capture();
