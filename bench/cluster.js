@@ -20,7 +20,7 @@
 //              turn (THROUGHPUT_ROUNDS (5) rounds of BENCH_DURATION (5) s each,
 //              BENCH_CONNECTIONS (50)): median req/s and gateway CPU per
 //              request, and the median over rounds of each round's ratio to
-//              DB-less.
+//              DB-less. BENCH_RATE=N holds every mode at N req/s.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,6 +158,8 @@ async function throughput() {
   const rounds = env('THROUGHPUT_ROUNDS', 5);
   const duration = env('BENCH_DURATION', 5);
   const connections = env('BENCH_CONNECTIONS', 50);
+  // BENCH_RATE=N: every mode at the same N req/s (CPU per request at equal load)
+  const rate = env('BENCH_RATE', 0) || undefined;
   const upstream = await startRole('upstream');
   const file = path.join(tmp, 'one-route.json');
   writeFileSync(file, JSON.stringify(gatewayDoc(upstream.url, [{ name: 'datakit', config: staticHeaderFlow() }])));
@@ -178,13 +180,13 @@ async function throughput() {
     const order = modes.map((_, i) => modes[(i + r) % modes.length]);
     for (const m of order) {
       const before = cpuTicks(nodes[m].pid);
-      const res = await drive(`${nodes[m].proxy}/bench/path?x=1`, duration, connections);
+      const res = await drive(`${nodes[m].proxy}/bench/path?x=1`, duration, connections, rate);
       const cpuUsPerReq = ((cpuTicks(nodes[m].pid) - before) * 10_000) / res.requests;
       if (res.errors) throw new Error(`${m}: ${res.errors} errors`);
       results[m].push({ rps: res.rps, p99: res.p99, cpuUsPerReq });
     }
   }
-  const out = { rounds, duration, connections };
+  const out = { rounds, duration, connections, rate: rate ?? 'unbounded' };
   // ratios are taken within a round (the same minutes of a shared machine), then their median
   const ratio = (m, key) => round(median(results[m].map((x, i) => x[key] / results['db-less'][i][key])), 3);
   for (const m of modes) {
