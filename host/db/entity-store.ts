@@ -8,6 +8,7 @@
 import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
 import { foreignViolation, GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
 import { bootstrap, migrationStatus, NEEDS_BOOTSTRAP, NEEDS_UP } from './migrate.js';
+import { DATABASE_LIMITS } from '../limits.js';
 import { DatabaseError, openDatabase, type SqlClient, type SqlRunner } from './sql.js';
 
 const refId = (field: string) => (e: Rec) => ((e[field] as Rec | null | undefined)?.id as string | undefined) ?? null;
@@ -67,6 +68,10 @@ function rowParams(coll: Collection, e: EntityRec): unknown[] {
  */
 function translate(e: unknown): unknown {
   const err = e as { code?: string; detail?: string };
+  // statement_timeout: the transaction was rolled back
+  if (err?.code === '57014') {
+    return new GatewayError(503, { message: `the database did not complete the change within ${DATABASE_LIMITS.statement_timeout_ms} ms (statement_timeout): nothing was written` });
+  }
   if (err?.code === '23503') {
     const m = /^Key \((\w+)_id\)=\(([^)]*)\) is not present in table "(\w+)"/.exec(err.detail ?? '');
     if (m) return foreignViolation(m[1], m[3], { id: m[2] });

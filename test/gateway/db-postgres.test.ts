@@ -298,6 +298,27 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect(await within(1000, async () => (await call(b.adminUrl, '/consumers/after-cut')).status === 200)).toBeLessThan(1000);
   }, 60_000);
 
+  it('a write blocked in the database (a session holding the version row) ends at statement_timeout with a 503, nothing written', async () => {
+    const a = await start();
+    const holder = new pg.Client({ connectionString: server.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT version FROM config_version FOR UPDATE');
+      const t0 = Date.now();
+      const r = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'blocked' } });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(9_000);
+      expect(r.status).toBe(503);
+      expect(r.json).toEqual({ message: 'the database did not complete the change within 10000 ms (statement_timeout): nothing was written' });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect((await call(a.adminUrl, '/consumers/blocked')).status).toBe(404);
+    expect(await sql(`SELECT id FROM consumers WHERE username = 'blocked'`)).toEqual([]);
+    expect((await call(a.adminUrl, '/status')).json.database.reachable).toBe(true);
+  }, 60_000);
+
   // last: stops and restarts the server
   it('an outage: the proxy keeps serving, writes answer 503, /status says unreachable, one log line; then catch-up', async () => {
     const { logger, lines } = capture();
