@@ -13,6 +13,7 @@ import type { GatewayOptions, RunningGateway } from '../../host/gateway/index.js
 import { startGateway } from '../../host/gateway/index.js';
 import { configCli, migrationsCli } from '../../host/db/cli.js';
 import { EntityStore } from '../../host/db/entity-store.js';
+import { parseServeArgs } from '../../host/gateway/cli.js';
 import { GatewayError } from '../../host/gateway/state.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -368,4 +369,16 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(b.adminUrl, '/consumers', { method: 'POST', json: { username: 'after-restart' } })).status).toBe(201);
     expect(await within(1000, async () => (await call(a.adminUrl, '/consumers/after-restart')).status === 200)).toBeLessThan(1000);
   }, 120_000);
+});
+
+describe('--db-update-frequency', () => {
+  it('is read from the flag or DATAKIT_DB_UPDATE_FREQUENCY (seconds, fractions allowed); anything else is refused', () => {
+    expect(parseServeArgs(['--database', 'postgres://h/db'], {}).dbUpdateFrequency).toBeUndefined();
+    expect(parseServeArgs(['--db-update-frequency', '2.5'], {}).dbUpdateFrequency).toBe(2.5);
+    expect(parseServeArgs([], { DATAKIT_DB_UPDATE_FREQUENCY: '10' }).dbUpdateFrequency).toBe(10);
+    expect(parseServeArgs(['--db-update-frequency', '1'], { DATAKIT_DB_UPDATE_FREQUENCY: '10' }).dbUpdateFrequency).toBe(1);
+    expect(() => parseServeArgs(['--db-update-frequency', '0'], {})).toThrow('--db-update-frequency must be a positive number of seconds (got "0")');
+    expect(() => parseServeArgs(['--db-update-frequency', '5s'], {})).toThrow('--db-update-frequency must be a positive number of seconds');
+    expect(() => parseServeArgs([], { DATAKIT_DB_UPDATE_FREQUENCY: '-1' })).toThrow('DATAKIT_DB_UPDATE_FREQUENCY must be a positive number of seconds');
+  });
 });
