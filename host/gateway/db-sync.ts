@@ -42,9 +42,9 @@ export class DatabaseSync {
     private readonly updateFrequencySeconds = DEFAULT_DB_UPDATE_FREQUENCY,
   ) {}
 
-  /** Starts listening and polling; a database only this process uses needs neither. */
+  /** Starts listening and polling (a server: `store.db.listen`). */
   async start(): Promise<void> {
-    if (!this.store.db.shared || !this.store.db.listen) return;
+    if (!this.store.db.listen) throw new Error(`${this.store.db.location} cannot deliver notifications`);
     this.core.onDatabaseLost = (err) => this.lost(err);
     await this.subscribe();
     // a change committed between the load at start and LISTEN was not heard: look now, not at the first poll

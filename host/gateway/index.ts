@@ -266,8 +266,11 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   if (store) {
     try {
       await core.loadFromStore();
-      sync = new DatabaseSync(core, store, logger, dbUpdateFrequency);
-      await sync.start();
+      // a server other gateways may write to: listen for their changes
+      if (store.db.shared) {
+        sync = new DatabaseSync(core, store, logger, dbUpdateFrequency);
+        await sync.start();
+      }
     } catch (e) {
       await sync?.stop();
       await core.close();
