@@ -63,8 +63,10 @@ export class DatabaseSync {
   private async subscribe(): Promise<void> {
     const listener: Notifications = await this.store.db.listen!(CONFIG_CHANNEL, {
       notify: (payload) => {
-        // a version this snapshot already has (this gateway's own write) needs nothing
-        if (!(Number(payload) <= this.core.dbVersion)) this.requestReload();
+        // a version this snapshot already has (this gateway's own write) needs nothing;
+        // a NOTIFY without one (sent by hand) is checked against the database
+        const version = payload.trim() ? Number(payload) : NaN;
+        if (!(version <= this.core.dbVersion)) this.requestReload();
       },
       lost: (err) => {
         if (this.listener === listener) this.listener = undefined;

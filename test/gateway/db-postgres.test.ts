@@ -320,6 +320,13 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(a.adminUrl, '/status')).json.database.reachable).toBe(true);
   }, 60_000);
 
+  it('a change made by hand with a bare NOTIFY is served at once, not at the next poll', async () => {
+    const a = await start({ dbUpdateFrequency: 60 });
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'by-hand' } })).status).toBe(201);
+    await sql(`BEGIN; DELETE FROM consumers WHERE username = 'by-hand'; UPDATE config_version SET version = version + 1; NOTIFY datakit_config; COMMIT`);
+    expect(await within(1000, async () => (await call(a.adminUrl, '/consumers/by-hand')).status === 404)).toBeLessThan(1000);
+  }, 60_000);
+
   // last: stops and restarts the server
   it('an outage: the proxy keeps serving, writes answer 503, /status says unreachable, one log line; then catch-up', async () => {
     const { logger, lines } = capture();
