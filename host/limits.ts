@@ -133,15 +133,36 @@ export function limitHits(): Record<string, number> {
 /**
  * Bounds on the PostgreSQL server connection (`--database postgres://...`):
  * a slow or unreachable server must neither pile up connections nor hang an
- * Admin API change. Not document settings: they hold for the process.
+ * Admin API change. They hold for the whole process, so they are set where
+ * the other process-wide limits are (flags and env of `datakit serve`,
+ * `databaseLimits` in `startGateway`), not in a declarative document.
  */
-export const DATABASE_LIMITS = Object.freeze({
+export interface DatabaseLimits {
   /** connections one gateway process keeps to the server for reads and writes (the LISTEN connection is one more) */
-  pool_size: 4,
+  pool_size: number;
   /** a connection attempt gives up after this; the change is answered 503 */
-  connect_timeout_ms: 5_000,
-  /** the server cancels one statement running longer than this (PostgreSQL's statement_timeout) */
-  statement_timeout_ms: 10_000,
+  connect_timeout_ms: number;
+  /** the server cancels one statement running longer than this (PostgreSQL's statement_timeout); the change is answered 503 */
+  statement_timeout_ms: number;
   /** longest wait between two reconnection attempts while the server is unreachable (the wait doubles from 100 ms) */
+  reconnect_backoff_max_ms: number;
+}
+
+export const DATABASE_LIMITS: Readonly<DatabaseLimits> = Object.freeze({
+  pool_size: 4,
+  connect_timeout_ms: 5_000,
+  statement_timeout_ms: 10_000,
   reconnect_backoff_max_ms: 2_000,
 });
+
+/** The database limits in force: the defaults, then the given ones, each checked (a positive integer); throws naming the bad one. */
+export function resolveDatabaseLimits(given: Partial<DatabaseLimits> = {}): DatabaseLimits {
+  const out: DatabaseLimits = { ...DATABASE_LIMITS };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!(k in out)) throw new Error(`database limit ${k}: unknown (known: ${Object.keys(DATABASE_LIMITS).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`database limit ${k}: expected a positive integer, got ${JSON.stringify(v)}`);
+    out[k as keyof DatabaseLimits] = v;
+  }
+  return out;
+}

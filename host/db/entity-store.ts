@@ -7,9 +7,9 @@
  */
 import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
 import { foreignViolation, GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
-import { bootstrap, migrationStatus, NEEDS_BOOTSTRAP, NEEDS_UP } from './migrate.js';
+import { ensureSchema } from './migrate.js';
 import { DATABASE_LIMITS } from '../limits.js';
-import { DatabaseError, openDatabase, type SqlClient, type SqlRunner } from './sql.js';
+import { openDatabase, type SqlClient, type SqlRunner } from './sql.js';
 
 const refId = (field: string) => (e: Rec) => ((e[field] as Rec | null | undefined)?.id as string | undefined) ?? null;
 const text = (field: string) => (e: Rec) => (e[field] === undefined || e[field] === null ? null : String(e[field]));
@@ -97,11 +97,7 @@ export class EntityStore {
   static async open(location: string, opts: { autoBootstrap?: boolean } = {}): Promise<EntityStore> {
     const db = await openDatabase(location);
     try {
-      const s = await migrationStatus(db);
-      if (!s.bootstrapped) {
-        if (opts.autoBootstrap === false) throw new DatabaseError(NEEDS_BOOTSTRAP);
-        await bootstrap(db);
-      } else if (s.pending.length) throw new DatabaseError(`${NEEDS_UP} (pending: ${s.pending.join(', ')})`);
+      await ensureSchema(db, opts.autoBootstrap !== false);
     } catch (e) {
       await db.close();
       throw e;

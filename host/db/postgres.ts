@@ -6,7 +6,7 @@
  * 409); losing the server is reported as DatabaseUnreachable.
  */
 import pg from 'pg';
-import { DATABASE_LIMITS } from '../limits.js';
+import { DATABASE_LIMITS, type DatabaseLimits } from '../limits.js';
 import { DatabaseError, DatabaseUnreachable, type Notifications, type SqlClient, type SqlRunner } from './sql.js';
 
 /** the URL as logs may show it: the password replaced */
@@ -61,22 +61,36 @@ const runner = (c: pg.ClientBase, wrap: (e: unknown) => unknown): SqlRunner => (
 
 const ignore = () => undefined;
 
+/** BEGIN, fn, COMMIT on one connection (ROLLBACK when fn throws); `broken` learns of a connection left unusable */
+async function inTransaction<T>(c: pg.ClientBase, wrap: (e: unknown) => unknown, fn: (tx: SqlRunner) => Promise<T>, broken: { err?: unknown }): Promise<T> {
+  try {
+    await c.query('BEGIN');
+    const r = await fn(runner(c, wrap));
+    await c.query('COMMIT');
+    return r;
+  } catch (e) {
+    if (isConnectionLoss(e)) broken.err = e;
+    else await c.query('ROLLBACK').catch((err) => (broken.err = err));
+    throw wrap(e);
+  }
+}
+
 /** Connects (one round trip checks the server answers); throws DatabaseUnreachable when it does not. */
-export async function openPostgres(url: string): Promise<SqlClient> {
+export async function openPostgres(url: string, limits: DatabaseLimits = DATABASE_LIMITS): Promise<SqlClient> {
   const location = maskPassword(url);
   const wrap = classify(location);
   const config: pg.ClientConfig = {
     connectionString: url,
-    connectionTimeoutMillis: DATABASE_LIMITS.connect_timeout_ms,
-    statement_timeout: DATABASE_LIMITS.statement_timeout_ms,
+    connectionTimeoutMillis: limits.connect_timeout_ms,
+    statement_timeout: limits.statement_timeout_ms,
     // a server that stops answering (paused, network gone) must not hold a change forever
-    query_timeout: DATABASE_LIMITS.statement_timeout_ms + DATABASE_LIMITS.connect_timeout_ms,
+    query_timeout: limits.statement_timeout_ms + limits.connect_timeout_ms,
     keepAlive: true,
     // a peer gone without a word (network cut) is noticed by the LISTEN connection within about a minute, not hours
     keepAliveInitialDelayMillis: 10_000,
     application_name: 'datakit',
   };
-  const pool = new pg.Pool({ ...config, max: DATABASE_LIMITS.pool_size, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ ...config, max: limits.pool_size, idleTimeoutMillis: 30_000 });
   // an idle connection that dies is dropped by the pool; the next query reports the outage
   pool.on('error', ignore);
   try {
@@ -88,35 +102,52 @@ export async function openPostgres(url: string): Promise<SqlClient> {
   }
   const pooled = runner(pool as unknown as pg.ClientBase, wrap);
 
+  /** one pooled connection for fn; closed rather than reused when left in an unknown state */
+  const withConnection = async <T>(fn: (client: pg.PoolClient, broken: { err?: unknown }) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw wrap(e);
+    }
+    // a checked-out connection that dies emits 'error': without a listener that would crash the process
+    client.on('error', ignore);
+    const broken: { err?: unknown } = {};
+    try {
+      return await fn(client, broken);
+    } finally {
+      client.removeListener('error', ignore);
+      client.release(broken.err ? (broken.err as Error) : undefined);
+    }
+  };
+
   return {
     ...pooled,
     location,
     shared: true,
-    async transaction(fn) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (e) {
-        throw wrap(e);
-      }
-      // a checked-out connection that dies emits 'error': without a listener that would crash the process
-      client.on('error', ignore);
-      let broken: unknown;
-      try {
-        await client.query('BEGIN');
-        const r = await fn(runner(client, wrap));
-        await client.query('COMMIT');
-        return r;
-      } catch (e) {
-        if (isConnectionLoss(e)) broken = e;
-        else await client.query('ROLLBACK').catch((err) => (broken = err));
-        throw wrap(e);
-      } finally {
-        client.removeListener('error', ignore);
-        // a connection in an unknown state is closed rather than reused
-        client.release(broken ? (broken as Error) : undefined);
-      }
-    },
+    transaction: (fn) => withConnection((client, broken) => inTransaction(client, wrap, fn, broken)),
+    exclusive: (key, fn) =>
+      withConnection(async (client, broken) => {
+        try {
+          await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+        } catch (e) {
+          broken.err = e;
+          if ((e as { code?: string }).code === '57014') {
+            throw new DatabaseError(
+              `another process held the database's schema lock for more than ${limits.statement_timeout_ms} ms (statement_timeout_ms): a migration still running elsewhere?`,
+              { cause: e },
+            );
+          }
+          throw wrap(e);
+        }
+        const session = { ...runner(client, wrap), transaction: <T>(f: (tx: SqlRunner) => Promise<T>) => inTransaction(client, wrap, f, broken) };
+        try {
+          return await fn(session);
+        } finally {
+          // a connection that could not unlock is closed, which unlocks
+          if (!broken.err) await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch((e) => (broken.err = e));
+        }
+      }),
     async listen(channel, on): Promise<Notifications> {
       const client = new pg.Client(config);
       let closed = false;

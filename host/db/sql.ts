@@ -14,9 +14,20 @@ export interface Notifications {
   close(): Promise<void>;
 }
 
-export interface SqlClient extends SqlRunner {
+/** statements and transactions (the whole client, or the one connection holding a lock) */
+export interface SqlSession extends SqlRunner {
   /** runs fn in one transaction: committed when it resolves, rolled back when it throws */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+export interface SqlClient extends SqlSession {
+  /**
+   * Runs fn while holding the lock `key` across every process using the
+   * database (a server: a session advisory lock, waited for; embedded: one
+   * process owns the database, so fn just runs). fn's statements run on
+   * the connection holding the lock.
+   */
+  exclusive<T>(key: number, fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /** where the data lives, for logs (never a password) */
   readonly location: string;
@@ -55,11 +66,13 @@ export async function openDatabase(location: string): Promise<SqlClient> {
       await r.exec(sql);
     },
   });
-  return {
+  const client: SqlClient = {
     ...runner(db),
     location,
     shared: false,
     transaction: (fn) => db.transaction((tx) => fn(runner(tx))),
+    exclusive: (_key, fn) => fn(client),
     close: () => db.close(),
   };
+  return client;
 }
