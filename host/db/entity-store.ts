@@ -8,7 +8,7 @@
 import { COLLECTIONS, type Collection, type EntityRec, type Rec } from '../gateway/entities.js';
 import { foreignViolation, GatewayError, State, uniqueViolation, type PluginValidator } from '../gateway/state.js';
 import { ensureSchema } from './migrate.js';
-import { DATABASE_LIMITS } from '../limits.js';
+import { resolveDatabaseLimits, type DatabaseLimits } from '../limits.js';
 import { openDatabase, type SqlClient, type SqlRunner } from './sql.js';
 
 const refId = (field: string) => (e: Rec) => ((e[field] as Rec | null | undefined)?.id as string | undefined) ?? null;
@@ -66,12 +66,10 @@ function rowParams(coll: Collection, e: EntityRec): unknown[] {
  * already exists.") is a 409, a reference to a row gone meanwhile (another
  * gateway deleted it: "Key (service_id)=(...) is not present in table "services".") a 400.
  */
-function translate(e: unknown): unknown {
+function translate(e: unknown, limits: DatabaseLimits): unknown {
   const err = e as { code?: string; detail?: string };
   // statement_timeout: the transaction was rolled back
-  if (err?.code === '57014') {
-    return new GatewayError(503, { message: `the database did not complete the change within ${DATABASE_LIMITS.statement_timeout_ms} ms (statement_timeout): nothing was written` });
-  }
+  if (err?.code === '57014') return new StatementTimeout(limits.statement_timeout_ms);
   if (err?.code === '23503') {
     const m = /^Key \((\w+)_id\)=\(([^)]*)\) is not present in table "(\w+)"/.exec(err.detail ?? '');
     if (m) return foreignViolation(m[1], m[3], { id: m[2] });
@@ -85,24 +83,36 @@ function translate(e: unknown): unknown {
   return uniqueViolation(Object.fromEntries(names.map((n, i) => [n.replace(/_id$/, ''), n.endsWith('_id') ? { id: values[i] } : values[i]])));
 }
 
+/** A change the server cancelled at statement_timeout_ms (503: nothing was written). */
+export class StatementTimeout extends GatewayError {
+  constructor(ms: number) {
+    super(503, { message: `the database did not complete the change within ${ms} ms (statement_timeout): nothing was written` });
+  }
+}
+
 async function readVersion(r: SqlRunner): Promise<number> {
   const v = await r.query<{ version: string | number }>('SELECT version FROM config_version');
   return Number(v.rows[0]?.version ?? 0);
 }
 
 export class EntityStore {
-  private constructor(readonly db: SqlClient) {}
+  private constructor(
+    readonly db: SqlClient,
+    /** the bounds on a server connection (host/limits.ts) */
+    readonly limits: DatabaseLimits,
+  ) {}
 
   /** Opens the database; a new one is bootstrapped, one with pending migrations is refused. */
-  static async open(location: string, opts: { autoBootstrap?: boolean } = {}): Promise<EntityStore> {
-    const db = await openDatabase(location);
+  static async open(location: string, opts: { autoBootstrap?: boolean; limits?: Partial<DatabaseLimits> } = {}): Promise<EntityStore> {
+    const limits = resolveDatabaseLimits(opts.limits);
+    const db = await openDatabase(location, limits);
     try {
       await ensureSchema(db, opts.autoBootstrap !== false);
     } catch (e) {
       await db.close();
       throw e;
     }
-    return new EntityStore(db);
+    return new EntityStore(db, limits);
   }
 
   close(): Promise<void> {
@@ -196,7 +206,7 @@ export class EntityStore {
         return version;
       });
     } catch (e) {
-      throw translate(e);
+      throw translate(e, this.limits);
     }
   }
 

@@ -3,6 +3,8 @@
  * in-process PostgreSQL) and a PostgreSQL server (`postgres://`, host/db/postgres.ts)
  * implement it, and the store's SQL is plain PostgreSQL for both.
  */
+import type { DatabaseLimits } from '../limits.js';
+
 export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   /** several statements, no parameters */
@@ -47,11 +49,14 @@ export class DatabaseUnreachable extends DatabaseError {}
 
 const isServerUrl = (location: string) => /^postgres(ql)?:\/\//i.test(location);
 
-/** `postgres://...` (a server), `memory://` (gone at exit) or a directory (created when missing). */
-export async function openDatabase(location: string): Promise<SqlClient> {
+/**
+ * `postgres://...` (a server, within `limits`), `memory://` (gone at exit)
+ * or a directory (created when missing).
+ */
+export async function openDatabase(location: string, limits?: DatabaseLimits): Promise<SqlClient> {
   if (isServerUrl(location)) {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(location);
+    return openPostgres(location, limits);
   }
   const { PGlite } = await import('@electric-sql/pglite');
   let db: InstanceType<typeof PGlite>;

@@ -322,6 +322,8 @@ export async function buildAdmin(core: GatewayCore, hooks: AdminHooks, opts: Adm
       datakit_gateway_routes: st().routes.size,
       datakit_gateway_plugins: st().plugins.size,
       datakit_gateway_admin_process_heap_bytes: mem.heapUsed,
+      // database mode: the process that owns the database answers the scrape (the cluster primary)
+      ...(core.store ? { datakit_database_reachable: core.databaseReachable ? 1 : 0, datakit_database_config_version: core.dbVersion } : {}),
     });
   });
 

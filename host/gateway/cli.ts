@@ -2,7 +2,9 @@
  * `datakit serve --config FILE [--proxy-listen ADDR] [--admin-listen ADDR] [--workers N] [--plugins-dir DIR] ...` (SERVE_USAGE)
  * Env: DATAKIT_CONFIG, DATAKIT_PROXY_LISTEN, DATAKIT_ADMIN_LISTEN, DATAKIT_ADMIN_TOKEN, DATAKIT_ADMIN_WRITES, DATAKIT_WORKERS,
  * DATAKIT_PLUGINS_DIR, DATAKIT_LOG_LEVEL, DATAKIT_ACCESS_LOG, DATAKIT_MAX_CONNECTIONS,
- * DATAKIT_CLIENT_HEADER_TIMEOUT, DATAKIT_CLIENT_REQUEST_TIMEOUT, DATAKIT_KEEPALIVE_TIMEOUT.
+ * DATAKIT_CLIENT_HEADER_TIMEOUT, DATAKIT_CLIENT_REQUEST_TIMEOUT, DATAKIT_KEEPALIVE_TIMEOUT,
+ * DATAKIT_DB_UPDATE_FREQUENCY, DATAKIT_DB_POOL_SIZE, DATAKIT_DB_CONNECT_TIMEOUT, DATAKIT_DB_STATEMENT_TIMEOUT,
+ * DATAKIT_DB_RECONNECT_BACKOFF_MAX.
  * With --workers N > 1 the primary runs the Admin API and N node:cluster
  * workers share the proxy port; configuration changes are broadcast to them.
  * Workers parse the same argv and env, so the server limits apply in each.
@@ -15,6 +17,7 @@ import { GatewayCore } from './core.js';
 import { processDump, type MetricsDump } from './metrics.js';
 import type { Rec } from './entities.js';
 import { ADMIN_WRITES_VALUES, type AdminWrites } from './db-less.js';
+import type { DatabaseLimits } from '../limits.js';
 
 interface ServeArgs {
   config?: string;
@@ -32,11 +35,13 @@ interface ServeArgs {
   clientRequestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   dbUpdateFrequency?: number;
+  databaseLimits: Partial<DatabaseLimits>;
 }
 
 export const SERVE_USAGE = `usage: datakit serve (--config FILE | --database DIR|memory://|postgres://...) [--db-update-frequency 5] [--proxy-listen 127.0.0.1:8000] [--admin-listen 127.0.0.1:8001] [--admin-token TOKEN] [--admin-writes refuse|memory]
        [--workers N] [--plugins-dir DIR] [--log-level info] [--no-access-log] [--max-connections 10000]
        [--client-header-timeout 60s] [--client-request-timeout 300s] [--keepalive-timeout 75s]
+       [--db-pool-size 4] [--db-connect-timeout 5s] [--db-statement-timeout 10s] [--db-reconnect-backoff-max 2s]
 durations: 500ms, 60s, 5m; a bare number is seconds`;
 
 const SERVE_HELP = `${SERVE_USAGE}
@@ -51,6 +56,11 @@ on a declarative configuration file (YAML or JSON, _format_version "3.0").
                                  database mode on a PostgreSQL server that several gateways may share
   --db-update-frequency SECONDS  PostgreSQL server: how often the configuration version is checked,
                                  behind LISTEN/NOTIFY (default 5; env DATAKIT_DB_UPDATE_FREQUENCY)
+  --db-pool-size N               PostgreSQL server: connections for reads and writes (default 4; env DATAKIT_DB_POOL_SIZE)
+  --db-connect-timeout D         PostgreSQL server: a connection attempt gives up after D (default 5s; env DATAKIT_DB_CONNECT_TIMEOUT)
+  --db-statement-timeout D       PostgreSQL server: a statement is cancelled after D (default 10s; env DATAKIT_DB_STATEMENT_TIMEOUT)
+  --db-reconnect-backoff-max D   PostgreSQL server: longest wait between two reconnection attempts
+                                 (default 2s; env DATAKIT_DB_RECONNECT_BACKOFF_MAX)
   --proxy-listen HOST:PORT       proxy listener (default 127.0.0.1:8000; env DATAKIT_PROXY_LISTEN)
   --admin-listen HOST:PORT|off   Admin API listener (default 127.0.0.1:8001; env DATAKIT_ADMIN_LISTEN)
   --admin-token TOKEN            require Kong-Admin-Token on the Admin API (env DATAKIT_ADMIN_TOKEN)
@@ -92,6 +102,21 @@ function parseCount(v: string, what: string): number {
   return Number(v);
 }
 
+/** a duration that must be at least 1 ms (a database timeout of 0 would mean none) */
+function parsePositiveDuration(v: string, what: string): number {
+  const ms = parseDuration(v, what);
+  if (ms < 1) throw new Error(`${what} must be at least 1ms (got "${v}")`);
+  return ms;
+}
+
+/** The database limits (host/limits.ts DATABASE_LIMITS) as flags and env variables of `datakit serve`. */
+const DB_LIMIT_FLAGS: Record<string, { limit: keyof DatabaseLimits; env: string; parse: (v: string, what: string) => number }> = {
+  'db-pool-size': { limit: 'pool_size', env: 'DATAKIT_DB_POOL_SIZE', parse: parseCount },
+  'db-connect-timeout': { limit: 'connect_timeout_ms', env: 'DATAKIT_DB_CONNECT_TIMEOUT', parse: parsePositiveDuration },
+  'db-statement-timeout': { limit: 'statement_timeout_ms', env: 'DATAKIT_DB_STATEMENT_TIMEOUT', parse: parsePositiveDuration },
+  'db-reconnect-backoff-max': { limit: 'reconnect_backoff_max_ms', env: 'DATAKIT_DB_RECONNECT_BACKOFF_MAX', parse: parsePositiveDuration },
+};
+
 /** The flags of `datakit serve` (node:util parseArgs, as every datakit command). */
 function parseServeOptions(argv: string[]) {
   return parseArgs({
@@ -110,6 +135,7 @@ function parseServeOptions(argv: string[]) {
       'client-request-timeout': { type: 'string' },
       'keepalive-timeout': { type: 'string' },
       'db-update-frequency': { type: 'string' },
+      ...Object.fromEntries(Object.keys(DB_LIMIT_FLAGS).map((f) => [f, { type: 'string' as const }])),
       workers: { type: 'string', short: 'w' },
       'plugins-dir': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
@@ -136,7 +162,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     clientRequestTimeoutMs: env.DATAKIT_CLIENT_REQUEST_TIMEOUT ? parseDuration(env.DATAKIT_CLIENT_REQUEST_TIMEOUT, 'DATAKIT_CLIENT_REQUEST_TIMEOUT') : undefined,
     keepAliveTimeoutMs: env.DATAKIT_KEEPALIVE_TIMEOUT ? parseDuration(env.DATAKIT_KEEPALIVE_TIMEOUT, 'DATAKIT_KEEPALIVE_TIMEOUT') : undefined,
     dbUpdateFrequency: env.DATAKIT_DB_UPDATE_FREQUENCY ? parseSeconds(env.DATAKIT_DB_UPDATE_FREQUENCY, 'DATAKIT_DB_UPDATE_FREQUENCY') : undefined,
+    databaseLimits: {},
   };
+  for (const { limit, env: name, parse } of Object.values(DB_LIMIT_FLAGS)) if (env[name]) a.databaseLimits[limit] = parse(env[name]!, name);
   let parsed: ReturnType<typeof parseServeOptions>;
   try {
     parsed = parseServeOptions(argv);
@@ -159,6 +187,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (v['client-request-timeout'] !== undefined) a.clientRequestTimeoutMs = parseDuration(v['client-request-timeout'], '--client-request-timeout');
   if (v['keepalive-timeout'] !== undefined) a.keepAliveTimeoutMs = parseDuration(v['keepalive-timeout'], '--keepalive-timeout');
   if (v['db-update-frequency'] !== undefined) a.dbUpdateFrequency = parseSeconds(v['db-update-frequency'], '--db-update-frequency');
+  for (const [flag, { limit }] of Object.entries(DB_LIMIT_FLAGS)) {
+    const given = (v as Record<string, unknown>)[flag];
+    if (typeof given === 'string') a.databaseLimits[limit] = DB_LIMIT_FLAGS[flag].parse(given, `--${flag}`);
+  }
   if (v.workers !== undefined) a.workers = Number(v.workers);
   if (v['plugins-dir']) a.pluginsDir.push(...v['plugins-dir']);
   if (v['log-level'] !== undefined) a.logLevel = v['log-level'];
@@ -200,6 +232,7 @@ export async function serveCli(argv: string[]): Promise<number | void> {
     clientRequestTimeoutMs: args.clientRequestTimeoutMs,
     keepAliveTimeoutMs: args.keepAliveTimeoutMs,
     dbUpdateFrequency: args.dbUpdateFrequency,
+    databaseLimits: args.databaseLimits,
   };
 
   if (cluster.isWorker) return runWorker(base, logger);

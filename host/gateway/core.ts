@@ -14,7 +14,7 @@ import { loadEngine } from '../plugins/datakit.js';
 import type { PluginEnv, PluginInstance } from '../plugins/types.js';
 import { buildState, documentHash, documentSettings, exportState, parseDocument, stateHash, DeclarativeError, EMPTY_CONFIG_HASH } from './declarative.js';
 import type { Rec } from './entities.js';
-import { Metrics } from './metrics.js';
+import { Metrics, RELOAD_SOURCES, WRITE_REFUSAL_REASONS, type ReloadSource, type WriteRefusalReason } from './metrics.js';
 import { ProxyEngine } from './proxy.js';
 import { OrderingCycleError, Snapshot } from './snapshot.js';
 import { checkLimits, resolveLimits, type Limits } from '../limits.js';
@@ -22,7 +22,7 @@ import { findDatakitConfigs, type FoundConfig } from '../config.js';
 import { prepareTemplates } from '../engine/templates.js';
 import { PrecompileError } from '../engine/template-precompile.js';
 import { GatewayError, State } from './state.js';
-import type { EntityStore } from '../db/entity-store.js';
+import { StatementTimeout, type EntityStore } from '../db/entity-store.js';
 import { DatabaseUnreachable } from '../db/sql.js';
 
 export interface CoreOptions {
@@ -84,6 +84,11 @@ export class GatewayCore {
       proxyPort: opts.proxyPort ?? (() => 8000),
     });
     this.state = new State(this.registry.validator(() => this.env));
+    // a shared server: every series present from the first scrape, at 0
+    if (opts.store?.db.shared) {
+      for (const s of RELOAD_SOURCES) this.metrics.inc('datakit_config_reloads_total', `source="${s}"`, 0);
+      for (const r of WRITE_REFUSAL_REASONS) this.metrics.inc('datakit_database_write_refusals_total', `reason="${r}"`, 0);
+    }
   }
 
   static async create(opts: CoreOptions): Promise<GatewayCore> {
@@ -151,13 +156,14 @@ export class GatewayCore {
   /**
    * A database shared with other gateways: reloads it when it is at a newer
    * version than the served snapshot (validated and swapped as at start).
-   * Resolves true when it did. Runs in turn with the changes.
+   * Resolves true when it did. Runs in turn with the changes. `source`:
+   * what found the newer version (datakit_config_reloads_total).
    */
-  reloadFromStore(): Promise<boolean> {
-    return this.serial(() => this.catchUpNow());
+  reloadFromStore(source: ReloadSource): Promise<boolean> {
+    return this.serial(() => this.catchUpNow(source));
   }
 
-  private async catchUpNow(): Promise<boolean> {
+  private async catchUpNow(source: ReloadSource): Promise<boolean> {
     const store = this.opts.store;
     if (!store?.db.shared) return false;
     try {
@@ -166,6 +172,7 @@ export class GatewayCore {
       if (version <= this.dbVersion) return false;
       await this.applyDocumentNow(exportState(state), { loaded: state });
       this.dbVersion = version;
+      this.metrics.inc('datakit_config_reloads_total', `source="${source}"`);
       return true;
     } catch (e) {
       throw this.databaseFailure(e);
@@ -177,6 +184,12 @@ export class GatewayCore {
     if (!this.databaseReachable) return;
     this.databaseReachable = false;
     this.onDatabaseLost?.(err);
+  }
+
+  /** A change answered 503 for a database reason: counted by reason, then thrown by the caller. */
+  private refuseWrite(reason: WriteRefusalReason, err: GatewayError): GatewayError {
+    this.metrics.inc('datakit_database_write_refusals_total', `reason="${reason}"`);
+    return err;
   }
 
   /** An unreachable database becomes the Admin API's 503; other errors pass. */
@@ -285,12 +298,19 @@ export class GatewayCore {
    */
   mutate<T>(fn: (state: State) => T): Promise<T> {
     return this.serial(async () => {
-      if (this.opts.store && !this.databaseReachable) throw databaseUnreachable();
+      if (this.opts.store && !this.databaseReachable) throw this.refuseWrite('unreachable', databaseUnreachable());
       // validated against the latest stored configuration, not a stale snapshot
-      await this.catchUpNow().catch((e) => {
+      await this.catchUpNow('write').catch((e) => {
+        // the server went away while reading
+        if (!this.databaseReachable) throw this.refuseWrite('unreachable', databaseUnreachable());
+        if ((e as { code?: unknown }).code === '57014') throw this.refuseWrite('timeout', new StatementTimeout(this.opts.store!.limits.statement_timeout_ms));
+        // a template compiler too busy (503) is no database matter
         if (e instanceof GatewayError && e.status === 503) throw e;
         const reason = e instanceof GatewayError && typeof e.body.message === 'string' ? e.body.message : (e as Error).message;
-        throw new GatewayError(503, { message: `the configuration in the database cannot be served (${reason}): writes are refused until it is fixed` });
+        throw this.refuseWrite(
+          'unservable_configuration',
+          new GatewayError(503, { message: `the configuration in the database cannot be served (${reason}): writes are refused until it is fixed` }),
+        );
       });
       const prev = this.state;
       const next = prev.clone();
@@ -311,7 +331,10 @@ export class GatewayCore {
         version = write === 'replace' ? await store.replaceAll(next) : await store.applyChanges(prev, next);
       } catch (e) {
         this.discard(built);
-        throw this.databaseFailure(e);
+        const failure = this.databaseFailure(e);
+        if (failure instanceof GatewayError && failure.status === 503 && !this.databaseReachable) throw this.refuseWrite('unreachable', failure);
+        if (failure instanceof StatementTimeout) throw this.refuseWrite('timeout', failure);
+        throw failure;
       }
     }
     this.install(next, built, hash);

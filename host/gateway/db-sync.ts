@@ -13,8 +13,8 @@
 import type { Logger } from 'pino';
 import { CONFIG_CHANNEL, type EntityStore } from '../db/entity-store.js';
 import { DatabaseUnreachable, type Notifications } from '../db/sql.js';
-import { DATABASE_LIMITS } from '../limits.js';
 import type { GatewayCore } from './core.js';
+import type { ReloadSource } from './metrics.js';
 
 /** seconds between two version checks (Kong's db_update_frequency) */
 export const DEFAULT_DB_UPDATE_FREQUENCY = 5;
@@ -25,7 +25,8 @@ export class DatabaseSync {
   private listener?: Notifications;
   private poll?: NodeJS.Timeout;
   private reloading = false;
-  private reloadPending = false;
+  /** what asked for the reload waiting behind the running one (the first asker) */
+  private pendingSource?: ReloadSource;
   private reconnecting = false;
   private stopped = false;
   private wakeReconnect?: () => void;
@@ -48,8 +49,8 @@ export class DatabaseSync {
     this.core.onDatabaseLost = (err) => this.lost(err);
     await this.subscribe();
     // a change committed between the load at start and LISTEN was not heard: look now, not at the first poll
-    this.check();
-    this.poll = setInterval(() => this.check(), this.updateFrequencySeconds * 1000);
+    this.check('start');
+    this.poll = setInterval(() => this.check('poll'), this.updateFrequencySeconds * 1000);
     this.poll.unref();
   }
 
@@ -66,7 +67,7 @@ export class DatabaseSync {
         // a version this snapshot already has (this gateway's own write) needs nothing;
         // a NOTIFY without one (sent by hand) is checked against the database
         const version = payload.trim() ? Number(payload) : NaN;
-        if (!(version <= this.core.dbVersion)) this.requestReload();
+        if (!(version <= this.core.dbVersion)) this.requestReload('notify');
       },
       lost: (err) => {
         if (this.listener === listener) this.listener = undefined;
@@ -78,11 +79,11 @@ export class DatabaseSync {
   }
 
   /** the poll: compares versions, reloads when behind */
-  private check(): void {
+  private check(source: ReloadSource): void {
     if (!this.core.databaseReachable || this.stopped) return;
     this.store.version().then(
       (v) => {
-        if (v > this.core.dbVersion) this.requestReload();
+        if (v > this.core.dbVersion) this.requestReload(source);
       },
       (e) => {
         if (e instanceof DatabaseUnreachable) this.core.databaseLost(e);
@@ -92,29 +93,31 @@ export class DatabaseSync {
   }
 
   /** One reload runs at a time; requests meanwhile become one more reload after it. */
-  requestReload(): void {
+  requestReload(source: ReloadSource): void {
     if (this.stopped) return;
     if (this.reloading) {
-      this.reloadPending = true;
+      this.pendingSource ??= source;
       return;
     }
     this.reloading = true;
     void (async () => {
+      let next: ReloadSource | undefined = source;
       do {
-        this.reloadPending = false;
-        await this.reloadOnce();
-      } while (this.reloadPending && !this.stopped);
+        this.pendingSource = undefined;
+        await this.reloadOnce(next);
+        next = this.pendingSource;
+      } while (next && !this.stopped);
       this.reloading = false;
     })();
   }
 
-  private async reloadOnce(): Promise<void> {
+  private async reloadOnce(source: ReloadSource): Promise<void> {
     const from = this.core.dbVersion;
     try {
-      if (!(await this.core.reloadFromStore())) return;
+      if (!(await this.core.reloadFromStore(source))) return;
       this.reloads++;
       this.lastReloadError = '';
-      this.logger.info({ from_version: from, version: this.core.dbVersion }, 'configuration reloaded from the database');
+      this.logger.info({ from_version: from, version: this.core.dbVersion, source }, 'configuration reloaded from the database');
     } catch (e) {
       // unreachable: already logged once for the outage, and the reconnection reloads; stopping: the pool is closing
       if (!this.core.databaseReachable || this.stopped) return;
@@ -160,7 +163,7 @@ export class DatabaseSync {
           await this.store.version();
           await this.subscribe();
         } catch {
-          wait = Math.min(wait * 2, DATABASE_LIMITS.reconnect_backoff_max_ms);
+          wait = Math.min(wait * 2, this.store.limits.reconnect_backoff_max_ms);
           continue;
         }
         // the new LISTEN connection may already have dropped again
@@ -168,7 +171,7 @@ export class DatabaseSync {
         this.core.databaseReachable = true;
         this.logger.info({ database: this.store.db.location, outage_ms: Date.now() - this.lostAt }, 'the database is reachable again: catching up');
         this.lostAt = 0;
-        this.requestReload();
+        this.requestReload('reconnect');
         return;
       }
     } finally {

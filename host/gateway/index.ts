@@ -1,5 +1,5 @@
 /** The bundled gateway: `startGateway()` runs the proxy and Admin API listeners in this process. */
-import type { Limits } from '../limits.js';
+import type { DatabaseLimits, Limits } from '../limits.js';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -33,6 +33,8 @@ export interface GatewayOptions {
   database?: string;
   /** PostgreSQL server: seconds between two checks of the configuration version, behind LISTEN/NOTIFY (default 5; Kong's db_update_frequency) */
   dbUpdateFrequency?: number;
+  /** PostgreSQL server: connection pool size and timeouts (host/limits.ts DATABASE_LIMITS, docs/SECURITY.md) */
+  databaseLimits?: Partial<DatabaseLimits>;
   /** "host:port" (default 127.0.0.1:8000; port 0 picks a free one) */
   proxyListen?: string;
   /** "host:port" (default 127.0.0.1:8001); false: no Admin API (cluster workers) */
@@ -241,7 +243,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   }
   const dbUpdateFrequency = opts.dbUpdateFrequency ?? DEFAULT_DB_UPDATE_FREQUENCY;
   if (typeof dbUpdateFrequency !== 'number' || !(dbUpdateFrequency > 0)) throw new Error(`dbUpdateFrequency must be a positive number of seconds (got ${dbUpdateFrequency})`);
-  const store = opts.database !== undefined ? await EntityStore.open(opts.database) : undefined;
+  const store = opts.database !== undefined ? await EntityStore.open(opts.database, { limits: opts.databaseLimits }) : undefined;
   const core = await GatewayCore.create({
     store,
     logger,

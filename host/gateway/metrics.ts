@@ -32,7 +32,38 @@ const HELP: Record<string, [string, string]> = {
   datakit_gateway_connections_dropped_total: ['counter', 'Proxy connections closed on accept because max_connections were open'],
   datakit_gateway_client_errors_total: ['counter', 'Requests the HTTP server answered itself, by kind (timeout 408, headers_too_large 431, bad_request 400)'],
   datakit_limit_exceeded_total: ['counter', 'Limit hits (jq and template budgets, body and value sizes), by limit name'],
+  datakit_config_reloads_total: [
+    'counter',
+    'PostgreSQL server: configuration reloads from the database, by what found the newer version (notify, poll, start, reconnect, write)',
+  ],
+  datakit_database_write_refusals_total: ['counter', 'Database mode: Admin API changes answered 503, by reason (unreachable, timeout, unservable_configuration)'],
 };
+
+/** What found the database at a newer configuration version than the one served. */
+export const RELOAD_SOURCES = [
+  /** a NOTIFY from the gateway that committed the change */
+  'notify',
+  /** the version check every db_update_frequency seconds */
+  'poll',
+  /** the version check once LISTEN is on at start */
+  'start',
+  /** catching up once an unreachable server is back */
+  'reconnect',
+  /** an Admin API change on this gateway, validated against the latest stored configuration first */
+  'write',
+] as const;
+export type ReloadSource = (typeof RELOAD_SOURCES)[number];
+
+/** Why a database-mode change was answered 503 (nothing written). */
+export const WRITE_REFUSAL_REASONS = [
+  /** the server cannot be reached */
+  'unreachable',
+  /** the server cancelled it at statement_timeout_ms */
+  'timeout',
+  /** the stored configuration cannot be built by this gateway, so nothing is validated against it */
+  'unservable_configuration',
+] as const;
+export type WriteRefusalReason = (typeof WRITE_REFUSAL_REASONS)[number];
 
 /** HELP of the gauges the admin API adds at render time (`extra`). */
 const EXTRA_HELP: Record<string, string> = {
@@ -40,6 +71,8 @@ const EXTRA_HELP: Record<string, string> = {
   datakit_gateway_routes: 'Routes in the current configuration',
   datakit_gateway_plugins: 'Plugins in the current configuration',
   datakit_gateway_admin_process_heap_bytes: 'V8 heap used by the process that serves the admin API, in bytes',
+  datakit_database_reachable: 'Database mode: 1 while the database answers, 0 while it is unreachable (writes refused)',
+  datakit_database_config_version: 'Database mode: the configuration version (config_version in the database) the served configuration is at',
 };
 
 /** Label values repeat (route and node names): escape each once. */

@@ -28,6 +28,13 @@ async function within(timeoutMs: number, check: () => Promise<boolean>): Promise
   }
 }
 
+/** one series' value in a gateway's /metrics (undefined when absent) */
+async function metric(gw: RunningGateway, series: string): Promise<number | undefined> {
+  const text = (await call(gw.adminUrl, '/metrics')).text;
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
   return { logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }), lines };
@@ -207,12 +214,12 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     const [a, b] = [await start(), await start()];
     const real = b.core.reloadFromStore.bind(b.core);
     let calls = 0;
-    b.core.reloadFromStore = () => {
+    b.core.reloadFromStore = (source) => {
       calls++;
-      return real();
+      return real(source);
     };
     expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'burst' } })).status).toBe(201);
-    for (let i = 0; i < 100; i++) b.sync!.requestReload();
+    for (let i = 0; i < 100; i++) b.sync!.requestReload('poll');
     await within(2000, async () => (await call(b.adminUrl, '/consumers/burst')).status === 200);
     await sleep(200);
     expect(calls).toBeLessThanOrEqual(3);
@@ -282,6 +289,7 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     const refused = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'while-broken' } });
     expect(refused.status).toBe(503);
     expect(refused.json.message).toBe("the configuration in the database cannot be served (plugin 'no-such-plugin' not enabled): writes are refused until it is fixed");
+    expect(await metric(a, 'datakit_database_write_refusals_total{reason="unservable_configuration"}')).toBe(1);
     await sql('DELETE FROM plugins WHERE id = $1', [id]);
     await sql('UPDATE config_version SET version = version + 1');
     await within(2000, async () => lines.some((l) => /reloaded from the database/.test(String(l.msg))));
@@ -299,8 +307,8 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect(await within(1000, async () => (await call(b.adminUrl, '/consumers/after-cut')).status === 200)).toBeLessThan(1000);
   }, 60_000);
 
-  it('a write blocked in the database (a session holding the version row) ends at statement_timeout with a 503, nothing written', async () => {
-    const a = await start();
+  it('a write blocked in the database (a session holding the version row) ends at statement_timeout_ms with a 503, nothing written', async () => {
+    const a = await start({ databaseLimits: { statement_timeout_ms: 1000 } });
     const holder = new pg.Client({ connectionString: server.url });
     await holder.connect();
     try {
@@ -308,9 +316,10 @@ describe('PostgreSQL server (--database postgres://...)', () => {
       await holder.query('SELECT version FROM config_version FOR UPDATE');
       const t0 = Date.now();
       const r = await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'blocked' } });
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(9_000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
       expect(r.status).toBe(503);
-      expect(r.json).toEqual({ message: 'the database did not complete the change within 10000 ms (statement_timeout): nothing was written' });
+      expect(r.json).toEqual({ message: 'the database did not complete the change within 1000 ms (statement_timeout): nothing was written' });
+      expect(await metric(a, 'datakit_database_write_refusals_total{reason="timeout"}')).toBe(1);
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
@@ -351,6 +360,8 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect(status.status).toBe(200);
     expect(status.json.database).toEqual({ reachable: false });
     expect(lines.filter((l) => /the database is unreachable/.test(String(l.msg)))).toHaveLength(1);
+    expect(await metric(a, 'datakit_database_reachable')).toBe(0);
+    expect(await metric(a, 'datakit_database_write_refusals_total{reason="unreachable"}')).toBe(3);
 
     await server.restart();
     // reconnection waits at most 2 s between attempts
@@ -366,6 +377,10 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     await sql('UPDATE config_version SET version = version + 1');
     for (const g of [a, b]) await within(2000, async () => (await call(g.proxyUrl, '/out/x')).status === 404);
     expect((await call(b.adminUrl, '/routes/out-r')).status).toBe(404);
+    for (const g of [a, b]) {
+      expect(await metric(g, 'datakit_database_reachable')).toBe(1);
+      expect(await metric(g, 'datakit_config_reloads_total{source="poll"}')).toBeGreaterThanOrEqual(1);
+    }
   }, 120_000);
 
   it('a server restarted (clean shutdown): every node reconnects, and a change on one reaches the other', async () => {
@@ -376,6 +391,26 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     expect((await call(b.adminUrl, '/consumers', { method: 'POST', json: { username: 'after-restart' } })).status).toBe(201);
     expect(await within(1000, async () => (await call(a.adminUrl, '/consumers/after-restart')).status === 200)).toBeLessThan(1000);
   }, 120_000);
+});
+
+describe('database limits flags', () => {
+  it('--db-pool-size, --db-connect-timeout, --db-statement-timeout, --db-reconnect-backoff-max (or their env) set the database limits; anything else is refused', () => {
+    expect(parseServeArgs(['--database', 'postgres://h/db'], {}).databaseLimits).toEqual({});
+    expect(
+      parseServeArgs(['--db-pool-size', '8', '--db-connect-timeout', '2s', '--db-statement-timeout', '1500ms', '--db-reconnect-backoff-max', '1m'], {}).databaseLimits,
+    ).toEqual({ pool_size: 8, connect_timeout_ms: 2000, statement_timeout_ms: 1500, reconnect_backoff_max_ms: 60_000 });
+    const env = { DATAKIT_DB_POOL_SIZE: '2', DATAKIT_DB_CONNECT_TIMEOUT: '3', DATAKIT_DB_STATEMENT_TIMEOUT: '20s', DATAKIT_DB_RECONNECT_BACKOFF_MAX: '500ms' };
+    expect(parseServeArgs([], env).databaseLimits).toEqual({ pool_size: 2, connect_timeout_ms: 3000, statement_timeout_ms: 20_000, reconnect_backoff_max_ms: 500 });
+    expect(parseServeArgs(['--db-pool-size', '6'], env).databaseLimits.pool_size).toBe(6);
+    expect(() => parseServeArgs(['--db-pool-size', '0'], {})).toThrow('--db-pool-size must be a positive integer (got "0")');
+    expect(() => parseServeArgs(['--db-statement-timeout', '0s'], {})).toThrow('--db-statement-timeout must be at least 1ms (got "0s")');
+    expect(() => parseServeArgs([], { DATAKIT_DB_CONNECT_TIMEOUT: 'soon' })).toThrow('DATAKIT_DB_CONNECT_TIMEOUT: invalid duration "soon"');
+  });
+
+  it('startGateway refuses a database limit that is not a positive integer, naming it', async () => {
+    const err = await startGateway({ database: 'postgres://127.0.0.1:1/x', databaseLimits: { pool_size: 0 }, proxyListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logLevel: 'silent' }).catch((e: Error) => e);
+    expect((err as Error).message).toBe('database limit pool_size: expected a positive integer, got 0');
+  });
 });
 
 describe('--db-update-frequency', () => {
