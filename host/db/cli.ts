@@ -11,18 +11,20 @@ import { exportState, parseDocument } from '../gateway/declarative.js';
 import { EntityStore } from './entity-store.js';
 import { bootstrap, migrationStatus, up, NEEDS_BOOTSTRAP } from './migrate.js';
 import { openDatabase } from './sql.js';
+import { databaseLimitsFromEnv } from '../gateway/cli.js';
+import { resolveDatabaseLimits } from '../limits.js';
 
 export const MIGRATIONS_USAGE = `usage: datakit migrations bootstrap|up|status --database DIR|memory://|postgres://USER@HOST:PORT/DB
   bootstrap   a new database: create the schema (refused when already bootstrapped)
   up          run the migrations not run yet
   status      which migrations ran, which are pending (exit 1 when not up to date)
-env DATAKIT_DATABASE stands for --database`;
+env DATAKIT_DATABASE stands for --database; the DATAKIT_DB_* limits (docs/SECURITY.md, "Database connection") bound a server's connection`;
 
 export const CONFIG_USAGE = `usage: datakit config db_import FILE --database DIR|postgres://...
        datakit config db_export [FILE] --database DIR|postgres://...
   db_import   validate a declarative file and make it the database's entities (all of them, replaced in one transaction)
   db_export   write the database's entities as a declarative file (YAML; JSON when FILE ends in .json; standard output without FILE)
-env DATAKIT_DATABASE stands for --database`;
+env DATAKIT_DATABASE stands for --database; the DATAKIT_DB_* limits (docs/SECURITY.md, "Database connection") bound a server's connection`;
 
 interface Io {
   stdout: (s: string) => void;
@@ -38,7 +40,7 @@ function parse(argv: string[], usage: string, env: NodeJS.ProcessEnv) {
     throw new Error(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n${usage}`);
   }
   const database = parsed.values.database ?? (env.DATAKIT_DATABASE || undefined);
-  return { help: !!parsed.values.help, positionals: parsed.positionals, database };
+  return { help: !!parsed.values.help, positionals: parsed.positionals, database, limits: resolveDatabaseLimits(databaseLimitsFromEnv(env)) };
 }
 
 export async function migrationsCli(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -47,7 +49,7 @@ export async function migrationsCli(argv: string[], io: Io = processIo, env: Nod
   const [command, ...extra] = a.positionals;
   if (!['bootstrap', 'up', 'status'].includes(command ?? '') || extra.length) return io.stderr(MIGRATIONS_USAGE + '\n'), 2;
   if (!a.database) return io.stderr(`--database DIR|postgres://... is required\n${MIGRATIONS_USAGE}\n`), 2;
-  const db = await openDatabase(a.database);
+  const db = await openDatabase(a.database, a.limits);
   try {
     if (command === 'bootstrap') {
       const r = await bootstrap(db);
@@ -80,7 +82,7 @@ export async function configCli(argv: string[], io: Io = processIo, env: NodeJS.
   if (extra.length || !(command === 'db_export' || (command === 'db_import' && file))) return io.stderr(CONFIG_USAGE + '\n'), 2;
   if (!a.database) return io.stderr(`--database DIR|postgres://... is required\n${CONFIG_USAGE}\n`), 2;
   // a database with no schema yet is bootstrapped on import, refused on export
-  const store = await EntityStore.open(a.database, { autoBootstrap: command === 'db_import' });
+  const store = await EntityStore.open(a.database, { autoBootstrap: command === 'db_import', limits: a.limits });
   const logger = pino({ level: 'silent' });
   // the gateway's own validation (plugins, datakit flows, limits); it owns the store from here
   const core = await GatewayCore.create({ logger, store });

@@ -117,6 +117,13 @@ const DB_LIMIT_FLAGS: Record<string, { limit: keyof DatabaseLimits; env: string;
   'db-reconnect-backoff-max': { limit: 'reconnect_backoff_max_ms', env: 'DATAKIT_DB_RECONNECT_BACKOFF_MAX', parse: parsePositiveDuration },
 };
 
+/** The database limits set by DATAKIT_DB_* variables (also read by `datakit migrations` and `datakit config`); throws naming a bad one. */
+export function databaseLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<DatabaseLimits> {
+  const out: Partial<DatabaseLimits> = {};
+  for (const { limit, env: name, parse } of Object.values(DB_LIMIT_FLAGS)) if (env[name]) out[limit] = parse(env[name]!, name);
+  return out;
+}
+
 /** The flags of `datakit serve` (node:util parseArgs, as every datakit command). */
 function parseServeOptions(argv: string[]) {
   return parseArgs({
@@ -164,7 +171,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     dbUpdateFrequency: env.DATAKIT_DB_UPDATE_FREQUENCY ? parseSeconds(env.DATAKIT_DB_UPDATE_FREQUENCY, 'DATAKIT_DB_UPDATE_FREQUENCY') : undefined,
     databaseLimits: {},
   };
-  for (const { limit, env: name, parse } of Object.values(DB_LIMIT_FLAGS)) if (env[name]) a.databaseLimits[limit] = parse(env[name]!, name);
+  a.databaseLimits = databaseLimitsFromEnv(env);
   let parsed: ReturnType<typeof parseServeOptions>;
   try {
     parsed = parseServeOptions(argv);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { buildHost, exited, freePort, runCli, serve, waitReady } from '../helpers/cli.js';
 import { call, gateway } from '../gateway/helpers.js';
 import { startPostgres } from '../helpers/postgres.js';
@@ -203,6 +204,32 @@ describe('datakit serve --database DIR', () => {
 });
 
 describe('datakit serve --database postgres://...', () => {
+  it('three serve processes started at the same moment on an empty database all become ready; two bootstraps at once: one runs, one is told', async () => {
+    const server = await startPostgres();
+    const ports = await Promise.all([0, 1, 2].map(async () => [await freePort(), await freePort()]));
+    const gs = ports.map(([p, a]) => serve(['--database', server.url, '--proxy-listen', `127.0.0.1:${p}`, '--admin-listen', `127.0.0.1:${a}`, '--log-level', 'warn']));
+    try {
+      await Promise.all(gs.map((g, i) => waitReady(`http://127.0.0.1:${ports[i][1]}`, g.child, 60_000).catch((e) => Promise.reject(new Error(`${e.message}: ${g.output()}`)))));
+      for (const g of gs) expect(g.output()).not.toMatch(/duplicate key|New migrations available/);
+      const status = await runCli(['migrations', 'status', '--database', server.url]);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('Database is up-to-date');
+
+      const fresh = server.url.replace(/\/[^/]*$/, '/fresh_cli');
+      const c = new pg.Client({ connectionString: server.url });
+      await c.connect();
+      await c.query('CREATE DATABASE fresh_cli');
+      await c.end();
+      const runs = await Promise.all([0, 1].map(() => runCli(['migrations', 'bootstrap', '--database', fresh])));
+      expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
+      expect(runs.find((r) => r.code === 1)!.stderr).toBe('Database already bootstrapped\n');
+    } finally {
+      for (const g of gs) g.child.kill('SIGTERM');
+      for (const g of gs) await exited(g.child);
+      await server.stop();
+    }
+  }, 240_000);
+
   it('--workers 2: the primary listens for changes made by another gateway and hands them to every worker', async () => {
     const server = await startPostgres();
     const [p, a] = [await freePort(), await freePort()];

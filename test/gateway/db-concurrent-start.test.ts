@@ -107,4 +107,29 @@ describe('concurrent start on a new PostgreSQL database', () => {
       await holder.end();
     }
   }, 30_000);
+
+  it('a lock held past statement_timeout_ms: the start fails saying so, and nothing was created', async () => {
+    const url = await freshDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [SCHEMA_LOCK]);
+      const t0 = Date.now();
+      const err = await EntityStore.open(url, { limits: { statement_timeout_ms: 300 } }).catch((e: Error) => e);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      expect((err as Error).message).toBe(
+        "another process held the database's schema lock for more than 300 ms (statement_timeout_ms): a migration still running elsewhere?",
+      );
+      expect(await query(url, `SELECT to_regclass('schema_migrations')::text AS n`)).toEqual([{ n: null }]);
+      // the migrations CLI reads the same limit from DATAKIT_DB_STATEMENT_TIMEOUT
+      let err2 = '';
+      const code = await migrationsCli(['bootstrap', '--database', url], { stdout: () => undefined, stderr: (s) => void (err2 += s) }, { DATAKIT_DB_STATEMENT_TIMEOUT: '200ms' }).catch(
+        (e: Error) => ((err2 += e.message), -1),
+      );
+      expect(code).toBe(-1);
+      expect(err2).toContain('for more than 200 ms (statement_timeout_ms)');
+    } finally {
+      await holder.end();
+    }
+  }, 30_000);
 });
