@@ -99,6 +99,26 @@ describe('database metrics', () => {
     expect(await reloads(a)).toMatchObject({ notify: 1, poll: 0, write: 1 });
   }, 30_000);
 
+  it('one node cut off from the database: reachable 0 and its writes counted as refused; back, it reloads what it missed (source reconnect)', async () => {
+    await sql('CREATE ROLE cut_node LOGIN SUPERUSER');
+    const a = await start();
+    const b = await start({ database: server.url.replace('postgres://postgres@', 'postgres://cut_node@') });
+    await sql('ALTER ROLE cut_node NOLOGIN');
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'cut_node'`);
+    await within(3000, async () => (await samples(b)).get('datakit_database_reachable') === 0);
+    expect((await call(b.adminUrl, '/consumers', { method: 'POST', json: { username: 'refused' } })).status).toBe(503);
+    expect((await samples(b)).get('datakit_database_write_refusals_total{reason="unreachable"}')).toBe(1);
+    expect((await samples(a)).get('datakit_database_reachable')).toBe(1);
+    // a change B cannot hear of
+    expect((await call(a.adminUrl, '/consumers', { method: 'POST', json: { username: 'missed' } })).status).toBe(201);
+    await sql('ALTER ROLE cut_node LOGIN');
+    await within(5000, async () => (await call(b.adminUrl, '/consumers/missed')).status === 200);
+    const s = await samples(b);
+    expect(s.get('datakit_database_reachable')).toBe(1);
+    expect(s.get('datakit_config_reloads_total{source="reconnect"}')).toBe(1);
+    expect(s.get('datakit_database_config_version')).toBe((await samples(a)).get('datakit_database_config_version'));
+  }, 30_000);
+
   it('a database-mode scrape passes promtool', async () => {
     const a = await start();
     const text = (await call(a.adminUrl, '/metrics')).text;
