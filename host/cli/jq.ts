@@ -242,7 +242,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
       else if (!runOne(input, line)) return exit;
     }
     if (error) {
-      io.stderr.write(`jq: error (at ${where}:${values.at(-1)?.line ?? 0}): ${error}\n`);
+      io.stderr.write(`jq: parse error: ${error}\n`);
       return 2;
     }
     if (slurp) runOne(inputs, values.at(-1)?.line ?? 0);

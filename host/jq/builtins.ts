@@ -69,18 +69,23 @@ vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   // the parsed value is about as large as its text
   charge(2 * CHAR_BYTES * v.length);
-  return parseJsonText(v);
+  return parseJsonText(upToNul(v));
 });
 // jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     work(v.length >>> 10);
-    const r = parseJsonText(v);
+    const r = parseJsonText(upToNul(v));
     if (typeof r === 'number') return r;
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
+/** jq 1.7.1 hands a string to its parser as C text: it ends at the first NUL. */
+function upToNul(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
+}
 function keyList(v: unknown, sorted: boolean): unknown[] {
   if (isObject(v)) {
     const keys = objKeys(v);
