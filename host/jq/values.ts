@@ -109,15 +109,6 @@ export function hasKey(o: Obj, k: string): boolean {
   return (needsMark(k) && hasOwn.call(o, KEY_MARK + k)) || hasOwn.call(o, k);
 }
 
-/** o without key k (o itself when it has no such key). */
-export function withoutKey(o: Obj, k: string): Obj {
-  if (!hasKey(o, k)) return o;
-  const r = copyObj(o);
-  const name = encodeKey(k);
-  delete r[name];
-  return r;
-}
-
 export function copyObj(o: Obj): Obj {
   const r: Obj = {};
   const names = Object.keys(o);
