@@ -141,11 +141,7 @@ class Program implements JqProgram {
       const out = this.runValues(input, options);
       return keyState.encoded === before ? out : out.map(plainValue);
     } catch (e) {
-      if (e instanceof JqRuntimeError && keyState.encoded !== before) {
-        e.value = plainValue(e.value);
-        e.outputs = e.outputs.map(plainValue);
-      }
-      throw e;
+      throw plainError(e, before);
     }
   }
 
@@ -160,7 +156,12 @@ class Program implements JqProgram {
       }
     } else input = this.parseInput(inputJson);
     const variables = options?.variablesOf ? options.variablesOf(input) : options?.variables;
-    const out = this.runValues(input, variables === options?.variables ? options : { ...options, variables });
+    let out: unknown[];
+    try {
+      out = this.runValues(input, variables === options?.variables ? options : { ...options, variables });
+    } catch (e) {
+      throw plainError(e, before);
+    }
     return out.map(keyState.encoded === before ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
   }
 
@@ -168,7 +169,8 @@ class Program implements JqProgram {
     try {
       return parseJsonText(text, Infinity);
     } catch (e) {
-      throw new JqRuntimeError(`Cannot parse input: ${(e as JqError).message}`, null);
+      const msg = `Cannot parse input: ${(e as JqError).message}`;
+      throw new JqRuntimeError(msg, msg);
     }
   }
 
@@ -207,6 +209,15 @@ class Program implements JqProgram {
     }
     return out;
   }
+}
+
+/** A run's error for callers outside the engine: its value and outputs as plain JS when the run encoded a key. */
+function plainError(e: unknown, encodedBefore: number): unknown {
+  if (e instanceof JqRuntimeError && keyState.encoded !== encodedBefore) {
+    e.value = plainValue(e.value);
+    e.outputs = e.outputs.map(plainValue);
+  }
+  return e;
 }
 
 /**

@@ -128,6 +128,16 @@ describe('insertion order of every key (jq 1.7.1)', () => {
     }
   });
 
+  it('runText errors carry plain values too', () => {
+    try {
+      compile('error({"1": 1, a: 2})').runText('{"0":1}');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as JqRuntimeError).value).toEqual({ 1: 1, a: 2 });
+      expect((e as JqRuntimeError).message).toBe('{"1":1,"a":2} (not a string)');
+    }
+  });
+
   it('constants and $ENV built at compile time decode in every run', () => {
     const p = compile('$ENV, {"1": .}', { env: { '7': 'x', B: 'y' } });
     expect(p.run(0)).toEqual([{ 7: 'x', B: 'y' }, { 1: 0 }]);
