@@ -1,7 +1,7 @@
 // Native builtins and the jq-defined prelude.
 import {
   JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
-  codepoints, copyObj, type Obj,
+  codepoints, copyObj, getKey, hasKey, objKeys, decodeKey, type Obj,
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
@@ -69,78 +69,30 @@ vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   // the parsed value is about as large as its text
   charge(2 * CHAR_BYTES * v.length);
-  return parseJqText(v, parseJsonText);
+  return parseJsonText(upToNul(v));
 });
 // jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     work(v.length >>> 10);
-    const r = parseJqText(v, parseJsonText);
+    const r = parseJsonText(upToNul(v));
     if (typeof r === 'number') return r;
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
-/**
- * jq's `jv_parse` of a whole string (fromjson, tonumber): texts made only of
- * literals and whitespace are scanned here the way jq's parser does (its
- * literal grammar, `+4.2`, `nan`, `infinity`, and its error texts with line
- * and column); texts with strings, arrays or objects go to the JSON parser.
- */
-function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
-  const fail = (msg: string): never => {
-    throw new JqError(`${msg} (while parsing '${s}')`);
-  };
-  let line = 1;
-  let column = 0;
-  let token = '';
-  let got = false;
-  let value: unknown = null;
-  // a literal is checked where it ends (whitespace, a string or structure character, the end)
-  const finish = (where: string) => {
-    const r = jqLiteral(token);
-    if (r.error) fail(`${r.error} ${where}line ${line}, column ${column}`);
-    token = '';
-    if (got) fail('Unexpected extra JSON values');
-    got = true;
-    value = r.value;
-  };
-  for (const ch of s) {
-    // jq's parser counts columns in bytes
-    const cp = ch.codePointAt(0)!;
-    column += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (ch === '\n') {
-      line++;
-      column = 0;
-    }
-    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
-      if (token) finish('at ');
-    } else if ('"[]{},:'.includes(ch)) {
-      if (token) jqLiteral(token).error && finish('at ');
-      // strings, arrays, objects: the JSON parser
-      return parseJson(s);
-    } else token += ch;
-  }
-  if (token) finish('at EOF at ');
-  if (!got) fail('Expected JSON value');
-  return value;
-}
-/** One literal token as jq 1.7.1 (decNumber) reads it. */
-function jqLiteral(t: string): { value?: unknown; error?: string } {
-  const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
-  if (fixed !== null) return t === fixed ? { value: JSON.parse(t) } : { error: 'Invalid literal' };
-  const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
-  if (!m) return { error: 'Invalid numeric literal' };
-  const sign = m[1] === '-' ? -1 : 1;
-  if (m[2] !== undefined) return { value: sign * Number(m[2]) };
-  return { value: m[3] !== undefined ? sign * Infinity : NaN };
+/** jq 1.7.1 hands a string to its parser as C text: it ends at the first NUL. */
+function upToNul(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
 }
 function keyList(v: unknown, sorted: boolean): unknown[] {
   if (isObject(v)) {
-    const keys = Object.keys(v);
+    const keys = objKeys(v);
     chargeSlots(keys.length);
     if (!sorted) return keys;
     work(keys.length);
+    // objKeys may hand out Object.keys' own fresh array: sorting it in place is fine
     return sortKeys(keys);
   }
   if (Array.isArray(v)) {
@@ -153,13 +105,13 @@ vf('keys/0', (v) => keyList(v, true));
 vf('keys_unsorted/0', (v) => keyList(v, false));
 vf('has/1', (v, k) => {
   if (v === null) return false;
-  if (isObject(v) && typeof k === 'string') return hasOwn.call(v, k);
+  if (isObject(v) && typeof k === 'string') return hasKey(v, k);
   if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
   throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
 });
 function contains(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
-    return Object.keys(b).every((k) => hasOwn.call(a, k) && contains(a[k], b[k]));
+    return objKeys(b).every((k) => hasKey(a, k) && contains(getKey(a, k), getKey(b, k)));
   }
   if (Array.isArray(a) && Array.isArray(b))
     return b.every((y) => {
@@ -184,7 +136,7 @@ vf('add/0', (v) => {
     return sum.value();
   }
   if (isObject(v)) {
-    for (const k of Object.keys(v)) sum.add(v[k]);
+    for (const name of Object.keys(v)) sum.add(v[name]);
     return sum.value();
   }
   throw new JqError(`Cannot iterate over ${describe(v)}`);
@@ -210,9 +162,9 @@ class Sum {
     const kind = typeof x === 'string' ? 'string' : Array.isArray(x) ? 'array' : isObject(x) ? 'object' : null;
     if (kind !== null && kind === this.kind) {
       if (kind === 'object') {
-        const keys = Object.keys(x as Obj);
-        chargeKeys(keys.length);
-        for (const key of keys) setKey(this.acc as Obj, key, (x as Obj)[key]);
+        const names = Object.keys(x as Obj);
+        chargeKeys(names.length);
+        for (const name of names) setKey(this.acc as Obj, decodeKey(name), (x as Obj)[name]);
       } else this.parts!.push(x);
       return;
     }
@@ -279,12 +231,12 @@ fn('paths/0', () => (v, p, _env, k) => {
         walk(x[i], np);
       }
     } else if (isObject(x)) {
-      for (const key of Object.keys(x)) {
+      for (const name of Object.keys(x)) {
         tick();
         chargeSlots(path.length + 1);
-        const np = path.concat([key]);
+        const np = path.concat([decodeKey(name)]);
         emitValue(k, p, np);
-        walk(x[key], np);
+        walk(x[name], np);
       }
     }
   };
@@ -305,10 +257,10 @@ fn('recurse/0', () => (v, p, _env, k) => {
         paths.push(xp === null ? null : extendPath(xp, i));
       }
     } else if (isObject(x)) {
-      const keys = Object.keys(x);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        vals.push(x[keys[i]]);
-        paths.push(xp === null ? null : extendPath(xp, keys[i]));
+      const names = Object.keys(x);
+      for (let i = names.length - 1; i >= 0; i--) {
+        vals.push(x[names[i]]);
+        paths.push(xp === null ? null : extendPath(xp, decodeKey(names[i])));
       }
     }
   }
@@ -698,9 +650,9 @@ vf('to_entries/0', (v) => {
     }
     throw new JqError(`${describe(v)} has no keys`);
   }
-  const keys = Object.keys(v);
-  charge(ENTRY_BYTES * keys.length);
-  return keys.map((key) => ({ key, value: v[key] }));
+  const names = Object.keys(v);
+  charge(ENTRY_BYTES * names.length);
+  return names.map((name) => ({ key: decodeKey(name), value: v[name] }));
 });
 // jq 1.7.1: def from_entries: map({(.key // .Key // .name // .Name): (if has("value") then .value else .Value end)}) | add | .//={};
 vf('from_entries/0', (v) => {
@@ -1336,14 +1288,17 @@ function delKeys(t: unknown, keys: unknown[]): unknown {
     let drop: Set<string> | null = null;
     for (const key of keys) {
       if (typeof key !== 'string') throw new JqError(`Cannot delete ${typeOf(key)} field of object`);
-      if (hasOwn.call(t, key)) (drop ??= new Set()).add(key);
+      if (hasKey(t, key)) (drop ??= new Set()).add(key);
     }
     if (drop === null) return t;
     const names = Object.keys(t);
     work(names.length + keys.length);
     chargeKeys(names.length - drop.size);
     const o: Obj = {};
-    for (const name of names) if (!drop.has(name)) setKey(o, name, t[name]);
+    for (const name of names) {
+      const key = decodeKey(name);
+      if (!drop.has(key)) setKey(o, key, t[name]);
+    }
     return o;
   }
   throw new JqError(`Cannot delete fields from ${typeOf(t)}`);

@@ -3,7 +3,7 @@
 // evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
-import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
+import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
   invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
@@ -184,6 +184,8 @@ export class Compiler {
         if (!t) return null;
         if (n.key.kind === 'literal') {
           const key = n.key.value;
+          // a key stored encoded (values.ts) goes through getKey
+          if (typeof key === 'string' && needsMark(key)) return (v, env) => indexValue(t(v, env), key);
           if (typeof key === 'string') {
             if (n.target.kind === 'identity') return (v) => (isObject(v) ? (Object.prototype.hasOwnProperty.call(v, key) ? v[key] : null) : indexValue(v, key));
             return (v, env) => {
@@ -290,7 +292,7 @@ export class Compiler {
           ks.push(kf);
           vs.push(vf);
         }
-        const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && e.key.value !== '__proto__' ? e.key.value : null));
+        const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && !needsMark(e.key.value) ? e.key.value : null));
         const m = ks.length;
         const cost = KEY_BYTES * m;
         return (v, env) => {
@@ -1454,7 +1456,7 @@ export class RecursionError {
 function objIndex(val: unknown, key: string): unknown {
   if (val === null) return null;
   if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${dump(key) ? `string ${dump(key)}` : ''}`);
-  return Object.prototype.hasOwnProperty.call(val, key) ? val[key] : null;
+  return getKey(val, key);
 }
 
 function pushSlots(env: Env | null, slots: unknown[]): Env | null {

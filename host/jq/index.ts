@@ -6,7 +6,8 @@ import { Compiler, CompileError, RecursionError, type Scope } from './compile.js
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
 import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
 import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget, type BudgetLimits } from './budget.js';
-import { JqError, dump, setKey, type Obj } from './values.js';
+import { JqError, dump, jsonText, keyState, plainValue, setKey, type Obj } from './values.js';
+import { jsonParseKeepsMeaning, parseJsonText } from './json.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
 
 export class JqCompileError extends Error {
@@ -54,13 +55,31 @@ export interface RunOptions {
   maxDepth?: number;
 }
 
+export interface TextRunOptions extends RunOptions {
+  /** the run's variables, from its parsed input (instead of `variables`) */
+  variablesOf?: (input: unknown) => Record<string, unknown>;
+}
+
 export interface JqProgram {
   readonly filter: string;
   /** the constant input paths the program reads, or null when it may use its whole input (paths.ts) */
   readonly inputPaths: string[][] | null;
   /** the program as a small tree the engine may evaluate itself, or null (simple.ts) */
   readonly simple: SimpleForm | null;
+  /** the outputs as plain JS values (an object's index-like keys come first in JS, whatever jq's order) */
   run(input: unknown, options?: RunOptions): unknown[];
+  /**
+   * The exact text path for hosts: the input as JSON text (jq's parser, keys
+   * in order, no nesting limit), each output as the JSON text JSON.stringify
+   * would write with its keys in jq's order.
+   */
+  runText(inputJson: string, options?: TextRunOptions): string[];
+  /**
+   * The outputs in the engine's own representation (values.ts: some keys
+   * stored encoded), for printing with dump/dumpPretty (the CLI, tests);
+   * JqRuntimeError's value and outputs stay in it too.
+   */
+  runValues(input: unknown, options?: RunOptions): unknown[];
 }
 
 // ---- prelude: compiled once per process ----
@@ -93,6 +112,8 @@ class Program implements JqProgram {
   private varNames: string[];
   private defaults: Record<string, unknown>;
   private budget: Budget;
+  /** whether compiling encoded a key (a constant, $ENV): then every run may output one */
+  private constKeys: boolean;
 
   constructor(
     filter: string,
@@ -102,7 +123,9 @@ class Program implements JqProgram {
     inputPaths: string[][] | null,
     simple: SimpleForm | null,
     budget: Budget,
+    constKeys: boolean,
   ) {
+    this.constKeys = constKeys;
     this.filter = filter;
     this.inputPaths = inputPaths;
     this.simple = simple;
@@ -113,6 +136,45 @@ class Program implements JqProgram {
   }
 
   run(input: unknown, options?: RunOptions): unknown[] {
+    const before = this.constKeys ? -1 : keyState.encoded;
+    try {
+      const out = this.runValues(input, options);
+      return keyState.encoded === before ? out : out.map(plainValue);
+    } catch (e) {
+      throw plainError(e, before);
+    }
+  }
+
+  runText(inputJson: string, options?: TextRunOptions): string[] {
+    const before = this.constKeys ? -1 : keyState.encoded;
+    let input: unknown;
+    if (jsonParseKeepsMeaning(inputJson)) {
+      try {
+        input = JSON.parse(inputJson);
+      } catch {
+        input = this.parseInput(inputJson);
+      }
+    } else input = this.parseInput(inputJson);
+    const variables = options?.variablesOf ? options.variablesOf(input) : options?.variables;
+    let out: unknown[];
+    try {
+      out = this.runValues(input, variables === options?.variables ? options : { ...options, variables });
+    } catch (e) {
+      throw plainError(e, before);
+    }
+    return out.map(keyState.encoded === before ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
+  }
+
+  private parseInput(text: string): unknown {
+    try {
+      return parseJsonText(text, Infinity);
+    } catch (e) {
+      const msg = `Cannot parse input: ${(e as JqError).message}`;
+      throw new JqRuntimeError(msg, msg);
+    }
+  }
+
+  runValues(input: unknown, options?: RunOptions): unknown[] {
     let env: Env | null = null;
     const vars = options?.variables;
     for (const name of this.varNames) {
@@ -149,6 +211,15 @@ class Program implements JqProgram {
   }
 }
 
+/** A run's error for callers outside the engine: its value and outputs as plain JS when the run encoded a key. */
+function plainError(e: unknown, encodedBefore: number): unknown {
+  if (e instanceof JqRuntimeError && keyState.encoded !== encodedBefore) {
+    e.value = plainValue(e.value);
+    e.outputs = e.outputs.map(plainValue);
+  }
+  return e;
+}
+
 /**
  * An output leaves the engine: it is charged to the memory budget as the
  * JSON text the engine is about to serialize (so a value that shares one
@@ -166,8 +237,9 @@ function finite(x: unknown): unknown {
   if (typeof x === 'number') return x === x ? (x === Infinity ? Number.MAX_VALUE : x === -Infinity ? -Number.MAX_VALUE : x) : null;
   if (x === null || typeof x !== 'object') return x;
   if (Array.isArray(x)) return x.map(finite);
+  // stored names copied as they are
   const o: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) setKey(o, k, finite((x as Record<string, unknown>)[k]));
+  for (const name of Object.keys(x)) Object.defineProperty(o, name, { value: finite((x as Record<string, unknown>)[name]), writable: true, enumerable: true, configurable: true });
   return o;
 }
 
@@ -215,9 +287,11 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   for (const name of varNames) scope = { kind: 'var', name, next: scope };
   try {
     const ast = Parser.parse(filter, options?.syntax);
+    const before = keyState.encoded;
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)));
+    const b = budget(budgetLimits(options?.limits), envRecord(options?.env));
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before);
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);

@@ -1,6 +1,6 @@
 // Runtime primitives shared by the compiler and the builtins.
 import {
-  JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
+  JqError, describe, typeOf, hasOwn, isObject, setKey, getKey, decodeKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
 import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
@@ -81,7 +81,7 @@ function keyDesc(k: unknown): string {
 
 export function indexValue(t: unknown, k: unknown): unknown {
   if (typeof k === 'string') {
-    if (isObject(t)) return hasOwn.call(t, k) ? t[k] : null;
+    if (isObject(t)) return getKey(t, k);
     if (t === null) return null;
   } else if (typeof k === 'number') {
     if (Array.isArray(t)) {
@@ -188,14 +188,14 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
   }
   if (isObject(v)) {
     if (p !== null && isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
-    const keys = Object.keys(v);
-    for (let i = 0; i < keys.length; i++) {
+    const names = Object.keys(v);
+    for (let i = 0; i < names.length; i++) {
       if (++state.steps > state.stepsAt) stepCheck();
-      const key = keys[i];
-      if (p === null) k(v[key], null);
+      const name = names[i];
+      if (p === null) k(v[name], null);
       else {
         chargeSlots(p.length + 1);
-        k(v[key], p.concat([key]));
+        k(v[name], p.concat([decodeKey(name)]));
       }
     }
     return;
@@ -275,12 +275,13 @@ export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object
 
 // ---------- arithmetic ----------
 function deepMerge(a: Obj, b: Obj): Obj {
-  const keys = Object.keys(b);
-  chargeKeys(keys.length);
+  const names = Object.keys(b);
+  chargeKeys(names.length);
   const r = copyObj(a);
-  for (const k of keys) {
-    const bv = b[k];
-    const av = hasOwn.call(r, k) ? r[k] : undefined;
+  for (const name of names) {
+    const k = decodeKey(name);
+    const bv = b[name];
+    const av = getKey(r, k);
     if (isObject(av) && isObject(bv)) setKey(r, k, deepMerge(av, bv));
     else setKey(r, k, bv);
   }
@@ -303,10 +304,10 @@ export function opAdd(a: unknown, b: unknown): unknown {
     return a.concat(b);
   }
   if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(b);
-    chargeKeys(keys.length);
+    const names = Object.keys(b);
+    chargeKeys(names.length);
     const r = copyObj(a);
-    for (const k of keys) setKey(r, k, b[k]);
+    for (const name of names) setKey(r, decodeKey(name), b[name]);
     return r;
   }
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be added`);

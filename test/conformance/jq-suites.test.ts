@@ -40,7 +40,7 @@ function runCase(c: SuiteCase): Outcome {
     const expected = c.out.map((l) => parseJsonText(l));
     try {
       // the suites read $ENV and run a few long loops: the process environment, no time budget
-      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity } }).run(input, { maxSteps: 20_000_000 });
+      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity } }).runValues(input, { maxSteps: 20_000_000 });
     } catch (e) {
       // like jq's test runner, a runtime error ends the output stream
       if (!(e instanceof JqRuntimeError)) throw e;

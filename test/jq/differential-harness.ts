@@ -119,7 +119,7 @@ export function compareWithReference(label: string, cases: Case[]): void {
         let failed = false;
         try {
           // no time budget: a loaded machine must not turn a slow case into a mismatch (the step cap bounds it)
-          ours = compile(filter, { limits: { jq_time_ms: Infinity } }).run(input, { maxSteps: 1_000_000 });
+          ours = compile(filter, { limits: { jq_time_ms: Infinity } }).runValues(input, { maxSteps: 1_000_000 });
         } catch (e) {
           if (!(e instanceof JqCompileError || e instanceof JqRuntimeError)) throw e;
           failed = true;
