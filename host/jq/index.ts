@@ -8,6 +8,7 @@ import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
 import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget, type BudgetLimits } from './budget.js';
 import { JqError, dump, setKey, type Obj } from './values.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
+import { LiteralNumber, literalsMade, withDoubles } from './numbers.js';
 
 export class JqCompileError extends Error {
   position: number;
@@ -52,6 +53,12 @@ export interface RunOptions {
   maxSteps?: number;
   /** user-function recursion depth limit (default 2000) */
   maxDepth?: number;
+  /**
+   * Keep number literals as jq 1.7.1 keeps them: outputs may then hold
+   * LiteralNumber values (numbers.ts), which dump() prints as written (`1.0`,
+   * `1E+1000`). Off: every output number is a plain double.
+   */
+  exactNumbers?: boolean;
 }
 
 export interface JqProgram {
@@ -93,6 +100,8 @@ class Program implements JqProgram {
   private varNames: string[];
   private defaults: Record<string, unknown>;
   private budget: Budget;
+  /** the program holds a literal kept as written: its outputs may too */
+  private keepsLiterals: boolean;
 
   constructor(
     filter: string,
@@ -102,7 +111,9 @@ class Program implements JqProgram {
     inputPaths: string[][] | null,
     simple: SimpleForm | null,
     budget: Budget,
+    keepsLiterals: boolean,
   ) {
+    this.keepsLiterals = keepsLiterals;
     this.filter = filter;
     this.inputPaths = inputPaths;
     this.simple = simple;
@@ -123,6 +134,11 @@ class Program implements JqProgram {
     }
     const out: unknown[] = [];
     const b = this.budget;
+    const exact = options?.exactNumbers === true;
+    const literalsBefore = literalsMade.count;
+    const keepsLiterals = this.keepsLiterals;
+    // a run may meet kept literals from its program, or make some (fromjson)
+    const plain = (x: unknown): unknown => (exact || (!keepsLiterals && literalsMade.count === literalsBefore) ? x : withDoubles(x));
     const outer = begin(
       options?.maxSteps === undefined && options?.maxDepth === undefined
         ? b
@@ -130,7 +146,7 @@ class Program implements JqProgram {
     );
     try {
       this.fn(input, null, env, (x) => {
-        out.push(output(x));
+        out.push(output(plain(x)));
       });
     } catch (e) {
       // converted while the budget still holds: an error's message may dump a huge value
@@ -140,7 +156,10 @@ class Program implements JqProgram {
       } catch (e2) {
         re = toRuntimeError(e2);
       }
-      if (re instanceof JqRuntimeError) re.outputs = out;
+      if (re instanceof JqRuntimeError) {
+        re.outputs = out;
+        re.value = plain(re.value);
+      }
       throw re;
     } finally {
       end(outer);
@@ -164,7 +183,7 @@ function output(x: unknown): unknown {
 
 function finite(x: unknown): unknown {
   if (typeof x === 'number') return x === x ? (x === Infinity ? Number.MAX_VALUE : x === -Infinity ? -Number.MAX_VALUE : x) : null;
-  if (x === null || typeof x !== 'object') return x;
+  if (x === null || typeof x !== 'object' || x instanceof LiteralNumber) return x;
   if (Array.isArray(x)) return x.map(finite);
   const o: Record<string, unknown> = {};
   for (const k of Object.keys(x)) setKey(o, k, finite((x as Record<string, unknown>)[k]));
@@ -214,10 +233,11 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   let scope: Scope | null = base;
   for (const name of varNames) scope = { kind: 'var', name, next: scope };
   try {
+    const literalsBefore = literalsMade.count;
     const ast = Parser.parse(filter, options?.syntax);
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)));
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)), literalsMade.count !== literalsBefore);
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);
