@@ -189,7 +189,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   let exit = 0;
   const runOne = (input: unknown, line: number): boolean => {
     try {
-      for (const v of prog.run(input)) write(v);
+      for (const v of prog.run(input, { exactNumbers: true })) write(v);
     } catch (e) {
       if (!(e instanceof JqRuntimeError)) throw e;
       for (const v of e.outputs) write(v);
