@@ -75,7 +75,7 @@ const KNOWN_OPEN: KnownOpen[] = [
   },
   {
     id: 'number-literals',
-    reason: 'jq 1.7.1 prints a number as written (1.0, 1E+2, 5E-324, 9223372036854775807, 1E+1000) until arithmetic changes it; we print the double',
+    reason: 'numbers in JSON input are read as doubles: jq 1.7.1 prints an input number as written (1.0, 1E+2, 5E-324, 9223372036854775807, 1E+1000) until arithmetic changes it (program literals are kept)',
     repro: { filter: '.', input: '[1.0,100000000000000000000]', kind: 'outputs' },
     covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
   },
