@@ -134,11 +134,11 @@ class Program implements JqProgram {
     }
     const out: unknown[] = [];
     const b = this.budget;
+    // callers get doubles unless they ask: a program's kept literals are unwrapped as they leave,
+    // ones made during the run (fromjson) in the outputs once the run is over
     const exact = options?.exactNumbers === true;
     const literalsBefore = literalsMade.count;
-    const keepsLiterals = this.keepsLiterals;
-    // a run may meet kept literals from its program, or make some (fromjson)
-    const plain = (x: unknown): unknown => (exact || (!keepsLiterals && literalsMade.count === literalsBefore) ? x : withDoubles(x));
+    const unwrap = !exact && this.keepsLiterals;
     const outer = begin(
       options?.maxSteps === undefined && options?.maxDepth === undefined
         ? b
@@ -146,7 +146,7 @@ class Program implements JqProgram {
     );
     try {
       this.fn(input, null, env, (x) => {
-        out.push(output(plain(x)));
+        out.push(output(unwrap ? withDoubles(x) : x));
       });
     } catch (e) {
       // converted while the budget still holds: an error's message may dump a huge value
@@ -157,14 +157,14 @@ class Program implements JqProgram {
         re = toRuntimeError(e2);
       }
       if (re instanceof JqRuntimeError) {
-        re.outputs = out;
-        re.value = plain(re.value);
+        re.outputs = literalsMade.count === literalsBefore || exact ? out : out.map(plainOutput);
+        if (!exact && (this.keepsLiterals || literalsMade.count !== literalsBefore)) re.value = withDoubles(re.value);
       }
       throw re;
     } finally {
       end(outer);
     }
-    return out;
+    return literalsMade.count === literalsBefore || exact ? out : out.map(plainOutput);
   }
 }
 
@@ -179,6 +179,12 @@ function output(x: unknown): unknown {
   chargeSlots(1);
   if (typeof x === 'number') return x === x && x !== Infinity && x !== -Infinity ? x : finite(x);
   return chargeValue(x) ? finite(x) : x;
+}
+
+/** An output with its kept literals as doubles, non-finite ones as jq prints them. */
+function plainOutput(x: unknown): unknown {
+  const y = withDoubles(x);
+  return y === x ? x : finite(y);
 }
 
 function finite(x: unknown): unknown {

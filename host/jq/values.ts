@@ -275,12 +275,10 @@ export function compare(a: unknown, b: unknown): number {
   if (ka !== kb) return ka < kb ? -1 : 1;
   switch (ka) {
     case 3: {
+      if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
       // two kept literals compare as decimals (jq's jvp_number_cmp), anything else as doubles
-      if (a instanceof LiteralNumber || b instanceof LiteralNumber) {
-        if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b);
-        return compareNumbers(a instanceof LiteralNumber ? a.value : (a as number), b instanceof LiteralNumber ? b.value : (b as number));
-      }
-      return compareNumbers(a as number, b as number);
+      if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b);
+      return compareNumbers(a instanceof LiteralNumber ? a.value : (a as number), b instanceof LiteralNumber ? b.value : (b as number));
     }
     case 4:
       return cmpStr(a as string, b as string);
@@ -326,10 +324,11 @@ export function sortKeys(keys: string[]): string[] {
 
 export function equals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  const ta = typeof a;
+  if (ta !== typeof b) return (ta === 'object' || ta === 'number') && equalNumbers(a, b);
+  if (ta === 'number') return false; // NaN != NaN
+  if (a === null || b === null || ta !== 'object') return false;
   if (a instanceof LiteralNumber || b instanceof LiteralNumber) return equalNumbers(a, b);
-  if (typeof a !== typeof b) return false;
-  if (typeof a === 'number') return false; // NaN != NaN
-  if (a === null || b === null || typeof a !== 'object') return false;
   const aa = Array.isArray(a);
   if (aa !== Array.isArray(b)) return false;
   if (aa) {
