@@ -61,6 +61,8 @@ describe('what keeps the literal', () => {
     expect(exact('{} + 1.0')).toBe('error: object ({}) and number (1.0) cannot be added');
     expect(exact('1.0 % 0.5')).toBe('error: number (1.0) and number (0.5) cannot be divided (remainder) because the divisor is zero');
     expect(exact('1.0 | keys')).toBe('error: number (1.0) has no keys');
+    expect(exact('"a" | test(1.0)')).toBe('error: number not a string or array');
+    expect(exact('[1,2] | path(.[1.0])')).toBe('[1.0]');
   });
   it('values passed along: variables, paths, sort, min/max, null + x, add of one, tonumber', () => {
     expect(exact('[3.0, 1.0, 2.0, 1.00] | sort, unique, min, max, group_by(.)')).toBe('[1.0,1.00,2.0,3.0]\n[1.0,2.0,3.0]\n1.0\n3.0\n[[1.0,1.00],[2.0],[3.0]]');
