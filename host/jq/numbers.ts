@@ -44,6 +44,7 @@ const NUMBER_RE = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/;
 
 /** The jq value of a number token (`text` matches JSON's number grammar, or a jq literal). */
 export function numberFromLiteral(text: string): unknown {
+  if (printsAsItsDouble(text)) return Number(text);
   const m = NUMBER_RE.exec(text);
   if (m === null || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return Number(text);
   const negative = m[1] === '-';
@@ -61,6 +62,28 @@ export function numberFromLiteral(text: string): unknown {
   if (digits.length <= DOUBLE_SAFE_DIGITS && literal === numToString(value)) return value;
   literalsMade.count++;
   return new LiteralNumber(value, literal, negative, digits, exponent);
+}
+
+/**
+ * The common token, decided without building the decimal: an integer, or a decimal with a
+ * non-zero integer part and no trailing zero, of at most 15 digits, prints the same either way.
+ */
+function printsAsItsDouble(text: string): boolean {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const first = text.charCodeAt(i);
+  if (first === 48) return n === i + 1;
+  if (first < 49 || first > 57) return false;
+  let point = 0;
+  for (i++; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (point !== 0) return false;
+      point = i;
+    } else if (c < 48 || c > 57) return false;
+  }
+  const digits = n - (text.charCodeAt(0) === 45 ? 1 : 0) - (point !== 0 ? 1 : 0);
+  return digits <= DOUBLE_SAFE_DIGITS && (point === 0 || (point < n - 1 && text.charCodeAt(n - 1) !== 48));
 }
 
 /** decNumber's to-scientific-string of a coefficient and exponent (without the sign). */

@@ -114,8 +114,11 @@ describe('comparison (jq\'s jvp_number_cmp)', () => {
 
 describe('the boundary', () => {
   it('only a literal jq would print differently, or with more digits than a double holds, is kept', () => {
-    for (const t of ['1', '42', '-3', '1.5', '0.1', '123456789012345', '1e-3', '0']) expect(typeof numberFromLiteral(t)).toBe('number');
-    for (const t of ['1.0', '1e2', '5e-324', '1234567890123456', '1e1000', '0.0']) expect(numberFromLiteral(t)).toBeInstanceOf(LiteralNumber);
+    for (const t of ['1', '42', '-3', '-0', '1.5', '0.1', '0.0001', '123456789012345', '99999999999999.9', '1e-3', '0', '1.', '10.', '.5'])
+      expect(typeof numberFromLiteral(t)).toBe('number');
+    for (const t of ['1.0', '12.50', '1e2', '5e-324', '0.00001', '1234567890123456', '1000000000000000', '1e1000', '0.0', '-0.0'])
+      expect(numberFromLiteral(t)).toBeInstanceOf(LiteralNumber);
+    expect(Object.is(numberFromLiteral('-0'), -0)).toBe(true);
   });
   it('library callers get doubles unless they ask for exact numbers', () => {
     const p = compile('1.0, [1e1000, {"a": 100e-2}]');
