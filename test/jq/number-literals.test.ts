@@ -1,11 +1,12 @@
 // Number literals kept as jq 1.7.1 (decNumber) keeps them: printed as written until
 // arithmetic reads their double. Every expected text below is jq 1.7.1's (jq-wasm).
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { Readable, Writable } from 'node:stream';
 import { compile, JqRuntimeError } from '../../host/jq/index.js';
 import { dump } from '../../host/jq/values.js';
 import { numberFromLiteral, LiteralNumber } from '../../host/jq/numbers.js';
 import { jqCli } from '../../host/cli/jq.js';
+import { ReferenceJq } from './fuzz/reference.js';
 
 /** The outputs as `jq -c` prints them, and the error message if the run failed. */
 function exact(filter: string, input: unknown = null): string {
@@ -147,4 +148,39 @@ describe('the boundary', () => {
     expect(code).toBe(0);
     expect(out).toBe('[1.0,1E+2,9223372036854775807,2]\n');
   });
+});
+
+// Many literals at once against jq 1.7.1 itself (jq-wasm): how each prints, the order sort gives
+// them (decimal comparison), and the double each becomes (through 17 digits).
+describe('random literals against jq-wasm', () => {
+  const ref = new ReferenceJq(30_000);
+  afterAll(() => ref.close());
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(rand(10))).join('');
+  const literal = (): string => {
+    const int = rand(4) === 0 ? '0' : String(1 + rand(9)) + digits(rand(22));
+    const frac = rand(2) ? '.' + digits(rand(20)) : '';
+    const exp = rand(3) === 0 ? (rand(2) ? 'e' : 'E') + ['', '+', '-'][rand(3)] + String(rand(rand(4) === 0 ? 1000 : 30)) : '';
+    return int + frac + exp;
+  };
+  const lits = Array.from({ length: 400 }, literal);
+  // equal-valued neighbours written differently, and ties a 17-digit rounding decides
+  lits.push('1', '1.0', '1.00', '100e-2', '0.1', '0.10000000000000001', '0.100000000000000005551115123125783', '9007199254740993', '9007199254740992.5', '9007199254740993.0000000001');
+  const program = `[${lits.join(',')}]`;
+
+  for (const [what, filter] of [
+    ['print as written', '.'],
+    ['sort as decimals', 'sort'],
+    ['become doubles', 'map(. + 0)'],
+  ] as const) {
+    it(what, async () => {
+      const r = await ref.run('null', `${program} | ${filter}`);
+      if (r.kind !== 'done') throw new Error(`jq-wasm: ${r.kind}`);
+      expect(exact(`${program} | ${filter}`)).toBe(r.stdout.trim().replace(/\n/g, ''));
+    }, 60_000);
+  }
 });
