@@ -1,5 +1,6 @@
-// Value model helpers: jq values are plain JS JSON values.
-// Objects are plain objects; the key "__proto__" is always stored as an own data property.
+// Value model helpers: jq values are plain JS JSON values, and LiteralNumber (numbers.ts) for a
+// number literal kept as written. Objects are plain objects; the key "__proto__" is always stored
+// as an own data property.
 import { charge, chargeSlots, chargeChars, chargeKeys, work, CHAR_BYTES, KEY_BYTES } from './budget.js';
 import { LiteralNumber, compareLiterals } from './numbers.js';
 
