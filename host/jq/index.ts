@@ -146,8 +146,10 @@ class Program implements JqProgram {
     );
     try {
       this.fn(input, null, env, (x) => {
-        out.push(output(unwrap ? withDoubles(x) : x));
+        // charged first: the budget bounds the unwrapping walk (a value shared 2^40 times stops there)
+        out.push(unwrap ? plainOutput(output(x)) : output(x));
       });
+      if (literalsMade.count !== literalsBefore && !exact) unwrapAll(out);
     } catch (e) {
       // converted while the budget still holds: an error's message may dump a huge value
       let re: Error;
@@ -157,14 +159,15 @@ class Program implements JqProgram {
         re = toRuntimeError(e2);
       }
       if (re instanceof JqRuntimeError) {
-        re.outputs = literalsMade.count === literalsBefore || exact ? out : out.map(plainOutput);
+        if (literalsMade.count !== literalsBefore && !exact) unwrapAll(out);
+        re.outputs = out;
         if (!exact && (this.keepsLiterals || literalsMade.count !== literalsBefore)) re.value = withDoubles(re.value);
       }
       throw re;
     } finally {
       end(outer);
     }
-    return literalsMade.count === literalsBefore || exact ? out : out.map(plainOutput);
+    return out;
   }
 }
 
@@ -185,6 +188,10 @@ function output(x: unknown): unknown {
 function plainOutput(x: unknown): unknown {
   const y = withDoubles(x);
   return y === x ? x : finite(y);
+}
+
+function unwrapAll(out: unknown[]): void {
+  for (let i = 0; i < out.length; i++) out[i] = plainOutput(out[i]);
 }
 
 function finite(x: unknown): unknown {

@@ -184,3 +184,13 @@ describe('random literals against jq-wasm', () => {
     }, 60_000);
   }
 });
+
+describe('unwrapping for library callers stays inside the budgets', () => {
+  it('a kept literal shared 2^40 times fails on a budget, not in the unwrapping', () => {
+    expect(() => compile('reduce range(40) as $i ([1.0]; [., .])').run(null)).toThrow(/jq: evaluation exceeded its/);
+  });
+  it('a literal made during the run (fromjson) leaves as a double', () => {
+    expect(compile('"1.0" | fromjson, [tonumber]').run(null)).toEqual([1, [1]]);
+    expect(compile('"1.0" | fromjson, [tonumber]').run(null, { exactNumbers: true }).map((v) => dump(v))).toEqual(['1.0', '[1.0]']);
+  });
+});
