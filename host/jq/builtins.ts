@@ -16,7 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
-import { LiteralNumber, numberFromLiteral, toDouble } from './numbers.js';
+import { LiteralNumber, numberFromLiteral, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
@@ -985,9 +985,9 @@ fn('halt_error/0', () => (v) => {
 });
 fn('halt_error/1', ([c]) => (v, _p, env) =>
   c(v, null, env, (code) => {
-    const c = toDouble(code);
-    if (typeof c !== 'number') throw new JqError('halt_error/1: number required');
-    throw new HaltSignal(c, v, true);
+    const exitCode = toDouble(code);
+    if (typeof exitCode !== 'number') throw new JqError('halt_error/1: number required');
+    throw new HaltSignal(exitCode, v, true);
   }),
 );
 fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
@@ -1013,8 +1013,7 @@ natives.delete('splits/0');
 function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v instanceof LiteralNumber) return v.value;
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
-  return v;
+  throw new JqError(`${describe(v)} number required`);
 }
 // C's frexp, read from the IEEE-754 bits: m in [0.5, 1) and x = m * 2^e. Subnormals are scaled
 // into the normal range first (scaling by 2^-e directly would overflow to infinity for them).
@@ -1437,8 +1436,4 @@ export function delPathsAll(t: unknown, paths: unknown): unknown {
   if (sorted.length === 0) return t;
   if ((sorted[0] as unknown[]).length === 0) return null;
   return delSorted(t, sorted as unknown[][], 0, sorted.length, 0);
-}
-
-function numeric(v: unknown): boolean {
-  return typeof v === 'number' || v instanceof LiteralNumber;
 }

@@ -119,6 +119,11 @@ export function isLiteralNumber(v: unknown): v is LiteralNumber {
   return v instanceof LiteralNumber;
 }
 
+/** A jq number: a double or a kept literal. */
+export function isNumber(v: unknown): v is number | LiteralNumber {
+  return typeof v === 'number' || v instanceof LiteralNumber;
+}
+
 /** A number's double: a LiteralNumber's value, any other value unchanged. */
 export function toDouble<T>(v: T): T | number {
   return v instanceof LiteralNumber ? v.value : v;

@@ -3,7 +3,7 @@ import {
   JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
-import { LiteralNumber, toDouble } from './numbers.js';
+import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
 import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
@@ -407,9 +407,6 @@ export function opMod(a: unknown, b: unknown): unknown {
 // checks sit after the plain-number paths, so those pay nothing for them.
 function hasLiteral(a: unknown, b: unknown): boolean {
   return a instanceof LiteralNumber || b instanceof LiteralNumber;
-}
-function numeric(v: unknown): boolean {
-  return typeof v === 'number' || v instanceof LiteralNumber;
 }
 // a zero divisor's error message shows the operands as written
 function opDivLiteral(a: unknown, b: unknown): unknown {
