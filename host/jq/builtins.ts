@@ -16,6 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
+import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
@@ -73,11 +74,11 @@ vf('fromjson/0', (v) => {
 });
 // jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number' || v instanceof LiteralNumber) return v;
   if (typeof v === 'string') {
     work(v.length >>> 10);
     const r = parseJsonText(upToNul(v));
-    if (typeof r === 'number') return r;
+    if (typeof r === 'number' || r instanceof LiteralNumber) return r;
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
@@ -105,6 +106,7 @@ vf('keys/0', (v) => keyList(v, true));
 vf('keys_unsorted/0', (v) => keyList(v, false));
 vf('has/1', (v, k) => {
   if (v === null) return false;
+  k = toDouble(k);
   if (isObject(v) && typeof k === 'string') return hasKey(v, k);
   if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
   throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
@@ -268,9 +270,19 @@ fn('recurse/0', () => (v, p, _env, k) => {
 fn('recurse/1', ([f]) => (v, p, env, k) => recurseLoop(f, v, p, env, k));
 
 // ---------- generators ----------
-function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path): void {
+function rangeLoop(start: unknown, end: unknown, step: unknown, k: Emit, p: Path): void {
+  // kept literals count with their doubles; the first output is the start itself (`range(1.0;3)` is 1.0, 2)
+  const from = toDouble(start);
+  const upto = toDouble(end);
+  const by = toDouble(step);
   if (typeof from !== 'number' || typeof upto !== 'number' || typeof by !== 'number')
     throw new JqError('Range bounds must be numeric');
+  if (start !== from && (by > 0 ? from < upto : by < 0 && from > upto)) {
+    if (++state.steps > state.stepsAt) stepCheck();
+    emitValue(k, p, start);
+    rangeLoop(from + by, upto, by, k, p);
+    return;
+  }
   if (by > 0) {
     for (let i = from; i < upto; i += by) {
       if (++state.steps > state.stepsAt) stepCheck();
@@ -303,7 +315,7 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
   f(v, null, env, (from) =>
     t(v, null, env, (upto) =>
       b(v, null, env, (by) => {
-        if (typeof from === 'number' && typeof upto === 'number' && typeof by === 'number') rangeLoop(from, upto, by, k, p);
+        if (numeric(from) && numeric(upto) && numeric(by)) rangeLoop(from, upto, by, k, p);
         else rangeGeneric(from, upto, by, k, p);
       }),
     ),
@@ -313,6 +325,7 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
 // with jq's comparisons: a non-number above 0 fails to subtract at the first output, null runs exp
 fn('limit/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
+    n = toDouble(n);
     if (typeof n !== 'number') {
       if (compare(n, 0) <= 0) f(v, p, env, k);
       else f(v, null, env, () => opSub(n, 1));
@@ -351,7 +364,7 @@ fn('first/1', ([f]) => (v, p, env, k) => {
 fn('nth/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
     if (compare(n, 0) < 0) throw new JqError("nth doesn't support negative indices");
-    const nth = typeof n === 'number' ? n : (opAdd(n, 1) as number) - 1;
+    const nth = numeric(n) ? (toDouble(n) as number) : (opAdd(n, 1) as number) - 1;
     let c = 0;
     const token = {};
     try {
@@ -521,7 +534,7 @@ function sorted(v: unknown[]): unknown[] {
 vf('sort/0', (v) => sorted(requireArray(v, 'sorted')));
 const NOT_BOTH_ARRAYS = 'cannot be sorted, as they are not both arrays';
 function keyed(f: Fn, v: unknown, env: Env | null, notArrays: string): { x: unknown; key: unknown[] }[] {
-  if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
+  if (v === null || typeof v !== 'object' || v instanceof LiteralNumber) throw new JqError(`Cannot iterate over ${describe(v)}`);
   if (!Array.isArray(v)) {
     // jq: _impl(map([f])) -- f runs over the values first, then the input must be an array
     const keys = Object.values(v as Obj).map((x) => {
@@ -630,6 +643,7 @@ vf('flatten/0', (v) => flatten(requireArrayFlat(v), Infinity, []));
 vf('flatten/1', (v, d) => {
   if (compare(d, 0) < 0) throw new JqError('flatten depth must not be negative');
   const items = requireArrayFlat(v);
+  d = toDouble(d);
   if (typeof d !== 'number') {
     if (items.some(Array.isArray)) opSub(d, 1);
     return items.slice();
@@ -792,7 +806,7 @@ vf('join/1', (v, sep) => {
 });
 function joinPart(x: unknown): unknown {
   if (x === null) return '';
-  if (typeof x === 'boolean' || typeof x === 'number') return dump(x);
+  if (typeof x === 'boolean' || typeof x === 'number' || x instanceof LiteralNumber) return dump(x);
   return x;
 }
 function joinGeneric(items: unknown[], sep: unknown): unknown {
@@ -821,9 +835,10 @@ vf('implode/0', (v) => {
   if (!Array.isArray(v)) throw new JqError('implode input must be an array');
   charge(2 * CHAR_BYTES * v.length);
   let s = '';
-  for (const c of v) {
+  for (const item of v) {
+    const c = toDouble(item);
     if (typeof c !== 'number' || c !== c) {
-      throw new JqError(`${describe(c)} can't be imploded, unicode codepoint needs to be numeric`);
+      throw new JqError(`${describe(item)} can't be imploded, unicode codepoint needs to be numeric`);
     }
     let cp = Math.trunc(c);
     if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
@@ -836,6 +851,7 @@ vf('format/1', (v, f) => {
   return applyFormat(f, v);
 });
 vf('ascii/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') throw new JqError('ascii input must be a number');
   return String.fromCharCode(v);
 });
@@ -849,22 +865,28 @@ export function envObject(): Obj {
 }
 // no input lines are read here: jq's count of newlines read so far
 vf('input_line_number/0', () => 0);
-vf('have_literal_numbers/0', () => false);
+vf('have_literal_numbers/0', () => true);
 vf('have_decnum/0', () => false);
 vf('now/0', () => Date.now() / 1000);
 vf('infinite/0', () => Infinity);
 vf('nan/0', () => NaN);
 vf('isinfinite/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v === Infinity || v === -Infinity;
 });
 vf('isnan/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v !== v;
 });
 // jq 1.7.1: def isfinite: type == "number" and (isinfinite | not) -- nan is finite
-vf('isfinite/0', (v) => typeof v === 'number' && v !== Infinity && v !== -Infinity);
+vf('isfinite/0', (v) => {
+  v = toDouble(v);
+  return typeof v === 'number' && v !== Infinity && v !== -Infinity;
+});
 vf('isnormal/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
 });
@@ -915,8 +937,9 @@ fn('halt_error/0', () => (v) => {
 });
 fn('halt_error/1', ([c]) => (v, _p, env) =>
   c(v, null, env, (code) => {
-    if (typeof code !== 'number') throw new JqError('halt_error/1: number required');
-    throw new HaltSignal(code, v, true);
+    const exitCode = toDouble(code);
+    if (typeof exitCode !== 'number') throw new JqError('halt_error/1: number required');
+    throw new HaltSignal(exitCode, v, true);
   }),
 );
 fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
@@ -940,8 +963,9 @@ natives.delete('splits/0');
 
 // ---------- math ----------
 function num(v: unknown): number {
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
-  return v;
+  if (typeof v === 'number') return v;
+  if (v instanceof LiteralNumber) return v.value;
+  throw new JqError(`${describe(v)} number required`);
 }
 // C's frexp, read from the IEEE-754 bits: m in [0.5, 1) and x = m * 2^e. Subnormals are scaled
 // into the normal range first (scaling by 2^-e directly would overflow to infinity for them).
@@ -1052,6 +1076,7 @@ for (const [name, f] of Object.entries(math1)) vf(`${name}/0`, (v) => f(num(v)))
 // jq 1.7.1: def abs: if . < 0 then - . else . end (jq's order: null and booleans are below 0)
 vf('abs/0', (v) => {
   if (compare(v, 0) >= 0) return v;
+  if (v instanceof LiteralNumber) return -v.value;
   if (typeof v !== 'number') throw new JqError(`${describe(v)} cannot be negated`);
   return -v;
 });
@@ -1246,7 +1271,8 @@ function delKeys(t: unknown, keys: unknown[]): unknown {
     const nonneg: number[] = [];
     let marks: Int32Array | null = null;
     const len = t.length;
-    for (const key of keys) {
+    for (const written of keys) {
+      const key = toDouble(written);
       if (typeof key === 'number') (key < 0 ? neg : nonneg).push(key);
       else if (isObject(key)) {
         const [s, e] = delSliceBounds(len, key);
@@ -1311,7 +1337,7 @@ function delSorted(t: unknown, paths: unknown[][], from: number, to: number, sta
   let mine = false;
   for (let i = from; i < to; ) {
     tick();
-    const key = paths[i][start];
+    const key = toDouble(paths[i][start]);
     let j = i + 1;
     while (j < to && equals(key, paths[j][start])) j++;
     if (paths[i].length === start + 1) {

@@ -3,6 +3,7 @@
 // evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
+import { LiteralNumber } from './numbers.js';
 import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
@@ -225,7 +226,7 @@ export class Compiler {
         if (!o) return null;
         return (v, env) => {
           const x = o(v, env);
-          if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
+          if (typeof x !== 'number') return negateOther(x);
           return -x;
         };
       }
@@ -561,8 +562,7 @@ export class Compiler {
         const o = this.compile(n.operand, scope);
         return (v, p, env, k) =>
           o(v, null, env, (x) => {
-            if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
-            emitValue(k, p, -x);
+            emitValue(k, p, typeof x === 'number' ? -x : negateOther(x));
           });
       }
       case 'binop': {
@@ -1501,3 +1501,9 @@ function p0single(c: Compiler, n: Node, scope: Scope | null): SFn | null {
 }
 
 export { JqSyntaxError, opAdd, getPath, setPath };
+
+/** `-x` of anything but a plain double: a kept literal negates its double (jq's _negate), the rest fail. */
+function negateOther(x: unknown): number {
+  if (x instanceof LiteralNumber) return -x.value;
+  throw new JqError(`${describe(x)} cannot be negated`);
+}

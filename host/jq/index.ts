@@ -9,6 +9,7 @@ import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget,
 import { JqError, dump, jsonText, keyState, plainValue, setKey, type Obj } from './values.js';
 import { jsonParseKeepsMeaning, parseJsonText } from './json.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
+import { LiteralNumber, literalsMade, withDoubles } from './numbers.js';
 
 export class JqCompileError extends Error {
   position: number;
@@ -53,6 +54,12 @@ export interface RunOptions {
   maxSteps?: number;
   /** user-function recursion depth limit (default 2000) */
   maxDepth?: number;
+  /**
+   * Keep number literals as jq 1.7.1 keeps them: outputs may then hold
+   * LiteralNumber values (numbers.ts), which dump() prints as written (`1.0`,
+   * `1E+1000`). Off: every output number is a plain double.
+   */
+  exactNumbers?: boolean;
 }
 
 export interface TextRunOptions extends RunOptions {
@@ -114,6 +121,8 @@ class Program implements JqProgram {
   private budget: Budget;
   /** whether compiling encoded a key (a constant, $ENV): then every run may output one */
   private constKeys: boolean;
+  /** the program holds a literal kept as written: its outputs may too */
+  private keepsLiterals: boolean;
 
   constructor(
     filter: string,
@@ -124,8 +133,10 @@ class Program implements JqProgram {
     simple: SimpleForm | null,
     budget: Budget,
     constKeys: boolean,
+    keepsLiterals: boolean,
   ) {
     this.constKeys = constKeys;
+    this.keepsLiterals = keepsLiterals;
     this.filter = filter;
     this.inputPaths = inputPaths;
     this.simple = simple;
@@ -136,38 +147,67 @@ class Program implements JqProgram {
   }
 
   run(input: unknown, options?: RunOptions): unknown[] {
-    const before = this.constKeys ? -1 : keyState.encoded;
+    const seen = this.marks(options);
     try {
-      const out = this.runValues(input, options);
-      return keyState.encoded === before ? out : out.map(plainValue);
+      return this.forCaller(this.runValues(input, options), seen);
     } catch (e) {
-      throw plainError(e, before);
+      throw this.errorForCaller(e, seen);
     }
   }
 
+  /**
+   * The outputs as JSON texts, keys in jq's order. Numbers are doubles unless
+   * `exactNumbers` (then kept literals print as written and the input's
+   * number tokens are kept as jq 1.7.1 keeps them).
+   */
   runText(inputJson: string, options?: TextRunOptions): string[] {
-    const before = this.constKeys ? -1 : keyState.encoded;
+    const exact = options?.exactNumbers === true;
+    const seen = this.marks(options);
     let input: unknown;
-    if (jsonParseKeepsMeaning(inputJson)) {
+    if (jsonParseKeepsMeaning(inputJson, exact)) {
       try {
         input = JSON.parse(inputJson);
       } catch {
-        input = this.parseInput(inputJson);
+        input = this.parseInput(inputJson, exact);
       }
-    } else input = this.parseInput(inputJson);
+    } else input = this.parseInput(inputJson, exact);
     const variables = options?.variablesOf ? options.variablesOf(input) : options?.variables;
     let out: unknown[];
     try {
       out = this.runValues(input, variables === options?.variables ? options : { ...options, variables });
     } catch (e) {
-      throw plainError(e, before);
+      throw this.errorForCaller(e, seen);
     }
-    return out.map(keyState.encoded === before ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
+    if (seen.literals !== null && literalsMade.count !== seen.literals) unwrapAll(out);
+    return out.map(keyState.encoded === seen.keys ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
   }
 
-  private parseInput(text: string): unknown {
+  /** what a run may add that callers outside the engine must not see: encoded keys, kept literals (null: kept on purpose) */
+  private marks(options?: RunOptions): { keys: number; literals: number | null } {
+    return {
+      keys: this.constKeys ? -1 : keyState.encoded,
+      literals: options?.exactNumbers === true ? null : this.keepsLiterals ? -1 : literalsMade.count,
+    };
+  }
+
+  /** outputs as plain JS: kept literals as doubles (unless asked), keys decoded, each only when the run made one */
+  private forCaller(out: unknown[], seen: { keys: number; literals: number | null }): unknown[] {
+    if (seen.literals !== null && literalsMade.count !== seen.literals) unwrapAll(out);
+    return keyState.encoded === seen.keys ? out : out.map(plainValue);
+  }
+
+  private errorForCaller(e: unknown, seen: { keys: number; literals: number | null }): unknown {
+    if (e instanceof JqRuntimeError) {
+      if (seen.literals !== null && literalsMade.count !== seen.literals) e.value = withDoubles(e.value);
+      e.outputs = this.forCaller(e.outputs, seen);
+      if (keyState.encoded !== seen.keys) e.value = plainValue(e.value);
+    }
+    return e;
+  }
+
+  private parseInput(text: string, exactNumbers: boolean): unknown {
     try {
-      return parseJsonText(text, Infinity);
+      return parseJsonText(text, Infinity, exactNumbers);
     } catch (e) {
       const msg = `Cannot parse input: ${(e as JqError).message}`;
       throw new JqRuntimeError(msg, msg);
@@ -192,6 +232,7 @@ class Program implements JqProgram {
     );
     try {
       this.fn(input, null, env, (x) => {
+        // charged here: the budget bounds any later walk over it (a value shared 2^40 times stops here)
         out.push(output(x));
       });
     } catch (e) {
@@ -211,15 +252,6 @@ class Program implements JqProgram {
   }
 }
 
-/** A run's error for callers outside the engine: its value and outputs as plain JS when the run encoded a key. */
-function plainError(e: unknown, encodedBefore: number): unknown {
-  if (e instanceof JqRuntimeError && keyState.encoded !== encodedBefore) {
-    e.value = plainValue(e.value);
-    e.outputs = e.outputs.map(plainValue);
-  }
-  return e;
-}
-
 /**
  * An output leaves the engine: it is charged to the memory budget as the
  * JSON text the engine is about to serialize (so a value that shares one
@@ -233,9 +265,19 @@ function output(x: unknown): unknown {
   return chargeValue(x) ? finite(x) : x;
 }
 
+/** An output with its kept literals as doubles, non-finite ones as jq prints them. */
+function plainOutput(x: unknown): unknown {
+  const y = withDoubles(x);
+  return y === x ? x : finite(y);
+}
+
+function unwrapAll(out: unknown[]): void {
+  for (let i = 0; i < out.length; i++) out[i] = plainOutput(out[i]);
+}
+
 function finite(x: unknown): unknown {
   if (typeof x === 'number') return x === x ? (x === Infinity ? Number.MAX_VALUE : x === -Infinity ? -Number.MAX_VALUE : x) : null;
-  if (x === null || typeof x !== 'object') return x;
+  if (x === null || typeof x !== 'object' || x instanceof LiteralNumber) return x;
   if (Array.isArray(x)) return x.map(finite);
   // stored names copied as they are
   const o: Record<string, unknown> = {};
@@ -286,12 +328,13 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   let scope: Scope | null = base;
   for (const name of varNames) scope = { kind: 'var', name, next: scope };
   try {
+    const literalsBefore = literalsMade.count;
     const ast = Parser.parse(filter, options?.syntax);
     const before = keyState.encoded;
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
     const b = budget(budgetLimits(options?.limits), envRecord(options?.env));
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before);
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before, literalsMade.count !== literalsBefore);
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);

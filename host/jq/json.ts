@@ -10,13 +10,17 @@ import { numberFromLiteral } from './numbers.js';
 /** jq 1.7.1's MAX_PARSING_DEPTH: `[` and `{` fail past 256 open containers and keys. */
 export const JQ_PARSING_DEPTH = 256;
 
-/** One literal token (true, false, null or a number) as jq 1.7.1 (decNumber) reads it. */
-export function jqLiteral(t: string): { value?: unknown; error?: string } {
+/**
+ * One literal token (true, false, null or a number) as jq 1.7.1 (decNumber)
+ * reads it; `keepLiterals` false reads a number as its double (a host whose
+ * values are doubles anyway, such as a flow's).
+ */
+export function jqLiteral(t: string, keepLiterals = true): { value?: unknown; error?: string } {
   const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
   if (fixed !== null) return t === fixed ? { value: fixed === 'true' ? true : fixed === 'false' ? false : null } : { error: 'Invalid literal' };
   const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
   if (!m) return { error: 'Invalid numeric literal' };
-  if (m[2] !== undefined) return { value: numberFromLiteral(t) };
+  if (m[2] !== undefined) return { value: keepLiterals ? numberFromLiteral(t) : Number(t) };
   return { value: m[3] !== undefined ? (m[1] === '-' ? -Infinity : Infinity) : NaN };
 }
 
@@ -52,6 +56,7 @@ export class JsonTextParser {
   constructor(
     private readonly text: string,
     private readonly maxDepth = JQ_PARSING_DEPTH,
+    private readonly keepLiterals = true,
   ) {
     // a leading byte order mark is not part of the text
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
@@ -171,7 +176,7 @@ export class JsonTextParser {
   }
 
   private checkLiteral(end: number): string | null {
-    const r = jqLiteral(this.text.slice(this.token, end));
+    const r = jqLiteral(this.text.slice(this.token, end), this.keepLiterals);
     this.token = -1;
     if (r.error) return r.error;
     return this.value(r.value);
@@ -308,8 +313,8 @@ function unhex4(s: string, at: number): number {
  * One JSON text holding exactly one value, as jq's jv_parse (fromjson, the
  * CLI's --argjson): its errors end with "(while parsing '<text>')".
  */
-export function parseJsonText(text: string, maxDepth = JQ_PARSING_DEPTH): unknown {
-  const p = new JsonTextParser(text, maxDepth);
+export function parseJsonText(text: string, maxDepth = JQ_PARSING_DEPTH, keepLiterals = true): unknown {
+  const p = new JsonTextParser(text, maxDepth, keepLiterals);
   const first = p.read();
   let msg: string;
   if (first === null) msg = 'Expected JSON value';
@@ -342,9 +347,12 @@ export function parseJsonSequence(text: string): { values: { value: unknown; lin
  * Whether JSON.parse reads `text` as this parser does, for a host that
  * wants its speed: JSON.parse would put index-like keys first and misread
  * encoded ones, so a text that may hold a key made of digits, or any \u00XX
- * escape of a digit or of U+0000, is parsed here instead.
+ * escape of a digit or of U+0000, is parsed here instead; so is, when number
+ * literals are kept, a text that may hold a number jq 1.7.1 keeps as written
+ * (an exponent, a fraction ending in 0, four zeros after the point, 16 digits).
  */
-export function jsonParseKeepsMeaning(text: string): boolean {
-  return !INDEX_KEY_RE.test(text);
+export function jsonParseKeepsMeaning(text: string, keepLiterals = false): boolean {
+  return !INDEX_KEY_RE.test(text) && !(keepLiterals && KEPT_NUMBER_RE.test(text));
 }
 const INDEX_KEY_RE = /"[0-9]+"\s*:|\\u00[03]/;
+const KEPT_NUMBER_RE = /[0-9][eE]|[0-9]\.[0-9]*0(?![0-9])|\.0000|(?:[0-9]\.?){16}/;

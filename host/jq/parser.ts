@@ -1,6 +1,7 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
 import { describe } from './values.js';
+import { numberFromLiteral } from './numbers.js';
 
 export class JqSyntaxError extends Error {
   position: number;
@@ -45,7 +46,8 @@ type TokKind =
 interface Token {
   kind: TokKind;
   value: string;
-  num?: number;
+  /** a number token's value: a double, or the literal jq 1.7.1 keeps (numbers.ts) */
+  num?: unknown;
   start: number;
   end: number;
 }
@@ -172,7 +174,7 @@ export class Parser {
     if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(start + 1)))) {
       const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(s.slice(start))!;
       this.pos += m[0].length;
-      return { kind: 'num', value: m[0], num: Number(m[0]), start, end: this.pos };
+      return { kind: 'num', value: m[0], num: numberFromLiteral(m[0]), start, end: this.pos };
     }
     if (isIdentStart(c)) {
       let p = start + 1;

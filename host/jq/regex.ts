@@ -2,7 +2,7 @@
 // run in linear time (host/linear-regex.ts). Patterns with no linear-time form (lookahead,
 // backreferences) run on RegExp, interrupted when they exceed the jq time budget.
 import vm from 'node:vm';
-import { JqError, describe, hasSurrogates, strLength, setKey, type Obj } from './values.js';
+import { JqError, describe, hasSurrogates, strLength, setKey, typeOf, type Obj } from './values.js';
 import type { NativeDef } from './compile.js';
 import type { Fn, Emit, Path } from './runtime.js';
 import { badPath, sliceValue, opAdd } from './runtime.js';
@@ -638,7 +638,7 @@ function reFlags(arg: unknown): [unknown, unknown] {
   if (typeof arg === 'string') return [arg, null];
   if (Array.isArray(arg) && arg.length > 1) return [arg[0], arg[1]];
   if (Array.isArray(arg) && arg.length > 0) return [arg[0], null];
-  throw new JqError(`${arg === null ? 'null' : Array.isArray(arg) ? 'array' : typeof arg} not a string or array`);
+  throw new JqError(`${typeOf(arg)} not a string or array`);
 }
 
 function captureObj(m: Obj): Obj {

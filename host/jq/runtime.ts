@@ -3,6 +3,7 @@ import {
   JqError, describe, typeOf, hasOwn, isObject, setKey, getKey, decodeKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
+import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
 import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
@@ -92,6 +93,8 @@ export function indexValue(t: unknown, k: unknown): unknown {
       return i >= 0 && i < t.length ? t[i] : null;
     }
     if (t === null) return null;
+  } else if (k instanceof LiteralNumber) {
+    return indexValue(t, k.value);
   } else if (isObject(k) && (Array.isArray(t) || typeof t === 'string' || t === null)) {
     if (t === null) return null;
     if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end'))
@@ -129,6 +132,8 @@ export function arrayIndices(t: unknown[], k: unknown[]): unknown {
 
 /** A slice's [start, end) on a length, as jq computes it; `badIndices` is the error for non-numbers (jq words it per caller). */
 export function sliceBounds(len: number, s: unknown, e: unknown, badIndices = 'Array/string slice indices must be integers'): [number, number] {
+  if (s instanceof LiteralNumber) s = s.value;
+  if (e instanceof LiteralNumber) e = e.value;
   if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number')) throw new JqError(badIndices);
   let ds = s === null ? 0 : (s as number);
   let de = e === null ? len : (e as number);
@@ -222,6 +227,7 @@ export function getPath(t: unknown, path: unknown): unknown {
  */
 function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): unknown {
   const mine = owned !== null && t !== null && typeof t === 'object' && owned.has(t);
+  if (k instanceof LiteralNumber) k = k.value;
   if (typeof k === 'string') {
     if (t === null || isObject(t)) {
       const o: Obj = t === null ? {} : mine ? t : copyObj(t);
@@ -310,6 +316,7 @@ export function opAdd(a: unknown, b: unknown): unknown {
     for (const name of names) setKey(r, decodeKey(name), b[name]);
     return r;
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opAdd(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be added`);
 }
 
@@ -322,6 +329,7 @@ export function opSub(a: unknown, b: unknown): unknown {
       return !b.some((y) => equals(x, y));
     });
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opSub(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be subtracted`);
 }
 
@@ -338,6 +346,7 @@ export function opMul(a: unknown, b: unknown): unknown {
   if (typeof a === 'string' && typeof b === 'number') return repeatString(a, b);
   if (typeof a === 'number' && typeof b === 'string') return repeatString(b, a);
   if (isObject(a) && isObject(b)) return deepMerge(a, b);
+  if (hasLiteral(a, b) && (numeric(a) || typeof a === 'string') && (numeric(b) || typeof b === 'string')) return opMul(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be multiplied`);
 }
 
@@ -362,6 +371,7 @@ export function opDiv(a: unknown, b: unknown): unknown {
     return a / b;
   }
   if (typeof a === 'string' && typeof b === 'string') return splitString(a, b);
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opDivLiteral(a, b);
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
 }
 
@@ -390,7 +400,28 @@ export function opMod(a: unknown, b: unknown): unknown {
     const r = Number(ai % (bi < 0n ? -bi : bi));
     return r === 0 ? 0 : r;
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opModLiteral(a, b);
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder)`);
+}
+
+// Arithmetic reads a kept literal's double (the result prints as a double). The
+// checks sit after the plain-number paths, so those pay nothing for them.
+function hasLiteral(a: unknown, b: unknown): boolean {
+  return a instanceof LiteralNumber || b instanceof LiteralNumber;
+}
+// a zero divisor's error message shows the operands as written
+function opDivLiteral(a: unknown, b: unknown): unknown {
+  const x = toDouble(a);
+  const y = toDouble(b);
+  if (y === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided because the divisor is zero`);
+  return opDiv(x, y);
+}
+function opModLiteral(a: unknown, b: unknown): unknown {
+  const x = toDouble(a);
+  const y = toDouble(b);
+  if (x === x && y === y && toIntmax(y as number) === 0n)
+    throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
+  return opMod(x, y);
 }
 
 export function binop(op: string): (a: unknown, b: unknown) => unknown {
@@ -431,6 +462,7 @@ export function lengthOf(v: unknown): unknown {
     case 'string':
       return strLength(v);
   }
+  if (v instanceof LiteralNumber) return Math.abs(v.value);
   if (Array.isArray(v)) return v.length;
   return Object.keys(v as Obj).length;
 }

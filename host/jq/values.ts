@@ -1,4 +1,5 @@
-// Value model helpers: jq values are plain JS JSON values.
+// Value model helpers: jq values are plain JS JSON values, and LiteralNumber (numbers.ts) for a
+// number literal kept as written.
 //
 // Objects are plain objects, but jq keeps every key in insertion order and JS
 // lists integer-like keys ("0", "42") first. So a key JS would reorder (a
@@ -13,6 +14,7 @@
 // itself starts with KEY_MARK reads as encoded: such objects must come from
 // parseJsonText.)
 import { charge, chargeSlots, chargeChars, chargeKeys, work, CHAR_BYTES, KEY_BYTES } from './budget.js';
+import { LiteralNumber, compareLiterals } from './numbers.js';
 
 export type Value = unknown;
 export type Obj = Record<string, unknown>;
@@ -44,13 +46,13 @@ export function typeOf(v: unknown): string {
     case 'string':
       return 'string';
     case 'object':
-      return Array.isArray(v) ? 'array' : 'object';
+      return Array.isArray(v) ? 'array' : v instanceof LiteralNumber ? 'number' : 'object';
   }
   return 'null';
 }
 
 export function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof LiteralNumber);
 }
 
 /** The character in front of an encoded key (U+0000: no other key starts with it unencoded). */
@@ -239,6 +241,7 @@ export function dump(v: unknown): string {
       chargeChars(v.length);
       return dumpString(v);
   }
+  if (v instanceof LiteralNumber) return v.literal;
   if (Array.isArray(v)) {
     chargeSlots(v.length);
     let s = '[';
@@ -292,7 +295,7 @@ function dumpHead(v: unknown, max: number): string {
       out += dumpString(x.slice(0, max + 2)).slice(0, -2);
       return true;
     }
-    if (x === null || typeof x !== 'object') {
+    if (x === null || typeof x !== 'object' || x instanceof LiteralNumber) {
       out += dump(x);
       return out.length >= max;
     }
@@ -321,7 +324,7 @@ function dumpHead(v: unknown, max: number): string {
 }
 
 export function dumpPretty(v: unknown, indent = 2, level = 0): string {
-  if (v === null || typeof v !== 'object') return dump(v);
+  if (v === null || typeof v !== 'object' || v instanceof LiteralNumber) return dump(v);
   const pad = ' '.repeat(indent * (level + 1));
   const padEnd = ' '.repeat(indent * level);
   if (Array.isArray(v)) {
@@ -362,7 +365,7 @@ function kindOrder(v: unknown): number {
     case 'string':
       return 4;
   }
-  return Array.isArray(v) ? 5 : 6;
+  return Array.isArray(v) ? 5 : v instanceof LiteralNumber ? 3 : 6;
 }
 
 function cmpStr(a: string, b: string): number {
@@ -389,12 +392,10 @@ export function compare(a: unknown, b: unknown): number {
   if (ka !== kb) return ka < kb ? -1 : 1;
   switch (ka) {
     case 3: {
-      const x = a as number;
-      const y = b as number;
-      // jq: nan < anything (nan sorts below all numbers)
-      if (x !== x) return y !== y ? -1 : -1;
-      if (y !== y) return 1;
-      return x < y ? -1 : x > y ? 1 : 0;
+      if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
+      // two kept literals compare as decimals (jq's jvp_number_cmp), anything else as doubles
+      if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b);
+      return compareNumbers(a instanceof LiteralNumber ? a.value : (a as number), b instanceof LiteralNumber ? b.value : (b as number));
     }
     case 4:
       return cmpStr(a as string, b as string);
@@ -427,15 +428,24 @@ export function compare(a: unknown, b: unknown): number {
   return 0;
 }
 
+function compareNumbers(x: number, y: number): number {
+  // jq: nan < anything (nan sorts below all numbers)
+  if (x !== x) return -1;
+  if (y !== y) return 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 export function sortKeys(keys: string[]): string[] {
   return keys.sort(cmpStr);
 }
 
 export function equals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== typeof b) return false;
-  if (typeof a === 'number') return false; // NaN != NaN
-  if (a === null || b === null || typeof a !== 'object') return false;
+  const ta = typeof a;
+  if (ta !== typeof b) return (ta === 'object' || ta === 'number') && equalNumbers(a, b);
+  if (ta === 'number') return false; // NaN != NaN
+  if (a === null || b === null || ta !== 'object') return false;
+  if (a instanceof LiteralNumber || b instanceof LiteralNumber) return equalNumbers(a, b);
   const aa = Array.isArray(a);
   if (aa !== Array.isArray(b)) return false;
   if (aa) {
@@ -460,6 +470,13 @@ export function equals(a: unknown, b: unknown): boolean {
     } else if (!hasOwn.call(y, name) || !equals(x[name], y[name])) return false;
   }
   return true;
+}
+
+/** `==` with a kept literal on one side: jq's jvp_number_equal (nan equals nothing). */
+function equalNumbers(a: unknown, b: unknown): boolean {
+  if (kindOrder(a) !== 3 || kindOrder(b) !== 3) return false;
+  if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b) === 0;
+  return (a instanceof LiteralNumber ? a.value : a) === (b instanceof LiteralNumber ? b.value : b);
 }
 
 export function truthy(v: unknown): boolean {

@@ -4,15 +4,22 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { compile, JqCompileError, JqRuntimeError } from '../../host/jq/index.js';
 import { parseJsonText } from '../../host/jq/json.js';
+import { equals, typeOf } from '../../host/jq/values.js';
+import { toDouble } from '../../host/jq/numbers.js';
 import { loadSuites, type SuiteCase } from './jq-suite.js';
 import { EXCLUDED } from './jq-exclusions.js';
 
 
 type Outcome = { pass: boolean; detail: string };
 
+// numbers compare as jq's test runner compares them (jv_equal: two kept literals as decimals, else doubles)
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return (a !== a && b !== b) || a === b;
+  if (typeOf(a) === 'number' && typeOf(b) === 'number') {
+    const x = toDouble(a);
+    const y = toDouble(b);
+    return (x !== x && y !== y) || equals(a, b);
+  }
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);

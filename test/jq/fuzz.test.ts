@@ -10,7 +10,6 @@ import type { DisagreementKind, OursOutcome } from './fuzz/compare.js';
 import { toJson, type JValue } from './fuzz/inputs.js';
 import type { Outcome } from './fuzz/outcome.js';
 import { ReferenceJq } from './fuzz/reference.js';
-import { respellFilter, respellInput } from './fuzz/respell.js';
 import { caseSeed, evaluate, generateCase } from './fuzz/runner.js';
 import { shrink } from './fuzz/shrink.js';
 
@@ -44,33 +43,7 @@ const sameApartFromNumbers = (d: Disagreement) =>
   d.ours.outputs.length === d.ref.outputs.length &&
   d.ours.outputs.every((o, i) => maskNumbers(o) === maskNumbers(d.ref.outputs[i])) &&
   maskNumbers(message(d.ours)) === maskNumbers(message(d.ref));
-/** a number jq 1.7.1 prints as written: exponent, trailing fraction zeros, more digits than a double keeps */
-const hasLiteralNumber = (d: Disagreement) => /\d[eE]|\.\d*0\b|\d{16,}/.test(d.input + d.filter);
-
-/**
- * The disagreement is only about the two spellings below: the numbers' text (jq keeps a literal's), or the
- * order of integer-like keys; checked by comparing with numbers masked, and by running the case again with
- * such keys renamed and numbers written as doubles.
- */
-async function onlySpelling(d: Disagreement): Promise<boolean> {
-  if (hasLiteralNumber(d) && sameApartFromNumbers(d)) return true;
-  const filter = respellFilter(d.filter);
-  const input = respellInput(d.input);
-  if (filter === d.filter && input === d.input) return false;
-  const e = await evaluate(ref, filter, input);
-  if (e.skipped) return false;
-  if (e.kind === null || e.accepted) return true;
-  const again = { filter, input, kind: e.kind, ours: e.ours, ref: e.ref };
-  return e.kind === d.kind && hasLiteralNumber(again) && sameApartFromNumbers(again);
-}
-
 const KNOWN_OPEN: KnownOpen[] = [
-  {
-    id: 'number-literals',
-    reason: 'jq 1.7.1 prints a number as written (1.0, 1E+2, 5E-324, 9223372036854775807, 1E+1000) until arithmetic changes it; we print the double',
-    repro: { filter: '.', input: '[1.0,100000000000000000000]', kind: 'outputs' },
-    covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
-  },
   {
     id: 'unused-definitions',
     reason: 'jq 1.7.1 drops definitions nothing calls before binding names, so an undefined name inside one is no error; we report it',
