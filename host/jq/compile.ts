@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
-  invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
@@ -207,8 +207,9 @@ export class Compiler {
         const to = n.to ? this.single(n.to, scope) : () => null;
         if (!t || !f || !to) return null;
         return (v, env) => {
-          const b = to(v, env);
+          // jq's order: the start bound, the end bound, then the target
           const a = f(v, env);
+          const b = to(v, env);
           return sliceValue(t(v, env), a, b);
         };
       }
@@ -1453,7 +1454,7 @@ export class RecursionError {
 
 function objIndex(val: unknown, key: string): unknown {
   if (val === null) return null;
-  if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${dump(key) ? `string ${dump(key)}` : ''}`);
+  if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${keyDesc(key)}`);
   return Object.prototype.hasOwnProperty.call(val, key) ? val[key] : null;
 }
 

@@ -73,9 +73,9 @@ export function checkPath(p: unknown[]): unknown[] {
 }
 
 // ---------- indexing ----------
-function keyDesc(k: unknown): string {
-  // jq formats the key with C's %s: raw, up to a NUL
-  if (typeof k === 'string') return `string "${k.split('\0')[0]}"`;
+export function keyDesc(k: unknown): string {
+  // jq formats the key with C's %s: raw, up to a NUL; only a key under 30 bytes is shown (jv_aux.c jv_get)
+  if (typeof k === 'string') return Buffer.byteLength(k) < 30 ? `string "${k.split('\0')[0]}"` : 'string';
   return typeOf(k);
 }
 
