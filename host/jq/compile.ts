@@ -12,6 +12,7 @@ import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, charge
 import { applyFormat } from './formats.js';
 import { delPathsAll } from './builtins.js';
 import { JqSyntaxError } from './parser.js';
+import { usedDefs } from './unused-defs.js';
 
 export interface FuncInfo {
   name: string;
@@ -693,7 +694,8 @@ export class Compiler {
       }
       case 'defs': {
         let s = scope;
-        for (const def of n.defs) s = this.compileDef(def, s);
+        // as jq, a def nothing calls is dropped unchecked
+        for (const def of usedDefs(n)) s = this.compileDef(def, s);
         this.defScopes.set(n, s);
         return this.compile(n.body, s);
       }

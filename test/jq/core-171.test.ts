@@ -370,3 +370,26 @@ describe('programs with nothing to run', () => {
     expect(() => run('.["a\\u0000b"]', 1)).toThrow('Cannot index number with string "a"');
   });
 });
+
+describe('definitions nothing calls', () => {
+  it('are dropped before names are resolved, as jq binds each def to what follows it', () => {
+    expect(run('def f: nosuch; .', 1)).toEqual([1]);
+    expect(run('def f(p): b; .', 1)).toEqual([1]);
+    expect(run('def f: $nosuch; 2')).toEqual([2]);
+    // a call from a def that is itself unused does not count
+    expect(run('def g: nosuch; def f: g; .', 1)).toEqual([1]);
+    // a later def of the same name and arity takes every call after it; a recursive call is not a use
+    expect(run('def f: nosuch; def f: 1; f')).toEqual([1]);
+    expect(run('def f: nosuch | f; 3')).toEqual([3]);
+    // a parameter of the same name takes the calls in its def
+    expect(run('def f: nosuch; def g(f): f; g(1)')).toEqual([1]);
+    expect(run('def f: nosuch; def g($f): f; g(4)')).toEqual([4]);
+    expect(run('[.[] | (def f: nosuch; .)]', [5])).toEqual([[5]]);
+  });
+  it('a def that is called is still checked', () => {
+    expect(compileError('def f: nosuch; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: nosuch; def f(a): 1; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: g; def g: 1; f')).toBe('g/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: 1; f(2)')).toBe('f/1 is not defined at <top-level>, line 1:');
+  });
+});

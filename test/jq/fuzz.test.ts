@@ -80,12 +80,6 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
   },
   {
-    id: 'unused-definitions',
-    reason: 'jq 1.7.1 drops definitions nothing calls before binding names, so an undefined name inside one is no error; we report it',
-    repro: { filter: 'def f: nosuch; .', input: '1', kind: 'compile-only-ours' },
-    covers: (d) => d.kind === 'compile-only-ours' && /is not defined/.test(message(d.ours)) && /\bdef\b/.test(d.filter),
-  },
-  {
     id: 'bessel-accuracy',
     reason: 'y0/y1/j0/j1/jn/yn differ from libm by more than a few units in the last place (y0(10): 0.05567116728359948 vs 0.055671167283599395)',
     repro: { filter: 'y0', input: '10', kind: 'outputs' },
