@@ -457,18 +457,21 @@ fn('last/1', ([f]) => (v, p, env, k) => {
   if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);
   else emitValue(k, p, last);
 });
+// jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
+// error after it (the break too) reaches g, and a `?//` in g runs its next alternative
 fn('isempty/1', ([f]) => (v, p, env, k) => {
   const token = {};
   let empty = true;
   try {
     f(v, null, env, () => {
       empty = false;
+      emitValue(k, p, false);
       throw new BreakSignal(token);
     });
   } catch (e) {
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
   }
-  emitValue(k, p, empty);
+  if (empty) emitValue(k, p, true);
 });
 // until / while / repeat: loop iteratively when the update yields exactly one value
 fn('until/2', ([cond, upd]) => (v, p, env, k) => {

@@ -1166,7 +1166,9 @@ export class Compiler {
             bindOne(i, val, input, env, cb);
             return;
           } catch (e) {
-            if (!(e instanceof JqError) || i === binders.length - 1) throw e;
+            // jq backtracks into the next alternative on any error raised after this point that no
+            // closer try catches: also one passing a try's end, and the break of limit/first/isempty
+            if (!(e instanceof JqError || e instanceof Passthrough || e instanceof BreakSignal) || i === binders.length - 1) throw e;
           }
         }
       },
@@ -1202,7 +1204,11 @@ export class Compiler {
           bind(x, v, env, (env2) => {
             let last: unknown = null;
             let got = false;
-            upd(acc, p === null ? null : statePath(acc, acc0, accp0), env2, (u) => {
+            // jq 1.7.1 moves the state out (LOADVN): after an update that fails, a `?//` in the
+            // source retrying sees null
+            const cur = acc;
+            acc = null;
+            upd(cur, p === null ? null : statePath(cur, acc0, accp0), env2, (u) => {
               last = u;
               got = true;
             });

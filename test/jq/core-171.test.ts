@@ -393,3 +393,17 @@ describe('definitions nothing calls', () => {
     expect(compileError('def f: 1; f(2)')).toBe('f/1 is not defined at <top-level>, line 1:');
   });
 });
+
+describe('?// alternatives', () => {
+  it('an error raised later, outside any closer try, runs the next alternative (jq backtracks into it)', () => {
+    expect(run('[nth(2; repeat(. as [$x] ?// $v | .))]')).toEqual([[null, null]]);
+    // isempty is first((g|false), true): false goes out before the break
+    expect(run('[isempty(. as $k ?// {c: $z} | .)]')).toEqual([[false, false]]);
+    expect(run('[limit(1; . as [$a] ?// $a | $a)]', [5])).toEqual([[5, [5]]]);
+    expect(run('[first(. as [$a] ?// $a | $a)]', [5])).toEqual([[5, [5]]]);
+    // past the end of a try: the try lets it pass, the alternative inside it still sees it
+    expect(() => run('if try (. as $z ?// $x | $x) then [.] end | cosh', {})).toThrow('array ([{}]) number required');
+    // reduce moved its state out before the failed update: the retry starts from null
+    expect(() => run('reduce (. as $y ?// $v | .) as $x (4; ."é" / "\\"")', 1)).toThrow('null (null) and string ("\\"") cannot be divided');
+  });
+});
