@@ -80,12 +80,6 @@ const KNOWN_OPEN: KnownOpen[] = [
     covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
   },
   {
-    id: 'bessel-accuracy',
-    reason: 'y0/y1/j0/j1/jn/yn differ from libm by more than a few units in the last place (y0(10): 0.05567116728359948 vs 0.055671167283599395)',
-    repro: { filter: 'y0', input: '10', kind: 'outputs' },
-    covers: (d) => /\b(j0|j1|y0|y1|jn|yn)\b/.test(d.filter) && sameApartFromNumbers(d),
-  },
-  {
     id: 'fromjson-error-text',
     reason: "fromjson on invalid JSON: jq's parser message ('Expected value before ',' at line 1, column 1 (while parsing ...)')",
     repro: { filter: 'fromjson', input: '","', kind: 'error-text' },

@@ -21,6 +21,18 @@ const cases: Array<[string, unknown, unknown[]]> = [
   // paths(f) is path(recurse | select(f)) | select(length > 0): f also sees the input itself
   ['[paths(type == "number")]', { a: 1, b: [2] }, [[['a'], ['b', 0]]]],
   ['[paths(..)]', [[1]], [[[0], [0], [0, 0]]]],
+  // Bessel functions as musl's fdlibm code computes them, to the last digit
+  [
+    '[(10|y0), yn(0; 4), (1.5|j1), (0.5|y1), jn(5; 0.01), jn(300; 60), jn(-3; -4), yn(-3; 4), (1e-300|j1), (-1|j1), jn(2; 1e305), yn(3; 1e305), (0|j0)] | map(tojson)',
+    null,
+    [
+      [
+        '0.055671167283599395', '-0.016940739325064996', '0.5579365079100997', '-1.4714723926702433', '2.6041558159915982e-14',
+        '2.2156640835390777e-173', '0.43017147387562193', '0.18202211595348503', '5e-301', '-0.4400505857449335',
+        '2.519768205251382e-153', '-2.519768205251382e-153', '1',
+      ],
+    ],
+  ],
 ];
 
 const errors: Array<[string, unknown, string]> = [
