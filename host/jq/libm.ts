@@ -4,7 +4,6 @@
 
 const EULER = 0.5772156649015329;
 const LN_SQRT_2PI = 0.9189385332046728;
-const TWO_OVER_PI = 0.6366197723675814;
 const INV_SQRT_PI = 0.5641895835477563;
 
 // ---------- erf, erfc ----------
