@@ -59,6 +59,11 @@ const KEYWORDS = new Set([
 const OPS3 = ['?//', '//='];
 const OPS2 = ['!=', '==', '//', '|=', '+=', '-=', '*=', '/=', '%=', '<=', '>=', '..', '?/'];
 const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
+// tokens that may follow a Term somewhere in jq's grammar: after a bare `.` bison reduces it to a
+// Term on these and reports the error later (with that state's list); any other token is an
+// error in the state right after `.`, which has too many choices for a list
+const FOLLOW_TERM_OPS = new Set(['|', ',', ')', ']', '}', ';', ':', '?', '[', '.', '+', '-', '*', '/', '%', '=', '==', '!=', '<', '<=', '>', '>=', '//', '|=', '+=', '-=', '*=', '/=', '%=', '//=', '?//']);
+const FOLLOW_TERM_KEYWORDS = new Set(['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or']);
 const OPENER: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const NO_PROGRAM = 'Top-level program not given (try ".")';
 
@@ -117,6 +122,8 @@ export class Parser {
   private keywordNesting = 0;
   // [open brackets, keyword nesting] inside each call's argument list being read
   private callParens: [number, number][] = [];
+  // the last `.` read as a whole Term (identity)
+  private bareDot: Token | null = null;
 
   constructor(src: string) {
     this.src = src;
@@ -134,11 +141,7 @@ export class Parser {
     if (!p.canStartExp()) p.unexpected('end of file');
     p.programStart = true;
     const node = p.parsePipe();
-    if ((p.tok as Token).kind !== 'eof') {
-      // after a bare `.` bison is still in a state with many choices (FIELD, string, '['): no list
-      const prev = p.prevTok;
-      p.unexpected(prev !== null && prev.kind === 'op' && prev.value === '.' ? undefined : 'end of file');
-    }
+    if ((p.tok as Token).kind !== 'eof') p.unexpected('end of file');
     return node;
   }
 
@@ -289,10 +292,17 @@ export class Parser {
 
   private unexpected(expecting?: string): never {
     const t = this.tok;
+    if (this.prevTok !== null && this.prevTok === this.bareDot && !this.followsTerm(t)) expecting = undefined;
     this.fail(
       `syntax error, unexpected ${this.tokName(t)}${expecting ? `, expecting ${expecting}` : ''} (Unix shell quoting issues?)`,
       t.start,
     );
+  }
+
+  private followsTerm(t: Token): boolean {
+    if (t.kind === 'op') return FOLLOW_TERM_OPS.has(t.value);
+    if (t.kind === 'ident') return FOLLOW_TERM_KEYWORDS.has(t.value);
+    return t.kind === 'field' || t.kind === 'eof';
   }
 
   /** bison's list after a complete expression at the top (no bracket open): the end only */
@@ -374,6 +384,9 @@ export class Parser {
       while (this.isKw('def')) defs.push(this.parseFuncDef());
       // only definitions: jq has no program to run
       if (programStart && this.tok.kind === 'eof') throw new JqSyntaxError(NO_PROGRAM, this.tok.start);
+      // at the top, definitions alone are a program (bison reduces them by default): what
+      // cannot start the expression after them is expected to be the end
+      if (programStart && !this.canStartExp()) this.unexpected('end of file');
       const body = this.parsePipe();
       return { kind: 'defs', defs, body };
     }
@@ -391,7 +404,7 @@ export class Parser {
       for (;;) {
         if ((this.tok as Token).kind === 'var') params.push({ name: this.tok.value, isVar: true });
         else if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) params.push({ name: this.tok.value, isVar: false });
-        else this.unexpected();
+        else this.unexpected('IDENT or BINDING');
         this.advance();
         if (this.isOp(';')) {
           this.advance();
@@ -551,7 +564,7 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp(']');
+        this.expectOp(']', "',' or ']'");
         break;
       }
       return { kind: 'parray', elems };
@@ -566,7 +579,7 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp('}');
+        this.expectOp('}', "',' or '}'");
         break;
       }
       return { kind: 'pobject', entries };
@@ -643,8 +656,13 @@ export class Parser {
         if (this.tok.kind === 'str') {
           const key = this.parseString(null);
           term = { kind: 'index', target: term, key };
+        } else if (this.tok.kind === 'format') {
+          const format = this.tok.value;
+          this.advance();
+          if ((this.tok as Token).kind !== 'str') this.unexpected('QQSTRING_START');
+          term = { kind: 'index', target: term, key: this.parseString(format) };
         } else if (this.isOp('[')) {
-          term = this.parseBracketSuffix(term);
+          term = this.parseBracketSuffix(term, false);
         } else this.unexpected("FORMAT or QQSTRING_START or '['");
       } else if (t.kind === 'op' && t.value === '[') {
         term = this.parseBracketSuffix(term);
@@ -653,11 +671,19 @@ export class Parser {
     return term;
   }
 
-  private parseBracketSuffix(target: Node): Node {
+  /** slices: false after `Term .` (jq 1.7.1 has `Term '.' '[' Exp ']'` and `Term '.' '[' ']'` only) */
+  private parseBracketSuffix(target: Node, slices = true): Node {
     this.expectOp('[');
     if (this.isOp(']')) {
       this.advance();
       return { kind: 'iterate', target };
+    }
+    if (!slices) {
+      if (this.isOp(':')) this.unexpected();
+      const key = this.parsePipe();
+      if (this.isOp(':')) this.unexpected();
+      this.expectOp(']');
+      return { kind: 'index', target, key };
     }
     if (this.isOp(':')) {
       this.advance();
@@ -720,12 +746,20 @@ export class Parser {
           return { kind: 'index', target: { kind: 'identity' }, key };
         }
         if (this.isOp('[') ) return this.parseBracketSuffix({ kind: 'identity' });
+        if (this.tok.kind === 'format') {
+          // '.' String, the String being FORMAT QQSTRING_START
+          const format = this.tok.value;
+          this.advance();
+          if ((this.tok as Token).kind !== 'str') this.unexpected('QQSTRING_START');
+          return { kind: 'index', target: { kind: 'identity' }, key: this.parseString(format) };
+        }
         if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) {
           // `. name`: jq's grammar recovers (`try .["field"] instead of .field`) and reports
           // the token after the name first
           this.advance();
           this.unexpected();
         }
+        this.bareDot = t;
         return { kind: 'identity' };
       }
       case '..':

@@ -407,3 +407,32 @@ describe('?// alternatives', () => {
     expect(() => run('reduce (. as $y ?// $v | .) as $x (4; ."é" / "\\"")', 1)).toThrow('null (null) and string ("\\"") cannot be divided');
   });
 });
+
+describe('syntax error texts (bison lists the expected tokens only when there are at most four)', () => {
+  it.each([
+    // after a bare `.`: a token that may follow a Term is reported in a later state, others at once
+    ['.;', "syntax error, unexpected ';', expecting end of file"],
+    ['. then', 'syntax error, unexpected then, expecting end of file'],
+    ['f(. ]', 'syntax error, unexpected INVALID_CHARACTER'],
+    ['foreach.)', 'syntax error, unexpected INVALID_CHARACTER'],
+    ['. @base64 1', 'syntax error, unexpected LITERAL, expecting QQSTRING_START'],
+    // definitions alone are a whole program
+    ['def f: .; ;', "syntax error, unexpected ';', expecting end of file"],
+    ['def f:[];%', "syntax error, unexpected '%', expecting end of file"],
+    ['def f: .; def g: .; )', 'syntax error, unexpected INVALID_CHARACTER, expecting end of file'],
+    ['(def f: .; ;', "syntax error, unexpected ';'"],
+    // destructuring patterns and parameters
+    ['. as [$v, $w |', "syntax error, unexpected '|', expecting ',' or ']'"],
+    ['. as {$x(', "syntax error, unexpected '(', expecting ',' or '}'"],
+    ['. as [$v] ?// [$w |', "syntax error, unexpected '|', expecting ',' or ']'"],
+    ['def f(a; )', "syntax error, unexpected ')', expecting IDENT or BINDING"],
+    ['def f(', 'syntax error, unexpected end of file, expecting IDENT or BINDING'],
+    // `Term . [` takes an index or nothing, no slice
+    ['.a.[1:2]', "syntax error, unexpected ':'"],
+  ])('%s', (filter, message) => {
+    expect(compileError(filter)).toBe(`${message} (Unix shell quoting issues?) at <top-level>, line 1:`);
+  });
+  it('`. String` takes a format string too', () => {
+    expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
+  });
+});
