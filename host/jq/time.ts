@@ -155,9 +155,12 @@ function localTzName(): string {
   }
 }
 
-function strptime(v: unknown, fmt: unknown): unknown[] {
-  if (typeof v !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
-  if (typeof fmt !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+function strptime(input: unknown, format: unknown): unknown[] {
+  if (typeof input !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  if (typeof format !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  // jq passes both as C strings: they end at a NUL
+  const v = input.split('\0')[0];
+  const fmt = format.split('\0')[0];
   let Y = 1900, M = 0, D = 1, h = 0, m = 0, s = 0;
   let pos = 0;
   let epoch: number | null = null;

@@ -83,6 +83,21 @@ export const DIVERGENCES: Divergence[] = [
       ours.outputs.length === ref.outputs.length &&
       ours.outputs.every((o, i) => numbersOnlyDiffer(o, ref.outputs[i], closeUlps)),
   },
+  {
+    id: 'strptime-unparsed-fields',
+    why:
+      'strptime with a format that leaves the year or the day of the month unparsed: jq 1.7.1 hands a zeroed struct tm ' +
+      "to the C library's strptime; jq-wasm's is Emscripten's JavaScript one, which starts from 1970-01-01 (so \"\" | " +
+      'strptime("") is [1970,0,1,0,0,0,4,0]); glibc leaves the year at 1900, and we start from 1900-01-01',
+    evidence:
+      'jq 1.7.1 src/builtin.c f_strptime: memset(&tm, 0, ...); strptime(input, fmt, &tm); POSIX strptime leaves fields the ' +
+      'format does not name unspecified; jq-wasm dist/build/jq.js _strptime: fixup(tm_year + 1900, 1970, 9999)',
+    matches: ({ filter, ours, ref }) => {
+      if (!/\bstrptime\b/.test(filter)) return false;
+      const text = (o: OursOutcome | Outcome) => o.outputs.join(' ') + ('message' in o ? ` ${o.message}` : '');
+      return /\[19(69|70),/.test(text(ref)) && /\[1900,/.test(text(ours));
+    },
+  },
 ];
 
 export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {
