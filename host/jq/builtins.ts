@@ -4,7 +4,7 @@ import {
   codepoints, copyObj, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
 } from './runtime.js';
 export { DepthError };
@@ -474,76 +474,83 @@ fn('isempty/1', ([f]) => (v, p, env, k) => {
   if (empty) emitValue(k, p, true);
 });
 // until / while / repeat: loop iteratively when the update yields exactly one value
-fn('until/2', ([cond, upd]) => (v, p, env, k) => {
-  let x = v;
-  for (;;) {
-    if (++state.steps > state.stepsAt) stepCheck();
-    const cs: unknown[] = [];
-    cond(x, null, env, (c) => cs.push(c));
-    if (cs.length !== 1) {
-      // generic (rare) semantics: recurse per output
-      for (const c of cs) {
-        if (truthy(c)) emitValue(k, p, x);
-        else {
-          const outs: unknown[] = [];
-          upd(x, null, env, (u) => outs.push(u));
-          for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-        }
-      }
-      return;
-    }
-    if (truthy(cs[0])) {
-      emitValue(k, p, x);
-      return;
-    }
-    const outs: unknown[] = [];
-    upd(x, null, env, (u) => outs.push(u));
-    if (outs.length === 1) {
-      x = outs[0];
-      continue;
-    }
-    for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-    return;
-  }
-});
-fn('while/2', ([cond, upd]) => {
-  const self: Fn = (v, p, env, k) => {
+const NO_OUTPUT = Symbol('no output');
+/** an error after which jq would still have run the outputs before it (budget errors end everything at once) */
+const isJqFailure = (e: unknown) => e instanceof JqError || e instanceof BreakSignal || e instanceof Passthrough;
+/**
+ * jq 1.7.1's `def while(cond; update): def _while: if cond then ., (update | _while) else empty end; _while;`
+ * and `def until(cond; next): def _until: if cond then . else (next | _until) end; _until;`: each
+ * output of cond in turn, each output of update in turn, lazily (an output is run on before the
+ * next is made). The last output of cond, and the last of update after it, are run on by the
+ * loop instead of a nested call, so a long loop takes no stack; when cond or update fails after
+ * an output, that output is run on first, as jq would have before going back into it.
+ */
+function conditionLoop(cond: Fn, upd: Fn, isWhile: boolean): Fn {
+  // in a path expression each value goes with its path (the update is a path expression too)
+  const self = (v: unknown, vp: Path, env: Env | null, k: Emit): void => {
     let x = v;
+    let xp = vp;
+    let lastCond: unknown = NO_OUTPUT;
+    let lastUpd: unknown = NO_OUTPUT;
+    let lastUpdPath: Path = null;
+    const onward = (u: unknown, up: Path) => self(u, up, env, k);
+    // an output of cond that is not the last: emit x, or run on every output of update
+    const condFully = (c: unknown) => {
+      if (truthy(c) !== isWhile) {
+        if (!isWhile) k(x, xp);
+      } else {
+        if (isWhile) k(x, xp);
+        upd(x, xp, env, onward);
+      }
+    };
+    const onCond = (c: unknown) => {
+      if (lastCond !== NO_OUTPUT) {
+        const prev = lastCond;
+        lastCond = NO_OUTPUT;
+        condFully(prev);
+      }
+      lastCond = c;
+    };
+    const onUpd = (u: unknown, up: Path) => {
+      if (lastUpd !== NO_OUTPUT) {
+        const prev = lastUpd;
+        lastUpd = NO_OUTPUT;
+        self(prev, lastUpdPath, env, k);
+      }
+      lastUpd = u;
+      lastUpdPath = up;
+    };
     for (;;) {
       if (++state.steps > state.stepsAt) stepCheck();
-      const cs: unknown[] = [];
-      cond(x, null, env, (c) => cs.push(c));
-      let cont: unknown = undefined;
-      let contCount = 0;
-      for (const c of cs) {
-        if (!truthy(c)) continue;
-        emitValue(k, p, x);
-        const outs: unknown[] = [];
-        let error: unknown = null;
-        try {
-          upd(x, null, env, (u) => outs.push(u));
-        } catch (e) {
-          // budget errors end the evaluation at once
-          if (!(e instanceof JqError)) throw e;
-          error = e;
-        }
-        if (cs.length === 1 && outs.length === 1 && error === null) {
-          cont = outs[0];
-          contCount = 1;
-        } else {
-          for (const u of outs) self(u, p, env, k);
-          if (error !== null) throw error;
-        }
+      lastCond = NO_OUTPUT;
+      try {
+        cond(x, null, env, onCond);
+      } catch (e) {
+        if (lastCond !== NO_OUTPUT && isJqFailure(e)) condFully(lastCond);
+        throw e;
       }
-      if (contCount === 1) {
-        x = cont;
-        continue;
+      if (lastCond === NO_OUTPUT) return;
+      if (truthy(lastCond) !== isWhile) {
+        if (!isWhile) k(x, xp);
+        return;
       }
-      return;
+      if (isWhile) k(x, xp);
+      lastUpd = NO_OUTPUT;
+      try {
+        upd(x, xp, env, onUpd);
+      } catch (e) {
+        if (lastUpd !== NO_OUTPUT && isJqFailure(e)) self(lastUpd, lastUpdPath, env, k);
+        throw e;
+      }
+      if (lastUpd === NO_OUTPUT) return;
+      x = lastUpd;
+      xp = lastUpdPath;
     }
   };
   return self;
-});
+}
+fn('until/2', ([cond, upd]) => conditionLoop(cond, upd, false));
+fn('while/2', ([cond, upd]) => conditionLoop(cond, upd, true));
 // jq 1.7.1 (as built in the reference): repeat(f) emits f's outputs on the same input, forever
 fn('repeat/1', ([f]) => (v, p, env, k) => {
   for (;;) {

@@ -436,3 +436,19 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
   });
 });
+
+describe('while / until', () => {
+  it('run each output of the condition and of the update in turn, lazily', () => {
+    expect(run('first(while(., .x; .))', [])).toEqual([[]]);
+    expect(run('[while(. < 3; . + 1, . + 2)]', 0)).toEqual([[0, 1, 2, 2]]);
+    expect(run('[until(. > 2, . > 1; . + 1)]', 0)).toEqual([[3, 3, 2, 3, 3, 2, 3, 3, 2, 3, 3, 2]]);
+    expect(run('[.[] | try until(. > 3; . + 1, error("y")) catch .]', [0])).toEqual([[4, 'y']]);
+  });
+  it('track paths as the jq definitions do', () => {
+    expect(run('[path(while(type == "array"; .[]))]', [[1], [2, [3]]])).toEqual([[[], [0], [1], [1, 1]]]);
+    expect(() => run('path(while(. != null; .a))', { a: { a: 1 } })).toThrow('Cannot index number with string "a"');
+  });
+  it('a long loop takes no stack', () => {
+    expect(run('[while(. < 100000; . + 1)] | length', 0)).toEqual([100000]);
+  });
+});
