@@ -651,11 +651,16 @@ function emitV(k: Emit, p: Path, x: unknown): void {
   k(x, p === null ? null : badPath(x));
 }
 
-function splitRe(input: unknown, re: unknown, flags: unknown): string[] {
-  const ms = matchAll(input, re, flags, true);
-  const s = input as string;
+/**
+ * jq 1.7.1's `def splits($re; flags): . as $s | [match($re; "g" + flags) | (.offset, .offset + .length)]
+ * | [0] + . + [$s|length] | _nwise(2) | $s[.[0]:.[1]]`: the matches of every flags output in one list
+ */
+function splitRe(input: unknown, re: unknown, eachFlags: (k: (flags: unknown) => void) => void): string[] {
   const pts: number[] = [0];
-  for (const m of ms) pts.push(m.offset as number, (m.offset as number) + (m.length as number));
+  eachFlags((flags) => {
+    for (const m of matchAll(input, re, opAdd('g', flags), true)) pts.push(m.offset as number, (m.offset as number) + (m.length as number));
+  });
+  const s = input as string;
   pts.push(strLength(s));
   const out: string[] = [];
   for (let i = 0; i + 1 < pts.length; i += 2) out.push(sliceValue(s, pts[i], pts[i + 1]) as string);
@@ -702,8 +707,9 @@ export function regexNatives(): [string, NativeDef][] {
     }
   };
   fn('scan/1', ([r]) => (v, p, env, k) => r(v, null, env, (re) => scan(v, re, null, k, p)));
-  fn('scan/2', ([r, f]) => (v, p, env, k) => f(v, null, env, (fl) => r(v, null, env, (re) => scan(v, re, fl, k, p))));
-  vf('split/2', (v, re, fl) => splitRe(v, re, opAdd('g', fl)));
+  // def scan($re; $flags): $re is bound first, so each regex takes every flags output in turn
+  fn('scan/2', ([r, f]) => (v, p, env, k) => r(v, null, env, (re) => f(v, null, env, (fl) => scan(v, re, fl, k, p))));
+  fn('split/2', ([r, f]) => (v, p, env, k) => r(v, null, env, (re) => emitV(k, p, splitRe(v, re, (each) => f(v, null, env, each)))));
   const sub = (global: boolean, withFlags: boolean): ((args: Fn[]) => Fn) => (args) => (v, p, env, k) => {
     const [r, s, f] = args;
     const run = (re: unknown, fl: unknown) => {
@@ -733,7 +739,8 @@ export function regexNatives(): [string, NativeDef][] {
       const tail = sliceValue(v, prev, null);
       for (let i = 0; i < results.length; i++) emitV(k, p, opAdd(results[i].join(''), tail));
     };
-    if (withFlags) f(v, null, env, (fl) => r(v, null, env, (re) => run(re, fl)));
+    // def sub($re; s; $flags): $re is bound before $flags
+    if (withFlags) r(v, null, env, (re) => f(v, null, env, (fl) => run(re, fl)));
     else r(v, null, env, (re) => run(re, null));
   };
   fn('sub/2', sub(false, false));

@@ -22,6 +22,11 @@ const cases: Array<[string, unknown, unknown[]]> = [
   ['[paths(type == "number")]', { a: 1, b: [2] }, [[['a'], ['b', 0]]]],
   ['[paths(..)]', [[1]], [[[0], [0], [0, 0]]]],
   ['strptime("%Y")', '2020\u0000x', [[2020, 0, 1, 0, 0, 0, 3, 0]]],
+  // $re is bound before $flags (scan, sub, gsub); splits collects the matches of every flags output
+  ['[scan("a", "b"; "", "g")]', 'ab', [['a', 'a', 'b', 'b']]],
+  ['[sub("a","b"; "x"; "g", "")]', 'ab', [['xb', 'xb', 'ax', 'ax']]],
+  ['[splits("a", "b"; null, "g")]', 'ab', [['', '', 'b', 'a', '', '']]],
+  ['[split("a", "b"; null, "g")]', 'ab', [[['', '', 'b'], ['a', '', '']]]],
   // Bessel functions as musl's fdlibm code computes them, to the last digit
   [
     '[(10|y0), yn(0; 4), (1.5|j1), (0.5|y1), jn(5; 0.01), jn(300; 60), jn(-3; -4), yn(-3; 4), (1e-300|j1), (-1|j1), jn(2; 1e305), yn(3; 1e305), (0|j0)] | map(tojson)',
@@ -54,6 +59,7 @@ const errors: Array<[string, unknown, string]> = [
   ['. as {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": $x} | $x', 1, 'Cannot index number with string'],
   // strptime reads its input and format as C strings, up to a NUL
   ['strptime("\u0000")', '[1]', 'date "[1]" does not match format ""'],
+  ['scan(add; ."")', '', 'Cannot iterate over string ("")'],
 ];
 
 describe('jq 1.7.1 answers', () => {
