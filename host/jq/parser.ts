@@ -667,6 +667,8 @@ export class Parser {
       } else if (t.kind === 'op' && t.value === '[') {
         term = this.parseBracketSuffix(term);
       } else break;
+      // an `Exp '?'` inside the brackets or the string does not make this Term one
+      this.expOptional = false;
     }
     return term;
   }

@@ -410,6 +410,16 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   }
   let { pattern, names } = translated;
   if (noEmpty && !/\\[1-9]/.test(re)) {
+    // a pattern RegExp rejects reports its own error, not one of the wrapper below
+    try {
+      new RegExp(pattern, jsFlags + 'u');
+    } catch (e) {
+      try {
+        new RegExp(pattern, jsFlags);
+      } catch {
+        throw regexFailure(re, (e as Error).message);
+      }
+    }
     // flag n (ONIG_OPTION_FIND_NOT_EMPTY): an empty match is refused during matching, so the
     // engine looks on for a non-empty one. The rest of the input is captured at the start and
     // must not be all that is left at the end. (Numbered backreferences would count the added

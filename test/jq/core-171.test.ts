@@ -432,6 +432,9 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
   ])('%s', (filter, message) => {
     expect(compileError(filter)).toBe(`${message} (Unix shell quoting issues?) at <top-level>, line 1:`);
   });
+  it("an `Exp '?'` inside a suffix's brackets leaves the term a Term", () => {
+    expect(run('null["a"?] as $x | 1, (null[1?] as $y | 2)')).toEqual([1, 2]);
+  });
   it('`. String` takes a format string too', () => {
     expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
   });
