@@ -84,6 +84,17 @@ export const DIVERGENCES: Divergence[] = [
       ours.outputs.every((o, i) => numbersOnlyDiffer(o, ref.outputs[i], closeUlps)),
   },
   {
+    id: 'lone-surrogate-in-program',
+    why:
+      'a program whose text holds a lone UTF-16 surrogate (the generator can make one; a program read as UTF-8 bytes ' +
+      "cannot): jq-wasm's Emscripten stringToUTF8 takes the next code unit as its low half, so the character after it " +
+      '(often the closing quote) disappears before jq sees the program',
+    evidence:
+      'jq 1.7.1 reads its program as bytes (src/main.c); jq-wasm dist/build/jq.js stringToUTF8Array: a unit in ' +
+      '0xD800..0xDFFF is combined with the following one, ((u & 1023) << 10) | (next & 1023), without checking it',
+    matches: ({ filter }) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(filter),
+  },
+  {
     id: 'strptime-unparsed-fields',
     why:
       'strptime with a format that leaves the year or the day of the month unparsed: jq 1.7.1 hands a zeroed struct tm ' +
