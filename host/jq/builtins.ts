@@ -1255,6 +1255,17 @@ def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
 def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
 `;
 
+// where jq's C functions return their input itself (NativeDef.keepsInput): f_tostring, f_tonumber,
+// f_ltrimstr / f_rtrimstr (no such prefix or suffix, or arguments that are not strings), f_format "text"
+const keepsInput: [string, (input: unknown, ...args: unknown[]) => boolean][] = [
+  ['tostring/0', (v) => typeof v === 'string'],
+  ['tonumber/0', (v) => typeof v === 'number'],
+  ['ltrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.startsWith(s))],
+  ['rtrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.endsWith(s))],
+  ['format/1', (v, f) => f === 'text' && typeof v === 'string'],
+];
+for (const [name, keeps] of keepsInput) natives.get(name)!.keepsInput = keeps;
+
 export function getNatives(): NativeTable {
   return natives;
 }

@@ -70,7 +70,16 @@ export interface NativeDef {
   vf?: (input: unknown, ...args: unknown[]) => unknown;
   /** path-transparent native implemented directly on Fn args */
   pathAware?: boolean;
+  /**
+   * With a vf: the cases in which jq's C function returns its input jv itself (tostring of a
+   * string, ltrimstr without the prefix ...), which jq's path tracking sees as the same value,
+   * so a path expression goes on with the input's path (`path(.a | tostring)` is ["a"]).
+   */
+  keepsInput?: (input: unknown, ...args: unknown[]) => boolean;
 }
+
+/** `@text` on a string is jq's tostring, which returns the string itself */
+const FORMAT_KEEPS_INPUT = (name: string, v: unknown) => name === 'text' && typeof v === 'string';
 
 export type NativeTable = Map<string, NativeDef>;
 
@@ -452,7 +461,7 @@ export class Compiler {
     const s = this.single(n, scope);
     if (s) {
       // value mode: fast path; path mode: general implementation
-      if (isPathCapable(n)) {
+      if (isPathCapable(n) || this.mayKeepInput(n)) {
         const g = this.compileGeneral(n, scope);
         return (v, p, env, k) => {
           if (p === null) k(s(v, env), null);
@@ -462,6 +471,12 @@ export class Compiler {
       return (v, p, env, k) => emitValue(k, p, s(v, env), v);
     }
     return this.compileGeneral(n, scope);
+  }
+
+  /** a builtin call or format that may give its input back itself (NativeDef.keepsInput) */
+  private mayKeepInput(n: Node): boolean {
+    if (n.kind === 'format') return n.name === 'text';
+    return n.kind === 'call' && this.natives.get(`${n.name}/${n.args.length}`)?.keepsInput !== undefined;
   }
 
   private compileGeneral(n: Node, scope: Scope | null): Fn {
@@ -673,7 +688,11 @@ export class Compiler {
         return this.compileString(n, scope);
       case 'format': {
         const name = n.name;
-        return (v, p, _env, k) => emitValue(k, p, applyFormat(name, v));
+        return (v, p, _env, k) => {
+          const r = applyFormat(name, v);
+          if (p !== null && FORMAT_KEEPS_INPUT(name, v)) k(r, p);
+          else emitValue(k, p, r);
+        };
       }
       case 'var': {
         const r = this.lookupVar(scope, n.name);
@@ -1036,13 +1055,25 @@ export class Compiler {
     const args = n.args.map((a) => this.compile(a, scope));
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
-    if (arity === 0) return (v, p, _env, k) => emitValue(k, p, vf(v));
+    const keeps = nat.keepsInput;
+    if (arity === 0) {
+      if (keeps) {
+        return (v, p, _env, k) => {
+          const r = vf(v);
+          if (p !== null && keeps(v)) k(r, p);
+          else emitValue(k, p, r);
+        };
+      }
+      return (v, p, _env, k) => emitValue(k, p, vf(v));
+    }
     // cartesian product of argument values, last argument outermost (jq cfunction order)
     return (v, p, env, k) => {
       const vals: unknown[] = new Array(arity);
       const step = (i: number): void => {
         if (i < 0) {
-          emitValue(k, p, vf(v, ...vals));
+          const r = vf(v, ...vals);
+          if (p !== null && keeps !== undefined && keeps(v, ...vals)) k(r, p);
+          else emitValue(k, p, r);
           return;
         }
         args[i](v, null, env, (x) => {

@@ -455,3 +455,21 @@ describe('while / until', () => {
     expect(run('[while(. < 100000; . + 1)] | length', 0)).toEqual([100000]);
   });
 });
+
+describe('builtins that give their input back itself keep the path (jq compares the jv)', () => {
+  it.each([
+    ['path(tostring)', 'a', [[]]],
+    ['path(.[0] | tostring)', ['a'], [[0]]],
+    ['path(tonumber)', 1, [[]]],
+    ['path(ltrimstr("x")), path(rtrimstr(1))', 'a', [[], []]],
+    ['path(@text), path(format("text"))', 'a', [[], []]],
+    ['(.a | tostring) |= . + "y"', { a: 'x' }, [{ a: 'xy' }]],
+  ])('%s', (filter, input, out) => {
+    expect(run(filter, input)).toEqual(out);
+  });
+  it('but not a new value', () => {
+    expect(() => run('path(tostring)', 1)).toThrow('Invalid path expression with result "1"');
+    expect(() => run('path(ltrimstr(""))', 'a')).toThrow('Invalid path expression with result "a"');
+    expect(() => run('try .constructor catch (tostring %= 2)', 1)).toThrow('string ("Cannot ind...) and number (2) cannot be divided (remainder)');
+  });
+});
