@@ -451,7 +451,8 @@ function bsearch(v: unknown, target: unknown): number {
 // value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
 fn('last/1', ([f]) => (v, p, env, k) => {
   let last: unknown = null;
-  f(v, null, env, (x) => {
+  // in a path expression f is one too: its path errors surface (`path(last(1 | .[]))`)
+  f(v, p, env, (x) => {
     last = x;
   });
   if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);

@@ -467,6 +467,10 @@ describe('builtins that give their input back itself keep the path (jq compares 
   ])('%s', (filter, input, out) => {
     expect(run(filter, input)).toEqual(out);
   });
+  it('last(f) runs f as a path expression too (its path errors surface)', () => {
+    expect(run('[path(paths | last(.[])? | .[3])]', [1])).toEqual([[]]);
+    expect(() => run('path(last(1 | .[]))')).toThrow('Invalid path expression near attempt to iterate through 1');
+  });
   it('but not a new value', () => {
     expect(() => run('path(tostring)', 1)).toThrow('Invalid path expression with result "1"');
     expect(() => run('path(ltrimstr(""))', 'a')).toThrow('Invalid path expression with result "a"');
