@@ -120,6 +120,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       // a repeat count is part of the quantifier, not an atom
       const q = /^\{\d*,?\d*\}/.exec(src.slice(i));
       if (q) {
+        // ONIG_MAX_REPEAT_NUM
+        if ((q[0].match(/\d+/g) ?? []).some((n) => Number(n) > 100000)) throw new RegexSyntaxError('too big number for repeat range');
         out += q[0];
         i += q[0].length - 1;
         continue;
@@ -147,6 +149,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       const d = src[i + 1];
       i++;
       if (d === undefined) throw new RegexSyntaxError('end pattern at escape');
+      if (d === 'c' && src[i + 1] === undefined) throw new RegexSyntaxError('end pattern at control');
       if (!inClass) {
         if (d === 'A') { out += '^'; continue; }
         if (d === 'z') { out += '$'; continue; }
@@ -253,7 +256,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       saved.push({ opts, start: out.length, groups: names.length, atomic: null });
       if (src[i + 1] === '?') {
         const rest = src.slice(i + 2);
-        const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
+        groupSyntax(rest);
+        const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^'([A-Za-z_][A-Za-z0-9_]*)'/.exec(rest);
         if (m) {
           names.push(m[1]);
           out += namedRefs ? '(?<' + m[1] + '>' : '(';
@@ -274,7 +278,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
           // (?#comment)
           saved.pop();
           const end = src.indexOf(')', i + 2);
-          i = end < 0 ? src.length : end;
+          if (end < 0) throw new RegexSyntaxError('end pattern in group');
+          i = end;
           continue;
         }
         const o = /^([imsx]*)(?:-([imsx]*))?(:|\))/.exec(rest);
@@ -337,7 +342,41 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
     }
     out += c;
   }
+  backrefsDefined(src, names.filter((n) => n !== HIDDEN).length);
   return { pattern: out, names };
+}
+
+/** Oniguruma's errors for what follows `(?` (the constructs RegExp lacks are rejected elsewhere) */
+function groupSyntax(rest: string): void {
+  if (rest === '') throw new RegexSyntaxError('end pattern in group');
+  const c = rest[0];
+  if (c === '<' && rest[1] !== '=' && rest[1] !== '!') {
+    if (rest.length === 1) throw new RegexSyntaxError('end pattern with unmatched parenthesis');
+    const end = rest.indexOf('>');
+    const name = rest.slice(1, end < 0 ? rest.length : end);
+    if (end < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new RegexSyntaxError(`invalid group name <${name}>`);
+    return;
+  }
+  if (':=!<>#~(\''.includes(c)) return;
+  const o = /^[imsx]*(?:-[imsx]*)?/.exec(rest)![0];
+  if (o.length === rest.length) throw new RegexSyntaxError('end pattern in group');
+  if (rest[o.length] !== ':' && rest[o.length] !== ')') throw new RegexSyntaxError('undefined group option');
+}
+
+/** a numbered backreference \1..\9 to a group the pattern does not have */
+function backrefsDefined(src: string, groups: number): void {
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      const d = src[i + 1];
+      if (!inClass && d >= '1' && d <= '9' && !/[0-9]/.test(src[i + 2] ?? '') && Number(d) > groups) {
+        throw new RegexSyntaxError('invalid backref number/name');
+      }
+      i++;
+    } else if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+  }
 }
 
 // inline options as the Perl_NT syntax reads them (unlike jq's flag m, (?m) is about lines)

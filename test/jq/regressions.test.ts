@@ -27,6 +27,7 @@ const cases: Array<[string, unknown, unknown[]]> = [
   ['[sub("a","b"; "x"; "g", "")]', 'ab', [['xb', 'xb', 'ax', 'ax']]],
   ['[splits("a", "b"; null, "g")]', 'ab', [['', '', 'b', 'a', '', '']]],
   ['[split("a", "b"; null, "g")]', 'ab', [[['', '', 'b'], ['a', '', '']]]],
+  ["[match(\"(?'n'a)\") | .captures[0].name]", 'a', [['n']]],
   // Bessel functions as musl's fdlibm code computes them, to the last digit
   [
     '[(10|y0), yn(0; 4), (1.5|j1), (0.5|y1), jn(5; 0.01), jn(300; 60), jn(-3; -4), yn(-3; 4), (1e-300|j1), (-1|j1), jn(2; 1e305), yn(3; 1e305), (0|j0)] | map(tojson)',
@@ -60,6 +61,19 @@ const errors: Array<[string, unknown, string]> = [
   // strptime reads its input and format as C strings, up to a NUL
   ['strptime("\u0000")', '[1]', 'date "[1]" does not match format ""'],
   ['scan(add; ."")', '', 'Cannot iterate over string ("")'],
+  // Oniguruma's texts for bad groups, escapes, backreferences and repeat counts
+  ['gsub("["; .; "n")', '', 'Regex failure: premature end of char-class'],
+  ['test("(?")', 'a', 'Regex failure: end pattern in group'],
+  ['test("(?i")', 'a', 'Regex failure: end pattern in group'],
+  ['test("(?#")', 'a', 'Regex failure: end pattern in group'],
+  ['test("(?iz)")', 'a', 'Regex failure: undefined group option'],
+  ['test("(?P<a>x)")', 'a', 'Regex failure: undefined group option'],
+  ['test("(?<")', 'a', 'Regex failure: end pattern with unmatched parenthesis'],
+  ['test("(?<a")', 'a', 'Regex failure: invalid group name <a>'],
+  ['test("(?<1a>x)")', 'a', 'Regex failure: invalid group name <1a>'],
+  ['test("\\\\c")', 'a', 'Regex failure: end pattern at control'],
+  ['test("(a)\\\\2")', 'a', 'Regex failure: invalid backref number/name'],
+  ['test("a{2,100001}")', 'a', 'Regex failure: too big number for repeat range'],
 ];
 
 describe('jq 1.7.1 answers', () => {
