@@ -1,7 +1,7 @@
 // Native builtins and the jq-defined prelude.
 import {
   JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
-  codepoints, copyObj, type Obj,
+  codepoints, copyObj, dumpTrunc, type Obj,
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
@@ -1266,6 +1266,13 @@ const keepsInput: [string, (input: unknown, ...args: unknown[]) => boolean][] = 
   ['format/1', (v, f) => f === 'text' && typeof v === 'string'],
 ];
 for (const [name, keeps] of keepsInput) natives.get(name)!.keepsInput = keeps;
+// jq 1.7.1: def ascii_downcase: explode | map(...) | implode; -- in a path expression map's .[] meets
+// explode's new array
+for (const name of ['ascii_downcase/0', 'ascii_upcase/0']) {
+  natives.get(name)!.pathCheck = (v) => {
+    if (typeof v === 'string') throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(codepoints(v), 30)}`);
+  };
+}
 
 export function getNatives(): NativeTable {
   return natives;

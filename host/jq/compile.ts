@@ -76,6 +76,8 @@ export interface NativeDef {
    * so a path expression goes on with the input's path (`path(.a | tostring)` is ["a"]).
    */
   keepsInput?: (input: unknown, ...args: unknown[]) => boolean;
+  /** With a vf: raises the path error jq's own definition of the builtin meets in a path expression */
+  pathCheck?: (input: unknown) => void;
 }
 
 /** `@text` on a string is jq's tostring, which returns the string itself */
@@ -476,7 +478,8 @@ export class Compiler {
   /** a builtin call or format that may give its input back itself (NativeDef.keepsInput) */
   private mayKeepInput(n: Node): boolean {
     if (n.kind === 'format') return n.name === 'text';
-    return n.kind === 'call' && this.natives.get(`${n.name}/${n.args.length}`)?.keepsInput !== undefined;
+    const nat = n.kind === 'call' ? this.natives.get(`${n.name}/${n.args.length}`) : undefined;
+    return nat !== undefined && (nat.keepsInput !== undefined || nat.pathCheck !== undefined);
   }
 
   private compileGeneral(n: Node, scope: Scope | null): Fn {
@@ -1056,6 +1059,13 @@ export class Compiler {
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
+    const pathCheck = nat.pathCheck;
+    if (arity === 0 && pathCheck) {
+      return (v, p, _env, k) => {
+        if (p !== null) pathCheck(v);
+        emitValue(k, p, vf(v));
+      };
+    }
     if (arity === 0) {
       if (keeps) {
         return (v, p, _env, k) => {

@@ -471,6 +471,10 @@ describe('builtins that give their input back itself keep the path (jq compares 
     expect(run('[path(paths | last(.[])? | .[3])]', [1])).toEqual([[]]);
     expect(() => run('path(last(1 | .[]))')).toThrow('Invalid path expression near attempt to iterate through 1');
   });
+  it("ascii_downcase/upcase meet their definition's path error (map over explode's array)", () => {
+    expect(() => run('path(ascii_downcase)', 'a')).toThrow('Invalid path expression near attempt to iterate through [97]');
+    expect(() => run('path(ascii_upcase)', '')).toThrow('Invalid path expression near attempt to iterate through []');
+  });
   it('but not a new value', () => {
     expect(() => run('path(tostring)', 1)).toThrow('Invalid path expression with result "1"');
     expect(() => run('path(ltrimstr(""))', 'a')).toThrow('Invalid path expression with result "a"');
