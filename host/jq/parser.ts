@@ -1,6 +1,8 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
 import { describe } from './values.js';
+import { binop } from './runtime.js';
+import { usedDefs } from './unused-defs.js';
 
 export class JqSyntaxError extends Error {
   position: number;
@@ -1079,9 +1081,29 @@ function isConst(n: Node): boolean {
       return false;
   }
 }
-/** The value of a constant jq folds at compile time (literals, arrays and objects of them, `$__loc__`), else undefined. */
+// the operators jq's parser folds when both sides are constants (parser.y constant_fold)
+const FOLDED = new Set(['+', '-', '*', '/', '%', '==', '!=', '<', '>', '<=', '>=']);
+
+/**
+ * The value of a constant jq folds at compile time (literals, arrays and objects of them,
+ * `$__loc__`, an operator between two of them, defs nothing calls around one), else undefined.
+ */
 function constantKey(n: Node): unknown {
   switch (n.kind) {
+    case 'binop': {
+      if (!FOLDED.has(n.op)) return undefined;
+      const a = constantKey(n.left);
+      const b = a === undefined ? undefined : constantKey(n.right);
+      if (b === undefined) return undefined;
+      try {
+        return binop(n.op)(a, b);
+      } catch {
+        // jq folds a failing operation into a run-time error
+        return undefined;
+      }
+    }
+    case 'defs':
+      return usedDefs(n).length === 0 ? constantKey(n.body) : undefined;
     case 'literal':
       return n.value;
     case 'loc':

@@ -435,6 +435,16 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
   it("an `Exp '?'` inside a suffix's brackets leaves the term a Term", () => {
     expect(run('null["a"?] as $x | 1, (null[1?] as $y | 2)')).toEqual([1, 2]);
   });
+  it.each([
+    ['{(1+1): 2}', 'Cannot use number (2) as object key'],
+    ['"a" | map({(["a","b"] >= 10): .})', 'Cannot use boolean (true) as object key'],
+    ['reduce {((def f(g): 0; 4)): ""} as $z (0; $z)', 'Cannot use number (4) as object key'],
+  ])('%s: a key jq folds into a constant is checked at compile time', (filter, message) => {
+    expect(compileError(filter)).toBe(`${message} at <top-level>, line 1:`);
+  });
+  it('a folded operation that fails is a run-time error', () => {
+    expect(() => run('{("x" - 1): 1}')).toThrow('string ("x") and number (1) cannot be subtracted');
+  });
   it('`. String` takes a format string too', () => {
     expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
   });
