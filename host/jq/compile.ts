@@ -1113,42 +1113,54 @@ export class Compiler {
   }
 
   /** Returns a binder: (value, input, env, cb(values[])) calling cb once per binding. */
+  /**
+   * jq matches an array pattern's elements from the last to the first (gen_array_matcher puts
+   * the earlier ones after), an object pattern's entries in order; of several binders of one
+   * name the one matched first gives the variable its value (it is bound to the body first).
+   * `claimed`: the names a binder matched earlier already gives.
+   */
   private compilePattern(
     pat: Pattern,
     names: string[],
     scope: Scope | null,
+    claimed: Set<string> = new Set(),
   ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
     if (pat.kind === 'pvar') {
       const idx = names.indexOf(pat.name);
+      if (claimed.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
+      claimed.add(pat.name);
       return (val, _input, _env, slots, cb) => {
         slots[idx] = val;
         cb();
       };
     }
     if (pat.kind === 'parray') {
-      const subs = pat.elems.map((e) => this.compilePattern(e, names, scope));
+      const subs: ReturnType<Compiler['compilePattern']>[] = new Array(pat.elems.length);
+      for (let i = pat.elems.length - 1; i >= 0; i--) subs[i] = this.compilePattern(pat.elems[i], names, scope, claimed);
       return (val, input, env, slots, cb) => {
         if (val !== null && !Array.isArray(val)) throw new JqError(`Cannot index ${typeOf(val)} with number`);
         const step = (i: number): void => {
-          if (i === subs.length) {
+          if (i < 0) {
             cb();
             return;
           }
-          subs[i](indexValue(val, i), input, env, slots, () => step(i + 1));
+          subs[i](indexValue(val, i), input, env, slots, () => step(i - 1));
         };
-        step(0);
+        step(subs.length - 1);
       };
     }
     const entries = pat.entries.map((e) => {
       if (e.keyVar !== undefined) {
+        const first = !claimed.has(e.keyVar);
+        claimed.add(e.keyVar);
         return {
-          keyVar: names.indexOf(e.keyVar),
+          keyVar: first ? names.indexOf(e.keyVar) : -2,
           keyName: e.keyVar,
           key: null as Fn | null,
-          sub: e.value ? this.compilePattern(e.value, names, scope) : null,
+          sub: e.value ? this.compilePattern(e.value, names, scope, claimed) : null,
         };
       }
-      return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope) };
+      return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope, claimed) };
     });
     return (val, input, env, slots, cb) => {
       const step = (i: number): void => {
@@ -1157,9 +1169,9 @@ export class Compiler {
           return;
         }
         const e = entries[i];
-        if (e.keyVar >= 0) {
+        if (e.keyVar !== -1) {
           const x = objIndex(val, e.keyName);
-          slots[e.keyVar] = x;
+          if (e.keyVar >= 0) slots[e.keyVar] = x;
           if (e.sub) e.sub(x, input, env, slots, () => step(i + 1));
           else step(i + 1);
           return;

@@ -491,3 +491,16 @@ describe('builtins that give their input back itself keep the path (jq compares 
     expect(() => run('try .constructor catch (tostring %= 2)', 1)).toThrow('string ("Cannot ind...) and number (2) cannot be divided (remainder)');
   });
 });
+
+describe('destructuring order', () => {
+  it("matches an array pattern's elements from the last to the first, an object's entries in order", () => {
+    expect(() => run('. as [$a, [$b], {if: $k}] | 1', [1, 2, 3])).toThrow('Cannot index number with string "if"');
+    expect(() => run('. as {a: [$x], b: {c: $y}} | 1', { a: 1, b: 2 })).toThrow('Cannot index number with number');
+  });
+  it('of several binders of one name, the one matched first gives the value', () => {
+    expect(run('. as [$a, $a, $a] | $a', [1, 2, 3])).toEqual([3]);
+    expect(run('. as {a: $x, b: [$x]} | $x', { a: 1, b: [2] })).toEqual([1]);
+    expect(run('. as {$a, b: [$a, $a]} | $a', { a: 1, b: [2, 3] })).toEqual([1]);
+    expect(run('. as [$x, {$x}] | $x', [1, { x: 2 }])).toEqual([2]);
+  });
+});
