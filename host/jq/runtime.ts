@@ -60,8 +60,8 @@ function badValue(p: unknown[]): unknown {
 /** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
 export function extendPath(p: unknown[], key: unknown): unknown[] {
   if (isBad(p)) {
-    const what = typeof key === 'number' || typeof key === 'string' ? `access element ${dump(key)} of` : `access element ${dump(key)} of`;
-    throw new JqError(`Invalid path expression near attempt to ${what} ${dumpTrunc(badValue(p), 30)}`);
+    // execute.c INDEX: the key dumped into 15 bytes, the value into 30
+    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(badValue(p), 30)}`);
   }
   chargeSlots(p.length + 1);
   return p.concat([key]);
