@@ -54,7 +54,7 @@ interface Token {
 
 const KEYWORDS = new Set([
   'def', 'if', 'then', 'elif', 'else', 'end', 'as', 'reduce', 'foreach', 'try', 'catch',
-  'label', 'import', 'include', 'and', 'or', '__loc__', 'module',
+  'label', 'import', 'include', 'and', 'or', 'module',
 ]);
 // 'not' and 'break' are handled specially.
 
@@ -326,6 +326,11 @@ export class Parser {
     return t.kind !== 'invalid' && t.kind !== 'eof';
   }
 
+  /** jq's BINDING token: `$name`, not `$__loc__` (a token of its own) */
+  private isBinding(): boolean {
+    return this.tok.kind === 'var' && this.tok.value !== '__loc__';
+  }
+
   private isOp(v: string): boolean {
     return this.tok.kind === 'op' && this.tok.value === v;
   }
@@ -404,7 +409,7 @@ export class Parser {
     if (this.isOp('(')) {
       this.advance();
       for (;;) {
-        if ((this.tok as Token).kind === 'var') params.push({ name: this.tok.value, isVar: true });
+        if (this.isBinding()) params.push({ name: this.tok.value, isVar: true });
         else if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) params.push({ name: this.tok.value, isVar: false });
         else this.unexpected('IDENT or BINDING');
         this.advance();
@@ -498,7 +503,7 @@ export class Parser {
     // keyword-led expressions that extend to the right
     if (this.isKw('label')) {
       this.advance();
-      if (this.tok.kind !== 'var') this.unexpected('BINDING');
+      if (!this.isBinding()) this.unexpected('BINDING');
       const name = this.tok.value;
       this.advance();
       this.expectOp('|', "'|'");
@@ -551,7 +556,7 @@ export class Parser {
   }
 
   private parsePattern(): Pattern {
-    if (this.tok.kind === 'var') {
+    if (this.isBinding()) {
       const name = this.tok.value;
       this.advance();
       return { kind: 'pvar', name };
@@ -591,7 +596,7 @@ export class Parser {
 
   private parsePatternEntry(): PatternEntry {
     const t = this.tok;
-    if (t.kind === 'var') {
+    if (this.isBinding()) {
       this.advance();
       if (this.isOp(':')) {
         this.advance();
@@ -838,7 +843,7 @@ export class Parser {
         return this.parsePostfixWithAs();
       case 'break': {
         this.advance();
-        if (this.tok.kind !== 'var') this.unexpected('BINDING');
+        if (!this.isBinding()) this.unexpected('BINDING');
         const name = this.tok.value;
         const pos = this.tok.start;
         this.advance();

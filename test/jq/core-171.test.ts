@@ -427,6 +427,10 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     ['. as [$v] ?// [$w |', "syntax error, unexpected '|', expecting ',' or ']'"],
     ['def f(a; )', "syntax error, unexpected ')', expecting IDENT or BINDING"],
     ['def f(', 'syntax error, unexpected end of file, expecting IDENT or BINDING'],
+    // `$__loc__` is a token of its own, never a variable to bind; `__loc__` is a plain name
+    ['. as $__loc__ | 1', "syntax error, unexpected $__loc__, expecting BINDING or '[' or '{'"],
+    ['. as {$__loc__} | 1', 'syntax error, unexpected $__loc__'],
+    ['def f($__loc__): 1; f(2)', 'syntax error, unexpected $__loc__, expecting IDENT or BINDING'],
     // `Term . [` takes an index or nothing, no slice
     ['.a.[1:2]', "syntax error, unexpected ':'"],
   ])('%s', (filter, message) => {
@@ -444,6 +448,10 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
   });
   it('a folded operation that fails is a run-time error', () => {
     expect(() => run('{("x" - 1): 1}')).toThrow('string ("x") and number (1) cannot be subtracted');
+  });
+  it('`__loc__` is a name like any other', () => {
+    expect(compileError('__loc__')).toBe('__loc__/0 is not defined at <top-level>, line 1:');
+    expect(run('def __loc__: 3; __loc__, {__loc__: 1}')).toEqual([3, { __loc__: 1 }]);
   });
   it('`. String` takes a format string too', () => {
     expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
