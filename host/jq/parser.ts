@@ -50,7 +50,12 @@ interface Token {
   num?: number;
   start: number;
   end: number;
+  /** the `)` that ends a string interpolation (jq's QQSTRING_INTERP_END) */
+  interpEnd?: boolean;
 }
+
+/** on the bracket stack: an open `\(` of a string interpolation */
+const INTERP = '\\(';
 
 const KEYWORDS = new Set([
   'def', 'if', 'then', 'elif', 'else', 'end', 'as', 'reduce', 'foreach', 'try', 'catch',
@@ -241,7 +246,12 @@ export class Parser {
       const ch = s[start];
       if (ch === '(' || ch === '[' || ch === '{') this.brackets.push(ch);
       else if (ch === ')' || ch === ']' || ch === '}') {
-        if (this.brackets[this.brackets.length - 1] !== OPENER[ch]) return { kind: 'invalid', value: ch, start, end: this.pos };
+        const top = this.brackets[this.brackets.length - 1];
+        if (ch === ')' && top === INTERP) {
+          this.brackets.pop();
+          return { kind: 'op', value: ch, start, end: this.pos, interpEnd: true };
+        }
+        if (top !== OPENER[ch]) return { kind: 'invalid', value: ch, start, end: this.pos };
         this.brackets.pop();
       }
       return { kind: 'op', value: ch, start, end: this.pos };
@@ -280,6 +290,7 @@ export class Parser {
       case 'ident':
         return KEYWORDS.has(t.value) ? t.value : 'IDENT';
       case 'op':
+        if (t.interpEnd) return 'QQSTRING_INTERP_END';
         if (t.value.length === 1) return `'${t.value}'`;
         return (
           // bison prints a token's alias ("==" for EQ) without its quotes
@@ -1033,7 +1044,7 @@ export class Parser {
           if (buf) parts.push(buf);
           buf = '';
           this.pos = p + 2;
-          this.brackets.push('(');
+          this.brackets.push(INTERP);
           this.advance();
           const e2 = this.parsePipe();
           if (!this.isOp(')')) this.unexpected();

@@ -431,6 +431,9 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     ['. as $__loc__ | 1', "syntax error, unexpected $__loc__, expecting BINDING or '[' or '{'"],
     ['. as {$__loc__} | 1', 'syntax error, unexpected $__loc__'],
     ['def f($__loc__): 1; f(2)', 'syntax error, unexpected $__loc__, expecting IDENT or BINDING'],
+    // the `)` that ends an interpolation is a token of its own
+    ['"\\(if)', 'syntax error, unexpected QQSTRING_INTERP_END'],
+    ['"\\(1 as)', "syntax error, unexpected QQSTRING_INTERP_END, expecting BINDING or '[' or '{'"],
     // `Term . [` takes an index or nothing, no slice
     ['.a.[1:2]', "syntax error, unexpected ':'"],
   ])('%s', (filter, message) => {
