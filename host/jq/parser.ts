@@ -978,11 +978,15 @@ export class Parser {
       const at = this.tok.start;
       key = this.parsePipe();
       this.expectOp(')');
-      // as jq, a constant key that is not a string fails when the pair is read
-      const constant = constantKey(key);
-      if (constant !== undefined && typeof constant !== 'string')
-        this.fail(`Cannot use ${describe(constant)} as object key`, at);
       if (!this.isOp(':')) this.unexpected("':'");
+      // as jq, a constant key that is not a string fails when the pair is read: once its value
+      // has started (bison then reduces the pair before it sees a later error)
+      const constant = constantKey(key);
+      if (constant !== undefined && typeof constant !== 'string') {
+        this.advance();
+        if (!this.canStartExp()) this.unexpected();
+        this.fail(`Cannot use ${describe(constant)} as object key`, at);
+      }
     } else this.unexpected();
     this.expectOp(':');
     return { key, value: this.parseObjVal() };

@@ -449,6 +449,11 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
   ])('%s: a key jq folds into a constant is checked at compile time', (filter, message) => {
     expect(compileError(filter)).toBe(`${message} at <top-level>, line 1:`);
   });
+  it('a syntax error before the pair is read comes first', () => {
+    expect(compileError('{l,({"":[]}).x')).toBe("syntax error, unexpected FIELD, expecting ':' (Unix shell quoting issues?) at <top-level>, line 1:");
+    expect(compileError('{(1): }')).toBe("syntax error, unexpected '}' (Unix shell quoting issues?) at <top-level>, line 1:");
+    expect(compileError('{(1): " "?}')).toBe('Cannot use number (1) as object key at <top-level>, line 1:');
+  });
   it('a folded operation that fails is a run-time error', () => {
     expect(() => run('{("x" - 1): 1}')).toThrow('string ("x") and number (1) cannot be subtracted');
   });
