@@ -76,8 +76,10 @@ function isoWeek(y: number, yday: number, wday: number): [number, number] {
 
 function strftime(v: unknown, fmt: unknown, local: boolean): string {
   const name = local ? 'strflocaltime/1' : 'strftime/1';
+  // jq's order: the input's kind, then (for an array) the format, then the array's fields
   if (typeof v === 'number') v = local ? localtime(v) : gmtime(v);
   else if (!Array.isArray(v)) throw new JqError(`${name} requires parsed datetime inputs`);
+  else if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const tm = checkTm(v, name);
   if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const [Y, M, D, h, m, sRaw] = tm;

@@ -61,6 +61,7 @@ const errors: Array<[string, unknown, string]> = [
   // strptime reads its input and format as C strings, up to a NUL
   ['strptime("\u0000")', '[1]', 'date "[1]" does not match format ""'],
   ['scan(add; ."")', '', 'Cannot iterate over string ("")'],
+  ['strftime(.)', [], 'strftime/1 requires a string format'],
   // execute.c INDEX dumps the key into 15 bytes
   ['(paths | .[-3:]) |= .', [1], 'Invalid path expression near attempt to access element {"start":-3... of [0]'],
   // Oniguruma's texts for bad groups, escapes, backreferences and repeat counts
