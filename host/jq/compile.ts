@@ -499,9 +499,9 @@ export class Compiler {
       case 'index':
         return this.compileIndex(n, scope);
       case 'slice': {
-        const t = this.compile(n.target, scope);
         const from = n.from ? this.compile(n.from, scope) : null;
         const to = n.to ? this.compile(n.to, scope) : null;
+        const t = this.compile(n.target, scope);
         const opt = n.opt === true;
         // jq's order: every end bound (inner) for each start bound (outer)
         return (v, p, env, k) => {
@@ -762,6 +762,8 @@ export class Compiler {
   }
 
   private compileIndex(n: Extract<Node, { kind: 'index' }>, scope: Scope | null): Fn {
+    // compiled in jq's bytecode order (key, then target), so the first undefined name is jq's
+    if (n.key.kind !== 'literal') this.compile(n.key, scope);
     const t = this.compile(n.target, scope);
     if (n.opt) {
       // jq's INDEX_OPT: the key is evaluated first, then the target; an invalid path still
@@ -1243,8 +1245,9 @@ export class Compiler {
   }
 
   private compileReduce(n: Extract<Node, { kind: 'reduce' }>, scope: Scope | null): Fn {
-    const src = this.compile(n.source, scope);
+    // jq's bytecode order: init, source, update
     const init = this.compile(n.init, scope);
+    const src = this.compile(n.source, scope);
     const { names, bind } = this.compileBinder([n.pattern], scope);
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
     // in a path expression, jq restores the path of init whenever it backtracks: every
@@ -1273,8 +1276,8 @@ export class Compiler {
   }
 
   private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
-    const src = this.compile(n.source, scope);
     const init = this.compile(n.init, scope);
+    const src = this.compile(n.source, scope);
     const { names, bind } = this.compileBinder([n.pattern], scope);
     const inner = this.scopeWithVars(scope, names);
     const upd = this.compile(n.update, inner);
@@ -1300,6 +1303,8 @@ export class Compiler {
   }
 
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
+    // jq's bytecode has an arithmetic update's (and //='s) right side before its paths
+    if (n.op !== '=' && n.op !== '|=') this.compile(n.right, scope);
     const lhs = this.compile(n.left, scope);
     const rhs = this.compile(n.right, scope);
     // jq's `reduce path(paths) as $p (.; ...)` updates each path as it is generated, so an

@@ -386,6 +386,14 @@ describe('definitions nothing calls', () => {
     expect(run('def f: nosuch; def g($f): f; g(4)')).toEqual([4]);
     expect(run('[.[] | (def f: nosuch; .)]', [5])).toEqual([[5]]);
   });
+  it('of several undefined names, the first in bytecode order is reported', () => {
+    expect(compileError('a[b]')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a[b:c]')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('reduce a as $x (b; c)')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('foreach a as $x (b; c; d)')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a += b')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a |= b')).toBe('a/0 is not defined at <top-level>, line 1:');
+  });
   it('a def that is called is still checked', () => {
     expect(compileError('def f: nosuch; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
     expect(compileError('def f: nosuch; def f(a): 1; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
