@@ -515,8 +515,9 @@ export class Compiler {
                   if (r !== NONE) k(r, np);
                   return;
                 }
-                const r = sliceValue(x, a, b);
-                k(r, xp === null ? null : extendPath(xp, { start: a, end: b }));
+                // the path check comes before the slice's own error (execute.c INDEX)
+                const np = xp === null ? null : extendPath(xp, { start: a, end: b });
+                k(sliceValue(x, a, b), np);
               });
             };
             if (to) to(v, null, env, withTo);
@@ -1252,12 +1253,17 @@ export class Compiler {
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
     // in a path expression, jq restores the path of init whenever it backtracks: every
     // update and the result start from it, valid only while the state is still init's value
-    return (v, p, env, k) =>
+    // jq's DUPN leaves null where the input was: an init's later outputs run the source on null
+    return (v, p, env, k) => {
+      let input: unknown = v;
       init(v, p, env, (acc0, accp0) => {
+        const from = input;
+        input = null;
         let acc: unknown = acc0;
-        src(v, null, env, (x) => {
+        // in a path expression that null is no value reached by a path: a path step on it fails
+        src(from, p !== null && from !== v ? badPath(null) : null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
-          bind(x, v, env, (env2) => {
+          bind(x, from, env, (env2) => {
             let last: unknown = null;
             let got = false;
             // jq 1.7.1 moves the state out (LOADVN): after an update that fails, a `?//` in the
@@ -1273,6 +1279,7 @@ export class Compiler {
         });
         k(acc, p === null ? null : statePath(acc, acc0, accp0));
       });
+    };
   }
 
   private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
@@ -1282,12 +1289,17 @@ export class Compiler {
     const inner = this.scopeWithVars(scope, names);
     const upd = this.compile(n.update, inner);
     const ext = n.extract ? this.compile(n.extract, inner) : null;
-    return (v, p, env, k) =>
+    // as reduce: an init's later outputs run the source on null (jq's DUPN)
+    return (v, p, env, k) => {
+      let input: unknown = v;
       init(v, p, env, (acc0, accp0) => {
+        const from = input;
+        input = null;
         let acc: unknown = acc0;
-        src(v, null, env, (x) => {
+        // in a path expression that null is no value reached by a path: a path step on it fails
+        src(from, p !== null && from !== v ? badPath(null) : null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
-          bind(x, v, env, (env2) => {
+          bind(x, from, env, (env2) => {
             // jq 1.7.1 moves the state out (LOADVN): an update without outputs leaves null
             const cur = acc;
             acc = null;
@@ -1300,6 +1312,7 @@ export class Compiler {
           });
         });
       });
+    };
   }
 
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {

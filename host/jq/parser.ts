@@ -623,7 +623,7 @@ export class Parser {
       key = this.parseString(null);
     } else if (t.kind === 'format' ) {
       this.advance();
-      if (this.tok.kind !== 'str') this.unexpected();
+      if (this.tok.kind !== 'str') this.unexpected('QQSTRING_START');
       key = this.parseString(t.value);
     } else if (this.isOp('(')) {
       this.advance();
@@ -971,7 +971,9 @@ export class Parser {
     } else if (t.kind === 'format') {
       this.advance();
       if (this.tok.kind === 'str') key = this.parseString(t.value);
-      else key = { kind: 'format', name: t.value };
+      // jq's key is a String, FORMAT QQSTRING_START: a bare format only in jaq's grammar
+      else if (this.jaqObjectValues) key = { kind: 'format', name: t.value };
+      else this.unexpected('QQSTRING_START');
       if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key }, shorthand: true };
     } else if (this.isOp('(')) {
       this.advance();

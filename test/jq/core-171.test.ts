@@ -26,6 +26,11 @@ describe('foreach', () => {
   it('several update outputs: each is extracted, the last is the state', () => {
     expect(run('[foreach (1,2,3) as $x (10; if $x == 2 then (.+100, .+200) else . + $x end)]')).toEqual([[11, 111, 211, 214]]);
   });
+  it("an init's later outputs run the source on null (jq's DUPN left it there)", () => {
+    expect(run('reduce . as $y (.[]; $y)', { b: 1, a: 1 })).toEqual([{ b: 1, a: 1 }, null]);
+    expect(() => run('[foreach .[] as $v (., .; $v)]', [1])).toThrow('Cannot iterate over null (null)');
+    expect(() => run('path(reduce .a as $x (., .; .))', {})).toThrow('Invalid path expression near attempt to access element "a" of null');
+  });
   it('reduce keeps its jq 1.7.1 answers', () => {
     expect(run('reduce (1,2,3) as $x (10; if $x == 2 then empty else . + $x end)')).toEqual([3]);
     expect(run('reduce (1,2,3) as $x (10; if $x == 3 then empty else . + $x end)')).toEqual([null]);
@@ -442,6 +447,9 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     // the `)` that ends an interpolation is a token of its own
     ['"\\(if)', 'syntax error, unexpected QQSTRING_INTERP_END'],
     ['"\\(1 as)', "syntax error, unexpected QQSTRING_INTERP_END, expecting BINDING or '[' or '{'"],
+    // an object key is a String (FORMAT QQSTRING_START), never a bare format
+    ['{@base64}', "syntax error, unexpected '}', expecting QQSTRING_START"],
+    ['. as {@base64: $x} | 1', "syntax error, unexpected ':', expecting QQSTRING_START"],
     // `Term . [` takes an index or nothing, no slice
     ['.a.[1:2]', "syntax error, unexpected ':'"],
   ])('%s', (filter, message) => {

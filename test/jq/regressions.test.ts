@@ -62,6 +62,8 @@ const errors: Array<[string, unknown, string]> = [
   ['strptime("\u0000")', '[1]', 'date "[1]" does not match format ""'],
   ['scan(add; ."")', '', 'Cannot iterate over string ("")'],
   ['strftime(.)', [], 'strftime/1 requires a string format'],
+  // the path check comes before the slice's own error
+  ['path(3 | .[:3])', 1, 'Invalid path expression near attempt to access element {"start":nu... of 3'],
   // execute.c INDEX dumps the key into 15 bytes
   ['(paths | .[-3:]) |= .', [1], 'Invalid path expression near attempt to access element {"start":-3... of [0]'],
   // Oniguruma's texts for bad groups, escapes, backreferences and repeat counts
