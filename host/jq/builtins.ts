@@ -4,7 +4,7 @@ import {
   codepoints, copyObj, dumpTrunc, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, isBad, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
 } from './runtime.js';
 export { DepthError };
@@ -451,13 +451,32 @@ function bsearch(v: unknown, target: unknown): number {
 // value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
 fn('last/1', ([f]) => (v, p, env, k) => {
   let last: unknown = null;
+  let lastPath: Path = null;
   // in a path expression f is one too: its path errors surface (`path(last(1 | .[]))`)
-  f(v, p, env, (x) => {
+  f(v, p, env, (x, xp) => {
     last = x;
+    lastPath = xp;
   });
-  if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);
+  if (p !== null && sameJv(last, lastPath, v, p)) k(last, p);
   else emitValue(k, p, last);
 });
+/**
+ * Whether jq's jv_identical would hold between a value f gave (reached by path xp) and the
+ * value v at path p: the value at the same path; a slice of all of an array (a view of the same
+ * array); the same null, boolean, array or object (an equal string or number may be another
+ * jv: a number read from JSON keeps its literal, which no other number shares).
+ */
+function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
+  if (xp !== null && !isBad(xp)) {
+    if (xp.length === p.length && xp.every((key, i) => equals(key, p[i]))) return true;
+    const step = xp[p.length];
+    if (xp.length === p.length + 1 && Array.isArray(v) && isObject(step) && p.every((key, i) => equals(key, xp[i]))) {
+      const [from, to] = sliceBounds(v.length, step.start ?? null, step.end ?? null);
+      if (from === 0 && to === v.length) return true;
+    }
+  }
+  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+}
 // jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
 // error after it (the break too) reaches g, and a `?//` in g runs its next alternative
 fn('isempty/1', ([f]) => (v, p, env, k) => {

@@ -1126,6 +1126,11 @@ function constantKey(n: Node): unknown {
     }
     case 'defs':
       return usedDefs(n).length === 0 ? constantKey(n.body) : undefined;
+    case 'pipe':
+      // `.` compiles to no code at all: `2 | .` and `. | 2` are the constant
+      if (n.left.kind === 'identity') return constantKey(n.right);
+      if (n.right.kind === 'identity') return constantKey(n.left);
+      return undefined;
     case 'literal':
       return n.value;
     case 'loc':

@@ -462,6 +462,8 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     ['{(1+1): 2}', 'Cannot use number (2) as object key'],
     ['"a" | map({(["a","b"] >= 10): .})', 'Cannot use boolean (true) as object key'],
     ['reduce {((def f(g): 0; 4)): ""} as $z (0; $z)', 'Cannot use number (4) as object key'],
+    ['{(2 | .): .a}', 'Cannot use number (2) as object key'],
+    ['{(. | [1,[2]]): ..foo}', 'Cannot use array ([1,[2]]) as object key'],
   ])('%s: a key jq folds into a constant is checked at compile time', (filter, message) => {
     expect(compileError(filter)).toBe(`${message} at <top-level>, line 1:`);
   });
@@ -508,6 +510,13 @@ describe('builtins that give their input back itself keep the path (jq compares 
     ['(.a | tostring) |= . + "y"', { a: 'x' }, [{ a: 'xy' }]],
   ])('%s', (filter, input, out) => {
     expect(run(filter, input)).toEqual(out);
+  });
+  it("last(f) keeps the path when its value is the input's jv (jq's identity check)", () => {
+    expect(run('path(last(.)), path(last(.[0:]))', [1])).toEqual([[], []]);
+    expect(run('path(last(tostring))', 'a')).toEqual([[]]);
+    expect(() => run('path(last(.[1:]))', '')).toThrow('Invalid path expression with result ""');
+    expect(() => run('path(last(1))', 1)).toThrow('Invalid path expression with result 1');
+    expect(() => run('last(.[0:]) |= .end', [[1]])).toThrow('Cannot index array with string "end"');
   });
   it('last(f) runs f as a path expression too (its path errors surface)', () => {
     expect(run('[path(paths | last(.[])? | .[3])]', [1])).toEqual([[]]);
