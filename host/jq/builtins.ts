@@ -472,7 +472,8 @@ function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
     const step = xp[p.length];
     if (xp.length === p.length + 1 && Array.isArray(v) && isObject(step) && p.every((key, i) => equals(key, xp[i]))) {
       const [from, to] = sliceBounds(v.length, step.start ?? null, step.end ?? null);
-      if (from === 0 && to === v.length) return true;
+      // (jvp_array_slice makes a new empty array for an empty slice)
+      if (from === 0 && to === v.length && v.length > 0) return true;
     }
   }
   return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');

@@ -251,7 +251,9 @@ function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): 
   } else if (isObject(k)) {
     if (t === null || Array.isArray(t)) {
       const a = t === null ? [] : (t as unknown[]);
-      const [s, e] = sliceBounds(a.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+      // jv_set's parse_slice: a missing start or end is no number (jv_object_get gives an invalid)
+      if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end')) throw new JqError('Array/string slice indices must be integers');
+      const [s, e] = sliceBounds(a.length, k.start, k.end);
       if (!Array.isArray(v)) throw new JqError('A slice of an array can only be assigned another array');
       chargeSlots(a.length - (e - s) + v.length);
       const r = a.slice(0, s).concat(v, a.slice(e));

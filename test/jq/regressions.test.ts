@@ -47,6 +47,10 @@ const errors: Array<[string, unknown, string]> = [
   // jq 1.7.1's jv_aux.c parse_slice
   ['.[:"a"]', '', 'Array/string slice indices must be integers'],
   ['.[{"start": 1}]', [1, 2], 'Array/string slice indices must be integers'],
+  ['setpath([{"start": 1}]; [1])', [0], 'Array/string slice indices must be integers'],
+  ['fromstream(.)', [[{}], 1], 'Array/string slice indices must be integers'],
+  // an empty slice is a new array, not the input (jvp_array_slice)
+  ['path(last(.[0:]))', [], 'Invalid path expression with result []'],
   // jq 1.7.1 has no base32 format (src/builtin.c); gojq's @base32 is not jq's
   ['@base32', 'a', 'base32 is not a valid format'],
   ['@base32d', 'ME======', 'base32d is not a valid format'],
