@@ -1,6 +1,6 @@
 // The C math library functions jq 1.7.1 exposes that JavaScript's Math lacks: the error
-// function, the gamma family and (bessel.ts) Bessel functions. erf and gamma are written for
-// double precision and agree with glibc/musl to about 1e-14 (relative), not bit for bit.
+// function, the gamma family (tgamma.ts) and Bessel functions (bessel.ts). erf and lgamma are
+// written for double precision and agree with glibc/musl to about 1e-14 (relative), not bit for bit.
 
 const EULER = 0.5772156649015329;
 const LN_SQRT_2PI = 0.9189385332046728;
@@ -157,42 +157,5 @@ export function lgamma(x: number): number {
   return lgammaR(x)[0];
 }
 
-const FACTORIALS: number[] = [];
-{
-  let f = 1n;
-  for (let n = 1; n <= 171; n++) {
-    FACTORIALS[n] = Number(f); // (n-1)!, correctly rounded
-    f *= BigInt(n);
-  }
-}
-
-export function tgamma(x: number): number {
-  if (x !== x) return x;
-  if (x === Infinity) return x;
-  if (x === -Infinity) return NaN;
-  if (x === 0) return 1 / x;
-  if (Number.isInteger(x)) {
-    if (x < 0) return NaN;
-    return x <= 171 ? FACTORIALS[x] : Infinity;
-  }
-  if (x > 171.7) return Infinity;
-  if (x < 0.5) {
-    const s = sinPi(x);
-    return Math.PI / (s * tgamma(1 - x));
-  }
-  if (x >= 20) {
-    // z^(z - 1/2) e^-z sqrt(2 pi) e^tail, the power split in two so it cannot overflow early
-    const h = Math.pow(x, (x - 0.5) / 2);
-    return h * (h * Math.exp(-x)) * Math.sqrt(2 * Math.PI) * Math.exp(stirlingTail(x));
-  }
-  // up to z >= 20: Gamma(x) = Gamma(x + n) / (x (x+1) ... (x+n-1))
-  let p = 1;
-  let z = x;
-  while (z < 20) {
-    p *= z;
-    z += 1;
-  }
-  return tgamma(z) / p;
-}
-
+export { tgamma } from './tgamma.js';
 export { j0, j1, y0, y1, jn, yn } from './bessel.js';

@@ -28,6 +28,17 @@ const cases: Array<[string, unknown, unknown[]]> = [
   ['[splits("a", "b"; null, "g")]', 'ab', [['', '', 'b', 'a', '', '']]],
   ['[split("a", "b"; null, "g")]', 'ab', [[['', '', 'b'], ['a', '', '']]]],
   ["[match(\"(?'n'a)\") | .captures[0].name]", 'a', [['n']]],
+  // tgamma as musl's Lanczos approximation computes it, to the last digit
+  [
+    '[0.1, 0.5, 1.5, 4.7, 10.3, -0.5, -2.5, 100.5, 0.001, 23, 1e-20] | map(tgamma | tojson)',
+    null,
+    [
+      [
+        '9.51350769866873', '1.7724538509055159', '0.8862269254527583', '15.431411600047436', '716430.6890623766',
+        '-3.544907701811032', '-0.9453087204829418', '9.320963104082718e+156', '999.4237724845955', '1124000727777607700000', '1e+20',
+      ],
+    ],
+  ],
   // Bessel functions as musl's fdlibm code computes them, to the last digit
   [
     '[(10|y0), yn(0; 4), (1.5|j1), (0.5|y1), jn(5; 0.01), jn(300; 60), jn(-3; -4), yn(-3; 4), (1e-300|j1), (-1|j1), jn(2; 1e305), yn(3; 1e305), (0|j0)] | map(tojson)',
