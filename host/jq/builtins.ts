@@ -256,7 +256,11 @@ fn('getpath/1', ([f]) => (v, p, env, k) =>
     // jq 1.7.1: getpath's own error comes first, also in a path expression
     const r = getPath(v, path);
     let np: Path = null;
-    if (p !== null) {
+    if (p !== null && isBad(p)) {
+      // _jq_path_append: on a value no path reached, the path is left as it is (the result
+      // is no path value either)
+      np = badPath(r);
+    } else if (p !== null) {
       np = p;
       for (const c of path as unknown[]) np = extendPath(np, c);
     }

@@ -60,6 +60,8 @@ const errors: Array<[string, unknown, string]> = [
   ['.[{"start": 1}]', [1, 2], 'Array/string slice indices must be integers'],
   ['setpath([{"start": 1}]; [1])', [0], 'Array/string slice indices must be integers'],
   ['fromstream(.)', [[{}], 1], 'Array/string slice indices must be integers'],
+  // getpath on a value no path reached leaves the path alone (_jq_path_append)
+  ['path([1] | getpath([0]))', 1, 'Invalid path expression with result 1'],
   // an empty slice is a new array, not the input (jvp_array_slice)
   ['path(last(.[0:]))', [], 'Invalid path expression with result []'],
   // jq 1.7.1 has no base32 format (src/builtin.c); gojq's @base32 is not jq's
