@@ -16,7 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
-import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { erf, erfc, exp2, fma, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -1159,7 +1159,7 @@ const math2: Record<string, (a: number, b: number) => number> = {
   nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, cInt(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
-vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
+vf('fma/3', (_v, a, b, c) => fma(num(a), num(b), num(c)));
 // the order is a C int
 // recurrences of |n| steps: counted as work (a step per 1024)
 vf('jn/2', (_v, n, x) => {

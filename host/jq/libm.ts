@@ -159,3 +159,51 @@ export function lgamma(x: number): number {
 
 export { tgamma } from './tgamma.js';
 export { j0, j1, y0, y1, jn, yn } from './bessel.js';
+
+// ---------- fma ----------
+
+const fmaWords = new Float64Array(1);
+const fmaHalves = new Uint32Array(fmaWords.buffer);
+
+/** a finite non-zero double as an integer times a power of two, [m, e] (|x| = m 2^e) */
+function decompose(x: number): [bigint, number] {
+  fmaWords[0] = x;
+  const hi = fmaHalves[1];
+  const mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(fmaHalves[0]);
+  const exp = (hi >>> 20) & 0x7ff;
+  return exp === 0 ? [mant, -1074] : [mant | (1n << 52n), exp - 1075];
+}
+
+/** n 2^e rounded to the nearest double, ties to even (n a non-zero integer) */
+function roundToDouble(n: bigint, e: number): number {
+  const negative = n < 0n;
+  let a = negative ? -n : n;
+  const top = e + a.toString(2).length - 1;
+  if (top > 1023) return negative ? -Infinity : Infinity;
+  const lsb = Math.max(top - 52, -1074);
+  const shift = lsb - e;
+  if (shift > 0) {
+    const s = BigInt(shift);
+    const q = a >> s;
+    const r = a - (q << s);
+    const half = 1n << (s - 1n);
+    a = r > half || (r === half && (q & 1n) === 1n) ? q + 1n : q;
+    e = lsb;
+  }
+  const v = Number(a) * 2 ** e;
+  return negative ? -v : v;
+}
+
+/** C's fma: x y + z rounded once (musl's is exact) */
+export function fma(x: number, y: number, z: number): number {
+  if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z) || x === 0 || y === 0 || z === 0) return x * y + z;
+  const [mx, ex] = decompose(x);
+  const [my, ey] = decompose(y);
+  const [mz, ez] = decompose(z);
+  const sp = (x < 0) !== (y < 0) ? -1n : 1n;
+  const sz = z < 0 ? -1n : 1n;
+  const ep = ex + ey;
+  const e = Math.min(ep, ez);
+  const sum = sp * ((mx * my) << BigInt(ep - e)) + sz * (mz << BigInt(ez - e));
+  return sum === 0n ? 0 : roundToDouble(sum, e);
+}

@@ -288,7 +288,7 @@ export class Parser {
       case 'format':
         return 'FORMAT';
       case 'ident':
-        return KEYWORDS.has(t.value) ? t.value : 'IDENT';
+        return KEYWORDS.has(t.value) || t.value === 'break' ? t.value : 'IDENT';
       case 'op':
         if (t.interpEnd) return 'QQSTRING_INTERP_END';
         if (t.value.length === 1) return `'${t.value}'`;

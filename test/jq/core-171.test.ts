@@ -450,6 +450,7 @@ describe('syntax error texts (bison lists the expected tokens only when there ar
     // an object key is a String (FORMAT QQSTRING_START), never a bare format
     ['{@base64}', "syntax error, unexpected '}', expecting QQSTRING_START"],
     ['. as {@base64: $x} | 1', "syntax error, unexpected ':', expecting QQSTRING_START"],
+    ['h(i break', "syntax error, unexpected break, expecting ';' or ')'"],
     // `Term . [` takes an index or nothing, no slice
     ['.a.[1:2]', "syntax error, unexpected ':'"],
   ])('%s', (filter, message) => {

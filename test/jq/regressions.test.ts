@@ -28,6 +28,8 @@ const cases: Array<[string, unknown, unknown[]]> = [
   ['[splits("a", "b"; null, "g")]', 'ab', [['', '', 'b', 'a', '', '']]],
   ['[split("a", "b"; null, "g")]', 'ab', [[['', '', 'b'], ['a', '', '']]]],
   ["[match(\"(?'n'a)\") | .captures[0].name]", 'a', [['n']]],
+  // fma rounds once
+  ['[fma(0.1; 7; 0.5), fma(-0.1; 3; 0.3), fma(0.1; 0.1; -0.01), fma(1e-170; 1e-170; 1e-320)] | map(tojson)', null, [['1.2', '-2.7755575615628914e-17', '9.020562075079397e-19', '1e-320']]],
   // tgamma as musl's Lanczos approximation computes it, to the last digit
   [
     '[0.1, 0.5, 1.5, 4.7, 10.3, -0.5, -2.5, 100.5, 0.001, 23, 1e-20] | map(tgamma | tojson)',
