@@ -1,10 +1,10 @@
 // Native builtins and the jq-defined prelude.
 import {
   JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
-  codepoints, copyObj, getKey, hasKey, objKeys, decodeKey, type Obj,
+  codepoints, copyObj, dumpTrunc, getKey, hasKey, objKeys, decodeKey, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, isBad, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
 } from './runtime.js';
 export { DepthError };
@@ -17,7 +17,7 @@ import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
 import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
-import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { erf, erfc, exp2, fma, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -210,7 +210,11 @@ fn('getpath/1', ([f]) => (v, p, env, k) =>
     // jq 1.7.1: getpath's own error comes first, also in a path expression
     const r = getPath(v, path);
     let np: Path = null;
-    if (p !== null) {
+    if (p !== null && isBad(p)) {
+      // _jq_path_append: on a value no path reached, the path is left as it is (the result
+      // is no path value either)
+      np = badPath(r);
+    } else if (p !== null) {
       np = p;
       for (const c of path as unknown[]) np = extendPath(np, c);
     }
@@ -416,96 +420,127 @@ function bsearch(v: unknown, target: unknown): number {
 // value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
 fn('last/1', ([f]) => (v, p, env, k) => {
   let last: unknown = null;
-  f(v, null, env, (x) => {
+  let lastPath: Path = null;
+  // in a path expression f is one too: its path errors surface (`path(last(1 | .[]))`)
+  f(v, p, env, (x, xp) => {
     last = x;
+    lastPath = xp;
   });
-  if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);
+  if (p !== null && sameJv(last, lastPath, v, p)) k(last, p);
   else emitValue(k, p, last);
 });
+/**
+ * Whether jq's jv_identical would hold between a value f gave (reached by path xp) and the
+ * value v at path p: the value at the same path; a slice of all of an array (a view of the same
+ * array); the same null, boolean, array or object (an equal string or number may be another
+ * jv: a number read from JSON keeps its literal, which no other number shares).
+ */
+function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
+  if (xp !== null && !isBad(xp)) {
+    if (xp.length === p.length && xp.every((key, i) => equals(key, p[i]))) return true;
+    const step = xp[p.length];
+    if (xp.length === p.length + 1 && Array.isArray(v) && isObject(step) && p.every((key, i) => equals(key, xp[i]))) {
+      const [from, to] = sliceBounds(v.length, step.start ?? null, step.end ?? null);
+      // (jvp_array_slice makes a new empty array for an empty slice)
+      if (from === 0 && to === v.length && v.length > 0) return true;
+    }
+  }
+  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+}
+// jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
+// error after it (the break too) reaches g, and a `?//` in g runs its next alternative
 fn('isempty/1', ([f]) => (v, p, env, k) => {
   const token = {};
   let empty = true;
   try {
     f(v, null, env, () => {
       empty = false;
+      emitValue(k, p, false);
       throw new BreakSignal(token);
     });
   } catch (e) {
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
   }
-  emitValue(k, p, empty);
+  if (empty) emitValue(k, p, true);
 });
 // until / while / repeat: loop iteratively when the update yields exactly one value
-fn('until/2', ([cond, upd]) => (v, p, env, k) => {
-  let x = v;
-  for (;;) {
-    if (++state.steps > state.stepsAt) stepCheck();
-    const cs: unknown[] = [];
-    cond(x, null, env, (c) => cs.push(c));
-    if (cs.length !== 1) {
-      // generic (rare) semantics: recurse per output
-      for (const c of cs) {
-        if (truthy(c)) emitValue(k, p, x);
-        else {
-          const outs: unknown[] = [];
-          upd(x, null, env, (u) => outs.push(u));
-          for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-        }
-      }
-      return;
-    }
-    if (truthy(cs[0])) {
-      emitValue(k, p, x);
-      return;
-    }
-    const outs: unknown[] = [];
-    upd(x, null, env, (u) => outs.push(u));
-    if (outs.length === 1) {
-      x = outs[0];
-      continue;
-    }
-    for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-    return;
-  }
-});
-fn('while/2', ([cond, upd]) => {
-  const self: Fn = (v, p, env, k) => {
+const NO_OUTPUT = Symbol('no output');
+/** an error after which jq would still have run the outputs before it (budget errors end everything at once) */
+const isJqFailure = (e: unknown) => e instanceof JqError || e instanceof BreakSignal || e instanceof Passthrough;
+/**
+ * jq 1.7.1's `def while(cond; update): def _while: if cond then ., (update | _while) else empty end; _while;`
+ * and `def until(cond; next): def _until: if cond then . else (next | _until) end; _until;`: each
+ * output of cond in turn, each output of update in turn, lazily (an output is run on before the
+ * next is made). The last output of cond, and the last of update after it, are run on by the
+ * loop instead of a nested call, so a long loop takes no stack; when cond or update fails after
+ * an output, that output is run on first, as jq would have before going back into it.
+ */
+function conditionLoop(cond: Fn, upd: Fn, isWhile: boolean): Fn {
+  // in a path expression each value goes with its path (the update is a path expression too)
+  const self = (v: unknown, vp: Path, env: Env | null, k: Emit): void => {
     let x = v;
+    let xp = vp;
+    let lastCond: unknown = NO_OUTPUT;
+    let lastUpd: unknown = NO_OUTPUT;
+    let lastUpdPath: Path = null;
+    const onward = (u: unknown, up: Path) => self(u, up, env, k);
+    // an output of cond that is not the last: emit x, or run on every output of update
+    const condFully = (c: unknown) => {
+      if (truthy(c) !== isWhile) {
+        if (!isWhile) k(x, xp);
+      } else {
+        if (isWhile) k(x, xp);
+        upd(x, xp, env, onward);
+      }
+    };
+    const onCond = (c: unknown) => {
+      if (lastCond !== NO_OUTPUT) {
+        const prev = lastCond;
+        lastCond = NO_OUTPUT;
+        condFully(prev);
+      }
+      lastCond = c;
+    };
+    const onUpd = (u: unknown, up: Path) => {
+      if (lastUpd !== NO_OUTPUT) {
+        const prev = lastUpd;
+        lastUpd = NO_OUTPUT;
+        self(prev, lastUpdPath, env, k);
+      }
+      lastUpd = u;
+      lastUpdPath = up;
+    };
     for (;;) {
       if (++state.steps > state.stepsAt) stepCheck();
-      const cs: unknown[] = [];
-      cond(x, null, env, (c) => cs.push(c));
-      let cont: unknown = undefined;
-      let contCount = 0;
-      for (const c of cs) {
-        if (!truthy(c)) continue;
-        emitValue(k, p, x);
-        const outs: unknown[] = [];
-        let error: unknown = null;
-        try {
-          upd(x, null, env, (u) => outs.push(u));
-        } catch (e) {
-          // budget errors end the evaluation at once
-          if (!(e instanceof JqError)) throw e;
-          error = e;
-        }
-        if (cs.length === 1 && outs.length === 1 && error === null) {
-          cont = outs[0];
-          contCount = 1;
-        } else {
-          for (const u of outs) self(u, p, env, k);
-          if (error !== null) throw error;
-        }
+      lastCond = NO_OUTPUT;
+      try {
+        cond(x, null, env, onCond);
+      } catch (e) {
+        if (lastCond !== NO_OUTPUT && isJqFailure(e)) condFully(lastCond);
+        throw e;
       }
-      if (contCount === 1) {
-        x = cont;
-        continue;
+      if (lastCond === NO_OUTPUT) return;
+      if (truthy(lastCond) !== isWhile) {
+        if (!isWhile) k(x, xp);
+        return;
       }
-      return;
+      if (isWhile) k(x, xp);
+      lastUpd = NO_OUTPUT;
+      try {
+        upd(x, xp, env, onUpd);
+      } catch (e) {
+        if (lastUpd !== NO_OUTPUT && isJqFailure(e)) self(lastUpd, lastUpdPath, env, k);
+        throw e;
+      }
+      if (lastUpd === NO_OUTPUT) return;
+      x = lastUpd;
+      xp = lastUpdPath;
     }
   };
   return self;
-});
+}
+fn('until/2', ([cond, upd]) => conditionLoop(cond, upd, false));
+fn('while/2', ([cond, upd]) => conditionLoop(cond, upd, true));
 // jq 1.7.1 (as built in the reference): repeat(f) emits f's outputs on the same input, forever
 fn('repeat/1', ([f]) => (v, p, env, k) => {
   for (;;) {
@@ -1101,7 +1136,7 @@ const math2: Record<string, (a: number, b: number) => number> = {
   nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, cInt(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
-vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
+vf('fma/3', (_v, a, b, c) => fma(num(a), num(b), num(c)));
 // the order is a C int
 // recurrences of |n| steps: counted as work (a step per 1024)
 vf('jn/2', (_v, n, x) => {
@@ -1221,6 +1256,24 @@ def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];
 def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
 def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
 `;
+
+// where jq's C functions return their input itself (NativeDef.keepsInput): f_tostring, f_tonumber,
+// f_ltrimstr / f_rtrimstr (no such prefix or suffix, or arguments that are not strings), f_format "text"
+const keepsInput: [string, (input: unknown, ...args: unknown[]) => boolean][] = [
+  ['tostring/0', (v) => typeof v === 'string'],
+  ['tonumber/0', (v) => typeof v === 'number'],
+  ['ltrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.startsWith(s))],
+  ['rtrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.endsWith(s))],
+  ['format/1', (v, f) => f === 'text' && typeof v === 'string'],
+];
+for (const [name, keeps] of keepsInput) natives.get(name)!.keepsInput = keeps;
+// jq 1.7.1: def ascii_downcase: explode | map(...) | implode; -- in a path expression map's .[] meets
+// explode's new array
+for (const name of ['ascii_downcase/0', 'ascii_upcase/0']) {
+  natives.get(name)!.pathCheck = (v) => {
+    if (typeof v === 'string') throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(codepoints(v), 30)}`);
+  };
+}
 
 export function getNatives(): NativeTable {
   return natives;

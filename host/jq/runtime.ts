@@ -61,8 +61,8 @@ function badValue(p: unknown[]): unknown {
 /** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
 export function extendPath(p: unknown[], key: unknown): unknown[] {
   if (isBad(p)) {
-    const what = typeof key === 'number' || typeof key === 'string' ? `access element ${dump(key)} of` : `access element ${dump(key)} of`;
-    throw new JqError(`Invalid path expression near attempt to ${what} ${dumpTrunc(badValue(p), 30)}`);
+    // execute.c INDEX: the key dumped into 15 bytes, the value into 30
+    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(badValue(p), 30)}`);
   }
   chargeSlots(p.length + 1);
   return p.concat([key]);
@@ -74,9 +74,9 @@ export function checkPath(p: unknown[]): unknown[] {
 }
 
 // ---------- indexing ----------
-function keyDesc(k: unknown): string {
-  // jq formats the key with C's %s: raw, up to a NUL
-  if (typeof k === 'string') return `string "${k.split('\0')[0]}"`;
+export function keyDesc(k: unknown): string {
+  // jq formats the key with C's %s: raw, up to a NUL; only a key under 30 bytes is shown (jv_aux.c jv_get)
+  if (typeof k === 'string') return Buffer.byteLength(k) < 30 ? `string "${k.split('\0')[0]}"` : 'string';
   return typeOf(k);
 }
 
@@ -257,7 +257,9 @@ function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): 
   } else if (isObject(k)) {
     if (t === null || Array.isArray(t)) {
       const a = t === null ? [] : (t as unknown[]);
-      const [s, e] = sliceBounds(a.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+      // jv_set's parse_slice: a missing start or end is no number (jv_object_get gives an invalid)
+      if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end')) throw new JqError('Array/string slice indices must be integers');
+      const [s, e] = sliceBounds(a.length, k.start, k.end);
       if (!Array.isArray(v)) throw new JqError('A slice of an array can only be assigned another array');
       chargeSlots(a.length - (e - s) + v.length);
       const r = a.slice(0, s).concat(v, a.slice(e));

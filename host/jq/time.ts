@@ -80,8 +80,10 @@ function isoWeek(y: number, yday: number, wday: number): [number, number] {
 
 function strftime(v: unknown, fmt: unknown, local: boolean): string {
   const name = local ? 'strflocaltime/1' : 'strftime/1';
+  // jq's order: the input's kind, then (for an array) the format, then the array's fields
   if (typeof v === 'number' || v instanceof LiteralNumber) v = local ? localtime(v) : gmtime(v);
   else if (!Array.isArray(v)) throw new JqError(`${name} requires parsed datetime inputs`);
+  else if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const tm = checkTm(v, name);
   if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const [Y, M, D, h, m, sRaw] = tm;
@@ -159,9 +161,12 @@ function localTzName(): string {
   }
 }
 
-function strptime(v: unknown, fmt: unknown): unknown[] {
-  if (typeof v !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
-  if (typeof fmt !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+function strptime(input: unknown, format: unknown): unknown[] {
+  if (typeof input !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  if (typeof format !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  // jq passes both as C strings: they end at a NUL
+  const v = input.split('\0')[0];
+  const fmt = format.split('\0')[0];
   let Y = 1900, M = 0, D = 1, h = 0, m = 0, s = 0;
   let pos = 0;
   let epoch: number | null = null;
