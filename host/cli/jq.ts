@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { compile, JqCompileError, JqRuntimeError } from '../jq/index.js';
 import { setInputSource } from '../jq/builtins.js';
-import { parseJsonText, splitJson } from '../jq/json.js';
-import { dump, dumpPretty, setKey, type Obj } from '../jq/values.js';
+import { parseJsonSequence, parseJsonText } from '../jq/json.js';
+import { decodeKey, dump, dumpPretty, setKey, type Obj } from '../jq/values.js';
 
 export interface JqCliIo {
   stdin: NodeJS.ReadableStream;
@@ -93,10 +93,10 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
       const name = argv[++i];
       const value = argv[++i];
       if (Object.prototype.hasOwnProperty.call(a.vars, name)) continue; // jq keeps the first definition
-      if (arg === '--arg') setKey(a.vars, name, value);
+      if (arg === '--arg') defineVar(a.vars, name, value);
       else if (arg === '--argjson') {
         try {
-          setKey(a.vars, name, parseJsonText(value));
+          defineVar(a.vars, name, parseJsonText(value));
         } catch {
           throw new JqUsage(`invalid JSON text passed to --argjson`);
         }
@@ -107,11 +107,11 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
         } catch (e) {
           throw new JqUsage(`error: Could not open ${value}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
         }
-        if (arg === '--rawfile') setKey(a.vars, name, text);
+        if (arg === '--rawfile') defineVar(a.vars, name, text);
         else {
-          const { values, error } = splitJson(text);
-          if (error) throw new JqUsage(`Bad JSON in --slurpfile ${name} ${value}: ${error.msg}`);
-          setKey(a.vars, name, values.map((v) => parseJsonText(v.text)));
+          const { values, error } = parseJsonSequence(text);
+          if (error) throw new JqUsage(`Bad JSON in --slurpfile ${name} ${value}: ${error}`);
+          defineVar(a.vars, name, values.map((v) => v.value));
         }
       }
     } else if (FLAGS[arg]) a[FLAGS[arg]] = true;
@@ -126,6 +126,11 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
   if (positional.length > 2) throw new JqUsage('only one input file is supported');
   [a.filter, a.file] = positional;
   return a;
+}
+
+/** A variable by its name (the variables record is keyed by plain names, `__proto__` included). */
+function defineVar(vars: Obj, name: string, value: unknown): void {
+  Object.defineProperty(vars, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -150,10 +155,12 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   const { compact, raw, nullInput, slurp, exitStatus, filter, file } = args;
   // $ARGS: the positional values and the named ones (a name ARGS given as --arg is replaced, as in jq)
   const vars: Obj = { ...args.vars };
-  const named: Obj = { ...args.vars };
-  setKey(vars, 'ARGS', { positional: args.positional, named });
+  // $ARGS.named is a jq value: its keys go through setKey
+  const named: Obj = {};
+  for (const name of Object.keys(args.vars)) setKey(named, decodeKey(name), args.vars[name]);
+  defineVar(vars, 'ARGS', { positional: args.positional, named });
   // jq 1.7.1 describes its build here (unless a named argument took the name)
-  if (!Object.prototype.hasOwnProperty.call(vars, 'JQ_BUILD_CONFIGURATION')) setKey(vars, 'JQ_BUILD_CONFIGURATION', 'datakit-wasm jq engine (TypeScript)');
+  if (!Object.prototype.hasOwnProperty.call(vars, 'JQ_BUILD_CONFIGURATION')) defineVar(vars, 'JQ_BUILD_CONFIGURATION', 'datakit-wasm jq engine (TypeScript)');
   let prog;
   try {
     // like jq: the real environment, and no time, memory or step budget (Ctrl-C ends a runaway filter)
@@ -189,7 +196,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   let exit = 0;
   const runOne = (input: unknown, line: number): boolean => {
     try {
-      for (const v of prog.run(input)) write(v);
+      for (const v of prog.runValues(input)) write(v);
     } catch (e) {
       if (!(e instanceof JqRuntimeError)) throw e;
       for (const v of e.outputs) write(v);
@@ -210,24 +217,16 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   };
   // -e: the last output decides, unless an error did
   const finish = (): number => (exit !== 0 || !exitStatus ? exit : last === undefined ? 4 : last.value === null || last.value === false ? 1 : 0);
-  const { values, error } = splitJson(text);
+  const { values, error } = parseJsonSequence(text);
   // the values not processed yet: the main loop and the filter's input/inputs take from the front
   let next = 0;
-  const parse = (t: string, line: number): unknown => {
-    try {
-      return parseJsonText(t);
-    } catch (e) {
-      throw new JqUsage(`jq: error (at ${where}:${line}): Cannot parse input: ${(e as Error).message}`);
-    }
-  };
   const filename = file === undefined || file === '-' ? null : file;
   setInputSource(
     slurp
       ? null
       : () => {
           if (next >= values.length) return null;
-          const { text: t, line } = values[next++];
-          return { value: parse(t, line) };
+          return { value: values[next++].value };
         },
     filename,
   );
@@ -238,13 +237,12 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
     }
     const inputs: unknown[] = [];
     while (next < values.length) {
-      const { text: t, line } = values[next++];
-      const input = parse(t, line);
+      const { value: input, line } = values[next++];
       if (slurp) inputs.push(input);
       else if (!runOne(input, line)) return exit;
     }
     if (error) {
-      io.stderr.write(`jq: error (at ${where}:${error.line}): ${error.msg}\n`);
+      io.stderr.write(`jq: parse error: ${error}\n`);
       return 2;
     }
     if (slurp) runOne(inputs, values.at(-1)?.line ?? 0);

@@ -14,6 +14,13 @@ export interface JqCompiled {
   /** all outputs of the filter for one input; throws with jq's message */
   run(input: unknown, variables: Record<string, unknown>): unknown[];
   /**
+   * Optional: the exact text path. The input as JSON text, the run's
+   * variables made from the parsed input, and the outputs as one JSON array
+   * text, objects' keys in jq's order (a plain JS object would list keys like
+   * "0" first). Without it the engine parses and serializes around `run`.
+   */
+  runText?(inputJson: string, variablesOf: (input: unknown) => Record<string, unknown>): string;
+  /**
    * Optional: the constant input paths the filter reads (e.g. [["a","b"]]
    * for `.a.b`), or null when it may use its whole input. With paths, the
    * engine passes only those parts of a large input.
@@ -42,6 +49,11 @@ export const nativeJq: JqEngine = {
       if (size > max) throw new LimitExceeded('jq_source_bytes', `jq program is ${size} bytes; the limit is ${max} (limits.jq_source_bytes)`);
     }
     const program = compile(filter, { variables, limits, syntax });
-    return { run: (input, vars) => program.run(input, { variables: vars }), inputPaths: program.inputPaths, simple: program.simple };
+    return {
+      run: (input, vars) => program.run(input, { variables: vars }),
+      runText: (inputJson, variablesOf) => '[' + program.runText(inputJson, { variablesOf }).join(',') + ']',
+      inputPaths: program.inputPaths,
+      simple: program.simple,
+    };
   },
 };

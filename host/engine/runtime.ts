@@ -5,6 +5,7 @@ import { Action, HOST_ABI_VERSION, LOG_LEVELS, type EngineExports } from './abi.
 import type { JqCompiled, JqEngine } from './jq-engine.js';
 import { compileTemplate, type RenderFn } from './templates.js';
 import { configErrorText } from '../jq/parser.js';
+import { getKey } from '../jq/values.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
 import { CallCancel, type CallRequest, type CallResponse, type CallTransport } from './http-client.js';
 import { Capabilities, type CapabilityOp } from './capabilities.js';
@@ -84,7 +85,8 @@ function jqVariables(vars: string[], input: unknown, inputVar?: string): Record<
   if (inputVar !== undefined) return { [inputVar]: input };
   if (vars.length === 0 || input === null || typeof input !== 'object') return NO_VARIABLES;
   const variables: Record<string, unknown> = {};
-  for (const v of vars) variables[v] = (input as Record<string, unknown>)[v] ?? null;
+  // getKey: the input may store a key encoded (host/jq/values.ts)
+  for (const v of vars) variables[v] = getKey(input as Record<string, unknown>, v);
   return variables;
 }
 
@@ -522,8 +524,11 @@ export class EngineInstance {
         const entry = this.jq.get(handle);
         if (!entry) return this.err('unknown jq program');
         try {
-          const input = JSON.parse(this.text(ptr, len));
-          return this.okText(JSON.stringify(entry.program.run(input, jqVariables(entry.vars, input, entry.inputVar))), 'jq result');
+          const text = this.text(ptr, len);
+          const variablesOf = (input: unknown) => jqVariables(entry.vars, input, entry.inputVar);
+          if (entry.program.runText) return this.okText(entry.program.runText(text, variablesOf), 'jq result');
+          const input = JSON.parse(text);
+          return this.okText(JSON.stringify(entry.program.run(input, variablesOf(input))), 'jq result');
         } catch (e) {
           return this.err((e as Error).message);
         }

@@ -8,6 +8,7 @@
 // never see them: they end the whole evaluation.
 import type { LimitName } from '../limits.js';
 import type { Obj } from './values.js';
+import { LiteralNumber } from './numbers.js';
 
 /** Steps between two looks at the clock: a step costs a few ns, reading the clock about 40. */
 const CLOCK_EVERY_STEPS = 1024;
@@ -172,6 +173,11 @@ export function chargeValue(x: unknown): boolean {
     return false;
   }
   if (x === null || typeof x !== 'object') return false;
+  // a kept literal leaves as its text (an infinite one prints as written too)
+  if (x instanceof LiteralNumber) {
+    if ((state.bytes += CHAR * x.literal.length) > state.bytesAt) bytesCheck();
+    return false;
+  }
   let nonFinite = false;
   if (Array.isArray(x)) {
     if ((state.bytes += SLOT * x.length) > state.bytesAt) bytesCheck();

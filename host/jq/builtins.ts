@@ -1,10 +1,10 @@
 // Native builtins and the jq-defined prelude.
 import {
   JqError, describe, typeOf, isObject, setKey, hasOwn, equals, compare, sortKeys, dump, truthy, strLength,
-  codepoints, copyObj, type Obj,
+  codepoints, copyObj, dumpTrunc, getKey, hasKey, objKeys, decodeKey, type Obj,
 } from './values.js';
 import {
-  type Fn, type Emit, type Path, type Env, BreakSignal, invalidPath, badPath, extendPath, checkPath, indexValue, iterate, getPath,
+  type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, isBad, extendPath, checkPath, indexValue, iterate, getPath,
   setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
 } from './runtime.js';
 export { DepthError };
@@ -16,7 +16,8 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
-import { erf, erfc, exp2, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
+import { erf, erfc, exp2, fma, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -69,78 +70,30 @@ vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   // the parsed value is about as large as its text
   charge(2 * CHAR_BYTES * v.length);
-  return parseJqText(v, parseJsonText);
+  return parseJsonText(upToNul(v));
 });
 // jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number' || v instanceof LiteralNumber) return v;
   if (typeof v === 'string') {
     work(v.length >>> 10);
-    const r = parseJqText(v, parseJsonText);
-    if (typeof r === 'number') return r;
+    const r = parseJsonText(upToNul(v));
+    if (typeof r === 'number' || r instanceof LiteralNumber) return r;
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
-/**
- * jq's `jv_parse` of a whole string (fromjson, tonumber): texts made only of
- * literals and whitespace are scanned here the way jq's parser does (its
- * literal grammar, `+4.2`, `nan`, `infinity`, and its error texts with line
- * and column); texts with strings, arrays or objects go to the JSON parser.
- */
-function parseJqText(s: string, parseJson: (text: string) => unknown): unknown {
-  const fail = (msg: string): never => {
-    throw new JqError(`${msg} (while parsing '${s}')`);
-  };
-  let line = 1;
-  let column = 0;
-  let token = '';
-  let got = false;
-  let value: unknown = null;
-  // a literal is checked where it ends (whitespace, a string or structure character, the end)
-  const finish = (where: string) => {
-    const r = jqLiteral(token);
-    if (r.error) fail(`${r.error} ${where}line ${line}, column ${column}`);
-    token = '';
-    if (got) fail('Unexpected extra JSON values');
-    got = true;
-    value = r.value;
-  };
-  for (const ch of s) {
-    // jq's parser counts columns in bytes
-    const cp = ch.codePointAt(0)!;
-    column += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (ch === '\n') {
-      line++;
-      column = 0;
-    }
-    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
-      if (token) finish('at ');
-    } else if ('"[]{},:'.includes(ch)) {
-      if (token) jqLiteral(token).error && finish('at ');
-      // strings, arrays, objects: the JSON parser
-      return parseJson(s);
-    } else token += ch;
-  }
-  if (token) finish('at EOF at ');
-  if (!got) fail('Expected JSON value');
-  return value;
-}
-/** One literal token as jq 1.7.1 (decNumber) reads it. */
-function jqLiteral(t: string): { value?: unknown; error?: string } {
-  const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
-  if (fixed !== null) return t === fixed ? { value: JSON.parse(t) } : { error: 'Invalid literal' };
-  const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
-  if (!m) return { error: 'Invalid numeric literal' };
-  const sign = m[1] === '-' ? -1 : 1;
-  if (m[2] !== undefined) return { value: sign * Number(m[2]) };
-  return { value: m[3] !== undefined ? sign * Infinity : NaN };
+/** jq 1.7.1 hands a string to its parser as C text: it ends at the first NUL. */
+function upToNul(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
 }
 function keyList(v: unknown, sorted: boolean): unknown[] {
   if (isObject(v)) {
-    const keys = Object.keys(v);
+    const keys = objKeys(v);
     chargeSlots(keys.length);
     if (!sorted) return keys;
     work(keys.length);
+    // objKeys may hand out Object.keys' own fresh array: sorting it in place is fine
     return sortKeys(keys);
   }
   if (Array.isArray(v)) {
@@ -153,13 +106,14 @@ vf('keys/0', (v) => keyList(v, true));
 vf('keys_unsorted/0', (v) => keyList(v, false));
 vf('has/1', (v, k) => {
   if (v === null) return false;
-  if (isObject(v) && typeof k === 'string') return hasOwn.call(v, k);
+  k = toDouble(k);
+  if (isObject(v) && typeof k === 'string') return hasKey(v, k);
   if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
   throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
 });
 function contains(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
-    return Object.keys(b).every((k) => hasOwn.call(a, k) && contains(a[k], b[k]));
+    return objKeys(b).every((k) => hasKey(a, k) && contains(getKey(a, k), getKey(b, k)));
   }
   if (Array.isArray(a) && Array.isArray(b))
     return b.every((y) => {
@@ -184,7 +138,7 @@ vf('add/0', (v) => {
     return sum.value();
   }
   if (isObject(v)) {
-    for (const k of Object.keys(v)) sum.add(v[k]);
+    for (const name of Object.keys(v)) sum.add(v[name]);
     return sum.value();
   }
   throw new JqError(`Cannot iterate over ${describe(v)}`);
@@ -210,9 +164,9 @@ class Sum {
     const kind = typeof x === 'string' ? 'string' : Array.isArray(x) ? 'array' : isObject(x) ? 'object' : null;
     if (kind !== null && kind === this.kind) {
       if (kind === 'object') {
-        const keys = Object.keys(x as Obj);
-        chargeKeys(keys.length);
-        for (const key of keys) setKey(this.acc as Obj, key, (x as Obj)[key]);
+        const names = Object.keys(x as Obj);
+        chargeKeys(names.length);
+        for (const name of names) setKey(this.acc as Obj, decodeKey(name), (x as Obj)[name]);
       } else this.parts!.push(x);
       return;
     }
@@ -256,7 +210,11 @@ fn('getpath/1', ([f]) => (v, p, env, k) =>
     // jq 1.7.1: getpath's own error comes first, also in a path expression
     const r = getPath(v, path);
     let np: Path = null;
-    if (p !== null) {
+    if (p !== null && isBad(p)) {
+      // _jq_path_append: on a value no path reached, the path is left as it is (the result
+      // is no path value either)
+      np = badPath(r);
+    } else if (p !== null) {
       np = p;
       for (const c of path as unknown[]) np = extendPath(np, c);
     }
@@ -279,12 +237,12 @@ fn('paths/0', () => (v, p, _env, k) => {
         walk(x[i], np);
       }
     } else if (isObject(x)) {
-      for (const key of Object.keys(x)) {
+      for (const name of Object.keys(x)) {
         tick();
         chargeSlots(path.length + 1);
-        const np = path.concat([key]);
+        const np = path.concat([decodeKey(name)]);
         emitValue(k, p, np);
-        walk(x[key], np);
+        walk(x[name], np);
       }
     }
   };
@@ -305,10 +263,10 @@ fn('recurse/0', () => (v, p, _env, k) => {
         paths.push(xp === null ? null : extendPath(xp, i));
       }
     } else if (isObject(x)) {
-      const keys = Object.keys(x);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        vals.push(x[keys[i]]);
-        paths.push(xp === null ? null : extendPath(xp, keys[i]));
+      const names = Object.keys(x);
+      for (let i = names.length - 1; i >= 0; i--) {
+        vals.push(x[names[i]]);
+        paths.push(xp === null ? null : extendPath(xp, decodeKey(names[i])));
       }
     }
   }
@@ -316,9 +274,19 @@ fn('recurse/0', () => (v, p, _env, k) => {
 fn('recurse/1', ([f]) => (v, p, env, k) => recurseLoop(f, v, p, env, k));
 
 // ---------- generators ----------
-function rangeLoop(from: unknown, upto: unknown, by: unknown, k: Emit, p: Path): void {
+function rangeLoop(start: unknown, end: unknown, step: unknown, k: Emit, p: Path): void {
+  // kept literals count with their doubles; the first output is the start itself (`range(1.0;3)` is 1.0, 2)
+  const from = toDouble(start);
+  const upto = toDouble(end);
+  const by = toDouble(step);
   if (typeof from !== 'number' || typeof upto !== 'number' || typeof by !== 'number')
     throw new JqError('Range bounds must be numeric');
+  if (start !== from && (by > 0 ? from < upto : by < 0 && from > upto)) {
+    if (++state.steps > state.stepsAt) stepCheck();
+    emitValue(k, p, start);
+    rangeLoop(from + by, upto, by, k, p);
+    return;
+  }
   if (by > 0) {
     for (let i = from; i < upto; i += by) {
       if (++state.steps > state.stepsAt) stepCheck();
@@ -351,7 +319,7 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
   f(v, null, env, (from) =>
     t(v, null, env, (upto) =>
       b(v, null, env, (by) => {
-        if (typeof from === 'number' && typeof upto === 'number' && typeof by === 'number') rangeLoop(from, upto, by, k, p);
+        if (numeric(from) && numeric(upto) && numeric(by)) rangeLoop(from, upto, by, k, p);
         else rangeGeneric(from, upto, by, k, p);
       }),
     ),
@@ -361,6 +329,7 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
 // with jq's comparisons: a non-number above 0 fails to subtract at the first output, null runs exp
 fn('limit/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
+    n = toDouble(n);
     if (typeof n !== 'number') {
       if (compare(n, 0) <= 0) f(v, p, env, k);
       else f(v, null, env, () => opSub(n, 1));
@@ -399,7 +368,7 @@ fn('first/1', ([f]) => (v, p, env, k) => {
 fn('nth/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
     if (compare(n, 0) < 0) throw new JqError("nth doesn't support negative indices");
-    const nth = typeof n === 'number' ? n : (opAdd(n, 1) as number) - 1;
+    const nth = numeric(n) ? (toDouble(n) as number) : (opAdd(n, 1) as number) - 1;
     let c = 0;
     const token = {};
     try {
@@ -451,96 +420,127 @@ function bsearch(v: unknown, target: unknown): number {
 // value there (jq's identity check): `path(last(empty))` is [], `path(last(.[]))` fails.
 fn('last/1', ([f]) => (v, p, env, k) => {
   let last: unknown = null;
-  f(v, null, env, (x) => {
+  let lastPath: Path = null;
+  // in a path expression f is one too: its path errors surface (`path(last(1 | .[]))`)
+  f(v, p, env, (x, xp) => {
     last = x;
+    lastPath = xp;
   });
-  if (p !== null && (last === v || (typeof last === 'number' && Object.is(last, v)))) k(last, p);
+  if (p !== null && sameJv(last, lastPath, v, p)) k(last, p);
   else emitValue(k, p, last);
 });
+/**
+ * Whether jq's jv_identical would hold between a value f gave (reached by path xp) and the
+ * value v at path p: the value at the same path; a slice of all of an array (a view of the same
+ * array); the same null, boolean, array or object (an equal string or number may be another
+ * jv: a number read from JSON keeps its literal, which no other number shares).
+ */
+function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
+  if (xp !== null && !isBad(xp)) {
+    if (xp.length === p.length && xp.every((key, i) => equals(key, p[i]))) return true;
+    const step = xp[p.length];
+    if (xp.length === p.length + 1 && Array.isArray(v) && isObject(step) && p.every((key, i) => equals(key, xp[i]))) {
+      const [from, to] = sliceBounds(v.length, step.start ?? null, step.end ?? null);
+      // (jvp_array_slice makes a new empty array for an empty slice)
+      if (from === 0 && to === v.length && v.length > 0) return true;
+    }
+  }
+  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+}
+// jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
+// error after it (the break too) reaches g, and a `?//` in g runs its next alternative
 fn('isempty/1', ([f]) => (v, p, env, k) => {
   const token = {};
   let empty = true;
   try {
     f(v, null, env, () => {
       empty = false;
+      emitValue(k, p, false);
       throw new BreakSignal(token);
     });
   } catch (e) {
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
   }
-  emitValue(k, p, empty);
+  if (empty) emitValue(k, p, true);
 });
 // until / while / repeat: loop iteratively when the update yields exactly one value
-fn('until/2', ([cond, upd]) => (v, p, env, k) => {
-  let x = v;
-  for (;;) {
-    if (++state.steps > state.stepsAt) stepCheck();
-    const cs: unknown[] = [];
-    cond(x, null, env, (c) => cs.push(c));
-    if (cs.length !== 1) {
-      // generic (rare) semantics: recurse per output
-      for (const c of cs) {
-        if (truthy(c)) emitValue(k, p, x);
-        else {
-          const outs: unknown[] = [];
-          upd(x, null, env, (u) => outs.push(u));
-          for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-        }
-      }
-      return;
-    }
-    if (truthy(cs[0])) {
-      emitValue(k, p, x);
-      return;
-    }
-    const outs: unknown[] = [];
-    upd(x, null, env, (u) => outs.push(u));
-    if (outs.length === 1) {
-      x = outs[0];
-      continue;
-    }
-    for (const u of outs) natives.get('until/2')!.fn!([cond, upd])(u, p, env, k);
-    return;
-  }
-});
-fn('while/2', ([cond, upd]) => {
-  const self: Fn = (v, p, env, k) => {
+const NO_OUTPUT = Symbol('no output');
+/** an error after which jq would still have run the outputs before it (budget errors end everything at once) */
+const isJqFailure = (e: unknown) => e instanceof JqError || e instanceof BreakSignal || e instanceof Passthrough;
+/**
+ * jq 1.7.1's `def while(cond; update): def _while: if cond then ., (update | _while) else empty end; _while;`
+ * and `def until(cond; next): def _until: if cond then . else (next | _until) end; _until;`: each
+ * output of cond in turn, each output of update in turn, lazily (an output is run on before the
+ * next is made). The last output of cond, and the last of update after it, are run on by the
+ * loop instead of a nested call, so a long loop takes no stack; when cond or update fails after
+ * an output, that output is run on first, as jq would have before going back into it.
+ */
+function conditionLoop(cond: Fn, upd: Fn, isWhile: boolean): Fn {
+  // in a path expression each value goes with its path (the update is a path expression too)
+  const self = (v: unknown, vp: Path, env: Env | null, k: Emit): void => {
     let x = v;
+    let xp = vp;
+    let lastCond: unknown = NO_OUTPUT;
+    let lastUpd: unknown = NO_OUTPUT;
+    let lastUpdPath: Path = null;
+    const onward = (u: unknown, up: Path) => self(u, up, env, k);
+    // an output of cond that is not the last: emit x, or run on every output of update
+    const condFully = (c: unknown) => {
+      if (truthy(c) !== isWhile) {
+        if (!isWhile) k(x, xp);
+      } else {
+        if (isWhile) k(x, xp);
+        upd(x, xp, env, onward);
+      }
+    };
+    const onCond = (c: unknown) => {
+      if (lastCond !== NO_OUTPUT) {
+        const prev = lastCond;
+        lastCond = NO_OUTPUT;
+        condFully(prev);
+      }
+      lastCond = c;
+    };
+    const onUpd = (u: unknown, up: Path) => {
+      if (lastUpd !== NO_OUTPUT) {
+        const prev = lastUpd;
+        lastUpd = NO_OUTPUT;
+        self(prev, lastUpdPath, env, k);
+      }
+      lastUpd = u;
+      lastUpdPath = up;
+    };
     for (;;) {
       if (++state.steps > state.stepsAt) stepCheck();
-      const cs: unknown[] = [];
-      cond(x, null, env, (c) => cs.push(c));
-      let cont: unknown = undefined;
-      let contCount = 0;
-      for (const c of cs) {
-        if (!truthy(c)) continue;
-        emitValue(k, p, x);
-        const outs: unknown[] = [];
-        let error: unknown = null;
-        try {
-          upd(x, null, env, (u) => outs.push(u));
-        } catch (e) {
-          // budget errors end the evaluation at once
-          if (!(e instanceof JqError)) throw e;
-          error = e;
-        }
-        if (cs.length === 1 && outs.length === 1 && error === null) {
-          cont = outs[0];
-          contCount = 1;
-        } else {
-          for (const u of outs) self(u, p, env, k);
-          if (error !== null) throw error;
-        }
+      lastCond = NO_OUTPUT;
+      try {
+        cond(x, null, env, onCond);
+      } catch (e) {
+        if (lastCond !== NO_OUTPUT && isJqFailure(e)) condFully(lastCond);
+        throw e;
       }
-      if (contCount === 1) {
-        x = cont;
-        continue;
+      if (lastCond === NO_OUTPUT) return;
+      if (truthy(lastCond) !== isWhile) {
+        if (!isWhile) k(x, xp);
+        return;
       }
-      return;
+      if (isWhile) k(x, xp);
+      lastUpd = NO_OUTPUT;
+      try {
+        upd(x, xp, env, onUpd);
+      } catch (e) {
+        if (lastUpd !== NO_OUTPUT && isJqFailure(e)) self(lastUpd, lastUpdPath, env, k);
+        throw e;
+      }
+      if (lastUpd === NO_OUTPUT) return;
+      x = lastUpd;
+      xp = lastUpdPath;
     }
   };
   return self;
-});
+}
+fn('until/2', ([cond, upd]) => conditionLoop(cond, upd, false));
+fn('while/2', ([cond, upd]) => conditionLoop(cond, upd, true));
 // jq 1.7.1 (as built in the reference): repeat(f) emits f's outputs on the same input, forever
 fn('repeat/1', ([f]) => (v, p, env, k) => {
   for (;;) {
@@ -569,7 +569,7 @@ function sorted(v: unknown[]): unknown[] {
 vf('sort/0', (v) => sorted(requireArray(v, 'sorted')));
 const NOT_BOTH_ARRAYS = 'cannot be sorted, as they are not both arrays';
 function keyed(f: Fn, v: unknown, env: Env | null, notArrays: string): { x: unknown; key: unknown[] }[] {
-  if (v === null || typeof v !== 'object') throw new JqError(`Cannot iterate over ${describe(v)}`);
+  if (v === null || typeof v !== 'object' || v instanceof LiteralNumber) throw new JqError(`Cannot iterate over ${describe(v)}`);
   if (!Array.isArray(v)) {
     // jq: _impl(map([f])) -- f runs over the values first, then the input must be an array
     const keys = Object.values(v as Obj).map((x) => {
@@ -678,6 +678,7 @@ vf('flatten/0', (v) => flatten(requireArrayFlat(v), Infinity, []));
 vf('flatten/1', (v, d) => {
   if (compare(d, 0) < 0) throw new JqError('flatten depth must not be negative');
   const items = requireArrayFlat(v);
+  d = toDouble(d);
   if (typeof d !== 'number') {
     if (items.some(Array.isArray)) opSub(d, 1);
     return items.slice();
@@ -698,9 +699,9 @@ vf('to_entries/0', (v) => {
     }
     throw new JqError(`${describe(v)} has no keys`);
   }
-  const keys = Object.keys(v);
-  charge(ENTRY_BYTES * keys.length);
-  return keys.map((key) => ({ key, value: v[key] }));
+  const names = Object.keys(v);
+  charge(ENTRY_BYTES * names.length);
+  return names.map((name) => ({ key: decodeKey(name), value: v[name] }));
 });
 // jq 1.7.1: def from_entries: map({(.key // .Key // .name // .Name): (if has("value") then .value else .Value end)}) | add | .//={};
 vf('from_entries/0', (v) => {
@@ -840,7 +841,7 @@ vf('join/1', (v, sep) => {
 });
 function joinPart(x: unknown): unknown {
   if (x === null) return '';
-  if (typeof x === 'boolean' || typeof x === 'number') return dump(x);
+  if (typeof x === 'boolean' || typeof x === 'number' || x instanceof LiteralNumber) return dump(x);
   return x;
 }
 function joinGeneric(items: unknown[], sep: unknown): unknown {
@@ -869,9 +870,10 @@ vf('implode/0', (v) => {
   if (!Array.isArray(v)) throw new JqError('implode input must be an array');
   charge(2 * CHAR_BYTES * v.length);
   let s = '';
-  for (const c of v) {
+  for (const item of v) {
+    const c = toDouble(item);
     if (typeof c !== 'number' || c !== c) {
-      throw new JqError(`${describe(c)} can't be imploded, unicode codepoint needs to be numeric`);
+      throw new JqError(`${describe(item)} can't be imploded, unicode codepoint needs to be numeric`);
     }
     let cp = Math.trunc(c);
     if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
@@ -884,6 +886,7 @@ vf('format/1', (v, f) => {
   return applyFormat(f, v);
 });
 vf('ascii/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') throw new JqError('ascii input must be a number');
   return String.fromCharCode(v);
 });
@@ -897,22 +900,28 @@ export function envObject(): Obj {
 }
 // no input lines are read here: jq's count of newlines read so far
 vf('input_line_number/0', () => 0);
-vf('have_literal_numbers/0', () => false);
+vf('have_literal_numbers/0', () => true);
 vf('have_decnum/0', () => false);
 vf('now/0', () => Date.now() / 1000);
 vf('infinite/0', () => Infinity);
 vf('nan/0', () => NaN);
 vf('isinfinite/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v === Infinity || v === -Infinity;
 });
 vf('isnan/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v !== v;
 });
 // jq 1.7.1: def isfinite: type == "number" and (isinfinite | not) -- nan is finite
-vf('isfinite/0', (v) => typeof v === 'number' && v !== Infinity && v !== -Infinity);
+vf('isfinite/0', (v) => {
+  v = toDouble(v);
+  return typeof v === 'number' && v !== Infinity && v !== -Infinity;
+});
 vf('isnormal/0', (v) => {
+  v = toDouble(v);
   if (typeof v !== 'number') return false;
   return v === v && v !== 0 && Math.abs(v) !== Infinity && Math.abs(v) >= 2.2250738585072014e-308;
 });
@@ -963,8 +972,9 @@ fn('halt_error/0', () => (v) => {
 });
 fn('halt_error/1', ([c]) => (v, _p, env) =>
   c(v, null, env, (code) => {
-    if (typeof code !== 'number') throw new JqError('halt_error/1: number required');
-    throw new HaltSignal(code, v, true);
+    const exitCode = toDouble(code);
+    if (typeof exitCode !== 'number') throw new JqError('halt_error/1: number required');
+    throw new HaltSignal(exitCode, v, true);
   }),
 );
 fn('$__loc__/0', () => (_v, p, _env, k) => emitValue(k, p, { file: '<top-level>', line: 1 }));
@@ -988,8 +998,9 @@ natives.delete('splits/0');
 
 // ---------- math ----------
 function num(v: unknown): number {
-  if (typeof v !== 'number') throw new JqError(`${describe(v)} number required`);
-  return v;
+  if (typeof v === 'number') return v;
+  if (v instanceof LiteralNumber) return v.value;
+  throw new JqError(`${describe(v)} number required`);
 }
 // C's frexp, read from the IEEE-754 bits: m in [0.5, 1) and x = m * 2^e. Subnormals are scaled
 // into the normal range first (scaling by 2^-e directly would overflow to infinity for them).
@@ -1100,6 +1111,7 @@ for (const [name, f] of Object.entries(math1)) vf(`${name}/0`, (v) => f(num(v)))
 // jq 1.7.1: def abs: if . < 0 then - . else . end (jq's order: null and booleans are below 0)
 vf('abs/0', (v) => {
   if (compare(v, 0) >= 0) return v;
+  if (v instanceof LiteralNumber) return -v.value;
   if (typeof v !== 'number') throw new JqError(`${describe(v)} cannot be negated`);
   return -v;
 });
@@ -1124,7 +1136,7 @@ const math2: Record<string, (a: number, b: number) => number> = {
   nextafter, nexttoward: nextafter, scalb, scalbln: (a, b) => scalbn(a, cInt(b)),
 };
 for (const [name, f] of Object.entries(math2)) vf(`${name}/2`, (_v, a, b) => f(num(a), num(b)));
-vf('fma/3', (_v, a, b, c) => num(a) * num(b) + num(c));
+vf('fma/3', (_v, a, b, c) => fma(num(a), num(b), num(c)));
 // the order is a C int
 // recurrences of |n| steps: counted as work (a step per 1024)
 vf('jn/2', (_v, n, x) => {
@@ -1245,6 +1257,24 @@ def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];
 def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join_expr;
 `;
 
+// where jq's C functions return their input itself (NativeDef.keepsInput): f_tostring, f_tonumber,
+// f_ltrimstr / f_rtrimstr (no such prefix or suffix, or arguments that are not strings), f_format "text"
+const keepsInput: [string, (input: unknown, ...args: unknown[]) => boolean][] = [
+  ['tostring/0', (v) => typeof v === 'string'],
+  ['tonumber/0', (v) => typeof v === 'number'],
+  ['ltrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.startsWith(s))],
+  ['rtrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.endsWith(s))],
+  ['format/1', (v, f) => f === 'text' && typeof v === 'string'],
+];
+for (const [name, keeps] of keepsInput) natives.get(name)!.keepsInput = keeps;
+// jq 1.7.1: def ascii_downcase: explode | map(...) | implode; -- in a path expression map's .[] meets
+// explode's new array
+for (const name of ['ascii_downcase/0', 'ascii_upcase/0']) {
+  natives.get(name)!.pathCheck = (v) => {
+    if (typeof v === 'string') throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(codepoints(v), 30)}`);
+  };
+}
+
 export function getNatives(): NativeTable {
   return natives;
 }
@@ -1294,7 +1324,8 @@ function delKeys(t: unknown, keys: unknown[]): unknown {
     const nonneg: number[] = [];
     let marks: Int32Array | null = null;
     const len = t.length;
-    for (const key of keys) {
+    for (const written of keys) {
+      const key = toDouble(written);
       if (typeof key === 'number') (key < 0 ? neg : nonneg).push(key);
       else if (isObject(key)) {
         const [s, e] = delSliceBounds(len, key);
@@ -1336,14 +1367,17 @@ function delKeys(t: unknown, keys: unknown[]): unknown {
     let drop: Set<string> | null = null;
     for (const key of keys) {
       if (typeof key !== 'string') throw new JqError(`Cannot delete ${typeOf(key)} field of object`);
-      if (hasOwn.call(t, key)) (drop ??= new Set()).add(key);
+      if (hasKey(t, key)) (drop ??= new Set()).add(key);
     }
     if (drop === null) return t;
     const names = Object.keys(t);
     work(names.length + keys.length);
     chargeKeys(names.length - drop.size);
     const o: Obj = {};
-    for (const name of names) if (!drop.has(name)) setKey(o, name, t[name]);
+    for (const name of names) {
+      const key = decodeKey(name);
+      if (!drop.has(key)) setKey(o, key, t[name]);
+    }
     return o;
   }
   throw new JqError(`Cannot delete fields from ${typeOf(t)}`);
@@ -1356,7 +1390,7 @@ function delSorted(t: unknown, paths: unknown[][], from: number, to: number, sta
   let mine = false;
   for (let i = from; i < to; ) {
     tick();
-    const key = paths[i][start];
+    const key = toDouble(paths[i][start]);
     let j = i + 1;
     while (j < to && equals(key, paths[j][start])) j++;
     if (paths[i].length === start + 1) {

@@ -3,15 +3,17 @@
 // evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
-import { JqError, isObject, setKey, truthy, typeOf, dump, describe, type Obj } from './values.js';
+import { LiteralNumber } from './numbers.js';
+import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
-  invalidPath, badPath, isBad, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
 import { delPathsAll } from './builtins.js';
 import { JqSyntaxError } from './parser.js';
+import { usedDefs } from './unused-defs.js';
 
 export interface FuncInfo {
   name: string;
@@ -69,7 +71,18 @@ export interface NativeDef {
   vf?: (input: unknown, ...args: unknown[]) => unknown;
   /** path-transparent native implemented directly on Fn args */
   pathAware?: boolean;
+  /**
+   * With a vf: the cases in which jq's C function returns its input jv itself (tostring of a
+   * string, ltrimstr without the prefix ...), which jq's path tracking sees as the same value,
+   * so a path expression goes on with the input's path (`path(.a | tostring)` is ["a"]).
+   */
+  keepsInput?: (input: unknown, ...args: unknown[]) => boolean;
+  /** With a vf: raises the path error jq's own definition of the builtin meets in a path expression */
+  pathCheck?: (input: unknown) => void;
 }
+
+/** `@text` on a string is jq's tostring, which returns the string itself */
+const FORMAT_KEEPS_INPUT = (name: string, v: unknown) => name === 'text' && typeof v === 'string';
 
 export type NativeTable = Map<string, NativeDef>;
 
@@ -184,6 +197,8 @@ export class Compiler {
         if (!t) return null;
         if (n.key.kind === 'literal') {
           const key = n.key.value;
+          // a key stored encoded (values.ts) goes through getKey
+          if (typeof key === 'string' && needsMark(key)) return (v, env) => indexValue(t(v, env), key);
           if (typeof key === 'string') {
             if (n.target.kind === 'identity') return (v) => (isObject(v) ? (Object.prototype.hasOwnProperty.call(v, key) ? v[key] : null) : indexValue(v, key));
             return (v, env) => {
@@ -207,8 +222,9 @@ export class Compiler {
         const to = n.to ? this.single(n.to, scope) : () => null;
         if (!t || !f || !to) return null;
         return (v, env) => {
-          const b = to(v, env);
+          // jq's order: the start bound, the end bound, then the target
           const a = f(v, env);
+          const b = to(v, env);
           return sliceValue(t(v, env), a, b);
         };
       }
@@ -223,7 +239,7 @@ export class Compiler {
         if (!o) return null;
         return (v, env) => {
           const x = o(v, env);
-          if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
+          if (typeof x !== 'number') return negateOther(x);
           return -x;
         };
       }
@@ -290,7 +306,7 @@ export class Compiler {
           ks.push(kf);
           vs.push(vf);
         }
-        const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && e.key.value !== '__proto__' ? e.key.value : null));
+        const lits = n.entries.map((e) => (e.key.kind === 'literal' && typeof e.key.value === 'string' && !needsMark(e.key.value) ? e.key.value : null));
         const m = ks.length;
         const cost = KEY_BYTES * m;
         return (v, env) => {
@@ -450,7 +466,7 @@ export class Compiler {
     const s = this.single(n, scope);
     if (s) {
       // value mode: fast path; path mode: general implementation
-      if (isPathCapable(n)) {
+      if (isPathCapable(n) || this.mayKeepInput(n)) {
         const g = this.compileGeneral(n, scope);
         return (v, p, env, k) => {
           if (p === null) k(s(v, env), null);
@@ -460,6 +476,13 @@ export class Compiler {
       return (v, p, env, k) => emitValue(k, p, s(v, env), v);
     }
     return this.compileGeneral(n, scope);
+  }
+
+  /** a builtin call or format that may give its input back itself (NativeDef.keepsInput) */
+  private mayKeepInput(n: Node): boolean {
+    if (n.kind === 'format') return n.name === 'text';
+    const nat = n.kind === 'call' ? this.natives.get(`${n.name}/${n.args.length}`) : undefined;
+    return nat !== undefined && (nat.keepsInput !== undefined || nat.pathCheck !== undefined);
   }
 
   private compileGeneral(n: Node, scope: Scope | null): Fn {
@@ -479,9 +502,9 @@ export class Compiler {
       case 'index':
         return this.compileIndex(n, scope);
       case 'slice': {
-        const t = this.compile(n.target, scope);
         const from = n.from ? this.compile(n.from, scope) : null;
         const to = n.to ? this.compile(n.to, scope) : null;
+        const t = this.compile(n.target, scope);
         const opt = n.opt === true;
         // jq's order: every end bound (inner) for each start bound (outer)
         return (v, p, env, k) => {
@@ -495,8 +518,9 @@ export class Compiler {
                   if (r !== NONE) k(r, np);
                   return;
                 }
-                const r = sliceValue(x, a, b);
-                k(r, xp === null ? null : extendPath(xp, { start: a, end: b }));
+                // the path check comes before the slice's own error (execute.c INDEX)
+                const np = xp === null ? null : extendPath(xp, { start: a, end: b });
+                k(sliceValue(x, a, b), np);
               });
             };
             if (to) to(v, null, env, withTo);
@@ -559,8 +583,7 @@ export class Compiler {
         const o = this.compile(n.operand, scope);
         return (v, p, env, k) =>
           o(v, null, env, (x) => {
-            if (typeof x !== 'number') throw new JqError(`${describe(x)} cannot be negated`);
-            emitValue(k, p, -x);
+            emitValue(k, p, typeof x === 'number' ? -x : negateOther(x));
           });
       }
       case 'binop': {
@@ -671,7 +694,11 @@ export class Compiler {
         return this.compileString(n, scope);
       case 'format': {
         const name = n.name;
-        return (v, p, _env, k) => emitValue(k, p, applyFormat(name, v));
+        return (v, p, _env, k) => {
+          const r = applyFormat(name, v);
+          if (p !== null && FORMAT_KEEPS_INPUT(name, v)) k(r, p);
+          else emitValue(k, p, r);
+        };
       }
       case 'var': {
         const r = this.lookupVar(scope, n.name);
@@ -692,7 +719,8 @@ export class Compiler {
       }
       case 'defs': {
         let s = scope;
-        for (const def of n.defs) s = this.compileDef(def, s);
+        // as jq, a def nothing calls is dropped unchecked
+        for (const def of usedDefs(n)) s = this.compileDef(def, s);
         this.defScopes.set(n, s);
         return this.compile(n.body, s);
       }
@@ -737,6 +765,8 @@ export class Compiler {
   }
 
   private compileIndex(n: Extract<Node, { kind: 'index' }>, scope: Scope | null): Fn {
+    // compiled in jq's bytecode order (key, then target), so the first undefined name is jq's
+    if (n.key.kind !== 'literal') this.compile(n.key, scope);
     const t = this.compile(n.target, scope);
     if (n.opt) {
       // jq's INDEX_OPT: the key is evaluated first, then the target; an invalid path still
@@ -1033,13 +1063,32 @@ export class Compiler {
     const args = n.args.map((a) => this.compile(a, scope));
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
-    if (arity === 0) return (v, p, _env, k) => emitValue(k, p, vf(v));
+    const keeps = nat.keepsInput;
+    const pathCheck = nat.pathCheck;
+    if (arity === 0 && pathCheck) {
+      return (v, p, _env, k) => {
+        if (p !== null) pathCheck(v);
+        emitValue(k, p, vf(v));
+      };
+    }
+    if (arity === 0) {
+      if (keeps) {
+        return (v, p, _env, k) => {
+          const r = vf(v);
+          if (p !== null && keeps(v)) k(r, p);
+          else emitValue(k, p, r);
+        };
+      }
+      return (v, p, _env, k) => emitValue(k, p, vf(v));
+    }
     // cartesian product of argument values, last argument outermost (jq cfunction order)
     return (v, p, env, k) => {
       const vals: unknown[] = new Array(arity);
       const step = (i: number): void => {
         if (i < 0) {
-          emitValue(k, p, vf(v, ...vals));
+          const r = vf(v, ...vals);
+          if (p !== null && keeps !== undefined && keeps(v, ...vals)) k(r, p);
+          else emitValue(k, p, r);
           return;
         }
         args[i](v, null, env, (x) => {
@@ -1069,42 +1118,54 @@ export class Compiler {
   }
 
   /** Returns a binder: (value, input, env, cb(values[])) calling cb once per binding. */
+  /**
+   * jq matches an array pattern's elements from the last to the first (gen_array_matcher puts
+   * the earlier ones after), an object pattern's entries in order; of several binders of one
+   * name the one matched first gives the variable its value (it is bound to the body first).
+   * `claimed`: the names a binder matched earlier already gives.
+   */
   private compilePattern(
     pat: Pattern,
     names: string[],
     scope: Scope | null,
+    claimed: Set<string> = new Set(),
   ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
     if (pat.kind === 'pvar') {
       const idx = names.indexOf(pat.name);
+      if (claimed.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
+      claimed.add(pat.name);
       return (val, _input, _env, slots, cb) => {
         slots[idx] = val;
         cb();
       };
     }
     if (pat.kind === 'parray') {
-      const subs = pat.elems.map((e) => this.compilePattern(e, names, scope));
+      const subs: ReturnType<Compiler['compilePattern']>[] = new Array(pat.elems.length);
+      for (let i = pat.elems.length - 1; i >= 0; i--) subs[i] = this.compilePattern(pat.elems[i], names, scope, claimed);
       return (val, input, env, slots, cb) => {
         if (val !== null && !Array.isArray(val)) throw new JqError(`Cannot index ${typeOf(val)} with number`);
         const step = (i: number): void => {
-          if (i === subs.length) {
+          if (i < 0) {
             cb();
             return;
           }
-          subs[i](indexValue(val, i), input, env, slots, () => step(i + 1));
+          subs[i](indexValue(val, i), input, env, slots, () => step(i - 1));
         };
-        step(0);
+        step(subs.length - 1);
       };
     }
     const entries = pat.entries.map((e) => {
       if (e.keyVar !== undefined) {
+        const first = !claimed.has(e.keyVar);
+        claimed.add(e.keyVar);
         return {
-          keyVar: names.indexOf(e.keyVar),
+          keyVar: first ? names.indexOf(e.keyVar) : -2,
           keyName: e.keyVar,
           key: null as Fn | null,
-          sub: e.value ? this.compilePattern(e.value, names, scope) : null,
+          sub: e.value ? this.compilePattern(e.value, names, scope, claimed) : null,
         };
       }
-      return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope) };
+      return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope, claimed) };
     });
     return (val, input, env, slots, cb) => {
       const step = (i: number): void => {
@@ -1113,9 +1174,9 @@ export class Compiler {
           return;
         }
         const e = entries[i];
-        if (e.keyVar >= 0) {
+        if (e.keyVar !== -1) {
           const x = objIndex(val, e.keyName);
-          slots[e.keyVar] = x;
+          if (e.keyVar >= 0) slots[e.keyVar] = x;
           if (e.sub) e.sub(x, input, env, slots, () => step(i + 1));
           else step(i + 1);
           return;
@@ -1163,7 +1224,9 @@ export class Compiler {
             bindOne(i, val, input, env, cb);
             return;
           } catch (e) {
-            if (!(e instanceof JqError) || i === binders.length - 1) throw e;
+            // jq backtracks into the next alternative on any error raised after this point that no
+            // closer try catches: also one passing a try's end, and the break of limit/first/isempty
+            if (!(e instanceof JqError || e instanceof Passthrough || e instanceof BreakSignal) || i === binders.length - 1) throw e;
           }
         }
       },
@@ -1185,21 +1248,31 @@ export class Compiler {
   }
 
   private compileReduce(n: Extract<Node, { kind: 'reduce' }>, scope: Scope | null): Fn {
-    const src = this.compile(n.source, scope);
+    // jq's bytecode order: init, source, update
     const init = this.compile(n.init, scope);
+    const src = this.compile(n.source, scope);
     const { names, bind } = this.compileBinder([n.pattern], scope);
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
     // in a path expression, jq restores the path of init whenever it backtracks: every
     // update and the result start from it, valid only while the state is still init's value
-    return (v, p, env, k) =>
+    // jq's DUPN leaves null where the input was: an init's later outputs run the source on null
+    return (v, p, env, k) => {
+      let input: unknown = v;
       init(v, p, env, (acc0, accp0) => {
+        const from = input;
+        input = null;
         let acc: unknown = acc0;
-        src(v, null, env, (x) => {
+        // in a path expression that null is no value reached by a path: a path step on it fails
+        src(from, p !== null && from !== v ? badPath(null) : null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
-          bind(x, v, env, (env2) => {
+          bind(x, from, env, (env2) => {
             let last: unknown = null;
             let got = false;
-            upd(acc, p === null ? null : statePath(acc, acc0, accp0), env2, (u) => {
+            // jq 1.7.1 moves the state out (LOADVN): after an update that fails, a `?//` in the
+            // source retrying sees null
+            const cur = acc;
+            acc = null;
+            upd(cur, p === null ? null : statePath(cur, acc0, accp0), env2, (u) => {
               last = u;
               got = true;
             });
@@ -1208,21 +1281,27 @@ export class Compiler {
         });
         k(acc, p === null ? null : statePath(acc, acc0, accp0));
       });
+    };
   }
 
   private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
-    const src = this.compile(n.source, scope);
     const init = this.compile(n.init, scope);
+    const src = this.compile(n.source, scope);
     const { names, bind } = this.compileBinder([n.pattern], scope);
     const inner = this.scopeWithVars(scope, names);
     const upd = this.compile(n.update, inner);
     const ext = n.extract ? this.compile(n.extract, inner) : null;
-    return (v, p, env, k) =>
+    // as reduce: an init's later outputs run the source on null (jq's DUPN)
+    return (v, p, env, k) => {
+      let input: unknown = v;
       init(v, p, env, (acc0, accp0) => {
+        const from = input;
+        input = null;
         let acc: unknown = acc0;
-        src(v, null, env, (x) => {
+        // in a path expression that null is no value reached by a path: a path step on it fails
+        src(from, p !== null && from !== v ? badPath(null) : null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
-          bind(x, v, env, (env2) => {
+          bind(x, from, env, (env2) => {
             // jq 1.7.1 moves the state out (LOADVN): an update without outputs leaves null
             const cur = acc;
             acc = null;
@@ -1235,9 +1314,12 @@ export class Compiler {
           });
         });
       });
+    };
   }
 
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
+    // jq's bytecode has an arithmetic update's (and //='s) right side before its paths
+    if (n.op !== '=' && n.op !== '|=') this.compile(n.right, scope);
     const lhs = this.compile(n.left, scope);
     const rhs = this.compile(n.right, scope);
     // jq's `reduce path(paths) as $p (.; ...)` updates each path as it is generated, so an
@@ -1453,8 +1535,8 @@ export class RecursionError {
 
 function objIndex(val: unknown, key: string): unknown {
   if (val === null) return null;
-  if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${dump(key) ? `string ${dump(key)}` : ''}`);
-  return Object.prototype.hasOwnProperty.call(val, key) ? val[key] : null;
+  if (!isObject(val)) throw new JqError(`Cannot index ${typeOf(val)} with ${keyDesc(key)}`);
+  return getKey(val, key);
 }
 
 function pushSlots(env: Env | null, slots: unknown[]): Env | null {
@@ -1499,3 +1581,9 @@ function p0single(c: Compiler, n: Node, scope: Scope | null): SFn | null {
 }
 
 export { JqSyntaxError, opAdd, getPath, setPath };
+
+/** `-x` of anything but a plain double: a kept literal negates its double (jq's _negate), the rest fail. */
+function negateOther(x: unknown): number {
+  if (x instanceof LiteralNumber) return -x.value;
+  throw new JqError(`${describe(x)} cannot be negated`);
+}

@@ -1,6 +1,7 @@
 // @format string conversions.
 import { JqError, dump, describe, numToString, typeOf } from './values.js';
 import { chargeChars, work } from './budget.js';
+import { LiteralNumber } from './numbers.js';
 
 function tostr(v: unknown): string {
   return typeof v === 'string' ? v : dump(v);
@@ -43,7 +44,7 @@ const NUL = /\0/g;
 
 function shQuote(v: unknown): string {
   if (typeof v === 'string') return "'" + v.replace(/'/g, "'\\''").replace(NUL, '\\0') + "'";
-  if (v === null || typeof v === 'boolean' || typeof v === 'number') return dump(v);
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || v instanceof LiteralNumber) return dump(v);
   throw new JqError(`${describe(v)} can not be escaped for shell`);
 }
 
@@ -88,6 +89,7 @@ function format(name: string, v: unknown): string {
         .map((x) => {
           // nan is an empty field
           if (typeof x === 'number') return x !== x ? '' : numToString(x);
+          if (x instanceof LiteralNumber) return x.literal;
           if (typeof x === 'boolean') return x ? 'true' : 'false';
           if (x === null) return '';
           if (typeof x === 'string') {

@@ -6,8 +6,10 @@ import { Compiler, CompileError, RecursionError, type Scope } from './compile.js
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
 import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
 import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget, type BudgetLimits } from './budget.js';
-import { JqError, dump, setKey, type Obj } from './values.js';
+import { JqError, dump, jsonText, keyState, plainValue, setKey, type Obj } from './values.js';
+import { jsonParseKeepsMeaning, parseJsonText } from './json.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
+import { LiteralNumber, literalsMade, withDoubles } from './numbers.js';
 
 export class JqCompileError extends Error {
   position: number;
@@ -52,6 +54,17 @@ export interface RunOptions {
   maxSteps?: number;
   /** user-function recursion depth limit (default 2000) */
   maxDepth?: number;
+  /**
+   * Keep number literals as jq 1.7.1 keeps them: outputs may then hold
+   * LiteralNumber values (numbers.ts), which dump() prints as written (`1.0`,
+   * `1E+1000`). Off: every output number is a plain double.
+   */
+  exactNumbers?: boolean;
+}
+
+export interface TextRunOptions extends RunOptions {
+  /** the run's variables, from its parsed input (instead of `variables`) */
+  variablesOf?: (input: unknown) => Record<string, unknown>;
 }
 
 export interface JqProgram {
@@ -60,7 +73,20 @@ export interface JqProgram {
   readonly inputPaths: string[][] | null;
   /** the program as a small tree the engine may evaluate itself, or null (simple.ts) */
   readonly simple: SimpleForm | null;
+  /** the outputs as plain JS values (an object's index-like keys come first in JS, whatever jq's order) */
   run(input: unknown, options?: RunOptions): unknown[];
+  /**
+   * The exact text path for hosts: the input as JSON text (jq's parser, keys
+   * in order, no nesting limit), each output as the JSON text JSON.stringify
+   * would write with its keys in jq's order.
+   */
+  runText(inputJson: string, options?: TextRunOptions): string[];
+  /**
+   * The outputs in the engine's own representation (values.ts: some keys
+   * stored encoded), for printing with dump/dumpPretty (the CLI, tests);
+   * JqRuntimeError's value and outputs stay in it too.
+   */
+  runValues(input: unknown, options?: RunOptions): unknown[];
 }
 
 // ---- prelude: compiled once per process ----
@@ -93,6 +119,10 @@ class Program implements JqProgram {
   private varNames: string[];
   private defaults: Record<string, unknown>;
   private budget: Budget;
+  /** whether compiling encoded a key (a constant, $ENV): then every run may output one */
+  private constKeys: boolean;
+  /** the program holds a literal kept as written: its outputs may too */
+  private keepsLiterals: boolean;
 
   constructor(
     filter: string,
@@ -102,7 +132,11 @@ class Program implements JqProgram {
     inputPaths: string[][] | null,
     simple: SimpleForm | null,
     budget: Budget,
+    constKeys: boolean,
+    keepsLiterals: boolean,
   ) {
+    this.constKeys = constKeys;
+    this.keepsLiterals = keepsLiterals;
     this.filter = filter;
     this.inputPaths = inputPaths;
     this.simple = simple;
@@ -113,6 +147,74 @@ class Program implements JqProgram {
   }
 
   run(input: unknown, options?: RunOptions): unknown[] {
+    const seen = this.marks(options);
+    try {
+      return this.forCaller(this.runValues(input, options), seen);
+    } catch (e) {
+      throw this.errorForCaller(e, seen);
+    }
+  }
+
+  /**
+   * The outputs as JSON texts, keys in jq's order. Numbers are doubles unless
+   * `exactNumbers` (then kept literals print as written and the input's
+   * number tokens are kept as jq 1.7.1 keeps them).
+   */
+  runText(inputJson: string, options?: TextRunOptions): string[] {
+    const exact = options?.exactNumbers === true;
+    const seen = this.marks(options);
+    let input: unknown;
+    if (jsonParseKeepsMeaning(inputJson, exact)) {
+      try {
+        input = JSON.parse(inputJson);
+      } catch {
+        input = this.parseInput(inputJson, exact);
+      }
+    } else input = this.parseInput(inputJson, exact);
+    const variables = options?.variablesOf ? options.variablesOf(input) : options?.variables;
+    let out: unknown[];
+    try {
+      out = this.runValues(input, variables === options?.variables ? options : { ...options, variables });
+    } catch (e) {
+      throw this.errorForCaller(e, seen);
+    }
+    if (seen.literals !== null && literalsMade.count !== seen.literals) unwrapAll(out);
+    return out.map(keyState.encoded === seen.keys ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
+  }
+
+  /** what a run may add that callers outside the engine must not see: encoded keys, kept literals (null: kept on purpose) */
+  private marks(options?: RunOptions): { keys: number; literals: number | null } {
+    return {
+      keys: this.constKeys ? -1 : keyState.encoded,
+      literals: options?.exactNumbers === true ? null : this.keepsLiterals ? -1 : literalsMade.count,
+    };
+  }
+
+  /** outputs as plain JS: kept literals as doubles (unless asked), keys decoded, each only when the run made one */
+  private forCaller(out: unknown[], seen: { keys: number; literals: number | null }): unknown[] {
+    if (seen.literals !== null && literalsMade.count !== seen.literals) unwrapAll(out);
+    return keyState.encoded === seen.keys ? out : out.map(plainValue);
+  }
+
+  private errorForCaller(e: unknown, seen: { keys: number; literals: number | null }): unknown {
+    if (e instanceof JqRuntimeError) {
+      if (seen.literals !== null && literalsMade.count !== seen.literals) e.value = withDoubles(e.value);
+      e.outputs = this.forCaller(e.outputs, seen);
+      if (keyState.encoded !== seen.keys) e.value = plainValue(e.value);
+    }
+    return e;
+  }
+
+  private parseInput(text: string, exactNumbers: boolean): unknown {
+    try {
+      return parseJsonText(text, Infinity, exactNumbers);
+    } catch (e) {
+      const msg = `Cannot parse input: ${(e as JqError).message}`;
+      throw new JqRuntimeError(msg, msg);
+    }
+  }
+
+  runValues(input: unknown, options?: RunOptions): unknown[] {
     let env: Env | null = null;
     const vars = options?.variables;
     for (const name of this.varNames) {
@@ -130,6 +232,7 @@ class Program implements JqProgram {
     );
     try {
       this.fn(input, null, env, (x) => {
+        // charged here: the budget bounds any later walk over it (a value shared 2^40 times stops here)
         out.push(output(x));
       });
     } catch (e) {
@@ -162,12 +265,23 @@ function output(x: unknown): unknown {
   return chargeValue(x) ? finite(x) : x;
 }
 
+/** An output with its kept literals as doubles, non-finite ones as jq prints them. */
+function plainOutput(x: unknown): unknown {
+  const y = withDoubles(x);
+  return y === x ? x : finite(y);
+}
+
+function unwrapAll(out: unknown[]): void {
+  for (let i = 0; i < out.length; i++) out[i] = plainOutput(out[i]);
+}
+
 function finite(x: unknown): unknown {
   if (typeof x === 'number') return x === x ? (x === Infinity ? Number.MAX_VALUE : x === -Infinity ? -Number.MAX_VALUE : x) : null;
-  if (x === null || typeof x !== 'object') return x;
+  if (x === null || typeof x !== 'object' || x instanceof LiteralNumber) return x;
   if (Array.isArray(x)) return x.map(finite);
+  // stored names copied as they are
   const o: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) setKey(o, k, finite((x as Record<string, unknown>)[k]));
+  for (const name of Object.keys(x)) Object.defineProperty(o, name, { value: finite((x as Record<string, unknown>)[name]), writable: true, enumerable: true, configurable: true });
   return o;
 }
 
@@ -214,10 +328,13 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
   let scope: Scope | null = base;
   for (const name of varNames) scope = { kind: 'var', name, next: scope };
   try {
+    const literalsBefore = literalsMade.count;
     const ast = Parser.parse(filter, options?.syntax);
+    const before = keyState.encoded;
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), budget(budgetLimits(options?.limits), envRecord(options?.env)));
+    const b = budget(budgetLimits(options?.limits), envRecord(options?.env));
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before, literalsMade.count !== literalsBefore);
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);

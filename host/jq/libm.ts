@@ -1,10 +1,9 @@
 // The C math library functions jq 1.7.1 exposes that JavaScript's Math lacks: the error
-// function, the gamma family and Bessel functions. Written for double precision; results agree
-// with glibc/musl to about 1e-14 (relative; absolute near a Bessel function's zeros), not bit for bit.
+// function, the gamma family (tgamma.ts) and Bessel functions (bessel.ts). erf and lgamma are
+// written for double precision and agree with glibc/musl to about 1e-14 (relative), not bit for bit.
 
 const EULER = 0.5772156649015329;
 const LN_SQRT_2PI = 0.9189385332046728;
-const TWO_OVER_PI = 0.6366197723675814;
 const INV_SQRT_PI = 0.5641895835477563;
 
 // ---------- erf, erfc ----------
@@ -158,214 +157,53 @@ export function lgamma(x: number): number {
   return lgammaR(x)[0];
 }
 
-const FACTORIALS: number[] = [];
-{
-  let f = 1n;
-  for (let n = 1; n <= 171; n++) {
-    FACTORIALS[n] = Number(f); // (n-1)!, correctly rounded
-    f *= BigInt(n);
-  }
+export { tgamma } from './tgamma.js';
+export { j0, j1, y0, y1, jn, yn } from './bessel.js';
+
+// ---------- fma ----------
+
+const fmaWords = new Float64Array(1);
+const fmaHalves = new Uint32Array(fmaWords.buffer);
+
+/** a finite non-zero double as an integer times a power of two, [m, e] (|x| = m 2^e) */
+function decompose(x: number): [bigint, number] {
+  fmaWords[0] = x;
+  const hi = fmaHalves[1];
+  const mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(fmaHalves[0]);
+  const exp = (hi >>> 20) & 0x7ff;
+  return exp === 0 ? [mant, -1074] : [mant | (1n << 52n), exp - 1075];
 }
 
-export function tgamma(x: number): number {
-  if (x !== x) return x;
-  if (x === Infinity) return x;
-  if (x === -Infinity) return NaN;
-  if (x === 0) return 1 / x;
-  if (Number.isInteger(x)) {
-    if (x < 0) return NaN;
-    return x <= 171 ? FACTORIALS[x] : Infinity;
+/** n 2^e rounded to the nearest double, ties to even (n a non-zero integer) */
+function roundToDouble(n: bigint, e: number): number {
+  const negative = n < 0n;
+  let a = negative ? -n : n;
+  const top = e + a.toString(2).length - 1;
+  if (top > 1023) return negative ? -Infinity : Infinity;
+  const lsb = Math.max(top - 52, -1074);
+  const shift = lsb - e;
+  if (shift > 0) {
+    const s = BigInt(shift);
+    const q = a >> s;
+    const r = a - (q << s);
+    const half = 1n << (s - 1n);
+    a = r > half || (r === half && (q & 1n) === 1n) ? q + 1n : q;
+    e = lsb;
   }
-  if (x > 171.7) return Infinity;
-  if (x < 0.5) {
-    const s = sinPi(x);
-    return Math.PI / (s * tgamma(1 - x));
-  }
-  if (x >= 20) {
-    // z^(z - 1/2) e^-z sqrt(2 pi) e^tail, the power split in two so it cannot overflow early
-    const h = Math.pow(x, (x - 0.5) / 2);
-    return h * (h * Math.exp(-x)) * Math.sqrt(2 * Math.PI) * Math.exp(stirlingTail(x));
-  }
-  // up to z >= 20: Gamma(x) = Gamma(x + n) / (x (x+1) ... (x+n-1))
-  let p = 1;
-  let z = x;
-  while (z < 20) {
-    p *= z;
-    z += 1;
-  }
-  return tgamma(z) / p;
+  const v = Number(a) * 2 ** e;
+  return negative ? -v : v;
 }
 
-// ---------- Bessel functions of the first and second kind ----------
-
-/**
- * J_from(x) .. J_upTo(x) (normalized) by Miller's backward recurrence, for 0 < x <= 25 or upTo >= x;
- * only the orders asked for are kept (jn asks for one: no array as long as its order).
- */
-function besselJMiller(x: number, upTo: number, from = 0): number[] {
-  let start = Math.max(upTo, Math.ceil(x)) + Math.ceil(Math.sqrt(160 * Math.max(upTo, x, 1))) + 20;
-  if (start % 2) start++;
-  const out = new Array<number>(upTo - from + 1).fill(0);
-  let next = 0;
-  let cur = 1e-300;
-  let sum = 0;
-  for (let k = start; k > 0; k--) {
-    const prev = ((2 * k) / x) * cur - next;
-    next = cur;
-    cur = prev;
-    if (Math.abs(cur) > 1e250) {
-      // rescale to avoid overflow; the normalization below is unaffected
-      cur *= 1e-250;
-      next *= 1e-250;
-      sum *= 1e-250;
-      for (let i = 0; i < out.length; i++) out[i] *= 1e-250;
-    }
-    if (k - 1 <= upTo && k - 1 >= from) out[k - 1 - from] = cur;
-    if ((k - 1) % 2 === 0 && k - 1 > 0) sum += 2 * cur;
-  }
-  sum += cur; // J_0 + 2 (J_2 + J_4 + ...) = 1
-  return out.map((j) => j / sum);
-}
-
-/** J_n(x) alone (for n >= x). */
-function besselJnMiller(x: number, n: number): number {
-  // (e x / 2n)^n / sqrt(2 pi n) bounds J_n(x) for n > x: below the smallest double it is 0
-  if (n > 1.4 * x && n * Math.log((Math.E * x) / (2 * n)) - 0.5 * Math.log(2 * Math.PI * n) < -760) return 0;
-  return besselJMiller(x, n, n)[0];
-}
-
-/** Hankel's asymptotic expansion for order 0 or 1, x > 25: [J, Y]. */
-function besselAsymptotic(nu: 0 | 1, x: number): [number, number] {
-  const mu = 4 * nu * nu;
-  let p = 0;
-  let q = 0;
-  let term = 1;
-  let prevAbs = Infinity;
-  for (let k = 0; k < 200; k++) {
-    const a = Math.abs(term);
-    if (a > prevAbs || a < 1e-18) break;
-    prevAbs = a;
-    if (k % 4 === 0) p += term;
-    else if (k % 4 === 1) q += term;
-    else if (k % 4 === 2) p -= term;
-    else q -= term;
-    const odd = 2 * k + 1;
-    term *= (mu - odd * odd) / ((k + 1) * 8 * x);
-  }
-  const s = Math.sin(x);
-  const c = Math.cos(x);
-  // cos and sin of x - pi/4 (nu = 0) or x - 3 pi/4 (nu = 1), from sin x and cos x
-  const cosW = nu === 0 ? (c + s) / Math.SQRT2 : (s - c) / Math.SQRT2;
-  const sinW = nu === 0 ? (s - c) / Math.SQRT2 : -(s + c) / Math.SQRT2;
-  const f = Math.sqrt(TWO_OVER_PI / x);
-  return [f * (p * cosW - q * sinW), f * (p * sinW + q * cosW)];
-}
-
-const ASYMPTOTIC_FROM = 25;
-
-export function j0(x: number): number {
-  if (x !== x) return x;
-  x = Math.abs(x);
-  if (x === Infinity) return 0;
-  if (x < 1e-8) return 1 - (x * x) / 4;
-  if (x > ASYMPTOTIC_FROM) return besselAsymptotic(0, x)[0];
-  return besselJMiller(x, 0)[0];
-}
-
-export function j1(x: number): number {
-  if (x !== x) return x;
-  const a = Math.abs(x);
-  let r: number;
-  if (a === Infinity) r = 0;
-  else if (a < 1e-8) r = a / 2;
-  else if (a > ASYMPTOTIC_FROM) r = besselAsymptotic(1, a)[0];
-  else r = besselJMiller(a, 1)[1];
-  return x < 0 ? -r : r;
-}
-
-/** Y_0 and Y_1 for 0 < x <= 25 from Neumann's series in the J_k. */
-function besselYSeries(x: number): [number, number] {
-  const J = besselJMiller(x, Math.ceil(x) + Math.ceil(Math.sqrt(160 * Math.max(x, 1))) + 20);
-  const L = Math.log(x / 2) + EULER;
-  let s0 = 0;
-  let s1 = 0;
-  for (let k = 1; 2 * k + 1 < J.length; k++) {
-    const sign = k % 2 ? -1 : 1;
-    s0 += (sign * J[2 * k]) / k;
-    s1 += (sign * (J[2 * k - 1] - J[2 * k + 1])) / k;
-  }
-  const y0 = TWO_OVER_PI * (L * J[0] - 2 * s0);
-  const y1 = TWO_OVER_PI * (-J[0] / x + L * J[1] + s1);
-  return [y0, y1];
-}
-
-export function y0(x: number): number {
-  if (x !== x || x < 0) return NaN;
-  if (x === 0) return -Infinity;
-  if (x === Infinity) return 0;
-  if (x < 1e-8) return TWO_OVER_PI * (Math.log(x / 2) + EULER);
-  if (x > ASYMPTOTIC_FROM) return besselAsymptotic(0, x)[1];
-  return besselYSeries(x)[0];
-}
-
-export function y1(x: number): number {
-  if (x !== x || x < 0) return NaN;
-  if (x === 0) return -Infinity;
-  if (x === Infinity) return 0;
-  if (x < 1e-8) return -TWO_OVER_PI / x;
-  if (x > ASYMPTOTIC_FROM) return besselAsymptotic(1, x)[1];
-  return besselYSeries(x)[1];
-}
-
-/** J_n(x) for an integer order n. */
-export function jn(n: number, x: number): number {
-  if (x !== x) return x;
-  // J_-n = (-1)^n J_n and J_n(-x) = (-1)^n J_n(x)
-  let sign = 1;
-  if (n < 0) {
-    n = -n;
-    if (n % 2) sign = -sign;
-  }
-  if (x < 0) {
-    x = -x;
-    if (n % 2) sign = -sign;
-  }
-  if (n === 0) return sign * j0(x);
-  if (n === 1) return sign * j1(x);
-  if (x === 0 || x === Infinity) return sign * 0;
-  if (n < x) {
-    // forward recurrence is stable while the order is below x
-    let a = j0(x);
-    let b = j1(x);
-    for (let k = 1; k < n; k++) {
-      const c = ((2 * k) / x) * b - a;
-      a = b;
-      b = c;
-    }
-    return sign * b;
-  }
-  return sign * besselJnMiller(x, n);
-}
-
-/** Y_n(x) for an integer order n (forward recurrence, stable for Y). */
-export function yn(n: number, x: number): number {
-  if (x !== x) return x;
-  let sign = 1;
-  if (n < 0) {
-    n = -n;
-    if (n % 2) sign = -1;
-  }
-  if (n === 0) return y0(x);
-  if (n === 1) return sign * y1(x);
-  if (x < 0) return NaN;
-  if (x === 0) return -Infinity * sign;
-  if (x === Infinity) return 0;
-  let a = y0(x);
-  let b = y1(x);
-  for (let k = 1; k < n && b !== -Infinity; k++) {
-    const c = ((2 * k) / x) * b - a;
-    a = b;
-    b = c;
-  }
-  return sign * b;
+/** C's fma: x y + z rounded once (musl's is exact) */
+export function fma(x: number, y: number, z: number): number {
+  if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z) || x === 0 || y === 0 || z === 0) return x * y + z;
+  const [mx, ex] = decompose(x);
+  const [my, ey] = decompose(y);
+  const [mz, ez] = decompose(z);
+  const sp = (x < 0) !== (y < 0) ? -1n : 1n;
+  const sz = z < 0 ? -1n : 1n;
+  const ep = ex + ey;
+  const e = Math.min(ep, ez);
+  const sum = sp * ((mx * my) << BigInt(ep - e)) + sz * (mz << BigInt(ez - e));
+  return sum === 0n ? 0 : roundToDouble(sum, e);
 }

@@ -1,6 +1,9 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
 import { describe } from './values.js';
+import { numberFromLiteral } from './numbers.js';
+import { binop } from './runtime.js';
+import { usedDefs } from './unused-defs.js';
 
 export class JqSyntaxError extends Error {
   position: number;
@@ -45,20 +48,31 @@ type TokKind =
 interface Token {
   kind: TokKind;
   value: string;
-  num?: number;
+  /** a number token's value: a double, or the literal jq 1.7.1 keeps (numbers.ts) */
+  num?: unknown;
   start: number;
   end: number;
+  /** the `)` that ends a string interpolation (jq's QQSTRING_INTERP_END) */
+  interpEnd?: boolean;
 }
+
+/** on the bracket stack: an open `\(` of a string interpolation */
+const INTERP = '\\(';
 
 const KEYWORDS = new Set([
   'def', 'if', 'then', 'elif', 'else', 'end', 'as', 'reduce', 'foreach', 'try', 'catch',
-  'label', 'import', 'include', 'and', 'or', '__loc__', 'module',
+  'label', 'import', 'include', 'and', 'or', 'module',
 ]);
 // 'not' and 'break' are handled specially.
 
 const OPS3 = ['?//', '//='];
 const OPS2 = ['!=', '==', '//', '|=', '+=', '-=', '*=', '/=', '%=', '<=', '>=', '..', '?/'];
 const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
+// tokens that may follow a Term somewhere in jq's grammar: after a bare `.` bison reduces it to a
+// Term on these and reports the error later (with that state's list); any other token is an
+// error in the state right after `.`, which has too many choices for a list
+const FOLLOW_TERM_OPS = new Set(['|', ',', ')', ']', '}', ';', ':', '?', '[', '.', '+', '-', '*', '/', '%', '=', '==', '!=', '<', '<=', '>', '>=', '//', '|=', '+=', '-=', '*=', '/=', '%=', '//=', '?//']);
+const FOLLOW_TERM_KEYWORDS = new Set(['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or']);
 const OPENER: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const NO_PROGRAM = 'Top-level program not given (try ".")';
 
@@ -117,6 +131,8 @@ export class Parser {
   private keywordNesting = 0;
   // [open brackets, keyword nesting] inside each call's argument list being read
   private callParens: [number, number][] = [];
+  // the last `.` read as a whole Term (identity)
+  private bareDot: Token | null = null;
 
   constructor(src: string) {
     this.src = src;
@@ -134,11 +150,7 @@ export class Parser {
     if (!p.canStartExp()) p.unexpected('end of file');
     p.programStart = true;
     const node = p.parsePipe();
-    if ((p.tok as Token).kind !== 'eof') {
-      // after a bare `.` bison is still in a state with many choices (FIELD, string, '['): no list
-      const prev = p.prevTok;
-      p.unexpected(prev !== null && prev.kind === 'op' && prev.value === '.' ? undefined : 'end of file');
-    }
+    if ((p.tok as Token).kind !== 'eof') p.unexpected('end of file');
     return node;
   }
 
@@ -172,7 +184,7 @@ export class Parser {
     if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(start + 1)))) {
       const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(s.slice(start))!;
       this.pos += m[0].length;
-      return { kind: 'num', value: m[0], num: Number(m[0]), start, end: this.pos };
+      return { kind: 'num', value: m[0], num: numberFromLiteral(m[0]), start, end: this.pos };
     }
     if (isIdentStart(c)) {
       let p = start + 1;
@@ -236,7 +248,12 @@ export class Parser {
       const ch = s[start];
       if (ch === '(' || ch === '[' || ch === '{') this.brackets.push(ch);
       else if (ch === ')' || ch === ']' || ch === '}') {
-        if (this.brackets[this.brackets.length - 1] !== OPENER[ch]) return { kind: 'invalid', value: ch, start, end: this.pos };
+        const top = this.brackets[this.brackets.length - 1];
+        if (ch === ')' && top === INTERP) {
+          this.brackets.pop();
+          return { kind: 'op', value: ch, start, end: this.pos, interpEnd: true };
+        }
+        if (top !== OPENER[ch]) return { kind: 'invalid', value: ch, start, end: this.pos };
         this.brackets.pop();
       }
       return { kind: 'op', value: ch, start, end: this.pos };
@@ -273,8 +290,9 @@ export class Parser {
       case 'format':
         return 'FORMAT';
       case 'ident':
-        return KEYWORDS.has(t.value) ? t.value : 'IDENT';
+        return KEYWORDS.has(t.value) || t.value === 'break' ? t.value : 'IDENT';
       case 'op':
+        if (t.interpEnd) return 'QQSTRING_INTERP_END';
         if (t.value.length === 1) return `'${t.value}'`;
         return (
           // bison prints a token's alias ("==" for EQ) without its quotes
@@ -289,10 +307,17 @@ export class Parser {
 
   private unexpected(expecting?: string): never {
     const t = this.tok;
+    if (this.prevTok !== null && this.prevTok === this.bareDot && !this.followsTerm(t)) expecting = undefined;
     this.fail(
       `syntax error, unexpected ${this.tokName(t)}${expecting ? `, expecting ${expecting}` : ''} (Unix shell quoting issues?)`,
       t.start,
     );
+  }
+
+  private followsTerm(t: Token): boolean {
+    if (t.kind === 'op') return FOLLOW_TERM_OPS.has(t.value);
+    if (t.kind === 'ident') return FOLLOW_TERM_KEYWORDS.has(t.value);
+    return t.kind === 'field' || t.kind === 'eof';
   }
 
   /** bison's list after a complete expression at the top (no bracket open): the end only */
@@ -312,6 +337,11 @@ export class Parser {
     if (t.kind === 'op') return ['.', '[', '{', '(', '-', '$', '..'].includes(t.value);
     if (t.kind === 'ident') return !['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or'].includes(t.value);
     return t.kind !== 'invalid' && t.kind !== 'eof';
+  }
+
+  /** jq's BINDING token: `$name`, not `$__loc__` (a token of its own) */
+  private isBinding(): boolean {
+    return this.tok.kind === 'var' && this.tok.value !== '__loc__';
   }
 
   private isOp(v: string): boolean {
@@ -374,6 +404,9 @@ export class Parser {
       while (this.isKw('def')) defs.push(this.parseFuncDef());
       // only definitions: jq has no program to run
       if (programStart && this.tok.kind === 'eof') throw new JqSyntaxError(NO_PROGRAM, this.tok.start);
+      // at the top, definitions alone are a program (bison reduces them by default): what
+      // cannot start the expression after them is expected to be the end
+      if (programStart && !this.canStartExp()) this.unexpected('end of file');
       const body = this.parsePipe();
       return { kind: 'defs', defs, body };
     }
@@ -389,9 +422,9 @@ export class Parser {
     if (this.isOp('(')) {
       this.advance();
       for (;;) {
-        if ((this.tok as Token).kind === 'var') params.push({ name: this.tok.value, isVar: true });
+        if (this.isBinding()) params.push({ name: this.tok.value, isVar: true });
         else if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) params.push({ name: this.tok.value, isVar: false });
-        else this.unexpected();
+        else this.unexpected('IDENT or BINDING');
         this.advance();
         if (this.isOp(';')) {
           this.advance();
@@ -483,7 +516,7 @@ export class Parser {
     // keyword-led expressions that extend to the right
     if (this.isKw('label')) {
       this.advance();
-      if (this.tok.kind !== 'var') this.unexpected('BINDING');
+      if (!this.isBinding()) this.unexpected('BINDING');
       const name = this.tok.value;
       this.advance();
       this.expectOp('|', "'|'");
@@ -536,7 +569,7 @@ export class Parser {
   }
 
   private parsePattern(): Pattern {
-    if (this.tok.kind === 'var') {
+    if (this.isBinding()) {
       const name = this.tok.value;
       this.advance();
       return { kind: 'pvar', name };
@@ -551,7 +584,7 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp(']');
+        this.expectOp(']', "',' or ']'");
         break;
       }
       return { kind: 'parray', elems };
@@ -566,7 +599,7 @@ export class Parser {
           this.advance();
           continue;
         }
-        this.expectOp('}');
+        this.expectOp('}', "',' or '}'");
         break;
       }
       return { kind: 'pobject', entries };
@@ -576,7 +609,7 @@ export class Parser {
 
   private parsePatternEntry(): PatternEntry {
     const t = this.tok;
-    if (t.kind === 'var') {
+    if (this.isBinding()) {
       this.advance();
       if (this.isOp(':')) {
         this.advance();
@@ -592,7 +625,7 @@ export class Parser {
       key = this.parseString(null);
     } else if (t.kind === 'format' ) {
       this.advance();
-      if (this.tok.kind !== 'str') this.unexpected();
+      if (this.tok.kind !== 'str') this.unexpected('QQSTRING_START');
       key = this.parseString(t.value);
     } else if (this.isOp('(')) {
       this.advance();
@@ -643,21 +676,36 @@ export class Parser {
         if (this.tok.kind === 'str') {
           const key = this.parseString(null);
           term = { kind: 'index', target: term, key };
+        } else if (this.tok.kind === 'format') {
+          const format = this.tok.value;
+          this.advance();
+          if ((this.tok as Token).kind !== 'str') this.unexpected('QQSTRING_START');
+          term = { kind: 'index', target: term, key: this.parseString(format) };
         } else if (this.isOp('[')) {
-          term = this.parseBracketSuffix(term);
+          term = this.parseBracketSuffix(term, false);
         } else this.unexpected("FORMAT or QQSTRING_START or '['");
       } else if (t.kind === 'op' && t.value === '[') {
         term = this.parseBracketSuffix(term);
       } else break;
+      // an `Exp '?'` inside the brackets or the string does not make this Term one
+      this.expOptional = false;
     }
     return term;
   }
 
-  private parseBracketSuffix(target: Node): Node {
+  /** slices: false after `Term .` (jq 1.7.1 has `Term '.' '[' Exp ']'` and `Term '.' '[' ']'` only) */
+  private parseBracketSuffix(target: Node, slices = true): Node {
     this.expectOp('[');
     if (this.isOp(']')) {
       this.advance();
       return { kind: 'iterate', target };
+    }
+    if (!slices) {
+      if (this.isOp(':')) this.unexpected();
+      const key = this.parsePipe();
+      if (this.isOp(':')) this.unexpected();
+      this.expectOp(']');
+      return { kind: 'index', target, key };
     }
     if (this.isOp(':')) {
       this.advance();
@@ -720,12 +768,20 @@ export class Parser {
           return { kind: 'index', target: { kind: 'identity' }, key };
         }
         if (this.isOp('[') ) return this.parseBracketSuffix({ kind: 'identity' });
+        if (this.tok.kind === 'format') {
+          // '.' String, the String being FORMAT QQSTRING_START
+          const format = this.tok.value;
+          this.advance();
+          if ((this.tok as Token).kind !== 'str') this.unexpected('QQSTRING_START');
+          return { kind: 'index', target: { kind: 'identity' }, key: this.parseString(format) };
+        }
         if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) {
           // `. name`: jq's grammar recovers (`try .["field"] instead of .field`) and reports
           // the token after the name first
           this.advance();
           this.unexpected();
         }
+        this.bareDot = t;
         return { kind: 'identity' };
       }
       case '..':
@@ -800,7 +856,7 @@ export class Parser {
         return this.parsePostfixWithAs();
       case 'break': {
         this.advance();
-        if (this.tok.kind !== 'var') this.unexpected('BINDING');
+        if (!this.isBinding()) this.unexpected('BINDING');
         const name = this.tok.value;
         const pos = this.tok.start;
         this.advance();
@@ -917,18 +973,24 @@ export class Parser {
     } else if (t.kind === 'format') {
       this.advance();
       if (this.tok.kind === 'str') key = this.parseString(t.value);
-      else key = { kind: 'format', name: t.value };
+      // jq's key is a String, FORMAT QQSTRING_START: a bare format only in jaq's grammar
+      else if (this.jaqObjectValues) key = { kind: 'format', name: t.value };
+      else this.unexpected('QQSTRING_START');
       if (!this.isOp(':')) return { key, value: { kind: 'index', target: { kind: 'identity' }, key }, shorthand: true };
     } else if (this.isOp('(')) {
       this.advance();
       const at = this.tok.start;
       key = this.parsePipe();
       this.expectOp(')');
-      // as jq, a constant key that is not a string fails when the pair is read
-      const constant = constantKey(key);
-      if (constant !== undefined && typeof constant !== 'string')
-        this.fail(`Cannot use ${describe(constant)} as object key`, at);
       if (!this.isOp(':')) this.unexpected("':'");
+      // as jq, a constant key that is not a string fails when the pair is read: once its value
+      // has started (bison then reduces the pair before it sees a later error)
+      const constant = constantKey(key);
+      if (constant !== undefined && typeof constant !== 'string') {
+        this.advance();
+        if (!this.canStartExp()) this.unexpected();
+        this.fail(`Cannot use ${describe(constant)} as object key`, at);
+      }
     } else this.unexpected();
     this.expectOp(':');
     return { key, value: this.parseObjVal() };
@@ -990,7 +1052,7 @@ export class Parser {
           if (buf) parts.push(buf);
           buf = '';
           this.pos = p + 2;
-          this.brackets.push('(');
+          this.brackets.push(INTERP);
           this.advance();
           const e2 = this.parsePipe();
           if (!this.isOp(')')) this.unexpected();
@@ -1043,9 +1105,34 @@ function isConst(n: Node): boolean {
       return false;
   }
 }
-/** The value of a constant jq folds at compile time (literals, arrays and objects of them, `$__loc__`), else undefined. */
+// the operators jq's parser folds when both sides are constants (parser.y constant_fold)
+const FOLDED = new Set(['+', '-', '*', '/', '%', '==', '!=', '<', '>', '<=', '>=']);
+
+/**
+ * The value of a constant jq folds at compile time (literals, arrays and objects of them,
+ * `$__loc__`, an operator between two of them, defs nothing calls around one), else undefined.
+ */
 function constantKey(n: Node): unknown {
   switch (n.kind) {
+    case 'binop': {
+      if (!FOLDED.has(n.op)) return undefined;
+      const a = constantKey(n.left);
+      const b = a === undefined ? undefined : constantKey(n.right);
+      if (b === undefined) return undefined;
+      try {
+        return binop(n.op)(a, b);
+      } catch {
+        // jq folds a failing operation into a run-time error
+        return undefined;
+      }
+    }
+    case 'defs':
+      return usedDefs(n).length === 0 ? constantKey(n.body) : undefined;
+    case 'pipe':
+      // `.` compiles to no code at all: `2 | .` and `. | 2` are the constant
+      if (n.left.kind === 'identity') return constantKey(n.right);
+      if (n.right.kind === 'identity') return constantKey(n.left);
+      return undefined;
     case 'literal':
       return n.value;
     case 'loc':

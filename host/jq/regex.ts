@@ -2,7 +2,7 @@
 // run in linear time (host/linear-regex.ts). Patterns with no linear-time form (lookahead,
 // backreferences) run on RegExp, interrupted when they exceed the jq time budget.
 import vm from 'node:vm';
-import { JqError, describe, hasSurrogates, strLength, setKey, type Obj } from './values.js';
+import { JqError, describe, hasSurrogates, strLength, setKey, typeOf, type Obj } from './values.js';
 import type { NativeDef } from './compile.js';
 import type { Fn, Emit, Path } from './runtime.js';
 import { badPath, sliceValue, opAdd } from './runtime.js';
@@ -120,6 +120,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       // a repeat count is part of the quantifier, not an atom
       const q = /^\{\d*,?\d*\}/.exec(src.slice(i));
       if (q) {
+        // ONIG_MAX_REPEAT_NUM
+        if ((q[0].match(/\d+/g) ?? []).some((n) => Number(n) > 100000)) throw new RegexSyntaxError('too big number for repeat range');
         out += q[0];
         i += q[0].length - 1;
         continue;
@@ -147,6 +149,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       const d = src[i + 1];
       i++;
       if (d === undefined) throw new RegexSyntaxError('end pattern at escape');
+      if (d === 'c' && src[i + 1] === undefined) throw new RegexSyntaxError('end pattern at control');
       if (!inClass) {
         if (d === 'A') { out += '^'; continue; }
         if (d === 'z') { out += '$'; continue; }
@@ -253,7 +256,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       saved.push({ opts, start: out.length, groups: names.length, atomic: null });
       if (src[i + 1] === '?') {
         const rest = src.slice(i + 2);
-        const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^P<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
+        groupSyntax(rest);
+        const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^'([A-Za-z_][A-Za-z0-9_]*)'/.exec(rest);
         if (m) {
           names.push(m[1]);
           out += namedRefs ? '(?<' + m[1] + '>' : '(';
@@ -274,7 +278,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
           // (?#comment)
           saved.pop();
           const end = src.indexOf(')', i + 2);
-          i = end < 0 ? src.length : end;
+          if (end < 0) throw new RegexSyntaxError('end pattern in group');
+          i = end;
           continue;
         }
         const o = /^([imsx]*)(?:-([imsx]*))?(:|\))/.exec(rest);
@@ -337,7 +342,41 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
     }
     out += c;
   }
+  backrefsDefined(src, names.filter((n) => n !== HIDDEN).length);
   return { pattern: out, names };
+}
+
+/** Oniguruma's errors for what follows `(?` (the constructs RegExp lacks are rejected elsewhere) */
+function groupSyntax(rest: string): void {
+  if (rest === '') throw new RegexSyntaxError('end pattern in group');
+  const c = rest[0];
+  if (c === '<' && rest[1] !== '=' && rest[1] !== '!') {
+    if (rest.length === 1) throw new RegexSyntaxError('end pattern with unmatched parenthesis');
+    const end = rest.indexOf('>');
+    const name = rest.slice(1, end < 0 ? rest.length : end);
+    if (end < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new RegexSyntaxError(`invalid group name <${name}>`);
+    return;
+  }
+  if (':=!<>#~(\''.includes(c)) return;
+  const o = /^[imsx]*(?:-[imsx]*)?/.exec(rest)![0];
+  if (o.length === rest.length) throw new RegexSyntaxError('end pattern in group');
+  if (rest[o.length] !== ':' && rest[o.length] !== ')') throw new RegexSyntaxError('undefined group option');
+}
+
+/** a numbered backreference \1..\9 to a group the pattern does not have */
+function backrefsDefined(src: string, groups: number): void {
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      const d = src[i + 1];
+      if (!inClass && d >= '1' && d <= '9' && !/[0-9]/.test(src[i + 2] ?? '') && Number(d) > groups) {
+        throw new RegexSyntaxError('invalid backref number/name');
+      }
+      i++;
+    } else if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+  }
 }
 
 // inline options as the Perl_NT syntax reads them (unlike jq's flag m, (?m) is about lines)
@@ -410,6 +449,16 @@ function compileRegex(re: unknown, flags: unknown, input: string): Compiled {
   }
   let { pattern, names } = translated;
   if (noEmpty && !/\\[1-9]/.test(re)) {
+    // a pattern RegExp rejects reports its own error, not one of the wrapper below
+    try {
+      new RegExp(pattern, jsFlags + 'u');
+    } catch (e) {
+      try {
+        new RegExp(pattern, jsFlags);
+      } catch {
+        throw regexFailure(re, (e as Error).message);
+      }
+    }
     // flag n (ONIG_OPTION_FIND_NOT_EMPTY): an empty match is refused during matching, so the
     // engine looks on for a non-empty one. The rest of the input is captured at the start and
     // must not be all that is left at the end. (Numbered backreferences would count the added
@@ -638,7 +687,7 @@ function reFlags(arg: unknown): [unknown, unknown] {
   if (typeof arg === 'string') return [arg, null];
   if (Array.isArray(arg) && arg.length > 1) return [arg[0], arg[1]];
   if (Array.isArray(arg) && arg.length > 0) return [arg[0], null];
-  throw new JqError(`${arg === null ? 'null' : Array.isArray(arg) ? 'array' : typeof arg} not a string or array`);
+  throw new JqError(`${typeOf(arg)} not a string or array`);
 }
 
 function captureObj(m: Obj): Obj {
@@ -651,11 +700,16 @@ function emitV(k: Emit, p: Path, x: unknown): void {
   k(x, p === null ? null : badPath(x));
 }
 
-function splitRe(input: unknown, re: unknown, flags: unknown): string[] {
-  const ms = matchAll(input, re, flags, true);
-  const s = input as string;
+/**
+ * jq 1.7.1's `def splits($re; flags): . as $s | [match($re; "g" + flags) | (.offset, .offset + .length)]
+ * | [0] + . + [$s|length] | _nwise(2) | $s[.[0]:.[1]]`: the matches of every flags output in one list
+ */
+function splitRe(input: unknown, re: unknown, eachFlags: (k: (flags: unknown) => void) => void): string[] {
   const pts: number[] = [0];
-  for (const m of ms) pts.push(m.offset as number, (m.offset as number) + (m.length as number));
+  eachFlags((flags) => {
+    for (const m of matchAll(input, re, opAdd('g', flags), true)) pts.push(m.offset as number, (m.offset as number) + (m.length as number));
+  });
+  const s = input as string;
   pts.push(strLength(s));
   const out: string[] = [];
   for (let i = 0; i + 1 < pts.length; i += 2) out.push(sliceValue(s, pts[i], pts[i + 1]) as string);
@@ -702,8 +756,9 @@ export function regexNatives(): [string, NativeDef][] {
     }
   };
   fn('scan/1', ([r]) => (v, p, env, k) => r(v, null, env, (re) => scan(v, re, null, k, p)));
-  fn('scan/2', ([r, f]) => (v, p, env, k) => f(v, null, env, (fl) => r(v, null, env, (re) => scan(v, re, fl, k, p))));
-  vf('split/2', (v, re, fl) => splitRe(v, re, opAdd('g', fl)));
+  // def scan($re; $flags): $re is bound first, so each regex takes every flags output in turn
+  fn('scan/2', ([r, f]) => (v, p, env, k) => r(v, null, env, (re) => f(v, null, env, (fl) => scan(v, re, fl, k, p))));
+  fn('split/2', ([r, f]) => (v, p, env, k) => r(v, null, env, (re) => emitV(k, p, splitRe(v, re, (each) => f(v, null, env, each)))));
   const sub = (global: boolean, withFlags: boolean): ((args: Fn[]) => Fn) => (args) => (v, p, env, k) => {
     const [r, s, f] = args;
     const run = (re: unknown, fl: unknown) => {
@@ -733,7 +788,8 @@ export function regexNatives(): [string, NativeDef][] {
       const tail = sliceValue(v, prev, null);
       for (let i = 0; i < results.length; i++) emitV(k, p, opAdd(results[i].join(''), tail));
     };
-    if (withFlags) f(v, null, env, (fl) => r(v, null, env, (re) => run(re, fl)));
+    // def sub($re; s; $flags): $re is bound before $flags
+    if (withFlags) r(v, null, env, (re) => f(v, null, env, (fl) => run(re, fl)));
     else r(v, null, env, (re) => run(re, null));
   };
   fn('sub/2', sub(false, false));

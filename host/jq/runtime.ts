@@ -1,8 +1,9 @@
 // Runtime primitives shared by the compiler and the builtins.
 import {
-  JqError, describe, typeOf, hasOwn, isObject, setKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
+  JqError, describe, typeOf, hasOwn, isObject, setKey, getKey, decodeKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
+import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
 import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
@@ -60,8 +61,8 @@ function badValue(p: unknown[]): unknown {
 /** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
 export function extendPath(p: unknown[], key: unknown): unknown[] {
   if (isBad(p)) {
-    const what = typeof key === 'number' || typeof key === 'string' ? `access element ${dump(key)} of` : `access element ${dump(key)} of`;
-    throw new JqError(`Invalid path expression near attempt to ${what} ${dumpTrunc(badValue(p), 30)}`);
+    // execute.c INDEX: the key dumped into 15 bytes, the value into 30
+    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(badValue(p), 30)}`);
   }
   chargeSlots(p.length + 1);
   return p.concat([key]);
@@ -73,15 +74,15 @@ export function checkPath(p: unknown[]): unknown[] {
 }
 
 // ---------- indexing ----------
-function keyDesc(k: unknown): string {
-  // jq formats the key with C's %s: raw, up to a NUL
-  if (typeof k === 'string') return `string "${k.split('\0')[0]}"`;
+export function keyDesc(k: unknown): string {
+  // jq formats the key with C's %s: raw, up to a NUL; only a key under 30 bytes is shown (jv_aux.c jv_get)
+  if (typeof k === 'string') return Buffer.byteLength(k) < 30 ? `string "${k.split('\0')[0]}"` : 'string';
   return typeOf(k);
 }
 
 export function indexValue(t: unknown, k: unknown): unknown {
   if (typeof k === 'string') {
-    if (isObject(t)) return hasOwn.call(t, k) ? t[k] : null;
+    if (isObject(t)) return getKey(t, k);
     if (t === null) return null;
   } else if (typeof k === 'number') {
     if (Array.isArray(t)) {
@@ -92,6 +93,8 @@ export function indexValue(t: unknown, k: unknown): unknown {
       return i >= 0 && i < t.length ? t[i] : null;
     }
     if (t === null) return null;
+  } else if (k instanceof LiteralNumber) {
+    return indexValue(t, k.value);
   } else if (isObject(k) && (Array.isArray(t) || typeof t === 'string' || t === null)) {
     if (t === null) return null;
     if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end'))
@@ -129,6 +132,8 @@ export function arrayIndices(t: unknown[], k: unknown[]): unknown {
 
 /** A slice's [start, end) on a length, as jq computes it; `badIndices` is the error for non-numbers (jq words it per caller). */
 export function sliceBounds(len: number, s: unknown, e: unknown, badIndices = 'Array/string slice indices must be integers'): [number, number] {
+  if (s instanceof LiteralNumber) s = s.value;
+  if (e instanceof LiteralNumber) e = e.value;
   if ((s !== null && typeof s !== 'number') || (e !== null && typeof e !== 'number')) throw new JqError(badIndices);
   let ds = s === null ? 0 : (s as number);
   let de = e === null ? len : (e as number);
@@ -188,14 +193,14 @@ export function iterate(v: unknown, p: Path, k: Emit): void {
   }
   if (isObject(v)) {
     if (p !== null && isBad(p)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(badValue(p), 30)}`);
-    const keys = Object.keys(v);
-    for (let i = 0; i < keys.length; i++) {
+    const names = Object.keys(v);
+    for (let i = 0; i < names.length; i++) {
       if (++state.steps > state.stepsAt) stepCheck();
-      const key = keys[i];
-      if (p === null) k(v[key], null);
+      const name = names[i];
+      if (p === null) k(v[name], null);
       else {
         chargeSlots(p.length + 1);
-        k(v[key], p.concat([key]));
+        k(v[name], p.concat([decodeKey(name)]));
       }
     }
     return;
@@ -222,6 +227,7 @@ export function getPath(t: unknown, path: unknown): unknown {
  */
 function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): unknown {
   const mine = owned !== null && t !== null && typeof t === 'object' && owned.has(t);
+  if (k instanceof LiteralNumber) k = k.value;
   if (typeof k === 'string') {
     if (t === null || isObject(t)) {
       const o: Obj = t === null ? {} : mine ? t : copyObj(t);
@@ -251,7 +257,9 @@ function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): 
   } else if (isObject(k)) {
     if (t === null || Array.isArray(t)) {
       const a = t === null ? [] : (t as unknown[]);
-      const [s, e] = sliceBounds(a.length, hasOwn.call(k, 'start') ? k.start : null, hasOwn.call(k, 'end') ? k.end : null);
+      // jv_set's parse_slice: a missing start or end is no number (jv_object_get gives an invalid)
+      if (!hasOwn.call(k, 'start') || !hasOwn.call(k, 'end')) throw new JqError('Array/string slice indices must be integers');
+      const [s, e] = sliceBounds(a.length, k.start, k.end);
       if (!Array.isArray(v)) throw new JqError('A slice of an array can only be assigned another array');
       chargeSlots(a.length - (e - s) + v.length);
       const r = a.slice(0, s).concat(v, a.slice(e));
@@ -275,12 +283,13 @@ export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object
 
 // ---------- arithmetic ----------
 function deepMerge(a: Obj, b: Obj): Obj {
-  const keys = Object.keys(b);
-  chargeKeys(keys.length);
+  const names = Object.keys(b);
+  chargeKeys(names.length);
   const r = copyObj(a);
-  for (const k of keys) {
-    const bv = b[k];
-    const av = hasOwn.call(r, k) ? r[k] : undefined;
+  for (const name of names) {
+    const k = decodeKey(name);
+    const bv = b[name];
+    const av = getKey(r, k);
     if (isObject(av) && isObject(bv)) setKey(r, k, deepMerge(av, bv));
     else setKey(r, k, bv);
   }
@@ -303,12 +312,13 @@ export function opAdd(a: unknown, b: unknown): unknown {
     return a.concat(b);
   }
   if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(b);
-    chargeKeys(keys.length);
+    const names = Object.keys(b);
+    chargeKeys(names.length);
     const r = copyObj(a);
-    for (const k of keys) setKey(r, k, b[k]);
+    for (const name of names) setKey(r, decodeKey(name), b[name]);
     return r;
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opAdd(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be added`);
 }
 
@@ -321,6 +331,7 @@ export function opSub(a: unknown, b: unknown): unknown {
       return !b.some((y) => equals(x, y));
     });
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opSub(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be subtracted`);
 }
 
@@ -337,6 +348,7 @@ export function opMul(a: unknown, b: unknown): unknown {
   if (typeof a === 'string' && typeof b === 'number') return repeatString(a, b);
   if (typeof a === 'number' && typeof b === 'string') return repeatString(b, a);
   if (isObject(a) && isObject(b)) return deepMerge(a, b);
+  if (hasLiteral(a, b) && (numeric(a) || typeof a === 'string') && (numeric(b) || typeof b === 'string')) return opMul(toDouble(a), toDouble(b));
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be multiplied`);
 }
 
@@ -361,6 +373,7 @@ export function opDiv(a: unknown, b: unknown): unknown {
     return a / b;
   }
   if (typeof a === 'string' && typeof b === 'string') return splitString(a, b);
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opDivLiteral(a, b);
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided`);
 }
 
@@ -389,7 +402,28 @@ export function opMod(a: unknown, b: unknown): unknown {
     const r = Number(ai % (bi < 0n ? -bi : bi));
     return r === 0 ? 0 : r;
   }
+  if (hasLiteral(a, b) && numeric(a) && numeric(b)) return opModLiteral(a, b);
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder)`);
+}
+
+// Arithmetic reads a kept literal's double (the result prints as a double). The
+// checks sit after the plain-number paths, so those pay nothing for them.
+function hasLiteral(a: unknown, b: unknown): boolean {
+  return a instanceof LiteralNumber || b instanceof LiteralNumber;
+}
+// a zero divisor's error message shows the operands as written
+function opDivLiteral(a: unknown, b: unknown): unknown {
+  const x = toDouble(a);
+  const y = toDouble(b);
+  if (y === 0) throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided because the divisor is zero`);
+  return opDiv(x, y);
+}
+function opModLiteral(a: unknown, b: unknown): unknown {
+  const x = toDouble(a);
+  const y = toDouble(b);
+  if (x === x && y === y && toIntmax(y as number) === 0n)
+    throw new JqError(`${describe(a)} and ${describe(b)} cannot be divided (remainder) because the divisor is zero`);
+  return opMod(x, y);
 }
 
 export function binop(op: string): (a: unknown, b: unknown) => unknown {
@@ -430,6 +464,7 @@ export function lengthOf(v: unknown): unknown {
     case 'string':
       return strLength(v);
   }
+  if (v instanceof LiteralNumber) return Math.abs(v.value);
   if (Array.isArray(v)) return v.length;
   return Object.keys(v as Obj).length;
 }

@@ -1,5 +1,6 @@
 // Date/time builtins: gmtime, localtime, mktime, strftime, strflocaltime, strptime.
 import { JqError, describe } from './values.js';
+import { LiteralNumber, toDouble } from './numbers.js';
 import type { NativeDef } from './compile.js';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -12,6 +13,7 @@ function dayOfYear(y: number, m: number, d: number): number {
 // jq 1.7.1: the seconds are truncated to time_t, then the fraction v - floor(v) is added back to
 // tm_sec (so -1.9 is 23:59:59 plus 0.1)
 function gmtime(v: unknown): unknown[] {
+  v = toDouble(v);
   if (typeof v !== 'number') throw new JqError('gmtime() requires numeric inputs');
   const secs = Math.trunc(v);
   const frac = v - Math.floor(v);
@@ -23,6 +25,7 @@ function gmtime(v: unknown): unknown[] {
 }
 
 function localtime(v: unknown): unknown[] {
+  v = toDouble(v);
   if (typeof v !== 'number') throw new JqError('localtime() requires numeric inputs');
   const secs = Math.trunc(v);
   const frac = v - Math.floor(v);
@@ -36,8 +39,9 @@ function localtime(v: unknown): unknown[] {
 // jq's jv2tm reads the eight fields of a broken-down time (later elements are ignored)
 function checkTm(v: unknown, what: string): number[] {
   if (!Array.isArray(v) || v.length < 8) throw new JqError(`${what} requires parsed datetime inputs`);
-  for (let i = 0; i < 8; i++) if (typeof v[i] !== 'number') throw new JqError(`${what} requires parsed datetime inputs`);
-  return v.slice(0, 8) as number[];
+  const tm = v.slice(0, 8).map(toDouble);
+  for (let i = 0; i < 8; i++) if (typeof tm[i] !== 'number') throw new JqError(`${what} requires parsed datetime inputs`);
+  return tm as number[];
 }
 
 // jq 1.7.1: fields are C ints (truncated), timegm normalizes them; a result of -1 is timegm's
@@ -76,8 +80,10 @@ function isoWeek(y: number, yday: number, wday: number): [number, number] {
 
 function strftime(v: unknown, fmt: unknown, local: boolean): string {
   const name = local ? 'strflocaltime/1' : 'strftime/1';
-  if (typeof v === 'number') v = local ? localtime(v) : gmtime(v);
+  // jq's order: the input's kind, then (for an array) the format, then the array's fields
+  if (typeof v === 'number' || v instanceof LiteralNumber) v = local ? localtime(v) : gmtime(v);
   else if (!Array.isArray(v)) throw new JqError(`${name} requires parsed datetime inputs`);
+  else if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const tm = checkTm(v, name);
   if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const [Y, M, D, h, m, sRaw] = tm;
@@ -155,9 +161,12 @@ function localTzName(): string {
   }
 }
 
-function strptime(v: unknown, fmt: unknown): unknown[] {
-  if (typeof v !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
-  if (typeof fmt !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+function strptime(input: unknown, format: unknown): unknown[] {
+  if (typeof input !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  if (typeof format !== 'string') throw new JqError(`strptime/1 requires string inputs and arguments`);
+  // jq passes both as C strings: they end at a NUL
+  const v = input.split('\0')[0];
+  const fmt = format.split('\0')[0];
   let Y = 1900, M = 0, D = 1, h = 0, m = 0, s = 0;
   let pos = 0;
   let epoch: number | null = null;

@@ -1,6 +1,20 @@
-// Value model helpers: jq values are plain JS JSON values.
-// Objects are plain objects; the key "__proto__" is always stored as an own data property.
+// Value model helpers: jq values are plain JS JSON values, and LiteralNumber (numbers.ts) for a
+// number literal kept as written.
+//
+// Objects are plain objects, but jq keeps every key in insertion order and JS
+// lists integer-like keys ("0", "42") first. So a key JS would reorder (a
+// canonical array index), "__proto__", and a key that starts with KEY_MARK are
+// stored with KEY_MARK in front; every other key, the vast majority, is stored
+// as is. setKey/getKey/hasKey/objKeys/copyObj are the one door to an object's
+// keys; a loop over raw property names decodes each with decodeKey.
+//
+// Plain JS objects from outside (a JSON.parse result given to run(), $ENV)
+// work as values without a conversion walk: getKey falls back to the raw
+// name, and copyObj re-encodes, so only their order is JS's. (A raw key that
+// itself starts with KEY_MARK reads as encoded: such objects must come from
+// parseJsonText.)
 import { charge, chargeSlots, chargeChars, chargeKeys, work, CHAR_BYTES, KEY_BYTES } from './budget.js';
+import { LiteralNumber, compareLiterals } from './numbers.js';
 
 export type Value = unknown;
 export type Obj = Record<string, unknown>;
@@ -32,40 +46,124 @@ export function typeOf(v: unknown): string {
     case 'string':
       return 'string';
     case 'object':
-      return Array.isArray(v) ? 'array' : 'object';
+      return Array.isArray(v) ? 'array' : v instanceof LiteralNumber ? 'number' : 'object';
   }
   return 'null';
 }
 
 export function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof LiteralNumber);
+}
+
+/** The character in front of an encoded key (U+0000: no other key starts with it unencoded). */
+export const KEY_MARK = '\u0000';
+
+/**
+ * How many keys have been encoded so far in this process: a run compares it
+ * before and after to know whether its outputs may hold encoded keys (most
+ * runs never encode one, and then hand their values out as they are).
+ */
+export const keyState = { encoded: 0 };
+
+/** Whether JS would not keep `k` in insertion order (or misread it): such keys are stored encoded. */
+export function needsMark(k: string): boolean {
+  const c = k.charCodeAt(0);
+  if (c === 0) return true;
+  if (c === 95) return k === '__proto__';
+  if (c < 48 || c > 57) return false;
+  // an array index ("0", "1", ..., no leading zero); past 2^32-2 JS keeps the order, encoding them anyway is harmless
+  if (c === 48) return k.length === 1;
+  if (k.length > 10) return false;
+  for (let i = 1; i < k.length; i++) {
+    const d = k.charCodeAt(i);
+    if (d < 48 || d > 57) return false;
+  }
+  return true;
+}
+
+export function encodeKey(k: string): string {
+  if (!needsMark(k)) return k;
+  keyState.encoded++;
+  return KEY_MARK + k;
+}
+
+/** The jq key of a stored property name. */
+export function decodeKey(name: string): string {
+  return name.charCodeAt(0) === 0 ? name.slice(1) : name;
 }
 
 export function setKey(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else o[k] = v;
+  if (needsMark(k)) {
+    keyState.encoded++;
+    o[KEY_MARK + k] = v;
+  } else o[k] = v;
 }
 
 export function getKey(o: Obj, k: string): unknown {
+  if (needsMark(k)) {
+    const name = KEY_MARK + k;
+    if (hasOwn.call(o, name)) return o[name];
+  }
   return hasOwn.call(o, k) ? o[k] : null;
+}
+
+export function hasKey(o: Obj, k: string): boolean {
+  return (needsMark(k) && hasOwn.call(o, KEY_MARK + k)) || hasOwn.call(o, k);
 }
 
 export function copyObj(o: Obj): Obj {
   const r: Obj = {};
-  let n = 0;
-  for (const k in o) {
-    if (!hasOwn.call(o, k)) continue;
-    setKey(r, k, o[k]);
-    n++;
+  const names = Object.keys(o);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const c = name.charCodeAt(0);
+    // stored names copy as they are; a raw index-like or __proto__ name (a plain object from outside) is encoded
+    if (c === 95 || (c >= 48 && c <= 57)) setKey(r, name, o[name]);
+    else r[name] = o[name];
   }
-  if (hasOwn.call(o, '__proto__')) setKey(r, '__proto__', o['__proto__']);
   // charged after copying: a copy is never larger than a value that already exists
-  chargeKeys(n);
+  chargeKeys(names.length);
   return r;
 }
 
+/** An object's keys in order, decoded. */
 export function objKeys(o: Obj): string[] {
-  return Object.keys(o);
+  const names = Object.keys(o);
+  for (let i = 0; i < names.length; i++) if (names[i].charCodeAt(0) === 0) return names.map(decodeKey);
+  return names;
+}
+
+/**
+ * A value as plain JS (keys decoded, for callers outside the engine); the
+ * value itself when it holds no encoded key. Plain objects list index-like
+ * keys first, whatever jq's order.
+ */
+export function plainValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let r: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x = plainValue(v[i]);
+      if (x !== v[i]) (r ??= v.slice())[i] = x;
+    }
+    return r ?? v;
+  }
+  const o = v as Obj;
+  const names = Object.keys(o);
+  let changed = false;
+  const vals: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    vals[i] = plainValue(o[names[i]]);
+    if (vals[i] !== o[names[i]] || names[i].charCodeAt(0) === 0) changed = true;
+  }
+  if (!changed) return o;
+  const r: Obj = {};
+  for (let i = 0; i < names.length; i++) {
+    const k = decodeKey(names[i]);
+    if (k === '__proto__') Object.defineProperty(r, k, { value: vals[i], writable: true, enumerable: true, configurable: true });
+    else r[k] = vals[i];
+  }
+  return r;
 }
 
 // ---------- number formatting (jq 1.7.1's jvp_dtoa_fmt) ----------
@@ -143,6 +241,7 @@ export function dump(v: unknown): string {
       chargeChars(v.length);
       return dumpString(v);
   }
+  if (v instanceof LiteralNumber) return v.literal;
   if (Array.isArray(v)) {
     chargeSlots(v.length);
     let s = '[';
@@ -155,11 +254,31 @@ export function dump(v: unknown): string {
   const o = v as Obj;
   let s = '{';
   let first = true;
-  for (const k of Object.keys(o)) {
+  for (const name of Object.keys(o)) {
     if (!first) s += ',';
     first = false;
-    charge(KEY_BYTES + CHAR_BYTES * k.length);
-    s += dumpString(k) + ':' + dump(o[k]);
+    charge(KEY_BYTES + CHAR_BYTES * name.length);
+    s += dumpString(decodeKey(name)) + ':' + dump(o[name]);
+  }
+  return s + '}';
+}
+
+/**
+ * JSON text of an output for a host, written as JSON.stringify writes it
+ * (numbers and strings are JSON.stringify's), with keys decoded in jq's order.
+ */
+export function jsonText(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + jsonText(v[i]);
+    return s + ']';
+  }
+  let s = '{';
+  let first = true;
+  for (const name of Object.keys(v)) {
+    s += (first ? '' : ',') + JSON.stringify(decodeKey(name)) + ':' + jsonText((v as Obj)[name]);
+    first = false;
   }
   return s + '}';
 }
@@ -176,7 +295,7 @@ function dumpHead(v: unknown, max: number): string {
       out += dumpString(x.slice(0, max + 2)).slice(0, -2);
       return true;
     }
-    if (x === null || typeof x !== 'object') {
+    if (x === null || typeof x !== 'object' || x instanceof LiteralNumber) {
       out += dump(x);
       return out.length >= max;
     }
@@ -191,11 +310,11 @@ function dumpHead(v: unknown, max: number): string {
     }
     out += '{';
     let first = true;
-    for (const k of Object.keys(x)) {
+    for (const name of Object.keys(x)) {
       if (!first) out += ',';
       first = false;
-      out += dumpString(k) + ':';
-      if (out.length >= max || walk((x as Obj)[k])) return true;
+      out += dumpString(decodeKey(name)) + ':';
+      if (out.length >= max || walk((x as Obj)[name])) return true;
     }
     out += '}';
     return out.length >= max;
@@ -205,7 +324,7 @@ function dumpHead(v: unknown, max: number): string {
 }
 
 export function dumpPretty(v: unknown, indent = 2, level = 0): string {
-  if (v === null || typeof v !== 'object') return dump(v);
+  if (v === null || typeof v !== 'object' || v instanceof LiteralNumber) return dump(v);
   const pad = ' '.repeat(indent * (level + 1));
   const padEnd = ' '.repeat(indent * level);
   if (Array.isArray(v)) {
@@ -216,7 +335,7 @@ export function dumpPretty(v: unknown, indent = 2, level = 0): string {
   if (keys.length === 0) return '{}';
   return (
     '{\n' +
-    keys.map((k) => pad + dumpString(k) + ': ' + dumpPretty((v as Obj)[k], indent, level + 1)).join(',\n') +
+    keys.map((name) => pad + dumpString(decodeKey(name)) + ': ' + dumpPretty((v as Obj)[name], indent, level + 1)).join(',\n') +
     '\n' +
     padEnd +
     '}'
@@ -246,7 +365,7 @@ function kindOrder(v: unknown): number {
     case 'string':
       return 4;
   }
-  return Array.isArray(v) ? 5 : 6;
+  return Array.isArray(v) ? 5 : v instanceof LiteralNumber ? 3 : 6;
 }
 
 function cmpStr(a: string, b: string): number {
@@ -273,12 +392,10 @@ export function compare(a: unknown, b: unknown): number {
   if (ka !== kb) return ka < kb ? -1 : 1;
   switch (ka) {
     case 3: {
-      const x = a as number;
-      const y = b as number;
-      // jq: nan < anything (nan sorts below all numbers)
-      if (x !== x) return y !== y ? -1 : -1;
-      if (y !== y) return 1;
-      return x < y ? -1 : x > y ? 1 : 0;
+      if (typeof a === 'number' && typeof b === 'number') return compareNumbers(a, b);
+      // two kept literals compare as decimals (jq's jvp_number_cmp), anything else as doubles
+      if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b);
+      return compareNumbers(a instanceof LiteralNumber ? a.value : (a as number), b instanceof LiteralNumber ? b.value : (b as number));
     }
     case 4:
       return cmpStr(a as string, b as string);
@@ -296,13 +413,13 @@ export function compare(a: unknown, b: unknown): number {
     case 6: {
       const x = a as Obj;
       const y = b as Obj;
-      const kx = Object.keys(x).sort(cmpStr);
+      const kx = objKeys(x).slice().sort(cmpStr);
       work(kx.length);
-      const ky = Object.keys(y).sort(cmpStr);
+      const ky = objKeys(y).slice().sort(cmpStr);
       const c = compare(kx, ky);
       if (c !== 0) return c;
       for (const k of kx) {
-        const c2 = compare(x[k], y[k]);
+        const c2 = compare(getKey(x, k), getKey(y, k));
         if (c2 !== 0) return c2;
       }
       return 0;
@@ -311,15 +428,24 @@ export function compare(a: unknown, b: unknown): number {
   return 0;
 }
 
+function compareNumbers(x: number, y: number): number {
+  // jq: nan < anything (nan sorts below all numbers)
+  if (x !== x) return -1;
+  if (y !== y) return 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 export function sortKeys(keys: string[]): string[] {
   return keys.sort(cmpStr);
 }
 
 export function equals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== typeof b) return false;
-  if (typeof a === 'number') return false; // NaN != NaN
-  if (a === null || b === null || typeof a !== 'object') return false;
+  const ta = typeof a;
+  if (ta !== typeof b) return (ta === 'object' || ta === 'number') && equalNumbers(a, b);
+  if (ta === 'number') return false; // NaN != NaN
+  if (a === null || b === null || ta !== 'object') return false;
+  if (a instanceof LiteralNumber || b instanceof LiteralNumber) return equalNumbers(a, b);
   const aa = Array.isArray(a);
   if (aa !== Array.isArray(b)) return false;
   if (aa) {
@@ -335,11 +461,22 @@ export function equals(a: unknown, b: unknown): boolean {
   const kx = Object.keys(x);
   if (kx.length !== Object.keys(y).length) return false;
   work(kx.length);
-  for (const k of kx) {
-    if (!hasOwn.call(y, k)) return false;
-    if (!equals(x[k], y[k])) return false;
+  for (const name of kx) {
+    const c = name.charCodeAt(0);
+    if (c === 0 || c === 95 || (c >= 48 && c <= 57)) {
+      // an encoded or index-like name: y may store the key the other way (a plain object from outside)
+      const k = decodeKey(name);
+      if (!hasKey(y, k) || !equals(x[name], getKey(y, k))) return false;
+    } else if (!hasOwn.call(y, name) || !equals(x[name], y[name])) return false;
   }
   return true;
+}
+
+/** `==` with a kept literal on one side: jq's jvp_number_equal (nan equals nothing). */
+function equalNumbers(a: unknown, b: unknown): boolean {
+  if (kindOrder(a) !== 3 || kindOrder(b) !== 3) return false;
+  if (a instanceof LiteralNumber && b instanceof LiteralNumber) return compareLiterals(a, b) === 0;
+  return (a instanceof LiteralNumber ? a.value : a) === (b instanceof LiteralNumber ? b.value : b);
 }
 
 export function truthy(v: unknown): boolean {

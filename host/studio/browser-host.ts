@@ -12,6 +12,7 @@
  */
 import Handlebars from 'handlebars';
 import { compile as compileJq } from '../jq/index.js';
+import { getKey, isObject } from '../jq/values.js';
 
 export const ABI_VERSION = 4;
 const PAUSE = 0;
@@ -233,11 +234,14 @@ export class BrowserHost {
         this.guard(() => {
           const jq = this.handles.get(h);
           if (jq?.kind !== 'jq') throw new Error('unknown jq handle');
-          const input = JSON.parse(this.text(ptr, len)) as unknown;
-          const variables: Record<string, unknown> = {};
-          if (jq.whole) variables[jq.whole] = input;
-          else for (const v of jq.vars) variables[v] = input !== null && typeof input === 'object' ? ((input as Record<string, unknown>)[v] ?? null) : null;
-          return this.ok(JSON.stringify(jq.program.run(input, { variables })));
+          // the text path keeps jq's key order ("0" after "a" stays there)
+          const variablesOf = (input: unknown): Record<string, unknown> => {
+            const variables: Record<string, unknown> = {};
+            if (jq.whole) variables[jq.whole] = input;
+            else for (const v of jq.vars) variables[v] = isObject(input) ? getKey(input, v) : null;
+            return variables;
+          };
+          return this.ok('[' + jq.program.runText(this.text(ptr, len), { variablesOf }).join(',') + ']');
         }),
       // optimisations: "cannot tell" is always correct
       jq_input_paths: () => this.ok('null'),

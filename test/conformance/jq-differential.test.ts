@@ -2,6 +2,7 @@
 // harness's sample documents, through our jq and the reference jq (jq-wasm).
 import { compareWithReference, DOCS, pick, rnd, type Case } from '../jq/differential-harness.js';
 import { parseJsonText } from '../../host/jq/json.js';
+import { plainValue } from '../../host/jq/values.js';
 import { loadSuites } from './jq-suite.js';
 import { EXCLUDED } from './jq-exclusions.js';
 
@@ -14,7 +15,7 @@ for (let i = 0; i < 300 && suite.length; i++) {
   const c = pick(suite);
   let input: unknown;
   try {
-    input = rnd() < 0.5 ? parseJsonText(c.input) : pick(DOCS);
+    input = rnd() < 0.5 ? plainValue(parseJsonText(c.input, Infinity, false)) : pick(DOCS);
   } catch {
     input = pick(DOCS);
   }

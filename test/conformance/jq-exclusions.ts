@@ -1,12 +1,5 @@
 // Conformance cases we do not pass, with the reason (mirrored in docs/jq.md).
 export const EXCLUDED: Record<string, string> = {
-  'jq.test:559': 'number literals beyond double range: jq 1.7.1 keeps the decimal literal (9E+999999999), we use IEEE doubles',
-  'jq.test:1839': 'literal number precision: jq 1.7.1 preserves 13911860366432393 textually, doubles round it',
-  'jq.test:1843': 'literal number precision (same as jq.test:1839)',
-  'jq.test:1847': 'literal number precision: 13911860366432393 == 13911860366432392 as doubles',
-  'man.test:9': 'literal number precision: tojson of a 23-digit literal keeps its digits in jq 1.7.1',
-  'man.test:17': 'literal number preservation: 1.000 prints as 1.000 in jq 1.7.1',
-  'man.test:21': 'literal number precision: comparison with a 32-digit literal',
   'jq.test:1584': 'modules (import/include) are not supported: no module search path',
   'jq.test:1588': 'modules (import/include) are not supported',
   'jq.test:1592': 'modules (import/include) are not supported',

@@ -4,15 +4,22 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { compile, JqCompileError, JqRuntimeError } from '../../host/jq/index.js';
 import { parseJsonText } from '../../host/jq/json.js';
+import { equals, typeOf } from '../../host/jq/values.js';
+import { toDouble } from '../../host/jq/numbers.js';
 import { loadSuites, type SuiteCase } from './jq-suite.js';
 import { EXCLUDED } from './jq-exclusions.js';
 
 
 type Outcome = { pass: boolean; detail: string };
 
+// numbers compare as jq's test runner compares them (jv_equal: two kept literals as decimals, else doubles)
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return (a !== a && b !== b) || a === b;
+  if (typeOf(a) === 'number' && typeOf(b) === 'number') {
+    const x = toDouble(a);
+    const y = toDouble(b);
+    return (x !== x && y !== y) || equals(a, b);
+  }
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);
@@ -40,7 +47,7 @@ function runCase(c: SuiteCase): Outcome {
     const expected = c.out.map((l) => parseJsonText(l));
     try {
       // the suites read $ENV and run a few long loops: the process environment, no time budget
-      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity } }).run(input, { maxSteps: 20_000_000 });
+      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity } }).runValues(input, { maxSteps: 20_000_000 });
     } catch (e) {
       // like jq's test runner, a runtime error ends the output stream
       if (!(e instanceof JqRuntimeError)) throw e;

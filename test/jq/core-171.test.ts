@@ -26,6 +26,11 @@ describe('foreach', () => {
   it('several update outputs: each is extracted, the last is the state', () => {
     expect(run('[foreach (1,2,3) as $x (10; if $x == 2 then (.+100, .+200) else . + $x end)]')).toEqual([[11, 111, 211, 214]]);
   });
+  it("an init's later outputs run the source on null (jq's DUPN left it there)", () => {
+    expect(run('reduce . as $y (.[]; $y)', { b: 1, a: 1 })).toEqual([{ b: 1, a: 1 }, null]);
+    expect(() => run('[foreach .[] as $v (., .; $v)]', [1])).toThrow('Cannot iterate over null (null)');
+    expect(() => run('path(reduce .a as $x (., .; .))', {})).toThrow('Invalid path expression near attempt to access element "a" of null');
+  });
   it('reduce keeps its jq 1.7.1 answers', () => {
     expect(run('reduce (1,2,3) as $x (10; if $x == 2 then empty else . + $x end)')).toEqual([3]);
     expect(run('reduce (1,2,3) as $x (10; if $x == 3 then empty else . + $x end)')).toEqual([null]);
@@ -368,5 +373,176 @@ describe('programs with nothing to run', () => {
   it('index errors write a string key raw, up to a NUL, as jq does', () => {
     expect(() => run('.["a\\"b"]', 1)).toThrow('Cannot index number with string "a"b"');
     expect(() => run('.["a\\u0000b"]', 1)).toThrow('Cannot index number with string "a"');
+  });
+});
+
+describe('definitions nothing calls', () => {
+  it('are dropped before names are resolved, as jq binds each def to what follows it', () => {
+    expect(run('def f: nosuch; .', 1)).toEqual([1]);
+    expect(run('def f(p): b; .', 1)).toEqual([1]);
+    expect(run('def f: $nosuch; 2')).toEqual([2]);
+    // a call from a def that is itself unused does not count
+    expect(run('def g: nosuch; def f: g; .', 1)).toEqual([1]);
+    // a later def of the same name and arity takes every call after it; a recursive call is not a use
+    expect(run('def f: nosuch; def f: 1; f')).toEqual([1]);
+    expect(run('def f: nosuch | f; 3')).toEqual([3]);
+    // a parameter of the same name takes the calls in its def
+    expect(run('def f: nosuch; def g(f): f; g(1)')).toEqual([1]);
+    expect(run('def f: nosuch; def g($f): f; g(4)')).toEqual([4]);
+    expect(run('[.[] | (def f: nosuch; .)]', [5])).toEqual([[5]]);
+  });
+  it('of several undefined names, the first in bytecode order is reported', () => {
+    expect(compileError('a[b]')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a[b:c]')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('reduce a as $x (b; c)')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('foreach a as $x (b; c; d)')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a += b')).toBe('b/0 is not defined at <top-level>, line 1:');
+    expect(compileError('a |= b')).toBe('a/0 is not defined at <top-level>, line 1:');
+  });
+  it('a def that is called is still checked', () => {
+    expect(compileError('def f: nosuch; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: nosuch; def f(a): 1; f')).toBe('nosuch/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: g; def g: 1; f')).toBe('g/0 is not defined at <top-level>, line 1:');
+    expect(compileError('def f: 1; f(2)')).toBe('f/1 is not defined at <top-level>, line 1:');
+  });
+});
+
+describe('?// alternatives', () => {
+  it('an error raised later, outside any closer try, runs the next alternative (jq backtracks into it)', () => {
+    expect(run('[nth(2; repeat(. as [$x] ?// $v | .))]')).toEqual([[null, null]]);
+    // isempty is first((g|false), true): false goes out before the break
+    expect(run('[isempty(. as $k ?// {c: $z} | .)]')).toEqual([[false, false]]);
+    expect(run('[limit(1; . as [$a] ?// $a | $a)]', [5])).toEqual([[5, [5]]]);
+    expect(run('[first(. as [$a] ?// $a | $a)]', [5])).toEqual([[5, [5]]]);
+    // past the end of a try: the try lets it pass, the alternative inside it still sees it
+    expect(() => run('if try (. as $z ?// $x | $x) then [.] end | cosh', {})).toThrow('array ([{}]) number required');
+    // reduce moved its state out before the failed update: the retry starts from null
+    expect(() => run('reduce (. as $y ?// $v | .) as $x (4; ."é" / "\\"")', 1)).toThrow('null (null) and string ("\\"") cannot be divided');
+  });
+});
+
+describe('syntax error texts (bison lists the expected tokens only when there are at most four)', () => {
+  it.each([
+    // after a bare `.`: a token that may follow a Term is reported in a later state, others at once
+    ['.;', "syntax error, unexpected ';', expecting end of file"],
+    ['. then', 'syntax error, unexpected then, expecting end of file'],
+    ['f(. ]', 'syntax error, unexpected INVALID_CHARACTER'],
+    ['foreach.)', 'syntax error, unexpected INVALID_CHARACTER'],
+    ['. @base64 1', 'syntax error, unexpected LITERAL, expecting QQSTRING_START'],
+    // definitions alone are a whole program
+    ['def f: .; ;', "syntax error, unexpected ';', expecting end of file"],
+    ['def f:[];%', "syntax error, unexpected '%', expecting end of file"],
+    ['def f: .; def g: .; )', 'syntax error, unexpected INVALID_CHARACTER, expecting end of file'],
+    ['(def f: .; ;', "syntax error, unexpected ';'"],
+    // destructuring patterns and parameters
+    ['. as [$v, $w |', "syntax error, unexpected '|', expecting ',' or ']'"],
+    ['. as {$x(', "syntax error, unexpected '(', expecting ',' or '}'"],
+    ['. as [$v] ?// [$w |', "syntax error, unexpected '|', expecting ',' or ']'"],
+    ['def f(a; )', "syntax error, unexpected ')', expecting IDENT or BINDING"],
+    ['def f(', 'syntax error, unexpected end of file, expecting IDENT or BINDING'],
+    // `$__loc__` is a token of its own, never a variable to bind; `__loc__` is a plain name
+    ['. as $__loc__ | 1', "syntax error, unexpected $__loc__, expecting BINDING or '[' or '{'"],
+    ['. as {$__loc__} | 1', 'syntax error, unexpected $__loc__'],
+    ['def f($__loc__): 1; f(2)', 'syntax error, unexpected $__loc__, expecting IDENT or BINDING'],
+    // the `)` that ends an interpolation is a token of its own
+    ['"\\(if)', 'syntax error, unexpected QQSTRING_INTERP_END'],
+    ['"\\(1 as)', "syntax error, unexpected QQSTRING_INTERP_END, expecting BINDING or '[' or '{'"],
+    // an object key is a String (FORMAT QQSTRING_START), never a bare format
+    ['{@base64}', "syntax error, unexpected '}', expecting QQSTRING_START"],
+    ['. as {@base64: $x} | 1', "syntax error, unexpected ':', expecting QQSTRING_START"],
+    ['h(i break', "syntax error, unexpected break, expecting ';' or ')'"],
+    // `Term . [` takes an index or nothing, no slice
+    ['.a.[1:2]', "syntax error, unexpected ':'"],
+  ])('%s', (filter, message) => {
+    expect(compileError(filter)).toBe(`${message} (Unix shell quoting issues?) at <top-level>, line 1:`);
+  });
+  it("an `Exp '?'` inside a suffix's brackets leaves the term a Term", () => {
+    expect(run('null["a"?] as $x | 1, (null[1?] as $y | 2)')).toEqual([1, 2]);
+  });
+  it.each([
+    ['{(1+1): 2}', 'Cannot use number (2) as object key'],
+    ['"a" | map({(["a","b"] >= 10): .})', 'Cannot use boolean (true) as object key'],
+    ['reduce {((def f(g): 0; 4)): ""} as $z (0; $z)', 'Cannot use number (4) as object key'],
+    ['{(2 | .): .a}', 'Cannot use number (2) as object key'],
+    ['{(. | [1,[2]]): ..foo}', 'Cannot use array ([1,[2]]) as object key'],
+  ])('%s: a key jq folds into a constant is checked at compile time', (filter, message) => {
+    expect(compileError(filter)).toBe(`${message} at <top-level>, line 1:`);
+  });
+  it('a syntax error before the pair is read comes first', () => {
+    expect(compileError('{l,({"":[]}).x')).toBe("syntax error, unexpected FIELD, expecting ':' (Unix shell quoting issues?) at <top-level>, line 1:");
+    expect(compileError('{(1): }')).toBe("syntax error, unexpected '}' (Unix shell quoting issues?) at <top-level>, line 1:");
+    expect(compileError('{(1): " "?}')).toBe('Cannot use number (1) as object key at <top-level>, line 1:');
+  });
+  it('a folded operation that fails is a run-time error', () => {
+    expect(() => run('{("x" - 1): 1}')).toThrow('string ("x") and number (1) cannot be subtracted');
+  });
+  it('`__loc__` is a name like any other', () => {
+    expect(compileError('__loc__')).toBe('__loc__/0 is not defined at <top-level>, line 1:');
+    expect(run('def __loc__: 3; __loc__, {__loc__: 1}')).toEqual([3, { __loc__: 1 }]);
+  });
+  it('`. String` takes a format string too', () => {
+    expect(run('.@base64 "x", .a.@text "b"', { x: 1, a: { b: 2 } })).toEqual([1, 2]);
+  });
+});
+
+describe('while / until', () => {
+  it('run each output of the condition and of the update in turn, lazily', () => {
+    expect(run('first(while(., .x; .))', [])).toEqual([[]]);
+    expect(run('[while(. < 3; . + 1, . + 2)]', 0)).toEqual([[0, 1, 2, 2]]);
+    expect(run('[until(. > 2, . > 1; . + 1)]', 0)).toEqual([[3, 3, 2, 3, 3, 2, 3, 3, 2, 3, 3, 2]]);
+    expect(run('[.[] | try until(. > 3; . + 1, error("y")) catch .]', [0])).toEqual([[4, 'y']]);
+  });
+  it('track paths as the jq definitions do', () => {
+    expect(run('[path(while(type == "array"; .[]))]', [[1], [2, [3]]])).toEqual([[[], [0], [1], [1, 1]]]);
+    expect(() => run('path(while(. != null; .a))', { a: { a: 1 } })).toThrow('Cannot index number with string "a"');
+  });
+  it('a long loop takes no stack', () => {
+    expect(run('[while(. < 100000; . + 1)] | length', 0)).toEqual([100000]);
+  });
+});
+
+describe('builtins that give their input back itself keep the path (jq compares the jv)', () => {
+  it.each([
+    ['path(tostring)', 'a', [[]]],
+    ['path(.[0] | tostring)', ['a'], [[0]]],
+    ['path(tonumber)', 1, [[]]],
+    ['path(ltrimstr("x")), path(rtrimstr(1))', 'a', [[], []]],
+    ['path(@text), path(format("text"))', 'a', [[], []]],
+    ['(.a | tostring) |= . + "y"', { a: 'x' }, [{ a: 'xy' }]],
+  ])('%s', (filter, input, out) => {
+    expect(run(filter, input)).toEqual(out);
+  });
+  it("last(f) keeps the path when its value is the input's jv (jq's identity check)", () => {
+    expect(run('path(last(.)), path(last(.[0:]))', [1])).toEqual([[], []]);
+    expect(run('path(last(tostring))', 'a')).toEqual([[]]);
+    expect(() => run('path(last(.[1:]))', '')).toThrow('Invalid path expression with result ""');
+    expect(() => run('path(last(1))', 1)).toThrow('Invalid path expression with result 1');
+    expect(() => run('last(.[0:]) |= .end', [[1]])).toThrow('Cannot index array with string "end"');
+  });
+  it('last(f) runs f as a path expression too (its path errors surface)', () => {
+    expect(run('[path(paths | last(.[])? | .[3])]', [1])).toEqual([[]]);
+    expect(() => run('path(last(1 | .[]))')).toThrow('Invalid path expression near attempt to iterate through 1');
+  });
+  it("ascii_downcase/upcase meet their definition's path error (map over explode's array)", () => {
+    expect(() => run('path(ascii_downcase)', 'a')).toThrow('Invalid path expression near attempt to iterate through [97]');
+    expect(() => run('path(ascii_upcase)', '')).toThrow('Invalid path expression near attempt to iterate through []');
+  });
+  it('but not a new value', () => {
+    expect(() => run('path(tostring)', 1)).toThrow('Invalid path expression with result "1"');
+    expect(() => run('path(ltrimstr(""))', 'a')).toThrow('Invalid path expression with result "a"');
+    expect(() => run('try .constructor catch (tostring %= 2)', 1)).toThrow('string ("Cannot ind...) and number (2) cannot be divided (remainder)');
+  });
+});
+
+describe('destructuring order', () => {
+  it("matches an array pattern's elements from the last to the first, an object's entries in order", () => {
+    expect(() => run('. as [$a, [$b], {if: $k}] | 1', [1, 2, 3])).toThrow('Cannot index number with string "if"');
+    expect(() => run('. as {a: [$x], b: {c: $y}} | 1', { a: 1, b: 2 })).toThrow('Cannot index number with number');
+  });
+  it('of several binders of one name, the one matched first gives the value', () => {
+    expect(run('. as [$a, $a, $a] | $a', [1, 2, 3])).toEqual([3]);
+    expect(run('. as {a: $x, b: [$x]} | $x', { a: 1, b: [2] })).toEqual([1]);
+    expect(run('. as {$a, b: [$a, $a]} | $a', { a: 1, b: [2, 3] })).toEqual([1]);
+    expect(run('. as [$x, {$x}] | $x', [1, { x: 2 }])).toEqual([2]);
   });
 });

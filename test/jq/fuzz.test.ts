@@ -10,7 +10,6 @@ import type { DisagreementKind, OursOutcome } from './fuzz/compare.js';
 import { toJson, type JValue } from './fuzz/inputs.js';
 import type { Outcome } from './fuzz/outcome.js';
 import { ReferenceJq } from './fuzz/reference.js';
-import { respellFilter, respellInput } from './fuzz/respell.js';
 import { caseSeed, evaluate, generateCase } from './fuzz/runner.js';
 import { shrink } from './fuzz/shrink.js';
 
@@ -36,68 +35,7 @@ interface KnownOpen {
 
 const ref = new ReferenceJq();
 
-const message = (o: OursOutcome | Outcome) => ('message' in o ? o.message : '');
-/** every run of number-like characters replaced by #, value dumps in messages ("object ({"a":1}) ...") by (#) */
-const maskNumbers = (t: string) => t.replace(/ \(.*?\)(?= |$)/g, ' (#)').replace(/[-+.\deE]*\d[-+.\deE]*/g, '#');
-const sameApartFromNumbers = (d: Disagreement) =>
-  d.ours.status === d.ref.status &&
-  d.ours.outputs.length === d.ref.outputs.length &&
-  d.ours.outputs.every((o, i) => maskNumbers(o) === maskNumbers(d.ref.outputs[i])) &&
-  maskNumbers(message(d.ours)) === maskNumbers(message(d.ref));
-/** an object key like "0" or "1" (JS objects order such keys first) */
-const hasIntegerKey = (d: Disagreement) => /"(?:0|[1-9]\d*)"\s*:/.test(d.input) || /"(?:0|[1-9]\d*)"/.test(d.filter);
-/** a number jq 1.7.1 prints as written: exponent, trailing fraction zeros, more digits than a double keeps */
-const hasLiteralNumber = (d: Disagreement) => /\d[eE]|\.\d*0\b|\d{16,}/.test(d.input + d.filter);
-
-/**
- * The disagreement is only about the two spellings below: the numbers' text (jq keeps a literal's), or the
- * order of integer-like keys; checked by comparing with numbers masked, and by running the case again with
- * such keys renamed and numbers written as doubles.
- */
-async function onlySpelling(d: Disagreement): Promise<boolean> {
-  if (hasLiteralNumber(d) && sameApartFromNumbers(d)) return true;
-  const filter = respellFilter(d.filter);
-  const input = respellInput(d.input);
-  if (filter === d.filter && input === d.input) return false;
-  const e = await evaluate(ref, filter, input);
-  if (e.skipped) return false;
-  if (e.kind === null || e.accepted) return true;
-  const again = { filter, input, kind: e.kind, ours: e.ours, ref: e.ref };
-  return e.kind === d.kind && hasLiteralNumber(again) && sameApartFromNumbers(again);
-}
-
-const KNOWN_OPEN: KnownOpen[] = [
-  {
-    id: 'integer-keys-first',
-    reason: 'objects put integer-like keys ("0", "1") first (JS property order); jq keeps insertion order',
-    repro: { filter: '.', input: '{"a":1,"0":2}', kind: 'outputs' },
-    covers: (d) => hasIntegerKey(d) && onlySpelling(d),
-  },
-  {
-    id: 'number-literals',
-    reason: 'jq 1.7.1 prints a number as written (1.0, 1E+2, 5E-324, 9223372036854775807, 1E+1000) until arithmetic changes it; we print the double',
-    repro: { filter: '.', input: '[1.0,100000000000000000000]', kind: 'outputs' },
-    covers: (d) => hasLiteralNumber(d) && onlySpelling(d),
-  },
-  {
-    id: 'unused-definitions',
-    reason: 'jq 1.7.1 drops definitions nothing calls before binding names, so an undefined name inside one is no error; we report it',
-    repro: { filter: 'def f: nosuch; .', input: '1', kind: 'compile-only-ours' },
-    covers: (d) => d.kind === 'compile-only-ours' && /is not defined/.test(message(d.ours)) && /\bdef\b/.test(d.filter),
-  },
-  {
-    id: 'bessel-accuracy',
-    reason: 'y0/y1/j0/j1/jn/yn differ from libm by more than a few units in the last place (y0(10): 0.05567116728359948 vs 0.055671167283599395)',
-    repro: { filter: 'y0', input: '10', kind: 'outputs' },
-    covers: (d) => /\b(j0|j1|y0|y1|jn|yn)\b/.test(d.filter) && sameApartFromNumbers(d),
-  },
-  {
-    id: 'fromjson-error-text',
-    reason: "fromjson on invalid JSON: jq's parser message ('Expected value before ',' at line 1, column 1 (while parsing ...)')",
-    repro: { filter: 'fromjson', input: '","', kind: 'error-text' },
-    covers: (d) => d.kind === 'error-text' && / at line \d+, column \d+ \(while parsing '.*'\)$/.test(message(d.ref)),
-  },
-];
+const KNOWN_OPEN: KnownOpen[] = [];
 
 describe('jq differential fuzzer against jq-wasm (fixed seed, bounded)', () => {
   const covered = new Map<string, number>();

@@ -45,14 +45,15 @@ export const DIVERGENCES: Divergence[] = [
   {
     id: 'time-beyond-libc-range',
     why:
-      'seconds beyond what a JS Date holds (±8.64e12): jq 1.7.1 converts the double to time_t and calls gmtime_r/timegm, ' +
+      'seconds beyond what a JS Date holds (±8.64e12, infinite, nan): jq 1.7.1 converts the double to time_t and calls gmtime_r/timegm, ' +
       'so the answer is the C library\'s (musl in jq-wasm prints year 1900 for 2^53, glibc a year near 285 million); ' +
-      'we fail with jq\'s own "error converting number of seconds since epoch to datetime"',
+      'we fail with jq\'s own "error converting number of seconds since epoch to datetime" (which a try may turn into anything)',
     evidence: 'jq 1.7.1 src/builtin.c f_gmtime: time_t secs = fsecs; gmtime_r(&secs, ...); C17 6.3.1.4: an out-of-range conversion is undefined',
     matches: ({ filter, input, ours }) =>
-      ours.status === 'error' &&
-      ours.message === 'error converting number of seconds since epoch to datetime' &&
-      (`${filter} ${input}`.match(/\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g) ?? []).some((n) => Math.abs(Number(n)) >= 8.64e12),
+      ((ours.status === 'error' && ours.message === 'error converting number of seconds since epoch to datetime') ||
+        /\b(todate|strftime|strflocaltime|gmtime|localtime|todateiso8601|dateadd|datesub|date)\b/.test(filter)) &&
+      (/\b(infinite|nan)\b/.test(filter) ||
+        (`${filter} ${input}`.match(/\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g) ?? []).some((n) => Math.abs(Number(n)) >= 8.64e12)),
   },
   {
     id: 'string-repeat-overflow',
@@ -82,6 +83,32 @@ export const DIVERGENCES: Divergence[] = [
       ours.outputs.some((o, i) => o !== ref.outputs[i]) &&
       ours.outputs.length === ref.outputs.length &&
       ours.outputs.every((o, i) => numbersOnlyDiffer(o, ref.outputs[i], closeUlps)),
+  },
+  {
+    id: 'lone-surrogate-in-program',
+    why:
+      'a program whose text holds a lone UTF-16 surrogate (the generator can make one; a program read as UTF-8 bytes ' +
+      "cannot): jq-wasm's Emscripten stringToUTF8 takes the next code unit as its low half, so the character after it " +
+      '(often the closing quote) disappears before jq sees the program',
+    evidence:
+      'jq 1.7.1 reads its program as bytes (src/main.c); jq-wasm dist/build/jq.js stringToUTF8Array: a unit in ' +
+      '0xD800..0xDFFF is combined with the following one, ((u & 1023) << 10) | (next & 1023), without checking it',
+    matches: ({ filter }) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(filter),
+  },
+  {
+    id: 'strptime-unparsed-fields',
+    why:
+      'strptime with a format that leaves the year or the day of the month unparsed: jq 1.7.1 hands a zeroed struct tm ' +
+      "to the C library's strptime; jq-wasm's is Emscripten's JavaScript one, which starts from 1970-01-01 (so \"\" | " +
+      'strptime("") is [1970,0,1,0,0,0,4,0]); glibc leaves the year at 1900, and we start from 1900-01-01',
+    evidence:
+      'jq 1.7.1 src/builtin.c f_strptime: memset(&tm, 0, ...); strptime(input, fmt, &tm); POSIX strptime leaves fields the ' +
+      'format does not name unspecified; jq-wasm dist/build/jq.js _strptime: fixup(tm_year + 1900, 1970, 9999)',
+    matches: ({ filter, ours, ref }) => {
+      if (!/\bstrptime\b/.test(filter)) return false;
+      const text = (o: OursOutcome | Outcome) => o.outputs.join(' ') + ('message' in o ? ` ${o.message}` : '');
+      return /\[19(69|70),/.test(text(ref)) && /\[1900,/.test(text(ours));
+    },
   },
 ];
 

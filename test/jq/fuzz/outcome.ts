@@ -24,7 +24,7 @@ export function runOurs(filter: string, inputText: string): Outcome | Skipped | 
     return { status: 'crash', outputs: [], message: `compile threw ${String(e)}` };
   }
   try {
-    return { status: 'ok', outputs: program.run(input).map((v) => dump(v)) };
+    return { status: 'ok', outputs: program.runValues(input).map((v) => dump(v)) };
   } catch (e) {
     if (e instanceof LimitExceeded) return { status: 'skipped', reason: 'budget', detail: e.message };
     if (e instanceof JqRuntimeError) return { status: 'error', outputs: e.outputs.map((v) => dump(v)), message: e.message };
