@@ -288,7 +288,8 @@ function finite(x: unknown): unknown {
 function toRuntimeError(e: unknown): Error {
   if (e instanceof BudgetError) return new LimitExceeded(e.limit, e.message);
   if (e instanceof Passthrough) e = e.err;
-  if (e instanceof JqError) return new JqRuntimeError(e.message, e.value);
+  // jq prints the message with C's %s: it ends at a NUL (the error's value keeps it)
+  if (e instanceof JqError) return new JqRuntimeError(upToNul(e.message), e.value);
   if (e instanceof HaltSignal) {
     const msg = e.hasValue ? (typeof e.value === 'string' ? e.value : dump(e.value) + '\n') : '';
     return new JqRuntimeError(msg, e.value, e.code);
@@ -301,6 +302,11 @@ function toRuntimeError(e: unknown): Error {
   }
   if (e instanceof Error) return e;
   return new JqRuntimeError(String(e), e);
+}
+
+function upToNul(s: string): string {
+  const nul = s.indexOf('\u0000');
+  return nul < 0 ? s : s.slice(0, nul);
 }
 
 /** A program's budgets: unset limits take the defaults, Infinity turns one off. */

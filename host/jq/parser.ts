@@ -1062,15 +1062,25 @@ export class Parser {
         }
         // as jq's lexer: a run of escapes is one JSON string to unescape (errors name the run)
         let q = p;
+        // jq's lexer takes one byte after a backslash: a non-ASCII character is cut after its
+        // lead byte, which jq's string builder turns into U+FFFD (3 bytes) in the quoted run
+        let cutChar = false;
         while (s.charCodeAt(q) === 92 && s[q + 1] !== '(') {
+          if (s.charCodeAt(q + 1) >= 0x80) {
+            cutChar = true;
+            q++;
+            break;
+          }
           if (s[q + 1] === 'u') {
             q += 2;
             for (let n = 0; n < 4 && /[a-zA-Z0-9]/.test(s[q] ?? ''); n++) q++;
           } else q += Math.min(2, s.length - q);
         }
         const run = s.slice(p, q);
-        const r = unescapeRun(run);
-        if (typeof r !== 'string') this.fail(`${r.error} at line 1, column ${run.length + 2} (while parsing '"${run}"')`, p);
+        // the three U+FFFD stand for its three bytes, so \u's length check sees jq's byte count
+        const r = unescapeRun(cutChar ? run + '\uFFFD\uFFFD\uFFFD' : run);
+        const quoted = cutChar ? run + '\uFFFD' : run;
+        if (typeof r !== 'string') this.fail(`${r.error} at line 1, column ${run.length + (cutChar ? 3 : 0) + 2} (while parsing '"${quoted}"')`, p);
         buf += r;
         p = q;
         continue;

@@ -247,6 +247,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
         i++;
       }
       if (src[i + 1] === ']') {
+        // Oniguruma: a leading `]` is literal only if an unescaped `]` follows somewhere
+        if (!unescapedCloseFollows(src, i + 2)) throw new RegexSyntaxError('empty char-class');
         out += '\\]';
         i++;
       }
@@ -346,6 +348,14 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
   return { pattern: out, names };
 }
 
+function unescapedCloseFollows(src: string, from: number): boolean {
+  for (let i = from; i < src.length; i++) {
+    if (src[i] === '\\') i++;
+    else if (src[i] === ']') return true;
+  }
+  return false;
+}
+
 /** Oniguruma's errors for what follows `(?` (the constructs RegExp lacks are rejected elsewhere) */
 function groupSyntax(rest: string): void {
   if (rest === '') throw new RegexSyntaxError('end pattern in group');
@@ -354,6 +364,7 @@ function groupSyntax(rest: string): void {
     if (rest.length === 1) throw new RegexSyntaxError('end pattern with unmatched parenthesis');
     const end = rest.indexOf('>');
     const name = rest.slice(1, end < 0 ? rest.length : end);
+    if (end === 1) throw new RegexSyntaxError('group name is empty');
     if (end < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new RegexSyntaxError(`invalid group name <${name}>`);
     return;
   }

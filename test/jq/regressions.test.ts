@@ -117,3 +117,54 @@ describe('jq 1.7.1 answers', () => {
     });
   }
 });
+
+// Texts jq 1.7.1 prints for bad regexes, bad program escapes and error messages with a NUL.
+describe('jq 1.7.1 texts: regex, escapes, NUL in error messages', () => {
+  function failure(filter: string, input: unknown): Error {
+    try {
+      compile(filter).run(input);
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error(`${filter} did not fail`);
+  }
+  const runtime: Array<[string, unknown, string]> = [
+    // Oniguruma: `(?<>` is an empty name; a leading `]` with no `]` after it is an empty class
+    ['test("(?<>")', 'a', 'Regex failure: group name is empty'],
+    ['test("(?<>a)")', 'a', 'Regex failure: group name is empty'],
+    ['match("[]")', '', 'Regex failure: empty char-class'],
+    ['match("[^]")', 'a', 'Regex failure: empty char-class'],
+    ['match("x[]a")', 'a', 'Regex failure: empty char-class'],
+    // jq prints the message with %s: it ends at the NUL
+    ['"\\u0000" | error', null, ''],
+    ['"a\\u0000b" | error', null, 'a'],
+  ];
+  for (const [filter, input, message] of runtime) {
+    it(`${filter} fails: ${JSON.stringify(message)}`, () => {
+      const e = failure(filter, input);
+      expect(e).toBeInstanceOf(JqRuntimeError);
+      expect(e.message).toBe(message);
+    });
+  }
+  it('a leading ] with a later ] is a literal', () => {
+    expect(compile('[match("[]a]"; "g").string]').run('a]')).toEqual([['a', ']']]);
+  });
+  it('try keeps the NUL in the caught value', () => {
+    expect(compile('try ("a\\u0000b" | error) catch .').run(null)).toEqual(['a\u0000b']);
+  });
+  // jq's lexer cuts a non-ASCII character after a backslash to its lead byte: the quoted
+  // run shows U+FFFD (3 bytes) and the column counts bytes
+  const escapes: Array<[string, string]> = [
+    ['"\\ß"', `Invalid escape at line 1, column 6 (while parsing '"\\\ufffd"') at <top-level>, line 1:`],
+    ['"\\\u0301', `Invalid escape at line 1, column 6 (while parsing '"\\\ufffd"') at <top-level>, line 1:`],
+    ['"ab\\ßb"', `Invalid escape at line 1, column 6 (while parsing '"\\\ufffd"') at <top-level>, line 1:`],
+    ['"\\n\\ß"', `Invalid escape at line 1, column 8 (while parsing '"\\n\\\ufffd"') at <top-level>, line 1:`],
+  ];
+  for (const [filter, message] of escapes) {
+    it(`${filter} is a compile error: ${message}`, () => {
+      const e = failure(filter, null);
+      expect(e.name).toBe('JqCompileError');
+      expect(e.message).toBe(message);
+    });
+  }
+});
