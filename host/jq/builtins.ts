@@ -70,7 +70,8 @@ vf('fromjson/0', (v) => {
   if (typeof v !== 'string') throw new JqError(`${describe(v)} only strings can be parsed`);
   // the parsed value is about as large as its text
   charge(2 * CHAR_BYTES * v.length);
-  return parseJsonText(upToNul(v));
+  // jq 1.7.1's fromjson parses the string's every byte (jv_parse_sized); tonumber stops at a NUL
+  return parseJsonText(v);
 });
 // jq 1.7.1: the string is parsed as JSON text (jv_parse); a parse error is the error, a non-number parsed fine is not a number
 vf('tonumber/0', (v) => {
@@ -82,7 +83,7 @@ vf('tonumber/0', (v) => {
   }
   throw new JqError(`${describe(v)} cannot be parsed as a number`);
 });
-/** jq 1.7.1 hands a string to its parser as C text: it ends at the first NUL. */
+/** jq 1.7.1's tonumber hands a string to its parser as C text (jv_parse): it ends at the first NUL. */
 function upToNul(s: string): string {
   const i = s.indexOf('\0');
   return i < 0 ? s : s.slice(0, i);

@@ -18,6 +18,9 @@ export const JQ_PARSING_DEPTH = 256;
 export function jqLiteral(t: string, keepLiterals = true): { value?: unknown; error?: string } {
   const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
   if (fixed !== null) return t === fixed ? { value: fixed === 'true' ? true : fixed === 'false' ? false : null } : { error: 'Invalid literal' };
+  // jq reads a number token as C text: up to a NUL (true/false/null above count every byte)
+  const nul = t.indexOf('\0');
+  if (nul >= 0) t = t.slice(0, nul);
   const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
   if (!m) return { error: 'Invalid numeric literal' };
   if (m[2] !== undefined) return { value: keepLiterals ? numberFromLiteral(t) : Number(t) };

@@ -41,8 +41,8 @@ describe('fromjson error texts (jq 1.7.1)', () => {
     ['"abc', `Unfinished string at EOF at line 1, column 4 (while parsing '"abc')`],
     ['', "Expected JSON value (while parsing '')"],
     [' ', "Expected JSON value (while parsing ' ')"],
-    // the text ends at a NUL, as jq hands it to its parser
-    ['[\u0000]', "Unfinished JSON term at EOF at line 1, column 1 (while parsing '[')"],
+    // every byte is parsed (a NUL is a literal token byte); the message quotes up to the NUL
+    ['[\u0000]', "Invalid numeric literal at line 1, column 3 (while parsing '[')"],
   ];
   for (const [text, message] of cases) it(JSON.stringify(text), () => expect(fromjson(text)).toBe(`error: ${message}`));
 

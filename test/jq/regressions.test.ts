@@ -168,3 +168,27 @@ describe('jq 1.7.1 texts: regex, escapes, NUL in error messages', () => {
     });
   }
 });
+
+// fromjson parses every byte of its string (jv_parse_sized), a NUL being a literal
+// token byte cut off when the token is read as a number; the message quotes up to the NUL
+describe('jq 1.7.1: fromjson and tonumber with a NUL', () => {
+  const ok: Array<[string, unknown]> = [
+    ['"1\\u00002" | fromjson', 1],
+    ['"[1\\u0000]" | fromjson', [1]],
+    ['"1\\u00002" | tonumber', 1],
+  ];
+  for (const [filter, out] of ok) it(filter, () => expect(compile(filter).run(null)).toEqual([out]));
+  const fails: Array<[string, string]> = [
+    ['"\\u0000" | fromjson', "Invalid numeric literal at EOF at line 1, column 1 (while parsing '')"],
+    ['"MFRGG===\\u0000" | fromjson', "Invalid numeric literal at EOF at line 1, column 9 (while parsing 'MFRGG===')"],
+    ['"[1,\\u0000" | fromjson', "Invalid numeric literal at EOF at line 1, column 4 (while parsing '[1,')"],
+    ['"true\\u0000" | fromjson', "Invalid literal at EOF at line 1, column 5 (while parsing 'true')"],
+    ['"\\u0000" | tonumber', "Expected JSON value (while parsing '')"],
+  ];
+  for (const [filter, message] of fails) {
+    it(`${filter} fails: ${message}`, () => {
+      expect(() => compile(filter).run(null)).toThrow(JqRuntimeError);
+      expect(() => compile(filter).run(null)).toThrow(message);
+    });
+  }
+});
