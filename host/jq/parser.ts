@@ -1,6 +1,6 @@
 // Hand-written lexer + precedence-climbing parser for the jq 1.7.1 language.
 import type { Node, Pattern, PatternEntry, FuncDef, ObjEntry } from './ast.js';
-import { describe } from './values.js';
+import { describe, setKey } from './values.js';
 import { numberFromLiteral } from './numbers.js';
 import { binop } from './runtime.js';
 import { usedDefs } from './unused-defs.js';
@@ -983,12 +983,14 @@ export class Parser {
       key = this.parsePipe();
       this.expectOp(')');
       if (!this.isOp(':')) this.unexpected("':'");
-      // as jq, a constant key that is not a string fails when the pair is read: once its value
-      // has started (bison then reduces the pair before it sees a later error)
+      // as jq, a constant key that is not a string fails when the pair is reduced: after its
+      // value is read (a syntax error inside the value comes first; bison's default reduction
+      // reduces the pair before it looks at the token after the value)
       const constant = constantKey(key);
       if (constant !== undefined && typeof constant !== 'string') {
         this.advance();
         if (!this.canStartExp()) this.unexpected();
+        this.parseObjVal();
         this.fail(`Cannot use ${describe(constant)} as object key`, at);
       }
     } else this.unexpected();
@@ -1168,10 +1170,10 @@ function constantKey(n: Node): unknown {
     case 'object': {
       const o: Record<string, unknown> = {};
       for (const e of n.entries) {
-        if (e.key.kind !== 'literal' || typeof e.key.value !== 'string' || e.key.value === '__proto__') return undefined;
+        if (e.key.kind !== 'literal' || typeof e.key.value !== 'string') return undefined;
         const v = constantKey(e.value);
         if (v === undefined) return undefined;
-        o[e.key.value] = v;
+        setKey(o, e.key.value, v);
       }
       return o;
     }

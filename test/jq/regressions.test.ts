@@ -192,3 +192,28 @@ describe('jq 1.7.1: fromjson and tonumber with a NUL', () => {
     });
   }
 });
+
+// jq checks a constant object key when the pair is reduced: after its value is read,
+// so a syntax error inside the value comes first; object constants fold too
+describe('jq 1.7.1: constant object keys and syntax errors', () => {
+  const cases: Array<[string, string]> = [
+    ['{(0):[)', 'syntax error, unexpected INVALID_CHARACTER (Unix shell quoting issues?) at <top-level>, line 1:'],
+    ['{(0):"', 'syntax error, unexpected end of file, expecting QQSTRING_TEXT or QQSTRING_INTERP_START or QQSTRING_END (Unix shell quoting issues?) at <top-level>, line 1:'],
+    ['{(0):(1}', 'syntax error, unexpected INVALID_CHARACTER (Unix shell quoting issues?) at <top-level>, line 1:'],
+    ['{(0):1 2}', 'Cannot use number (0) as object key at <top-level>, line 1:'],
+    ['{(0):1)', 'Cannot use number (0) as object key at <top-level>, line 1:'],
+    ['{(.): " "}, {({"__proto__": ""}): ""}', 'Cannot use object ({"__proto__...) as object key at <top-level>, line 1:'],
+  ];
+  for (const [filter, message] of cases) {
+    it(`${filter} is a compile error: ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error).name).toBe('JqCompileError');
+      expect((error as Error).message).toBe(message);
+    });
+  }
+});
