@@ -49,13 +49,13 @@ const WORD = '\\p{L}\\p{M}\\p{N}\\p{Pc}';
 const SPACE = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const POSIX_UNICODE: Record<string, string> = {
   ...POSIX,
-  alpha: '\\p{L}\\p{M}\\p{Nl}', digit: '\\p{Nd}', alnum: '\\p{L}\\p{M}\\p{Nl}\\p{Nd}', upper: '\\p{Lu}', lower: '\\p{Ll}',
+  alpha: '\\p{Alphabetic}', digit: '\\p{Nd}', alnum: '\\p{Alphabetic}\\p{Nd}', upper: '\\p{Lu}', lower: '\\p{Ll}',
   space: SPACE, blank: ' \\t\\p{Zs}', punct: '\\p{P}\\p{S}', word: WORD, cntrl: '\\p{Cc}',
 };
 // [:^name:] inside brackets, where no [^...] can nest: complements that agree with Oniguruma on
 // ASCII text and on the Unicode classes
 const POSIX_NEGATED: Record<string, string> = {
-  alpha: '\\P{L}', digit: '\\P{Nd}', upper: '\\P{Lu}', lower: '\\P{Ll}', space: '\\P{White_Space}', punct: '\\P{P}',
+  alpha: '\\P{Alphabetic}', digit: '\\P{Nd}', upper: '\\P{Lu}', lower: '\\P{Ll}', space: '\\P{White_Space}', punct: '\\P{P}',
 };
 // a word boundary by Unicode word characters (lookarounds: such patterns run on RegExp)
 const W = `[${WORD}]`;

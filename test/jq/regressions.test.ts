@@ -217,3 +217,17 @@ describe('jq 1.7.1: constant object keys and syntax errors', () => {
     });
   }
 });
+
+// Oniguruma's Unicode [[:alpha:]] is the Alphabetic property: not every mark (U+0301, U+20DD),
+// but some symbols (U+24B6) and marks (U+0345, U+0903)
+describe('jq 1.7.1: [[:alpha:]] on Unicode text', () => {
+  const input = '\u0301\u0345\u2160\u0903\u20dd\u00aa\u24b6a';
+  it('[[:alpha:]]', () =>
+    expect(compile('[explode[] | [.] | implode | test("[[:alpha:]]")]').run(input)).toEqual([[false, true, true, true, false, true, true, true]]));
+  it('[[:^alpha:]]', () =>
+    expect(compile('[explode[] | [.] | implode | test("[[:^alpha:]]")]').run(input)).toEqual([[true, false, false, false, true, false, false, false]]));
+  it('[[:alnum:]]', () =>
+    expect(compile('[explode[] | [.] | implode | test("[[:alnum:]]")]').run(input + '\u0663\u00b2')).toEqual([[false, true, true, true, false, true, true, true, true, false]]));
+  it('a combining mark after an emoji is not a letter', () =>
+    expect(compile('split("[[:alpha:]]+"; "x")').run('😀\u0301')).toEqual([['😀\u0301']]));
+});
