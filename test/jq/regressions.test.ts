@@ -117,3 +117,29 @@ describe('jq 1.7.1 answers', () => {
     });
   }
 });
+
+describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path-keeping builtins', () => {
+  const outputs: [string, unknown, unknown[]][] = [
+    // "\u0000" is a key of its own, not the empty key
+    ['.["\\u0000"], has("\\u0000"), has("")', { '': 9 }, [null, false, true]],
+    ['rindex("\\u0000"), index("\\u0000")', { '': 9 }, [null, null]],
+    ['.["\\u00000"], has("\\u00000")', { '0': 1 }, [null, false]],
+    ['{"\\u0000": 9} | .["\\u0000"], has("\\u0000"), has("")', null, [9, true, false]],
+  ];
+  const failures: [string, unknown, string][] = [];
+  for (const [filter, input, out] of outputs) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+  for (const [filter, input, message] of failures) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as Error).message).toBe(message);
+    });
+  }
+});
