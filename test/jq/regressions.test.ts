@@ -125,8 +125,16 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['rindex("\\u0000"), index("\\u0000")', { '': 9 }, [null, null]],
     ['.["\\u00000"], has("\\u00000")', { '0': 1 }, [null, false]],
     ['{"\\u0000": 9} | .["\\u0000"], has("\\u0000"), has("")', null, [9, true, false]],
+    // musl's exp10: a table power of ten times exp2 of the rest
+    ['pow10, exp10', 1.5, [31.62277660168379, 31.62277660168379]],
+    ['@base64 "\\(pow10)"', 1.5, ['MzEuNjIyNzc2NjAxNjgzNzk=']],
+    ['[pow10, exp10]', -3, [[0.001, 0.001]]],
+    // an integer exponent rounds once
+    ['pow(10000000000000000000; -3), pow(10; -57), pow(-3; 41)', null, [1e-57, 1e-57, -36472996377170786403]],
   ];
-  const failures: [string, unknown, string][] = [];
+  const failures: [string, unknown, string][] = [
+    ['pow(10000000000000000000;-3)-to_entries', [], 'number (1e-57) and array ([]) cannot be subtracted'],
+  ];
   for (const [filter, input, out] of outputs) {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
   }
