@@ -134,6 +134,10 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
   ];
   const failures: [string, unknown, string][] = [
     ['pow(10000000000000000000;-3)-to_entries', [], 'number (1e-57) and array ([]) cannot be subtracted'],
+    // jv_setpath sets each level's key to null before going deeper, so a bad index fails before the slice below it
+    ['getpath([3,-1,{"start":1,"end":null}]) = 1', [], 'Out of bounds negative array index'],
+    ['getpath([-2,1,{"start":1,"end":null}]) |= .', [], 'Out of bounds negative array index'],
+    ['setpath([{"start":0,"end":1}, -5]; 1)', [1], 'Out of bounds negative array index'],
   ];
   for (const [filter, input, out] of outputs) {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
