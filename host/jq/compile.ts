@@ -922,6 +922,8 @@ export class Compiler {
       case 'call':
         return this.tailCall(n, scope);
       case 'pipe': {
+        // a `?//` on the left retries its next alternative on an error from the right: the call must stay inside it
+        if (hasAlternatives(n.left)) return null;
         const rt = this.compileTail(n.right, scope);
         if (!rt) return null;
         const ls = this.single(n.left, scope);
@@ -938,7 +940,7 @@ export class Compiler {
         };
       }
       case 'bind': {
-        if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar') return null;
+        if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar' || hasAlternatives(n.source)) return null;
         const bt = this.compileTail(n.body, { kind: 'var', name: n.patterns[0].name, next: scope });
         if (!bt) return null;
         const ss = this.single(n.source, scope);
@@ -946,6 +948,7 @@ export class Compiler {
         return lastInTail(this.compile(n.source, scope), (v, x, env, k) => bt(v, { v: x, next: env }, k));
       }
       case 'if': {
+        if (hasAlternatives(n.cond)) return null;
         const tt = this.compileTail(n.then, scope);
         const et = n.else ? this.compileTail(n.else, scope) : null;
         if (!tt && !et) return null;
@@ -1344,26 +1347,43 @@ export class Compiler {
         const { paths, error } = collectPaths(v, env);
         let acc = v;
         const owned = ownedSet(paths);
-        const dels: unknown[][] = [];
+        // jq's _modify state is [value, paths to delete]; null when that list is gone (see below)
+        let dels: unknown[][] | null = [];
         for (const path of paths) {
           const old = getPath(acc, path);
           disown(owned, old);
-          let got = false;
+          let outputs = 0;
           let nv: unknown = null;
+          let broke = false;
           const token = {};
           try {
             rhs(old, null, env, (x) => {
-              got = true;
+              outputs++;
               nv = x;
+              // _modify breaks out after the first output; a `?//` in the update catches that break and
+              // retries its next alternative, whose outputs meet the state already moved out ($$$$dot): null
+              if (outputs === 1) acc = setPath(acc, path, x, owned);
+              else {
+                owned?.clear();
+                acc = setPath(null, path, x, owned);
+                dels = null;
+              }
               throw new BreakSignal(token);
             });
           } catch (e) {
             if (!(e instanceof BreakSignal && e.token === token)) throw e;
+            broke = true;
           }
-          if (got) acc = setPath(acc, path, nv, owned);
-          else dels.push(path);
+          if (outputs === 0) (dels ??= []).push(path);
+          else if (!broke) {
+            // the break was caught and the retry gave nothing more: _modify's delete branch runs on null
+            owned?.clear();
+            acc = null;
+            dels = [path];
+          }
         }
         if (error !== null) throw error;
+        if (dels === null) throw new JqError('Paths must be specified as an array');
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
         if (dels.length) acc = delPathsAll(acc, dels);
         emitValue(k, p, acc, v);
@@ -1452,6 +1472,18 @@ function joinCharged(parts: string[]): string {
   const s = parts.join('');
   chargeChars(s.length);
   return s;
+}
+
+const alternativesSeen = new WeakMap<object, boolean>();
+/** whether the program text holds a destructuring with `?//` alternatives (written in it, not in a def it calls) */
+function hasAlternatives(n: unknown): boolean {
+  if (typeof n !== 'object' || n === null) return false;
+  const seen = alternativesSeen.get(n);
+  if (seen !== undefined) return seen;
+  let found = (n as { kind?: unknown }).kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1;
+  if (!found) found = Object.values(n).some(hasAlternatives);
+  alternativesSeen.set(n, found);
+  return found;
 }
 
 /**

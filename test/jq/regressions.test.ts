@@ -131,6 +131,9 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['[pow10, exp10]', -3, [[0.001, 0.001]]],
     // an integer exponent rounds once
     ['pow(10000000000000000000; -3), pow(10; -57), pow(-3; 41)', null, [1e-57, 1e-57, -36472996377170786403]],
+    // _modify's break retried by a `?//` whose next alternative gives nothing: its delete branch runs on null
+    ['[.[0] |= (. as [$x] ?// $x | select($x == 1))]', [[1]], [[null]]],
+    ['[(.[0], .[1]) |= (. as $x ?// [$x] | empty)]', [5, null], [[[]]]],
   ];
   const failures: [string, unknown, string][] = [
     ['pow(10000000000000000000;-3)-to_entries', [], 'number (1e-57) and array ([]) cannot be subtracted'],
@@ -138,6 +141,11 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['getpath([3,-1,{"start":1,"end":null}]) = 1', [], 'Out of bounds negative array index'],
     ['getpath([-2,1,{"start":1,"end":null}]) |= .', [], 'Out of bounds negative array index'],
     ['setpath([{"start":0,"end":1}, -5]; 1)', [1], 'Out of bounds negative array index'],
+    // _modify's break after the update's first output makes a `?//` in it retry its next alternative
+    ['.[5] |= (. as $x ?// {"0": $v, "é": $z} | .)', [], 'Paths must be specified as an array'],
+    ['[(.a, .b) |= (. as [$x] ?// $x | 2)]', { a: [1], b: 3 }, 'Paths must be specified as an array'],
+    // an error from a recursive call in tail position still reaches the `?//` before it
+    ['def rec0($n): (.[] as $z ?// [$z, $y, $k] | false) | rec0(.); rec0(1)', { c: 1, toString: '' }, 'Cannot index number with number'],
   ];
   for (const [filter, input, out] of outputs) {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
