@@ -1103,7 +1103,7 @@ const math1: Record<string, (x: number) => unknown> = {
     const i = Math.trunc(x);
     // C's modf: the fraction keeps x's sign, so -1 gives -0
     const frac = x - i;
-    return [frac === 0 && x < 0 ? -0 : frac, i];
+    return [frac === 0 && (x < 0 || Object.is(x, -0)) ? -0 : frac, i];
   },
   j0, j1, y0, y1,
 };

@@ -1125,18 +1125,19 @@ export class Compiler {
    * jq matches an array pattern's elements from the last to the first (gen_array_matcher puts
    * the earlier ones after), an object pattern's entries in order; of several binders of one
    * name the one matched first gives the variable its value (it is bound to the body first).
-   * `claimed`: the names a binder matched earlier already gives.
+   * `claimed`: the names a binder matched earlier already gives; null with `?//` alternatives,
+   * where every binder stores and the one matched last gives the value (`[$v, $v] ?// $a` binds .[0]).
    */
   private compilePattern(
     pat: Pattern,
     names: string[],
     scope: Scope | null,
-    claimed: Set<string> = new Set(),
+    claimed: Set<string> | null = new Set(),
   ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
     if (pat.kind === 'pvar') {
       const idx = names.indexOf(pat.name);
-      if (claimed.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
-      claimed.add(pat.name);
+      if (claimed?.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
+      claimed?.add(pat.name);
       return (val, _input, _env, slots, cb) => {
         slots[idx] = val;
         cb();
@@ -1159,8 +1160,8 @@ export class Compiler {
     }
     const entries = pat.entries.map((e) => {
       if (e.keyVar !== undefined) {
-        const first = !claimed.has(e.keyVar);
-        claimed.add(e.keyVar);
+        const first = !claimed?.has(e.keyVar);
+        claimed?.add(e.keyVar);
         return {
           keyVar: first ? names.indexOf(e.keyVar) : -2,
           keyName: e.keyVar,
@@ -1209,7 +1210,7 @@ export class Compiler {
     const names = this.patternVars(pats);
     // key expressions inside object patterns may refer to earlier variables of the same pattern
     const keyScope = this.scopeWithVars(scope, names);
-    const binders = pats.map((p) => this.compilePattern(p, names, keyScope));
+    const binders = pats.map((p) => this.compilePattern(p, names, keyScope, pats.length > 1 ? null : new Set()));
     const n = names.length;
     if (pats.length === 1 && pats[0].kind === 'pvar') {
       return { names, bind: (val, _input, env, cb) => cb({ v: val, next: env }) };

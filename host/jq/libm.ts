@@ -234,6 +234,8 @@ export function fma(x: number, y: number, z: number): number {
  */
 const POW_EXACT_MAX = 64;
 export function pow(x: number, y: number): number {
+  // C: pow(1, y) is 1 for every y, even nan, and pow(-1, ±inf) is 1 (JS gives NaN for both)
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
   if (!Number.isInteger(y) || y === 0 || y === 1 || Math.abs(y) > POW_EXACT_MAX || !Number.isFinite(x) || x === 0) {
     return Math.pow(x, y);
   }

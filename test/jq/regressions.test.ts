@@ -134,6 +134,13 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     // _modify's break retried by a `?//` whose next alternative gives nothing: its delete branch runs on null
     ['[.[0] |= (. as [$x] ?// $x | select($x == 1))]', [[1]], [[null]]],
     ['[(.[0], .[1]) |= (. as $x ?// [$x] | empty)]', [5, null], [[[]]]],
+    // with `?//` alternatives every binder of a name stores: the one matched last (an array's first) wins
+    ['path(.b) as [$v, $z, $v] ?// {$a, $x} | $v', null, ['b']],
+    ['{"v": 1, "w": 2} as {$v, w: $v} ?// [$v] | $v', null, [2]],
+    ['["b", null] as [$v, $v] | $v', null, [null]],
+    // C's pow(1, y) and pow(-1, ±inf) are 1; modf keeps the sign of -0
+    ['[pow(1; 1e1000), pow(1; nan), pow(-1; -1e1000), pow(nan; 0)]', null, [[1, 1, 1, 1]]],
+    ['-0 | modf | map(tostring)', null, [['-0', '-0']]],
   ];
   const failures: [string, unknown, string][] = [
     ['pow(10000000000000000000;-3)-to_entries', [], 'number (1e-57) and array ([]) cannot be subtracted'],
