@@ -466,7 +466,8 @@ export class Compiler {
     const s = this.single(n, scope);
     if (s) {
       // value mode: fast path; path mode: general implementation
-      if (isPathCapable(n) || this.mayKeepInput(n)) {
+      // jq's collect runs its body with path tracking on (no SUBEXP): a path step in it checks the path
+      if (isPathCapable(n) || this.mayKeepInput(n) || (n.kind === 'array' && n.body !== null)) {
         const g = this.compileGeneral(n, scope);
         return (v, p, env, k) => {
           if (p === null) k(s(v, env), null);
@@ -681,7 +682,8 @@ export class Compiler {
         const f = this.compile(n.body, scope);
         return (v, p, env, k) => {
           const out: unknown[] = [];
-          f(v, null, env, (x) => {
+          // in a path expression the body's steps are checked as jq's (its paths are dropped)
+          f(v, p, env, (x) => {
             chargeSlots(1);
             out.push(x);
           });

@@ -153,6 +153,10 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['[(.a, .b) |= (. as [$x] ?// $x | 2)]', { a: [1], b: 3 }, 'Paths must be specified as an array'],
     // an error from a recursive call in tail position still reaches the `?//` before it
     ['def rec0($n): (.[] as $z ?// [$z, $y, $k] | false) | rec0(.); rec0(1)', { c: 1, toString: '' }, 'Cannot index number with number'],
+    // jq's collect runs its body with path tracking on: a step on a value reached by no path fails as such
+    ['[@html[]] = 1', 1, 'Invalid path expression near attempt to iterate through "1"'],
+    ['path(.a | [.b, (1|.c)])', null, 'Invalid path expression near attempt to access element "c" of 1'],
+    ['path([.a])', { a: 1 }, 'Invalid path expression with result [1]'],
   ];
   for (const [filter, input, out] of outputs) {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
