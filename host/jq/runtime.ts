@@ -283,7 +283,8 @@ export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object
   if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
   if (i >= path.length) return v;
   const k = path[i];
-  const child = t === null ? null : indexValue(t, k);
+  // jv_get: null indexed by a string, number or slice is null; by anything else an error
+  const child = t === null && (typeof k === 'string' || typeof k === 'number' || isObject(k)) ? null : indexValue(t, k);
   // jv_setpath sets root[k] to null before going deeper (all keys but slices), so its errors come first
   if (typeof k === 'number' && (t === null || Array.isArray(t))) arraySetIndex(t === null ? 0 : t.length, k);
   return setOne(t, k, setPath(child, path, v, owned, i + 1), owned);

@@ -157,6 +157,9 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['[@html[]] = 1', 1, 'Invalid path expression near attempt to iterate through "1"'],
     ['path(.a | [.b, (1|.c)])', null, 'Invalid path expression near attempt to access element "c" of 1'],
     ['path([.a])', { a: 1 }, 'Invalid path expression with result [1]'],
+    // jv_get on null: only a string, number or slice key gives null
+    ['fromstream(.)', [[[], {}], 1], 'Cannot index null with array'],
+    ['setpath(["a", true]; 1)', null, 'Cannot index null with boolean'],
   ];
   for (const [filter, input, out] of outputs) {
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
