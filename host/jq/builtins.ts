@@ -17,7 +17,7 @@ import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
 import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
-import { erf, erfc, exp2, fma, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -1084,7 +1084,7 @@ function rint(x: number): number {
 }
 const math1: Record<string, (x: number) => unknown> = {
   floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp: Math.exp, exp2,
-  exp10: (x) => Math.pow(10, x), log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p,
+  exp10, log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p,
   expm1: Math.expm1, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
   sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
   cbrt: Math.cbrt, trunc: Math.trunc,
@@ -1097,14 +1097,14 @@ const math1: Record<string, (x: number) => unknown> = {
   },
   logb: (x) => (x === 0 ? -Infinity : !isFinite(x) ? Math.abs(x) : frexp(x)[1] - 1),
   // gamma is glibc's name for lgamma (the reference jq-wasm build, on musl, lacks it)
-  gamma: lgamma, lgamma, tgamma, lgamma_r: lgammaR, erf, erfc, pow10: (x) => Math.pow(10, x),
+  gamma: lgamma, lgamma, tgamma, lgamma_r: lgammaR, erf, erfc, pow10: exp10,
   frexp: (x) => frexp(x),
   modf: (x) => {
     if (!isFinite(x)) return [x !== x ? x : 0 * Math.sign(x), x];
     const i = Math.trunc(x);
     // C's modf: the fraction keeps x's sign, so -1 gives -0
     const frac = x - i;
-    return [frac === 0 && x < 0 ? -0 : frac, i];
+    return [frac === 0 && (x < 0 || Object.is(x, -0)) ? -0 : frac, i];
   },
   j0, j1, y0, y1,
 };
@@ -1130,7 +1130,7 @@ function nextafter(x: number, y: number): number {
   return buf.getFloat64(0);
 }
 const math2: Record<string, (a: number, b: number) => number> = {
-  pow: Math.pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
+  pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: ieeeRemainder, remainder: ieeeRemainder,

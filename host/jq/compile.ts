@@ -466,7 +466,8 @@ export class Compiler {
     const s = this.single(n, scope);
     if (s) {
       // value mode: fast path; path mode: general implementation
-      if (isPathCapable(n) || this.mayKeepInput(n)) {
+      // jq's collect runs its body with path tracking on (no SUBEXP): a path step in it checks the path
+      if (isPathCapable(n) || this.mayKeepInput(n) || (n.kind === 'array' && n.body !== null)) {
         const g = this.compileGeneral(n, scope);
         return (v, p, env, k) => {
           if (p === null) k(s(v, env), null);
@@ -681,7 +682,8 @@ export class Compiler {
         const f = this.compile(n.body, scope);
         return (v, p, env, k) => {
           const out: unknown[] = [];
-          f(v, null, env, (x) => {
+          // in a path expression the body's steps are checked as jq's (its paths are dropped)
+          f(v, p, env, (x) => {
             chargeSlots(1);
             out.push(x);
           });
@@ -922,6 +924,8 @@ export class Compiler {
       case 'call':
         return this.tailCall(n, scope);
       case 'pipe': {
+        // a `?//` on the left retries its next alternative on an error from the right: the call must stay inside it
+        if (hasAlternatives(n.left)) return null;
         const rt = this.compileTail(n.right, scope);
         if (!rt) return null;
         const ls = this.single(n.left, scope);
@@ -938,7 +942,7 @@ export class Compiler {
         };
       }
       case 'bind': {
-        if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar') return null;
+        if (n.patterns.length !== 1 || n.patterns[0].kind !== 'pvar' || hasAlternatives(n.source)) return null;
         const bt = this.compileTail(n.body, { kind: 'var', name: n.patterns[0].name, next: scope });
         if (!bt) return null;
         const ss = this.single(n.source, scope);
@@ -946,6 +950,7 @@ export class Compiler {
         return lastInTail(this.compile(n.source, scope), (v, x, env, k) => bt(v, { v: x, next: env }, k));
       }
       case 'if': {
+        if (hasAlternatives(n.cond)) return null;
         const tt = this.compileTail(n.then, scope);
         const et = n.else ? this.compileTail(n.else, scope) : null;
         if (!tt && !et) return null;
@@ -1122,18 +1127,19 @@ export class Compiler {
    * jq matches an array pattern's elements from the last to the first (gen_array_matcher puts
    * the earlier ones after), an object pattern's entries in order; of several binders of one
    * name the one matched first gives the variable its value (it is bound to the body first).
-   * `claimed`: the names a binder matched earlier already gives.
+   * `claimed`: the names a binder matched earlier already gives; null with `?//` alternatives,
+   * where every binder stores and the one matched last gives the value (`[$v, $v] ?// $a` binds .[0]).
    */
   private compilePattern(
     pat: Pattern,
     names: string[],
     scope: Scope | null,
-    claimed: Set<string> = new Set(),
+    claimed: Set<string> | null = new Set(),
   ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
     if (pat.kind === 'pvar') {
       const idx = names.indexOf(pat.name);
-      if (claimed.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
-      claimed.add(pat.name);
+      if (claimed?.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
+      claimed?.add(pat.name);
       return (val, _input, _env, slots, cb) => {
         slots[idx] = val;
         cb();
@@ -1156,8 +1162,8 @@ export class Compiler {
     }
     const entries = pat.entries.map((e) => {
       if (e.keyVar !== undefined) {
-        const first = !claimed.has(e.keyVar);
-        claimed.add(e.keyVar);
+        const first = !claimed?.has(e.keyVar);
+        claimed?.add(e.keyVar);
         return {
           keyVar: first ? names.indexOf(e.keyVar) : -2,
           keyName: e.keyVar,
@@ -1206,7 +1212,7 @@ export class Compiler {
     const names = this.patternVars(pats);
     // key expressions inside object patterns may refer to earlier variables of the same pattern
     const keyScope = this.scopeWithVars(scope, names);
-    const binders = pats.map((p) => this.compilePattern(p, names, keyScope));
+    const binders = pats.map((p) => this.compilePattern(p, names, keyScope, pats.length > 1 ? null : new Set()));
     const n = names.length;
     if (pats.length === 1 && pats[0].kind === 'pvar') {
       return { names, bind: (val, _input, env, cb) => cb({ v: val, next: env }) };
@@ -1344,26 +1350,43 @@ export class Compiler {
         const { paths, error } = collectPaths(v, env);
         let acc = v;
         const owned = ownedSet(paths);
-        const dels: unknown[][] = [];
+        // jq's _modify state is [value, paths to delete]; null when that list is gone (see below)
+        let dels: unknown[][] | null = [];
         for (const path of paths) {
           const old = getPath(acc, path);
           disown(owned, old);
-          let got = false;
+          let outputs = 0;
           let nv: unknown = null;
+          let broke = false;
           const token = {};
           try {
             rhs(old, null, env, (x) => {
-              got = true;
+              outputs++;
               nv = x;
+              // _modify breaks out after the first output; a `?//` in the update catches that break and
+              // retries its next alternative, whose outputs meet the state already moved out ($$$$dot): null
+              if (outputs === 1) acc = setPath(acc, path, x, owned);
+              else {
+                owned?.clear();
+                acc = setPath(null, path, x, owned);
+                dels = null;
+              }
               throw new BreakSignal(token);
             });
           } catch (e) {
             if (!(e instanceof BreakSignal && e.token === token)) throw e;
+            broke = true;
           }
-          if (got) acc = setPath(acc, path, nv, owned);
-          else dels.push(path);
+          if (outputs === 0) (dels ??= []).push(path);
+          else if (!broke) {
+            // the break was caught and the retry gave nothing more: _modify's delete branch runs on null
+            owned?.clear();
+            acc = null;
+            dels = [path];
+          }
         }
         if (error !== null) throw error;
+        if (dels === null) throw new JqError('Paths must be specified as an array');
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
         if (dels.length) acc = delPathsAll(acc, dels);
         emitValue(k, p, acc, v);
@@ -1452,6 +1475,18 @@ function joinCharged(parts: string[]): string {
   const s = parts.join('');
   chargeChars(s.length);
   return s;
+}
+
+const alternativesSeen = new WeakMap<object, boolean>();
+/** whether the program text holds a destructuring with `?//` alternatives (written in it, not in a def it calls) */
+function hasAlternatives(n: unknown): boolean {
+  if (typeof n !== 'object' || n === null) return false;
+  const seen = alternativesSeen.get(n);
+  if (seen !== undefined) return seen;
+  let found = (n as { kind?: unknown }).kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1;
+  if (!found) found = Object.values(n).some(hasAlternatives);
+  alternativesSeen.set(n, found);
+  return found;
 }
 
 /**

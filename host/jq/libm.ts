@@ -53,6 +53,23 @@ export function exp2(x: number): number {
   return Math.pow(2, f) * Math.pow(2, h) * Math.pow(2, n - h);
 }
 
+// 1e-15 ... 1e15, each exact to the double
+const POWERS_OF_TEN = Array.from({ length: 31 }, (_, i) => Number(`1e${i - 15}`));
+
+/**
+ * 10^x as musl's exp10 (jq's pow10 and exp10 in jq-wasm): for |integer part| < 16 a table power of
+ * ten times 2^(fraction * log2(10)), so the last digit is musl's, not a correctly rounded one.
+ */
+export function exp10(x: number): number {
+  const n = Math.trunc(x);
+  if (Math.abs(n) < 16) {
+    const y = x - n;
+    if (y === 0) return POWERS_OF_TEN[n + 15];
+    return exp2(3.32192809488736234787031942948939 * y) * POWERS_OF_TEN[n + 15];
+  }
+  return Math.pow(10, x);
+}
+
 export function erf(x: number): number {
   if (x !== x) return x;
   if (x === 0) return x;
@@ -206,4 +223,31 @@ export function fma(x: number, y: number, z: number): number {
   const e = Math.min(ep, ez);
   const sum = sp * ((mx * my) << BigInt(ep - e)) + sz * (mz << BigInt(ez - e));
   return sum === 0n ? 0 : roundToDouble(sum, e);
+}
+
+// ---------- pow ----------
+
+/**
+ * C's pow. musl's is correctly rounded in practice (under 0.52 ulp); V8's Math.pow multiplies step
+ * by step for an integer exponent (pow(1e19; -3) gave 1.0000000000000001e-57), so an integer
+ * exponent up to POW_EXACT_MAX is computed exactly and rounded once.
+ */
+const POW_EXACT_MAX = 64;
+export function pow(x: number, y: number): number {
+  // C: pow(1, y) is 1 for every y, even nan, and pow(-1, ±inf) is 1 (JS gives NaN for both)
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  if (!Number.isInteger(y) || y === 0 || y === 1 || Math.abs(y) > POW_EXACT_MAX || !Number.isFinite(x) || x === 0) {
+    return Math.pow(x, y);
+  }
+  const [m, e] = decompose(x);
+  const k = Math.abs(y);
+  const sign = x < 0 && k % 2 === 1 ? -1n : 1n;
+  const mk = m ** BigInt(k);
+  if (y > 0) return roundToDouble(sign * mk, e * k);
+  // 2^-(e k) / mk: the numerator scaled so the quotient has 55 bits or more, and a sticky bit for the remainder
+  const s = mk.toString(2).length + 55;
+  const num = 1n << BigInt(s);
+  const q = num / mk;
+  const sticky = num - q * mk === 0n ? 0n : 1n;
+  return roundToDouble(sign * ((q << 1n) | sticky), -e * k - s - 1);
 }

@@ -239,13 +239,7 @@ function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): 
   } else if (typeof k === 'number') {
     if (t === null || Array.isArray(t)) {
       const len = t === null ? 0 : (t as unknown[]).length;
-      if (k !== k) throw new JqError('Cannot set array element at NaN index');
-      let i = Math.floor(k);
-      if (i < 0) {
-        i += len;
-        if (i < 0) throw new JqError('Out of bounds negative array index');
-      }
-      if (i > 100_000_000) throw new JqError('Array index too large');
+      const i = arraySetIndex(len, k);
       // charged before padding: setpath([1e8]; 1) asks for 100 million slots
       chargeSlots(mine ? Math.max(0, i + 1 - len) : Math.max(len, i + 1));
       const a = mine ? (t as unknown[]) : t === null ? [] : (t as unknown[]).slice();
@@ -273,11 +267,26 @@ function setOne(t: unknown, k: unknown, v: unknown, owned: Set<object> | null): 
 }
 
 /** t with the value at `path` replaced by v (`owned`: see setOne). */
+/** jv_array_set's index for key k of an array of length len, or its error */
+function arraySetIndex(len: number, k: number): number {
+  if (k !== k) throw new JqError('Cannot set array element at NaN index');
+  let i = Math.floor(k);
+  if (i < 0) {
+    i += len;
+    if (i < 0) throw new JqError('Out of bounds negative array index');
+  }
+  if (i > 100_000_000) throw new JqError('Array index too large');
+  return i;
+}
+
 export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object> | null = null, i = 0): unknown {
   if (!Array.isArray(path)) throw new JqError('Path must be specified as an array');
   if (i >= path.length) return v;
   const k = path[i];
-  const child = t === null ? null : indexValue(t, k);
+  // jv_get: null indexed by a string, number or slice is null; by anything else an error
+  const child = t === null && (typeof k === 'string' || typeof k === 'number' || isObject(k)) ? null : indexValue(t, k);
+  // jv_setpath sets root[k] to null before going deeper (all keys but slices), so its errors come first
+  if (typeof k === 'number' && (t === null || Array.isArray(t))) arraySetIndex(t === null ? 0 : t.length, k);
   return setOne(t, k, setPath(child, path, v, owned, i + 1), owned);
 }
 

@@ -103,12 +103,15 @@ export function getKey(o: Obj, k: string): unknown {
   if (needsMark(k)) {
     const name = KEY_MARK + k;
     if (hasOwn.call(o, name)) return o[name];
+    // a raw name starting with KEY_MARK is another key encoded ("\u0000" is "" encoded), never k itself
+    if (k.charCodeAt(0) === 0) return null;
   }
   return hasOwn.call(o, k) ? o[k] : null;
 }
 
 export function hasKey(o: Obj, k: string): boolean {
-  return (needsMark(k) && hasOwn.call(o, KEY_MARK + k)) || hasOwn.call(o, k);
+  if (needsMark(k)) return hasOwn.call(o, KEY_MARK + k) || (k.charCodeAt(0) !== 0 && hasOwn.call(o, k));
+  return hasOwn.call(o, k);
 }
 
 export function copyObj(o: Obj): Obj {

@@ -231,3 +231,63 @@ describe('jq 1.7.1: [[:alpha:]] on Unicode text', () => {
   it('a combining mark after an emoji is not a letter', () =>
     expect(compile('split("[[:alpha:]]+"; "x")').run('😀\u0301')).toEqual([['😀\u0301']]));
 });
+
+describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path-keeping builtins', () => {
+  const outputs: [string, unknown, unknown[]][] = [
+    // "\u0000" is a key of its own, not the empty key
+    ['.["\\u0000"], has("\\u0000"), has("")', { '': 9 }, [null, false, true]],
+    ['rindex("\\u0000"), index("\\u0000")', { '': 9 }, [null, null]],
+    ['.["\\u00000"], has("\\u00000")', { '0': 1 }, [null, false]],
+    ['{"\\u0000": 9} | .["\\u0000"], has("\\u0000"), has("")', null, [9, true, false]],
+    // musl's exp10: a table power of ten times exp2 of the rest
+    ['pow10, exp10', 1.5, [31.62277660168379, 31.62277660168379]],
+    ['@base64 "\\(pow10)"', 1.5, ['MzEuNjIyNzc2NjAxNjgzNzk=']],
+    ['[pow10, exp10]', -3, [[0.001, 0.001]]],
+    // an integer exponent rounds once
+    ['pow(10000000000000000000; -3), pow(10; -57), pow(-3; 41)', null, [1e-57, 1e-57, -36472996377170786403]],
+    // _modify's break retried by a `?//` whose next alternative gives nothing: its delete branch runs on null
+    ['[.[0] |= (. as [$x] ?// $x | select($x == 1))]', [[1]], [[null]]],
+    ['[(.[0], .[1]) |= (. as $x ?// [$x] | empty)]', [5, null], [[[]]]],
+    // with `?//` alternatives every binder of a name stores: the one matched last (an array's first) wins
+    ['path(.b) as [$v, $z, $v] ?// {$a, $x} | $v', null, ['b']],
+    ['{"v": 1, "w": 2} as {$v, w: $v} ?// [$v] | $v', null, [2]],
+    ['["b", null] as [$v, $v] | $v', null, [null]],
+    // C's pow(1, y) and pow(-1, ±inf) are 1; modf keeps the sign of -0
+    ['[pow(1; 1e1000), pow(1; nan), pow(-1; -1e1000), pow(nan; 0)]', null, [[1, 1, 1, 1]]],
+    ['-0 | modf | map(tostring)', null, [['-0', '-0']]],
+  ];
+  const failures: [string, unknown, string][] = [
+    ['pow(10000000000000000000;-3)-to_entries', [], 'number (1e-57) and array ([]) cannot be subtracted'],
+    // jv_setpath sets each level's key to null before going deeper, so a bad index fails before the slice below it
+    ['getpath([3,-1,{"start":1,"end":null}]) = 1', [], 'Out of bounds negative array index'],
+    ['getpath([-2,1,{"start":1,"end":null}]) |= .', [], 'Out of bounds negative array index'],
+    ['setpath([{"start":0,"end":1}, -5]; 1)', [1], 'Out of bounds negative array index'],
+    // _modify's break after the update's first output makes a `?//` in it retry its next alternative
+    ['.[5] |= (. as $x ?// {"0": $v, "é": $z} | .)', [], 'Paths must be specified as an array'],
+    ['[(.a, .b) |= (. as [$x] ?// $x | 2)]', { a: [1], b: 3 }, 'Paths must be specified as an array'],
+    // an error from a recursive call in tail position still reaches the `?//` before it
+    ['def rec0($n): (.[] as $z ?// [$z, $y, $k] | false) | rec0(.); rec0(1)', { c: 1, toString: '' }, 'Cannot index number with number'],
+    // jq's collect runs its body with path tracking on: a step on a value reached by no path fails as such
+    ['[@html[]] = 1', 1, 'Invalid path expression near attempt to iterate through "1"'],
+    ['path(.a | [.b, (1|.c)])', null, 'Invalid path expression near attempt to access element "c" of 1'],
+    ['path([.a])', { a: 1 }, 'Invalid path expression with result [1]'],
+    // jv_get on null: only a string, number or slice key gives null
+    ['fromstream(.)', [[[], {}], 1], 'Cannot index null with array'],
+    ['setpath(["a", true]; 1)', null, 'Cannot index null with boolean'],
+  ];
+  for (const [filter, input, out] of outputs) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+  for (const [filter, input, message] of failures) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as Error).message).toBe(message);
+    });
+  }
+});
