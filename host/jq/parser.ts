@@ -821,6 +821,8 @@ export class Parser {
         return this.parseIf();
       case 'reduce': {
         this.advance();
+        // jq's grammar wants a Term here, and `'-' Exp` is no Term: bison stops at the `-`
+        if (this.isOp('-')) this.unexpected();
         const source = this.parsePostfix(true);
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();
@@ -834,6 +836,8 @@ export class Parser {
       }
       case 'foreach': {
         this.advance();
+        // jq's grammar wants a Term here, and `'-' Exp` is no Term: bison stops at the `-`
+        if (this.isOp('-')) this.unexpected();
         const source = this.parsePostfix(true);
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();

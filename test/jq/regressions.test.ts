@@ -291,3 +291,15 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     });
   }
 });
+
+describe('jq 1.7.1 compile errors: where bison stops', () => {
+  // jq's grammar wants a Term after reduce/foreach; `'-' Exp` is an Exp, so the `-` itself is unexpected
+  const syntaxErrors: [string, string][] = [
+    ['reduce-3)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
+    ['foreach-3)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
+    ['reduce -(3) as $x (0;1)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
+  ];
+  for (const [filter, message] of syntaxErrors) {
+    it(`${filter} fails: ${message}`, () => expect(() => compile(filter)).toThrow(message));
+  }
+});
