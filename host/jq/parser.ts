@@ -1083,6 +1083,11 @@ export class Parser {
           } else q += Math.min(2, s.length - q);
         }
         const run = s.slice(p, q);
+        // jq writes the run between quotes and repairs its bad UTF-8: a lead byte of 3 or 4 bytes
+        // wants more bytes than are left, so its U+FFFD takes the closing quote with it
+        if (cutChar && s.charCodeAt(q) >= 0x800) {
+          this.fail(`Unfinished string at EOF at line 1, column ${run.length + 4} (while parsing '"${run}\uFFFD')`, p);
+        }
         // the three U+FFFD stand for its three bytes, so \u's length check sees jq's byte count
         const r = unescapeRun(cutChar ? run + '\uFFFD\uFFFD\uFFFD' : run);
         const quoted = cutChar ? run + '\uFFFD' : run;

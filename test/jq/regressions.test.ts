@@ -292,12 +292,18 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
   }
 });
 
-describe('jq 1.7.1 compile errors: where bison stops', () => {
+describe('jq 1.7.1 compile errors: the first one jq reports', () => {
   // jq's grammar wants a Term after reduce/foreach; `'-' Exp` is an Exp, so the `-` itself is unexpected
   const syntaxErrors: [string, string][] = [
     ['reduce-3)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
     ['foreach-3)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
     ['reduce -(3) as $x (0;1)', "syntax error, unexpected '-' (Unix shell quoting issues?) at <top-level>, line 1:"],
+    // a backslash then a 3- or 4-byte character: jq's UTF-8 repair of the quoted run swallows its closing quote
+    ['"\\😀', `Unfinished string at EOF at line 1, column 5 (while parsing '"\\\uFFFD') at <top-level>, line 1:`],
+    ['"\\€x"', `Unfinished string at EOF at line 1, column 5 (while parsing '"\\\uFFFD') at <top-level>, line 1:`],
+    ['"\\n\\😀', `Unfinished string at EOF at line 1, column 7 (while parsing '"\\n\\\uFFFD') at <top-level>, line 1:`],
+    // a 2-byte character keeps the quote
+    ['"\\ß"', `Invalid escape at line 1, column 6 (while parsing '"\\\uFFFD"') at <top-level>, line 1:`],
   ];
   for (const [filter, message] of syntaxErrors) {
     it(`${filter} fails: ${message}`, () => expect(() => compile(filter)).toThrow(message));
