@@ -129,6 +129,17 @@ export const DIVERGENCES: Divergence[] = [
       return /\b1900\b/.test(o) && (o.replace(/\b1900\b/g, '1970') === r || o.replace(/\b1900\b/g, '1969') === r);
     },
   },
+  {
+    id: 'builtin-from-another-jq-version',
+    why:
+      'a name jq 1.7.1 lacks that we define from another jq version (docs/jq.md lists them: trim, ltrim, rtrim, toarray, ' +
+      'add/1, have_literal_numbers, have_decnum, ascii, leaf_paths, date, dateadd, datesub, to_array, error/2, timegm): ' +
+      'jq 1.7.1 reports it undefined, we run it (the shrinker makes them from rtrimstr, ltrimstr, ...)',
+    evidence: 'jq 1.7.1 src/builtin.jq and src/builtin.c define none of these names; jq 1.8 defines trim/ltrim/rtrim/toarray/add/1',
+    matches: ({ ref }) =>
+      ref.status === 'compile-error' &&
+      /^(trim\/0|ltrim\/0|rtrim\/0|toarray\/0|add\/1|have_literal_numbers\/0|have_decnum\/0|ascii\/0|leaf_paths\/0|date\/0|dateadd\/2|datesub\/2|to_array\/0|error\/2|timegm\/0) is not defined\b/.test(ref.message),
+  },
 ];
 
 export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {

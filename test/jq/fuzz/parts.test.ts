@@ -67,3 +67,15 @@ describe('fuzzer inputs', () => {
     expect(respellFilter('.["0"] + 1.0 | "\\(1e2)" | .[0] | f1(2)')).toBe('.["k0"] + 1 | "\\(1e2)" | .[0] | f1(2)');
   });
 });
+
+describe('fuzzer divergences', () => {
+  const compileError = (message: string) => ({ status: 'compile-error' as const, outputs: [] as [], message });
+  it('accepts a name jq 1.7.1 lacks that we define, and nothing else undefined', async () => {
+    const { acceptedDivergence } = await import('./divergences.js');
+    const ours = { status: 'ok' as const, outputs: ['"a"'] };
+    const rtrim = compileError('rtrim/0 is not defined at <top-level>, line 1:');
+    expect(acceptedDivergence({ filter: 'rtrim', input: '" a "', kind: 'compile-only-ref', ours, ref: rtrim })?.id).toBe('builtin-from-another-jq-version');
+    const th = compileError('th/0 is not defined at <top-level>, line 1:');
+    expect(acceptedDivergence({ filter: 'th', input: 'null', kind: 'compile-only-ref', ours, ref: th })).toBeUndefined();
+  });
+});
