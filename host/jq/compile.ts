@@ -90,6 +90,7 @@ type Logic = Extract<Node, { kind: 'and' | 'or' }>;
 
 export class CompileError extends Error {
   position: number;
+  undefinedName = false;
   constructor(msg: string, position: number) {
     super(msg);
     this.position = position;
@@ -113,6 +114,21 @@ function emitValue(k: Emit, p: Path, x: unknown, v?: unknown): void {
   else k(x, x === v && (x === null || typeof x === 'boolean' || typeof x === 'object') ? p : badPath(x));
 }
 
+const NO_OUTPUT: Fn = () => {};
+
+// functions jq 1.7.1 defines in jq (src/builtin.jq) or bytecode (path, range/2): their
+// arguments are closures, sub-functions checked after the caller's own code
+const JQ_DEFINED = new Set(
+  (
+    'error/1 map/1 select/1 sort_by/1 group_by/1 unique_by/1 max_by/1 min_by/1 del/1 map_values/1 recurse/1 recurse/2 ' +
+    'with_entries/1 indices/1 index/1 rindex/1 paths/1 join/1 flatten/1 range/1 match/2 match/1 test/2 test/1 ' +
+    'capture/2 capture/1 scan/2 scan/1 splits/2 splits/1 split/2 sub/3 sub/2 gsub/3 gsub/2 while/2 until/2 limit/2 ' +
+    'range/3 first/1 isempty/1 all/2 any/2 all/1 any/1 last/1 nth/2 nth/1 combinations/1 in/1 inside/1 repeat/1 ' +
+    'truncate_stream/1 fromstream/1 bsearch/1 walk/1 pick/1 debug/1 INDEX/2 INDEX/1 JOIN/2 JOIN/3 JOIN/4 IN/1 IN/2 ' +
+    'path/1 range/2'
+  ).split(' '),
+);
+
 export class Compiler {
   natives: NativeTable;
   src: string;
@@ -121,10 +137,54 @@ export class Compiler {
   // function and as a loop (compileTail), which share their sub-expressions
   private fns = new WeakMap<Node, Fn>();
   private defScopes = new WeakMap<Node, Scope | null>();
+  // undefined names found in the sub-functions of the function being compiled (null: none open)
+  private pendingUndefined: CompileError[] | null = null;
 
   constructor(natives: NativeTable, src: string) {
     this.natives = natives;
     this.src = src;
+  }
+
+  /**
+   * jq checks a function's own code for undefined names before the sub-functions it makes
+   * (closure arguments of jq-defined functions and of `=`/`|=`, def bodies), depth-first in
+   * bytecode order: `(. = a) | b` reports b first. Own code throws at once; a sub-function's
+   * undefined name waits until the enclosing function's own code is done.
+   */
+  private asSubFunction<T>(make: () => T): T {
+    const outer = this.pendingUndefined;
+    const mine: CompileError[] = [];
+    this.pendingUndefined = mine;
+    let r: T;
+    try {
+      r = make();
+    } finally {
+      this.pendingUndefined = outer;
+    }
+    if (mine.length > 0) throw mine[0];
+    return r;
+  }
+
+  /** A sub-function compiled now; its undefined name, if any, is reported after its caller's own code. */
+  private subFunction<T>(make: () => T, placeholder: T): T {
+    try {
+      return this.asSubFunction(make);
+    } catch (e) {
+      if (this.pendingUndefined === null || !(e instanceof CompileError) || !e.undefinedName) throw e;
+      this.pendingUndefined.push(e);
+      return placeholder;
+    }
+  }
+
+  private subFunctionFn(n: Node, scope: Scope | null): Fn {
+    return this.subFunction(() => this.compile(n, scope), NO_OUTPUT);
+  }
+
+  /** An undefined function, variable or label: reported in jq's order (see asSubFunction). */
+  private failUndefined(what: string, pos: number): never {
+    const e = new CompileError(`${what} is not defined at <top-level>, line ${lineOf(this.src, pos)}:`, pos);
+    e.undefinedName = true;
+    throw e;
   }
 
   fail(msg: string, pos: number): never {
@@ -454,6 +514,7 @@ export class Compiler {
 
   // ---- general compilation ----
   compile(n: Node, scope: Scope | null): Fn {
+    if (this.pendingUndefined === null) return this.asSubFunction(() => this.compile(n, scope));
     let f = this.fns.get(n);
     if (f === undefined) {
       f = this.compile0(n, scope);
@@ -704,7 +765,7 @@ export class Compiler {
       }
       case 'var': {
         const r = this.lookupVar(scope, n.name);
-        if (!r) this.fail(`$${n.name} is not defined`, n.pos);
+        if (!r) this.failUndefined(`$${n.name}`, n.pos);
         if (r.special) {
           const g = r.special;
           return (_v, p, _env, k) => emitValue(k, p, g());
@@ -753,7 +814,7 @@ export class Compiler {
       }
       case 'break': {
         const d = this.lookupLabel(scope, n.name);
-        if (d < 0) this.fail(`$*label-${n.name} is not defined`, n.pos);
+        if (d < 0) this.failUndefined(`$*label-${n.name}`, n.pos);
         return (_v, _p, env) => {
           let e = env!;
           for (let i = 0; i < d; i++) e = e.next!;
@@ -894,11 +955,12 @@ export class Compiler {
         varIdx.push(i);
         iscope = { kind: 'var', name: params[i].name, next: iscope };
       }
-    const inner = this.compile(def.body, iscope);
+    const inner = this.subFunctionFn(def.body, iscope);
     info.inner = inner;
     const bind = varIdx.length === 0 ? null : paramBinder(params.length, varIdx);
     info.fn = bind === null ? inner : (v, p, e, k) => bind(v, e, (ei) => inner(v, p, ei, k));
-    const tail = this.compileTail(def.body, iscope);
+    // the body again, as a loop: a name it lacks was already held back by the line above
+    const tail = this.subFunction(() => this.compileTail(def.body, iscope), null);
     if (tail !== null) {
       info.tail = tail;
       const run = (v: unknown, e: Env | null, k: Emit): void => {
@@ -1001,7 +1063,7 @@ export class Compiler {
       }
       const passed = a.kind === 'call' && a.args.length === 0 ? this.lookupFunc(scope, a.name, 0) : null;
       if (passed && passed.kind === 'closure') args.push({ closureAt: passed.dist });
-      else args.push({ fn: this.compile(a, scope) });
+      else args.push({ fn: this.subFunctionFn(a, scope) });
     }
     const varIdx: number[] = [];
     for (let i = 0; i < m; i++) if (self.params[i].isVar) varIdx.push(i);
@@ -1039,7 +1101,7 @@ export class Compiler {
     if (found && found.kind === 'func') {
       const d = found.dist;
       const info = found.info;
-      const args = n.args.map((a) => this.compile(a, scope));
+      const args = n.args.map((a) => this.subFunctionFn(a, scope));
       return (v, p, env, k) => {
         if (++state.steps > state.stepsAt) stepCheck();
         let e = env;
@@ -1064,8 +1126,10 @@ export class Compiler {
       };
     }
     const nat = this.natives.get(`${n.name}/${arity}`);
-    if (!nat) this.fail(`${n.name}/${arity} is not defined`, n.pos);
-    const args = n.args.map((a) => this.compile(a, scope));
+    if (!nat) this.failUndefined(`${n.name}/${arity}`, n.pos);
+    const args = JQ_DEFINED.has(`${n.name}/${arity}`)
+      ? n.args.map((a) => this.subFunctionFn(a, scope))
+      : n.args.map((a) => this.compile(a, scope));
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
@@ -1326,8 +1390,9 @@ export class Compiler {
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
     // jq's bytecode has an arithmetic update's (and //='s) right side before its paths
     if (n.op !== '=' && n.op !== '|=') this.compile(n.right, scope);
-    const lhs = this.compile(n.left, scope);
-    const rhs = this.compile(n.right, scope);
+    // jq's _assign/_modify take both sides as closures, `a op= b` its left side (sub-functions)
+    const lhs = this.subFunctionFn(n.left, scope);
+    const rhs = n.op === '=' || n.op === '|=' ? this.subFunctionFn(n.right, scope) : this.compile(n.right, scope);
     // jq's `reduce path(paths) as $p (.; ...)` updates each path as it is generated, so an
     // error while generating a later path comes after the updates of the earlier ones: the
     // paths are collected (one fast loop over them), a generating error is kept for the end

@@ -309,3 +309,27 @@ describe('jq 1.7.1 compile errors: the first one jq reports', () => {
     it(`${filter} fails: ${message}`, () => expect(() => compile(filter)).toThrow(message));
   }
 });
+
+describe('jq 1.7.1 compile errors: which undefined name comes first', () => {
+  // jq checks a function's own code first, then the sub-functions it made (closure arguments of
+  // jq-defined functions, both sides of = and |=, the left side of +=, def bodies), depth-first
+  const firstUndefined: [string, string][] = [
+    ['((.)=endswi|th)', 'th/0'],
+    ['(try nexttoward(4;([])) catch (label $t | (.|= break $o,ut)?))?', 'ut/0'],
+    ['f(a;b)', 'f/2'],
+    ['map(a) | b', 'b/0'],
+    ['a + b', 'a/0'],
+    ['def f: x; f | y', 'y/0'],
+    ['path(a) , b', 'b/0'],
+    ['break $o | x', '$*label-o'],
+    ['.a += (q) | r', 'q/0'],
+    ['(.a|x) += 1 | r', 'r/0'],
+    ['(. = (a | (. |= b))) | c', 'c/0'],
+    ['(. = (a | (. |= b)))', 'a/0'],
+    ['(. = (. |= b)), $v', '$v'],
+  ];
+  for (const [filter, name] of firstUndefined) {
+    it(`${filter} fails: ${name} is not defined`, () =>
+      expect(() => compile(filter)).toThrow(`${name} is not defined at <top-level>, line 1:`));
+  }
+});
