@@ -7,11 +7,10 @@
  * what it missed; a restarted node finds everything.
  */
 import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startUpstream, type Upstream } from '../gateway/helpers.js';
 import { buildHost, exited, freePort, runCli, serve, waitReady } from '../helpers/cli.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { sql as sqlOn, startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 
 interface Node {
   name: string;
@@ -59,13 +58,7 @@ async function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise
 
 /** One statement on the database as its superuser. */
 async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
+  await sqlOn(db.url, text);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { call, gateway } from './helpers.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { sql as sqlOn, startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 import type { RunningGateway } from '../../host/gateway/index.js';
 import { migrationsCli } from '../../host/db/cli.js';
 import { SCHEMA_LOCK } from '../../host/db/migrate.js';
@@ -36,15 +36,7 @@ describe('concurrent start on a new PostgreSQL database', () => {
     }
     return server.url.replace(/\/[^/]*$/, `/${name}`);
   };
-  const query = async (url: string, text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return (await c.query(text)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const query = (url: string, text: string) => sqlOn(url, text);
 
   beforeAll(async () => {
     server = await startPostgres();

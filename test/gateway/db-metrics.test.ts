@@ -5,9 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { call, gateway } from './helpers.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { sql as sqlOn, startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 import type { GatewayOptions, RunningGateway } from '../../host/gateway/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,15 +44,7 @@ describe('database metrics', () => {
     open.push(gw);
     return gw;
   };
-  const sql = async (text: string) => {
-    const c = new pg.Client({ connectionString: server.url });
-    await c.connect();
-    try {
-      return (await c.query(text)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = (text: string) => sqlOn(server.url, text);
 
   beforeAll(async () => {
     server = await startPostgres();

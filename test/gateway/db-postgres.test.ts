@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import pino from 'pino';
 import { call, gateway, startUpstream, type Upstream } from './helpers.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { sql as sqlOn, startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 import type { GatewayOptions, RunningGateway } from '../../host/gateway/index.js';
 import { startGateway } from '../../host/gateway/index.js';
 import { configCli, migrationsCli } from '../../host/db/cli.js';
@@ -52,15 +52,7 @@ describe('PostgreSQL server (--database postgres://...)', () => {
     open.push(gw);
     return gw;
   };
-  const sql = async (text: string, params?: unknown[]) => {
-    const c = new pg.Client({ connectionString: server.url });
-    await c.connect();
-    try {
-      return (await c.query(text, params)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = (text: string, params?: unknown[]) => sqlOn(server.url, text, params);
 
   beforeAll(async () => {
     server = await startPostgres();

@@ -2,6 +2,7 @@
  * A real, throw-away PostgreSQL server for the tests (the implementation,
  * shared with the benchmarks, is postgres-server.js).
  */
+import pg from 'pg';
 import { startPostgres as start } from './postgres-server.js';
 
 export interface PostgresHandle {
@@ -28,3 +29,14 @@ export interface StartPostgresOptions {
 }
 
 export const startPostgres: (options?: StartPostgresOptions) => Promise<PostgresHandle> = start;
+
+/** Runs one statement on `url` over its own connection (as the server's superuser in the tests); its rows. */
+export async function sql<T = Record<string, unknown>>(url: string, text: string, params?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
