@@ -333,3 +333,28 @@ describe('jq 1.7.1 compile errors: which undefined name comes first', () => {
       expect(() => compile(filter)).toThrow(`${name} is not defined at <top-level>, line 1:`));
   }
 });
+
+describe('jq 1.7.1 syntax errors: a keyword that cannot start a Term', () => {
+  // after reduce/foreach jq's grammar wants a Term: if, reduce, foreach, try, label and def start
+  // an Exp that is none, so bison reports that keyword itself; `break` is a keyword token, so
+  // `. break` has no `. name` recovery either
+  const unexpectedKeyword: [string, string][] = [
+    ['foreach def f(g):.;f)', 'def'],
+    ['reduce if as', 'if'],
+    ['reduce if. then. end,', 'if'],
+    ['reduce if""as$x(', 'if'],
+    ['reduce try 1 as $x (0;0)', 'try'],
+    ['reduce label $f | 1 as $x (0;0)', 'label'],
+    ['foreach foreach', 'foreach'],
+    ['. break$o', 'break'],
+    ['. break', 'break'],
+  ];
+  for (const [filter, keyword] of unexpectedKeyword) {
+    it(`${filter} fails: unexpected ${keyword}`, () =>
+      expect(() => compile(filter)).toThrow(
+        `syntax error, unexpected ${keyword} (Unix shell quoting issues?) at <top-level>, line 1:`,
+      ));
+  }
+  it('reduce of a parenthesised if still runs', () =>
+    expect(compile('reduce (if . then 1 else 2 end) as $x (0; . + $x)').run(1)).toEqual([1]));
+});
