@@ -358,3 +358,23 @@ describe('jq 1.7.1 syntax errors: a keyword that cannot start a Term', () => {
   it('reduce of a parenthesised if still runs', () =>
     expect(compile('reduce (if . then 1 else 2 end) as $x (0; . + $x)').run(1)).toEqual([1]));
 });
+
+describe('jq 1.7.1 error texts: @base64d and Oniguruma', () => {
+  const errors: [string, unknown, string][] = [
+    // jq decodes up to the first '=' whatever follows it
+    ['@base64d "\\(add)"', ['MFRGG===', '0'], 'string ("MFRGG===0") trailing base64 byte found'],
+    // (?) names no option
+    ['splits("(?)A")', '', 'Regex failure: undefined group option'],
+    // an unclosed class, even after a '{' that RegExp's u mode would reject first
+    ['try min catch capture(.; "n")', { if: [1e308] }, 'Regex failure: premature end of char-class'],
+    // Oniguruma parses left to right: a stray ')' before an unclosed class; backreferences last
+    ['test(")[")', '', 'Regex failure: unmatched close parenthesis'],
+    ['test("\\\\1[")', '', 'Regex failure: premature end of char-class'],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () =>
+      expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('@base64d stops at the first "="', () => expect(compile('@base64d').run('YQ==YWJj')).toEqual(['a']));
+  it('(?-) and (?i) are options', () => expect(compile('[test("(?-)a"), test("(?i)A")]').run('a')).toEqual([[true, true]]));
+});
