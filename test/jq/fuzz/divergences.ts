@@ -140,6 +140,24 @@ export const DIVERGENCES: Divergence[] = [
       ref.status === 'compile-error' &&
       /^(trim\/0|ltrim\/0|rtrim\/0|toarray\/0|add\/1|have_literal_numbers\/0|have_decnum\/0|ascii\/0|leaf_paths\/0|date\/0|dateadd\/2|datesub\/2|to_array\/0|error\/2|timegm\/0) is not defined\b/.test(ref.message),
   },
+  {
+    id: 'implode-empty-string-unterminated',
+    why:
+      'the empty string implode makes ([] | implode) has no terminating NUL in jq 1.7.1, so an error text that quotes it ' +
+      '(.[implode] on []: Cannot index array with string "...") prints whatever bytes the allocator left there ' +
+      '(jq-wasm: four U+FFFD); we print the empty string',
+    evidence:
+      'jq 1.7.1 src/jv.c: jv_string_implode starts from jv_string_empty(len), whose jvp_string_empty_new does ' +
+      'memset(s->data, 0, length) with length 0 (data[0] never written); jv_string_value of it goes to a %s',
+    matches: ({ filter, ours, ref }) => {
+      if (!/\bimplode\b/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
+      const at = ours.message.indexOf('""');
+      if (at < 0) return false;
+      const before = ours.message.slice(0, at + 1);
+      const after = ours.message.slice(at + 1);
+      return ref.message.length > ours.message.length && ref.message.startsWith(before) && ref.message.endsWith(after);
+    },
+  },
 ];
 
 export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {
