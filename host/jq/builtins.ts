@@ -258,6 +258,8 @@ fn('recurse/0', () => (v, p, _env, k) => {
     const x = vals.pop();
     const xp = paths.pop()!;
     k(x, xp);
+    // jq's `.[]?` checks the path before it looks at the value: no `?` hides this
+    if (xp !== null && isBad(xp)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(x, 30)}`);
     if (Array.isArray(x)) {
       for (let i = x.length - 1; i >= 0; i--) {
         vals.push(x[i]);

@@ -378,3 +378,20 @@ describe('jq 1.7.1 error texts: @base64d and Oniguruma', () => {
   it('@base64d stops at the first "="', () => expect(compile('@base64d').run('YQ==YWJj')).toEqual(['a']));
   it('(?-) and (?i) are options', () => expect(compile('[test("(?-)a"), test("(?i)A")]').run('a')).toEqual([[true, true]]));
 });
+
+describe('jq 1.7.1 path expressions: recurse after a value that has no path', () => {
+  // `..` is recurse(.[]?): EACH_OPT checks the path first, so no `?` hides the error
+  const errors: [string, unknown, string][] = [
+    ['path(last(tostring | ..))', [1, ''], 'Invalid path expression near attempt to iterate through "[1,\\"\\"]"'],
+    ['path(last([1] | ..))', 1, 'Invalid path expression near attempt to iterate through [1]'],
+    [
+      'path((((.[] | .[]) | last(."")) | recurse) // .)',
+      [[{}], ['a,b;c', [[-3, 9007199254740993, '\\', '[1,2]']]]],
+      'Invalid path expression near attempt to iterate through null',
+    ],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} fails: ${message}`, () => expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('path(..) still lists every path', () => expect(compile('[path(..)]').run([[1]])).toEqual([[[], [0], [0, 0]]]));
+});
