@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { LiteralNumber } from './numbers.js';
 import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
-  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
+  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS,
   invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
@@ -1130,6 +1130,7 @@ export class Compiler {
     const args = JQ_DEFINED.has(`${n.name}/${arity}`)
       ? n.args.map((a) => this.subFunctionFn(a, scope))
       : n.args.map((a) => this.compile(a, scope));
+    if (n.name === 'recurse' && arity === 1 && hasAlternatives(n.args[0])) RETRYING_FNS.add(args[0]);
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;

@@ -395,3 +395,17 @@ describe('jq 1.7.1 path expressions: recurse after a value that has no path', ()
   }
   it('path(..) still lists every path', () => expect(compile('[path(..)]').run([[1]])).toEqual([[[], [0], [0, 0]]]));
 });
+
+describe('jq 1.7.1 ?// inside recurse: a break downstream retries the next alternative', () => {
+  // limit's break is an error to the ?// in recurse's filter (jq's label is try/catch): each
+  // pending ?// runs its next alternative, so limit(3; ...) prints more than three
+  const cases: [string, unknown, unknown[]][] = [
+    ['limit(3; recurse(. as $y ?// {c: $x} | .))', {}, [{}, {}, {}, {}, {}]],
+    ['limit(3; recurse(null as {("a"): [$v, [$v, $v, $z]]} ?// [$x] | .))', 1, [1, 1, 1, 1, 1]],
+    ['[recurse(.[]? as [$a] ?// $a | $a)]', [[1], [[2]]], [[[[1], [[2]]], 1, [2], 2]]],
+    ['[limit(5; recurse(if . < 3 then .+1 else empty end))]', 0, [[0, 1, 2, 3]]],
+  ];
+  for (const [filter, input, out] of cases) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+});
