@@ -1470,6 +1470,29 @@ export class Compiler {
         });
     }
     const op = n.op === '//=' ? (a: unknown, b: unknown) => (truthy(a) ? a : b) : binop(n.op.slice(0, -1));
+    if (hasAlternatives(n.left)) {
+      // a `?//` in the paths retries its next alternative on an error of an update (jq's reduce
+      // runs each update as its path is generated): the reduce state was moved out by then, so
+      // what follows meets null, and _modify's final delpaths(null[1]) fails
+      return (v, p, env, k) =>
+        rhs(v, null, env, (val) => {
+          let acc = v;
+          let updating = false;
+          let stateGone = false;
+          lhs(v, [], env, (_x, xp) => {
+            const path = checkPath(xp as unknown[]);
+            if (updating) {
+              acc = null;
+              stateGone = true;
+            }
+            updating = true;
+            acc = setPath(acc, path, op(getPath(acc, path), val), null);
+            updating = false;
+          });
+          if (updating || stateGone) throw new JqError('Paths must be specified as an array');
+          emitValue(k, p, acc, v);
+        });
+    }
     return (v, p, env, k) =>
       rhs(v, null, env, (val) => {
         const { paths, error } = collectPaths(v, env);

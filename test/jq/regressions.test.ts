@@ -409,3 +409,18 @@ describe('jq 1.7.1 ?// inside recurse: a break downstream retries the next alter
     it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
   }
 });
+
+describe('jq 1.7.1 ?// in the paths of an arithmetic update', () => {
+  // an update's error reaches the ?// in the paths, whose next alternative runs after the
+  // reduce state was moved out: _modify ends in delpaths(null)
+  const errors: [string, unknown, string][] = [
+    ['(.if | select(0 as $x ?// $y | $x)) /= 4', {}, 'Paths must be specified as an array'],
+    ['(.[] | select(. as $x ?// $y | $x)) -= 1', [1, 'a', 2], 'Paths must be specified as an array'],
+    ['(.[] | select(. as [$x] ?// $x | $x)) -= 1', ['a', 1], 'string ("a") and number (1) cannot be subtracted'],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('without an error the update is plain', () =>
+    expect(compile('(.a | select(0 as $x ?// $y | $x)) += 4').run({})).toEqual([{ a: 4 }]));
+});
