@@ -424,3 +424,16 @@ describe('jq 1.7.1 ?// in the paths of an arithmetic update', () => {
   it('without an error the update is plain', () =>
     expect(compile('(.a | select(0 as $x ?// $y | $x)) += 4').run({})).toEqual([{ a: 4 }]));
 });
+
+describe('jq 1.7.1 hypot: the libm result, which y1 near a zero amplifies', () => {
+  const cases: [string, unknown][] = [
+    ['hypot(.; 100)', 100.00499987500625],
+    ['yn(1; hypot(.; 100))', -0.02075723947950084],
+    ['hypot(1e300; 1e300)', 1.4142135623730952e300],
+    ['hypot(1e-300; 1e-300)', 1.414213562373095e-300],
+    ['hypot(nan; infinite)', 1.7976931348623157e308],
+    ['hypot(5e-324; 5e-324)', 5e-324],
+    ['hypot(1.5; 2.7)', 3.0886890422961004],
+  ];
+  for (const [filter, out] of cases) it(`${filter} on 1`, () => expect(compile(filter).run(1)).toEqual([out]));
+});
