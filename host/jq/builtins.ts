@@ -17,7 +17,7 @@ import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
 import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
-import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn } from './libm.js';
+import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
 
 export class HaltSignal {
   code: number;
@@ -258,6 +258,8 @@ fn('recurse/0', () => (v, p, _env, k) => {
     const x = vals.pop();
     const xp = paths.pop()!;
     k(x, xp);
+    // jq's `.[]?` checks the path before it looks at the value: no `?` hides this
+    if (xp !== null && isBad(xp)) throw new JqError(`Invalid path expression near attempt to iterate through ${dumpTrunc(x, 30)}`);
     if (Array.isArray(x)) {
       for (let i = x.length - 1; i >= 0; i--) {
         vals.push(x[i]);
@@ -1130,7 +1132,7 @@ function nextafter(x: number, y: number): number {
   return buf.getFloat64(0);
 }
 const math2: Record<string, (a: number, b: number) => number> = {
-  pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot: Math.hypot,
+  pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: ieeeRemainder, remainder: ieeeRemainder,

@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { LiteralNumber } from './numbers.js';
 import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
-  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough,
+  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS,
   invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
@@ -1130,6 +1130,7 @@ export class Compiler {
     const args = JQ_DEFINED.has(`${n.name}/${arity}`)
       ? n.args.map((a) => this.subFunctionFn(a, scope))
       : n.args.map((a) => this.compile(a, scope));
+    if (n.name === 'recurse' && arity === 1 && hasAlternatives(n.args[0])) RETRYING_FNS.add(args[0]);
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
@@ -1469,6 +1470,29 @@ export class Compiler {
         });
     }
     const op = n.op === '//=' ? (a: unknown, b: unknown) => (truthy(a) ? a : b) : binop(n.op.slice(0, -1));
+    if (hasAlternatives(n.left)) {
+      // a `?//` in the paths retries its next alternative on an error of an update (jq's reduce
+      // runs each update as its path is generated): the reduce state was moved out by then, so
+      // what follows meets null, and _modify's final delpaths(null[1]) fails
+      return (v, p, env, k) =>
+        rhs(v, null, env, (val) => {
+          let acc = v;
+          let updating = false;
+          let stateGone = false;
+          lhs(v, [], env, (_x, xp) => {
+            const path = checkPath(xp as unknown[]);
+            if (updating) {
+              acc = null;
+              stateGone = true;
+            }
+            updating = true;
+            acc = setPath(acc, path, op(getPath(acc, path), val), null);
+            updating = false;
+          });
+          if (updating || stateGone) throw new JqError('Paths must be specified as an array');
+          emitValue(k, p, acc, v);
+        });
+    }
     return (v, p, env, k) =>
       rhs(v, null, env, (val) => {
         const { paths, error } = collectPaths(v, env);

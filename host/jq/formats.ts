@@ -9,7 +9,9 @@ function tostr(v: unknown): string {
 
 function base64decode(s: string): string {
   // jq decodes leniently but rejects input that decodes to nothing from non-empty text
-  const clean = s.replace(/=+$/, '');
+  // jq reads up to the first '=' and ignores the rest (padding or not)
+  const pad = s.indexOf('=');
+  const clean = pad < 0 ? s : s.slice(0, pad);
   if (/[^A-Za-z0-9+/]/.test(clean)) throw new JqError(`${describe(s)} is not valid base64 data`);
   if (clean.length % 4 === 1) throw new JqError(`${describe(s)} trailing base64 byte found`);
   const buf = Buffer.from(clean, 'base64');

@@ -251,3 +251,49 @@ export function pow(x: number, y: number): number {
   const sticky = num - q * mk === 0n ? 0n : 1n;
   return roundToDouble(sign * ((q << 1n) | sticky), -e * k - s - 1);
 }
+
+const hypotBits = new DataView(new ArrayBuffer(8));
+/** the biased exponent field of a finite non-negative double */
+function exponentField(x: number): number {
+  hypotBits.setFloat64(0, x);
+  return hypotBits.getUint16(0) >> 4;
+}
+/** x*x exactly as hi + lo (Dekker: the halves of a 2^27+1 split multiply without rounding) */
+function exactSquare(x: number): [number, number] {
+  const c = x * 134217729;
+  const h = x - c + c;
+  const l = x - h;
+  const hi = x * x;
+  return [hi, h * h - hi + 2 * h * l + l * l];
+}
+/**
+ * hypot as musl computes it (jq-wasm's libm; glibc's is also within half an ulp): the squares
+ * summed exactly as hi + lo pairs, then one sqrt. V8's Math.hypot can be an ulp off
+ * (hypot(1; 100): 100.00499987500623, musl 100.00499987500625), which y1 and the like amplify.
+ */
+export function hypot(a: number, b: number): number {
+  let x = Math.abs(a);
+  let y = Math.abs(b);
+  if (x === Infinity || y === Infinity) return Infinity;
+  if (x !== x || y !== y) return NaN;
+  if (x < y) [x, y] = [y, x];
+  if (y === 0) return x;
+  const ex = exponentField(x);
+  const ey = exponentField(y);
+  // y*y is below x's last bit
+  if (ex - ey > 64) return x + y;
+  // keep x*x from overflowing and y's low half squared from underflowing
+  let scale = 1;
+  if (ex > 0x3ff + 510) {
+    scale = 2 ** 700;
+    x *= 2 ** -700;
+    y *= 2 ** -700;
+  } else if (ey < 0x3ff - 450) {
+    scale = 2 ** -700;
+    x *= 2 ** 700;
+    y *= 2 ** 700;
+  }
+  const [hx, lx] = exactSquare(x);
+  const [hy, ly] = exactSquare(y);
+  return scale * Math.sqrt(ly + lx + hy + hx);
+}

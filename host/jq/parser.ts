@@ -73,6 +73,8 @@ const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
 // error in the state right after `.`, which has too many choices for a list
 const FOLLOW_TERM_OPS = new Set(['|', ',', ')', ']', '}', ';', ':', '?', '[', '.', '+', '-', '*', '/', '%', '=', '==', '!=', '<', '<=', '>', '>=', '//', '|=', '+=', '-=', '*=', '/=', '%=', '//=', '?//']);
 const FOLLOW_TERM_KEYWORDS = new Set(['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or']);
+// keywords that start an Exp of jq 1.7.1's grammar that is no Term
+const NON_TERM_EXP_KEYWORDS = new Set(['if', 'reduce', 'foreach', 'try', 'label', 'def']);
 const OPENER: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const NO_PROGRAM = 'Top-level program not given (try ".")';
 
@@ -775,7 +777,8 @@ export class Parser {
           if ((this.tok as Token).kind !== 'str') this.unexpected('QQSTRING_START');
           return { kind: 'index', target: { kind: 'identity' }, key: this.parseString(format) };
         }
-        if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value)) {
+        // (`break` is a keyword token in jq's lexer: no recovery, it is unexpected at once)
+        if (this.tok.kind === 'ident' && !KEYWORDS.has(this.tok.value) && this.tok.value !== 'break') {
           // `. name`: jq's grammar recovers (`try .["field"] instead of .field`) and reports
           // the token after the name first
           this.advance();
@@ -813,6 +816,10 @@ export class Parser {
     this.unexpected();
   }
 
+  private startsNonTermExp(): boolean {
+    return this.tok.kind === 'ident' && NON_TERM_EXP_KEYWORDS.has(this.tok.value);
+  }
+
   private parseIdentTerm(): Node {
     const t = this.tok;
     const v = t.value;
@@ -822,7 +829,8 @@ export class Parser {
       case 'reduce': {
         this.advance();
         // jq's grammar wants a Term here, and `'-' Exp` is no Term: bison stops at the `-`
-        if (this.isOp('-')) this.unexpected();
+        // (and at a keyword starting an Exp that is no Term: if, reduce, foreach, try, label, def)
+        if (this.isOp('-') || this.startsNonTermExp()) this.unexpected();
         const source = this.parsePostfix(true);
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();
@@ -837,7 +845,8 @@ export class Parser {
       case 'foreach': {
         this.advance();
         // jq's grammar wants a Term here, and `'-' Exp` is no Term: bison stops at the `-`
-        if (this.isOp('-')) this.unexpected();
+        // (and at a keyword starting an Exp that is no Term: if, reduce, foreach, try, label, def)
+        if (this.isOp('-') || this.startsNonTermExp()) this.unexpected();
         const source = this.parsePostfix(true);
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();

@@ -309,6 +309,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
     }
     if (c === ')') {
       const group = saved.pop();
+      if (!group) throw new RegexSyntaxError('unmatched close parenthesis');
       if (group) {
         opts = group.opts;
         atomStart = group.start;
@@ -344,6 +345,9 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
     }
     out += c;
   }
+  // said here, as RegExp may first reject something Oniguruma reads as a literal ({ in u mode);
+  // Oniguruma checks backreferences after the whole parse
+  if (inClass) throw new RegexSyntaxError('premature end of char-class');
   backrefsDefined(src, names.filter((n) => n !== HIDDEN).length);
   return { pattern: out, names };
 }
@@ -371,6 +375,8 @@ function groupSyntax(rest: string): void {
   if (':=!<>#~(\''.includes(c)) return;
   const o = /^[imsx]*(?:-[imsx]*)?/.exec(rest)![0];
   if (o.length === rest.length) throw new RegexSyntaxError('end pattern in group');
+  // (?) names no option
+  if (o.length === 0 && rest[0] === ')') throw new RegexSyntaxError('undefined group option');
   if (rest[o.length] !== ':' && rest[o.length] !== ')') throw new RegexSyntaxError('undefined group option');
 }
 

@@ -487,6 +487,9 @@ export class DepthError {
   message = 'jq recursion depth limit exceeded';
 }
 
+/** filters with `?//` alternatives written in them (marked by the compiler for recurseLoop) */
+export const RETRYING_FNS = new WeakSet<Fn>();
+
 /**
  * `recurse(f)`, which jq defines as `def r: ., (f | r); r` and runs with a
  * tail call: the last output of `f` continues the loop, the outputs before
@@ -501,11 +504,22 @@ export function recurseLoop(f: Fn, v: unknown, p: Path, env: Env | null, k: Emit
       throw new DepthError();
     }
     try {
-      loop(x, xp);
+      if (retrying) {
+        k(x, xp);
+        f(x, xp, env, nested);
+      } else loop(x, xp);
     } finally {
       state.depth--;
     }
   };
+  // with `?//` in f, an error or break downstream of f's last output makes f retry its next
+  // alternative: that output runs inside f, no tail call
+  const retrying = RETRYING_FNS.has(f);
+  if (retrying) {
+    k(v, p);
+    f(v, p, env, nested);
+    return;
+  }
   const loop = (x: unknown, xp: Path): void => {
     for (;;) {
       if (++state.steps > state.stepsAt) stepCheck();

@@ -333,3 +333,107 @@ describe('jq 1.7.1 compile errors: which undefined name comes first', () => {
       expect(() => compile(filter)).toThrow(`${name} is not defined at <top-level>, line 1:`));
   }
 });
+
+describe('jq 1.7.1 syntax errors: a keyword that cannot start a Term', () => {
+  // after reduce/foreach jq's grammar wants a Term: if, reduce, foreach, try, label and def start
+  // an Exp that is none, so bison reports that keyword itself; `break` is a keyword token, so
+  // `. break` has no `. name` recovery either
+  const unexpectedKeyword: [string, string][] = [
+    ['foreach def f(g):.;f)', 'def'],
+    ['reduce if as', 'if'],
+    ['reduce if. then. end,', 'if'],
+    ['reduce if""as$x(', 'if'],
+    ['reduce try 1 as $x (0;0)', 'try'],
+    ['reduce label $f | 1 as $x (0;0)', 'label'],
+    ['foreach foreach', 'foreach'],
+    ['. break$o', 'break'],
+    ['. break', 'break'],
+  ];
+  for (const [filter, keyword] of unexpectedKeyword) {
+    it(`${filter} fails: unexpected ${keyword}`, () =>
+      expect(() => compile(filter)).toThrow(
+        `syntax error, unexpected ${keyword} (Unix shell quoting issues?) at <top-level>, line 1:`,
+      ));
+  }
+  it('reduce of a parenthesised if still runs', () =>
+    expect(compile('reduce (if . then 1 else 2 end) as $x (0; . + $x)').run(1)).toEqual([1]));
+});
+
+describe('jq 1.7.1 error texts: @base64d and Oniguruma', () => {
+  const errors: [string, unknown, string][] = [
+    // jq decodes up to the first '=' whatever follows it
+    ['@base64d "\\(add)"', ['MFRGG===', '0'], 'string ("MFRGG===0") trailing base64 byte found'],
+    // (?) names no option
+    ['splits("(?)A")', '', 'Regex failure: undefined group option'],
+    // an unclosed class, even after a '{' that RegExp's u mode would reject first
+    ['try min catch capture(.; "n")', { if: [1e308] }, 'Regex failure: premature end of char-class'],
+    // Oniguruma parses left to right: a stray ')' before an unclosed class; backreferences last
+    ['test(")[")', '', 'Regex failure: unmatched close parenthesis'],
+    ['test("\\\\1[")', '', 'Regex failure: premature end of char-class'],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () =>
+      expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('@base64d stops at the first "="', () => expect(compile('@base64d').run('YQ==YWJj')).toEqual(['a']));
+  it('(?-) and (?i) are options', () => expect(compile('[test("(?-)a"), test("(?i)A")]').run('a')).toEqual([[true, true]]));
+});
+
+describe('jq 1.7.1 path expressions: recurse after a value that has no path', () => {
+  // `..` is recurse(.[]?): EACH_OPT checks the path first, so no `?` hides the error
+  const errors: [string, unknown, string][] = [
+    ['path(last(tostring | ..))', [1, ''], 'Invalid path expression near attempt to iterate through "[1,\\"\\"]"'],
+    ['path(last([1] | ..))', 1, 'Invalid path expression near attempt to iterate through [1]'],
+    [
+      'path((((.[] | .[]) | last(."")) | recurse) // .)',
+      [[{}], ['a,b;c', [[-3, 9007199254740993, '\\', '[1,2]']]]],
+      'Invalid path expression near attempt to iterate through null',
+    ],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} fails: ${message}`, () => expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('path(..) still lists every path', () => expect(compile('[path(..)]').run([[1]])).toEqual([[[], [0], [0, 0]]]));
+});
+
+describe('jq 1.7.1 ?// inside recurse: a break downstream retries the next alternative', () => {
+  // limit's break is an error to the ?// in recurse's filter (jq's label is try/catch): each
+  // pending ?// runs its next alternative, so limit(3; ...) prints more than three
+  const cases: [string, unknown, unknown[]][] = [
+    ['limit(3; recurse(. as $y ?// {c: $x} | .))', {}, [{}, {}, {}, {}, {}]],
+    ['limit(3; recurse(null as {("a"): [$v, [$v, $v, $z]]} ?// [$x] | .))', 1, [1, 1, 1, 1, 1]],
+    ['[recurse(.[]? as [$a] ?// $a | $a)]', [[1], [[2]]], [[[[1], [[2]]], 1, [2], 2]]],
+    ['[limit(5; recurse(if . < 3 then .+1 else empty end))]', 0, [[0, 1, 2, 3]]],
+  ];
+  for (const [filter, input, out] of cases) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+});
+
+describe('jq 1.7.1 ?// in the paths of an arithmetic update', () => {
+  // an update's error reaches the ?// in the paths, whose next alternative runs after the
+  // reduce state was moved out: _modify ends in delpaths(null)
+  const errors: [string, unknown, string][] = [
+    ['(.if | select(0 as $x ?// $y | $x)) /= 4', {}, 'Paths must be specified as an array'],
+    ['(.[] | select(. as $x ?// $y | $x)) -= 1', [1, 'a', 2], 'Paths must be specified as an array'],
+    ['(.[] | select(. as [$x] ?// $x | $x)) -= 1', ['a', 1], 'string ("a") and number (1) cannot be subtracted'],
+  ];
+  for (const [filter, input, message] of errors) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => expect(() => compile(filter).run(input)).toThrow(message));
+  }
+  it('without an error the update is plain', () =>
+    expect(compile('(.a | select(0 as $x ?// $y | $x)) += 4').run({})).toEqual([{ a: 4 }]));
+});
+
+describe('jq 1.7.1 hypot: the libm result, which y1 near a zero amplifies', () => {
+  const cases: [string, unknown][] = [
+    ['hypot(.; 100)', 100.00499987500625],
+    ['yn(1; hypot(.; 100))', -0.02075723947950084],
+    ['hypot(1e300; 1e300)', 1.4142135623730952e300],
+    ['hypot(1e-300; 1e-300)', 1.414213562373095e-300],
+    ['hypot(nan; infinite)', 1.7976931348623157e308],
+    ['hypot(5e-324; 5e-324)', 5e-324],
+    ['hypot(1.5; 2.7)', 3.0886890422961004],
+  ];
+  for (const [filter, out] of cases) it(`${filter} on 1`, () => expect(compile(filter).run(1)).toEqual([out]));
+});

@@ -140,6 +140,48 @@ export const DIVERGENCES: Divergence[] = [
       ref.status === 'compile-error' &&
       /^(trim\/0|ltrim\/0|rtrim\/0|toarray\/0|add\/1|have_literal_numbers\/0|have_decnum\/0|ascii\/0|leaf_paths\/0|date\/0|dateadd\/2|datesub\/2|to_array\/0|error\/2|timegm\/0) is not defined\b/.test(ref.message),
   },
+  {
+    id: 'implode-empty-string-unterminated',
+    why:
+      'the empty string implode makes ([] | implode) has no terminating NUL in jq 1.7.1, so an error text that quotes it ' +
+      '(.[implode] on []: Cannot index array with string "...") prints whatever bytes the allocator left there ' +
+      '(jq-wasm: four U+FFFD); we print the empty string',
+    evidence:
+      'jq 1.7.1 src/jv.c: jv_string_implode starts from jv_string_empty(len), whose jvp_string_empty_new does ' +
+      'memset(s->data, 0, length) with length 0 (data[0] never written); jv_string_value of it goes to a %s',
+    matches: ({ filter, ours, ref }) => {
+      if (!/\bimplode\b/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
+      const at = ours.message.indexOf('""');
+      if (at < 0) return false;
+      const before = ours.message.slice(0, at + 1);
+      const after = ours.message.slice(at + 1);
+      return ref.message.length > ours.message.length && ref.message.startsWith(before) && ref.message.endsWith(after);
+    },
+  },
+  {
+    id: 'sort-with-nan-keys',
+    why:
+      'sorting keys that hold nan: jq 1.7.1 orders nan below every number but also nan below nan (jv_cmp(nan, nan) is -1 ' +
+      'both ways), which is no total order, so qsort may leave such items in any order (jq-wasm: musl\'s smoothsort ' +
+      'reverses [1,0] in group_by(drem(1e1000; 1)); glibc\'s merge sort keeps it, as we do)',
+    evidence:
+      'jq 1.7.1 src/jv_aux.c: jv_cmp compares a nan as null (below any number), sort_items calls qsort with it; C17 7.22.5p4: ' +
+      'the comparison results must be consistent (a total ordering), else the behaviour is undefined',
+    matches: ({ filter, kind, ours, ref }) => {
+      if (kind !== 'outputs' || ours.status !== 'ok' || ref.status !== 'ok' || ours.outputs.length !== ref.outputs.length) return false;
+      if (!/\b(sort|sort_by|group_by|unique|unique_by)\b/.test(filter)) return false;
+      // the same items, in another order
+      const items = (text: string): string[] | null => {
+        const v: unknown = JSON.parse(text);
+        return Array.isArray(v) ? v.map((x) => JSON.stringify(x)).sort() : null;
+      };
+      return ours.outputs.every((o, i) => {
+        const a = items(o);
+        const b = items(ref.outputs[i]);
+        return a !== null && b !== null && a.join('\n') === b.join('\n');
+      });
+    },
+  },
 ];
 
 export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {
