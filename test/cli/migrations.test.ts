@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { buildHost, exited, freePort, runCli, serve, waitReady } from '../helpers/cli.js';
 import { call, gateway } from '../gateway/helpers.js';
-import { startPostgres } from '../helpers/postgres.js';
+import { sql, startPostgres } from '../helpers/postgres.js';
 
 let dir: string;
 beforeAll(() => {
@@ -216,10 +215,7 @@ describe('datakit serve --database postgres://...', () => {
       expect(status.stdout).toContain('Database is up-to-date');
 
       const fresh = server.url.replace(/\/[^/]*$/, '/fresh_cli');
-      const c = new pg.Client({ connectionString: server.url });
-      await c.connect();
-      await c.query('CREATE DATABASE fresh_cli');
-      await c.end();
+      await sql(server.url, 'CREATE DATABASE fresh_cli');
       const runs = await Promise.all([0, 1].map(() => runCli(['migrations', 'bootstrap', '--database', fresh])));
       expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
       expect(runs.find((r) => r.code === 1)!.stderr).toBe('Database already bootstrapped\n');

@@ -20,23 +20,12 @@ describe('concurrent start on a new PostgreSQL database', () => {
   const open: RunningGateway[] = [];
   let dbSeq = 0;
 
-  const admin = async () => {
-    const c = new pg.Client({ connectionString: server.url });
-    await c.connect();
-    return c;
-  };
   /** a new, empty database on the server; its URL */
   const freshDatabase = async (): Promise<string> => {
     const name = `fresh_${++dbSeq}`;
-    const c = await admin();
-    try {
-      await c.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await c.end();
-    }
+    await sqlOn(server.url, `CREATE DATABASE ${name}`);
     return server.url.replace(/\/[^/]*$/, `/${name}`);
   };
-  const query = (url: string, text: string) => sqlOn(url, text);
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -53,9 +42,9 @@ describe('concurrent start on a new PostgreSQL database', () => {
     expect(started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
     const [a, b, c] = open.slice(-3);
 
-    const ran = await query(url, 'SELECT name FROM schema_migrations ORDER BY name');
+    const ran = await sqlOn(url, 'SELECT name FROM schema_migrations ORDER BY name');
     expect(ran.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
-    const tables = await query(url, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'services'`);
+    const tables = await sqlOn(url, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'services'`);
     expect(tables[0].n).toBe(1);
 
     // one database for all three: a write on one is served by the others
@@ -77,7 +66,7 @@ describe('concurrent start on a new PostgreSQL database', () => {
     expect(codes.sort()).toEqual([0, 1, 1]);
     expect(outputs.filter((o) => o.err === 'Database already bootstrapped\n')).toHaveLength(2);
     expect(outputs.filter((o) => o.out.includes(`${MIGRATIONS.length} migration(s) executed`))).toHaveLength(1);
-    const ran = await query(url, 'SELECT name FROM schema_migrations ORDER BY name');
+    const ran = await sqlOn(url, 'SELECT name FROM schema_migrations ORDER BY name');
     expect(ran.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
   }, 30_000);
 
@@ -112,7 +101,7 @@ describe('concurrent start on a new PostgreSQL database', () => {
       expect((err as Error).message).toBe(
         "another process held the database's schema lock for more than 300 ms (statement_timeout_ms): a migration still running elsewhere?",
       );
-      expect(await query(url, `SELECT to_regclass('schema_migrations')::text AS n`)).toEqual([{ n: null }]);
+      expect(await sqlOn(url, `SELECT to_regclass('schema_migrations')::text AS n`)).toEqual([{ n: null }]);
       // the migrations CLI reads the same limit from DATAKIT_DB_STATEMENT_TIMEOUT
       let err2 = '';
       const code = await migrationsCli(['bootstrap', '--database', url], { stdout: () => undefined, stderr: (s) => void (err2 += s) }, { DATAKIT_DB_STATEMENT_TIMEOUT: '200ms' }).catch(

@@ -3,6 +3,29 @@
 import { describe, expect, it } from 'vitest';
 import { compile, JqRuntimeError } from '../../host/jq/index.js';
 
+/** one test per case: the filter on the input gives exactly these outputs */
+function itAnswers(cases: [string, unknown, unknown[]][]): void {
+  for (const [filter, input, out] of cases) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+}
+
+/** one test per case: the filter on the input fails at run time with exactly this message */
+function itFails(cases: [string, unknown, string][]): void {
+  for (const [filter, input, message] of cases) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as Error).message).toBe(message);
+    });
+  }
+}
+
 const cases: Array<[string, unknown, unknown[]]> = [
   // a UTF-8 sequence cut off by the end of the data is one U+FFFD for all the bytes left
   ['@base64d', null, ['\ufffd\ufffd']],
@@ -101,21 +124,8 @@ const errors: Array<[string, unknown, string]> = [
 ];
 
 describe('jq 1.7.1 answers', () => {
-  for (const [filter, input, out] of cases) {
-    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
-  }
-  for (const [filter, input, message] of errors) {
-    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
-      let error: unknown = null;
-      try {
-        compile(filter).run(input);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(JqRuntimeError);
-      expect((error as Error).message).toBe(message);
-    });
-  }
+  itAnswers(cases);
+  itFails(errors);
 });
 
 // Texts jq 1.7.1 prints for bad regexes, bad program escapes and error messages with a NUL.
@@ -275,21 +285,8 @@ describe('jq 1.7.1 answers: object keys starting with U+0000, update paths, path
     ['fromstream(.)', [[[], {}], 1], 'Cannot index null with array'],
     ['setpath(["a", true]; 1)', null, 'Cannot index null with boolean'],
   ];
-  for (const [filter, input, out] of outputs) {
-    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
-  }
-  for (const [filter, input, message] of failures) {
-    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
-      let error: unknown = null;
-      try {
-        compile(filter).run(input);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(JqRuntimeError);
-      expect((error as Error).message).toBe(message);
-    });
-  }
+  itAnswers(outputs);
+  itFails(failures);
 });
 
 describe('jq 1.7.1 compile errors: the first one jq reports', () => {
@@ -405,9 +402,7 @@ describe('jq 1.7.1 ?// inside recurse: a break downstream retries the next alter
     ['[recurse(.[]? as [$a] ?// $a | $a)]', [[1], [[2]]], [[[[1], [[2]]], 1, [2], 2]]],
     ['[limit(5; recurse(if . < 3 then .+1 else empty end))]', 0, [[0, 1, 2, 3]]],
   ];
-  for (const [filter, input, out] of cases) {
-    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
-  }
+  itAnswers(cases);
 });
 
 describe('jq 1.7.1 ?// in the paths of an arithmetic update', () => {
