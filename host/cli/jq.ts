@@ -72,7 +72,7 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
       else if (further === 'strings') a.positional.push(arg);
       else {
         try {
-          a.positional.push(parseJsonText(arg));
+          a.positional.push(parseJsonText(arg, undefined, 'all'));
         } catch {
           throw new JqUsage('invalid JSON text passed to --jsonargs');
         }
@@ -96,7 +96,7 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
       if (arg === '--arg') defineVar(a.vars, name, value);
       else if (arg === '--argjson') {
         try {
-          defineVar(a.vars, name, parseJsonText(value));
+          defineVar(a.vars, name, parseJsonText(value, undefined, 'all'));
         } catch {
           throw new JqUsage(`invalid JSON text passed to --argjson`);
         }
@@ -109,7 +109,7 @@ async function parseJqArgs(argv: string[]): Promise<JqArgs | 'help'> {
         }
         if (arg === '--rawfile') defineVar(a.vars, name, text);
         else {
-          const { values, error } = parseJsonSequence(text);
+          const { values, error } = parseJsonSequence(text, 'all');
           if (error) throw new JqUsage(`Bad JSON in --slurpfile ${name} ${value}: ${error}`);
           defineVar(a.vars, name, values.map((v) => v.value));
         }
@@ -168,6 +168,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
       variables: vars,
       env: process.env,
       limits: { jq_time_ms: Infinity, jq_memory_bytes: Infinity, jq_steps: Infinity },
+      exactNumbers: true,
     });
   } catch (e) {
     if (e instanceof JqCompileError) {
@@ -217,7 +218,7 @@ export async function jqCli(argv: string[], io: JqCliIo): Promise<number> {
   };
   // -e: the last output decides, unless an error did
   const finish = (): number => (exit !== 0 || !exitStatus ? exit : last === undefined ? 4 : last.value === null || last.value === false ? 1 : 0);
-  const { values, error } = parseJsonSequence(text);
+  const { values, error } = parseJsonSequence(text, 'all');
   // the values not processed yet: the main loop and the filter's input/inputs take from the front
   let next = 0;
   const filename = file === undefined || file === '-' ? null : file;

@@ -16,7 +16,7 @@ import { regexNatives, regexBudget } from './regex.js';
 import { timeNatives } from './time.js';
 import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
-import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
+import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
 
 export class HaltSignal {
@@ -314,7 +314,9 @@ function rangeGeneric(from: unknown, upto: unknown, by: unknown, k: Emit, p: Pat
     emitValue(k, p, i);
   }
 }
-fn('range/1', ([n]) => (v, p, env, k) => n(v, null, env, (upto) => rangeLoop(0, upto, 1, k, p)));
+// jq 1.7.1: def range($x): range(0;$x); -- that 0 is a literal of jq's builtins, the first output
+const RANGE_START = new LiteralNumber(0, '0', true, null);
+fn('range/1', ([n]) => (v, p, env, k) => n(v, null, env, (upto) => rangeLoop(numberMode.exact ? RANGE_START : 0, upto, 1, k, p)));
 fn('range/2', ([f, t]) => (v, p, env, k) =>
   f(v, null, env, (from) => t(v, null, env, (upto) => rangeLoop(from, upto, 1, k, p))),
 );
@@ -1264,7 +1266,7 @@ def JOIN($idx; stream; idx_expr; join_expr): stream | [., $idx[idx_expr]] | join
 // f_ltrimstr / f_rtrimstr (no such prefix or suffix, or arguments that are not strings), f_format "text"
 const keepsInput: [string, (input: unknown, ...args: unknown[]) => boolean][] = [
   ['tostring/0', (v) => typeof v === 'string'],
-  ['tonumber/0', (v) => typeof v === 'number'],
+  ['tonumber/0', (v) => numeric(v)],
   ['ltrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.startsWith(s))],
   ['rtrimstr/1', (v, s) => !(typeof v === 'string' && typeof s === 'string' && v.endsWith(s))],
   ['format/1', (v, f) => f === 'text' && typeof v === 'string'],

@@ -3,7 +3,7 @@
 // evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
-import { LiteralNumber } from './numbers.js';
+import { LiteralNumber, numberMode } from './numbers.js';
 import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS,
@@ -111,7 +111,24 @@ function lineOf(src: string, pos: number): number {
  */
 function emitValue(k: Emit, p: Path, x: unknown, v?: unknown): void {
   if (p === null) k(x, null);
-  else k(x, x === v && (x === null || typeof x === 'boolean' || typeof x === 'object') ? p : badPath(x));
+  else k(x, identical(x, v) ? p : badPath(x));
+}
+
+/**
+ * jq's jv_identical: the same container, null or boolean; for numbers, with
+ * exact numbers (where a literal is a LiteralNumber, the same one only when
+ * it is the same jv), two computed doubles with the same bits (a nan is taken
+ * as any nan) are identical (`(2 + 4) | path(length)` is []). Without them a
+ * double may stand for a literal, which is never identical to a result.
+ */
+function identical(x: unknown, v: unknown): boolean {
+  if (typeof x === 'number') return numberMode.exact && typeof v === 'number' && (Object.is(x, v) || (x !== x && v !== v));
+  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+}
+
+/** the value at the path when it is a number (what a C builtin's result may be identical to), else undefined */
+function numeric(v: unknown): unknown {
+  return typeof v === 'number' ? v : undefined;
 }
 
 const NO_OUTPUT: Fn = () => {};
@@ -776,7 +793,7 @@ export class Compiler {
           for (let i = 0; i < d; i++) e = e.next!;
           // a variable holding the value at the path is that value (jv_identical), whatever its type
           const x = e.v;
-          if (p !== null && x === v) k(x, p);
+          if (p !== null && (typeof x === 'number' && numberMode.exact ? identical(x, v) : x === v)) k(x, p);
           else emitValue(k, p, x);
         };
       }
@@ -1135,10 +1152,11 @@ export class Compiler {
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
     const pathCheck = nat.pathCheck;
+    // a C builtin's result is a new jv: only a computed number can be identical to the input (emitValue)
     if (arity === 0 && pathCheck) {
       return (v, p, _env, k) => {
         if (p !== null) pathCheck(v);
-        emitValue(k, p, vf(v));
+        emitValue(k, p, vf(v), numeric(v));
       };
     }
     if (arity === 0) {
@@ -1146,10 +1164,10 @@ export class Compiler {
         return (v, p, _env, k) => {
           const r = vf(v);
           if (p !== null && keeps(v)) k(r, p);
-          else emitValue(k, p, r);
+          else emitValue(k, p, r, numeric(v));
         };
       }
-      return (v, p, _env, k) => emitValue(k, p, vf(v));
+      return (v, p, _env, k) => emitValue(k, p, vf(v), numeric(v));
     }
     // cartesian product of argument values, last argument outermost (jq cfunction order)
     return (v, p, env, k) => {
@@ -1158,7 +1176,7 @@ export class Compiler {
         if (i < 0) {
           const r = vf(v, ...vals);
           if (p !== null && keeps !== undefined && keeps(v, ...vals)) k(r, p);
-          else emitValue(k, p, r);
+          else emitValue(k, p, r, numeric(v));
           return;
         }
         args[i](v, null, env, (x) => {

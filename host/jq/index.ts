@@ -9,7 +9,7 @@ import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget,
 import { JqError, dump, jsonText, keyState, plainValue, setKey, type Obj } from './values.js';
 import { jsonParseKeepsMeaning, parseJsonText } from './json.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits.js';
-import { LiteralNumber, literalsMade, withDoubles } from './numbers.js';
+import { LiteralNumber, literalsMade, numberMode, withDoubles } from './numbers.js';
 
 export class JqCompileError extends Error {
   position: number;
@@ -46,6 +46,14 @@ export interface CompileOptions {
   env?: Record<string, string | undefined>;
   /** `jaq`: also accept the object values jaq 1.x accepts (Kong 3.10 configs; docs/compat.md) */
   syntax?: JqSyntax;
+  /**
+   * Numbers as jq 1.7.1 keeps them: every number token (the program's, and
+   * the input's read by runText, fromjson or tonumber) is a literal, which
+   * prints as written (`1.0`, `1E+1000`) and compares with another literal
+   * as a decimal, and what the program computes is a double (numbers.ts).
+   * Outputs may then hold LiteralNumber values. Off: outputs are doubles.
+   */
+  exactNumbers?: boolean;
 }
 
 export interface RunOptions {
@@ -54,12 +62,6 @@ export interface RunOptions {
   maxSteps?: number;
   /** user-function recursion depth limit (default 2000) */
   maxDepth?: number;
-  /**
-   * Keep number literals as jq 1.7.1 keeps them: outputs may then hold
-   * LiteralNumber values (numbers.ts), which dump() prints as written (`1.0`,
-   * `1E+1000`). Off: every output number is a plain double.
-   */
-  exactNumbers?: boolean;
 }
 
 export interface TextRunOptions extends RunOptions {
@@ -89,10 +91,11 @@ export interface JqProgram {
   runValues(input: unknown, options?: RunOptions): unknown[];
 }
 
-// ---- prelude: compiled once per process ----
-let preludeScope: Scope | null = null;
-function getPreludeScope(): Scope | null {
-  if (preludeScope) return preludeScope;
+// ---- prelude: compiled once per process and number mode (its literals are the program's kind) ----
+const preludeScopes: { exact?: Scope | null; doubles?: Scope | null } = {};
+function getPreludeScope(exact: boolean): Scope | null {
+  const cached = exact ? preludeScopes.exact : preludeScopes.doubles;
+  if (cached !== undefined) return cached;
   const natives = getNatives();
   let scope: Scope | null = {
     kind: 'special',
@@ -103,7 +106,8 @@ function getPreludeScope(): Scope | null {
   const ast = Parser.parse(PRELUDE + ' .');
   const compiler = new Compiler(natives, PRELUDE);
   if (ast.kind === 'defs') for (const d of ast.defs) scope = compiler.compileDef(d, scope);
-  preludeScope = scope;
+  if (exact) preludeScopes.exact = scope;
+  else preludeScopes.doubles = scope;
   const names = new Set<string>();
   for (const k of natives.keys()) if (!k.startsWith('_') && !k.startsWith('$')) names.add(k);
   for (let s: Scope | null = scope; s; s = s.next) if (s.kind === 'func') names.add(`${s.name}/${s.arity}`);
@@ -123,6 +127,8 @@ class Program implements JqProgram {
   private constKeys: boolean;
   /** the program holds a literal kept as written: its outputs may too */
   private keepsLiterals: boolean;
+  /** compiled with exactNumbers: runs keep every number token as a literal, outputs keep them */
+  private exact: boolean;
 
   constructor(
     filter: string,
@@ -134,7 +140,9 @@ class Program implements JqProgram {
     budget: Budget,
     constKeys: boolean,
     keepsLiterals: boolean,
+    exact: boolean,
   ) {
+    this.exact = exact;
     this.constKeys = constKeys;
     this.keepsLiterals = keepsLiterals;
     this.filter = filter;
@@ -147,7 +155,7 @@ class Program implements JqProgram {
   }
 
   run(input: unknown, options?: RunOptions): unknown[] {
-    const seen = this.marks(options);
+    const seen = this.marks();
     try {
       return this.forCaller(this.runValues(input, options), seen);
     } catch (e) {
@@ -157,20 +165,19 @@ class Program implements JqProgram {
 
   /**
    * The outputs as JSON texts, keys in jq's order. Numbers are doubles unless
-   * `exactNumbers` (then kept literals print as written and the input's
-   * number tokens are kept as jq 1.7.1 keeps them).
+   * the program was compiled with `exactNumbers` (then the input's number
+   * tokens are literals and every literal prints as written).
    */
   runText(inputJson: string, options?: TextRunOptions): string[] {
-    const exact = options?.exactNumbers === true;
-    const seen = this.marks(options);
+    const seen = this.marks();
     let input: unknown;
-    if (jsonParseKeepsMeaning(inputJson, exact)) {
+    if (!this.exact && jsonParseKeepsMeaning(inputJson)) {
       try {
         input = JSON.parse(inputJson);
       } catch {
-        input = this.parseInput(inputJson, exact);
+        input = this.parseInput(inputJson);
       }
-    } else input = this.parseInput(inputJson, exact);
+    } else input = this.parseInput(inputJson);
     const variables = options?.variablesOf ? options.variablesOf(input) : options?.variables;
     let out: unknown[];
     try {
@@ -183,10 +190,10 @@ class Program implements JqProgram {
   }
 
   /** what a run may add that callers outside the engine must not see: encoded keys, kept literals (null: kept on purpose) */
-  private marks(options?: RunOptions): { keys: number; literals: number | null } {
+  private marks(): { keys: number; literals: number | null } {
     return {
       keys: this.constKeys ? -1 : keyState.encoded,
-      literals: options?.exactNumbers === true ? null : this.keepsLiterals ? -1 : literalsMade.count,
+      literals: this.exact ? null : this.keepsLiterals ? -1 : literalsMade.count,
     };
   }
 
@@ -205,9 +212,9 @@ class Program implements JqProgram {
     return e;
   }
 
-  private parseInput(text: string, exactNumbers: boolean): unknown {
+  private parseInput(text: string): unknown {
     try {
-      return parseJsonText(text, Infinity, exactNumbers);
+      return parseJsonText(text, Infinity, this.exact ? 'all' : false);
     } catch (e) {
       const msg = `Cannot parse input: ${(e as JqError).message}`;
       throw new JqRuntimeError(msg, msg);
@@ -225,6 +232,8 @@ class Program implements JqProgram {
     }
     const out: unknown[] = [];
     const b = this.budget;
+    const modeBefore = numberMode.exact;
+    numberMode.exact = this.exact;
     const outer = begin(
       options?.maxSteps === undefined && options?.maxDepth === undefined
         ? b
@@ -247,6 +256,7 @@ class Program implements JqProgram {
       throw re;
     } finally {
       end(outer);
+      numberMode.exact = modeBefore;
     }
     return out;
   }
@@ -327,7 +337,19 @@ function envRecord(env: Record<string, string | undefined> | undefined): Obj {
 
 export function compile(filter: string, options?: CompileOptions): JqProgram {
   if (typeof filter !== 'string') throw new TypeError('jq filter must be a string');
-  const base = getPreludeScope();
+  const exact = options?.exactNumbers === true;
+  const modeBefore = numberMode.exact;
+  // the program's number tokens are read in its mode (and so is the prelude, compiled once per mode)
+  numberMode.exact = exact;
+  try {
+    return compileProgram(filter, exact, options);
+  } finally {
+    numberMode.exact = modeBefore;
+  }
+}
+
+function compileProgram(filter: string, exact: boolean, options: CompileOptions | undefined): JqProgram {
+  const base = getPreludeScope(exact);
   const vars = options?.variables;
   const varNames = Array.isArray(vars) ? vars.map((v) => v.replace(/^\$/, '')) : vars ? Object.keys(vars) : [];
   const defaults: Record<string, unknown> = vars && !Array.isArray(vars) ? { ...vars } : {};
@@ -340,7 +362,7 @@ export function compile(filter: string, options?: CompileOptions): JqProgram {
     const compiler = new Compiler(getNatives(), filter);
     const fn = compiler.compile(ast, scope);
     const b = budget(budgetLimits(options?.limits), envRecord(options?.env));
-    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before, literalsMade.count !== literalsBefore);
+    return new Program(filter, fn, varNames, defaults, inputPaths(ast), simpleForm(ast), b, keyState.encoded !== before, literalsMade.count !== literalsBefore, exact);
   } catch (e) {
     if (e instanceof JqSyntaxError || e instanceof CompileError) throw new JqCompileError(e.message, e.position);
     if (e instanceof RangeError) throw new JqCompileError('jq program too deeply nested', 0);

@@ -5,17 +5,24 @@
 // UTF-8 bytes). A loop with an explicit stack: no nesting depth blows the JS
 // stack.
 import { JqError, setKey, type Obj } from './values.js';
-import { numberFromLiteral } from './numbers.js';
+import { numberFromLiteral, numberMode } from './numbers.js';
+
+/**
+ * How a parse keeps number tokens: false, as doubles (a host whose values are
+ * doubles anyway, such as a flow's); true, as the current number mode keeps
+ * them (numbers.ts: only what a double cannot stand for, or every token
+ * while an exactNumbers program runs); 'all', every token as a literal.
+ */
+export type KeepLiterals = boolean | 'all';
 
 /** jq 1.7.1's MAX_PARSING_DEPTH: `[` and `{` fail past 256 open containers and keys. */
 export const JQ_PARSING_DEPTH = 256;
 
 /**
  * One literal token (true, false, null or a number) as jq 1.7.1 (decNumber)
- * reads it; `keepLiterals` false reads a number as its double (a host whose
- * values are doubles anyway, such as a flow's).
+ * reads it, its number kept as `keepLiterals` says.
  */
-export function jqLiteral(t: string, keepLiterals = true): { value?: unknown; error?: string } {
+export function jqLiteral(t: string, keepLiterals: KeepLiterals = true): { value?: unknown; error?: string } {
   const fixed = t[0] === 't' ? 'true' : t[0] === 'f' ? 'false' : t[0] === 'n' && t[1] === 'u' ? 'null' : null;
   if (fixed !== null) return t === fixed ? { value: fixed === 'true' ? true : fixed === 'false' ? false : null } : { error: 'Invalid literal' };
   // jq reads a number token as C text: up to a NUL (true/false/null above count every byte)
@@ -23,7 +30,7 @@ export function jqLiteral(t: string, keepLiterals = true): { value?: unknown; er
   if (nul >= 0) t = t.slice(0, nul);
   const m = /^([+-]?)(?:((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(inf(?:inity)?)|(s?nan[0-9]*))$/i.exec(t);
   if (!m) return { error: 'Invalid numeric literal' };
-  if (m[2] !== undefined) return { value: keepLiterals ? numberFromLiteral(t) : Number(t) };
+  if (m[2] !== undefined) return { value: keepLiterals === false ? Number(t) : numberFromLiteral(t, keepLiterals === 'all' || numberMode.exact) };
   return { value: m[3] !== undefined ? (m[1] === '-' ? -Infinity : Infinity) : NaN };
 }
 
@@ -59,7 +66,7 @@ export class JsonTextParser {
   constructor(
     private readonly text: string,
     private readonly maxDepth = JQ_PARSING_DEPTH,
-    private readonly keepLiterals = true,
+    private readonly keepLiterals: KeepLiterals = true,
   ) {
     // a leading byte order mark is not part of the text
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
@@ -316,7 +323,7 @@ function unhex4(s: string, at: number): number {
  * One JSON text holding exactly one value, as jq's jv_parse (fromjson, the
  * CLI's --argjson): its errors end with "(while parsing '<text>')".
  */
-export function parseJsonText(text: string, maxDepth = JQ_PARSING_DEPTH, keepLiterals = true): unknown {
+export function parseJsonText(text: string, maxDepth = JQ_PARSING_DEPTH, keepLiterals: KeepLiterals = true): unknown {
   const p = new JsonTextParser(text, maxDepth, keepLiterals);
   const first = p.read();
   let msg: string;
@@ -335,8 +342,8 @@ export function parseJsonText(text: string, maxDepth = JQ_PARSING_DEPTH, keepLit
  * A text's values in order (the CLI's input, --slurpfile): every value up to
  * the first error, the error's message, and the line each value ends on.
  */
-export function parseJsonSequence(text: string): { values: { value: unknown; line: number }[]; error?: string } {
-  const p = new JsonTextParser(text);
+export function parseJsonSequence(text: string, keepLiterals: KeepLiterals = true): { values: { value: unknown; line: number }[]; error?: string } {
+  const p = new JsonTextParser(text, JQ_PARSING_DEPTH, keepLiterals);
   const values: { value: unknown; line: number }[] = [];
   for (;;) {
     const r = p.read();
@@ -348,14 +355,12 @@ export function parseJsonSequence(text: string): { values: { value: unknown; lin
 
 /**
  * Whether JSON.parse reads `text` as this parser does, for a host that
- * wants its speed: JSON.parse would put index-like keys first and misread
- * encoded ones, so a text that may hold a key made of digits, or any \u00XX
- * escape of a digit or of U+0000, is parsed here instead; so is, when number
- * literals are kept, a text that may hold a number jq 1.7.1 keeps as written
- * (an exponent, a fraction ending in 0, four zeros after the point, 16 digits).
+ * wants its speed and reads numbers as doubles: JSON.parse would put
+ * index-like keys first and misread encoded ones, so a text that may hold a
+ * key made of digits, or any \u00XX escape of a digit or of U+0000, is
+ * parsed here instead.
  */
-export function jsonParseKeepsMeaning(text: string, keepLiterals = false): boolean {
-  return !INDEX_KEY_RE.test(text) && !(keepLiterals && KEPT_NUMBER_RE.test(text));
+export function jsonParseKeepsMeaning(text: string): boolean {
+  return !INDEX_KEY_RE.test(text);
 }
 const INDEX_KEY_RE = /"[0-9]+"\s*:|\\u00[03]/;
-const KEPT_NUMBER_RE = /[0-9][eE]|[0-9]\.[0-9]*0(?![0-9])|\.0000|(?:[0-9]\.?){16}/;

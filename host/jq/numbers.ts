@@ -11,24 +11,43 @@
 // stays a plain JS number, so the common path never sees a wrapper.
 import { numToString } from './values.js';
 
+/** A decimal: sign, coefficient digits (no leading zeros; "0" for zero), exponent. */
+interface Decimal {
+  negative: boolean;
+  coefficient: string;
+  exponent: number;
+}
+
 /** A number token kept as jq 1.7.1 keeps it: its decimal value and the double computations use. */
 export class LiteralNumber {
   /** the double every computation uses (jq's jv_number_value) */
   readonly value: number;
   /** the decimal as jq prints it */
   readonly literal: string;
-  /** the decimal: sign, coefficient digits (no leading zeros; "0" for zero), exponent */
-  readonly negative: boolean;
-  readonly coefficient: string;
-  readonly exponent: number;
-  constructor(value: number, literal: string, negative: boolean, coefficient: string, exponent: number) {
+  /** the decimal is its double's own shortest text: it compares as its double */
+  readonly exact: boolean;
+  private decimal: Decimal | null;
+  constructor(value: number, literal: string, exact: boolean, decimal: Decimal | null) {
     this.value = value;
     this.literal = literal;
-    this.negative = negative;
-    this.coefficient = coefficient;
-    this.exponent = exponent;
+    this.exact = exact;
+    this.decimal = decimal;
+  }
+  /** the decimal, read from the text when first needed (an exact token's text is plain `-?d+(.d+)?`) */
+  digits(): Decimal {
+    return (this.decimal ??= decimalOf(this.literal)!);
   }
 }
+
+/**
+ * How number tokens are kept. `exact` (a program compiled with exactNumbers,
+ * while it is compiled and while it runs): every token is a LiteralNumber, as
+ * every token is a literal in jq 1.7.1, and a plain double is a computed
+ * number; that difference shows where jq compares two literals as decimals
+ * and where its path tracking asks whether two numbers are the same jv.
+ * Otherwise only a token a double cannot stand for is kept.
+ */
+export const numberMode = { exact: false };
 
 /** Set when a LiteralNumber is made, so a run's outputs are only unwrapped when one may be in them. */
 export const literalsMade = { count: 0 };
@@ -43,25 +62,37 @@ const DOUBLE_PRECISION_DIGITS = 17;
 const NUMBER_RE = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/;
 
 /** The jq value of a number token (`text` matches JSON's number grammar, or a jq literal). */
-export function numberFromLiteral(text: string): unknown {
-  if (printsAsItsDouble(text)) return Number(text);
-  const m = NUMBER_RE.exec(text);
-  if (m === null || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return Number(text);
-  const negative = m[1] === '-';
-  const fraction = m[3] ?? '';
-  let digits = m[2] + fraction;
-  let lead = 0;
-  while (lead < digits.length - 1 && digits.charCodeAt(lead) === 48) lead++;
-  if (lead) digits = digits.slice(lead);
-  const exponent = (m[4] === undefined ? 0 : Number(m[4])) - fraction.length;
+export function numberFromLiteral(text: string, keepAll = numberMode.exact): unknown {
+  if (printsAsItsDouble(text)) {
+    const v = Number(text);
+    if (!keepAll) return v;
+    literalsMade.count++;
+    return new LiteralNumber(v, text, true, null);
+  }
+  const d = decimalOf(text);
+  if (d === null) return Number(text);
+  const { negative, coefficient: digits, exponent } = d;
   const adjusted = exponent + digits.length - 1;
   // decNumber overflows to infinity: jq prints such a number as the double it reads (DBL_MAX)
   if (digits !== '0' && adjusted > DEC_EMAX) return negative ? -Infinity : Infinity;
   const literal = (negative ? '-' : '') + scientificString(digits, exponent);
   const value = toDouble17(negative, digits, exponent);
-  if (digits.length <= DOUBLE_SAFE_DIGITS && literal === numToString(value)) return value;
+  const exact = digits.length <= DOUBLE_SAFE_DIGITS && literal === numToString(value);
+  if (exact && !keepAll) return value;
   literalsMade.count++;
-  return new LiteralNumber(value, literal, negative, digits, exponent);
+  return new LiteralNumber(value, literal, exact, d);
+}
+
+/** The decimal a number text stands for, or null when it is not a plain decimal. */
+function decimalOf(text: string): Decimal | null {
+  const m = NUMBER_RE.exec(text);
+  if (m === null || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return null;
+  const fraction = m[3] ?? '';
+  let digits = m[2] + fraction;
+  let lead = 0;
+  while (lead < digits.length - 1 && digits.charCodeAt(lead) === 48) lead++;
+  if (lead) digits = digits.slice(lead);
+  return { negative: m[1] === '-', coefficient: digits, exponent: (m[4] === undefined ? 0 : Number(m[4])) - fraction.length };
 }
 
 /**
@@ -131,17 +162,20 @@ export function toDouble<T>(v: T): T | number {
 
 /** jq's jvp_number_cmp of two decimals (decNumberCompare): -1, 0 or 1. */
 export function compareLiterals(a: LiteralNumber, b: LiteralNumber): number {
-  const az = a.coefficient === '0';
-  const bz = b.coefficient === '0';
+  if (a.exact && b.exact) return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+  const x = a.digits();
+  const y = b.digits();
+  const az = x.coefficient === '0';
+  const bz = y.coefficient === '0';
   if (az && bz) return 0;
-  const aSign = az ? 0 : a.negative ? -1 : 1;
-  const bSign = bz ? 0 : b.negative ? -1 : 1;
+  const aSign = az ? 0 : x.negative ? -1 : 1;
+  const bSign = bz ? 0 : y.negative ? -1 : 1;
   if (aSign !== bSign) return aSign < bSign ? -1 : 1;
-  const magnitude = compareMagnitudes(a, b);
+  const magnitude = compareMagnitudes(x, y);
   return aSign < 0 ? -magnitude : magnitude;
 }
 
-function compareMagnitudes(a: LiteralNumber, b: LiteralNumber): number {
+function compareMagnitudes(a: Decimal, b: Decimal): number {
   const aa = a.exponent + a.coefficient.length - 1;
   const ba = b.exponent + b.coefficient.length - 1;
   if (aa !== ba) return aa < ba ? -1 : 1;

@@ -287,6 +287,8 @@ export function setPath(t: unknown, path: unknown, v: unknown, owned: Set<object
   const child = t === null && (typeof k === 'string' || typeof k === 'number' || isObject(k)) ? null : indexValue(t, k);
   // jv_setpath sets root[k] to null before going deeper (all keys but slices), so its errors come first
   if (typeof k === 'number' && (t === null || Array.isArray(t))) arraySetIndex(t === null ? 0 : t.length, k);
+  // an array key reads an array (its indices) but cannot be set (jv_set's own error)
+  else if (Array.isArray(k) && Array.isArray(t)) throw new JqError('Cannot update field at array index of array');
   return setOne(t, k, setPath(child, path, v, owned, i + 1), owned);
 }
 

@@ -31,7 +31,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 function runCase(c: SuiteCase): Outcome {
   if (c.kind === 'fail') {
     try {
-      compile(c.prog);
+      compile(c.prog, { exactNumbers: true });
       return { pass: false, detail: 'compiled, but jq rejects this program' };
     } catch (e) {
       if (!(e instanceof JqCompileError)) return { pass: false, detail: `not a JqCompileError: ${e}` };
@@ -43,11 +43,12 @@ function runCase(c: SuiteCase): Outcome {
   }
   let outputs: unknown[];
   try {
-    const input = parseJsonText(c.input.replace(/^\uFEFF/, ''));
-    const expected = c.out.map((l) => parseJsonText(l));
+    // jq's test runner reads the input and the expected lines as jq reads JSON: every number a literal
+    const input = parseJsonText(c.input.replace(/^\uFEFF/, ''), undefined, 'all');
+    const expected = c.out.map((l) => parseJsonText(l, undefined, 'all'));
     try {
       // the suites read $ENV and run a few long loops: the process environment, no time budget
-      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity } }).runValues(input, { maxSteps: 20_000_000 });
+      outputs = compile(c.prog, { env: process.env, limits: { jq_time_ms: Infinity }, exactNumbers: true }).runValues(input, { maxSteps: 20_000_000 });
     } catch (e) {
       // like jq's test runner, a runtime error ends the output stream
       if (!(e instanceof JqRuntimeError)) throw e;

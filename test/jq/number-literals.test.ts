@@ -6,13 +6,14 @@ import { compile, JqRuntimeError } from '../../host/jq/index.js';
 import { dump } from '../../host/jq/values.js';
 import { numberFromLiteral, LiteralNumber } from '../../host/jq/numbers.js';
 import { jqCli } from '../../host/cli/jq.js';
+import { parseJsonText } from '../../host/jq/json.js';
 import { ReferenceJq } from './fuzz/reference.js';
 
 /** The outputs as `jq -c` prints them, and the error message if the run failed. */
 function exact(filter: string, input: unknown = null): string {
   const lines: string[] = [];
   try {
-    for (const v of compile(filter).run(input, { exactNumbers: true })) lines.push(dump(v));
+    for (const v of compile(filter, { exactNumbers: true }).run(input)) lines.push(dump(v));
   } catch (e) {
     if (!(e instanceof JqRuntimeError)) throw e;
     for (const v of e.outputs) lines.push(dump(v));
@@ -124,7 +125,7 @@ describe('the boundary', () => {
   it('library callers get doubles unless they ask for exact numbers', () => {
     const p = compile('1.0, [1e1000, {"a": 100e-2}]');
     expect(p.run(null)).toEqual([1, [Number.MAX_VALUE, { a: 1 }]]);
-    const [first] = p.run(null, { exactNumbers: true });
+    const [first] = compile('1.0, [1e1000, {"a": 100e-2}]', { exactNumbers: true }).run(null);
     expect(first).toBeInstanceOf(LiteralNumber);
     try {
       compile('1.0 | error').run(null);
@@ -191,6 +192,58 @@ describe('unwrapping for library callers stays inside the budgets', () => {
   });
   it('a literal made during the run (fromjson) leaves as a double', () => {
     expect(compile('"1.0" | fromjson, [tonumber]').run(null)).toEqual([1, [1]]);
-    expect(compile('"1.0" | fromjson, [tonumber]').run(null, { exactNumbers: true }).map((v) => dump(v))).toEqual(['1.0', '[1.0]']);
+    expect(compile('"1.0" | fromjson, [tonumber]', { exactNumbers: true }).run(null).map((v) => dump(v))).toEqual(['1.0', '[1.0]']);
+  });
+});
+
+/** An exactNumbers run on a JSON text read as jq reads it (every number token a literal). */
+function exactOn(filter: string, inputText: string): string {
+  return exact(filter, parseJsonText(inputText, undefined, 'all'));
+}
+
+describe('where a number came from (exactNumbers: every token a literal, every result computed)', () => {
+  // jq 1.7.1 compares two literals as decimals and anything else as doubles
+  const compares: [string, string, string][] = [
+    ['1 >= 1.000000000000000000001', 'null', 'false'],
+    ['(0.5 + 0.5) >= 1.000000000000000000001', 'null', 'true'],
+    ['. >= 1.000000000000000000001', '1', 'false'],
+    ['.[0] == 1.000000000000000000001', '[1]', 'false'],
+    ['[.[] | . == 1.000000000000000000001]', '[1, 1.0, 1.000000000000000000001, 1.0000000000000000000010]', '[false,false,true,true]'],
+    ['[1, 1.000000000000000000001, 1.0] | unique', 'null', '[1,1.000000000000000000001]'],
+    ['[1.000000000000000000001, 1] | sort', 'null', '[1,1.000000000000000000001]'],
+    // `-1` is 1 negated: computed
+    ['-1 >= -1.000000000000000000001', 'null', 'true'],
+    // null + x is x itself (also when folded at compile time), add and max give an element
+    ['null + 1 | . >= 1.000000000000000000001', 'null', 'false'],
+    ['[1] | add >= 1.000000000000000000001', 'null', 'false'],
+    ['[1, 2] | max >= 2.000000000000000000001', 'null', 'false'],
+    ['100000000000000000000 | . == 100000000000000000001', 'null', 'false'],
+  ];
+  for (const [filter, input, want] of compares) it(`${filter} on ${input}`, () => expect(exactOn(filter, input)).toBe(want));
+
+  // path tracking: a C builtin's result is the same jv as a computed input with its bits, never a literal
+  const paths: [string, string, string][] = [
+    ['(2 + 4) | path(length)', 'null', '[]'],
+    ['6 | path(length)', 'null', 'error: Invalid path expression with result 6'],
+    ['scalb(3; 1) | length %= .', '3', '0'],
+    ['atan2(.; 4) | del(length | .constructor)', '1', 'error: Cannot index number with string "constructor"'],
+    ['infinite | pick(length)', 'null', '1.7976931348623157e+308'],
+    ['path(. + 0)', '5', 'error: Invalid path expression with result 5'],
+    ['(. + 0) | path(. + 0)', '5', '[]'],
+    // range(n) is range(0; n): its first output is the builtins' literal 0, the rest computed
+    ['[range(3)] | map(try path(length) catch .)', 'null', '["Invalid path expression with result 0",[],[]]'],
+    // tonumber gives its input number back itself, literal or not
+    ['path(tonumber)', '5', '[]'],
+    ['tonumber | path(tonumber)', '"5"', '[]'],
+    // a variable holding the input is the same jv; a literal with the same value is not
+    ['. as $x | path($x)', '1', '[]'],
+    ['1 as $x | path($x)', '1', 'error: Invalid path expression with result 1'],
+    ['(1 + 0) as $x | (1 + 0) | path($x)', 'null', '[]'],
+  ];
+  for (const [filter, input, want] of paths) it(`${filter} on ${input}`, () => expect(exactOn(filter, input)).toBe(want));
+
+  it('without exactNumbers a double may stand for a literal: never the same jv as a result', () => {
+    expect(() => compile('(2 + 4) | path(length)').run(null)).toThrow('Invalid path expression with result 6');
+    expect(compile('1 >= 1.000000000000000000001').run(null)).toEqual([true]);
   });
 });

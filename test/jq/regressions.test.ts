@@ -432,3 +432,14 @@ describe('jq 1.7.1 hypot: the libm result, which y1 near a zero amplifies', () =
   ];
   for (const [filter, out] of cases) it(`${filter} on 1`, () => expect(compile(filter).run(1)).toEqual([out]));
 });
+
+describe('jq 1.7.1 setpath with an array key: read as indices, then refused by jv_set before going deeper', () => {
+  itFails([
+    ['setpath(.; .)', [[], ''], 'Cannot update field at array index of array'],
+    ['setpath([[]]; 1)', [1], 'Cannot update field at array index of array'],
+    ['setpath([[3]]; 1)', [1], 'Cannot update field at array index of array'],
+    ['.[[1]] = 5', [1, 2], 'Cannot update field at array index of array'],
+    ['setpath([[1]]; 1)', null, 'Cannot index null with array'],
+  ]);
+  itAnswers([['getpath([[3]])', [1], [[]]]]);
+});

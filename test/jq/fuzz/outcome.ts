@@ -15,10 +15,10 @@ export type Skipped = { status: 'skipped'; reason: 'budget' | 'ref-timeout' | 'r
 
 /** Our engine with its default budgets, outputs serialized as `jq -c` prints them. */
 export function runOurs(filter: string, inputText: string): Outcome | Skipped | { status: 'crash'; outputs: string[]; message: string } {
-  const input = parseJsonText(inputText);
+  const input = parseJsonText(inputText, undefined, 'all');
   let program;
   try {
-    program = compile(filter);
+    program = compile(filter, { exactNumbers: true });
   } catch (e) {
     if (e instanceof JqCompileError) return { status: 'compile-error', outputs: [], message: e.message };
     return { status: 'crash', outputs: [], message: `compile threw ${String(e)}` };
