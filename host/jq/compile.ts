@@ -1167,7 +1167,7 @@ export class Compiler {
           else emitValue(k, p, r, numeric(v));
         };
       }
-      return (v, p, _env, k) => emitValue(k, p, vf(v), numeric(v));
+      return (v, p, _env, k) => (p === null ? k(vf(v), null) : emitValue(k, p, vf(v), numeric(v)));
     }
     // cartesian product of argument values, last argument outermost (jq cfunction order)
     return (v, p, env, k) => {
