@@ -1131,6 +1131,9 @@ export class Compiler {
       ? n.args.map((a) => this.subFunctionFn(a, scope))
       : n.args.map((a) => this.compile(a, scope));
     if (n.name === 'recurse' && arity === 1 && hasAlternatives(n.args[0])) RETRYING_FNS.add(args[0]);
+    if ((n.name === 'while' || n.name === 'until') && arity === 2 && n.args.some(hasAlternatives)) {
+      return retryingConditionLoop(args[0], args[1], n.name === 'while');
+    }
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
@@ -1564,6 +1567,36 @@ function joinCharged(parts: string[]): string {
   const s = parts.join('');
   chargeChars(s.length);
   return s;
+}
+
+/**
+ * while/until with `?//` in cond or update, run as jq 1.7.1 defines them (`def _while: if cond then
+ * ., (update | _while) else empty end`, `def _until: if cond then . else (next | _until) end`):
+ * each step runs inside the cond and update outputs it came from, so an error or break downstream
+ * (the break of first/limit too) makes their `?//` retry its next alternative. No loop: one
+ * nesting per step, counted against the recursion depth.
+ */
+function retryingConditionLoop(cond: Fn, upd: Fn, isWhile: boolean): Fn {
+  const step: Fn = (v, p, env, k) => {
+    if (++state.steps > state.stepsAt) stepCheck();
+    if (++state.depth > state.budget.depth) {
+      state.depth--;
+      throw new RecursionError();
+    }
+    try {
+      cond(v, null, env, (c) => {
+        if (truthy(c) !== isWhile) {
+          if (!isWhile) k(v, p);
+          return;
+        }
+        if (isWhile) k(v, p);
+        upd(v, p, env, (u, up) => step(u, up, env, k));
+      });
+    } finally {
+      state.depth--;
+    }
+  };
+  return step;
 }
 
 const alternativesSeen = new WeakMap<object, boolean>();

@@ -432,3 +432,47 @@ describe('jq 1.7.1 hypot: the libm result, which y1 near a zero amplifies', () =
   ];
   for (const [filter, out] of cases) it(`${filter} on 1`, () => expect(compile(filter).run(1)).toEqual([out]));
 });
+
+describe('jq 1.7.1 ?// in the condition or update of while/until', () => {
+  // each step runs inside the cond and update outputs it came from: the break of first/limit/label
+  // (or an error) after an output makes their ?// run its next alternative, whose error surfaces
+  const failing: [string, unknown, unknown[], string][] = [
+    ['first(while(. as $k ?// [[$y, $v], [$x], $z] | .; .))', '', [''], 'Cannot index string with number'],
+    ['first(while(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
+    ['limit(1; while(. as $k ?// [$z] | .; .))', '', [''], 'Cannot index string with number'],
+    ['label $out | while(. as $k ?// [$z] | true; .) | ., break $out', '', [''], 'Cannot index string with number'],
+    ['first(until(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
+    ['isempty(while(. as $k ?// [$z] | true; .))', '', [false], 'Cannot index string with number'],
+  ];
+  for (const [filter, input, outputs, message] of failing) {
+    it(`${filter} on ${JSON.stringify(input)}: ${JSON.stringify(outputs)} then ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as JqRuntimeError).message).toBe(message);
+      expect((error as JqRuntimeError).outputs).toEqual(outputs);
+    });
+  }
+  itAnswers([
+    // the next alternative succeeds: the rest runs again, the output twice
+    ['[first(while(. as $k ?// [$z] | true; .))]', [], [[[], []]]],
+    ['[first(until(. as $k ?// [$z] | true; .))]', [], [[[], []]]],
+    ['[limit(2; while(. as $k ?// [$z] | length < 3; . + [1]))]', [], [[[], [1], [1], []]]],
+    ['[limit(3; while(length < 3; . as [$z] ?// $k | $k + [1]))]', [], [[[], [1], [1], [1, 1], [1]]]],
+    // the first alternative fails: nothing to retry
+    ['[first(until(. as [$z] ?// $k | true; .))]', '', [['']]],
+    ['[limit(2; while(. < 3; . as [$z] ?// $k | $k + 1))]', 0, [[0, 1]]],
+    ['[while(. < 3; . as [$z] ?// $k | $k + 1)]', 0, [[0, 1, 2]]],
+    ['[until(. > 3; . as [$z] ?// $k | $k + 1)]', 0, [[4]]],
+    ['[first(while(. as $k ?// [$z] | true; .))?]', '', [['']]],
+    ['try first(while(. as $k ?// [$z] | true; .)) catch "c"', '', ['', 'c']],
+    ['[path(first(while(. as [$a] ?// $k | true; .[0])))]', [[1]], [[[], []]]],
+    ['[path(limit(2; while(. as [$a] ?// $k | true; .a)))]', { a: [1] }, [[[], ['a'], ['a']]]],
+    ['any(while(. as [$z] ?// $k | true; .); true)', 0, [true]],
+    ['[while(. < 300; . as [$z] ?// $k | $k + 1)] | length', 0, [300]],
+  ]);
+});
