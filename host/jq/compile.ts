@@ -1391,6 +1391,74 @@ export class Compiler {
     };
   }
 
+  /**
+   * `paths |= f` and `paths = $v` with a `?//` in the paths: jq's reduce updates each path as it
+   * is generated, so an error of an update makes that `?//` retry its next alternative. By then
+   * the reduce state ([value, paths to delete] for |=) was moved out: what a retry generates
+   * meets null, whose [1] is no list of paths for _modify's final delpaths.
+   */
+  private updateRetryingPaths(op: '|=' | '=', lhs: Fn, rhs: Fn): Fn {
+    return (v, p, env, k) => {
+      const assignOnce = (val: unknown) => {
+        let acc: unknown = v;
+        let updating = false;
+        lhs(v, [], env, (_x, xp) => {
+          const path = checkPath(xp as unknown[]);
+          // an update failed, and its paths' retry gave this one: the state is gone
+          if (updating) acc = null;
+          updating = true;
+          acc = setPath(acc, path, val, null);
+          updating = false;
+        });
+        emitValue(k, p, acc, v);
+      };
+      if (op === '=') {
+        rhs(v, null, env, assignOnce);
+        return;
+      }
+      // the state [acc, dels]; dels null when the state's [1] is no list
+      let acc: unknown = v;
+      let dels: unknown[][] | null = [];
+      let updating = false;
+      lhs(v, [], env, (_x, xp) => {
+        const path = checkPath(xp as unknown[]);
+        if (updating) {
+          acc = null;
+          dels = null;
+        }
+        updating = true;
+        const old = getPath(acc, path);
+        let outputs = 0;
+        let broke = false;
+        const token = {};
+        try {
+          rhs(old, null, env, (x) => {
+            outputs++;
+            // as in |= without alternatives: a `?//` in the update retrying after the break meets null
+            if (outputs === 1) acc = setPath(acc, path, x, null);
+            else {
+              acc = setPath(null, path, x, null);
+              dels = null;
+            }
+            throw new BreakSignal(token);
+          });
+        } catch (e) {
+          if (!(e instanceof BreakSignal && e.token === token)) throw e;
+          broke = true;
+        }
+        if (outputs === 0) (dels ??= []).push(path);
+        else if (!broke) {
+          acc = null;
+          dels = [path];
+        }
+        updating = false;
+      });
+      if (dels === null) throw new JqError('Paths must be specified as an array');
+      if ((dels as unknown[][]).length) acc = delPathsAll(acc, dels);
+      emitValue(k, p, acc, v);
+    };
+  }
+
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
     // jq's bytecode has an arithmetic update's (and //='s) right side before its paths
     if (n.op !== '=' && n.op !== '|=') this.compile(n.right, scope);
@@ -1414,6 +1482,7 @@ export class Compiler {
       }
       return { paths, error };
     };
+    if ((n.op === '|=' || n.op === '=') && hasAlternatives(n.left)) return this.updateRetryingPaths(n.op, lhs, rhs);
     if (n.op === '|=') {
       return (v, p, env, k) => {
         const { paths, error } = collectPaths(v, env);

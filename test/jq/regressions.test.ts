@@ -476,3 +476,29 @@ describe('jq 1.7.1 ?// in the condition or update of while/until', () => {
     ['[while(. < 300; . as [$z] ?// $k | $k + 1)] | length', 0, [300]],
   ]);
 });
+
+describe('jq 1.7.1 ?// in the paths of |= and =', () => {
+  // each path is updated as it is generated: an update's error makes the paths' ?// retry its
+  // next alternative, after the reduce state was moved out (what the retry generates meets null)
+  itFails([
+    ['(select(2 as $k ?// [{b: $v, a: $v}, $v, $k] | .) | .[-2]) |= .', [], 'Cannot index number with number'],
+    ['(select(2 as $k ?// [$k] | .) | .[-2]) |= .', [], 'Cannot index number with number'],
+    ['(select(2 as $k ?// [$k] | .) | .[-2]) = 1', [], 'Cannot index number with number'],
+    ['(.[] | select(. as $k ?// [$k] | true)) |= . + 1', [1, 'a'], 'Cannot index string with number'],
+    ['(.[] | select(. as $k ?// $k | true)) |= . + 1', [1, 'a'], 'Paths must be specified as an array'],
+    ['(.[] | select(. as $k ?// $k | true)) |= . + 1', ['a', 1], 'Paths must be specified as an array'],
+    ['(.a, .b | select(. as $k ?// $k | true)) |= . + 1', { a: 'x' }, 'Paths must be specified as an array'],
+    ['(.[] | .[] | select(. as $k ?// $k | true)) |= if . == 2 then error("two") else . end', [[1, 2]], 'Paths must be specified as an array'],
+    // the first alternative fails: no retry
+    ['(select(2 as $k ?// $k | .) | .[-2]) |= .', [], 'Out of bounds negative array index'],
+    ['(select(2 as [$k] ?// $k | .) | .[-2]) = 1', [], 'Out of bounds negative array index'],
+  ]);
+  itAnswers([
+    ['(.[] as [$k] ?// $k | .[$k]) |= 5', [1, 2], [[1, 5, 5]]],
+    ['(.[] | select(. as [$k] ?// $k | $k > 1)) |= . + 1', [1, 2], [[1, 3]]],
+    ['(.a, .b | select(. as $k ?// $k | true)) |= empty', { a: 'x' }, [{}]],
+    ['(.[] | select(. as $k ?// [$k] | $k > 1)) |= empty', [1, 2, 3], [[1]]],
+    ['(.[] | select(. as $k ?// $k | true)) = (3, 4)', [1, 'a'], [[3, 3], [4, 4]]],
+    ['try ((.[] | select(. as $k ?// $k | true)) |= (. + 1)) catch .', { a: 'x', b: 2 }, ['Paths must be specified as an array']],
+  ]);
+});
