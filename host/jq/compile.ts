@@ -1132,7 +1132,7 @@ export class Compiler {
       : n.args.map((a) => this.compile(a, scope));
     if (n.name === 'recurse' && arity === 1 && hasAlternatives(n.args[0])) RETRYING_FNS.add(args[0]);
     if ((n.name === 'while' || n.name === 'until') && arity === 2 && n.args.some(hasAlternatives)) {
-      return retryingConditionLoop(args[0], args[1], n.name === 'while');
+      return retryingConditionLoop(args[0], args[1], n.name === 'while', nat.fn!(args));
     }
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
@@ -1638,34 +1638,31 @@ function joinCharged(parts: string[]): string {
   return s;
 }
 
+/** steps of a while/until with `?//` run nested (each inside the outputs it came from) before the loop takes over */
+const RETRYING_STEPS = 200;
+
 /**
  * while/until with `?//` in cond or update, run as jq 1.7.1 defines them (`def _while: if cond then
  * ., (update | _while) else empty end`, `def _until: if cond then . else (next | _until) end`):
  * each step runs inside the cond and update outputs it came from, so an error or break downstream
- * (the break of first/limit too) makes their `?//` retry its next alternative. No loop: one
- * nesting per step, counted against the recursion depth.
+ * (the break of first/limit too) makes their `?//` retry its next alternative. That takes one
+ * nesting per step: after RETRYING_STEPS of them the rest runs as `loop` (the stackless native
+ * while/until), whose own steps no longer retry.
  */
-function retryingConditionLoop(cond: Fn, upd: Fn, isWhile: boolean): Fn {
-  const step: Fn = (v, p, env, k) => {
+function retryingConditionLoop(cond: Fn, upd: Fn, isWhile: boolean, loop: Fn): Fn {
+  const step = (v: unknown, p: Path, env: Env | null, k: Emit, depth: number): void => {
+    if (depth >= RETRYING_STEPS) return loop(v, p, env, k);
     if (++state.steps > state.stepsAt) stepCheck();
-    if (++state.depth > state.budget.depth) {
-      state.depth--;
-      throw new RecursionError();
-    }
-    try {
-      cond(v, null, env, (c) => {
-        if (truthy(c) !== isWhile) {
-          if (!isWhile) k(v, p);
-          return;
-        }
-        if (isWhile) k(v, p);
-        upd(v, p, env, (u, up) => step(u, up, env, k));
-      });
-    } finally {
-      state.depth--;
-    }
+    cond(v, null, env, (c) => {
+      if (truthy(c) !== isWhile) {
+        if (!isWhile) k(v, p);
+        return;
+      }
+      if (isWhile) k(v, p);
+      upd(v, p, env, (u, up) => step(u, up, env, k, depth + 1));
+    });
   };
-  return step;
+  return (v, p, env, k) => step(v, p, env, k, 0);
 }
 
 const alternativesSeen = new WeakMap<object, boolean>();

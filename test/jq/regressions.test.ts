@@ -473,7 +473,10 @@ describe('jq 1.7.1 ?// in the condition or update of while/until', () => {
     ['[path(first(while(. as [$a] ?// $k | true; .[0])))]', [[1]], [[[], []]]],
     ['[path(limit(2; while(. as [$a] ?// $k | true; .a)))]', { a: [1] }, [[[], ['a'], ['a']]]],
     ['any(while(. as [$z] ?// $k | true; .); true)', 0, [true]],
-    ['[while(. < 300; . as [$z] ?// $k | $k + 1)] | length', 0, [300]],
+    // a long loop: nested for its first steps, then stackless
+    ['[while(. < 3000; . as [$z] ?// $k | $k + 1)] | length', 0, [3000]],
+    ['[until(. > 3000; . as [$z] ?// $k | $k + 1)]', 0, [[3001]]],
+    ['[limit(250; while(true; . as [$z] ?// $k | $k + 1))] | length', 0, [250]],
   ]);
 });
 
