@@ -421,7 +421,8 @@ function groupName(src: string, end: string): { name: string; length: number } {
  */
 function backrefName(src: string): void {
   const cps = Array.from(src);
-  if (cps.length === 0 || /[0-9+-]/.test(cps[0])) return;
+  if (cps.length === 0 || cps[0] === '>') throw new RegexSyntaxError('group name is empty');
+  if (/[0-9+-]/.test(cps[0])) return;
   let stop = 0;
   while (stop < cps.length && !'>)+-'.includes(cps[stop])) stop++;
   const read = stop < cps.length ? stop : Math.max(1, cps.length - 1);

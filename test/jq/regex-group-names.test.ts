@@ -74,6 +74,8 @@ describe('group definitions: the first character is checked, the later ones are 
 describe('backreferences by name: every character is checked', () => {
   itFails([
     ['[match("(?<l@>a)\\\\k<l@>") | .string]', 'aa', 'Regex failure: invalid char in group name <l@>'],
+    ['[match("(?<x>a)\\\\k<>") | .string]', 'aa', 'Regex failure: group name is empty'],
+    ['[match("(?<x>a)\\\\k<") | .string]', 'aa', 'Regex failure: group name is empty'],
     ['[match("(?<x>a)\\\\k<x@>") | .string]', 'aa', 'Regex failure: invalid char in group name <x@>'],
     ['[match("(?<x>a)\\\\k<@x>") | .string]', 'aa', 'Regex failure: invalid char in group name <@x>'],
     ['[match("(?<x>a)\\\\k<x@") | .string]', 'aa', 'Regex failure: invalid char in group name <x>'],
