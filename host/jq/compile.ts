@@ -1325,7 +1325,7 @@ export class Compiler {
     // jq's bytecode order: init, source, update
     const init = this.compile(n.init, scope);
     const src = this.compile(n.source, scope);
-    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const { names, bind } = this.compileBinder([n.pattern, ...n.alternatives], scope);
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
     // in a path expression, jq restores the path of init whenever it backtracks: every
     // update and the result start from it, valid only while the state is still init's value
@@ -1361,7 +1361,7 @@ export class Compiler {
   private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
     const init = this.compile(n.init, scope);
     const src = this.compile(n.source, scope);
-    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const { names, bind } = this.compileBinder([n.pattern, ...n.alternatives], scope);
     const inner = this.scopeWithVars(scope, names);
     const upd = this.compile(n.update, inner);
     const ext = n.extract ? this.compile(n.extract, inner) : null;
@@ -1671,7 +1671,10 @@ function hasAlternatives(n: unknown): boolean {
   if (typeof n !== 'object' || n === null) return false;
   const seen = alternativesSeen.get(n);
   if (seen !== undefined) return seen;
-  let found = (n as { kind?: unknown }).kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1;
+  const kind = (n as { kind?: unknown }).kind;
+  let found =
+    (kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1) ||
+    ((kind === 'reduce' || kind === 'foreach') && (n as { alternatives: unknown[] }).alternatives.length > 0);
   if (!found) found = Object.values(n).some(hasAlternatives);
   alternativesSeen.set(n, found);
   return found;

@@ -505,3 +505,27 @@ describe('jq 1.7.1 ?// in the paths of |= and =', () => {
     ['try ((.[] | select(. as $k ?// $k | true)) |= (. + 1)) catch .', { a: 'x', b: 2 }, ['Paths must be specified as an array']],
   ]);
 });
+
+describe('jq 1.7.1 ?// alternatives in the patterns of reduce and foreach', () => {
+  itAnswers([
+    ['reduce (1,2) as $x ?// [$z] (0; . + $x)', null, [3]],
+    ['reduce .[] as [$x] ?// $x (0; . + $x)', [[1], 2, [3]], [6]],
+    ['[foreach .[] as [$x] ?// $x (0; . + $x; [., $x])]', [[1], 2, [3]], [[[1, 1], [3, 2], [6, 3]]]],
+    ['reduce .[] as {$a} ?// [$a] (0; . + $a)', [{ a: 1 }, [2]], [3]],
+    ['[foreach .[] as {$a} ?// [$a] ?// $a (0; . + $a; $a)]', [{ a: 1 }, [2]], [[1, 2]]],
+    ['def f: "a"; reduce .[] as {(f): $x} ?// [$x] ?// $x (0; . + $x)', [1], [1]],
+    // an update's error retries the next alternative, on the state moved out: null
+    ['reduce .[] as $x ?// $x (0; . + $x)', [1, 'a'], ['a']],
+    ['[foreach .[] as $x ?// $x (0; . + $x)]', [1, 'a'], [[1, 'a']]],
+    ['reduce .[] as $x ?// $x (0; if $x == 2 and . != null then error("e") else . + $x end)', [1, 2], [2]],
+    ['first(foreach .[] as [$x] ?// $x (0; . + $x))', [1, 2], [1]],
+  ]);
+  itFails([
+    ['reduce .[] as $x ?// [$x] (0; . + $x)', [1, 'a'], 'Cannot index string with number'],
+    ['[foreach .[] as $x ?// [$x] (0; . + $x)]', [1, 'a'], 'Cannot index string with number'],
+    // the break of limit retries the next alternative, whose error surfaces
+    ['[limit(1; foreach .[] as $x ?// [$x] (0; . + $x))]', [1, 2], 'Cannot index number with number'],
+  ]);
+  it('a ?// with no pattern after it is a syntax error', () =>
+    expect(() => compile('reduce .[] as [$x] ?// (0; .)')).toThrow("syntax error, unexpected '(', expecting BINDING or '[' or '{'"));
+});
