@@ -44,8 +44,9 @@ export type Node =
   | { kind: 'assign'; op: string; left: Node; right: Node }
   | { kind: 'if'; cond: Node; then: Node; else: Node | null }
   | { kind: 'try'; body: Node; handler: Node | null }
-  | { kind: 'reduce'; source: Node; pattern: Pattern; init: Node; update: Node }
-  | { kind: 'foreach'; source: Node; pattern: Pattern; init: Node; update: Node; extract: Node | null }
+  // alternatives: the patterns after `?//` (jq's Patterns), tried in turn after pattern
+  | { kind: 'reduce'; source: Node; pattern: Pattern; alternatives: Pattern[]; init: Node; update: Node }
+  | { kind: 'foreach'; source: Node; pattern: Pattern; alternatives: Pattern[]; init: Node; update: Node; extract: Node | null }
   | { kind: 'defs'; defs: FuncDef[]; body: Node }
   | { kind: 'call'; name: string; args: Node[]; pos: number }
   | { kind: 'var'; name: string; pos: number }

@@ -4,8 +4,9 @@
 // Inc. ... Permission to use, copy, modify, and distribute this software is
 // freely granted, provided that this notice is preserved"), which musl (the
 // reference jq-wasm), FreeBSD and glibc's generic code share. The same
-// operations in the same order on doubles give the same bits, provided sin,
-// cos and log agree (V8's are fdlibm's too).
+// operations in the same order on doubles give the same bits, with sin, cos
+// and log as musl computes them (musl-math.ts; V8's differ in the last bit).
+import { cos, log, sin } from './musl-math.js';
 
 const INV_SQRT_PI = 5.6418958354775627928e-1;
 const TWO_OVER_PI = 6.36619772367581382433e-1;
@@ -124,15 +125,15 @@ function ratio([r, s]: Table, x: number): number {
  */
 function large(order: 0 | 1, x: number, y: boolean, negate: boolean): number {
   const h = highAbs(x);
-  let s = Math.sin(x);
-  let c = Math.cos(x);
+  let s = sin(x);
+  let c = cos(x);
   let cc: number;
   if (order === 0) {
     if (y) c = -c;
     cc = s + c;
     if (h < 0x7fe00000) {
       let ss = s - c;
-      const z = -Math.cos(2 * x);
+      const z = -cos(2 * x);
       if (s * c < 0) cc = z / ss;
       else ss = z / cc;
       if (h < 0x48000000) {
@@ -145,7 +146,7 @@ function large(order: 0 | 1, x: number, y: boolean, negate: boolean): number {
     cc = s - c;
     if (h < 0x7fe00000) {
       let ss = -s - c;
-      const z = Math.cos(2 * x);
+      const z = cos(2 * x);
       if (s * c > 0) cc = z / ss;
       else ss = z / cc;
       if (h < 0x48000000) {
@@ -207,9 +208,9 @@ export function y0(x: number): number {
         (1.76666452509181115538e-1 +
           z * (-1.38185671945596898896e-2 + z * (3.47453432093683650238e-4 + z * (-3.81407053724364161125e-6 + z * (1.95590137035022920206e-8 + z * -3.98205194132103398453e-11)))));
     const v = 1.0 + z * (1.27304834834123699328e-2 + z * (7.60068627350353253702e-5 + z * (2.59150851840457805467e-7 + z * 4.41110311332675467403e-10)));
-    return u / v + TWO_OVER_PI * (j0(x) * Math.log(x));
+    return u / v + TWO_OVER_PI * (j0(x) * log(x));
   }
-  return -7.38042951086872317523e-2 + TWO_OVER_PI * Math.log(x);
+  return -7.38042951086872317523e-2 + TWO_OVER_PI * log(x);
 }
 
 export function y1(x: number): number {
@@ -227,7 +228,7 @@ export function y1(x: number): number {
   const v =
     1.0 +
     z * (1.99167318236649903973e-2 + z * (2.02552581025135171496e-4 + z * (1.35608801097516229404e-6 + z * (6.22741452364621501295e-9 + z * 1.66559246207992079114e-11))));
-  return x * (u / v) + TWO_OVER_PI * (j1(x) * Math.log(x) - 1 / x);
+  return x * (u / v) + TWO_OVER_PI * (j1(x) * log(x) - 1 / x);
 }
 
 /** an order beyond which the backward recurrence's |n| steps are skipped when J_n(x) is surely below the smallest double */
@@ -254,7 +255,7 @@ export function jn(n: number, x: number): number {
   else if (m < x) {
     // forward recurrence J(k+1) = 2k/x J(k) - J(k-1) is safe for k < x
     if (h >= 0x52d00000) {
-      const t = [-Math.cos(x) + Math.sin(x), -Math.cos(x) - Math.sin(x), Math.cos(x) - Math.sin(x), Math.cos(x) + Math.sin(x)][m & 3];
+      const t = [-cos(x) + sin(x), -cos(x) - sin(x), cos(x) - sin(x), cos(x) + sin(x)][m & 3];
       b = (INV_SQRT_PI * t) / Math.sqrt(x);
     } else {
       let a = j0(x);
@@ -278,7 +279,7 @@ export function jn(n: number, x: number): number {
       }
       b = b / f;
     }
-  } else if (m > LONG_RECURRENCE && (m + 1) * Math.log((Math.E * x) / (2 * (m + 1))) - 0.5 * Math.log(2 * Math.PI * (m + 1)) < -760) {
+  } else if (m > LONG_RECURRENCE && (m + 1) * log((Math.E * x) / (2 * (m + 1))) - 0.5 * log(2 * Math.PI * (m + 1)) < -760) {
     // (e x / 2n)^n / sqrt(2 pi n) bounds J_n(x) for n > x: 0 without the recurrence's n steps
     b = 0.0;
   } else b = backward(m, x);
@@ -310,7 +311,7 @@ function backward(m: number, x: number): number {
   let a = t;
   let b = 1.0;
   // n ln(2n/x) beyond ln(DBL_MAX): the recurrence may overflow, so it rescales
-  const rescale = !(nf * Math.log(Math.abs(w)) < 7.09782712893383973096e2);
+  const rescale = !(nf * log(Math.abs(w)) < 7.09782712893383973096e2);
   for (let i = m; i > 0; i--) {
     const prev = b;
     b = (b * (2.0 * i)) / x - a;
@@ -345,7 +346,7 @@ export function yn(n: number, x: number): number {
   if (m === 0) return negate ? -y1(x) : y1(x);
   let b: number;
   if (h >= 0x52d00000) {
-    const t = [-Math.sin(x) - Math.cos(x), -Math.sin(x) + Math.cos(x), Math.sin(x) + Math.cos(x), Math.sin(x) - Math.cos(x)][m & 3];
+    const t = [-sin(x) - cos(x), -sin(x) + cos(x), sin(x) + cos(x), sin(x) - cos(x)][m & 3];
     b = (INV_SQRT_PI * t) / Math.sqrt(x);
   } else {
     let a = y0(x);

@@ -1148,6 +1148,9 @@ export class Compiler {
       ? n.args.map((a) => this.subFunctionFn(a, scope))
       : n.args.map((a) => this.compile(a, scope));
     if (n.name === 'recurse' && arity === 1 && hasAlternatives(n.args[0])) RETRYING_FNS.add(args[0]);
+    if ((n.name === 'while' || n.name === 'until') && arity === 2 && n.args.some(hasAlternatives)) {
+      return retryingConditionLoop(args[0], args[1], n.name === 'while', nat.fn!(args));
+    }
     if (nat.fn) return nat.fn(args);
     const vf = nat.vf!;
     const keeps = nat.keepsInput;
@@ -1340,7 +1343,7 @@ export class Compiler {
     // jq's bytecode order: init, source, update
     const init = this.compile(n.init, scope);
     const src = this.compile(n.source, scope);
-    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const { names, bind } = this.compileBinder([n.pattern, ...n.alternatives], scope);
     const upd = this.compile(n.update, this.scopeWithVars(scope, names));
     // in a path expression, jq restores the path of init whenever it backtracks: every
     // update and the result start from it, valid only while the state is still init's value
@@ -1376,7 +1379,7 @@ export class Compiler {
   private compileForeach(n: Extract<Node, { kind: 'foreach' }>, scope: Scope | null): Fn {
     const init = this.compile(n.init, scope);
     const src = this.compile(n.source, scope);
-    const { names, bind } = this.compileBinder([n.pattern], scope);
+    const { names, bind } = this.compileBinder([n.pattern, ...n.alternatives], scope);
     const inner = this.scopeWithVars(scope, names);
     const upd = this.compile(n.update, inner);
     const ext = n.extract ? this.compile(n.extract, inner) : null;
@@ -1406,6 +1409,74 @@ export class Compiler {
     };
   }
 
+  /**
+   * `paths |= f` and `paths = $v` with a `?//` in the paths: jq's reduce updates each path as it
+   * is generated, so an error of an update makes that `?//` retry its next alternative. By then
+   * the reduce state ([value, paths to delete] for |=) was moved out: what a retry generates
+   * meets null, whose [1] is no list of paths for _modify's final delpaths.
+   */
+  private updateRetryingPaths(op: '|=' | '=', lhs: Fn, rhs: Fn): Fn {
+    return (v, p, env, k) => {
+      const assignOnce = (val: unknown) => {
+        let acc: unknown = v;
+        let updating = false;
+        lhs(v, [], env, (_x, xp) => {
+          const path = checkPath(xp as unknown[]);
+          // an update failed, and its paths' retry gave this one: the state is gone
+          if (updating) acc = null;
+          updating = true;
+          acc = setPath(acc, path, val, null);
+          updating = false;
+        });
+        emitValue(k, p, acc, v);
+      };
+      if (op === '=') {
+        rhs(v, null, env, assignOnce);
+        return;
+      }
+      // the state [acc, dels]; dels null when the state's [1] is no list
+      let acc: unknown = v;
+      let dels: unknown[][] | null = [];
+      let updating = false;
+      lhs(v, [], env, (_x, xp) => {
+        const path = checkPath(xp as unknown[]);
+        if (updating) {
+          acc = null;
+          dels = null;
+        }
+        updating = true;
+        const old = getPath(acc, path);
+        let outputs = 0;
+        let broke = false;
+        const token = {};
+        try {
+          rhs(old, null, env, (x) => {
+            outputs++;
+            // as in |= without alternatives: a `?//` in the update retrying after the break meets null
+            if (outputs === 1) acc = setPath(acc, path, x, null);
+            else {
+              acc = setPath(null, path, x, null);
+              dels = null;
+            }
+            throw new BreakSignal(token);
+          });
+        } catch (e) {
+          if (!(e instanceof BreakSignal && e.token === token)) throw e;
+          broke = true;
+        }
+        if (outputs === 0) (dels ??= []).push(path);
+        else if (!broke) {
+          acc = null;
+          dels = [path];
+        }
+        updating = false;
+      });
+      if (dels === null) throw new JqError('Paths must be specified as an array');
+      if ((dels as unknown[][]).length) acc = delPathsAll(acc, dels);
+      emitValue(k, p, acc, v);
+    };
+  }
+
   private compileAssign(n: Extract<Node, { kind: 'assign' }>, scope: Scope | null): Fn {
     // jq's bytecode has an arithmetic update's (and //='s) right side before its paths
     if (n.op !== '=' && n.op !== '|=') this.compile(n.right, scope);
@@ -1429,6 +1500,7 @@ export class Compiler {
       }
       return { paths, error };
     };
+    if ((n.op === '|=' || n.op === '=') && hasAlternatives(n.left)) return this.updateRetryingPaths(n.op, lhs, rhs);
     if (n.op === '|=') {
       return (v, p, env, k) => {
         const { paths, error } = collectPaths(v, env);
@@ -1584,13 +1656,43 @@ function joinCharged(parts: string[]): string {
   return s;
 }
 
+/** steps of a while/until with `?//` run nested (each inside the outputs it came from) before the loop takes over */
+const RETRYING_STEPS = 200;
+
+/**
+ * while/until with `?//` in cond or update, run as jq 1.7.1 defines them (`def _while: if cond then
+ * ., (update | _while) else empty end`, `def _until: if cond then . else (next | _until) end`):
+ * each step runs inside the cond and update outputs it came from, so an error or break downstream
+ * (the break of first/limit too) makes their `?//` retry its next alternative. That takes one
+ * nesting per step: after RETRYING_STEPS of them the rest runs as `loop` (the stackless native
+ * while/until), whose own steps no longer retry.
+ */
+function retryingConditionLoop(cond: Fn, upd: Fn, isWhile: boolean, loop: Fn): Fn {
+  const step = (v: unknown, p: Path, env: Env | null, k: Emit, depth: number): void => {
+    if (depth >= RETRYING_STEPS) return loop(v, p, env, k);
+    if (++state.steps > state.stepsAt) stepCheck();
+    cond(v, null, env, (c) => {
+      if (truthy(c) !== isWhile) {
+        if (!isWhile) k(v, p);
+        return;
+      }
+      if (isWhile) k(v, p);
+      upd(v, p, env, (u, up) => step(u, up, env, k, depth + 1));
+    });
+  };
+  return (v, p, env, k) => step(v, p, env, k, 0);
+}
+
 const alternativesSeen = new WeakMap<object, boolean>();
 /** whether the program text holds a destructuring with `?//` alternatives (written in it, not in a def it calls) */
 function hasAlternatives(n: unknown): boolean {
   if (typeof n !== 'object' || n === null) return false;
   const seen = alternativesSeen.get(n);
   if (seen !== undefined) return seen;
-  let found = (n as { kind?: unknown }).kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1;
+  const kind = (n as { kind?: unknown }).kind;
+  let found =
+    (kind === 'bind' && (n as { patterns: unknown[] }).patterns.length > 1) ||
+    ((kind === 'reduce' || kind === 'foreach') && (n as { alternatives: unknown[] }).alternatives.length > 0);
   if (!found) found = Object.values(n).some(hasAlternatives);
   alternativesSeen.set(n, found);
   return found;

@@ -820,6 +820,16 @@ export class Parser {
     return this.tok.kind === 'ident' && NON_TERM_EXP_KEYWORDS.has(this.tok.value);
   }
 
+  /** the `?// pattern` alternatives after a reduce/foreach pattern (jq's grammar has Patterns there too) */
+  private parseAlternativePatterns(): Pattern[] {
+    const alternatives: Pattern[] = [];
+    while (this.isOp('?//')) {
+      this.advance();
+      alternatives.push(this.parsePattern());
+    }
+    return alternatives;
+  }
+
   private parseIdentTerm(): Node {
     const t = this.tok;
     const v = t.value;
@@ -835,12 +845,13 @@ export class Parser {
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();
         const pattern = this.parsePattern();
+        const alternatives = this.parseAlternativePatterns();
         this.expectOp('(', "'('");
         const init = this.parsePipe();
         this.expectOp(';');
         const update = this.parsePipe();
         this.expectOp(')');
-        return { kind: 'reduce', source, pattern, init, update };
+        return { kind: 'reduce', source, pattern, alternatives, init, update };
       }
       case 'foreach': {
         this.advance();
@@ -851,6 +862,7 @@ export class Parser {
         if (!this.isKw('as')) this.unexpected("FIELD or as or '.' or '['");
         this.advance();
         const pattern = this.parsePattern();
+        const alternatives = this.parseAlternativePatterns();
         this.expectOp('(', "'('");
         const init = this.parsePipe();
         this.expectOp(';');
@@ -861,7 +873,7 @@ export class Parser {
           extract = this.parsePipe();
         }
         this.expectOp(')');
-        return { kind: 'foreach', source, pattern, init, update, extract };
+        return { kind: 'foreach', source, pattern, alternatives, init, update, extract };
       }
       case 'try':
       case 'label':

@@ -150,6 +150,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       i++;
       if (d === undefined) throw new RegexSyntaxError('end pattern at escape');
       if (d === 'c' && src[i + 1] === undefined) throw new RegexSyntaxError('end pattern at control');
+      if (d === 'k' && src[i + 1] === '<' && !inClass) backrefName(src.slice(i + 2));
       if (!inClass) {
         if (d === 'A') { out += '^'; continue; }
         if (d === 'z') { out += '$'; continue; }
@@ -259,11 +260,12 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
       if (src[i + 1] === '?') {
         const rest = src.slice(i + 2);
         groupSyntax(rest);
-        const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest) || /^'([A-Za-z_][A-Za-z0-9_]*)'/.exec(rest);
-        if (m) {
-          names.push(m[1]);
-          out += namedRefs ? '(?<' + m[1] + '>' : '(';
-          i += 1 + m[0].length;
+        const named = (rest[0] === '<' && rest[1] !== '=' && rest[1] !== '!') || rest[0] === "'" ? groupName(rest.slice(1), rest[0] === '<' ? '>' : "'") : null;
+        if (named) {
+          names.push(named.name);
+          // a name RegExp cannot spell has non-word characters, which \k<...> rejects: no reference reaches it
+          out += namedRefs && JS_GROUP_NAME.test(named.name) ? '(?<' + named.name + '>' : '(';
+          i += 2 + named.length;
           continue;
         }
         if (rest.startsWith('>')) {
@@ -366,10 +368,11 @@ function groupSyntax(rest: string): void {
   const c = rest[0];
   if (c === '<' && rest[1] !== '=' && rest[1] !== '!') {
     if (rest.length === 1) throw new RegexSyntaxError('end pattern with unmatched parenthesis');
-    const end = rest.indexOf('>');
-    const name = rest.slice(1, end < 0 ? rest.length : end);
-    if (end === 1) throw new RegexSyntaxError('group name is empty');
-    if (end < 0 || !/^[A-Za-z_]\w*$/.test(name)) throw new RegexSyntaxError(`invalid group name <${name}>`);
+    groupName(rest.slice(1), '>');
+    return;
+  }
+  if (c === "'") {
+    groupName(rest.slice(1), "'");
     return;
   }
   if (':=!<>#~(\''.includes(c)) return;
@@ -378,6 +381,55 @@ function groupSyntax(rest: string): void {
   // (?) names no option
   if (o.length === 0 && rest[0] === ')') throw new RegexSyntaxError('undefined group option');
   if (rest[o.length] !== ':' && rest[o.length] !== ')') throw new RegexSyntaxError('undefined group option');
+}
+
+/** a character Oniguruma's Unicode encoding counts as a word character (ONIGENC_CTYPE_WORD) */
+const ONIG_WORD = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
+const JS_GROUP_NAME = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
+/**
+ * The name of a group definition, `src` starting after its `<` or `'`, read as Oniguruma 6.9.8's
+ * fetch_name reads it: the first character must be a word character and not an ASCII digit, `+`
+ * or `-`; the later ones are not checked (fetch_name notes a non-word one but still succeeds once
+ * the closing `end` follows). `length` counts the name and its closing character, in UTF-16 units.
+ * The name in an error message spans what fetch_name had read, as Oniguruma reports it.
+ */
+function groupName(src: string, end: string): { name: string; length: number } {
+  const cps = Array.from(src);
+  if (cps.length === 0 || cps[0] === end) throw new RegexSyntaxError('group name is empty');
+  const first = cps[0];
+  const firstError = /[0-9+-]/.test(first) ? 'invalid group name' : ONIG_WORD.test(first) ? null : 'invalid char in group name';
+  // the name ends at `end` or at `)`
+  let stop = 1;
+  while (stop < cps.length && cps[stop] !== end && cps[stop] !== ')') stop++;
+  if (firstError === null) {
+    const name = cps.slice(0, stop).join('');
+    if (stop < cps.length && cps[stop] === end) return { name, length: name.length + 1 };
+    // stopped at `)`, or the pattern ended: the name reported is up to the last character read
+    const read = stop < cps.length ? stop : Math.max(1, cps.length - 1);
+    throw new RegexSyntaxError(`invalid group name <${cps.slice(0, read).join('')}>`);
+  }
+  // the reported name takes the stopping character along when the pattern ends with it
+  const read = stop >= cps.length - 1 ? cps.length : stop;
+  throw new RegexSyntaxError(`${firstError} <${cps.slice(0, read).join('')}>`);
+}
+
+/**
+ * A named backreference `\k<name>` (`src` starting after the `<`): unlike a definition, every
+ * character of the name must be a word character and `>` must close it. Numbered and relative
+ * references (a digit, `+` or `-` first) and the levels after the name are left to RegExp.
+ */
+function backrefName(src: string): void {
+  const cps = Array.from(src);
+  if (cps.length === 0 || cps[0] === '>') throw new RegexSyntaxError('group name is empty');
+  if (/[0-9+-]/.test(cps[0])) return;
+  let stop = 0;
+  while (stop < cps.length && !'>)+-'.includes(cps[stop])) stop++;
+  const read = stop < cps.length ? stop : Math.max(1, cps.length - 1);
+  const name = cps.slice(0, read).join('');
+  if (!cps.slice(0, stop).every((c) => ONIG_WORD.test(c))) throw new RegexSyntaxError(`invalid char in group name <${name}>`);
+  // no closing `>`: the name reported runs to the end of the pattern
+  if (stop === cps.length || cps[stop] === ')') throw new RegexSyntaxError(`invalid group name <${src}>`);
 }
 
 /** a numbered backreference \1..\9 to a group the pattern does not have */

@@ -71,11 +71,16 @@ function calls(n: Node, name: string, arity: number): boolean {
     case 'try':
       return calls(n.body, name, arity) || (n.handler !== null && calls(n.handler, name, arity));
     case 'reduce':
-      return calls(n.source, name, arity) || inPattern(n.pattern, name, arity) || calls(n.init, name, arity) || calls(n.update, name, arity);
+      return (
+        calls(n.source, name, arity) ||
+        [n.pattern, ...n.alternatives].some((p) => inPattern(p, name, arity)) ||
+        calls(n.init, name, arity) ||
+        calls(n.update, name, arity)
+      );
     case 'foreach':
       return (
         calls(n.source, name, arity) ||
-        inPattern(n.pattern, name, arity) ||
+        [n.pattern, ...n.alternatives].some((p) => inPattern(p, name, arity)) ||
         calls(n.init, name, arity) ||
         calls(n.update, name, arity) ||
         (n.extract !== null && calls(n.extract, name, arity))

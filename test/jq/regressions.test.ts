@@ -443,3 +443,100 @@ describe('jq 1.7.1 setpath with an array key: read as indices, then refused by j
   ]);
   itAnswers([['getpath([[3]])', [1], [[]]]]);
 });
+
+describe('jq 1.7.1 ?// in the condition or update of while/until', () => {
+  // each step runs inside the cond and update outputs it came from: the break of first/limit/label
+  // (or an error) after an output makes their ?// run its next alternative, whose error surfaces
+  const failing: [string, unknown, unknown[], string][] = [
+    ['first(while(. as $k ?// [[$y, $v], [$x], $z] | .; .))', '', [''], 'Cannot index string with number'],
+    ['first(while(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
+    ['limit(1; while(. as $k ?// [$z] | .; .))', '', [''], 'Cannot index string with number'],
+    ['label $out | while(. as $k ?// [$z] | true; .) | ., break $out', '', [''], 'Cannot index string with number'],
+    ['first(until(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
+    ['isempty(while(. as $k ?// [$z] | true; .))', '', [false], 'Cannot index string with number'],
+  ];
+  for (const [filter, input, outputs, message] of failing) {
+    it(`${filter} on ${JSON.stringify(input)}: ${JSON.stringify(outputs)} then ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as JqRuntimeError).message).toBe(message);
+      expect((error as JqRuntimeError).outputs).toEqual(outputs);
+    });
+  }
+  itAnswers([
+    // the next alternative succeeds: the rest runs again, the output twice
+    ['[first(while(. as $k ?// [$z] | true; .))]', [], [[[], []]]],
+    ['[first(until(. as $k ?// [$z] | true; .))]', [], [[[], []]]],
+    ['[limit(2; while(. as $k ?// [$z] | length < 3; . + [1]))]', [], [[[], [1], [1], []]]],
+    ['[limit(3; while(length < 3; . as [$z] ?// $k | $k + [1]))]', [], [[[], [1], [1], [1, 1], [1]]]],
+    // the first alternative fails: nothing to retry
+    ['[first(until(. as [$z] ?// $k | true; .))]', '', [['']]],
+    ['[limit(2; while(. < 3; . as [$z] ?// $k | $k + 1))]', 0, [[0, 1]]],
+    ['[while(. < 3; . as [$z] ?// $k | $k + 1)]', 0, [[0, 1, 2]]],
+    ['[until(. > 3; . as [$z] ?// $k | $k + 1)]', 0, [[4]]],
+    ['[first(while(. as $k ?// [$z] | true; .))?]', '', [['']]],
+    ['try first(while(. as $k ?// [$z] | true; .)) catch "c"', '', ['', 'c']],
+    ['[path(first(while(. as [$a] ?// $k | true; .[0])))]', [[1]], [[[], []]]],
+    ['[path(limit(2; while(. as [$a] ?// $k | true; .a)))]', { a: [1] }, [[[], ['a'], ['a']]]],
+    ['any(while(. as [$z] ?// $k | true; .); true)', 0, [true]],
+    // a long loop: nested for its first steps, then stackless
+    ['[while(. < 3000; . as [$z] ?// $k | $k + 1)] | length', 0, [3000]],
+    ['[until(. > 3000; . as [$z] ?// $k | $k + 1)]', 0, [[3001]]],
+    ['[limit(250; while(true; . as [$z] ?// $k | $k + 1))] | length', 0, [250]],
+  ]);
+});
+
+describe('jq 1.7.1 ?// in the paths of |= and =', () => {
+  // each path is updated as it is generated: an update's error makes the paths' ?// retry its
+  // next alternative, after the reduce state was moved out (what the retry generates meets null)
+  itFails([
+    ['(select(2 as $k ?// [{b: $v, a: $v}, $v, $k] | .) | .[-2]) |= .', [], 'Cannot index number with number'],
+    ['(select(2 as $k ?// [$k] | .) | .[-2]) |= .', [], 'Cannot index number with number'],
+    ['(select(2 as $k ?// [$k] | .) | .[-2]) = 1', [], 'Cannot index number with number'],
+    ['(.[] | select(. as $k ?// [$k] | true)) |= . + 1', [1, 'a'], 'Cannot index string with number'],
+    ['(.[] | select(. as $k ?// $k | true)) |= . + 1', [1, 'a'], 'Paths must be specified as an array'],
+    ['(.[] | select(. as $k ?// $k | true)) |= . + 1', ['a', 1], 'Paths must be specified as an array'],
+    ['(.a, .b | select(. as $k ?// $k | true)) |= . + 1', { a: 'x' }, 'Paths must be specified as an array'],
+    ['(.[] | .[] | select(. as $k ?// $k | true)) |= if . == 2 then error("two") else . end', [[1, 2]], 'Paths must be specified as an array'],
+    // the first alternative fails: no retry
+    ['(select(2 as $k ?// $k | .) | .[-2]) |= .', [], 'Out of bounds negative array index'],
+    ['(select(2 as [$k] ?// $k | .) | .[-2]) = 1', [], 'Out of bounds negative array index'],
+  ]);
+  itAnswers([
+    ['(.[] as [$k] ?// $k | .[$k]) |= 5', [1, 2], [[1, 5, 5]]],
+    ['(.[] | select(. as [$k] ?// $k | $k > 1)) |= . + 1', [1, 2], [[1, 3]]],
+    ['(.a, .b | select(. as $k ?// $k | true)) |= empty', { a: 'x' }, [{}]],
+    ['(.[] | select(. as $k ?// [$k] | $k > 1)) |= empty', [1, 2, 3], [[1]]],
+    ['(.[] | select(. as $k ?// $k | true)) = (3, 4)', [1, 'a'], [[3, 3], [4, 4]]],
+    ['try ((.[] | select(. as $k ?// $k | true)) |= (. + 1)) catch .', { a: 'x', b: 2 }, ['Paths must be specified as an array']],
+  ]);
+});
+
+describe('jq 1.7.1 ?// alternatives in the patterns of reduce and foreach', () => {
+  itAnswers([
+    ['reduce (1,2) as $x ?// [$z] (0; . + $x)', null, [3]],
+    ['reduce .[] as [$x] ?// $x (0; . + $x)', [[1], 2, [3]], [6]],
+    ['[foreach .[] as [$x] ?// $x (0; . + $x; [., $x])]', [[1], 2, [3]], [[[1, 1], [3, 2], [6, 3]]]],
+    ['reduce .[] as {$a} ?// [$a] (0; . + $a)', [{ a: 1 }, [2]], [3]],
+    ['[foreach .[] as {$a} ?// [$a] ?// $a (0; . + $a; $a)]', [{ a: 1 }, [2]], [[1, 2]]],
+    ['def f: "a"; reduce .[] as {(f): $x} ?// [$x] ?// $x (0; . + $x)', [1], [1]],
+    // an update's error retries the next alternative, on the state moved out: null
+    ['reduce .[] as $x ?// $x (0; . + $x)', [1, 'a'], ['a']],
+    ['[foreach .[] as $x ?// $x (0; . + $x)]', [1, 'a'], [[1, 'a']]],
+    ['reduce .[] as $x ?// $x (0; if $x == 2 and . != null then error("e") else . + $x end)', [1, 2], [2]],
+    ['first(foreach .[] as [$x] ?// $x (0; . + $x))', [1, 2], [1]],
+  ]);
+  itFails([
+    ['reduce .[] as $x ?// [$x] (0; . + $x)', [1, 'a'], 'Cannot index string with number'],
+    ['[foreach .[] as $x ?// [$x] (0; . + $x)]', [1, 'a'], 'Cannot index string with number'],
+    // the break of limit retries the next alternative, whose error surfaces
+    ['[limit(1; foreach .[] as $x ?// [$x] (0; . + $x))]', [1, 2], 'Cannot index number with number'],
+  ]);
+  it('a ?// with no pattern after it is a syntax error', () =>
+    expect(() => compile('reduce .[] as [$x] ?// (0; .)')).toThrow("syntax error, unexpected '(', expecting BINDING or '[' or '{'"));
+});

@@ -1,0 +1,87 @@
+// Group names as jq 1.7.1's Oniguruma (6.9.8, fetch_name) reads them; every answer and
+// message below is what jq 1.7.1 gives.
+import { describe, expect, it } from 'vitest';
+import { compile, JqRuntimeError } from '../../host/jq/index.js';
+
+function itAnswers(cases: [string, unknown, unknown[]][]): void {
+  for (const [filter, input, out] of cases) {
+    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
+  }
+}
+
+function itFails(cases: [string, unknown, string][]): void {
+  for (const [filter, input, message] of cases) {
+    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
+      let error: unknown = null;
+      try {
+        compile(filter).run(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(JqRuntimeError);
+      expect((error as Error).message).toBe(message);
+    });
+  }
+}
+
+describe('group definitions: the first character is checked, the later ones are not', () => {
+  itAnswers([
+    ['scan("(?<l@>)")', '', [['']]],
+    ['[match("(?<l@>a)") | .captures[].name]', 'a', [['l@']]],
+    ['scan("(?<a1>)")', '', [['']]],
+    ['scan("(?<_a>)")', '', [['']]],
+    ['scan("(?<a-b>)")', '', [['']]],
+    ['scan("(?<a b>)")', '', [['']]],
+    ['scan("(?<a<b>)")', '', [['']]],
+    ['scan("(?<a😀>)")', '', [['']]],
+    ['[match("(?<é>.)") | .captures[].name]', 'é', [['é']]],
+    ['[match("(?<aé>.)") | .captures[].name]', 'é', [['aé']]],
+    ["scan(\"(?'l@')\")", '', [['']]],
+    ["[match(\"(?'x y'a)\") | .captures | map(.name)]", 'a', [[['x y']]]],
+    // a name RegExp cannot spell next to a backreference by name
+    ['[match("(?<l@>a)(?<x>a)\\\\k<x>") | .captures | map(.name)]', 'aaa', [[['l@', 'x']]]],
+    ['[match("(?<a b>a)(?<x>a)\\\\k<x>") | .captures | map(.name)]', 'aaa', [[['a b', 'x']]]],
+    ['[match("(?<x>a)\\\\k<x>") | .captures[].name]', 'aa', [['x']]],
+  ]);
+  itFails([
+    // a first character that is no word character
+    ['scan("(?<.n>)")', '', 'Regex failure: invalid char in group name <.n>'],
+    ['scan("(?<·a>)")', '', 'Regex failure: invalid char in group name <·a>'],
+    ['scan("(?<😀>)")', '', 'Regex failure: invalid char in group name <😀>'],
+    ["scan(\"(?'.n')\")", '', 'Regex failure: invalid char in group name <.n>'],
+    // the name reported takes the last character along when the pattern ends there
+    ['scan("(?<.a)b>)")', '', 'Regex failure: invalid char in group name <.a>'],
+    ['scan("(?<.ab")', '', 'Regex failure: invalid char in group name <.ab>'],
+    ['scan("(?<.n>")', '', 'Regex failure: invalid char in group name <.n>>'],
+    ['scan("(?<.n)")', '', 'Regex failure: invalid char in group name <.n)>'],
+    // a digit, + or - first: numbers only name references
+    ['scan("(?<1a>)")', '', 'Regex failure: invalid group name <1a>'],
+    ['scan("(?<-a>)")', '', 'Regex failure: invalid group name <-a>'],
+    ['scan("(?<+a>)")', '', 'Regex failure: invalid group name <+a>'],
+    ["scan(\"(?'1')\")", '', 'Regex failure: invalid group name <1>'],
+    // empty
+    ['scan("(?<>)")', '', 'Regex failure: group name is empty'],
+    ["scan(\"(?''x)\")", '', 'Regex failure: group name is empty'],
+    // not closed: stopped by ) or by the end of the pattern (the last character read is left out)
+    ['scan("(?<a)")', '', 'Regex failure: invalid group name <a>'],
+    ["scan(\"(?'ab)\")", '', 'Regex failure: invalid group name <ab>'],
+    ['scan("(?<ab")', '', 'Regex failure: invalid group name <a>'],
+    ['scan("(?<a")', '', 'Regex failure: invalid group name <a>'],
+    ['scan("(?<")', '', 'Regex failure: end pattern with unmatched parenthesis'],
+  ]);
+});
+
+describe('backreferences by name: every character is checked', () => {
+  itFails([
+    ['[match("(?<l@>a)\\\\k<l@>") | .string]', 'aa', 'Regex failure: invalid char in group name <l@>'],
+    ['[match("(?<x>a)\\\\k<>") | .string]', 'aa', 'Regex failure: group name is empty'],
+    ['[match("(?<x>a)\\\\k<") | .string]', 'aa', 'Regex failure: group name is empty'],
+    ['[match("(?<x>a)\\\\k<x@>") | .string]', 'aa', 'Regex failure: invalid char in group name <x@>'],
+    ['[match("(?<x>a)\\\\k<@x>") | .string]', 'aa', 'Regex failure: invalid char in group name <@x>'],
+    ['[match("(?<x>a)\\\\k<x@") | .string]', 'aa', 'Regex failure: invalid char in group name <x>'],
+    ['[match("(?<x>a)\\\\k<x") | .string]', 'aa', 'Regex failure: invalid group name <x>'],
+    ['[match("(?<xy>a)\\\\k<xy") | .string]', 'aa', 'Regex failure: invalid group name <xy>'],
+    ['[match("(?<x>a)\\\\k<x)") | .string]', 'aa', 'Regex failure: invalid group name <x)>'],
+    ['[match("(?<x>a)\\\\k<x)a") | .string]', 'aa', 'Regex failure: invalid group name <x)a>'],
+  ]);
+});
