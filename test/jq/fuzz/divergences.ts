@@ -68,9 +68,13 @@ export const DIVERGENCES: Divergence[] = [
   {
     id: 'string-repeat-overflow',
     why:
-      'a string times a number beyond int ("ß" * 1e1000): jq 1.7.1 converts the double to int, which C leaves undefined ' +
-      '(jq-wasm repeats it 0 times and gives ""); we fail with "Repeat string result too long"',
-    evidence: 'jq 1.7.1 src/builtin.c binop_multiply: int n = jv_number_value(num); C17 6.3.1.4: an out-of-range conversion is undefined',
+      'a string repeated into more than we build (over 1e9 characters, or an odd number of UTF-8 bytes times a count ' +
+      'beyond int): jq 1.7.1 allocates the whole result first, which jq-wasm cannot (it aborts: memory access out ' +
+      'of bounds, or out of memory for the 2 GiB an INT_MIN count asks for) and a 64-bit jq may; we fail with ' +
+      '"Repeat string result too long"',
+    evidence:
+      'jq 1.7.1 src/builtin.c binop_multiply: int n = d; res = jv_string_empty(alen * n), then n appends; ' +
+      'src/jv.c jvp_string_alloc(size) mallocs size + 1 bytes up front',
     matches: ({ ours }) => ours.status === 'error' && ours.message === 'Repeat string result too long',
   },
   {
@@ -141,16 +145,21 @@ export const DIVERGENCES: Divergence[] = [
       /^(trim\/0|ltrim\/0|rtrim\/0|toarray\/0|add\/1|have_literal_numbers\/0|have_decnum\/0|ascii\/0|leaf_paths\/0|date\/0|dateadd\/2|datesub\/2|to_array\/0|error\/2|timegm\/0) is not defined\b/.test(ref.message),
   },
   {
-    id: 'implode-empty-string-unterminated',
+    id: 'empty-string-unterminated',
     why:
-      'the empty string implode makes ([] | implode) has no terminating NUL in jq 1.7.1, so an error text that quotes it ' +
-      '(.[implode] on []: Cannot index array with string "...") prints whatever bytes the allocator left there ' +
-      '(jq-wasm: four U+FFFD); we print the empty string',
+      'the empty string that implode makes ([] | implode) or a string repeated fewer than once ("ab" * 0.5, "ab" * 0, ' +
+      'or an even byte length times a count beyond int) has no terminating NUL in jq 1.7.1, so an error text that ' +
+      'quotes it (.[implode] on []: Cannot index array with string "...") or is it (error(. * 0)) holds whatever ' +
+      'bytes the allocator left there (jq-wasm: "add", "type\\u000b\\u0004", "\\b" ... from run to run); we print the ' +
+      'empty string',
     evidence:
-      'jq 1.7.1 src/jv.c: jv_string_implode starts from jv_string_empty(len), whose jvp_string_empty_new does ' +
-      'memset(s->data, 0, length) with length 0 (data[0] never written); jv_string_value of it goes to a %s',
+      'jq 1.7.1 src/jv.c: jv_string_implode and src/builtin.c binop_multiply start from jv_string_empty(len), whose ' +
+      'jvp_string_empty_new does memset(s->data, 0, length) with length 0 (data[0] never written) and nothing is ' +
+      'appended; jv_string_value of it goes to a %s (src/main.c: "jq: error (at %s): %s")',
     matches: ({ filter, ours, ref }) => {
-      if (!/\bimplode\b/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
+      if (!/\bimplode\b|\*/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
+      // the whole message is the string: error(. * 0)
+      if (ours.message === '') return /\berror\b/.test(filter) && ref.message !== '' && !ref.message.includes('\n');
       const at = ours.message.indexOf('""');
       if (at < 0) return false;
       const before = ours.message.slice(0, at + 1);

@@ -1,0 +1,76 @@
+// Edges of jq 1.7.1 that come from its C code (int conversions, the C library's strftime and
+// strptime, strings without a terminating NUL): every expected value or error text below was
+// produced by jq 1.7.1 (the jq-wasm reference build), except where a comment says otherwise.
+import { describe, it, expect } from 'vitest';
+import { compile, JqRuntimeError } from '../../host/jq/index.js';
+import { acceptedDivergence } from './fuzz/divergences.js';
+
+type Case = { f: string; in?: unknown; out?: unknown[]; err?: string };
+
+function table(name: string, cases: Case[]): void {
+  describe(name, () => {
+    for (const c of cases) {
+      it(`${JSON.stringify(c.in ?? null)} | ${c.f}`, () => {
+        const run = () => compile(c.f).run(c.in ?? null);
+        if (c.err === undefined) return expect(run()).toEqual(c.out);
+        let error: unknown = null;
+        try {
+          run();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(JqRuntimeError);
+        expect((error as Error).message).toBe(c.err);
+      });
+    }
+  });
+}
+
+// string * number: a negative or nan count gives null, a count is truncated to a C int, and a
+// count beyond int (INT_MIN once converted) gives "" for an even number of UTF-8 bytes
+table('string repetition counts', [
+  { f: '. * 0', in: 'ab', out: [''] },
+  { f: '. * -0', in: 'ab', out: [''] },
+  { f: '. * 0.3', in: 'ab', out: [''] },
+  { f: '. * 0.999', in: 'ab', out: [''] },
+  { f: '. * 1', in: 'ab', out: ['ab'] },
+  { f: '. * 1.5', in: 'ab', out: ['ab'] },
+  { f: '2.7 * .', in: 'ab', out: ['abab'] },
+  { f: '. * -1', in: 'ab', out: [null] },
+  { f: '. * -0.5', in: 'ab', out: [null] },
+  { f: '. * nan', in: 'ab', out: [null] },
+  { f: '. * -infinite', in: 'ab', out: [null] },
+  { f: '. * 2147483648', in: 'ab', out: [''] },
+  { f: '. * 4294967296', in: 'ab', out: [''] },
+  { f: '. * 9007199254740992', in: 'ab', out: [''] },
+  { f: '. * 9223372036854775808', in: 'MFRGG===', out: [''] },
+  { f: '. * 1e308', in: '😀', out: [''] },
+  { f: '1e1000 * .', in: 'ß', out: [''] },
+  { f: '. * infinite', in: '', out: [''] },
+  { f: '. * 2147483646', in: '', out: [''] },
+  { f: '(. * "😀")?', in: 1e308, out: [''] },
+  { f: '[. * 1e308, . * 0] | map(length)', in: 'ab', out: [[0, 0]] },
+  { f: 'try (. * "MFRGG===") catch true.c - .', in: 9223372036854775808, err: 'string ("") and number (92233720368...) cannot be subtracted' },
+  // jq-wasm aborts here (an odd byte length times INT_MIN asks for 2 GiB)
+  { f: '. * 1e308', in: 'a', err: 'Repeat string result too long' },
+  { f: '. * 2147483648', in: 'abc', err: 'Repeat string result too long' },
+]);
+
+describe('accepted divergences stay narrow', () => {
+  const error = (message: string) => ({ status: 'error' as const, outputs: [], message });
+  it('an unterminated empty string from implode or a repetition below one', () => {
+    const quoted = (filter: string, ref: string) =>
+      acceptedDivergence({ filter, input: '"ab"', kind: 'error-text', ours: error('Cannot index string with string ""'), ref: error(ref) })?.id;
+    expect(quoted('.[. * 0.1]', 'Cannot index string with string "add"')).toBe('empty-string-unterminated');
+    expect(quoted('.[[] | implode]', 'Cannot index string with string "\u0018"')).toBe('empty-string-unterminated');
+    // no string of ours that jq would print unterminated
+    expect(quoted('.[""]', 'Cannot index string with string "add"')).toBeUndefined();
+    expect(quoted('.[. * 0.1]', 'Cannot index string with strin "add"')).toBeUndefined();
+    const whole = (filter: string, ref: string) =>
+      acceptedDivergence({ filter, input: '[]', kind: 'error-text', ours: error(''), ref: error(ref) })?.id;
+    expect(whole('error(implode)', '\b')).toBe('empty-string-unterminated');
+    expect(whole('error(. * 0)', 'es |\u000b\u0004')).toBe('empty-string-unterminated');
+    expect(whole('error("")', 'add')).toBeUndefined();
+    expect(whole('error(implode)', '')).toBeUndefined();
+  });
+});
