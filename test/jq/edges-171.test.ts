@@ -74,3 +74,34 @@ describe('accepted divergences stay narrow', () => {
     expect(whole('error(implode)', '')).toBeUndefined();
   });
 });
+
+// strptime: literal characters match exactly (glibc); jq-wasm's Emscripten strptime ignores their case
+// (the strptime-literal-case divergence), and it starts from 1970 where glibc leaves 1900
+// (strptime-unparsed-fields): these expectations are glibc's
+table('strptime literal characters', [
+  { f: 'strptime("AbC")', in: 'abc', err: 'date "abc" does not match format "AbC"' },
+  { f: '{label: strptime("AbC"), null: todateiso8601}', in: 'abc', err: 'date "abc" does not match format "AbC"' },
+  { f: 'strptime("abc")', in: 'abc', out: [[1900, 0, 1, 0, 0, 0, 1, 0]] },
+  { f: 'strptime(" abc")', in: 'abc', out: [[1900, 0, 1, 0, 0, 0, 1, 0]] },
+  { f: 'strptime("a  bc")', in: 'abc', out: [[1900, 0, 1, 0, 0, 0, 1, 0]] },
+  { f: 'strptime("abd")', in: 'abc', err: 'date "abc" does not match format "abd"' },
+  { f: 'strptime("a.c")', in: 'abc', err: 'date "abc" does not match format "a.c"' },
+  { f: 'strptime("%YT%H")', in: '2020T05', out: [[2020, 0, 1, 5, 0, 0, 3, 0]] },
+  { f: 'strptime("%b %d")', in: 'JAN 05', out: [[1900, 0, 5, 0, 0, 0, 5, 4]] },
+]);
+
+describe('strptime-literal-case stays narrow', () => {
+  const error = (message: string) => ({ status: 'error' as const, outputs: [], message });
+  const ref = { status: 'ok' as const, outputs: ['[1970,0,1,0,0,0,4,0]'] };
+  const accepted = (filter: string, message: string) =>
+    acceptedDivergence({ filter, input: '"abc"', kind: 'error-only-ours', ours: error(message), ref })?.id;
+  it('accepts a case-only mismatch of literal characters', () => {
+    expect(accepted('strptime("AbC")', 'date "abc" does not match format "AbC"')).toBe('strptime-literal-case');
+    expect(accepted('strptime("%YT%H")', 'date "2020t05" does not match format "%YT%H"')).toBe('strptime-literal-case');
+  });
+  it('not other mismatches', () => {
+    expect(accepted('strptime("abd")', 'date "abc" does not match format "abd"')).toBeUndefined();
+    expect(accepted('strptime("AbD")', 'date "abc" does not match format "AbD"')).toBeUndefined();
+    expect(accepted('strptime("%Y")', 'date "abc" does not match format "%Y"')).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@
 // an entry: fix it, or list it as KNOWN_OPEN in test/jq/fuzz.test.ts.
 import type { DisagreementKind, OursOutcome } from './compare.js';
 import type { Outcome } from './outcome.js';
+import { compile } from '../../../host/jq/index.js';
 
 export interface Divergence {
   id: string;
@@ -131,6 +132,34 @@ export const DIVERGENCES: Divergence[] = [
       if (/\[19(69|70),/.test(r) && /\[1900,/.test(o)) return true;
       // the year shown later on, e.g. inside an error text (string ("1900") and boolean ...)
       return /\b1900\b/.test(o) && (o.replace(/\b1900\b/g, '1970') === r || o.replace(/\b1900\b/g, '1969') === r);
+    },
+  },
+  {
+    id: 'strptime-literal-case',
+    why:
+      "strptime with a format whose literal letters differ from the input's only in case (\"abc\" | strptime(\"AbC\")): " +
+      "jq-wasm's strptime is Emscripten's JavaScript one, which turns the format into a case-insensitive RegExp and " +
+      'matches; glibc compares literal characters exactly and fails, as we do ("date ... does not match format ...")',
+    evidence:
+      'jq 1.7.1 src/builtin.c f_strptime calls the C library\'s strptime; glibc time/strptime_l.c: "Any character but ' +
+      '`%\' must be matched by the same character" (match_char); jq-wasm dist/build/jq.js _strptime: new RegExp("^" + ' +
+      'pattern_out, "i")',
+    matches: ({ filter, ours }) => {
+      if (!/\bstrptime\b/.test(filter) || ours.status !== 'error') return false;
+      const m = /^date "([^]*)" does not match format "([^]*)"$/.exec(ours.message);
+      if (!m) return false;
+      const [, date, format] = m;
+      // the literal characters (outside %x conversions) in lower case
+      const folded = format.replace(/(%[EO]?.)|([^%]+)/g, (_, conv: string | undefined, lit: string | undefined) => conv ?? lit!.toLowerCase());
+      const parses = (input: string) => {
+        try {
+          compile('strptime($f)', { variables: ['f'] }).run(input, { variables: { f: folded } });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      return folded !== format || date.toLowerCase() !== date ? parses(date) || parses(date.toLowerCase()) : false;
     },
   },
   {
