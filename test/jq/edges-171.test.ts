@@ -105,3 +105,66 @@ describe('strptime-literal-case stays narrow', () => {
     expect(accepted('strptime("%Y")', 'date "abc" does not match format "%Y"')).toBeUndefined();
   });
 });
+
+// strftime: jq 1.7.1 fails when strftime returns 0 (an empty result, or one longer than the
+// format's bytes + 99) and passes the format as a C string (up to a NUL). Conversions and flags
+// follow glibc, checked against a glibc strftime; musl (jq-wasm) fails on the conversions it
+// lacks (%| %Q %k %l %P ... the strftime-unknown-conversion divergence)
+table('strftime', [
+  { f: 'strftime("")', in: 1, err: 'strftime/1: unknown system failure' },
+  { f: 'strftime("\\u0000%Y")', in: 1, err: 'strftime/1: unknown system failure' },
+  { f: 'strftime("x\\u0000%Q")', in: 1e9, out: ['x'] },
+  { f: 'strflocaltime("")', in: 1, err: 'strflocaltime/1: unknown system failure' },
+  { f: '[strftime(""), 1]', in: [2024, 0, 1, 0, 0, 0, 1, 0], err: 'strftime/1: unknown system failure' },
+  { f: 'strftime("%c%c%c%c")', in: 1e9, out: ['Sun Sep  9 01:46:40 2001'.repeat(4)] },
+  { f: 'strftime("%c%c%c%c%c")', in: 1e9, err: 'strftime/1: unknown system failure' },
+  { f: 'strftime("%")', in: 1e9, out: ['%'] },
+  { f: 'strftime("%%")', in: 1e9, out: ['%'] },
+  { f: 'strftime("%-d %_d %0e %-e %-j %_H %-y")', in: 1e9, out: ['9  9 09 9 252  1 1'] },
+  { f: 'strftime("%5Y %05Y %5C %+6Y")', in: 1e9, out: ['02001 02001 00020 %+6Y'] },
+  // glibc, not musl: widths apply to every conversion
+  { f: 'strftime("%3d|%_5d|%-5Y|%10a|%12D")', in: 1e9, out: ['009|    9| 2001|       Sun|    09/09/01'] },
+  { f: 'strftime("%^a %#b %#p %^B")', in: 1e9, out: ['SUN SEP am SEPTEMBER'] },
+  { f: 'strftime("%Oy %Ey %EY %Od %Ed %Ek")', in: 1e9, out: ['01 01 2001 09 %Ed %Ek'] },
+  { f: 'strftime("%|")', in: 1, out: ['%|'] },
+  { f: 'strftime("%5Q|%-Q|%5")', in: 1, out: ['  %5Q|%-Q|   %5'] },
+  { f: 'strftime("%s")', in: [5, 0, 1, 0, 0, 0, 6, 0], out: ['-62009366400'] },
+]);
+
+// years 0 to 99 are those years (glibc's timegm), not 1900 to 1999 (Emscripten's Date.UTC in jq-wasm)
+table('mktime and gmtime in the years 0 to 99', [
+  { f: 'mktime', in: [5, 0, 1, 0, 0, 0, 0, 0], out: [-62009366400] },
+  { f: 'mktime', in: [0, 1, 29, 0, 0, 0, 0, 0], out: [-62162121600] },
+  { f: 'mktime', in: [-1, 0, 1, 0, 0, 0, 0, 0], out: [-62198755200] },
+  { f: 'mktime', in: [100, 0, 1, 0, 0, 0, 0, 0], out: [-59011459200] },
+  { f: 'gmtime', in: -62009366400, out: [[5, 0, 1, 0, 0, 0, 6, 0]] },
+  { f: 'gmtime', in: -62162121600, out: [[0, 1, 29, 0, 0, 0, 2, 59]] },
+  { f: 'mktime', in: [2024, 0, 1, 0, 0, 0, 0, 0], out: [1704067200] },
+]);
+
+describe('strftime and time divergences stay narrow', () => {
+  const ok = (...outputs: string[]) => ({ status: 'ok' as const, outputs });
+  const accepted = (filter: string, ours: string, ref: string) =>
+    acceptedDivergence({ filter, input: 'null', kind: 'outputs', ours: ok(ours), ref: ok(ref) })?.id;
+  it('a 1900-year shift of Emscripten time functions', () => {
+    expect(accepted('mktime', '-62130311694', '-2172167694')).toBe('emscripten-time-years-0-to-99');
+    expect(accepted('gmtime', '[5,0,1,0,0,0,6,0]', '[5,0,1,0,0,0,6,-693960]')).toBe('emscripten-time-years-0-to-99');
+    expect(accepted('mktime', '-62130311694', '-2172167695')).toBeUndefined();
+    expect(accepted('mktime', '[5,0,1,0,0,0,6,0]', '[5,0,1,0,0,0,5,0]')).toBeUndefined();
+    expect(accepted('tostring', '-62130311694', '-2172167694')).toBeUndefined();
+  });
+  it('strftime conversions musl lacks, not the failures both C libraries share', () => {
+    const failed = { status: 'error' as const, outputs: [], message: 'strftime/1: unknown system failure' };
+    const unknown = (filter: string, ours: { status: 'ok'; outputs: string[] }) =>
+      acceptedDivergence({ filter, input: '1', kind: 'error-only-ref', ours, ref: failed })?.id;
+    expect(unknown('strftime("%|")', ok('"%|"'))).toBe('strftime-unknown-conversion');
+    expect(unknown('strftime("%k:%M")', ok('" 0:00"'))).toBe('strftime-unknown-conversion');
+    expect(unknown('strftime("%3d")', ok('"001"'))).toBe('strftime-unknown-conversion');
+    expect(unknown('strftime("%Y")', ok('"1970"'))).toBeUndefined();
+    expect(unknown('strftime(.)', ok('""'))).toBeUndefined();
+    // under try or ?, jq-wasm's failure leaves no output
+    expect(
+      acceptedDivergence({ filter: 'strftime("%|")?', input: '1', kind: 'outputs', ours: ok('"%|"'), ref: ok() })?.id,
+    ).toBe('strftime-unknown-conversion');
+  });
+});

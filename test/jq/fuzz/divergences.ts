@@ -34,6 +34,21 @@ function closeUlps(x: number, y: number): boolean {
   return Math.abs(x - y) <= 4 * ulp;
 }
 
+/**
+ * Days between a date in the years 0 to 99 (and its neighbours) and the same date 1900 years
+ * later, which is where Emscripten's Date.UTC-based time functions put it.
+ */
+const DAYS_TO_1900_LATER: ReadonlySet<number> = (() => {
+  const days = new Set<number>();
+  const utc = (y: number, m: number) => {
+    const t = new Date(0);
+    t.setUTCFullYear(y, m, 1);
+    return t.getTime();
+  };
+  for (let y = -1; y <= 100; y++) for (let m = 0; m <= 12; m++) days.add(Math.round((utc(y + 1900, m) - utc(y, m)) / 86400000));
+  return days;
+})();
+
 export const DIVERGENCES: Divergence[] = [
   {
     id: 'libm-function-missing-in-jq-wasm',
@@ -67,6 +82,30 @@ export const DIVERGENCES: Divergence[] = [
     },
   },
   {
+    id: 'emscripten-time-years-0-to-99',
+    why:
+      "years 0 to 99 in jq-wasm's time functions: its timegm (mktime), gmtime's day of the year and strptime are " +
+      "Emscripten's JavaScript ones, built on Date.UTC, which reads the years 0 to 99 as 1900 to 1999 ([1,2,3,4,5,6,7,8] " +
+      '| mktime is -2172167694, 1901-03-03); glibc counts them as the years they are (-62130311694), as we do',
+    evidence:
+      'jq 1.7.1 src/builtin.c my_mktime calls timegm, f_gmtime gmtime_r, f_strptime strptime; jq-wasm dist/build/jq.js ' +
+      '__timegm_js: Date.UTC(tm_year + 1900, ...); __gmtime_js: yday from Date.UTC(date.getUTCFullYear(), 0, 1); ' +
+      'ECMA-262 Date.UTC: MakeFullYear maps a year 0..99 to 1900 + year',
+    matches: ({ filter, kind, ours, ref }) => {
+      if (!/\b(mktime|gmtime|localtime|strptime|fromdate|fromdateiso8601|dateadd|datesub|date|timegm)\b/.test(filter)) return false;
+      if (kind !== 'outputs' && kind !== 'error-text') return false;
+      // each differing number is 1900 years off: in seconds, in days (the day of the year) or the year itself
+      const shifted = (x: number, y: number) => {
+        const d = Math.abs(x - y);
+        return x === y || d === 1900 || DAYS_TO_1900_LATER.has(d) || DAYS_TO_1900_LATER.has(d / 86400);
+      };
+      const text = (o: OursOutcome | Outcome) => o.outputs.join('\n') + ('message' in o ? `\n${o.message}` : '');
+      const o = text(ours);
+      const r = text(ref);
+      return o !== r && numbersOnlyDiffer(o, r, shifted);
+    },
+  },
+  {
     id: 'string-repeat-overflow',
     why:
       'a string repeated into more than we build (over 1e9 characters, or an odd number of UTF-8 bytes times a count ' +
@@ -81,10 +120,23 @@ export const DIVERGENCES: Divergence[] = [
   {
     id: 'strftime-unknown-conversion',
     why:
-      'strftime with a conversion the C standard does not define (%:): jq 1.7.1 passes the format to the C library; musl ' +
-      '(jq-wasm) fails ("strftime/1: unknown system failure"), glibc copies it; we copy it',
-    evidence: 'C17 7.27.3.5p6: an unknown conversion specifier is undefined behaviour; jq 1.7.1 src/builtin.c f_strftime calls strftime',
-    matches: ({ ref }) => ref.status === 'error' && ref.message === 'strftime/1: unknown system failure',
+      'strftime with a conversion, flag or field width where the C libraries differ (%| %: %Q, the GNU %k %l %P, ' +
+      '%Z, %^a, %#b, %3d, %-5Y, %Ed): jq 1.7.1 passes the format to the C library; musl (jq-wasm) fails on what ' +
+      'it lacks ("strftime/1: unknown system failure", which try/? turn into no output) and applies widths to ' +
+      '%C %F %G %Y only; glibc copies unknown conversions and applies flags and widths to all, as we do',
+    evidence:
+      'C17 7.27.3.5p6: an unknown conversion specifier is undefined behaviour; jq 1.7.1 src/builtin.c f_strftime ' +
+      'calls strftime and fails when it returns 0; musl src/time/strftime.c __strftime_fmt_1: default: return 0',
+    matches: ({ filter }) => {
+      if (!/\bstrf(local)?time\b/.test(filter)) return false;
+      for (const [, flags, width, modifier, conv] of filter.matchAll(/%([-_0^#+]*)(\d*)([EO]?)(.)/g)) {
+        if (/[#^+]/.test(flags) || flags.length > 1 || width !== '') return true;
+        if (!/[aAbBcCdDeFgGhHIjmMnprRsStTuUVwWxXyYz%]/.test(conv)) return true;
+        if (modifier === 'E' && !/[cCxXyY]/.test(conv)) return true;
+        if (modifier === 'O' && !/[bBhdeHIklmMSuUVWwy]/.test(conv)) return true;
+      }
+      return false;
+    },
   },
   {
     id: 'libm-last-digits',
