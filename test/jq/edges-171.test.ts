@@ -168,3 +168,22 @@ describe('strftime and time divergences stay narrow', () => {
     ).toBe('strftime-unknown-conversion');
   });
 });
+
+// a nan's sign is the host CPU's in jq-wasm (the nan-sign divergence); ours is positive
+table('copysign with a nan', [
+  { f: 'copysign(2; 3|atanh)', out: [2] },
+  { f: 'copysign(-2; nan)', out: [2] },
+  { f: 'copysign(2; -0)', out: [-2] },
+]);
+
+describe('nan-sign stays narrow', () => {
+  const ok = (...outputs: string[]) => ({ status: 'ok' as const, outputs });
+  const accepted = (filter: string, ours: string, ref: string) =>
+    acceptedDivergence({ filter, input: 'null', kind: 'outputs', ours: ok(ours), ref: ok(ref) })?.id;
+  it('only a sign, only through copysign', () => {
+    expect(accepted('copysign(2; 3|atanh)', '2', '-2')).toBe('nan-sign');
+    expect(accepted('[copysign(2; 3|atanh), 5]', '[2,5]', '[-2,5]')).toBe('nan-sign');
+    expect(accepted('copysign(2; 3|atanh)', '2', '-3')).toBeUndefined();
+    expect(accepted('2 | -.', '2', '-2')).toBeUndefined();
+  });
+});

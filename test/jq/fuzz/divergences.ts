@@ -106,6 +106,22 @@ export const DIVERGENCES: Divergence[] = [
     },
   },
   {
+    id: 'nan-sign',
+    why:
+      "the sign of a nan, which only copysign shows (copysign(2; 3|atanh)): jq-wasm's nans made by an invalid " +
+      'operation (infinite - infinite, sqrt(-1), log(-1), atanh(3)) carry the sign the host CPU gives them (x86: ' +
+      "negative, so -2; ARM: positive), a nan literal is positive; V8 keeps no reliable sign (Math.log(-1) is " +
+      'positive there, and it may canonicalize a nan it stores), so we give the sign of a positive nan',
+    evidence:
+      'WebAssembly core spec 4.3.3 (NaN propagation): the sign of a NaN result is non-deterministic; jq 1.7.1 ' +
+      'src/builtin.c LIBM_DDD(copysign) passes the double through',
+    matches: ({ filter, kind, ours, ref }) => {
+      if (!/\bcopysign\b/.test(filter) || (kind !== 'outputs' && kind !== 'error-text')) return false;
+      const text = (o: OursOutcome | Outcome) => o.outputs.join('\n') + ('message' in o ? `\n${o.message}` : '');
+      return numbersOnlyDiffer(text(ours), text(ref), (x, y) => x === y || x === -y);
+    },
+  },
+  {
     id: 'string-repeat-overflow',
     why:
       'a string repeated into more than we build (over 1e9 characters, or an odd number of UTF-8 bytes times a count ' +
