@@ -346,9 +346,17 @@ export function opSub(a: unknown, b: unknown): unknown {
   throw new JqError(`${describe(a)} and ${describe(b)} cannot be subtracted`);
 }
 
+// jq 1.7.1 binop_multiply: a negative or nan count gives null, else the count is converted to a C
+// int and the result allocated as jv_string_empty(bytes * count). A count beyond int becomes INT_MIN
+// (wasm32 and x86 alike), so the size is bytes * 2^31 modulo the word: 0 for an even byte length,
+// which repeats nothing and gives "" (an odd one asks for 2 GiB and aborts jq).
 function repeatString(s: string, n: number): unknown {
   if (n !== n || n < 0) return null;
   const c = Math.floor(n);
+  if (c > 2147483647) {
+    if (Buffer.byteLength(s, 'utf8') % 2 === 0) return '';
+    throw new JqError('Repeat string result too long');
+  }
   if (c * s.length > 1e9) throw new JqError('Repeat string result too long');
   chargeChars(c * s.length);
   return s.repeat(c);

@@ -6,8 +6,16 @@ import type { NativeDef } from './compile.js';
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
+/** Date.UTC for every year: Date.UTC reads the years 0 to 99 as 1900 to 1999 */
+function utcMillis(y: number, mon: number, d: number, h = 0, min = 0, sec = 0): number {
+  const t = new Date(0);
+  t.setUTCFullYear(y, mon, d);
+  t.setUTCHours(h, min, sec);
+  return t.getTime();
+}
+
 function dayOfYear(y: number, m: number, d: number): number {
-  return Math.round((Date.UTC(y, m, d) - Date.UTC(y, 0, 1)) / 86400000);
+  return Math.round((utcMillis(y, m, d) - utcMillis(y, 0, 1)) / 86400000);
 }
 
 // jq 1.7.1: the seconds are truncated to time_t, then the fraction v - floor(v) is added back to
@@ -49,7 +57,7 @@ function checkTm(v: unknown, what: string): number[] {
 function mktime(v: unknown): number {
   if (!Array.isArray(v)) throw new JqError('mktime requires array inputs');
   const tm = checkTm(v, 'mktime').map(Math.trunc);
-  const t = Date.UTC(tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]) / 1000;
+  const t = utcMillis(tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]) / 1000;
   if (isNaN(t) || t === -1) throw new JqError('invalid gmtime representation');
   return t;
 }
@@ -88,68 +96,106 @@ function strftime(v: unknown, fmt: unknown, local: boolean): string {
   if (typeof fmt !== 'string') throw new JqError(`${name} requires a string format`);
   const [Y, M, D, h, m, sRaw] = tm;
   const s = Math.floor(sRaw);
-  const wday = tm.length > 6 ? tm[6] : new Date(Date.UTC(Y, M, D)).getUTCDay();
+  const wday = tm.length > 6 ? tm[6] : new Date(utcMillis(Y, M, D)).getUTCDay();
   const yday = tm.length > 7 ? tm[7] : dayOfYear(Y, M, D);
   let tzOff = 0;
   if (local) tzOff = -new Date(Y, M, D, h, m, s).getTimezoneOffset();
+  // jq hands the format to strftime as a C string: it ends at a NUL
+  const format = fmt.split('\0')[0];
+  // a number, its natural digits and its usual padding (glibc's)
+  const num = (n: number, digits: number, pad: '0' | ' ' = '0'): Field => ({ n, digits, pad });
+  const field = (f: string): Field | string | null => {
+    switch (f) {
+      case 'Y': return num(Y, 1);
+      case 'C': return num(Math.floor(Y / 100), 2);
+      case 'y': return num(((Y % 100) + 100) % 100, 2);
+      case 'm': return num(M + 1, 2);
+      case 'd': return num(D, 2);
+      case 'e': return num(D, 2, ' ');
+      case 'H': return num(h, 2);
+      case 'k': return num(h, 2, ' ');
+      case 'I': return num(((h + 11) % 12) + 1, 2);
+      case 'l': return num(((h + 11) % 12) + 1, 2, ' ');
+      case 'M': return num(m, 2);
+      case 'S': return num(s, 2);
+      case 'j': return num(yday + 1, 3);
+      case 'a': return (DAYS[wday] ?? '?').slice(0, 3);
+      case 'A': return DAYS[wday] ?? '?';
+      case 'b': case 'h': return (MONTHS[M] ?? '?').slice(0, 3);
+      case 'B': return MONTHS[M] ?? '?';
+      case 'p': return h < 12 ? 'AM' : 'PM';
+      case 'P': return h < 12 ? 'am' : 'pm';
+      case 'Z': return local ? localTzName() : 'UTC';
+      case 'z': {
+        const a = Math.abs(tzOff);
+        return (tzOff < 0 ? '-' : '+') + pad(Math.floor(a / 60), 2) + pad(a % 60, 2);
+      }
+      case 's': return num(utcMillis(Y, M, D, h, m, s) / 1000 - tzOff * 60, 1);
+      case 'u': return num(wday === 0 ? 7 : wday, 1);
+      case 'w': return num(wday, 1);
+      case 'D': return `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`;
+      case 'F': return `${Y}-${pad(M + 1, 2)}-${pad(D, 2)}`;
+      case 'T': return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`;
+      case 'R': return `${pad(h, 2)}:${pad(m, 2)}`;
+      case 'r': return `${pad(((h + 11) % 12) + 1, 2)}:${pad(m, 2)}:${pad(s, 2)} ${h < 12 ? 'AM' : 'PM'}`;
+      case 'c': return `${DAYS[wday].slice(0, 3)} ${MONTHS[M].slice(0, 3)} ${pad(D, 2, ' ')} ${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)} ${Y}`;
+      case 'x': return `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`;
+      case 'X': return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`;
+      case 'U': return num(Math.floor((yday + 7 - wday) / 7), 2);
+      case 'W': return num(Math.floor((yday + 7 - ((wday + 6) % 7)) / 7), 2);
+      case 'V': return num(isoWeek(Y, yday, wday)[1], 2);
+      case 'G': return num(isoWeek(Y, yday, wday)[0], 1);
+      case 'g': return num(isoWeek(Y, yday, wday)[0] % 100, 2);
+      case 'n': return '\n';
+      case 't': return '\t';
+      case '%': return '%';
+      default: return null;
+    }
+  };
   let out = '';
-  for (let i = 0; i < fmt.length; i++) {
-    const c = fmt[i];
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i];
     if (c !== '%') {
       out += c;
       continue;
     }
-    let f = fmt[++i];
-    if (f === 'E' || f === 'O') f = fmt[++i];
-    switch (f) {
-      case 'Y': out += String(Y); break;
-      case 'C': out += pad(Math.floor(Y / 100), 2); break;
-      case 'y': out += pad(((Y % 100) + 100) % 100, 2); break;
-      case 'm': out += pad(M + 1, 2); break;
-      case 'd': out += pad(D, 2); break;
-      case 'e': out += pad(D, 2, ' '); break;
-      case 'H': out += pad(h, 2); break;
-      case 'k': out += pad(h, 2, ' '); break;
-      case 'I': out += pad(((h + 11) % 12) + 1, 2); break;
-      case 'l': out += pad(((h + 11) % 12) + 1, 2, ' '); break;
-      case 'M': out += pad(m, 2); break;
-      case 'S': out += pad(s, 2); break;
-      case 'j': out += pad(yday + 1, 3); break;
-      case 'a': out += (DAYS[wday] ?? '?').slice(0, 3); break;
-      case 'A': out += DAYS[wday] ?? '?'; break;
-      case 'b': case 'h': out += (MONTHS[M] ?? '?').slice(0, 3); break;
-      case 'B': out += MONTHS[M] ?? '?'; break;
-      case 'p': out += h < 12 ? 'AM' : 'PM'; break;
-      case 'P': out += h < 12 ? 'am' : 'pm'; break;
-      case 'Z': out += local ? localTzName() : 'UTC'; break;
-      case 'z': {
-        const a = Math.abs(tzOff);
-        out += (tzOff < 0 ? '-' : '+') + pad(Math.floor(a / 60), 2) + pad(a % 60, 2);
-        break;
-      }
-      case 's': out += String(Date.UTC(Y, M, D, h, m, s) / 1000 - tzOff * 60); break;
-      case 'u': out += String(wday === 0 ? 7 : wday); break;
-      case 'w': out += String(wday); break;
-      case 'D': out += `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`; break;
-      case 'F': out += `${Y}-${pad(M + 1, 2)}-${pad(D, 2)}`; break;
-      case 'T': out += `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`; break;
-      case 'R': out += `${pad(h, 2)}:${pad(m, 2)}`; break;
-      case 'r': out += `${pad(((h + 11) % 12) + 1, 2)}:${pad(m, 2)}:${pad(s, 2)} ${h < 12 ? 'AM' : 'PM'}`; break;
-      case 'c': out += `${DAYS[wday].slice(0, 3)} ${MONTHS[M].slice(0, 3)} ${pad(D, 2, ' ')} ${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)} ${Y}`; break;
-      case 'x': out += `${pad(M + 1, 2)}/${pad(D, 2)}/${pad(((Y % 100) + 100) % 100, 2)}`; break;
-      case 'X': out += `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}`; break;
-      case 'U': out += pad(Math.floor((yday + 7 - wday) / 7), 2); break;
-      case 'W': out += pad(Math.floor((yday + 7 - ((wday + 6) % 7)) / 7), 2); break;
-      case 'V': out += pad(isoWeek(Y, yday, wday)[1], 2); break;
-      case 'G': out += String(isoWeek(Y, yday, wday)[0]); break;
-      case 'g': out += pad(isoWeek(Y, yday, wday)[0] % 100, 2); break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '%': out += '%'; break;
-      default: out += '%' + (f ?? '');
+    // glibc: %, flags (the last padding flag wins), a field width, an E or O modifier, the conversion
+    const spec = /^%([-_0^#]*)(\d*)([EO]?)([^]?)/.exec(format.slice(i))!;
+    const [whole, flags, widthText, modifier, f] = spec;
+    i += whole.length - 1;
+    const padFlag = [...flags].reverse().find((x) => x === '-' || x === '_' || x === '0');
+    const width = widthText === '' ? 0 : Number(widthText);
+    const modifierOk = modifier === '' || (modifier === 'E' ? /[cCxXyY]/ : /[bBhdeHIklmMSuUVWwy]/).test(f);
+    const v = f === '' || !modifierOk ? null : field(f);
+    if (v === null) {
+      // glibc copies an unknown conversion as written (C leaves it undefined)
+      out += whole.padStart(width, ' ');
+      continue;
     }
+    if (typeof v !== 'string') {
+      const fill = padFlag === '0' ? '0' : padFlag === '_' || (padFlag === '-' && width > 0) ? ' ' : padFlag === '-' ? '' : v.pad;
+      const target = fill === '' ? 0 : Math.max(width, v.digits);
+      const digits = String(Math.abs(Math.trunc(v.n)));
+      const sign = v.n < 0 ? '-' : '';
+      out += fill === '0' ? sign + digits.padStart(target - sign.length, '0') : (sign + digits).padStart(target, ' ');
+      continue;
+    }
+    let text = v;
+    if (flags.includes('^') && f !== 'P') text = text.toUpperCase();
+    else if (flags.includes('#')) text = /[pZ]/.test(f) ? text.toLowerCase() : /[aAbBh]/.test(f) ? text.toUpperCase() : text;
+    out += text.padStart(width, padFlag === '0' ? '0' : ' ');
   }
+  // jq 1.7.1 asks strftime for at most strlen(format) + 100 bytes and fails when it returns 0:
+  // for an empty result, and for one that does not fit (with its NUL)
+  if (out === '' || Buffer.byteLength(out) >= Buffer.byteLength(format) + 100) throw new JqError(`${name}: unknown system failure`);
   return out;
+}
+
+/** a number strftime prints: its natural digits and usual padding */
+interface Field {
+  n: number;
+  digits: number;
+  pad: '0' | ' ';
 }
 
 function localTzName(): string {
@@ -274,7 +320,7 @@ function strptime(input: unknown, format: unknown): unknown[] {
   void tz;
   const withRest = (tm: unknown[]) => (rest === '' ? tm : [...tm, rest]);
   if (epoch !== null) return withRest(gmtime(epoch));
-  const wday = new Date(Date.UTC(Y, M, D)).getUTCDay();
+  const wday = new Date(utcMillis(Y, M, D)).getUTCDay();
   const yday = dayOfYear(Y, M, D);
   void wdaySet;
   void ydaySet;
