@@ -6,7 +6,7 @@ import type { Node, Pattern, FuncDef } from './ast.js';
 import { LiteralNumber, numberMode } from './numbers.js';
 import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
-  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS,
+  type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS, recurseLoop,
   invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
@@ -132,6 +132,9 @@ function numeric(v: unknown): unknown {
 }
 
 const NO_OUTPUT: Fn = () => {};
+
+/** the defs of jq's builtins (the prelude): a call that resolves to one may be compiled natively */
+export const BUILTIN_DEFS = new WeakSet<FuncInfo>();
 
 // functions jq 1.7.1 defines in jq (src/builtin.jq) or bytecode (path, range/2): their
 // arguments are closures, sub-functions checked after the caller's own code
@@ -1115,6 +1118,9 @@ export class Compiler {
         c.fn(v, p, c.env, k);
       };
     }
+    if (found && found.kind === 'func' && BUILTIN_DEFS.has(found.info) && n.name === 'recurse' && arity === 2 && n.args.some(hasAlternatives)) {
+      return this.retryingRecurse(n.args[0], n.args[1], scope);
+    }
     if (found && found.kind === 'func') {
       const d = found.dist;
       const info = found.info;
@@ -1189,6 +1195,24 @@ export class Compiler {
       };
       step(arity - 1);
     };
+  }
+
+  /**
+   * jq's `def recurse(f; cond): def r: ., (f | select(cond) | r); r;` when f or cond holds `?//`:
+   * each output goes on inside the f and cond that made it (recurseLoop's retrying mode), so an
+   * error or break downstream makes their ?// run its next alternative, as jq's frames do.
+   */
+  private retryingRecurse(fNode: Node, condNode: Node, scope: Scope | null): Fn {
+    const f = this.subFunctionFn(fNode, scope);
+    const cond = this.subFunctionFn(condNode, scope);
+    const step: Fn = (v, p, env, k) =>
+      f(v, p, env, (x, xp) =>
+        cond(x, null, env, (c) => {
+          if (truthy(c)) k(x, xp);
+        }),
+      );
+    RETRYING_FNS.add(step);
+    return (v, p, env, k) => recurseLoop(step, v, p, env, k);
   }
 
   // ---- destructuring ----

@@ -2,7 +2,7 @@
 import { inputPaths } from './paths.js';
 import { simpleForm, type SimpleForm } from './simple.js';
 import { Parser, JqSyntaxError, type JqSyntax } from './parser.js';
-import { Compiler, CompileError, RecursionError, type Scope } from './compile.js';
+import { Compiler, CompileError, RecursionError, BUILTIN_DEFS, type Scope } from './compile.js';
 import { getNatives, PRELUDE, HaltSignal, DepthError, envObject, setBuiltinNames } from './builtins.js';
 import { BreakSignal, Passthrough, type Fn, type Env } from './runtime.js';
 import { begin, end, budget, chargeValue, chargeSlots, BudgetError, type Budget, type BudgetLimits } from './budget.js';
@@ -106,6 +106,7 @@ function getPreludeScope(exact: boolean): Scope | null {
   const ast = Parser.parse(PRELUDE + ' .');
   const compiler = new Compiler(natives, PRELUDE);
   if (ast.kind === 'defs') for (const d of ast.defs) scope = compiler.compileDef(d, scope);
+  for (let s: Scope | null = scope; s; s = s.next) if (s.kind === 'func') BUILTIN_DEFS.add(s.info);
   if (exact) preludeScopes.exact = scope;
   else preludeScopes.doubles = scope;
   const names = new Set<string>();

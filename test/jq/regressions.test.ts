@@ -540,3 +540,18 @@ describe('jq 1.7.1 ?// alternatives in the patterns of reduce and foreach', () =
   it('a ?// with no pattern after it is a syntax error', () =>
     expect(() => compile('reduce .[] as [$x] ?// (0; .)')).toThrow("syntax error, unexpected '(', expecting BINDING or '[' or '{'"));
 });
+
+describe('jq 1.7.1 ?// in the arguments of recurse(f; cond): a downstream error or break retries them', () => {
+  itFails([
+    ['recurse(. as $k ?// $z | $z; modf)', {}, 'object ({}) number required'],
+    ['[limit(3; recurse("a" as $k ?// {"constructor": $x, $x} | .; .))] as {$b} | .', 1, 'Cannot index string with string "constructor"'],
+    ['first(recurse(. as [$k] ?// $k | $k + 1; . < 5)) | .[0]', 1, 'Cannot index number with number'],
+  ]);
+  itAnswers([
+    ['[recurse(if . < 3 then . + 1 else empty end; . as [$a] ?// $a | true)]', 0, [[0, 1, 2, 3]]],
+    ['[limit(5; recurse(. as [$a] ?// $a | $a + 1; . < 3))]', 0, [[0, 1, 2]]],
+    ['[recurse(.[]?; . as [$x] ?// $x | true)]', [[1], [2, [3]]], [[[[1], [2, [3]]], [1], 1, [2, [3]], 2, [3], 3]]],
+    // a recurse/2 of the program's own is called as written
+    ['def recurse(f; g): 7; recurse(. as $k ?// $z | $z; modf)', {}, [7]],
+  ]);
+});
