@@ -4,10 +4,10 @@
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
 import { LiteralNumber, numberMode } from './numbers.js';
-import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
+import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, dumpTrunc, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS, recurseLoop,
-  invalidPath, badPath, isBad, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, pendingPath, pendingOf, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
@@ -111,7 +111,31 @@ function lineOf(src: string, pos: number): number {
  */
 function emitValue(k: Emit, p: Path, x: unknown, v?: unknown): void {
   if (p === null) k(x, null);
-  else k(x, identical(x, v) ? p : badPath(x));
+  else {
+    const pending = pendingOf(p);
+    if (pending !== undefined) k(x, identical(x, pending.value) ? pending.at : badPath(x));
+    else k(x, identical(x, v) ? p : badPath(x));
+  }
+}
+
+/** A value that is the value at the path (a variable holding it, the source of a pattern): jv_identical, a double standing for itself without exact numbers. */
+function sameAtPath(x: unknown, v: unknown): boolean {
+  return typeof x === 'number' && numberMode.exact ? identical(x, v) : x === v;
+}
+
+/** Where jq's path tracking stands in a pattern: the path so far (null: none) and the value at it. */
+interface PathTrack {
+  at: unknown[] | null;
+  value: unknown;
+}
+
+/** jq's INDEX while tracking paths: the pattern's value must be the value at the path; the path moves to its element. */
+function trackIndex(t: PathTrack, val: unknown, key: unknown, element: () => unknown): PathTrack {
+  if (t.at === null || !sameAtPath(val, t.value))
+    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(val, 30)}`);
+  const x = element();
+  chargeSlots(t.at.length + 1);
+  return { at: t.at.concat([key]), value: x };
 }
 
 /**
@@ -794,10 +818,15 @@ export class Compiler {
         return (v, p, env, k) => {
           let e = env!;
           for (let i = 0; i < d; i++) e = e.next!;
-          // a variable holding the value at the path is that value (jv_identical), whatever its type
           const x = e.v;
-          if (p !== null && (typeof x === 'number' && numberMode.exact ? identical(x, v) : x === v)) k(x, p);
-          else emitValue(k, p, x);
+          if (p === null) k(x, null);
+          else {
+            // a variable holding the value at the path is that value (jv_identical), whatever its type
+            const pending = pendingOf(p);
+            if (pending !== undefined) k(x, sameAtPath(x, pending.value) ? pending.at : badPath(x));
+            else if (!isBad(p) && sameAtPath(x, v)) k(x, p);
+            else emitValue(k, p, x);
+          }
         };
       }
       case 'defs': {
@@ -1245,29 +1274,33 @@ export class Compiler {
     names: string[],
     scope: Scope | null,
     claimed: Set<string> | null = new Set(),
-  ): (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: () => void) => void {
+  ): PatternFn {
     if (pat.kind === 'pvar') {
       const idx = names.indexOf(pat.name);
-      if (claimed?.has(pat.name)) return (_val, _input, _env, _slots, cb) => cb();
+      if (claimed?.has(pat.name)) return (_val, _input, _env, _slots, cb, t) => cb(t);
       claimed?.add(pat.name);
-      return (val, _input, _env, slots, cb) => {
+      return (val, _input, _env, slots, cb, t) => {
         slots[idx] = val;
-        cb();
+        cb(t);
       };
     }
     if (pat.kind === 'parray') {
-      const subs: ReturnType<Compiler['compilePattern']>[] = new Array(pat.elems.length);
+      const subs: PatternFn[] = new Array(pat.elems.length);
       for (let i = pat.elems.length - 1; i >= 0; i--) subs[i] = this.compilePattern(pat.elems[i], names, scope, claimed);
-      return (val, input, env, slots, cb) => {
-        if (val !== null && !Array.isArray(val)) throw new JqError(`Cannot index ${typeOf(val)} with number`);
-        const step = (i: number): void => {
+      // jq reads the elements last first, each an INDEX on the array (DUP'ed)
+      return (val, input, env, slots, cb, t0) => {
+        const step = (i: number, t: PathTrack | null): void => {
           if (i < 0) {
-            cb();
+            cb(t);
             return;
           }
-          subs[i](indexValue(val, i), input, env, slots, () => step(i - 1));
+          if (t === null) subs[i](arrayElement(val, i), input, env, slots, (t2) => step(i - 1, t2), null);
+          else {
+            const tn = trackIndex(t, val, i, () => arrayElement(val, i));
+            subs[i](tn.value, input, env, slots, (t2) => step(i - 1, t2), tn);
+          }
         };
-        step(subs.length - 1);
+        step(subs.length - 1, t0);
       };
     }
     const entries = pat.entries.map((e) => {
@@ -1283,28 +1316,37 @@ export class Compiler {
       }
       return { keyVar: -1, keyName: '', key: this.compile(e.key!, scope), sub: this.compilePattern(e.value!, names, scope, claimed) };
     });
-    return (val, input, env, slots, cb) => {
-      const step = (i: number): void => {
+    return (val, input, env, slots, cb, t0) => {
+      const step = (i: number, t: PathTrack | null): void => {
         if (i === entries.length) {
-          cb();
+          cb(t);
           return;
         }
         const e = entries[i];
         if (e.keyVar !== -1) {
-          const x = objIndex(val, e.keyName);
+          const tn = t === null ? null : trackIndex(t, val, e.keyName, () => objIndex(val, e.keyName));
+          const x = tn === null ? objIndex(val, e.keyName) : tn.value;
           if (e.keyVar >= 0) slots[e.keyVar] = x;
-          if (e.sub) e.sub(x, input, env, slots, () => step(i + 1));
-          else step(i + 1);
+          if (e.sub) e.sub(x, input, env, slots, (t2) => step(i + 1, t2), tn);
+          else step(i + 1, tn);
           return;
         }
         // key expressions see variables bound so far in this pattern
         const envNow = pushSlots(env, slots);
         e.key!(input, null, envNow, (key) => {
-          if (typeof key !== 'string') throw new JqError(`Cannot index ${typeOf(val)} with ${typeOf(key)}`);
-          e.sub!(objIndex(val, key), input, env, slots, () => step(i + 1));
+          if (t === null) {
+            if (typeof key !== 'string') throw new JqError(`Cannot index ${typeOf(val)} with ${typeOf(key)}`);
+            e.sub!(objIndex(val, key), input, env, slots, (t2) => step(i + 1, t2), null);
+            return;
+          }
+          const tn = trackIndex(t, val, key, () => {
+            if (typeof key !== 'string') throw new JqError(`Cannot index ${typeOf(val)} with ${typeOf(key)}`);
+            return objIndex(val, key);
+          });
+          e.sub!(tn.value, input, env, slots, (t2) => step(i + 1, t2), tn);
         });
       };
-      step(0);
+      step(0, t0);
     };
   }
 
@@ -1318,26 +1360,29 @@ export class Compiler {
   private compileBinder(
     pats: Pattern[],
     scope: Scope | null,
-  ): { names: string[]; bind: (val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null) => void) => void } {
+  ): {
+    names: string[];
+    bind: (val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null, t: PathTrack | null) => void, track?: PathTrack | null) => void;
+  } {
     const names = this.patternVars(pats);
     // key expressions inside object patterns may refer to earlier variables of the same pattern
     const keyScope = this.scopeWithVars(scope, names);
     const binders = pats.map((p) => this.compilePattern(p, names, keyScope, pats.length > 1 ? null : new Set()));
     const n = names.length;
     if (pats.length === 1 && pats[0].kind === 'pvar') {
-      return { names, bind: (val, _input, env, cb) => cb({ v: val, next: env }) };
+      return { names, bind: (val, _input, env, cb, track = null) => cb({ v: val, next: env }, track) };
     }
-    const bindOne = (bi: number, val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null) => void) => {
+    const bindOne = (bi: number, val: unknown, input: unknown, env: Env | null, cb: (env2: Env | null, t: PathTrack | null) => void, track: PathTrack | null) => {
       const slots: unknown[] = new Array(n).fill(null);
-      binders[bi](val, input, env, slots, () => cb(pushSlots(env, slots)));
+      binders[bi](val, input, env, slots, (t) => cb(pushSlots(env, slots), t), track);
     };
-    if (pats.length === 1) return { names, bind: (val, input, env, cb) => bindOne(0, val, input, env, cb) };
+    if (pats.length === 1) return { names, bind: (val, input, env, cb, track = null) => bindOne(0, val, input, env, cb, track) };
     return {
       names,
-      bind: (val, input, env, cb) => {
+      bind: (val, input, env, cb, track = null) => {
         for (let i = 0; i < binders.length; i++) {
           try {
-            bindOne(i, val, input, env, cb);
+            bindOne(i, val, input, env, cb, track);
             return;
           } catch (e) {
             // jq backtracks into the next alternative on any error raised after this point that no
@@ -1359,7 +1404,13 @@ export class Compiler {
     }
     return (v, p, env, k) =>
       src(v, null, env, (x) => {
-        bind(x, v, env, (env2) => body(v, p, env2, k));
+        if (p === null) bind(x, v, env, (env2) => body(v, null, env2, k));
+        // in a path expression each element the pattern reads is a path step (jq's INDEX): the
+        // body's path is where the last one went, its `.` still the input
+        else {
+          const start = trackOf(p, v);
+          bind(x, v, env, (env2, t) => body(v, t === start || t === null ? p : pathAfterPattern(t, v), env2, k), start);
+        }
       });
   }
 
@@ -1799,6 +1850,25 @@ function paramBinder(arity: number, varIdx: number[]): (v: unknown, e: Env | nul
 
 export class RecursionError {
   message = 'jq recursion depth limit exceeded';
+}
+
+type PatternFn = (val: unknown, input: unknown, env: Env | null, slots: unknown[], cb: (t: PathTrack | null) => void, t: PathTrack | null) => void;
+
+/** jq's path state at a pattern: the path and the value at it (a pending path's own; none for a bad one) */
+function trackOf(p: unknown[], v: unknown): PathTrack {
+  const pending = pendingOf(p);
+  if (pending !== undefined) return { at: pending.at, value: pending.value };
+  return isBad(p) ? { at: null, value: undefined } : { at: p, value: v };
+}
+
+/** the body's path after a pattern: the pattern's, valid for `.` only when `.` is the value it reached */
+function pathAfterPattern(t: PathTrack, v: unknown): unknown[] {
+  return sameAtPath(v, t.value) ? t.at! : pendingPath(t.at!, t.value, v);
+}
+
+function arrayElement(val: unknown, i: number): unknown {
+  if (val !== null && !Array.isArray(val)) throw new JqError(`Cannot index ${typeOf(val)} with number`);
+  return indexValue(val, i);
 }
 
 function objIndex(val: unknown, key: string): unknown {

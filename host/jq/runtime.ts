@@ -58,6 +58,20 @@ export function isBad(p: unknown[]): boolean {
 function badValue(p: unknown[]): unknown {
   return ((p as unknown as Record<symbol, unknown>)[BAD] as { v: unknown }).v;
 }
+/**
+ * After a destructuring in a path expression jq's path has moved to the last
+ * element the pattern read (`path(. as [$k] | $k)` is [0]) while `.` is still
+ * the input: a path valid for values identical to `value`, bad for the rest.
+ */
+export function pendingPath(at: unknown[], value: unknown, v: unknown): unknown[] {
+  const p: unknown[] = [];
+  (p as unknown as Record<symbol, unknown>)[BAD] = { v, at, value };
+  return p;
+}
+export function pendingOf(p: unknown[]): { at: unknown[]; value: unknown } | undefined {
+  const b = (p as unknown as Record<symbol, unknown>)[BAD] as { at?: unknown[]; value: unknown } | undefined;
+  return b !== undefined && b.at !== undefined ? (b as { at: unknown[]; value: unknown }) : undefined;
+}
 /** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
 export function extendPath(p: unknown[], key: unknown): unknown[] {
   if (isBad(p)) {

@@ -555,3 +555,42 @@ describe('jq 1.7.1 ?// in the arguments of recurse(f; cond): a downstream error 
     ['def recurse(f; g): 7; recurse(. as $k ?// $z | $z; modf)', {}, [7]],
   ]);
 });
+
+describe('jq 1.7.1 destructuring in a path expression: each element a pattern reads is a path step (INDEX)', () => {
+  itAnswers([
+    ['path(. as [$k] | $k)', [1], [[0]]],
+    ['path(. as {$a} | $a)', {"a":1}, [["a"]]],
+    ['path(. as $x | $x)', [1], [[]]],
+    ['path(null as [$a, $b] | $a)', null, [[1,0]]],
+    ['path(. as [$a, $b] | $a)', null, [[1,0]]],
+    ['path(. as {a: [$x]} | $x)', {"a":[5]}, [["a",0]]],
+    ['path(. as {a: [$x]} | $x | .b)', {"a":[{"b":1}]}, [["a",0,"b"]]],
+    ['path(. as {$a: [$x]} | $x)', {"a":[5]}, [["a",0]]],
+    ['path(. as [[$k]] | $k)', [[1]], [[0,0]]],
+    ['path(. as [$k] | $k | .[0])', [[1]], [[0,0]]],
+    ['path(. as [$k] | $k as [$j] | $j)', [[1]], [[0,0]]],
+    ['path(. as [$k] ?// $k | $k)', [1], [[0]]],
+    ['path(. as [$k] ?// $k | $k)', 1, [[]]],
+    ['path(. as {("a","b"): $x} | $x)', {"a":1,"b":2}, [["a"], ["b"]]],
+    ['[paths] | length', [[1]], [2]],
+    ['try path(. as [$k] | 1) catch .', [1], ["Invalid path expression with result 1"]],
+    ['del(. as [$k] | $k)', [1,2], [[2]]],
+    ['(. as [$k] | $k) |= 5', [1,2], [[5,2]]],
+    ['to_entries', [1], [[{"key":0,"value":1}]]],
+  ]);
+  itFails([
+    ['path(. as [$k] | .)', [1], 'Invalid path expression with result [1]'],
+    ['[paths(. as [$k] | true)]', [[1]], 'Cannot index number with number'],
+    ['path(.[] as [$k] | $k)', [[1]], 'Invalid path expression near attempt to access element 0 of [1]'],
+    ['path(. as [$a, $b] | $a)', [1,2], 'Invalid path expression near attempt to access element 0 of [1,2]'],
+    ['path(. as [$a, $b] | $b)', [1,2], 'Invalid path expression near attempt to access element 0 of [1,2]'],
+    ['path(. as {$a: [$x]} | $a)', {"a":[5]}, 'Invalid path expression with result [5]'],
+    ['path(. as [$k] | . as [$j] | $j)', [[1]], 'Invalid path expression near attempt to access element 0 of [[1]]'],
+    ['path(. as [$k] | .[0])', [1], 'Invalid path expression near attempt to access element 0 of [1]'],
+    ['path(.a as [$k] | $k)', {"a":[1]}, 'Invalid path expression near attempt to access element 0 of [1]'],
+    ['path(. as [$a] | $a)', 5, 'Cannot index number with number'],
+    ['path(. as [$a] | $a)', "s", 'Cannot index string with number'],
+    ['path(. as [$x] | getpath([]))', [1], 'Invalid path expression with result [1]'],
+    ['path(. as {$a} | $a)', 1, 'Cannot index number with string "a"'],
+  ]);
+});
