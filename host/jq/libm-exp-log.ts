@@ -13,12 +13,15 @@
 // The paths ported are musl's generic C ones that wasm runs: no FMA, no TOINT_INTRINSICS,
 // FLT_EVAL_METHOD 0 (a JS double operation rounds as a wasm f64 one, in the same order).
 
-import {
+import * as tables from './libm-exp-log-tables.js';
+
+// module-local copies: a bundler or test transform may turn imported bindings into property loads
+const {
   EXP_INV_LN2_N, EXP_NEG_LN2_HI_N, EXP_NEG_LN2_LO_N, EXP_SHIFT, EXP2_SHIFT, EXP_POLY, EXP2_POLY, EXP_TAB_WORDS,
   LOG_LN2_HI, LOG_LN2_LO, LOG_POLY, LOG_POLY1, LOG_TAB, LOG_TAB2,
   LOG2_INV_LN2_HI, LOG2_INV_LN2_LO, LOG2_POLY, LOG2_POLY1, LOG2_TAB, LOG2_TAB2,
   POW_LOG_LN2_HI, POW_LOG_LN2_LO, POW_LOG_POLY, POW_LOG_TAB,
-} from './libm-exp-log-tables.js';
+} = tables;
 
 // ---------- bits of a double (little-endian halves of one scratch word) ----------
 
