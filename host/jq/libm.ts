@@ -1,90 +1,13 @@
-// The C math library functions jq 1.7.1 exposes that JavaScript's Math lacks: the error
-// function, the gamma family (tgamma.ts) and Bessel functions (bessel.ts). erf and lgamma are
-// written for double precision and agree with glibc/musl to about 1e-14 (relative), not bit for bit.
+// The C math library functions jq 1.7.1 exposes that JavaScript's Math lacks: the gamma family
+// (tgamma.ts), Bessel functions (bessel.ts), fma and hypot; exp2, exp10, pow, erf and erfc are
+// musl's (libm-exp-log.ts). lgamma is written for double precision and agrees with glibc/musl to
+// about 1e-14 (relative), not bit for bit.
 
 const EULER = 0.5772156649015329;
 const LN_SQRT_2PI = 0.9189385332046728;
-const INV_SQRT_PI = 0.5641895835477563;
 
-// ---------- erf, erfc ----------
-
-/** erf by its everywhere-positive series: 2/sqrt(pi) e^(-x^2) sum (2x^2)^n x / (1*3*...*(2n+1)). */
-function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return 2 * INV_SQRT_PI * Math.exp(-x2) * sum;
-}
-
-/** erfc(x) for x >= 1.5 by its continued fraction (modified Lentz). */
-function erfcFraction(x: number): number {
-  // erfc(x) = e^(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 5000; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    if (d === 0) d = tiny;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    d = 1 / d;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return (INV_SQRT_PI * Math.exp(-x * x)) / f;
-}
-
-/** 2^x: the integer part scales exactly, so only 2^fraction rounds. */
-export function exp2(x: number): number {
-  if (x !== x || !isFinite(x)) return Math.pow(2, x);
-  const n = Math.floor(x);
-  const f = x - n;
-  if (f === 0) return Math.pow(2, n);
-  // two steps so that 2^n itself cannot overflow or underflow
-  const h = Math.trunc(n / 2);
-  return Math.pow(2, f) * Math.pow(2, h) * Math.pow(2, n - h);
-}
-
-// 1e-15 ... 1e15, each exact to the double
-const POWERS_OF_TEN = Array.from({ length: 31 }, (_, i) => Number(`1e${i - 15}`));
-
-/**
- * 10^x as musl's exp10 (jq's pow10 and exp10 in jq-wasm): for |integer part| < 16 a table power of
- * ten times 2^(fraction * log2(10)), so the last digit is musl's, not a correctly rounded one.
- */
-export function exp10(x: number): number {
-  const n = Math.trunc(x);
-  if (Math.abs(n) < 16) {
-    const y = x - n;
-    if (y === 0) return POWERS_OF_TEN[n + 15];
-    return exp2(3.32192809488736234787031942948939 * y) * POWERS_OF_TEN[n + 15];
-  }
-  return Math.pow(10, x);
-}
-
-export function erf(x: number): number {
-  if (x !== x) return x;
-  if (x === 0) return x;
-  const a = Math.abs(x);
-  if (a > 6) return Math.sign(x);
-  const r = a < 2.5 ? erfSeries(a) : 1 - erfcFraction(a);
-  return x < 0 ? -r : r;
-}
-
-export function erfc(x: number): number {
-  if (x !== x) return x;
-  if (x < 0) return 2 - erfc(-x);
-  if (x > 27.3) return 0;
-  return x < 1.5 ? 1 - erfSeries(x) : erfcFraction(x);
-}
+// exp2, exp10, pow, erf and erfc are musl's, bit for bit (libm-exp-log.ts)
+export { exp2, exp10, pow, erf, erfc } from './libm-exp-log.js';
 
 // ---------- gamma family ----------
 
@@ -223,33 +146,6 @@ export function fma(x: number, y: number, z: number): number {
   const e = Math.min(ep, ez);
   const sum = sp * ((mx * my) << BigInt(ep - e)) + sz * (mz << BigInt(ez - e));
   return sum === 0n ? 0 : roundToDouble(sum, e);
-}
-
-// ---------- pow ----------
-
-/**
- * C's pow. musl's is correctly rounded in practice (under 0.52 ulp); V8's Math.pow multiplies step
- * by step for an integer exponent (pow(1e19; -3) gave 1.0000000000000001e-57), so an integer
- * exponent up to POW_EXACT_MAX is computed exactly and rounded once.
- */
-const POW_EXACT_MAX = 64;
-export function pow(x: number, y: number): number {
-  // C: pow(1, y) is 1 for every y, even nan, and pow(-1, ±inf) is 1 (JS gives NaN for both)
-  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
-  if (!Number.isInteger(y) || y === 0 || y === 1 || Math.abs(y) > POW_EXACT_MAX || !Number.isFinite(x) || x === 0) {
-    return Math.pow(x, y);
-  }
-  const [m, e] = decompose(x);
-  const k = Math.abs(y);
-  const sign = x < 0 && k % 2 === 1 ? -1n : 1n;
-  const mk = m ** BigInt(k);
-  if (y > 0) return roundToDouble(sign * mk, e * k);
-  // 2^-(e k) / mk: the numerator scaled so the quotient has 55 bits or more, and a sticky bit for the remainder
-  const s = mk.toString(2).length + 55;
-  const num = 1n << BigInt(s);
-  const q = num / mk;
-  const sticky = num - q * mk === 0n ? 0n : 1n;
-  return roundToDouble(sign * ((q << 1n) | sticky), -e * k - s - 1);
 }
 
 const hypotBits = new DataView(new ArrayBuffer(8));

@@ -157,7 +157,8 @@ export const DIVERGENCES: Divergence[] = [
   {
     id: 'libm-last-digits',
     why:
-      'transcendental functions (sin, pow, exp, log, lgamma, j0 ...) are not correctly rounded: musl (jq-wasm), glibc ' +
+      'transcendental functions (sin, cos, lgamma, tgamma, j0, y0 ...; exp, log, pow and the hyperbolic ones are ' +
+      "musl's own, libm-exp-log.ts) are not correctly rounded: musl (jq-wasm), glibc " +
       '(a distribution jq) and V8 (ours) may differ in the last bits, which %.17g shows',
     evidence: 'C17 7.12 leaves their accuracy implementation-defined; jq 1.7.1 calls the platform libm (src/builtin.c LIBM_DD)',
     matches: ({ filter, kind, ours, ref }) =>
