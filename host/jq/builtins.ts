@@ -18,6 +18,7 @@ import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
 import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
+import { sin, cos, tan } from './libm-trig.js';
 
 export class HaltSignal {
   code: number;
@@ -1089,7 +1090,7 @@ function rint(x: number): number {
 const math1: Record<string, (x: number) => unknown> = {
   floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp: Math.exp, exp2,
   exp10, log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p,
-  expm1: Math.expm1, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
+  expm1: Math.expm1, sin, cos, tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
   sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
   cbrt: Math.cbrt, trunc: Math.trunc,
   round: (x) => (x < 0 ? -Math.round(-x) : Math.round(x)),
