@@ -4,8 +4,11 @@
 // Inc. ... Permission to use, copy, modify, and distribute this software is
 // freely granted, provided that this notice is preserved"), which musl (the
 // reference jq-wasm), FreeBSD and glibc's generic code share. The same
-// operations in the same order on doubles give the same bits, provided sin,
-// cos and log agree (V8's are fdlibm's too).
+// operations in the same order on doubles give the same bits: sin and cos are
+// musl's (libm-trig.ts); log is V8's Math.log, which can differ from musl's in
+// the last bit.
+
+import { cos, sin } from './libm-trig.js';
 
 const INV_SQRT_PI = 5.6418958354775627928e-1;
 const TWO_OVER_PI = 6.36619772367581382433e-1;
@@ -124,15 +127,15 @@ function ratio([r, s]: Table, x: number): number {
  */
 function large(order: 0 | 1, x: number, y: boolean, negate: boolean): number {
   const h = highAbs(x);
-  let s = Math.sin(x);
-  let c = Math.cos(x);
+  let s = sin(x);
+  let c = cos(x);
   let cc: number;
   if (order === 0) {
     if (y) c = -c;
     cc = s + c;
     if (h < 0x7fe00000) {
       let ss = s - c;
-      const z = -Math.cos(2 * x);
+      const z = -cos(2 * x);
       if (s * c < 0) cc = z / ss;
       else ss = z / cc;
       if (h < 0x48000000) {
@@ -145,7 +148,7 @@ function large(order: 0 | 1, x: number, y: boolean, negate: boolean): number {
     cc = s - c;
     if (h < 0x7fe00000) {
       let ss = -s - c;
-      const z = Math.cos(2 * x);
+      const z = cos(2 * x);
       if (s * c > 0) cc = z / ss;
       else ss = z / cc;
       if (h < 0x48000000) {
@@ -254,7 +257,7 @@ export function jn(n: number, x: number): number {
   else if (m < x) {
     // forward recurrence J(k+1) = 2k/x J(k) - J(k-1) is safe for k < x
     if (h >= 0x52d00000) {
-      const t = [-Math.cos(x) + Math.sin(x), -Math.cos(x) - Math.sin(x), Math.cos(x) - Math.sin(x), Math.cos(x) + Math.sin(x)][m & 3];
+      const t = [-cos(x) + sin(x), -cos(x) - sin(x), cos(x) - sin(x), cos(x) + sin(x)][m & 3];
       b = (INV_SQRT_PI * t) / Math.sqrt(x);
     } else {
       let a = j0(x);
@@ -345,7 +348,7 @@ export function yn(n: number, x: number): number {
   if (m === 0) return negate ? -y1(x) : y1(x);
   let b: number;
   if (h >= 0x52d00000) {
-    const t = [-Math.sin(x) - Math.cos(x), -Math.sin(x) + Math.cos(x), Math.sin(x) + Math.cos(x), Math.sin(x) - Math.cos(x)][m & 3];
+    const t = [-sin(x) - cos(x), -sin(x) + cos(x), sin(x) + cos(x), sin(x) - cos(x)][m & 3];
     b = (INV_SQRT_PI * t) / Math.sqrt(x);
   } else {
     let a = y0(x);

@@ -1,7 +1,10 @@
 // tgamma as musl (the reference jq-wasm's C library) computes it: Lanczos' approximation with
 // g = 6.0246800407767296 and N = 12 (the constants of Boost and Python, which musl uses), the
 // error of x + g - 0.5 corrected, and the reflection formula below 0. The same operations in
-// the same order on doubles give musl's bits wherever V8's exp, pow and sin/cos agree with it.
+// the same order on doubles give musl's bits wherever V8's exp and pow agree with it (sin(pi x)
+// uses musl's own kernels from libm-trig.ts).
+
+import { kernelCos, kernelSin } from './libm-trig.js';
 
 const GMHALF = 5.524680040776729583740234375;
 
@@ -42,7 +45,7 @@ function lanczosSum(x: number): number {
   return num / den;
 }
 
-/** sin(pi x) for x > 2^-100: x reduced mod 2, then to [-1/4, 1/4] with a quadrant */
+/** sin(pi x) for x > 2^-100: x reduced mod 2, then to [-1/4, 1/4] with a quadrant, by musl's kernels */
 function sinPi(x: number): number {
   x = x * 0.5;
   x = 2 * (x - Math.floor(x));
@@ -52,13 +55,13 @@ function sinPi(x: number): number {
   x *= Math.PI;
   switch (n) {
     case 1:
-      return Math.cos(x);
+      return kernelCos(x, 0);
     case 2:
-      return Math.sin(-x);
+      return kernelSin(-x, 0, 0);
     case 3:
-      return -Math.cos(x);
+      return -kernelCos(x, 0);
     default:
-      return Math.sin(x);
+      return kernelSin(x, 0, 0);
   }
 }
 
