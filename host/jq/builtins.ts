@@ -18,7 +18,7 @@ import { parseJsonText } from './json.js';
 import { applyFormat } from './formats.js';
 import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
-import { sin, cos, tan } from './libm-trig.js';
+import { sin, cos, tan, atan2 } from './libm-trig.js';
 
 export class HaltSignal {
   code: number;
@@ -1135,7 +1135,7 @@ function nextafter(x: number, y: number): number {
   return buf.getFloat64(0);
 }
 const math2: Record<string, (a: number, b: number) => number> = {
-  pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot,
+  pow, atan2, fmod: (a, b) => a % b, hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: ieeeRemainder, remainder: ieeeRemainder,

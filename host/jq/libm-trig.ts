@@ -457,3 +457,47 @@ export function tan(x: number): number {
   const n = remPio2(x);
   return kernelTan(reducedHi, reducedLo, n & 1);
 }
+
+// ---------- atan2 (musl atan2.c; atan itself is V8's Math.atan, the same fdlibm code to the bit) ----------
+
+const PI = 3.141592653589793116;
+const PI_LO = 1.2246467991473531772e-16;
+
+/** atan2(y, x) with musl's quadrant corrections: pi - (z - pi_lo) can round differently from V8's */
+export function atan2(y: number, x: number): number {
+  if (x !== x || y !== y) return x + y;
+  words[0] = x;
+  let ix = halves[1];
+  const lx = halves[0];
+  words[0] = y;
+  let iy = halves[1];
+  const ly = halves[0];
+  if (((ix - 0x3ff00000) | lx) === 0) return Math.atan(y); // x = 1
+  const m = ((iy >>> 31) & 1) | ((ix >>> 30) & 2); // 2 sign(x) + sign(y)
+  ix &= 0x7fffffff;
+  iy &= 0x7fffffff;
+  if ((iy | ly) === 0) {
+    // y = ±0
+    if (m <= 1) return y;
+    return m === 2 ? PI : -PI;
+  }
+  if ((ix | lx) === 0) return m & 1 ? -PI / 2 : PI / 2; // x = ±0
+  if (ix === 0x7ff00000) {
+    if (iy === 0x7ff00000) return [PI / 4, -PI / 4, (3 * PI) / 4, (-3 * PI) / 4][m];
+    return [0.0, -0.0, PI, -PI][m];
+  }
+  // |y/x| > 2^64
+  if (ix + (64 << 20) < iy || iy === 0x7ff00000) return m & 1 ? -PI / 2 : PI / 2;
+  // atan(|y/x|) without a spurious underflow
+  const z = m & 2 && iy + (64 << 20) < ix ? 0 : Math.atan(Math.abs(y / x));
+  switch (m) {
+    case 0:
+      return z;
+    case 1:
+      return -z;
+    case 2:
+      return PI - (z - PI_LO);
+    default:
+      return (z - PI_LO) - PI;
+  }
+}
