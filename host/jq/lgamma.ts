@@ -64,28 +64,31 @@ function sinPi(x: number): number {
 const words = new Float64Array(1);
 const halves = new Uint32Array(words.buffer);
 
-/** C's lgamma_r: [ln |Gamma(x)|, sign of Gamma(x)]. */
-export function lgammaR(x: number): [number, number] {
+/** the sign of Gamma(x) for the last lnAbsGamma(x) (C's *signgamp) */
+let lastSign = 1;
+
+/** musl __lgamma_r: ln |Gamma(x)|, its sign in lastSign */
+function lnAbsGamma(x: number): number {
   words[0] = x;
   const negative = halves[1] >>> 31 === 1;
   const ix = halves[1] & 0x7fffffff;
   const low = halves[0];
-  let sign = 1;
-  if (ix >= 0x7ff00000) return [x * x, sign];
+  lastSign = 1;
+  if (ix >= 0x7ff00000) return x * x;
   if (ix < (0x3ff - 70) << 20) {
     // |x| < 2^-70: -log|x|
     if (negative) {
       x = -x;
-      sign = -1;
+      lastSign = -1;
     }
-    return [-log(x), sign];
+    return -log(x);
   }
   let nadj = 0;
   if (negative) {
     x = -x;
     let t = sinPi(x);
-    if (t === 0.0) return [1.0 / (x - x), sign]; // a negative integer
-    if (t > 0.0) sign = -1;
+    if (t === 0.0) return 1.0 / (x - x); // a negative integer
+    if (t > 0.0) lastSign = -1;
     else t = -t;
     nadj = log(PI / (t * x));
   }
@@ -165,9 +168,15 @@ export function lgammaR(x: number): [number, number] {
     r = (x - 0.5) * (t - 1.0) + w;
   } else r = x * (log(x) - 1.0); // 2^58 <= x
   if (negative) r = nadj - r;
-  return [r, sign];
+  return r;
+}
+
+/** C's lgamma_r: [ln |Gamma(x)|, sign of Gamma(x)]. */
+export function lgammaR(x: number): [number, number] {
+  const r = lnAbsGamma(x);
+  return [r, lastSign];
 }
 
 export function lgamma(x: number): number {
-  return lgammaR(x)[0];
+  return lnAbsGamma(x);
 }
