@@ -4,9 +4,10 @@
 // Inc. ... Permission to use, copy, modify, and distribute this software is
 // freely granted, provided that this notice is preserved"), which musl (the
 // reference jq-wasm), FreeBSD and glibc's generic code share. The same
-// operations in the same order on doubles give the same bits, with sin, cos
-// and log as musl computes them (musl-math.ts; V8's differ in the last bit).
-import { cos, log, sin } from './musl-math.js';
+// operations in the same order on doubles give the same bits, with sin and cos
+// (libm-trig.ts) and log (libm-exp-log.ts) as musl computes them.
+import { cos, sin } from './libm-trig.js';
+import { log } from './libm-exp-log.js';
 
 const INV_SQRT_PI = 5.6418958354775627928e-1;
 const TWO_OVER_PI = 6.36619772367581382433e-1;

@@ -19,6 +19,7 @@ import { applyFormat } from './formats.js';
 import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numbers.js';
 import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
 import { exp, log, log2, log10, log1p, expm1, sinh, cosh, tanh, asinh, acosh, atanh } from './libm-exp-log.js';
+import { sin, cos, tan, atan2 } from './libm-trig.js';
 
 export class HaltSignal {
   code: number;
@@ -1090,7 +1091,7 @@ function rint(x: number): number {
 const math1: Record<string, (x: number) => unknown> = {
   floor: Math.floor, sqrt: Math.sqrt, ceil: Math.ceil, fabs: Math.abs, exp, exp2,
   exp10, log, log2, log10, log1p,
-  expm1, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
+  expm1, sin, cos, tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
   sinh, cosh, tanh, asinh, acosh, atanh,
   cbrt: Math.cbrt, trunc: Math.trunc,
   round: (x) => (x < 0 ? -Math.round(-x) : Math.round(x)),
@@ -1135,7 +1136,7 @@ function nextafter(x: number, y: number): number {
   return buf.getFloat64(0);
 }
 const math2: Record<string, (a: number, b: number) => number> = {
-  pow, atan2: Math.atan2, fmod: (a, b) => a % b, hypot,
+  pow, atan2, fmod: (a, b) => a % b, hypot,
   fmin: (a, b) => (a !== a ? b : b !== b ? a : Math.min(a, b)), fmax: (a, b) => (a !== a ? b : b !== b ? a : Math.max(a, b)),
   fdim: (a, b) => (a !== a || b !== b ? NaN : a > b ? a - b : 0), copysign: (a, b) => Math.abs(a) * (b < 0 || Object.is(b, -0) ? -1 : 1),
   drem: ieeeRemainder, remainder: ieeeRemainder,

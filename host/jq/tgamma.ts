@@ -1,7 +1,11 @@
 // tgamma as musl (the reference jq-wasm's C library) computes it: Lanczos' approximation with
 // g = 6.0246800407767296 and N = 12 (the constants of Boost and Python, which musl uses), the
 // error of x + g - 0.5 corrected, and the reflection formula below 0. The same operations in
-// the same order on doubles give musl's bits wherever V8's exp, pow and sin/cos agree with it.
+// the same order on doubles give musl's bits: exp and pow are musl's (libm-exp-log.ts), sin(pi x)
+// uses musl's own kernels (libm-trig.ts).
+
+import { kernelCos, kernelSin } from './libm-trig.js';
+import { exp, pow } from './libm-exp-log.js';
 
 const GMHALF = 5.524680040776729583740234375;
 
@@ -42,7 +46,7 @@ function lanczosSum(x: number): number {
   return num / den;
 }
 
-/** sin(pi x) for x > 2^-100: x reduced mod 2, then to [-1/4, 1/4] with a quadrant */
+/** sin(pi x) for x > 2^-100: x reduced mod 2, then to [-1/4, 1/4] with a quadrant, by musl's kernels */
 function sinPi(x: number): number {
   x = x * 0.5;
   x = 2 * (x - Math.floor(x));
@@ -52,13 +56,13 @@ function sinPi(x: number): number {
   x *= Math.PI;
   switch (n) {
     case 1:
-      return Math.cos(x);
+      return kernelCos(x, 0);
     case 2:
-      return Math.sin(-x);
+      return kernelSin(-x, 0, 0);
     case 3:
-      return -Math.cos(x);
+      return -kernelCos(x, 0);
     default:
-      return Math.sin(x);
+      return kernelSin(x, 0, 0);
   }
 }
 
@@ -90,7 +94,7 @@ export function tgamma(x: number): number {
     dy -= absx;
   }
   let z = absx - 0.5;
-  let r = lanczosSum(absx) * Math.exp(-y);
+  let r = lanczosSum(absx) * exp(-y);
   if (x < 0) {
     // Gamma(x) Gamma(-x) = -pi / (x sin(pi x))
     r = -Math.PI / (sinPi(absx) * absx * r);
@@ -98,7 +102,7 @@ export function tgamma(x: number): number {
     z = -z;
   }
   r += (dy * (GMHALF + 0.5) * r) / y;
-  z = Math.pow(y, 0.5 * z);
+  z = pow(y, 0.5 * z);
   y = r * z * z;
   return y;
 }

@@ -23,17 +23,6 @@ function numbersOnlyDiffer(a: string, b: string, close: (x: number, y: number) =
   return xs.length === ys.length && xs.every((x, i) => close(Number(x), Number(ys[i])));
 }
 
-// the libm functions that need not be correctly rounded (sqrt, floor, ldexp, fmod, frexp ... are exact)
-const LIBM = /\b(a?sinh?|a?cosh?|a?tanh?|atan2|exp(2|10|m1)?|log(2|10|1p)?|pow|pow10|cbrt|[lt]?gamma|lgamma_r|[jy][01n]|hypot)\b/;
-
-/** within 4 units in the last place, and not the same number spelled differently */
-function closeUlps(x: number, y: number): boolean {
-  if (x === y) return true;
-  if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
-  const ulp = Math.max(Number.EPSILON * Math.max(Math.abs(x), Math.abs(y)), Number.MIN_VALUE);
-  return Math.abs(x - y) <= 4 * ulp;
-}
-
 /**
  * Days between a date in the years 0 to 99 (and its neighbours) and the same date 1900 years
  * later, which is where Emscripten's Date.UTC-based time functions put it.
@@ -153,25 +142,6 @@ export const DIVERGENCES: Divergence[] = [
       }
       return false;
     },
-  },
-  {
-    id: 'libm-last-digits',
-    why:
-      'transcendental functions (sin, cos, lgamma, tgamma, j0, y0 ...; exp, log, pow and the hyperbolic ones are ' +
-      "musl's own, libm-exp-log.ts) are not correctly rounded: musl (jq-wasm), glibc " +
-      '(a distribution jq) and V8 (ours) may differ in the last bits, which %.17g shows',
-    evidence: 'C17 7.12 leaves their accuracy implementation-defined; jq 1.7.1 calls the platform libm (src/builtin.c LIBM_DD)',
-    matches: ({ filter, kind, ours, ref }) =>
-      LIBM.test(filter) &&
-      ((kind === 'outputs' &&
-        ours.outputs.some((o, i) => o !== ref.outputs[i]) &&
-        ours.outputs.length === ref.outputs.length &&
-        ours.outputs.every((o, i) => numbersOnlyDiffer(o, ref.outputs[i], closeUlps))) ||
-        // the number printed whole (%.17g) inside an error text; a truncated dump ("1.000000000...") is not close
-        (kind === 'error-text' &&
-          ours.status === 'error' &&
-          ref.status === 'error' &&
-          numbersOnlyDiffer(ours.message, ref.message, closeUlps))),
   },
   {
     id: 'lone-surrogate-in-program',
