@@ -187,7 +187,8 @@ class Program implements JqProgram {
       throw this.errorForCaller(e, seen);
     }
     if (seen.literals !== null && literalsMade.count !== seen.literals) unwrapAll(out);
-    return out.map(keyState.encoded === seen.keys ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
+    // JSON.stringify when no encoded key and no literal can be in the outputs
+    return out.map(!this.exact && keyState.encoded === seen.keys ? (x) => JSON.stringify(x) ?? 'null' : jsonText);
   }
 
   /** what a run may add that callers outside the engine must not see: encoded keys, kept literals (null: kept on purpose) */

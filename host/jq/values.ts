@@ -268,10 +268,13 @@ export function dump(v: unknown): string {
 
 /**
  * JSON text of an output for a host, written as JSON.stringify writes it
- * (numbers and strings are JSON.stringify's), with keys decoded in jq's order.
+ * (numbers and strings are JSON.stringify's; a kept literal as written), with keys decoded in
+ * jq's order.
  */
 export function jsonText(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  // a kept literal (exactNumbers) as written
+  if (v instanceof LiteralNumber) return v.literal;
   if (Array.isArray(v)) {
     let s = '[';
     for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + jsonText(v[i]);

@@ -247,3 +247,15 @@ describe('where a number came from (exactNumbers: every token a literal, every r
     expect(compile('1 >= 1.000000000000000000001').run(null)).toEqual([true]);
   });
 });
+
+describe('runText of an exactNumbers program', () => {
+  it('reads every input number as a literal and prints literals as written', () => {
+    expect(compile('.', { exactNumbers: true }).runText('{"a":1.0,"b":[100000000000000000000, 2]}')).toEqual(['{"a":1.0,"b":[100000000000000000000,2]}']);
+    expect(compile('[.a, 1.50, .a + 1]', { exactNumbers: true }).runText('{"a":1.0}')).toEqual(['[1.0,1.50,2]']);
+    expect(compile('.a >= 1.000000000000000000001', { exactNumbers: true }).runText('{"a":1}')).toEqual(['false']);
+  });
+  it('without exactNumbers the same program gives doubles', () => {
+    expect(compile('[.a, 1.50]').runText('{"a":1.0}')).toEqual(['[1,1.5]']);
+    expect(compile('.a >= 1.000000000000000000001').runText('{"a":1}')).toEqual(['true']);
+  });
+});
