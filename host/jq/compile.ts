@@ -1509,46 +1509,21 @@ export class Compiler {
         rhs(v, null, env, assignOnce);
         return;
       }
-      // the state [acc, dels]; dels null when the state's [1] is no list
-      let acc: unknown = v;
-      let dels: unknown[][] | null = [];
+      const state: ModifyState = { acc: v, dels: [] };
       let updating = false;
       lhs(v, [], env, (_x, xp) => {
         const path = checkPath(xp as unknown[]);
+        // an update failed, and its paths' retry gave this one: the state is gone
         if (updating) {
-          acc = null;
-          dels = null;
+          state.acc = null;
+          state.dels = null;
         }
         updating = true;
-        const old = getPath(acc, path);
-        let outputs = 0;
-        let broke = false;
-        const token = {};
-        try {
-          rhs(old, null, env, (x) => {
-            outputs++;
-            // as in |= without alternatives: a `?//` in the update retrying after the break meets null
-            if (outputs === 1) acc = setPath(acc, path, x, null);
-            else {
-              acc = setPath(null, path, x, null);
-              dels = null;
-            }
-            throw new BreakSignal(token);
-          });
-        } catch (e) {
-          if (!(e instanceof BreakSignal && e.token === token)) throw e;
-          broke = true;
-        }
-        if (outputs === 0) (dels ??= []).push(path);
-        else if (!broke) {
-          acc = null;
-          dels = [path];
-        }
+        modifyAt(state, path, rhs, env, null);
         updating = false;
       });
-      if (dels === null) throw new JqError('Paths must be specified as an array');
-      if ((dels as unknown[][]).length) acc = delPathsAll(acc, dels);
-      emitValue(k, p, acc, v);
+      if (state.dels === null) throw new JqError('Paths must be specified as an array');
+      emitValue(k, p, state.dels.length ? delPathsAll(state.acc, state.dels) : state.acc, v);
     };
   }
 
@@ -1579,48 +1554,13 @@ export class Compiler {
     if (n.op === '|=') {
       return (v, p, env, k) => {
         const { paths, error } = collectPaths(v, env);
-        let acc = v;
+        const state: ModifyState = { acc: v, dels: [] };
         const owned = ownedSet(paths);
-        // jq's _modify state is [value, paths to delete]; null when that list is gone (see below)
-        let dels: unknown[][] | null = [];
-        for (const path of paths) {
-          const old = getPath(acc, path);
-          disown(owned, old);
-          let outputs = 0;
-          let nv: unknown = null;
-          let broke = false;
-          const token = {};
-          try {
-            rhs(old, null, env, (x) => {
-              outputs++;
-              nv = x;
-              // _modify breaks out after the first output; a `?//` in the update catches that break and
-              // retries its next alternative, whose outputs meet the state already moved out ($$$$dot): null
-              if (outputs === 1) acc = setPath(acc, path, x, owned);
-              else {
-                owned?.clear();
-                acc = setPath(null, path, x, owned);
-                dels = null;
-              }
-              throw new BreakSignal(token);
-            });
-          } catch (e) {
-            if (!(e instanceof BreakSignal && e.token === token)) throw e;
-            broke = true;
-          }
-          if (outputs === 0) (dels ??= []).push(path);
-          else if (!broke) {
-            // the break was caught and the retry gave nothing more: _modify's delete branch runs on null
-            owned?.clear();
-            acc = null;
-            dels = [path];
-          }
-        }
+        for (const path of paths) modifyAt(state, path, rhs, env, owned);
         if (error !== null) throw error;
-        if (dels === null) throw new JqError('Paths must be specified as an array');
+        if (state.dels === null) throw new JqError('Paths must be specified as an array');
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
-        if (dels.length) acc = delPathsAll(acc, dels);
-        emitValue(k, p, acc, v);
+        emitValue(k, p, state.dels.length ? delPathsAll(state.acc, state.dels) : state.acc, v);
       };
     }
     if (n.op === '=') {
@@ -1680,6 +1620,48 @@ export class Compiler {
  */
 function ownedSet(paths: unknown[][]): Set<object> | null {
   return paths.length > 1 ? new Set<object>() : null;
+}
+
+/** jq's _modify state: [value, paths to delete]; dels null when that list is gone (moved out, see modifyAt). */
+interface ModifyState {
+  acc: unknown;
+  dels: unknown[][] | null;
+}
+
+/**
+ * jq's _modify for one path: the update's first output goes to the path and
+ * _modify breaks out; a `?//` in the update catches that break and retries
+ * its next alternative, whose outputs meet the state already moved out
+ * ($$$$dot): null. No output queues the path for deletion; a caught break
+ * whose retry gives nothing more runs the delete branch on null.
+ */
+function modifyAt(state: ModifyState, path: unknown[], rhs: Fn, env: Env | null, owned: Set<object> | null): void {
+  const old = getPath(state.acc, path);
+  disown(owned, old);
+  let outputs = 0;
+  let broke = false;
+  const token = {};
+  try {
+    rhs(old, null, env, (x) => {
+      outputs++;
+      if (outputs === 1) state.acc = setPath(state.acc, path, x, owned);
+      else {
+        owned?.clear();
+        state.acc = setPath(null, path, x, owned);
+        state.dels = null;
+      }
+      throw new BreakSignal(token);
+    });
+  } catch (e) {
+    if (!(e instanceof BreakSignal && e.token === token)) throw e;
+    broke = true;
+  }
+  if (outputs === 0) (state.dels ??= []).push(path);
+  else if (!broke) {
+    owned?.clear();
+    state.acc = null;
+    state.dels = [path];
+  }
 }
 
 /** The path of a reduce/foreach state: init's, while the state is still init's value. */

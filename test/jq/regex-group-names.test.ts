@@ -1,28 +1,7 @@
 // Group names as jq 1.7.1's Oniguruma (6.9.8, fetch_name) reads them; every answer and
 // message below is what jq 1.7.1 gives.
-import { describe, expect, it } from 'vitest';
-import { compile, JqRuntimeError } from '../../host/jq/index.js';
-
-function itAnswers(cases: [string, unknown, unknown[]][]): void {
-  for (const [filter, input, out] of cases) {
-    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
-  }
-}
-
-function itFails(cases: [string, unknown, string][]): void {
-  for (const [filter, input, message] of cases) {
-    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
-      let error: unknown = null;
-      try {
-        compile(filter).run(input);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(JqRuntimeError);
-      expect((error as Error).message).toBe(message);
-    });
-  }
-}
+import { describe } from 'vitest';
+import { itAnswers, itFails } from '../helpers/jq-cases.js';
 
 describe('group definitions: the first character is checked, the later ones are not', () => {
   itAnswers([

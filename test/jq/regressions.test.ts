@@ -2,29 +2,7 @@
 // plain case with jq 1.7.1's answer.
 import { describe, expect, it } from 'vitest';
 import { compile, JqRuntimeError } from '../../host/jq/index.js';
-
-/** one test per case: the filter on the input gives exactly these outputs */
-function itAnswers(cases: [string, unknown, unknown[]][]): void {
-  for (const [filter, input, out] of cases) {
-    it(`${filter} on ${JSON.stringify(input)}`, () => expect(compile(filter).run(input)).toEqual(out));
-  }
-}
-
-/** one test per case: the filter on the input fails at run time with exactly this message */
-function itFails(cases: [string, unknown, string][]): void {
-  for (const [filter, input, message] of cases) {
-    it(`${filter} on ${JSON.stringify(input)} fails: ${message}`, () => {
-      let error: unknown = null;
-      try {
-        compile(filter).run(input);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(JqRuntimeError);
-      expect((error as Error).message).toBe(message);
-    });
-  }
-}
+import { itAnswers, itFails } from '../helpers/jq-cases.js';
 
 const cases: Array<[string, unknown, unknown[]]> = [
   // a UTF-8 sequence cut off by the end of the data is one U+FFFD for all the bytes left
@@ -447,27 +425,14 @@ describe('jq 1.7.1 setpath with an array key: read as indices, then refused by j
 describe('jq 1.7.1 ?// in the condition or update of while/until', () => {
   // each step runs inside the cond and update outputs it came from: the break of first/limit/label
   // (or an error) after an output makes their ?// run its next alternative, whose error surfaces
-  const failing: [string, unknown, unknown[], string][] = [
-    ['first(while(. as $k ?// [[$y, $v], [$x], $z] | .; .))', '', [''], 'Cannot index string with number'],
-    ['first(while(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
-    ['limit(1; while(. as $k ?// [$z] | .; .))', '', [''], 'Cannot index string with number'],
-    ['label $out | while(. as $k ?// [$z] | true; .) | ., break $out', '', [''], 'Cannot index string with number'],
-    ['first(until(. as $k ?// [$z] | true; .))', '', [''], 'Cannot index string with number'],
-    ['isempty(while(. as $k ?// [$z] | true; .))', '', [false], 'Cannot index string with number'],
-  ];
-  for (const [filter, input, outputs, message] of failing) {
-    it(`${filter} on ${JSON.stringify(input)}: ${JSON.stringify(outputs)} then ${message}`, () => {
-      let error: unknown = null;
-      try {
-        compile(filter).run(input);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(JqRuntimeError);
-      expect((error as JqRuntimeError).message).toBe(message);
-      expect((error as JqRuntimeError).outputs).toEqual(outputs);
-    });
-  }
+  itFails([
+    ['first(while(. as $k ?// [[$y, $v], [$x], $z] | .; .))', '', 'Cannot index string with number', ['']],
+    ['first(while(. as $k ?// [$z] | true; .))', '', 'Cannot index string with number', ['']],
+    ['limit(1; while(. as $k ?// [$z] | .; .))', '', 'Cannot index string with number', ['']],
+    ['label $out | while(. as $k ?// [$z] | true; .) | ., break $out', '', 'Cannot index string with number', ['']],
+    ['first(until(. as $k ?// [$z] | true; .))', '', 'Cannot index string with number', ['']],
+    ['isempty(while(. as $k ?// [$z] | true; .))', '', 'Cannot index string with number', [false]],
+  ]);
   itAnswers([
     // the next alternative succeeds: the rest runs again, the output twice
     ['[first(while(. as $k ?// [$z] | true; .))]', [], [[[], []]]],
