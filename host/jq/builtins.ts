@@ -111,7 +111,12 @@ vf('has/1', (v, k) => {
   if (v === null) return false;
   k = toDouble(k);
   if (isObject(v) && typeof k === 'string') return hasKey(v, k);
-  if (Array.isArray(v) && typeof k === 'number') return k >= 0 && k < v.length;
+  if (Array.isArray(v) && typeof k === 'number') {
+    // jv_has: jv_array_get(t, (int)k), so -0.5 is index 0 (nan is false)
+    if (k !== k) return false;
+    const i = cInt(k);
+    return i >= 0 && i < v.length;
+  }
   throw new JqError(`Cannot check whether ${typeOf(v)} has a ${typeOf(k)} key`);
 });
 function contains(a: unknown, b: unknown): boolean {

@@ -187,3 +187,22 @@ describe('nan-sign stays narrow', () => {
     expect(accepted('2 | -.', '2', '-2')).toBeUndefined();
   });
 });
+
+// frexp of a nan or infinite: musl leaves the exponent unset (jq-wasm prints stack garbage), glibc and we give 0
+table('frexp of a non-finite number', [
+  { f: '[frexp]', in: Infinity, out: [[[Number.MAX_VALUE, 0]]] },
+  { f: 'nan | frexp | .[1]', out: [0] },
+  { f: '8 | frexp', out: [[0.5, 4]] },
+]);
+
+describe('frexp-exponent-unset stays narrow', () => {
+  const ok = (...outputs: string[]) => ({ status: 'ok' as const, outputs });
+  const accepted = (filter: string, ours: string, ref: string) =>
+    acceptedDivergence({ filter, input: 'null', kind: 'outputs', ours: ok(ours), ref: ok(ref) })?.id;
+  it('only the exponent, only through frexp, ours 0', () => {
+    expect(accepted('{label: frexp}', '{"label":[-1.7976931348623157e+308,0]}', '{"label":[-1.7976931348623157e+308,133]}')).toBe('frexp-exponent-unset');
+    expect(accepted('{label: frexp}', '{"label":[-1.7976931348623157e+308,1]}', '{"label":[-1.7976931348623157e+308,133]}')).toBeUndefined();
+    expect(accepted('frexp', '[0.5,4]', '[0.25,4]')).toBeUndefined();
+    expect(accepted('ldexp(1; 2)', '0', '4')).toBeUndefined();
+  });
+});

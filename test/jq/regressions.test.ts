@@ -559,3 +559,10 @@ describe('jq 1.7.1 destructuring in a path expression: each element a pattern re
     ['path(. as {$a} | $a)', 1, 'Cannot index number with string "a"'],
   ]);
 });
+
+describe('jq 1.7.1 has on an array reads the index as a C int (jv_array_get(t, (int)k))', () => {
+  itAnswers([
+    ['[has(-1e-5), has(-0.5), has(-1), has(0.9), has(1), has(1.9), has(nan), has(1e10), has(-1e10), has(2147483647)]', [1, 2], [[true, true, false, true, true, true, false, false, false, false]]],
+  ]);
+  itFails([['has(-1e-5) | unique', [1], 'Cannot iterate over boolean (true)']]);
+});

@@ -95,6 +95,20 @@ export const DIVERGENCES: Divergence[] = [
     },
   },
   {
+    id: 'frexp-exponent-unset',
+    why:
+      "frexp of a nan or an infinite: musl's frexp returns it without setting the exponent, and jq 1.7.1 passes " +
+      'an uninitialised int, so jq-wasm prints whatever the stack held ([-1.7976931348623157e+308,133]); glibc sets ' +
+      'it to 0, as we do',
+    evidence: 'jq 1.7.1 src/builtin.c f_frexp: int exp; frexp(x, &exp); musl 1.2.4 src/math/frexp.c: if (ee == 0x7ff) return x;',
+    matches: ({ filter, kind, ours, ref }) => {
+      if (!/\bfrexp\b/.test(filter) || (kind !== 'outputs' && kind !== 'error-text')) return false;
+      const text = (o: OursOutcome | Outcome) => o.outputs.join('\n') + ('message' in o ? `\n${o.message}` : '');
+      // only integers differ (the exponent), ours being glibc's 0
+      return numbersOnlyDiffer(text(ours), text(ref), (x, y) => x === y || (x === 0 && Number.isInteger(y)));
+    },
+  },
+  {
     id: 'nan-sign',
     why:
       "the sign of a nan, which only copysign shows (copysign(2; 3|atanh)): jq-wasm's nans made by an invalid " +
