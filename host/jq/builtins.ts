@@ -20,6 +20,7 @@ import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numb
 import { erf, erfc, exp2, exp10, fma, pow, lgamma, lgammaR, tgamma, j0, j1, y0, y1, jn, yn, hypot } from './libm.js';
 import { exp, log, log2, log10, log1p, expm1, sinh, cosh, tanh, asinh, acosh, atanh } from './libm-exp-log.js';
 import { sin, cos, tan, atan2 } from './libm-trig.js';
+import { smoothsort } from './smoothsort.js';
 
 export class HaltSignal {
   code: number;
@@ -571,12 +572,30 @@ function counted(a: unknown, b: unknown): number {
   if (++state.steps > state.stepsAt) stepCheck();
   return compare(a, b);
 }
-function byKey(a: { key: unknown[] }, b: { key: unknown[] }): number {
-  return counted(a.key, b.key);
+
+/** whether a value holds a nan anywhere (a key jq's jv_cmp orders inconsistently) */
+function holdsNan(v: unknown): boolean {
+  if (typeof v === 'number') return v !== v;
+  if (v === null || typeof v !== 'object' || v instanceof LiteralNumber) return false;
+  if (Array.isArray(v)) return v.some(holdsNan);
+  return Object.values(v).some(holdsNan);
+}
+
+/**
+ * jq's sort_items: qsort of the items by key, ties by position. With a nan in a key jv_cmp is
+ * no total order (nan is below nan both ways) and the order is qsort's own: musl's smoothsort
+ * steps then, as the reference build sorts; otherwise any stable sort gives the one answer.
+ */
+function sortByKeys<T>(items: T[], keyOf: (t: T) => unknown): T[] {
+  if (!items.some((t) => holdsNan(keyOf(t)))) return items.sort((a, b) => counted(keyOf(a), keyOf(b)));
+  const entries = items.map((t, i) => ({ t, i }));
+  smoothsort(entries, (a, b) => counted(keyOf(a.t), keyOf(b.t)) || a.i - b.i);
+  for (let i = 0; i < items.length; i++) items[i] = entries[i].t;
+  return items;
 }
 function sorted(v: unknown[]): unknown[] {
   chargeSlots(v.length);
-  return v.slice().sort(counted);
+  return sortByKeys(v.slice(), (x) => x);
 }
 vf('sort/0', (v) => sorted(requireArray(v, 'sorted')));
 const NOT_BOTH_ARRAYS = 'cannot be sorted, as they are not both arrays';
@@ -605,12 +624,12 @@ function keyed(f: Fn, v: unknown, env: Env | null, notArrays: string): { x: unkn
 }
 fn('sort_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
-  items.sort(byKey);
+  sortByKeys(items, (it) => it.key);
   emitValue(k, p, items.map((i) => i.x));
 });
 fn('group_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
-  items.sort(byKey);
+  sortByKeys(items, (it) => it.key);
   const out: unknown[][] = [];
   let prev: unknown[] | null = null;
   for (const it of items) {
@@ -622,7 +641,7 @@ fn('group_by/1', ([f]) => (v, p, env, k) => {
 });
 fn('unique_by/1', ([f]) => (v, p, env, k) => {
   const items = keyed(f, v, env, NOT_BOTH_ARRAYS);
-  items.sort(byKey);
+  sortByKeys(items, (it) => it.key);
   const out: unknown[] = [];
   let prev: unknown[] | null = null;
   for (const it of items) {
@@ -1451,7 +1470,7 @@ export function delPathsAll(t: unknown, paths: unknown): unknown {
   if (!Array.isArray(paths)) throw new JqError('Paths must be specified as an array');
   chargeSlots(paths.length);
   work(paths.length);
-  const sorted = paths.slice().sort(compare);
+  const sorted = sortByKeys(paths.slice(), (x) => x);
   for (const p of sorted) if (!Array.isArray(p)) throw new JqError(`Path must be specified as array, not ${typeOf(p)}`);
   if (sorted.length === 0) return t;
   if ((sorted[0] as unknown[]).length === 0) return null;

@@ -566,3 +566,20 @@ describe('jq 1.7.1 has on an array reads the index as a C int (jv_array_get(t, (
   ]);
   itFails([['has(-1e-5) | unique', [1], 'Cannot iterate over boolean (true)']]);
 });
+
+describe('jq 1.7.1 sorts keys holding nan with musl qsort steps (jv_cmp orders nan below nan both ways)', () => {
+  itAnswers([
+    ['def rec0(g; $n): group_by(nan); [rec0(.; 0)]', [1,0], [[[[1],[0]]]]],
+    ['group_by(drem(1e1000; 1))', [1,0], [[[1],[0]]]],
+    ['[.[] | [., nan]] | sort', [3,1,2,5,4], [[[1,null],[2,null],[3,null],[4,null],[5,null]]]],
+    ['sort_by(nan)', [3,1,2,5,4,9,8,7,6,0], [[3,2,1,4,5,9,6,7,8,0]]],
+    ['sort_by(if . % 2 == 0 then nan else . end)', [3,1,2,5,4,9,8,7,6,0,11,15,13,12,14], [[2,12,0,8,4,6,14,1,3,5,7,9,11,13,15]]],
+    ['group_by(if . % 3 == 0 then nan else . % 3 end)', [3,1,2,5,4,9,8,7,6,0,11,15,13,12,14], [[[3],[6],[15],[9],[0],[12],[1,4,7,13],[2,5,8,11,14]]]],
+    ['unique_by(if . % 2 == 0 then nan else . end)', [3,1,2,5,4,9,8,7,6,0], [[2,6,8,0,4,1,3,5,7,9]]],
+    ['[.[] | if . % 2 == 0 then nan else . end] | sort', [3,1,2,5,4,9,8,7,6,0], [[null,null,null,null,null,1,3,5,7,9]]],
+    ['[.[] | if . % 2 == 0 then nan else . end] | unique', [3,1,2,5,4,9,8,7,6,0], [[null,null,null,null,null,1,3,5,7,9]]],
+    ['[range(40) | [(. * 7 % 11), nan]] | sort | map(.[0])', null, [[0,0,0,0,1,1,1,2,2,2,2,3,3,3,3,4,4,4,5,5,5,6,6,6,6,7,7,7,7,8,8,8,9,9,9,9,10,10,10,10]]],
+    ['[range(100) | if . % 7 == 0 then nan else (. * 37 % 101) end] | sort', null, [[null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,1,2,3,4,5,6,7,9,10,11,12,14,15,16,17,18,19,20,22,23,24,25,27,28,29,30,31,32,33,35,36,37,38,40,41,42,43,44,45,46,47,48,49,50,51,53,54,55,56,58,59,60,61,62,63,66,67,68,69,71,72,73,74,75,76,77,79,80,81,82,84,85,86,87,88,89,90,92,93,94,95,97,98,99,100]]],
+    ['sort_by(.a)', [{"a":2},{"a":1},{"a":2,"b":1},{"a":0}], [[{"a":0},{"a":1},{"a":2},{"a":2,"b":1}]]],
+  ]);
+});

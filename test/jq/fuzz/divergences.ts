@@ -249,30 +249,7 @@ export const DIVERGENCES: Divergence[] = [
       return ref.message.length > ours.message.length && ref.message.startsWith(before) && ref.message.endsWith(after);
     },
   },
-  {
-    id: 'sort-with-nan-keys',
-    why:
-      'sorting keys that hold nan: jq 1.7.1 orders nan below every number but also nan below nan (jv_cmp(nan, nan) is -1 ' +
-      'both ways), which is no total order, so qsort may leave such items in any order (jq-wasm: musl\'s smoothsort ' +
-      'reverses [1,0] in group_by(drem(1e1000; 1)); glibc\'s merge sort keeps it, as we do)',
-    evidence:
-      'jq 1.7.1 src/jv_aux.c: jv_cmp compares a nan as null (below any number), sort_items calls qsort with it; C17 7.22.5p4: ' +
-      'the comparison results must be consistent (a total ordering), else the behaviour is undefined',
-    matches: ({ filter, kind, ours, ref }) => {
-      if (kind !== 'outputs' || ours.status !== 'ok' || ref.status !== 'ok' || ours.outputs.length !== ref.outputs.length) return false;
-      if (!/\b(sort|sort_by|group_by|unique|unique_by)\b/.test(filter)) return false;
-      // the same items, in another order
-      const items = (text: string): string[] | null => {
-        const v: unknown = JSON.parse(text);
-        return Array.isArray(v) ? v.map((x) => JSON.stringify(x)).sort() : null;
-      };
-      return ours.outputs.every((o, i) => {
-        const a = items(o);
-        const b = items(ref.outputs[i]);
-        return a !== null && b !== null && a.join('\n') === b.join('\n');
-      });
-    },
-  },
+
 ];
 
 export function acceptedDivergence(c: Parameters<Divergence['matches']>[0]): Divergence | undefined {
