@@ -46,7 +46,7 @@ for (const [filter, input, batch] of cases) {
     a.push(timeNs(() => doubles.runText(input), batch));
     b.push(timeNs(() => exact.runText(input), batch));
   }
-  rows.push([`\`${filter}\` (${input.length.toLocaleString('en')} B)`, median(a), median(b)]);
+  rows.push([`\`${filter.replaceAll('|', '\\|')}\` (${input.length.toLocaleString('en')} B)`, median(a), median(b)]);
 }
 console.log('| runText | doubles (µs) | exactNumbers (µs) | ratio |');
 console.log('|---|---:|---:|---:|');
