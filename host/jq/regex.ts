@@ -230,6 +230,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
         continue;
       }
       if (c === ']') inClass = false;
+      // a range of literal characters whose end is below its start: Oniguruma fails here, where its parse meets it
+      else if (reversedRange(src, i)) throw new RegexSyntaxError('empty range in char class');
       out += c;
       continue;
     }
@@ -454,6 +456,17 @@ function set(o: Inline, flag: string, on: boolean): void {
   else if (flag === 's') o.dotAll = on;
   else if (flag === 'm') o.multiline = on;
   else o.extended = on;
+}
+
+/** `x-y` at i inside a class, both literal characters, with y's code point below x's. */
+function reversedRange(src: string, i: number): boolean {
+  const from = src.codePointAt(i)!;
+  if (from >= 0xdc00 && from <= 0xdfff) return false;
+  const dash = i + (from > 0xffff ? 2 : 1);
+  if (src[dash] !== '-') return false;
+  const end = src[dash + 1];
+  if (end === undefined || end === ']' || end === '\\' || end === '[') return false;
+  return src.codePointAt(dash + 1)! < from;
 }
 
 /** A pattern Oniguruma rejects, with Oniguruma's message. */

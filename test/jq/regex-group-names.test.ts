@@ -1,4 +1,4 @@
-// Group names as jq 1.7.1's Oniguruma (6.9.8, fetch_name) reads them; every answer and
+// Group names and class ranges as jq 1.7.1's Oniguruma (6.9.8) reads them; every answer and
 // message below is what jq 1.7.1 gives.
 import { describe } from 'vitest';
 import { itAnswers, itFails } from '../helpers/jq-cases.js';
@@ -62,5 +62,19 @@ describe('backreferences by name: every character is checked', () => {
     ['[match("(?<xy>a)\\\\k<xy") | .string]', 'aa', 'Regex failure: invalid group name <xy>'],
     ['[match("(?<x>a)\\\\k<x)") | .string]', 'aa', 'Regex failure: invalid group name <x)>'],
     ['[match("(?<x>a)\\\\k<x)a") | .string]', 'aa', 'Regex failure: invalid group name <x)a>'],
+  ]);
+});
+
+describe('a reversed range in a class fails where Oniguruma meets it', () => {
+  itFails([
+    ['test("[z-a]")', 'a', 'Regex failure: empty range in char class'],
+    ['test("[^z-a]")', 'a', 'Regex failure: empty range in char class'],
+    ['test("[😀-a]")', 'a', 'Regex failure: empty range in char class'],
+    ['test("[4e-3]")', 'a', 'Regex failure: empty range in char class'],
+    // before the class that never closes
+    ['test("[2e-3][]")', 'a', 'Regex failure: empty range in char class'],
+  ]);
+  itAnswers([
+    ['[test("[a-z]"), test("[%--]"), test("[a-]"), test("[a-😀]"), test("[a-a]")]', 'a', [[true, false, true, true, true]]],
   ]);
 });
