@@ -1433,17 +1433,14 @@ export class Compiler {
         src(from, p !== null && from !== v ? badPath(null) : null, env, (x) => {
           if (++state.steps > state.stepsAt) stepCheck();
           bind(x, from, env, (env2) => {
-            let last: unknown = null;
-            let got = false;
-            // jq 1.7.1 moves the state out (LOADVN): after an update that fails, a `?//` in the
-            // source retrying sees null
+            // jq 1.7.1 moves the state out (LOADVN) and stores each output of the update as it
+            // comes (the last one stays): a `?//` in the source retrying after an update's error
+            // sees the last output stored, or null
             const cur = acc;
             acc = null;
             upd(cur, p === null ? null : statePath(cur, acc0, accp0), env2, (u) => {
-              last = u;
-              got = true;
+              acc = u;
             });
-            acc = got ? last : null;
           });
         });
         k(acc, p === null ? null : statePath(acc, acc0, accp0));

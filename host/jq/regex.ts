@@ -224,6 +224,7 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
             continue;
           }
         }
+        if (unknownPosixBracket(src, i + 2)) throw new RegexSyntaxError('invalid POSIX bracket type');
       }
       if (c === '[') {
         out += '\\[';
@@ -457,6 +458,25 @@ function set(o: Inline, flag: string, on: boolean): void {
   else if (flag === 'm') o.multiline = on;
   else o.extended = on;
 }
+
+/**
+ * After `[:` (at i) inside a class, Oniguruma (jq 1.7.1's, is_posix_bracket_start) reads a POSIX
+ * bracket when letters (after an optional `^`) end in `:]`; one naming no class it knows is an
+ * error. Anything else leaves the `[` a literal character.
+ */
+function unknownPosixBracket(src: string, i: number): boolean {
+  let n = 0;
+  let p = i;
+  while (p < src.length) {
+    const x = src.codePointAt(p)!;
+    p += x > 0xffff ? 2 : 1;
+    if (x === 58) return n > 0 && src[p] === ']';
+    if (!(x === 94 && n === 0) && !ALPHABETIC.test(String.fromCodePoint(x))) return false;
+    n++;
+  }
+  return false;
+}
+const ALPHABETIC = /^\p{Alphabetic}$/u;
 
 /** `x-y` at i inside a class, both literal characters, with y's code point below x's. */
 function reversedRange(src: string, i: number): boolean {

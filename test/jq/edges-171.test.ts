@@ -206,3 +206,15 @@ describe('frexp-exponent-unset stays narrow', () => {
     expect(accepted('ldexp(1; 2)', '0', '4')).toBeUndefined();
   });
 });
+
+describe('empty-string-unterminated covers ascii_downcase/ascii_upcase of "" (implode in jq 1.7.1)', () => {
+  const err = (message: string) => ({ status: 'error' as const, outputs: [], message });
+  const accepted = (filter: string, ours: string, ref: string) =>
+    acceptedDivergence({ filter, input: '1', kind: 'error-text', ours: err(ours), ref: err(ref) })?.id;
+  it('quoted as a string or as parsed text, bytes only where the empty string is', () => {
+    expect(accepted('.[ascii_upcase]', 'Cannot index string with string ""', 'Cannot index string with string "\uFFFDC\u001d"')).toBe('empty-string-unterminated');
+    expect(accepted('("" | ascii_downcase) | fromjson', "Expected JSON value (while parsing '')", "Expected JSON value (while parsing 'fromjson ')")).toBe('empty-string-unterminated');
+    expect(accepted('("" | ascii_downcase) | fromjson', "Expected JSON value (while parsing '')", "Unfinished JSON term (while parsing 'fromjson ')")).toBeUndefined();
+    expect(accepted('"" | fromjson', "Expected JSON value (while parsing '')", "Expected JSON value (while parsing 'x')")).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-// Group names and class ranges as jq 1.7.1's Oniguruma (6.9.8) reads them; every answer and
+// Group names, class ranges and POSIX brackets as jq 1.7.1's Oniguruma reads them; every answer and
 // message below is what jq 1.7.1 gives.
 import { describe } from 'vitest';
 import { itAnswers, itFails } from '../helpers/jq-cases.js';
@@ -76,5 +76,30 @@ describe('a reversed range in a class fails where Oniguruma meets it', () => {
   ]);
   itAnswers([
     ['[test("[a-z]"), test("[%--]"), test("[a-]"), test("[a-😀]"), test("[a-a]")]', 'a', [[true, false, true, true, true]]],
+  ]);
+});
+
+describe('POSIX brackets in a class as Oniguruma reads them: letters ending in :] name a class, an unknown one fails', () => {
+  itAnswers([
+    ['test("[[:alpha:]]")', "a", [true]],
+    ['test("[[:abc]")', "a", [true]],
+    ['test("[[:]")', "a", [false]],
+    ['test("[[::]]")', "a", [false]],
+    ['test("[[:a]b:]]")', "a", [false]],
+    ['test("[[:^alpha:]]")', "1", [true]],
+    ['test("[[:alpha]:]]")', "a", [false]],
+    ['test("[[:x1:]]")', "a", [false]],
+    ['test("[[:^alpha]")', "a", [true]],
+    ['test("[[:word:]]")', "a", [true]],
+  ]);
+  itFails([
+    ['split("[[:h:]";"")', "", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:h:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:^h:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:alph:]]+")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:abcdefghijklmnopqrstuvwxyz:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:^:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:é:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+    ['test("[[:Alpha:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
   ]);
 });

@@ -583,3 +583,20 @@ describe('jq 1.7.1 sorts keys holding nan with musl qsort steps (jv_cmp orders n
     ['sort_by(.a)', [{"a":2},{"a":1},{"a":2,"b":1},{"a":0}], [[{"a":0},{"a":1},{"a":2},{"a":2,"b":1}]]],
   ]);
 });
+
+describe('jq 1.7.1 reduce stores each output of its update as it comes: a ?// retry in the source sees the last one', () => {
+  itAnswers([
+    ['reduce (. as [$k] ?// $k | 1) as $z (5; empty)', null, [null]],
+    ['try (reduce (. as [$k] ?// $k | 1) as $z (5; 7, error("e"))) catch .', null, ["e"]],
+    ['reduce .[] as $x (0; . + $x)', [1,2,3], [6]],
+    ['reduce .[] as [$x] ?// $x (0; . + $x)', [[1],2,[3]], [6]],
+    ['reduce .[] as $x ?// $x (0; . + $x)', [1,"a"], ["a"]],
+  ]);
+  itFails([
+    ['(1).b = reduce (. as {a: $k} ?// {$a} | 0) as $z (0; ., .[1])', null, 'Cannot index number with number'],
+    ['reduce (. as {a: $k} ?// {$a} | 0) as $z (0; ., .[1])', null, 'Cannot index number with number'],
+    ['reduce (. as [$k] ?// $k | 1, 2) as $z (0; . + $z, error("x"))', null, 'x'],
+    ['[foreach (. as [$k] ?// $k | 1, 2) as $z (0; . + $z, error("x"))]', null, 'x'],
+    ['reduce (. as [$k] ?// $k | 1) as $z (5; ., error("e"))', null, 'e'],
+  ]);
+});

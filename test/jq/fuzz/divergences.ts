@@ -229,7 +229,8 @@ export const DIVERGENCES: Divergence[] = [
   {
     id: 'empty-string-unterminated',
     why:
-      'the empty string that implode makes ([] | implode) or a string repeated fewer than once ("ab" * 0.5, "ab" * 0, ' +
+      'the empty string that implode makes ([] | implode, and "" | ascii_downcase or ascii_upcase, which jq 1.7.1 ' +
+      'defines as explode | map(...) | implode) or a string repeated fewer than once ("ab" * 0.5, "ab" * 0, ' +
       'or an even byte length times a count beyond int) has no terminating NUL in jq 1.7.1, so an error text that ' +
       'quotes it (.[implode] on []: Cannot index array with string "...") or is it (error(. * 0)) holds whatever ' +
       'bytes the allocator left there (jq-wasm: "add", "type\\u000b\\u0004", "\\b" ... from run to run); we print the ' +
@@ -237,12 +238,15 @@ export const DIVERGENCES: Divergence[] = [
     evidence:
       'jq 1.7.1 src/jv.c: jv_string_implode and src/builtin.c binop_multiply start from jv_string_empty(len), whose ' +
       'jvp_string_empty_new does memset(s->data, 0, length) with length 0 (data[0] never written) and nothing is ' +
-      'appended; jv_string_value of it goes to a %s (src/main.c: "jq: error (at %s): %s")',
+      'appended; jv_string_value of it goes to a %s (src/main.c: "jq: error (at %s): %s"); src/builtin.jq: def ' +
+      'ascii_downcase: explode | map(...) | implode',
     matches: ({ filter, ours, ref }) => {
-      if (!/\bimplode\b|\*/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
+      if (!/\b(implode|ascii_downcase|ascii_upcase)\b|\*/.test(filter) || ours.status !== 'error' || ref.status !== 'error') return false;
       // the whole message is the string: error(. * 0)
       if (ours.message === '') return /\berror\b/.test(filter) && ref.message !== '' && !ref.message.includes('\n');
-      const at = ours.message.indexOf('""');
+      // quoted as a string ("") or as parsed text ('': fromjson's "while parsing")
+      let at = ours.message.indexOf('""');
+      if (at < 0) at = ours.message.indexOf("''");
       if (at < 0) return false;
       const before = ours.message.slice(0, at + 1);
       const after = ours.message.slice(at + 1);
