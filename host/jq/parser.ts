@@ -71,7 +71,7 @@ const OPS1 = '.[]{}()|,:;=<>+-*/%$?';
 // tokens that may follow a Term somewhere in jq's grammar: after a bare `.` bison reduces it to a
 // Term on these and reports the error later (with that state's list); any other token is an
 // error in the state right after `.`, which has too many choices for a list
-const FOLLOW_TERM_OPS = new Set(['|', ',', ')', ']', '}', ';', ':', '?', '[', '.', '+', '-', '*', '/', '%', '=', '==', '!=', '<', '<=', '>', '>=', '//', '|=', '+=', '-=', '*=', '/=', '%=', '//=', '?//']);
+const FOLLOW_TERM_OPS = new Set(['|', ',', ')', ']', '}', ';', ':', '?', '[', '.', '+', '-', '*', '/', '%', '=', '==', '!=', '<', '<=', '>', '>=', '//', '|=', '+=', '-=', '*=', '/=', '%=', '//=']);
 const FOLLOW_TERM_KEYWORDS = new Set(['then', 'elif', 'else', 'end', 'as', 'catch', 'and', 'or']);
 // keywords that start an Exp of jq 1.7.1's grammar that is no Term
 const NON_TERM_EXP_KEYWORDS = new Set(['if', 'reduce', 'foreach', 'try', 'label', 'def']);

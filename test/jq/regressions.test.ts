@@ -600,3 +600,13 @@ describe('jq 1.7.1 reduce stores each output of its update as it comes: a ?// re
     ['reduce (. as [$k] ?// $k | 1) as $z (5; ., error("e"))', null, 'e'],
   ]);
 });
+
+describe('jq 1.7.1 ?// right after a bare `.` is an error in the state after `.` (no expecting list)', () => {
+  const cases: [string, string][] = [
+    ['.?//', 'syntax error, unexpected ?// (Unix shell quoting issues?) at <top-level>, line 1:'],
+    ['[.?//]', 'syntax error, unexpected ?// (Unix shell quoting issues?) at <top-level>, line 1:'],
+    // after a complete term the list is the state's own
+    ['.[]?//', 'syntax error, unexpected ?//, expecting end of file (Unix shell quoting issues?) at <top-level>, line 1:'],
+  ];
+  for (const [filter, message] of cases) it(filter, () => expect(() => compile(filter)).toThrow(message));
+});
