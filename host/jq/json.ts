@@ -59,6 +59,7 @@ export class JsonTextParser {
   /** start of the string being read (after its quote), or -1 */
   private string = -1;
   private done = false;
+  private malformedBom = false;
   /** newlines counted so far: before index linesAt */
   private lines = 1;
   private linesAt = 0;
@@ -68,8 +69,11 @@ export class JsonTextParser {
     private readonly maxDepth = JQ_PARSING_DEPTH,
     private readonly keepLiterals: KeepLiterals = true,
   ) {
-    // a leading byte order mark is not part of the text
-    if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
+    // a leading byte order mark is not part of the text; a character whose UTF-8 starts like one
+    // (U+F000..U+FFFF: 0xEF, then not 0xBB 0xBF) is jq's "Malformed BOM"
+    const c0 = text.charCodeAt(0);
+    if (c0 === 0xfeff) this.pos = 1;
+    else if (c0 >= 0xf000 && c0 <= 0xffff) this.malformedBom = true;
   }
 
   /** jq's "line %d, column %d" after the character before `end` (columns in UTF-8 bytes). */
@@ -111,6 +115,10 @@ export class JsonTextParser {
 
   read(): Result {
     if (this.done) return null;
+    if (this.malformedBom) {
+      this.done = true;
+      return { error: 'Malformed BOM' };
+    }
     const text = this.text;
     const n = text.length;
     let found: Result = null;

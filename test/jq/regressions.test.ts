@@ -610,3 +610,21 @@ describe('jq 1.7.1 ?// right after a bare `.` is an error in the state after `.`
   ];
   for (const [filter, message] of cases) it(filter, () => expect(() => compile(filter)).toThrow(message));
 });
+
+describe("jq 1.7.1's parser reads a leading character whose UTF-8 starts like a BOM (U+F000..U+FFFF) as a malformed BOM", () => {
+  itAnswers([
+    ['fromjson', '\ufeff1', [1]],
+    ['[.[] | try fromjson catch .]', ['\ue000', '\uf8ff', ' \uf000'], [[
+      "Invalid numeric literal at EOF at line 1, column 3 (while parsing '\ue000')",
+      "Malformed BOM (while parsing '\uf8ff')",
+      "Invalid numeric literal at EOF at line 1, column 4 (while parsing ' \uf000')",
+    ]]],
+  ]);
+  itFails([
+    ['@base64d | fromjson', null, "Malformed BOM (while parsing '\ufffd\ufffd')"],
+    ['fromjson', '\uf000', "Malformed BOM (while parsing '\uf000')"],
+    ['fromjson', '\ufec01', "Malformed BOM (while parsing '\ufec01')"],
+    ['tonumber', '\uffff1', "Malformed BOM (while parsing '\uffff1')"],
+    ['fromjson', '\uefff', "Invalid numeric literal at EOF at line 1, column 3 (while parsing '\uefff')"],
+  ]);
+});
