@@ -340,18 +340,23 @@ fn('range/3', ([f, t, b]) => (v, p, env, k) =>
 );
 // jq 1.7.1: if $n > 0 then (a foreach counting $n down) elif $n == 0 then empty else exp end,
 // with jq's comparisons: a non-number above 0 fails to subtract at the first output, null runs exp
+// (each `label` jq's definitions enter counts for the numbers of labels: state.labels)
 fn('limit/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
     n = toDouble(n);
     if (typeof n !== 'number') {
       if (compare(n, 0) <= 0) f(v, p, env, k);
-      else f(v, null, env, () => opSub(n, 1));
+      else {
+        state.labels++;
+        f(v, null, env, () => opSub(n, 1));
+      }
       return;
     }
     if (!(n > 0)) {
       if (n !== 0) f(v, p, env, k);
       return;
     }
+    state.labels++;
     let c = 0;
     const token = {};
     try {
@@ -365,7 +370,9 @@ fn('limit/2', ([nf, f]) => (v, p, env, k) =>
     }
   }),
 );
+// jq 1.7.1: def first(g): label $out | g | ., break $out;
 fn('first/1', ([f]) => (v, p, env, k) => {
+  state.labels++;
   const token = {};
   try {
     f(v, p, env, (x, xp) => {
@@ -382,6 +389,7 @@ fn('nth/2', ([nf, f]) => (v, p, env, k) =>
   nf(v, null, env, (n) => {
     if (compare(n, 0) < 0) throw new JqError("nth doesn't support negative indices");
     const nth = numeric(n) ? (toDouble(n) as number) : (opAdd(n, 1) as number) - 1;
+    state.labels++;
     let c = 0;
     const token = {};
     try {
@@ -463,6 +471,8 @@ function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
 // jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
 // error after it (the break too) reaches g, and a `?//` in g runs its next alternative
 fn('isempty/1', ([f]) => (v, p, env, k) => {
+  // first's label
+  state.labels++;
   const token = {};
   let empty = true;
   try {
@@ -1248,8 +1258,8 @@ def last: .[-1];
 def nth($n): .[$n];
 def paths(node_filter): path(recurse | select(node_filter)) | select(length > 0);
 def leaf_paths: paths(scalars);
-def any(g; cond): isempty(first(g | cond or empty)) | not;
-def all(g; cond): isempty(first(g | cond and empty));
+def any(g; cond): isempty(g | cond or empty) | not;
+def all(g; cond): isempty(g | cond and empty);
 def any(f): any(.[]; f);
 def all(f): all(.[]; f);
 def any: any(.[]; .);

@@ -1516,9 +1516,10 @@ export class Compiler {
           state.dels = null;
         }
         updating = true;
-        modifyAt(state, path, rhs, env, null);
+        modifyAt(state, path, rhs, env, null, p !== null);
         updating = false;
       });
+      if (p !== null && state.dels !== null) modifyInPath(state.acc, state.dels);
       if (state.dels === null) throw new JqError('Paths must be specified as an array');
       emitValue(k, p, state.dels.length ? delPathsAll(state.acc, state.dels) : state.acc, v);
     };
@@ -1553,8 +1554,9 @@ export class Compiler {
         const { paths, error } = collectPaths(v, env);
         const state: ModifyState = { acc: v, dels: [] };
         const owned = ownedSet(paths);
-        for (const path of paths) modifyAt(state, path, rhs, env, owned);
+        for (const path of paths) modifyAt(state, path, rhs, env, owned, p !== null);
         if (error !== null) throw error;
+        if (p !== null && state.dels !== null) modifyInPath(state.acc, state.dels);
         if (state.dels === null) throw new JqError('Paths must be specified as an array');
         // as jq's _modify: the paths whose update was empty are deleted at the end, all at once
         emitValue(k, p, state.dels.length ? delPathsAll(state.acc, state.dels) : state.acc, v);
@@ -1588,9 +1590,12 @@ export class Compiler {
               stateGone = true;
             }
             updating = true;
+            // _modify's label, one per path
+            state.labels++;
             acc = setPath(acc, path, op(getPath(acc, path), val), null);
             updating = false;
           });
+          if (p !== null && !updating && !stateGone) modifyInPath(acc, []);
           if (updating || stateGone) throw new JqError('Paths must be specified as an array');
           emitValue(k, p, acc, v);
         });
@@ -1600,12 +1605,15 @@ export class Compiler {
         const { paths, error } = collectPaths(v, env);
         let acc = v;
         const owned = ownedSet(paths);
+        // jq's _modify enters a label per path: labels made later number on from there
+        state.labels += paths.length;
         for (const path of paths) {
           const old = getPath(acc, path);
           disown(owned, old);
           acc = setPath(acc, path, op(old, val), owned);
         }
         if (error !== null) throw error;
+        if (p !== null) modifyInPath(acc, []);
         emitValue(k, p, acc, v);
       });
   }
@@ -1632,20 +1640,23 @@ interface ModifyState {
  * ($$$$dot): null. No output queues the path for deletion; a caught break
  * whose retry gives nothing more runs the delete branch on null.
  */
-function modifyAt(state: ModifyState, path: unknown[], rhs: Fn, env: Env | null, owned: Set<object> | null): void {
-  const old = getPath(state.acc, path);
+function modifyAt(m: ModifyState, path: unknown[], rhs: Fn, env: Env | null, owned: Set<object> | null, tracking: boolean): void {
+  // _modify's `label $out`, entered for every path
+  state.labels++;
+  const old = getPath(m.acc, path);
   disown(owned, old);
   let outputs = 0;
   let broke = false;
   const token = {};
   try {
-    rhs(old, null, env, (x) => {
+    // in a path expression the update runs on $v, no value at the path: a path step in it fails
+    rhs(old, tracking ? badPath(old) : null, env, (x) => {
       outputs++;
-      if (outputs === 1) state.acc = setPath(state.acc, path, x, owned);
+      if (outputs === 1) m.acc = setPath(m.acc, path, x, owned);
       else {
         owned?.clear();
-        state.acc = setPath(null, path, x, owned);
-        state.dels = null;
+        m.acc = setPath(null, path, x, owned);
+        m.dels = null;
       }
       throw new BreakSignal(token);
     });
@@ -1653,12 +1664,20 @@ function modifyAt(state: ModifyState, path: unknown[], rhs: Fn, env: Env | null,
     if (!(e instanceof BreakSignal && e.token === token)) throw e;
     broke = true;
   }
-  if (outputs === 0) (state.dels ??= []).push(path);
+  if (outputs === 0) (m.dels ??= []).push(path);
   else if (!broke) {
     owned?.clear();
-    state.acc = null;
-    state.dels = [path];
+    m.acc = null;
+    m.dels = [path];
   }
+}
+
+/**
+ * jq's _modify ends with `. as $dot | $dot[0] | delpaths($dot[1])`: in a path expression that
+ * index reads the reduce state [value, paths to delete], no value at the path, and fails.
+ */
+function modifyInPath(acc: unknown, dels: unknown[][]): never {
+  throw new JqError(`Invalid path expression near attempt to access element 0 of ${dumpTrunc([acc, dels], 30)}`);
 }
 
 /** The path of a reduce/foreach state: init's, while the state is still init's value. */

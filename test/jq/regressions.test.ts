@@ -628,3 +628,37 @@ describe("jq 1.7.1's parser reads a leading character whose UTF-8 starts like a 
     ['fromjson', '\uefff', "Invalid numeric literal at EOF at line 1, column 3 (while parsing '\uefff')"],
   ]);
 });
+
+describe('jq 1.7.1 numbers the labels its definitions enter (first, isempty, any/all, limit, nth, one per path of |= and op=), and _modify in a path expression', () => {
+  itAnswers([
+    ['first(label $l0 | try (break $l0) catch .)', 1, [{"__jq":1}]],
+    ['[first(1), (label $a | try break $a catch .)]', null, [[1,{"__jq":1}]]],
+    ['[isempty(empty), (label $a | try break $a catch .)]', null, [[true,{"__jq":1}]]],
+    ['[any(.[]; .), (label $a | try break $a catch .)]', [1], [[true,{"__jq":1}]]],
+    ['[all(.[]; .), any, all, any(.), all(.), (label $a | try break $a catch .)]', [1], [[true,true,true,true,true,{"__jq":5}]]],
+    ['[limit(2; 1, 2), (label $a | try break $a catch .)]', null, [[1,2,{"__jq":1}]]],
+    ['[limit(0; 1, 2), limit(-1; 1), (label $a | try break $a catch .)]', null, [[1,{"__jq":0}]]],
+    ['[nth(1; 1, 2), (label $a | try break $a catch .)]', null, [[2,{"__jq":1}]]],
+    ['[(.[] |= . + 1), (label $a | try break $a catch .)]', [1,2,3], [[[2,3,4],{"__jq":3}]]],
+    ['[(.[] += 1), (label $a | try break $a catch .)]', [1,2,3], [[[2,3,4],{"__jq":3}]]],
+    ['[(.[] //= 1), (label $a | try break $a catch .)]', [1,null,3], [[[1,1,3],{"__jq":3}]]],
+    ['[(.[] = 1), (label $a | try break $a catch .)]', [1,2,3], [[[1,1,1],{"__jq":0}]]],
+    ['[IN(1, 2), IN(.[]; 5), (label $a | try break $a catch .)]', [1], [[false,false,{"__jq":2}]]],
+    ['[.[] |= (label $a | try break $a catch .)]', [1,2], [[[{"__jq":1},{"__jq":3}]]]],
+    ['[limit("a"; 1)?, (label $a | try break $a catch .)]', null, [[{"__jq":1}]]],
+    ['try path(.a |= 1) catch .', {"a":0}, ["Invalid path expression near attempt to access element 0 of [{\"a\":1},[]]"]],
+  ]);
+  itFails([
+    ['sin[(.[]|=."") = reduce . as $k (4; $k)]', [["x"]], 'Invalid path expression near attempt to access element "" of ["x"]'],
+    ['path(.[] |= ."")', [["x"]], 'Invalid path expression near attempt to access element "" of ["x"]'],
+    ['path(.[] |= .)', [1], 'Invalid path expression near attempt to access element 0 of [[1],[]]'],
+    ['path(.[] += 1)', [1], 'Invalid path expression near attempt to access element 0 of [[2],[]]'],
+    ['path(.[] |= empty)', [1], 'Invalid path expression near attempt to access element 0 of [[1],[[0]]]'],
+    ['path(.[] //= 3)', [null], 'Invalid path expression near attempt to access element 0 of [[3],[]]'],
+    ['path(.a |= (.b, .c))', {"a":{}}, 'Invalid path expression near attempt to access element "b" of {}'],
+    ['[paths(.[] |= 1)]', [[1]], 'Cannot iterate over number (1)'],
+    ['path(.a = 1)', {"a":0}, 'Invalid path expression with result {"a":1}'],
+    ['del(.[] |= 1)', [1], 'Invalid path expression near attempt to access element 0 of [[1],[]]'],
+    ['to_entries | path(.[] |= .)', [1], 'Invalid path expression near attempt to access element 0 of [[{"key":0,"value":1}],[]]'],
+  ]);
+});
