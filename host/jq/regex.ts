@@ -116,6 +116,11 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     extended = opts.extended;
+    // Oniguruma: a quantifier cannot repeat an anchor (^ $ \A \z \Z \b \B \G), nor start a group
+    if (!inClass && quantifierAt(src, i)) {
+      if (anchorBefore(src, i)) throw new RegexSyntaxError('target of repeat operator is invalid');
+      if (src[i - 1] === '>' && /\(\?<[^>]*>$/.test(src.slice(0, i))) throw new RegexSyntaxError('target of repeat operator is not specified');
+    }
     if (!inClass && c === '{') {
       // a repeat count is part of the quantifier, not an atom
       const q = /^\{\d*,?\d*\}/.exec(src.slice(i));
@@ -477,6 +482,27 @@ function unknownPosixBracket(src: string, i: number): boolean {
   return false;
 }
 const ALPHABETIC = /^\p{Alphabetic}$/u;
+
+/** a quantifier starts at i: ? * + or a repeat count {n}, {n,}, {,m}, {n,m} */
+function quantifierAt(src: string, i: number): boolean {
+  const c = src[i];
+  if (c === '?' || c === '*' || c === '+') return true;
+  return c === '{' && /^\{(?:\d+,?\d*|,\d+)\}/.test(src.slice(i, i + 24));
+}
+
+/** the token before i is an anchor (outside a class): ^ or $ unescaped, or \A \z \Z \b \B \G */
+function anchorBefore(src: string, i: number): boolean {
+  if (i === 0) return false;
+  let slashes = 0;
+  const prev = src[i - 1];
+  if (prev === '^' || prev === '$') {
+    for (let j = i - 2; j >= 0 && src[j] === '\\'; j--) slashes++;
+    return slashes % 2 === 0;
+  }
+  if (i < 2 || src[i - 2] !== '\\' || !'AzZbBG'.includes(prev)) return false;
+  for (let j = i - 3; j >= 0 && src[j] === '\\'; j--) slashes++;
+  return slashes % 2 === 0;
+}
 
 /** `x-y` at i inside a class, both literal characters, with y's code point below x's. */
 function reversedRange(src: string, i: number): boolean {

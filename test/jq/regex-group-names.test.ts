@@ -1,4 +1,4 @@
-// Group names, class ranges and POSIX brackets as jq 1.7.1's Oniguruma reads them; every answer and
+// Group names, class ranges, POSIX brackets and quantifier targets as jq 1.7.1's Oniguruma reads them; every answer and
 // message below is what jq 1.7.1 gives.
 import { describe } from 'vitest';
 import { itAnswers, itFails } from '../helpers/jq-cases.js';
@@ -101,5 +101,42 @@ describe('POSIX brackets in a class as Oniguruma reads them: letters ending in :
     ['test("[[:^:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
     ['test("[[:é:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
     ['test("[[:Alpha:]]")', "a", 'Regex failure: invalid POSIX bracket type'],
+  ]);
+});
+
+describe('a quantifier on an anchor or at the start of a named group fails as in Oniguruma', () => {
+  itAnswers([
+    ['match("(^)?")', "1", [{"offset":0,"length":0,"string":"","captures":[{"offset":0,"string":"","length":0,"name":null}]}]],
+    ['match("a??")', "a", [{"offset":0,"length":0,"string":"","captures":[]}]],
+    ['match("a*?")', "a", [{"offset":0,"length":0,"string":"","captures":[]}]],
+    ['match("\\\\^?")', "^", [{"offset":0,"length":1,"string":"^","captures":[]}]],
+    ['match("\\\\$*")', "$", [{"offset":0,"length":1,"string":"$","captures":[]}]],
+    ['match("[^]?]")', "a", [{"offset":0,"length":1,"string":"a","captures":[]}]],
+    ['match("x\\\\\\\\b?")', "x\\b", [{"offset":0,"length":3,"string":"x\\b","captures":[]}]],
+    ['match("(?<n>a)?")', "a", [{"offset":0,"length":1,"string":"a","captures":[{"offset":0,"length":1,"string":"a","name":"n"}]}]],
+    ['[match("^a|b?";"g").string]', "ab", [["a","b",""]]],
+  ]);
+  itFails([
+    ['match("(?<n>?[9])";null)', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(?<n>?)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(?<n>*)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(?<n>+a)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(??)")', "1", 'Regex failure: undefined group option'],
+    ['match("(?<n>{2})")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(?:?)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("(a|?)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("^?")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("(?=?)")', "1", 'Regex failure: target of repeat operator is not specified'],
+    ['match("^*")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("$+")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("\\\\b?")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("\\\\A*")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("\\\\z?")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("^{2}")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("a^?")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("\\\\B+")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("\\\\G?")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("^??")', "1", 'Regex failure: target of repeat operator is invalid'],
+    ['match("(?i)?")', "a", 'Regex failure: target of repeat operator is not specified'],
   ]);
 });
