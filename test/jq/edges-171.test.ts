@@ -218,3 +218,13 @@ describe('empty-string-unterminated covers ascii_downcase/ascii_upcase of "" (im
     expect(accepted('"" | fromjson', "Expected JSON value (while parsing '')", "Expected JSON value (while parsing 'x')")).toBeUndefined();
   });
 });
+
+describe('empty-string-unterminated: leftover bytes that make jq fail where we go on', () => {
+  const run = (filter: string, ours: { status: 'ok'; outputs: string[] }, message: string) =>
+    acceptedDivergence({ filter, input: '[]', kind: 'outputs', ours, ref: { status: 'error', outputs: [], message } })?.id;
+  it('only with a control character jq quotes and we never made', () => {
+    expect(run('implode | strptime("")', { status: 'ok', outputs: ['[1900,0,1,0,0,0,1,0]'] }, 'date "\u0018" does not match format ""')).toBe('empty-string-unterminated');
+    expect(run('implode | strptime("")', { status: 'ok', outputs: ['[1900,0,1,0,0,0,1,0]'] }, 'date "x" does not match format ""')).toBeUndefined();
+    expect(run('. | strptime("")', { status: 'ok', outputs: ['1'] }, 'date "\u0018" does not match format ""')).toBeUndefined();
+  });
+});
