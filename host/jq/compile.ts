@@ -572,7 +572,8 @@ export class Compiler {
     if (s) {
       // value mode: fast path; path mode: general implementation
       // jq's collect runs its body with path tracking on (no SUBEXP): a path step in it checks the path
-      if (isPathCapable(n) || this.mayKeepInput(n) || (n.kind === 'array' && n.body !== null)) {
+      // jq's `-E` is `E | _negate`: E runs in the path expression, its path steps checked
+      if (isPathCapable(n) || this.mayKeepInput(n) || (n.kind === 'array' && n.body !== null) || n.kind === 'neg') {
         const g = this.compileGeneral(n, scope);
         return (v, p, env, k) => {
           if (p === null) k(s(v, env), null);
@@ -687,8 +688,9 @@ export class Compiler {
       }
       case 'neg': {
         const o = this.compile(n.operand, scope);
+        // jq's `E | _negate`: E in the path expression, the negation a C builtin's new value
         return (v, p, env, k) =>
-          o(v, null, env, (x) => {
+          o(v, p, env, (x) => {
             emitValue(k, p, typeof x === 'number' ? -x : negateOther(x));
           });
       }

@@ -662,3 +662,17 @@ describe('jq 1.7.1 numbers the labels its definitions enter (first, isempty, any
     ['to_entries | path(.[] |= .)', [1], 'Invalid path expression near attempt to access element 0 of [[{"key":0,"value":1}],[]]'],
   ]);
 });
+
+describe('jq 1.7.1 -E is E | _negate: E runs in the path expression', () => {
+  itAnswers([
+    ['try path(-(.a | .b)) catch .', {"a":1}, ["Cannot index number with string \"b\""]],
+    ['-(.a,.b)', {"a":1,"b":2}, [-1, -2]],
+  ]);
+  itFails([
+    ['path((-4 .d))', 7, 'Invalid path expression near attempt to access element "d" of 4'],
+    ['path(-.)', 7, 'Invalid path expression with result -7'],
+    ['path(-.a)', {"a":1}, 'Invalid path expression with result -1'],
+    ['[paths(-. > 0)]', [1], 'array ([1]) cannot be negated'],
+    ['path(-(1,2))', null, 'Invalid path expression with result -1'],
+  ]);
+});
