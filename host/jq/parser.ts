@@ -530,6 +530,8 @@ export class Parser {
       const body = this.parsePostTry();
       let handler: Node | null = null;
       if (this.isKw('catch')) {
+        // a body ending in `Exp '?'` (`try try 1? catch 2`) takes no catch in jq's grammar
+        if (this.expOptional) this.unexpected(this.atTop());
         this.advance();
         handler = this.parsePostTry();
       }

@@ -35,21 +35,7 @@ interface KnownOpen {
 
 const ref = new ReferenceJq();
 
-const KNOWN_OPEN: KnownOpen[] = [
-  {
-    id: 'try-try-optional-catch-expecting',
-    reason:
-      "bison's expecting list after a parenthesized `try try X? catch Y` followed by `catch`: jq 1.7.1 gives none, our " +
-      "parser's model of its states gives `expecting end of file` (a single `try` agrees)",
-    repro: { filter: '(try try 1? catch []) catch', input: '1', kind: 'error-text' },
-    covers: (d) =>
-      d.kind === 'error-text' &&
-      d.ours.status === 'compile-error' &&
-      d.ref.status === 'compile-error' &&
-      /\btry\s+try\b/.test(d.filter) &&
-      d.ours.message === d.ref.message.replace(/ \(Unix shell/, ', expecting end of file (Unix shell'),
-  },
-];
+const KNOWN_OPEN: KnownOpen[] = [];
 
 describe('jq differential fuzzer against jq-wasm (fixed seed, bounded)', () => {
   const covered = new Map<string, number>();

@@ -676,3 +676,16 @@ describe('jq 1.7.1 -E is E | _negate: E runs in the path expression', () => {
     ['path(-(1,2))', null, 'Invalid path expression with result -1'],
   ]);
 });
+
+describe("jq 1.7.1's grammar: a try body ending in `Exp '?'` takes no catch, however deep", () => {
+  const cases: [string, string][] = [
+    ['try try 1? catch []', "syntax error, unexpected catch, expecting end of file (Unix shell quoting issues?) at <top-level>, line 1:"],
+    ['[try try 1? catch 2]', 'syntax error, unexpected catch (Unix shell quoting issues?) at <top-level>, line 1:'],
+    ['(try try 1? catch []) catch', 'syntax error, unexpected catch (Unix shell quoting issues?) at <top-level>, line 1:'],
+  ];
+  for (const [filter, message] of cases) it(filter, () => expect(() => compile(filter)).toThrow(message));
+  itAnswers([
+    ['try (try 1?) catch 2', 1, [1]],
+    ['try try 1 catch []', 1, [1]],
+  ]);
+});
