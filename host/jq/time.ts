@@ -152,6 +152,9 @@ function strftime(v: unknown, fmt: unknown, local: boolean): string {
       default: return null;
     }
   };
+  // jq 1.7.1 asks strftime for at most strlen(format) + 100 bytes and fails when it returns 0:
+  // for an empty result, and for one that does not fit (with its NUL)
+  const limit = Buffer.byteLength(format) + 100;
   let out = '';
   for (let i = 0; i < format.length; i++) {
     const c = format[i];
@@ -165,6 +168,8 @@ function strftime(v: unknown, fmt: unknown, local: boolean): string {
     i += whole.length - 1;
     const padFlag = [...flags].reverse().find((x) => x === '-' || x === '_' || x === '0');
     const width = widthText === '' ? 0 : Number(widthText);
+    // a field as wide as jq's buffer cannot fit in it: fail before padding (%999999999Y)
+    if (width >= limit) throw new JqError(`${name}: unknown system failure`);
     const modifierOk = modifier === '' || (modifier === 'E' ? /[cCxXyY]/ : /[bBhdeHIklmMSuUVWwy]/).test(f);
     const v = f === '' || !modifierOk ? null : field(f);
     if (v === null) {
@@ -185,9 +190,7 @@ function strftime(v: unknown, fmt: unknown, local: boolean): string {
     else if (flags.includes('#')) text = /[pZ]/.test(f) ? text.toLowerCase() : /[aAbBh]/.test(f) ? text.toUpperCase() : text;
     out += text.padStart(width, padFlag === '0' ? '0' : ' ');
   }
-  // jq 1.7.1 asks strftime for at most strlen(format) + 100 bytes and fails when it returns 0:
-  // for an empty result, and for one that does not fit (with its NUL)
-  if (out === '' || Buffer.byteLength(out) >= Buffer.byteLength(format) + 100) throw new JqError(`${name}: unknown system failure`);
+  if (out === '' || Buffer.byteLength(out) >= limit) throw new JqError(`${name}: unknown system failure`);
   return out;
 }
 
