@@ -531,7 +531,7 @@ export class Parser {
       let handler: Node | null = null;
       if (this.isKw('catch')) {
         // a body ending in `Exp '?'` (`try try 1? catch 2`) takes no catch in jq's grammar
-        if (this.expOptional) this.unexpected(this.atTop());
+        if (body === this.lastOptional) this.unexpected(this.atTop());
         this.advance();
         handler = this.parsePostTry();
       }
@@ -541,6 +541,7 @@ export class Parser {
         this.advance();
         node = { kind: 'try', body: node, handler: null };
         this.expOptional = true;
+        this.lastOptional = node;
       }
       return node;
     }
@@ -642,6 +643,8 @@ export class Parser {
 
   /** set when the last parsed postfix term ended in `?` applied to a non-suffix term (jq: Exp '?') */
   private expOptional = false;
+  /** the last `(try X)?` made (jq: Exp '?'), which takes no catch */
+  private lastOptional: Node | null = null;
 
   /** termOnly: stop before a `?` that would make an `Exp '?'` (not allowed where jq wants a Term) */
   private parsePostfix(termOnly = false): Node {
@@ -796,6 +799,8 @@ export class Parser {
         this.advance();
         const e = this.parsePipe();
         this.expectOp(')');
+        // a parenthesized `(try X)?` is a Term: it takes a catch
+        this.lastOptional = null;
         return e;
       }
       case '[': {

@@ -687,5 +687,8 @@ describe("jq 1.7.1's grammar: a try body ending in `Exp '?'` takes no catch, how
   itAnswers([
     ['try (try 1?) catch 2', 1, [1]],
     ['try try 1 catch []', 1, [1]],
+    // an if/reduce is an expression, not `Exp '?'`: it takes a catch
+    ['[.[] | try if . == 0 then error("foo") else . end catch .]', [0, 1], [['foo', 1]]],
+    ['try reduce . as $x (0; .) catch 1', 1, [0]],
   ]);
 });
