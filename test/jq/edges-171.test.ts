@@ -237,3 +237,17 @@ describe('strftime: a field as wide as jq\'s buffer fails before it is built', (
     expect(compile('0 | strftime("%10Y")').run(null)).toEqual(['0000001970']);
   });
 });
+
+describe('time-beyond-libc-range covers a nan a math builtin makes before a time builtin', () => {
+  it('pow(-2; 0.1) | strftime("%s") under a try', () => {
+    const c = {
+      filter: '.[] <= (pow(-2; 0.1) | strftime("%s"))?',
+      input: '3',
+      kind: 'error-only-ref' as const,
+      ours: { status: 'ok' as const, outputs: [] },
+      ref: { status: 'error' as const, outputs: [], message: 'Cannot iterate over number (3)' },
+    };
+    expect(acceptedDivergence(c)?.id).toBe('time-beyond-libc-range');
+    expect(acceptedDivergence({ ...c, filter: '.[] <= (pow(2; 0.1) | tostring)?' })).toBeUndefined();
+  });
+});
