@@ -5,7 +5,7 @@ import {
 } from './values.js';
 import {
   type Fn, type Emit, type Path, type Env, BreakSignal, Passthrough, invalidPath, badPath, isBad, extendPath, checkPath, indexValue, iterate, getPath,
-  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError,
+  setPath, opAdd, opSub, lengthOf, toStringValue, splitString, arrayIndices, sliceBounds, sliceValue, recurseLoop, DepthError, identical,
 } from './runtime.js';
 export { DepthError };
 import {
@@ -466,7 +466,7 @@ function sameJv(x: unknown, xp: Path, v: unknown, p: unknown[]): boolean {
       if (from === 0 && to === v.length && v.length > 0) return true;
     }
   }
-  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+  return identical(x, v);
 }
 // jq 1.7.1: def isempty(g): first((g|false), true) -- false is emitted before the break, so an
 // error after it (the break too) reaches g, and a `?//` in g runs its next alternative

@@ -3,11 +3,11 @@
 // evaluating a path expression (path(f), assignments, del, ...). Single-output sub-expressions
 // additionally get an SFn fast path (input, env) => value that avoids allocating continuations.
 import type { Node, Pattern, FuncDef } from './ast.js';
-import { LiteralNumber, numberMode } from './numbers.js';
-import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, dumpTrunc, describe, type Obj } from './values.js';
+import { LiteralNumber } from './numbers.js';
+import { JqError, isObject, setKey, getKey, needsMark, truthy, typeOf, dump, describe, type Obj } from './values.js';
 import {
   type Fn, type SFn, type Env, type Emit, type Path, type Closure, BreakSignal, Passthrough, RETRYING_FNS, recurseLoop,
-  invalidPath, badPath, isBad, pendingPath, pendingOf, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
+  invalidPath, badPath, isBad, pendingPath, pendingOf, nearAttempt, identical, sameAtPath, keyDesc, extendPath, checkPath, indexValue, sliceValue, iterate, getPath, setPath, binop, opAdd, toStringValue,
 } from './runtime.js';
 import { state, stepCheck, BudgetError, charge, chargeSlots, chargeChars, chargeKeys, KEY_BYTES } from './budget.js';
 import { applyFormat } from './formats.js';
@@ -118,11 +118,6 @@ function emitValue(k: Emit, p: Path, x: unknown, v?: unknown): void {
   }
 }
 
-/** A value that is the value at the path (a variable holding it, the source of a pattern): jv_identical, a double standing for itself without exact numbers. */
-function sameAtPath(x: unknown, v: unknown): boolean {
-  return typeof x === 'number' && numberMode.exact ? identical(x, v) : x === v;
-}
-
 /** Where jq's path tracking stands in a pattern: the path so far (null: none) and the value at it. */
 interface PathTrack {
   at: unknown[] | null;
@@ -132,26 +127,14 @@ interface PathTrack {
 /** jq's INDEX while tracking paths: the pattern's value must be the value at the path; the path moves to its element. */
 function trackIndex(t: PathTrack, val: unknown, key: unknown, element: () => unknown): PathTrack {
   if (t.at === null || !sameAtPath(val, t.value))
-    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(val, 30)}`);
+    throw nearAttempt(key, val);
   const x = element();
   chargeSlots(t.at.length + 1);
   return { at: t.at.concat([key]), value: x };
 }
 
-/**
- * jq's jv_identical: the same container, null or boolean; for numbers, with
- * exact numbers (where a literal is a LiteralNumber, the same one only when
- * it is the same jv), two computed doubles with the same bits (a nan is taken
- * as any nan) are identical (`(2 + 4) | path(length)` is []). Without them a
- * double may stand for a literal, which is never identical to a result.
- */
-function identical(x: unknown, v: unknown): boolean {
-  if (typeof x === 'number') return numberMode.exact && typeof v === 'number' && (Object.is(x, v) || (x !== x && v !== v));
-  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
-}
-
 /** the value at the path when it is a number (what a C builtin's result may be identical to), else undefined */
-function numeric(v: unknown): unknown {
+function numberAtPath(v: unknown): unknown {
   return typeof v === 'number' ? v : undefined;
 }
 
@@ -1196,7 +1179,7 @@ export class Compiler {
     if (arity === 0 && pathCheck) {
       return (v, p, _env, k) => {
         if (p !== null) pathCheck(v);
-        emitValue(k, p, vf(v), numeric(v));
+        emitValue(k, p, vf(v), numberAtPath(v));
       };
     }
     if (arity === 0) {
@@ -1204,10 +1187,10 @@ export class Compiler {
         return (v, p, _env, k) => {
           const r = vf(v);
           if (p !== null && keeps(v)) k(r, p);
-          else emitValue(k, p, r, numeric(v));
+          else emitValue(k, p, r, numberAtPath(v));
         };
       }
-      return (v, p, _env, k) => (p === null ? k(vf(v), null) : emitValue(k, p, vf(v), numeric(v)));
+      return (v, p, _env, k) => (p === null ? k(vf(v), null) : emitValue(k, p, vf(v), numberAtPath(v)));
     }
     // cartesian product of argument values, last argument outermost (jq cfunction order)
     return (v, p, env, k) => {
@@ -1216,7 +1199,7 @@ export class Compiler {
         if (i < 0) {
           const r = vf(v, ...vals);
           if (p !== null && keeps !== undefined && keeps(v, ...vals)) k(r, p);
-          else emitValue(k, p, r, numeric(v));
+          else emitValue(k, p, r, numberAtPath(v));
           return;
         }
         args[i](v, null, env, (x) => {
@@ -1679,7 +1662,7 @@ function modifyAt(m: ModifyState, path: unknown[], rhs: Fn, env: Env | null, own
  * index reads the reduce state [value, paths to delete], no value at the path, and fails.
  */
 function modifyInPath(acc: unknown, dels: unknown[][]): never {
-  throw new JqError(`Invalid path expression near attempt to access element 0 of ${dumpTrunc([acc, dels], 30)}`);
+  throw nearAttempt(0, [acc, dels]);
 }
 
 /** The path of a reduce/foreach state: init's, while the state is still init's value. */

@@ -116,11 +116,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     extended = opts.extended;
-    // Oniguruma: a quantifier cannot repeat an anchor (^ $ \A \z \Z \b \B \G), nor start a group
-    if (!inClass && quantifierAt(src, i)) {
-      if (anchorBefore(src, i)) throw new RegexSyntaxError('target of repeat operator is invalid');
-      if (src[i - 1] === '>' && /\(\?<[^>]*>$/.test(src.slice(0, i))) throw new RegexSyntaxError('target of repeat operator is not specified');
-    }
+    // Oniguruma: a quantifier cannot repeat an anchor (^ $ \A \z \Z \b \B \G)
+    if (!inClass && quantifierAt(src, i) && anchorBefore(src, i)) throw new RegexSyntaxError('target of repeat operator is invalid');
     if (!inClass && c === '{') {
       // a repeat count is part of the quantifier, not an atom
       const q = /^\{\d*,?\d*\}/.exec(src.slice(i));
@@ -274,6 +271,8 @@ function translate(src: string, extended: boolean, kind: InputKind, ignoreCase =
           // a name RegExp cannot spell has non-word characters, which \k<...> rejects: no reference reaches it
           out += namedRefs && JS_GROUP_NAME.test(named.name) ? '(?<' + named.name + '>' : '(';
           i += 2 + named.length;
+          // nothing to repeat at the group's start (RegExp would read a bare `(` then `?` as a group syntax)
+          if (quantifierAt(src, i + 1)) throw new RegexSyntaxError('target of repeat operator is not specified');
           continue;
         }
         if (rest.startsWith('>')) {

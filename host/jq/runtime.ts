@@ -3,7 +3,7 @@ import {
   JqError, describe, typeOf, hasOwn, isObject, setKey, getKey, decodeKey, copyObj, equals, compare, dump, dumpTrunc, strLength,
   hasSurrogates, type Obj,
 } from './values.js';
-import { LiteralNumber, toDouble, isNumber as numeric } from './numbers.js';
+import { LiteralNumber, numberMode, toDouble, isNumber as numeric } from './numbers.js';
 import { state, stepCheck, tick, work, charge, chargeSlots, chargeChars, chargeKeys, BudgetError, CHAR_BYTES, SLOT_BYTES } from './budget.js';
 
 export type Path = unknown[] | null;
@@ -72,11 +72,32 @@ export function pendingOf(p: unknown[]): { at: unknown[]; value: unknown } | und
   const b = (p as unknown as Record<symbol, unknown>)[BAD] as { at?: unknown[]; value: unknown } | undefined;
   return b !== undefined && b.at !== undefined ? (b as { at: unknown[]; value: unknown }) : undefined;
 }
+/** execute.c INDEX on a value not at the path: the key dumped into 15 bytes, the value into 30 */
+export function nearAttempt(key: unknown, value: unknown): JqError {
+  return new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(value, 30)}`);
+}
+
+/**
+ * jq's jv_identical: the same container, null or boolean; for numbers, with
+ * exact numbers (where a literal is a LiteralNumber, the same one only when
+ * it is the same jv), two computed doubles with the same bits (a nan is taken
+ * as any nan) are identical (`(2 + 4) | path(length)` is []). Without them a
+ * double may stand for a literal, which is never identical to a result.
+ */
+export function identical(x: unknown, v: unknown): boolean {
+  if (typeof x === 'number') return numberMode.exact && typeof v === 'number' && (Object.is(x, v) || (x !== x && v !== v));
+  return x === v && (x === null || typeof x === 'boolean' || typeof x === 'object');
+}
+
+/** A value that is the value at the path (a variable holding it, the source of a pattern): jv_identical, a double standing for itself without exact numbers. */
+export function sameAtPath(x: unknown, v: unknown): boolean {
+  return typeof x === 'number' && numberMode.exact ? identical(x, v) : x === v;
+}
+
 /** extend a tracked path by one key (errors like jq when the value was not reached by a path) */
 export function extendPath(p: unknown[], key: unknown): unknown[] {
   if (isBad(p)) {
-    // execute.c INDEX: the key dumped into 15 bytes, the value into 30
-    throw new JqError(`Invalid path expression near attempt to access element ${dumpTrunc(key, 15)} of ${dumpTrunc(badValue(p), 30)}`);
+    throw nearAttempt(key, badValue(p));
   }
   chargeSlots(p.length + 1);
   return p.concat([key]);

@@ -2,27 +2,16 @@
 // strptime, strings without a terminating NUL): every expected value or error text below was
 // produced by jq 1.7.1 (the jq-wasm reference build), except where a comment says otherwise.
 import { describe, it, expect } from 'vitest';
-import { compile, JqRuntimeError } from '../../host/jq/index.js';
+import { compile } from '../../host/jq/index.js';
 import { acceptedDivergence } from './fuzz/divergences.js';
+import { itAnswers, itFails } from '../helpers/jq-cases.js';
 
 type Case = { f: string; in?: unknown; out?: unknown[]; err?: string };
 
 function table(name: string, cases: Case[]): void {
   describe(name, () => {
-    for (const c of cases) {
-      it(`${JSON.stringify(c.in ?? null)} | ${c.f}`, () => {
-        const run = () => compile(c.f).run(c.in ?? null);
-        if (c.err === undefined) return expect(run()).toEqual(c.out);
-        let error: unknown = null;
-        try {
-          run();
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(JqRuntimeError);
-        expect((error as Error).message).toBe(c.err);
-      });
-    }
+    itAnswers(cases.filter((c) => c.err === undefined).map((c) => [c.f, c.in ?? null, c.out ?? []]));
+    itFails(cases.filter((c) => c.err !== undefined).map((c) => [c.f, c.in ?? null, c.err!]));
   });
 }
 
